@@ -1,0 +1,96 @@
+"""Latency and throughput of genereerZaakIdentificatie against the real gateway over HTTP.
+
+    python bench/identifiers_bench.py [--calls 1000] [--clients 20] [--database-url postgresql://...]
+
+Starts `stuf-bridge serve` on a free port (SQLite in a temporary data directory unless --database-url is given),
+then measures (1) p50/p99 latency of N sequential calls on one keep-alive connection and (2) throughput with C
+concurrent clients. Results are printed and written to bench/results/identifiers.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.support.messages import di02  # noqa: E402
+from tests.support.server import running_gateway  # noqa: E402
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def sequential(url: str, calls: int) -> dict[str, float]:
+    body, headers = di02()
+    timings = []
+    with httpx.Client() as client:
+        for _ in range(20):  # warm-up
+            client.post(f"{url}/zds/VrijeBerichten", content=body, headers=headers)
+        for _ in range(calls):
+            started = time.perf_counter()
+            response = client.post(f"{url}/zds/VrijeBerichten", content=body, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.text
+    return {
+        "calls": calls,
+        "p50_ms": round(statistics.median(timings), 3),
+        "p99_ms": round(percentile(timings, 99), 3),
+        "mean_ms": round(statistics.fmean(timings), 3),
+    }
+
+
+async def concurrent(url: str, clients: int, seconds: float) -> dict[str, float]:
+    body, headers = di02()
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            response = await client.post(f"{url}/zds/VrijeBerichten", content=body, headers=headers)
+            assert response.status_code == 200, response.text
+            done += 1
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {"clients": clients, "requests": done, "seconds": round(elapsed, 2), "per_second": round(done / elapsed, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    env: dict[str, str] = {}
+    if args.database_url:
+        env["STUF_BRIDGE_DATABASE_URL"] = args.database_url
+    with tempfile.TemporaryDirectory() as tmp, running_gateway(Path(tmp) / "data", env) as url:
+        seq = sequential(url, args.calls)
+        conc = asyncio.run(concurrent(url, args.clients, args.seconds))
+    result = {"store": "postgresql" if args.database_url else "sqlite", "sequential": seq, "concurrent": conc}
+    out = REPO / "bench" / "results" / "identifiers.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The gateway's exception tree. Every error a client can cause or meet ends as one of these, and one handler
+(``stuf.answers.fault_for``) turns it into the Fo02/Fo03 fault the endpoint's WSDL declares.
+
+    StufBridgeError
+    └── Fault                      code, plek, omschrijving, details
+        ├── MessageError           StUF055  client   not XML, no SOAP envelope, schema-invalid, too large/deep
+        ├── StuurgegevensError     StUF0xx  client   stuurgegevens the gateway cannot act on (code given)
+        ├── NotSupported           StUF040  server   a recognised operation that is not built (yet)
+        ├── UnknownOperation       StUF040  server   neither SOAPAction nor body names a ZDS operation
+        ├── ProcessingError        StUF058  client/server  the operation itself failed
+        └── BackendUnavailable     StUF046 (Fo03) / StUF049 (Fo02)  server
+"""
+
+from __future__ import annotations
+
+OMSCHRIJVING_MAX = 200
+DETAILS_MAX = 1000
+
+
+class StufBridgeError(Exception):
+    """Base of every error raised by the gateway."""
+
+
+class Fault(StufBridgeError):
+    """An error that is answered with a StUF fault."""
+
+    code = "StUF058"
+    plek = "server"
+
+    def __init__(
+        self,
+        omschrijving: str,
+        details: str | None = None,
+        *,
+        code: str | None = None,
+        plek: str | None = None,
+    ):
+        super().__init__(omschrijving)
+        self.omschrijving = omschrijving
+        self.details = details
+        if code is not None:
+            self.code = code
+        if plek is not None:
+            self.plek = plek
+
+    def code_for(self, fault_kind: str) -> str:
+        """The StUF code for this error in a fault of kind Fo02 or Fo03."""
+        return self.code
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code}, {self.plek}, {self.omschrijving!r})"
+
+
+class MessageError(Fault):
+    code = "StUF055"
+    plek = "client"
+
+
+class StuurgegevensError(Fault):
+    plek = "client"
+
+    def __init__(self, code: str, omschrijving: str, details: str | None = None, *, plek: str = "client"):
+        super().__init__(omschrijving, details, code=code, plek=plek)
+
+
+class NotSupported(Fault):
+    code = "StUF040"
+    plek = "server"
+
+
+class UnknownOperation(Fault):
+    code = "StUF040"
+    plek = "server"
+
+
+class ProcessingError(Fault):
+    code = "StUF058"
+
+
+class BackendUnavailable(Fault):
+    plek = "server"
+
+    def code_for(self, fault_kind: str) -> str:
+        return "StUF046" if fault_kind == "Fo03" else "StUF049"
+
+
+def clip(text: str | None, limit: int) -> str | None:
+    """Shorten text to a StUF length limit, marking the cut with an ellipsis."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"

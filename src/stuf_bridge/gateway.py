@@ -1,0 +1,195 @@
+"""The way one message travels: SOAP envelope → operation → stuurgegevens → validation → flow → answer.
+
+Every error on that path, expected or not, ends as the StUF fault of the operation's service (Fo02 on
+BeantwoordVraag and VrijeBerichten, Fo03 on OntvangAsynchroon) inside a SOAP Fault with HTTP 500. Nothing
+reaches the client as a bare 500.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import structlog
+from lxml import etree
+
+from .errors import BackendUnavailable, Fault, MessageError, NotSupported, ProcessingError, StuurgegevensError
+from .operations import Handler, MessageContext, default_handlers
+from .settings import Settings, ValidationPolicy
+from .soap.envelope import SoapRequest, SoapVersion, envelope, fault_envelope, read_request
+from .store import Store, StoreError
+from .stuf.answers import bevestiging, foutbericht
+from .stuf.registry import REGISTRY, Operation, Registry, Service
+from .stuf.routing import resolve
+from .stuf.stuurgegevens import BERICHTCODES, AnswerParties, Stuurgegevens, Systeem, read_stuurgegevens
+from .stuf.validation import Schemas
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Reply:
+    status: int
+    content_type: str
+    body: bytes
+    operation: str = "unknown"
+    dialect: str = "unknown"
+    outcome: str = "ok"  # ok | fault
+    fault_code: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class Gateway:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        schemas: Schemas,
+        *,
+        registry: Registry = REGISTRY,
+        handlers: dict[str, Handler] | None = None,
+    ):
+        self.settings = settings
+        self.store = store
+        self.schemas = schemas
+        self.registry = registry
+        self.handlers = handlers if handlers is not None else default_handlers()
+        self.identity = Systeem(organisatie=settings.organisatie, applicatie=settings.applicatie)
+        known = registry.functions()
+        unknown = set(self.handlers) - known
+        if unknown:
+            raise ValueError(f"handlers for functions the registry does not know: {sorted(unknown)}")
+
+    async def handle(
+        self, service: Service | None, data: bytes, *, content_type: str | None, soap_action: str | None
+    ) -> Reply:
+        started = time.perf_counter()
+        version = SoapVersion.guess(content_type)
+        fault_kind = (service or Service.VRIJE_BERICHTEN).fault_kind
+        sg: Stuurgegevens | None = None
+        op: Operation | None = None
+        warnings: list[str] = []
+        try:
+            request = read_request(
+                data,
+                content_type=content_type,
+                soap_action=soap_action,
+                max_bytes=self.settings.max_message_bytes,
+                max_depth=self.settings.max_xml_depth,
+            )
+            version = request.version
+            op = resolve(self.registry, request.body, request.action)
+            fault_kind = op.fault_kind
+            sg = read_stuurgegevens(request.body)
+            self._check_stuurgegevens(op, sg)
+            assert sg is not None
+            warnings.extend(self._validate(request, sg))
+            handler = self.handlers.get(op.function)
+            if handler is None:
+                raise NotSupported(
+                    f"Operatie {op.name} wordt (nog) niet ondersteund",
+                    f"stuf-bridge herkent {op.name} (ZDS {op.dialect.value}) maar voert deze operatie nog niet uit.",
+                )
+            ctx = MessageContext(
+                operation=op,
+                message=request.body,
+                stuurgegevens=sg,
+                parties=AnswerParties.for_request(sg, self.identity),
+                settings=self.settings,
+                store=self.store,
+                warnings=warnings,
+            )
+            answer = await handler(ctx)
+            if answer is None:
+                answer = bevestiging(op.response_kind, ctx.parties)
+            reply = Reply(200, version.content_type, envelope(version, answer))
+        except Fault as fault:
+            reply = self.fault_reply(version, fault_kind, fault, sg)
+        except StoreError as exc:
+            log.error("store_error", error=str(exc))
+            unavailable = BackendUnavailable("De opslag van stuf-bridge is niet beschikbaar", str(exc))
+            reply = self.fault_reply(version, fault_kind, unavailable, sg)
+        except Exception as exc:  # the last line of defence: still a StUF fault, never a bare 500
+            log.exception("unexpected_error", operation=op.name if op else None)
+            fault = ProcessingError(
+                "Interne fout in stuf-bridge",
+                f"{type(exc).__name__}: {exc}",
+                plek="server",
+            )
+            reply = self.fault_reply(version, fault_kind, fault, sg)
+        reply.operation = op.name if op else "unknown"
+        reply.dialect = op.dialect.value if op else "unknown"
+        reply.warnings = warnings
+        log.info(
+            "message",
+            operation=reply.operation,
+            dialect=reply.dialect,
+            soap=version.value,
+            zender=sg.zender.label() if sg and sg.zender else None,
+            referentienummer=sg.referentienummer if sg else None,
+            outcome=reply.outcome,
+            fault_code=reply.fault_code,
+            warnings=len(warnings),
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        return reply
+
+    def fault_reply(self, version: SoapVersion, kind: str, fault: Fault, sg: Stuurgegevens | None) -> Reply:
+        parties = AnswerParties.for_request(sg, self.identity)
+        detail = foutbericht(kind, fault, parties)
+        body = fault_envelope(version, plek=fault.plek, omschrijving=fault.omschrijving, detail=detail)
+        return Reply(500, version.content_type, body, outcome="fault", fault_code=fault.code_for(kind))
+
+    def _check_stuurgegevens(self, op: Operation, sg: Stuurgegevens | None) -> None:
+        """Stuurgegevens the gateway cannot act on are a fault whatever the validation policy."""
+        if sg is None:
+            raise StuurgegevensError("StUF013", "Het bericht heeft geen stuurgegevens",
+                                     f"{op.request[1]} moet beginnen met stuurgegevens (berichtcode, zender, ...).")
+        if sg.berichtcode is not None and sg.berichtcode != op.berichtcode:
+            known = "een onbekende berichtcode" if sg.berichtcode not in BERICHTCODES else "niet de berichtcode"
+            raise StuurgegevensError(
+                "StUF025",
+                f"Berichtcode {sg.berichtcode[:20]} wordt niet ondersteund voor {op.name}",
+                f"{sg.berichtcode!r} is {known} van {op.name}; verwacht wordt {op.berichtcode}.",
+                plek="server",
+            )
+        if sg.zender is None or not sg.zender.applicatie:
+            raise StuurgegevensError(
+                "StUF013",
+                "De zender ontbreekt in de stuurgegevens",
+                "stuurgegevens/zender met ten minste applicatie is verplicht; de gateway bepaalt er de "
+                "validatie, de identificaties en het antwoord mee.",
+            )
+        if op.functie and sg.functie and sg.functie.lower() != op.functie.lower():
+            functies = {o.functie.lower() for o in self.registry.operations if o.functie}
+            if sg.functie.lower() in functies:
+                raise StuurgegevensError(
+                    "StUF037", f"Functie {sg.functie[:40]} hoort niet bij {op.name}",
+                    f"Bij {op.request[1]} hoort functie {op.functie}.", plek="server")
+            raise StuurgegevensError(
+                "StUF034", f"Onbekende functie {sg.functie[:40]}",
+                f"De functie {sg.functie!r} bestaat niet in ZDS; bij {op.request[1]} hoort {op.functie}.")
+
+    def _validate(self, request: SoapRequest, sg: Stuurgegevens) -> list[str]:
+        zender = sg.zender or Systeem()
+        policy = self.settings.validation_policy_for(zender.organisatie, zender.applicatie)
+        if policy is ValidationPolicy.OFF:
+            return []
+        issues = self.schemas.validate(request.body)
+        if not issues:
+            return []
+        if policy is ValidationPolicy.STRICT:
+            first = issues[0]
+            raise MessageError(
+                f"Het bericht voldoet niet aan het schema (regel {first.line})",
+                "; ".join(str(issue) for issue in issues[:5])
+                + (f" (en nog {len(issues) - 5} fouten)" if len(issues) > 5 else ""),
+            )
+        return [f"schema: {issue}" for issue in issues]
+
+
+def parse_answer(body: bytes) -> etree._Element:
+    """The StUF message inside an answer envelope (for tests and tools)."""
+    root = etree.fromstring(body)
+    body_el = next(el for el in root if etree.QName(el).localname == "Body")
+    return next(el for el in body_el if isinstance(el.tag, str))

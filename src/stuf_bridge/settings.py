@@ -1,0 +1,191 @@
+"""The gateway's settings: one typed object, read once at start-up and passed in explicitly.
+
+Sources, highest priority first: values given in code (the CLI flags), environment variables with prefix
+``STUF_BRIDGE_`` (nested values as JSON), the YAML config file (``--config`` or ``STUF_BRIDGE_CONFIG``), defaults.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import enum
+import string
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+_CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
+
+IDENTIFIER_FIELDS = frozenset({"gemeentecode", "jaar", "volgnummer"})
+
+
+class ValidationPolicy(str, enum.Enum):
+    """What happens to a message that does not validate against the schemas."""
+
+    STRICT = "strict"  # fault StUF055 naming the line and path of the first error
+    WARN = "warn"  # process the message, record the errors as warnings
+    OFF = "off"  # do not validate
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STUF_BRIDGE_",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    # --- server -------------------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Interface the HTTP server listens on.")
+    port: int = Field(8080, ge=0, le=65535, description="TCP port the HTTP server listens on.")
+    data_dir: Path = Field(Path("data"), description="Directory for the gateway's own store (SQLite) and files.")
+    database_url: str | None = Field(
+        None,
+        description="Store URL. Unset: SQLite file `stuf-bridge.sqlite3` in data_dir. Production: "
+        "`postgresql://user:pass@host:5432/db`.",
+    )
+    public_url: str | None = Field(
+        None,
+        description="Base URL clients reach the gateway on, used for WSDL addresses. Unset: taken from each request.",
+    )
+    log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
+    log_format: str = Field("json", pattern="^(json|console)$", description="Log output: `json` or `console`.")
+
+    # --- gateway identity -----------------------------------------------------------------------------------
+    applicatie: str = Field(
+        "stuf-bridge", max_length=50,
+        description="The gateway's own StUF applicatie, used as answer zender when a request names no ontvanger.",
+    )
+    organisatie: str | None = Field(None, max_length=200, description="The gateway's own StUF organisatie, idem.")
+
+    # --- hardened input -------------------------------------------------------------------------------------
+    max_message_bytes: int = Field(
+        512 * 1024 * 1024, gt=0, description="Largest accepted request body in bytes (the whole SOAP message)."
+    )
+    max_xml_depth: int = Field(200, gt=8, description="Deepest element nesting accepted in a message.")
+
+    # --- validation -------------------------------------------------------------------------------------
+    validation: ValidationPolicy = Field(
+        ValidationPolicy.WARN,
+        description="Schema validation policy for senders not listed in validation_senders: strict, warn or off.",
+    )
+    validation_senders: dict[str, ValidationPolicy] = Field(
+        default_factory=dict,
+        description="Policy per sender, keyed `organisatie/applicatie`; either part may be `*`, "
+        "e.g. {'1900/GWS4all': 'strict', '*/Open Formulieren': 'warn'}.",
+    )
+    xsd_dir: Path | None = Field(None, description="Directory with the schemas. Unset: the project's own `xsd/`.")
+
+    # --- identifiers ----------------------------------------------------------------------------------------
+    zaak_identificatie_template: str = Field(
+        "{gemeentecode}{jaar}{volgnummer:07d}",
+        description="Template for genereerZaakIdentificatie. Fields: gemeentecode, jaar, volgnummer.",
+    )
+    document_identificatie_template: str = Field(
+        "{gemeentecode}D{jaar}{volgnummer:07d}", description="Template for genereerDocumentIdentificatie."
+    )
+    besluit_identificatie_template: str = Field(
+        "{gemeentecode}B{jaar}{volgnummer:07d}", description="Template for genereerBesluitIdentificatie."
+    )
+    default_gemeentecode: str | None = Field(
+        None,
+        pattern=r"^\d{4}$",
+        description="Gemeentecode for identifiers when the sender's zender/organisatie is not a 4-digit code.",
+    )
+
+    @field_validator("zaak_identificatie_template", "document_identificatie_template", "besluit_identificatie_template")
+    @classmethod
+    def _check_template(cls, value: str) -> str:
+        check_identifier_template(value)
+        return value
+
+    @field_validator("validation", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted `off` as false; that is what the writer meant.
+        return "off" if value is False else value
+
+    @field_validator("validation_senders", mode="before")
+    @classmethod
+    def _yaml_off_per_sender(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: "off" if policy is False else policy for key, policy in value.items()}
+        return value
+
+    @field_validator("validation_senders")
+    @classmethod
+    def _check_sender_keys(cls, value: dict[str, ValidationPolicy]) -> dict[str, ValidationPolicy]:
+        for key in value:
+            if key.count("/") != 1:
+                raise ValueError(f"sender key {key!r} must be 'organisatie/applicatie' (either may be '*')")
+        return value
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser()
+        return self
+
+    @property
+    def store_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'stuf-bridge.sqlite3').resolve()}"
+
+    def validation_policy_for(self, organisatie: str | None, applicatie: str | None) -> ValidationPolicy:
+        """The policy for a sender: exact match first, then `org/*`, then `*/app`, then the default."""
+        org, app = organisatie or "", applicatie or ""
+        for key in (f"{org}/{app}", f"{org}/*", f"*/{app}"):
+            if key in self.validation_senders:
+                return self.validation_senders[key]
+        return self.validation
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _CONFIG_FILE.get()
+        if config_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+
+def check_identifier_template(template: str) -> None:
+    """Reject templates with unknown fields, attribute/index access, or without a volgnummer."""
+    fields = set()
+    for _, name, spec, conversion in string.Formatter().parse(template):
+        if name is None:
+            continue
+        if name not in IDENTIFIER_FIELDS:
+            raise ValueError(f"unknown field {{{name}}} in template {template!r}; use {sorted(IDENTIFIER_FIELDS)}")
+        if conversion:
+            raise ValueError(f"conversions (!{conversion}) are not allowed in template {template!r}")
+        fields.add(name)
+    if "volgnummer" not in fields:
+        raise ValueError(f"template {template!r} must contain {{volgnummer}}, or identifiers would repeat")
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Read the settings; ``overrides`` (e.g. CLI flags) win over the environment and the config file."""
+    import os
+
+    path = config_file or os.environ.get("STUF_BRIDGE_CONFIG")
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {path} does not exist")
+    token = _CONFIG_FILE.set(Path(path) if path else None)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    finally:
+        _CONFIG_FILE.reset(token)

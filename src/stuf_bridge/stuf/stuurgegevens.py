@@ -1,0 +1,161 @@
+"""Stuurgegevens: reading them from a request, and writing those of an answer (MAPPING.md §1.2)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from .namespaces import STUF
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+# Every berichtcode StUF 03.01 defines; anything else is not a StUF message.
+BERICHTCODES = frozenset(
+    [f"Bv0{i}" for i in range(1, 5)]
+    + ["Di01", "Di02", "Du01", "Du02", "Fo01", "Fo02", "Fo03"]
+    + [f"La{i:02d}" for i in range(1, 15)]
+    + [f"Lk0{i}" for i in range(1, 7)]
+    + [f"Lv{i:02d}" for i in range(1, 15)]
+    + ["Sa01", "Sa02", "Sa03", "Sa04", "Sh01", "Sh02", "Sh03", "Sh04", "Tr01"]
+)
+
+
+@dataclass(frozen=True)
+class Systeem:
+    organisatie: str | None = None
+    applicatie: str | None = None
+    administratie: str | None = None
+    gebruiker: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.organisatie or self.applicatie or self.administratie or self.gebruiker)
+
+    def label(self) -> str:
+        return f"{self.organisatie or '-'}/{self.applicatie or '-'}"
+
+
+@dataclass(frozen=True)
+class Stuurgegevens:
+    berichtcode: str | None = None
+    zender: Systeem | None = None
+    ontvanger: Systeem | None = None
+    referentienummer: str | None = None
+    tijdstip_bericht: str | None = None
+    cross_refnummer: str | None = None
+    entiteittype: str | None = None
+    functie: str | None = None
+
+
+def _local(el: etree._Element) -> str:
+    return etree.QName(el).localname
+
+
+def _text(el: etree._Element | None) -> str | None:
+    if el is None or el.text is None:
+        return None
+    value = el.text.strip()
+    return value or None
+
+
+def _systeem(el: etree._Element | None) -> Systeem | None:
+    if el is None:
+        return None
+    values = {_local(child): _text(child) for child in el if isinstance(child.tag, str)}
+    return Systeem(
+        organisatie=values.get("organisatie"),
+        applicatie=values.get("applicatie"),
+        administratie=values.get("administratie"),
+        gebruiker=values.get("gebruiker"),
+    )
+
+
+def read_stuurgegevens(message: etree._Element) -> Stuurgegevens | None:
+    """The stuurgegevens of a StUF message, or None when it has none.
+
+    Elements are matched by local name: the stuurgegevens wrapper lives in the ZKN, ZDS or StUF namespace
+    depending on the dialect, and lenient reading keeps slightly off messages processable under policy `warn`.
+    """
+    sg = next((el for el in message if isinstance(el.tag, str) and _local(el) == "stuurgegevens"), None)
+    if sg is None:
+        return None
+    children = {}
+    for child in sg:
+        if isinstance(child.tag, str):
+            children.setdefault(_local(child), child)
+    return Stuurgegevens(
+        berichtcode=_text(children.get("berichtcode")),
+        zender=_systeem(children.get("zender")),
+        ontvanger=_systeem(children.get("ontvanger")),
+        referentienummer=_text(children.get("referentienummer")),
+        tijdstip_bericht=_text(children.get("tijdstipBericht")),
+        cross_refnummer=_text(children.get("crossRefnummer")),
+        entiteittype=_text(children.get("entiteittype")),
+        functie=_text(children.get("functie")),
+    )
+
+
+def tijdstip_now(now: datetime | None = None) -> str:
+    """Now as a StUF tijdstip in Europe/Amsterdam: ``yyyyMMddHHmmssSSS``."""
+    moment = (now or datetime.now(AMSTERDAM)).astimezone(AMSTERDAM)
+    return moment.strftime("%Y%m%d%H%M%S") + f"{moment.microsecond // 1000:03d}"
+
+
+def new_referentienummer() -> str:
+    return str(uuid.uuid4())
+
+
+def _add_systeem(parent: etree._Element, name: str, systeem: Systeem) -> None:
+    el = etree.SubElement(parent, f"{{{STUF}}}{name}")
+    for field in ("organisatie", "applicatie", "administratie", "gebruiker"):
+        value = getattr(systeem, field)
+        if value is not None:
+            etree.SubElement(el, f"{{{STUF}}}{field}").text = value
+
+
+@dataclass(frozen=True)
+class AnswerParties:
+    """Who an answer comes from and goes to: the request's ontvanger and zender, swapped."""
+
+    zender: Systeem
+    ontvanger: Systeem
+    cross_refnummer: str
+
+    @classmethod
+    def for_request(cls, request: Stuurgegevens | None, gateway: Systeem) -> AnswerParties:
+        zender = request.ontvanger if request and request.ontvanger and request.ontvanger.applicatie else gateway
+        if request and request.zender and request.zender.applicatie:
+            ontvanger = request.zender
+        else:  # the schema demands an applicatie; say honestly that we do not know it
+            ontvanger = Systeem(organisatie=request.zender.organisatie if request and request.zender else None,
+                                applicatie="onbekend")
+        cross = (request.referentienummer if request else None) or "onbekend"
+        return cls(zender=zender, ontvanger=ontvanger, cross_refnummer=cross[:40])
+
+
+def write_stuurgegevens(
+    parent: etree._Element,
+    tag: str,
+    berichtcode: str,
+    parties: AnswerParties | None,
+    *,
+    entiteittype: str | None = None,
+    functie: str | None = None,
+) -> etree._Element:
+    """Append the stuurgegevens of an answer. ``parties`` None gives the berichtcode-only form of Bv02/Fo02."""
+    sg = etree.SubElement(parent, tag)
+    etree.SubElement(sg, f"{{{STUF}}}berichtcode").text = berichtcode
+    if parties is not None:
+        _add_systeem(sg, "zender", parties.zender)
+        _add_systeem(sg, "ontvanger", parties.ontvanger)
+        etree.SubElement(sg, f"{{{STUF}}}referentienummer").text = new_referentienummer()
+        etree.SubElement(sg, f"{{{STUF}}}tijdstipBericht").text = tijdstip_now()
+        etree.SubElement(sg, f"{{{STUF}}}crossRefnummer").text = parties.cross_refnummer
+        if entiteittype:
+            etree.SubElement(sg, f"{{{STUF}}}entiteittype").text = entiteittype
+        if functie:
+            etree.SubElement(sg, f"{{{STUF}}}functie").text = functie
+    return sg

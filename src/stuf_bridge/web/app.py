@@ -1,0 +1,151 @@
+"""The HTTP face of the gateway: the three ZDS services, their WSDLs and schemas, health and metrics."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from ..errors import MessageError
+from ..gateway import Gateway, Reply
+from ..settings import Settings
+from ..soap.envelope import SoapVersion
+from ..soap.wsdl import render_wsdl
+from ..store import Store, create_store
+from ..stuf.namespaces import Dialect
+from ..stuf.registry import Service
+from ..stuf.validation import Schemas
+
+log = structlog.get_logger(__name__)
+
+_SERVICES = {service.value.lower(): service for service in Service}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.messages = Counter(
+            "stuf_bridge_messages_total", "StUF messages handled", ["operation", "dialect", "outcome", "code"],
+            registry=self.registry,
+        )
+        self.seconds = Histogram(
+            "stuf_bridge_message_seconds", "Time to answer a StUF message", ["operation"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+
+    def observe(self, reply: Reply, seconds: float) -> None:
+        self.messages.labels(reply.operation, reply.dialect, reply.outcome, reply.fault_code or "").inc()
+        self.seconds.labels(reply.operation).observe(seconds)
+
+
+def create_app(settings: Settings, *, store: Store | None = None, schemas: Schemas | None = None) -> FastAPI:
+    """The gateway as an ASGI app. The store is opened (and migrated) at start-up and closed at shutdown."""
+    schemas = schemas or Schemas(settings.xsd_dir)
+    metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        the_store = store or create_store(settings.store_url)
+        if store is None and settings.database_url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await the_store.open()
+        app.state.store = the_store
+        app.state.gateway = Gateway(settings, the_store, schemas)
+        try:
+            yield
+        finally:
+            await the_store.close()
+
+    app = FastAPI(title="stuf-bridge", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def read_body(request: Request) -> bytes:
+        limit = settings.max_message_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise MessageError("Het bericht is te groot", f"Content-Length {declared} is groter dan {limit} bytes.")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise MessageError("Het bericht is te groot", f"Het bericht is groter dan {limit} bytes.")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def soap(request: Request, service: Service | None) -> Response:
+        gateway: Gateway = request.app.state.gateway
+        started = time.perf_counter()
+        content_type = request.headers.get("content-type")
+        try:
+            data = await read_body(request)
+        except MessageError as exc:  # too large: answer without reading further
+            reply = gateway.fault_reply(SoapVersion.guess(content_type),
+                                         (service or Service.VRIJE_BERICHTEN).fault_kind, exc, None)
+        else:
+            reply = await gateway.handle(
+                service, data, content_type=content_type, soap_action=request.headers.get("soapaction")
+            )
+        metrics.observe(reply, time.perf_counter() - started)
+        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
+
+    @app.post("/zds/{service_name}")
+    async def post_service(service_name: str, request: Request) -> Response:
+        service = _SERVICES.get(service_name.lower())
+        if service is None:
+            return PlainTextResponse(f"Onbekende service {service_name}; gebruik {', '.join(s.value for s in Service)}",
+                                     status_code=404)
+        return await soap(request, service)
+
+    @app.post("/zds")
+    async def post_any(request: Request) -> Response:
+        """One address for every operation, for clients that configure a single URL."""
+        return await soap(request, None)
+
+    @app.get("/zds/{service_name}")
+    async def get_service(service_name: str, request: Request) -> Response:
+        service = _SERVICES.get(service_name.lower())
+        if service is None:
+            return PlainTextResponse(f"Onbekende service {service_name}", status_code=404)
+        params = {k.lower(): v for k, v in request.query_params.items()}
+        if "wsdl" not in params:
+            return PlainTextResponse(
+                f"ZDS-service {service.value}: stuur SOAP-berichten met POST, of vraag de WSDL op met "
+                f"?wsdl (ZDS 1.1) of ?wsdl&dialect=1.2.\n"
+            )
+        dialect_param = params.get("dialect", "1.1")
+        try:
+            dialect = Dialect(dialect_param)
+        except ValueError:
+            return PlainTextResponse(f"Onbekend dialect {dialect_param!r}; kies 1.1 of 1.2.", status_code=400)
+        return Response(render_wsdl(service, dialect, _base_url(settings, request)), media_type="text/xml")
+
+    @app.get("/xsd/{path:path}")
+    async def get_xsd(path: str) -> Response:
+        root = schemas.xsd_dir
+        target = (root / path).resolve()
+        if not target.is_relative_to(root) or not target.is_file() or target.suffix != ".xsd":
+            return PlainTextResponse("Niet gevonden", status_code=404)
+        return Response(target.read_bytes(), media_type="text/xml")
+
+    @app.get("/health")
+    async def health(request: Request) -> JSONResponse:
+        store_ok = await request.app.state.store.ping()
+        return JSONResponse({"status": "ok" if store_ok else "degraded", "store": store_ok},
+                            status_code=200 if store_ok else 503)
+
+    @app.get("/metrics")
+    async def get_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _base_url(settings: Settings, request: Request) -> str:
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    return str(request.base_url).rstrip("/")

@@ -1,0 +1,61 @@
+"""Run the real gateway (`python -m stuf_bridge serve`) in a subprocess on a free port, for tests and benches."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def running_gateway(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 30.0) -> Iterator[str]:
+    """Start the gateway on 127.0.0.1 with port 0 and yield its base URL, read from its 'listening' log line."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_") or k == "STUF_BRIDGE_SHARED"}
+    full_env.update({"STUF_BRIDGE_LOG_FORMAT": "json", "STUF_BRIDGE_LOG_LEVEL": "INFO", **(env or {})})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stuf_bridge", "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir",
+         str(data_dir)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env=full_env,
+        text=True,
+    )
+    url: list[str] = []
+    seen: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if len(seen) < 200:
+                seen.append(line)
+            if not ready.is_set():
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("event") == "listening":
+                    url.append(event["url"])
+                    ready.set()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready.wait(0.1):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gateway did not start:\n" + "".join(seen))
+        yield url[0]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,151 @@
+"""The real gateway over real HTTP: `stuf-bridge serve` in a subprocess, talked to with httpx and zeep."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import zeep
+from lxml import etree
+
+from stuf_bridge.gateway import parse_answer
+from stuf_bridge.stuf.namespaces import STUF, ZDS, ZKN
+
+from .support.messages import di02
+from .support.server import running_gateway
+
+NS = {"ZKN": ZKN, "ZDS": ZDS, "StUF": STUF}
+
+
+@pytest.fixture(scope="module")
+def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_gateway(tmp_path_factory.mktemp("gateway") / "data") as url:
+        yield url
+
+
+@pytest.mark.parametrize("soap", ["1.1", "1.2"])
+@pytest.mark.parametrize("dialect", ["1.1", "1.2"])
+def test_identifiers_over_http(gateway_url: str, soap: str, dialect: str) -> None:
+    body, headers = di02(dialect=dialect, soap=soap, organisatie="0599")
+    response = httpx.post(f"{gateway_url}/zds/VrijeBerichten", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    envelope = etree.fromstring(response.content)
+    assert envelope.tag.endswith("Envelope")
+    assert ("soap-envelope" in envelope.tag) == (soap == "1.2")
+    answer = parse_answer(response.content)
+    container = "ZKN" if dialect == "1.1" else "ZDS"
+    assert answer.tag == f"{{{NS[container]}}}genereerZaakIdentificatie_Du02"
+    identificatie = answer.findtext(f"{container}:zaak/ZKN:identificatie", namespaces=NS)
+    assert re.fullmatch(r"0599\d{4}\d{7}", identificatie)
+
+
+def test_identifiers_are_consecutive_and_survive_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    body, headers = di02(organisatie="0344")
+    seen = []
+    for _ in range(2):  # the second run is a restart on the same data directory
+        with running_gateway(data_dir) as url:
+            for _ in range(3):
+                response = httpx.post(f"{url}/zds/VrijeBerichten", content=body, headers=headers)
+                seen.append(parse_answer(response.content).findtext("ZKN:zaak/ZKN:identificatie", namespaces=NS))
+    assert [int(s[-7:]) for s in seen] == [1, 2, 3, 4, 5, 6]
+    assert (data_dir / "stuf-bridge.sqlite3").is_file()
+
+
+@pytest.mark.parametrize("dialect", ["1.1", "1.2"])
+def test_zeep_loads_wsdl_and_calls_genereer_zaak_identificatie(gateway_url: str, dialect: str) -> None:
+    wsdl = f"{gateway_url}/zds/VrijeBerichten?wsdl" + ("&dialect=1.2" if dialect == "1.2" else "")
+    client = zeep.Client(wsdl, settings=zeep.Settings(strict=True))
+    stuurgegevens = {
+        "berichtcode": "Di02",
+        "zender": {"organisatie": "0518", "applicatie": "zeep"},
+        "ontvanger": {"applicatie": "stuf-bridge"},
+        "referentienummer": str(uuid.uuid4()),
+        "tijdstipBericht": "20241124120000000",
+        "functie": "genereerZaakidentificatie",
+    }
+    result = client.service.genereerZaakIdentificatie_Di02(stuurgegevens=stuurgegevens)
+    assert result.stuurgegevens.berichtcode == "Du02"
+    assert result.zaak.identificatie.startswith("0518")
+
+
+def test_wsdl_addresses_point_at_the_gateway(gateway_url: str) -> None:
+    response = httpx.get(f"{gateway_url}/zds/OntvangAsynchroon?wsdl")
+    assert response.status_code == 200
+    wsdl = etree.fromstring(response.content)
+    addresses = wsdl.xpath("//*[local-name()='address']/@location")
+    assert addresses and all(a == f"{gateway_url}/zds/OntvangAsynchroon" for a in addresses)
+
+
+def test_health_and_metrics(gateway_url: str) -> None:
+    assert httpx.get(f"{gateway_url}/health").json() == {"status": "ok", "store": True}
+    body, headers = di02()
+    httpx.post(f"{gateway_url}/zds/VrijeBerichten", content=b"<nonsense", headers=headers)
+    metrics = httpx.get(f"{gateway_url}/metrics").text
+    assert 'stuf_bridge_messages_total{code="StUF055",dialect="unknown",operation="unknown",outcome="fault"}' in metrics
+
+
+# --- two gateway processes on one PostgreSQL: no identifier twice ---------------------------------------------
+
+
+def _pg_admin_url() -> str:
+    return os.environ.get("STUF_BRIDGE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    import asyncpg
+
+    admin = _pg_admin_url()
+    name = f"stuf_bridge_it_{uuid.uuid4().hex[:10]}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin, timeout=5)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    yield admin.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.mark.postgres
+def test_two_gateways_on_one_postgresql_hand_out_no_duplicates(tmp_path: Path, pg_database: str) -> None:
+    env = {"STUF_BRIDGE_DATABASE_URL": pg_database}
+    per_gateway = 1000
+
+    async def hammer(url: str, client: httpx.AsyncClient) -> list[str]:
+        semaphore = asyncio.Semaphore(10)
+
+        async def one(i: int) -> str:
+            body, headers = di02(organisatie="1900", referentienummer=f"{url[-5:]}-{i}")
+            async with semaphore:
+                response = await client.post(f"{url}/zds/VrijeBerichten", content=body, headers=headers)
+            assert response.status_code == 200, response.text
+            return parse_answer(response.content).findtext("ZKN:zaak/ZKN:identificatie", namespaces=NS)
+
+        return await asyncio.gather(*(one(i) for i in range(per_gateway)))
+
+    async def both(url_a: str, url_b: str) -> list[str]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            a, b = await asyncio.gather(hammer(url_a, client), hammer(url_b, client))
+        return a + b
+
+    with running_gateway(tmp_path / "a", env) as url_a, running_gateway(tmp_path / "b", env) as url_b:
+        identifiers = asyncio.run(both(url_a, url_b))
+    assert len(identifiers) == 2 * per_gateway
+    assert len(set(identifiers)) == 2 * per_gateway, "duplicate identifiers handed out"
+    assert sorted(int(i[-7:]) for i in identifiers) == list(range(1, 2 * per_gateway + 1))

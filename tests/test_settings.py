@@ -1,0 +1,68 @@
+"""Settings: sources and their priority, validation of values, and that the README documents every setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stuf_bridge.settings import Settings, ValidationPolicy, load_settings
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_documents_every_setting() -> None:
+    text = README.read_text(encoding="utf-8")
+    missing = [name for name in Settings.model_fields if f"`STUF_BRIDGE_{name.upper()}`" not in text
+               or f"`{name}`" not in text]
+    assert not missing, f"README lacks settings: {missing}"
+
+
+def test_priority_cli_over_env_over_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "stuf-bridge.yaml"
+    config.write_text("port: 9001\nhost: 0.0.0.0\nvalidation: strict\nvalidation_senders: {'1900/GWS4all': off}\n")
+    monkeypatch.setenv("STUF_BRIDGE_PORT", "9002")
+    settings = load_settings(config, port=9003)
+    assert settings.port == 9003
+    assert settings.host == "0.0.0.0"
+    assert load_settings(config).port == 9002
+    assert settings.validation_policy_for("1900", "GWS4all") is ValidationPolicy.OFF
+    assert settings.validation_policy_for("1900", "Other") is ValidationPolicy.STRICT
+
+
+def test_config_file_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("default_gemeentecode: '0599'\n")
+    monkeypatch.setenv("STUF_BRIDGE_CONFIG", str(config))
+    assert load_settings().default_gemeentecode == "0599"
+
+
+def test_sender_policy_precedence() -> None:
+    settings = Settings(validation="warn", validation_senders={"1900/*": "strict", "*/App": "off", "1900/App": "warn"})
+    assert settings.validation_policy_for("1900", "App") is ValidationPolicy.WARN
+    assert settings.validation_policy_for("1900", "Other") is ValidationPolicy.STRICT
+    assert settings.validation_policy_for("0363", "App") is ValidationPolicy.OFF
+    assert settings.validation_policy_for(None, "X") is ValidationPolicy.WARN
+
+
+@pytest.mark.parametrize(
+    "template, message",
+    [
+        ("{gemeentecode}{jaar}", "must contain {volgnummer}"),
+        ("{gemeentecode}{volgnummer.__class__}", "unknown field"),
+        ("{zaak}{volgnummer}", "unknown field"),
+        ("{volgnummer!r}", "conversions"),
+    ],
+)
+def test_identifier_templates_are_checked(template: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Settings(zaak_identificatie_template=template)
+
+
+def test_bad_values_are_refused() -> None:
+    with pytest.raises(ValueError):
+        Settings(default_gemeentecode="12345")
+    with pytest.raises(ValueError):
+        Settings(validation_senders={"no-slash": "strict"})
+    with pytest.raises(FileNotFoundError):
+        load_settings("/nonexistent/stuf-bridge.yaml")
