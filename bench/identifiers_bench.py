@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -79,7 +80,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    env: dict[str, str] = {}
+    env: dict[str, str] = {"STUF_BRIDGE_XSD_DIR": os.environ["STUF_BRIDGE_XSD_DIR"]} if "STUF_BRIDGE_XSD_DIR" in os.environ else {}
     if args.database_url:
         env["STUF_BRIDGE_DATABASE_URL"] = args.database_url
     with tempfile.TemporaryDirectory() as tmp, running_gateway(Path(tmp) / "data", env) as url:

@@ -14,8 +14,15 @@ _FUNCTIE = {
 }
 
 
-def di02(operation: str = "genereerZaakIdentificatie", *, dialect: str = "1.1", soap: str = "1.1",
-         organisatie: str = "1900", applicatie: str = "Tests", referentienummer: str = "ref-1") -> tuple[bytes, dict]:
+def di02(
+    operation: str = "genereerZaakIdentificatie",
+    *,
+    dialect: str = "1.1",
+    soap: str = "1.1",
+    organisatie: str = "1900",
+    applicatie: str = "Tests",
+    referentienummer: str = "ref-1",
+) -> tuple[bytes, dict]:
     """A genereer*Identificatie_Di02 request: (body, headers) ready to POST to /zds/VrijeBerichten."""
     wrapper, root_ns, action = ("ZKN", ZKN, ACTION_11) if dialect == "1.1" else ("ZDS", ZDS, ACTION_12)
     env_ns = SOAP11 if soap == "1.1" else SOAP12

@@ -19,8 +19,18 @@ def running_gateway(data_dir: Path, env: dict[str, str] | None = None, timeout: 
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_") or k == "STUF_BRIDGE_SHARED"}
     full_env.update({"STUF_BRIDGE_LOG_FORMAT": "json", "STUF_BRIDGE_LOG_LEVEL": "INFO", **(env or {})})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stuf_bridge", "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir",
-         str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "stuf_bridge",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+        ],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         env=full_env,

@@ -112,7 +112,7 @@ def _by_content(candidates: list[Operation], message: etree._Element) -> Operati
     raise UnknownOperation(f"Operatie voor {root} niet te bepalen", "Geef de SOAPAction van de operatie mee.")
 
 
-_STATUS_ONLY = {"identificatie", "heeft", "tijdstipRegistratie", "extraElementen"}
+_STATUS_ONLY = {"identificatie", "isVan", "heeft", "tijdstipRegistratie", "extraElementen"}
 
 
 def _only_status(obj: etree._Element) -> bool:

@@ -1,0 +1,125 @@
+"""Versioned schema migrations.
+
+``MIGRATIONS`` is an ordered list of numbered steps (1, 2, 3, ...). The runner applies each pending step in a
+transaction of its own and records it in ``schema_version`` in that same transaction, so a failed step
+leaves no trace and the next start retries it. On PostgreSQL every migration transaction first takes a
+transaction-level advisory lock, and on SQLite ``BEGIN IMMEDIATE`` takes the write lock, so processes
+starting at once apply each step exactly once.
+
+To add a migration: write ``_mNNN_what(conn)`` against the synchronous ``Connection`` (define the tables it
+creates in a ``MetaData`` of its own, so later edits of ``schema.py`` cannot change it), append
+``Migration(NNN, "...", _mNNN_what)`` to ``MIGRATIONS`` and update ``schema.py``. Never edit a released step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from .errors import StoreError
+
+#: Key of the PostgreSQL advisory lock that serializes migrations (any fixed 64-bit number).
+ADVISORY_LOCK_KEY = 0x5354_5546_4D49_4752  # "STUFMIGR"
+
+_version_metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    _version_metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", String(200), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: ``upgrade`` runs inside the step's transaction."""
+
+    version: int
+    description: str
+    upgrade: Callable[[Connection], None]
+
+
+def _m001_sequences(conn: Connection) -> None:
+    metadata = MetaData()
+    Table(
+        "sequences",
+        metadata,
+        Column("name", String(200), primary_key=True),
+        Column("value", BigInteger, nullable=False),
+    )
+    metadata.create_all(conn, checkfirst=False)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "sequences: named counters for identifiers", _m001_sequences),
+)
+
+
+def check_migrations(migrations: Sequence[Migration]) -> None:
+    """Raise ``ValueError`` unless the versions are exactly 1, 2, ..., n in order."""
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migration versions must be 1..n in order, got {versions}")
+
+
+check_migrations(MIGRATIONS)
+
+
+async def migrate(engine: AsyncEngine, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply the pending steps, one transaction each; return the schema version reached."""
+    check_migrations(migrations)
+    latest = len(migrations)
+    while True:
+        async with engine.begin() as conn:
+            current = await _locked_version(conn)
+            if current > latest:
+                raise StoreError(
+                    f"database schema version {current} is newer than this gateway supports ({latest})"
+                )
+            if current == latest:
+                return current
+            step = migrations[current]
+            try:
+                await conn.run_sync(step.upgrade)
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise StoreError(
+                    f"migration {step.version} ({step.description}) failed: {type(exc).__name__}: {exc}"
+                ) from exc
+            await conn.execute(
+                insert(schema_version).values(
+                    version=step.version,
+                    description=step.description,
+                    applied_at=dt.datetime.now(dt.UTC),
+                )
+            )
+
+
+async def _locked_version(conn: AsyncConnection) -> int:
+    """Take the migration lock for this transaction, then read the current schema version."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"))
+    # On SQLite the write lock is already held: every transaction starts with BEGIN IMMEDIATE.
+    await conn.run_sync(_version_metadata.create_all, checkfirst=True)
+    current = await conn.scalar(select(func.coalesce(func.max(schema_version.c.version), 0)))
+    return int(current or 0)

@@ -1,0 +1,178 @@
+"""The gateway's own store on SQLite (embedded default) or PostgreSQL (shared by several processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Iterator, Sequence
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from . import engine as engines
+from .errors import StoreError
+from .migrations import MIGRATIONS, Migration, check_migrations, migrate
+from .schema import SEQUENCE_NAME_LENGTH, sequences
+
+try:
+    import asyncpg  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - only SQLite then
+    _DRIVER_ERRORS: tuple[type[BaseException], ...] = ()
+else:
+    _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError)
+
+#: Foreign exceptions translated to StoreError at the boundary.
+_FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
+    SQLAlchemyError,
+    sqlite3.Error,
+    OSError,
+    TimeoutError,
+    *_DRIVER_ERRORS,
+)
+
+
+def create_store(url: str) -> Store:
+    """A store for ``url`` (``sqlite:///path`` or ``postgresql://...``); call ``open()`` before use."""
+    return Store(url)
+
+
+class Store:
+    """Async access to the gateway's state. Open it, use it, close it (or ``async with store:``)."""
+
+    def __init__(self, url: str, *, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+        self._url = engines.normalize_url(url)
+        check_migrations(migrations)
+        self._migrations = tuple(migrations)
+        self._engine: AsyncEngine | None = None
+        # SQLite has one writer at a time; queueing this process's transactions here keeps them off
+        # the busy-wait path (busy_timeout still covers other processes).
+        self._sqlite_lock: asyncio.Lock | None = None
+
+    @property
+    def url(self) -> str:
+        """The database URL with the password masked."""
+        return engines.safe_url(self._url)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._url.get_backend_name()
+
+    @property
+    def is_open(self) -> bool:
+        return self._engine is not None
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date. Opening an open store does nothing."""
+        if self._engine is not None:
+            return
+        with self._translated("open"):
+            path = engines.sqlite_file(self._url) if self.dialect == "sqlite" else None
+            if path is not None:
+                await asyncio.to_thread(engines.prepare_sqlite_file, path)
+            engine = engines.create_engine(self._url)
+            lock = asyncio.Lock() if self.dialect == "sqlite" else None
+            try:
+                async with _holding(lock):
+                    await migrate(engine, self._migrations)
+            except BaseException:
+                await engine.dispose()
+                raise
+            if self._engine is not None:  # a concurrent open() of this store got there first
+                await engine.dispose()
+                return
+        self._engine, self._sqlite_lock = engine, lock
+
+    async def close(self) -> None:
+        """Release all connections. Closing a closed store does nothing."""
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            with self._translated("close"):
+                await engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def ping(self) -> bool:
+        """True if the store is open and the database answers."""
+        if self._engine is None:
+            return False
+        try:
+            async with self._transaction("ping") as conn:
+                return bool(await conn.scalar(text("SELECT 1")) == 1)
+        except StoreError:
+            return False
+
+    async def next_value(self, sequence: str) -> int:
+        """Atomically advance the named sequence and return its new value; the first value is 1."""
+        if not 0 < len(sequence) <= SEQUENCE_NAME_LENGTH:
+            raise StoreError(
+                f"sequence name must be 1 to {SEQUENCE_NAME_LENGTH} characters, got {sequence!r}"
+            )
+        insert = pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert
+        statement = (
+            insert(sequences)
+            .values(name=sequence, value=1)
+            .on_conflict_do_update(
+                index_elements=[sequences.c.name],
+                set_={"value": sequences.c.value + 1},
+            )
+            .returning(sequences.c.value)
+        )
+        async with self._transaction(f"next_value({sequence!r})") as conn:
+            value = (await conn.execute(statement)).scalar_one()
+        return int(value)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, action: str) -> AsyncIterator[AsyncConnection]:
+        """One transaction, committed on success; errors come out as StoreError."""
+        engine = self._engine
+        if engine is None:
+            raise StoreError(f"{action}: the store is not open")
+        with self._translated(action):
+            async with _holding(self._sqlite_lock), engine.begin() as conn:
+                yield conn
+
+    @contextlib.contextmanager
+    def _translated(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except StoreError:
+            raise
+        except _FOREIGN_ERRORS as exc:
+            raise StoreError(f"{action} failed on {self.url}: {_describe(exc)}") from exc
+
+    def __repr__(self) -> str:
+        state = "open" if self.is_open else "closed"
+        return f"<Store {self.url} {state}>"
+
+
+@contextlib.asynccontextmanager
+async def _holding(lock: asyncio.Lock | None) -> AsyncIterator[None]:
+    if lock is None:
+        yield
+    else:
+        async with lock:
+            yield
+
+
+def _describe(exc: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's SQL echo and help links."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    message = str(cause).strip() or repr(cause)
+    return f"{type(cause).__name__}: {message}"

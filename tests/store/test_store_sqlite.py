@@ -1,0 +1,146 @@
+"""The store on SQLite, the embedded default."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, text
+
+from stuf_bridge.store import Store, StoreError, create_store
+from stuf_bridge.store.migrations import MIGRATIONS, Migration
+
+pytestmark = pytest.mark.asyncio
+
+
+def _db_file(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def _query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(_db_file(url)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def test_open_creates_the_data_directory_and_migrates(sqlite_url: str) -> None:
+    assert not _db_file(sqlite_url).parent.exists()
+    store = create_store(sqlite_url)
+    await store.open()
+    try:
+        assert await store.ping() is True
+    finally:
+        await store.close()
+    assert _query(sqlite_url, "SELECT version FROM schema_version") == [(1,)]
+    tables = {row[0] for row in _query(sqlite_url, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"schema_version", "sequences"} <= tables
+    assert _query(sqlite_url, "PRAGMA journal_mode") == [("wal",)]
+
+
+async def test_reopen_is_harmless(sqlite_url: str) -> None:
+    store = create_store(sqlite_url)
+    await store.open()
+    await store.open()  # opening an open store does nothing
+    assert await store.next_value("zaak") == 1
+    await store.close()
+
+    again = create_store(sqlite_url)
+    await again.open()
+    try:
+        assert await again.next_value("zaak") == 2
+    finally:
+        await again.close()
+    assert _query(sqlite_url, "SELECT version FROM schema_version") == [(1,)]
+
+
+async def test_sequences_start_at_one_and_are_independent(sqlite_store: Store) -> None:
+    assert [await sqlite_store.next_value("zaak") for _ in range(3)] == [1, 2, 3]
+    assert await sqlite_store.next_value("document") == 1
+    assert await sqlite_store.next_value("zaak") == 4
+    assert await sqlite_store.next_value("Zaak") == 1  # names are case-sensitive
+
+
+async def test_500_concurrent_callers_get_500_consecutive_values(sqlite_store: Store) -> None:
+    values = await asyncio.gather(*(sqlite_store.next_value("zaak") for _ in range(500)))
+    assert len(set(values)) == 500
+    assert sorted(values) == list(range(1, 501))
+
+
+async def test_two_stores_on_one_file_share_the_sequence(sqlite_url: str) -> None:
+    first, second = create_store(sqlite_url), create_store(sqlite_url)
+    await asyncio.gather(first.open(), second.open())
+    try:
+        values = await asyncio.gather(
+            *(store.next_value("zaak") for _ in range(100) for store in (first, second))
+        )
+    finally:
+        await asyncio.gather(first.close(), second.close())
+    assert sorted(values) == list(range(1, 201))
+
+
+async def test_in_memory_database() -> None:
+    async with create_store("sqlite:///:memory:") as store:
+        values = await asyncio.gather(*(store.next_value("zaak") for _ in range(50)))
+        assert sorted(values) == list(range(1, 51))
+
+
+async def test_two_processes_draw_from_one_sqlite_file(
+    sqlite_url: str, run_workers: Callable[..., list[Any]]
+) -> None:
+    results = await asyncio.to_thread(run_workers, [[sqlite_url, "draw", "zaak", "500"] for _ in range(2)])
+    values = [v for result in results for v in result]
+    assert len(values) == len(set(values)) == 1000
+    assert sorted(values) == list(range(1, 1001))
+
+
+# --- the migration scheme -----------------------------------------------------------------------------------
+
+
+def _m002_notes(conn: Connection) -> None:
+    metadata = MetaData()
+    Table("notes", metadata, Column("id", Integer, primary_key=True))
+    metadata.create_all(conn)
+
+
+def _m002_broken(conn: Connection) -> None:
+    _m002_notes(conn)
+    conn.execute(text("INSERT INTO no_such_table VALUES (1)"))
+
+
+async def test_a_later_migration_is_applied_on_open(sqlite_url: str) -> None:
+    async with create_store(sqlite_url) as store:
+        await store.next_value("zaak")
+    upgraded = Store(sqlite_url, migrations=[*MIGRATIONS, Migration(2, "notes", _m002_notes)])
+    async with upgraded:
+        assert await upgraded.next_value("zaak") == 2
+    assert _query(sqlite_url, "SELECT version, description FROM schema_version ORDER BY version") == [
+        (1, MIGRATIONS[0].description),
+        (2, "notes"),
+    ]
+    assert _query(sqlite_url, "SELECT count(*) FROM notes") == [(0,)]
+
+
+async def test_a_failing_migration_leaves_no_trace(sqlite_url: str) -> None:
+    async with create_store(sqlite_url):
+        pass
+    broken = Store(sqlite_url, migrations=[*MIGRATIONS, Migration(2, "broken notes", _m002_broken)])
+    with pytest.raises(StoreError, match="migration 2 \\(broken notes\\) failed"):
+        await broken.open()
+    assert not broken.is_open
+    assert _query(sqlite_url, "SELECT version FROM schema_version") == [(1,)]
+    assert _query(sqlite_url, "SELECT name FROM sqlite_master WHERE name = 'notes'") == []
+
+
+async def test_a_newer_schema_is_refused(sqlite_url: str) -> None:
+    async with Store(sqlite_url, migrations=[*MIGRATIONS, Migration(2, "notes", _m002_notes)]):
+        pass
+    with pytest.raises(StoreError, match="newer than this gateway supports"):
+        await create_store(sqlite_url).open()
+
+
+async def test_migration_versions_must_be_numbered_in_order(sqlite_url: str) -> None:
+    with pytest.raises(ValueError, match="1..n"):
+        Store(sqlite_url, migrations=[*MIGRATIONS, Migration(3, "gap", _m002_notes)])
