@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
+import re
+import shutil
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -73,6 +75,33 @@ async def concurrent(url: str, clients: int, seconds: float) -> dict[str, float]
     return {"clients": clients, "requests": done, "seconds": round(elapsed, 2), "per_second": round(done / elapsed, 1)}
 
 
+def with_wrk(url: str, clients: int, seconds: float) -> dict[str, object] | None:
+    """Throughput measured by wrk (a C load generator), when installed: the Python client above shares the two
+    cores with the gateway and costs more CPU per request than the gateway itself."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    body, headers = di02()
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "post.lua"
+        lua_headers = "".join(f'wrk.headers["{k}"] = {json.dumps(v)}\n' for k, v in headers.items())
+        script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body.decode())}\n{lua_headers}')
+        out = subprocess.run(
+            [wrk, "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", str(script),
+             f"{url}/zds/VrijeBerichten"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"50%\s+([\d.]+\w+)", out)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "tool": "wrk", "clients": clients, "per_second": float(rps.group(1)) if rps else None,
+        "p50": p50.group(1) if p50 else None, "p99": p99.group(1) if p99 else None,
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=1000)
@@ -80,13 +109,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    env: dict[str, str] = {"STUF_BRIDGE_XSD_DIR": os.environ["STUF_BRIDGE_XSD_DIR"]} if "STUF_BRIDGE_XSD_DIR" in os.environ else {}
+    env: dict[str, str] = {}
     if args.database_url:
         env["STUF_BRIDGE_DATABASE_URL"] = args.database_url
     with tempfile.TemporaryDirectory() as tmp, running_gateway(Path(tmp) / "data", env) as url:
         seq = sequential(url, args.calls)
         conc = asyncio.run(concurrent(url, args.clients, args.seconds))
-    result = {"store": "postgresql" if args.database_url else "sqlite", "sequential": seq, "concurrent": conc}
+        wrk = with_wrk(url, args.clients, args.seconds)
+    result = {"store": "postgresql" if args.database_url else "sqlite", "sequential": seq, "concurrent": conc,
+              "concurrent_wrk": wrk}
     out = REPO / "bench" / "results" / "identifiers.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

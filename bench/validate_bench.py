@@ -24,6 +24,10 @@ from lxml import etree
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+try:
+    import stuf_bridge  # noqa: F401
+except ImportError:  # not installed: run from the source tree
+    sys.path.insert(0, str(REPO / "src"))
 
 from tests.support import official, ours, reference
 from tests.support.reference import Dialect, Sample

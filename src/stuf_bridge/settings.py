@@ -80,6 +80,16 @@ class Settings(BaseSettings):
         "e.g. {'1900/GWS4all': 'strict', '*/Open Formulieren': 'warn'}.",
     )
     xsd_dir: Path | None = Field(None, description="Directory with the schemas. Unset: the project's own `xsd/`.")
+    official_xsd_zds11: Path | None = Field(
+        None,
+        description="Root of an unpacked official ZDS 1.1 schema bundle (holding zkn0310/zkn0310_msg_totaal.xsd); "
+        "when set, ZDS 1.1 messages are validated against it instead of the project's schemas (slower).",
+    )
+    official_xsd_zds12: Path | None = Field(
+        None,
+        description="Root of an unpacked official ZDS 1.2 schema bundle (holding zds0120/berichten/"
+        "zds0120_msg_zs-dms.xsd); idem for ZDS 1.2 messages.",
+    )
 
     # --- identifiers ----------------------------------------------------------------------------------------
     zaak_identificatie_template: str = Field(

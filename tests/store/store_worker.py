@@ -36,7 +36,14 @@ async def main(argv: list[str]) -> object:
         await store.open()
         wait_for_go()
         try:
-            return list(await asyncio.gather(*(store.next_value(sequence) for _ in range(count))))
+            # Ten concurrent callers drawing one after another, like request handlers: their calls are
+            # coalesced into small batches, so both processes keep taking turns at the database.
+            async def caller(n: int) -> list[int]:
+                return [await store.next_value(sequence) for _ in range(n)]
+
+            shares = [count // 10 + (1 if i < count % 10 else 0) for i in range(10)]
+            drawn = await asyncio.gather(*(caller(n) for n in shares))
+            return [value for values in drawn for value in values]
         finally:
             await store.close()
     raise SystemExit(f"unknown mode {mode!r}")

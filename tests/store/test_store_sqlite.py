@@ -144,3 +144,33 @@ async def test_a_newer_schema_is_refused(sqlite_url: str) -> None:
 async def test_migration_versions_must_be_numbered_in_order(sqlite_url: str) -> None:
     with pytest.raises(ValueError, match="1..n"):
         Store(sqlite_url, migrations=[*MIGRATIONS, Migration(3, "gap", _m002_notes)])
+
+
+async def test_concurrent_callers_are_coalesced_into_few_transactions(sqlite_store: Store) -> None:
+    calls: list[int] = []
+    advance = sqlite_store.advance
+
+    async def counting_advance(sequence: str, count: int) -> int:
+        calls.append(count)
+        return await advance(sequence, count)
+
+    sqlite_store._batches._advance = counting_advance  # type: ignore[attr-defined]
+    values = await asyncio.gather(*(sqlite_store.next_value("coalesced") for _ in range(200)))
+    assert sorted(values) == list(range(1, 201))
+    assert sum(calls) == 200
+    assert len(calls) < 20, calls  # one transaction per batch, not per caller
+
+
+async def test_a_failed_batch_fails_its_callers_and_the_next_batch_works(sqlite_store: Store) -> None:
+    advance = sqlite_store.advance
+    failures = iter([True])
+
+    async def flaky(sequence: str, count: int) -> int:
+        if next(failures, False):
+            raise StoreError("disk on fire")
+        return await advance(sequence, count)
+
+    sqlite_store._batches._advance = flaky  # type: ignore[attr-defined]
+    first = await asyncio.gather(*(sqlite_store.next_value("flaky") for _ in range(5)), return_exceptions=True)
+    assert all(isinstance(result, StoreError) for result in first)
+    assert await sqlite_store.next_value("flaky") == 1

@@ -31,19 +31,16 @@ import xmlschema
 from lxml import etree
 from xmlschema.validators import XsdAttribute, XsdComplexType, XsdElement, XsdGroup, XsdSimpleType
 
+from stuf_bridge.stuf.namespaces import XSI
+
 from .reference import NS
 
-__all__ = ["KINDS", "Candidate", "Kind", "Mutation", "candidates", "generate", "seed_for"]
+__all__ = ["KINDS", "Candidate", "Kind", "Mutation", "apply", "candidates", "generate", "seed_for"]
 
 Kind = Literal["remove-required", "bad-enum", "too-long", "swap-order"]
 KINDS: tuple[Kind, ...] = ("remove-required", "bad-enum", "too-long", "swap-order")
 
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-_PREFIXES = {uri: prefix for prefix, uri in NS.items() if not prefix.startswith("soap")} | {
-    "http://www.egem.nl/StUF/sector/bg/0310": "BG",
-    "http://www.opengis.net/gml": "gml",
-    "http://www.w3.org/2005/05/xmlmime": "xmime",
-}
+_PREFIXES = {uri: prefix for prefix, uri in NS.items()}
 
 
 @dataclass(frozen=True)
@@ -59,9 +56,7 @@ class Candidate:
 
     @property
     def group(self) -> str:
-        """The body's top-level child the target lies under (the body itself for its own attributes)."""
-        steps = self.path.split("/")
-        return steps[2] if len(steps) > 2 else steps[-1]
+        return _group(self.path)
 
 
 @dataclass(frozen=True)
@@ -79,12 +74,16 @@ class Mutation:
 
     @property
     def group(self) -> str:
-        """Local name of the body's top-level child the mutation lies under (e.g. 'object'), or '' for the root."""
-        steps = self.path.split("/")
-        return steps[2].split(":")[-1].split("[")[0] if len(steps) > 2 else ""
+        return _group(self.path)
 
     def __str__(self) -> str:
         return self.description
+
+
+def _group(path: str) -> str:
+    """Local name of the body's top-level child a path lies under (e.g. 'object'), or '' for the body itself."""
+    steps = path.split("/")
+    return steps[2].split(":")[-1].split("[")[0] if len(steps) > 2 else ""
 
 
 def seed_for(name: str, base: int = 0) -> int:
@@ -140,10 +139,12 @@ def apply(body: etree._Element, candidate: Candidate) -> Mutation:
         if candidate.attribute is not None:
             del target.attrib[candidate.attribute]
         else:
-            _detach(target)
+            parent = target.getparent()
+            assert parent is not None
+            parent.remove(target)  # lxml takes the tail (whitespace here) along
     elif candidate.kind == "swap-order":
         following = next(k for k in target.itersiblings() if isinstance(k.tag, str))
-        following.addnext(_detach(target))
+        following.addnext(target)  # moves it, tail included
     elif candidate.attribute is not None:
         target.set(candidate.attribute, candidate.value or "")
     else:
@@ -161,7 +162,7 @@ def _walk(
         return
     yield elem, decl
     xsd_type = decl.type
-    if elem.get(f"{{{XSI_NS}}}type") is not None or not isinstance(xsd_type, XsdComplexType):
+    if elem.get(f"{{{XSI}}}type") is not None or not isinstance(xsd_type, XsdComplexType):
         return  # an xsi:type override is not followed
     if not isinstance(xsd_type.content, XsdGroup):
         return
@@ -191,13 +192,13 @@ def _element_candidates(elem: etree._Element, decl: XsdElement, index: int) -> I
             yield Candidate("remove-required", index, path, detail=f"minOccurs={decl.min_occurs}")
     simple = _simple_type(decl.type)
     text = elem.text or ""
-    has_value = text.strip() != "" and len(elem) == 0 and elem.get(f"{{{XSI_NS}}}nil") not in ("true", "1")
+    has_value = text.strip() != "" and len(elem) == 0 and elem.get(f"{{{XSI}}}nil") not in ("true", "1")
     if simple is not None and has_value:
         yield from _value_candidates(index, path, None, text, simple, decl.fixed)
     if isinstance(decl.type, XsdComplexType):
         for name, value in elem.attrib.items():
             attr = decl.type.attributes.get(name)
-            if not isinstance(attr, XsdAttribute) or attr.type is None or name.startswith(f"{{{XSI_NS}}}"):
+            if not isinstance(attr, XsdAttribute) or attr.type is None or name.startswith(f"{{{XSI}}}"):
                 continue
             if attr.use == "required":
                 yield Candidate("remove-required", index, path, attribute=name, detail="use=required")
@@ -243,7 +244,7 @@ def _pick(pool: list[Candidate], count: int, rng: random.Random) -> list[Candida
     while remaining and len(chosen) < count:
         sizes = Counter(c.group for c in remaining)
         groups = sorted(sizes)
-        weights = [math.sqrt(sizes[g]) * (0.5 if g.endswith(":stuurgegevens") else 1.0) for g in groups]
+        weights = [math.sqrt(sizes[g]) * (0.5 if g == "stuurgegevens" else 1.0) for g in groups]
         group = rng.choices(groups, weights=weights)[0]
         candidate = rng.choice([c for c in remaining if c.group == group])
         chosen.append(candidate)
@@ -278,11 +279,3 @@ def _attr_suffix(candidate: Candidate) -> str:
     q = etree.QName(candidate.attribute)
     prefix = _PREFIXES.get(q.namespace or "")
     return f"/@{prefix}:{q.localname}" if prefix else f"/@{q.localname}"
-
-
-def _detach(elem: etree._Element) -> etree._Element:
-    """Take ``elem`` out of its parent (lxml moves its tail along, which only holds whitespace here)."""
-    parent = elem.getparent()
-    assert parent is not None
-    parent.remove(elem)
-    return elem

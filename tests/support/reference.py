@@ -22,6 +22,8 @@ from typing import Literal
 
 from lxml import etree
 
+from stuf_bridge.stuf.namespaces import BG, GML, SOAP11, SOAP12, STUF, XMIME, ZDS, ZKN
+
 from . import render as _render
 
 __all__ = [
@@ -48,17 +50,12 @@ __all__ = [
 ENV_VAR = "STUF_BRIDGE_SHARED"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-STUF_NS = "http://www.egem.nl/StUF/StUF0301"
-ZKN_NS = "http://www.egem.nl/StUF/sector/zkn/0310"
-ZDS_NS = "http://www.stufstandaarden.nl/koppelvlak/zds0120"
-SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
-NS = {"StUF": STUF_NS, "ZKN": ZKN_NS, "ZDS": ZDS_NS, "soap11": SOAP11_NS, "soap12": SOAP12_NS}
+NS = {"StUF": STUF, "ZKN": ZKN, "ZDS": ZDS, "BG": BG, "gml": GML, "xmime": XMIME}
 
 Dialect = Literal["zds11", "zds12", "stuf"]
 Role = Literal["request", "response"]
-DIALECT_BY_NAMESPACE: dict[str, Dialect] = {ZKN_NS: "zds11", ZDS_NS: "zds12", STUF_NS: "stuf"}
-SOAP_VERSION = {SOAP11_NS: "1.1", SOAP12_NS: "1.2"}
+DIALECT_BY_NAMESPACE: dict[str, Dialect] = {ZKN: "zds11", ZDS: "zds12", STUF: "stuf"}
+SOAP_VERSION = {SOAP11: "1.1", SOAP12: "1.2"}
 
 
 # --- locating the shared folder -------------------------------------------------------------------------------

@@ -7,14 +7,23 @@ lets libxml2 load it (the official files import the StUF namespace from several 
 
 from __future__ import annotations
 
+import itertools
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from .namespaces import STUF, ZDS, ZKN
 
+if TYPE_CHECKING:
+    from ..settings import Settings
+
 ENTRY_SCHEMAS = {ZKN: "zds11.xsd", ZDS: "zds12.xsd", STUF: "stuf.xsd"}
+# Root schema per namespace inside an unpacked official VNG bundle (SCHEMAS.md §3).
+OFFICIAL_ROOTS = {ZKN: "zkn0310/zkn0310_msg_totaal.xsd", ZDS: "zds0120/berichten/zds0120_msg_zs-dms.xsd"}
+MAX_ISSUES = 20
 
 
 @dataclass(frozen=True)
@@ -40,10 +49,11 @@ def default_xsd_dir() -> Path:
 
 
 class Schemas:
-    """The three entry schemas, loaded once."""
+    """The three entry schemas, loaded once; optionally an official bundle per dialect instead of ours."""
 
-    def __init__(self, xsd_dir: Path | None = None):
+    def __init__(self, xsd_dir: Path | None = None, *, official: dict[str, Path] | None = None):
         self.xsd_dir = (xsd_dir or default_xsd_dir()).resolve()
+        self._official = {namespace: _load_official(namespace, bundle) for namespace, bundle in (official or {}).items()}
         self._schemas: dict[str, etree.XMLSchema] = {}
         for namespace, filename in ENTRY_SCHEMAS.items():
             path = self.xsd_dir / filename
@@ -54,17 +64,48 @@ class Schemas:
             except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
                 raise SchemaLoadError(f"schema {path} does not load: {exc}") from exc
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Schemas:
+        official = {ZKN: settings.official_xsd_zds11, ZDS: settings.official_xsd_zds12}
+        return cls(settings.xsd_dir, official={ns: path for ns, path in official.items() if path is not None})
+
     def validate(self, message: etree._Element) -> list[SchemaIssue]:
-        """All schema errors of a message (empty when valid), in document order."""
+        """The schema errors of a message (empty when valid), in document order; at most MAX_ISSUES."""
         namespace = etree.QName(message).namespace
+        official = self._official.get(namespace or "")
+        if official is not None:
+            return [
+                SchemaIssue(getattr(err.elem, "sourceline", None) or 0, err.path or "/", err.reason or str(err))
+                for err in itertools.islice(official.iter_errors(message), MAX_ISSUES)
+            ]
         schema = self._schemas.get(namespace or "")
         if schema is None:
             return [SchemaIssue(message.sourceline or 0, "/", f"geen schema voor namespace {namespace}")]
         if schema.validate(message):
             return []
         return [
-            SchemaIssue(entry.line, _short_path(entry.path), entry.message) for entry in schema.error_log
+            SchemaIssue(entry.line, _short_path(entry.path), entry.message)
+            for entry in list(schema.error_log)[:MAX_ISSUES]
         ]
+
+
+def _load_official(namespace: str, bundle: Path) -> Any:
+    """An official VNG bundle through xmlschema: the stock files import one namespace from several partial files,
+    which libxml2 cannot load, so every location is loaded, and 'lax' steps over xmlschema's false positive on
+    prohibited fixed attributes (SCHEMAS.md §1.4). Loading takes seconds; validation is ~100× slower than ours."""
+    import xmlschema
+    from xmlschema.loaders import LocationSchemaLoader
+
+    root = bundle / OFFICIAL_ROOTS[namespace]
+    if not root.is_file():
+        raise SchemaLoadError(f"official bundle {bundle} has no {OFFICIAL_ROOTS[namespace]}")
+    try:
+        with warnings.catch_warnings():
+            # The 1.1 bundle includes a corv/ file VNG never shipped; xmlschema warns and carries on.
+            warnings.simplefilter("ignore", xmlschema.XMLSchemaIncludeWarning)
+            return xmlschema.XMLSchema(str(root), loader_class=LocationSchemaLoader, validation="lax", allow="local")
+    except (xmlschema.XMLSchemaException, OSError) as exc:
+        raise SchemaLoadError(f"official bundle {bundle} does not load: {exc}") from exc
 
 
 def _short_path(path: str | None) -> str:

@@ -46,7 +46,7 @@ class Metrics:
 
 def create_app(settings: Settings, *, store: Store | None = None, schemas: Schemas | None = None) -> FastAPI:
     """The gateway as an ASGI app. The store is opened (and migrated) at start-up and closed at shutdown."""
-    schemas = schemas or Schemas(settings.xsd_dir)
+    schemas = schemas or Schemas.from_settings(settings)
     metrics = Metrics()
 
     @contextlib.asynccontextmanager
