@@ -14,8 +14,8 @@ import asyncio
 import json
 import re
 import shutil
-import subprocess
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +26,8 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.messages import di02  # noqa: E402
-from tests.support.server import running_gateway  # noqa: E402
+from tests.support.messages import di02
+from tests.support.server import running_gateway
 
 
 def percentile(values: list[float], pct: float) -> float:

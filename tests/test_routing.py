@@ -55,15 +55,15 @@ def test_generic_zds11_root_is_told_apart_by_action(action: str, expected: str) 
 @pytest.mark.parametrize(
     "body, expected",
     [
-        ("<ZKN:zakLk01><ZKN:parameters><StUF:mutatiesoort>T</StUF:mutatiesoort></ZKN:parameters>"
-         "<ZKN:object><ZKN:identificatie>1</ZKN:identificatie></ZKN:object></ZKN:zakLk01>", "creeerZaak"),
-        ("<ZKN:zakLk01><ZKN:parameters><StUF:mutatiesoort>W</StUF:mutatiesoort></ZKN:parameters>"
+        (("<ZKN:zakLk01><ZKN:parameters><StUF:mutatiesoort>T</StUF:mutatiesoort></ZKN:parameters>"
+         "<ZKN:object><ZKN:identificatie>1</ZKN:identificatie></ZKN:object></ZKN:zakLk01>"), "creeerZaak"),
+        (("<ZKN:zakLk01><ZKN:parameters><StUF:mutatiesoort>W</StUF:mutatiesoort></ZKN:parameters>"
          "<ZKN:object><ZKN:identificatie>1</ZKN:identificatie><ZKN:heeft/></ZKN:object>"
-         "<ZKN:object><ZKN:identificatie>1</ZKN:identificatie><ZKN:heeft/></ZKN:object></ZKN:zakLk01>",
+         "<ZKN:object><ZKN:identificatie>1</ZKN:identificatie><ZKN:heeft/></ZKN:object></ZKN:zakLk01>"),
          "actualiseerZaakstatus"),
-        ("<ZKN:zakLk01><ZKN:parameters><StUF:mutatiesoort>W</StUF:mutatiesoort></ZKN:parameters>"
+        (("<ZKN:zakLk01><ZKN:parameters><StUF:mutatiesoort>W</StUF:mutatiesoort></ZKN:parameters>"
          "<ZKN:object><ZKN:identificatie>1</ZKN:identificatie><ZKN:omschrijving>x</ZKN:omschrijving></ZKN:object>"
-         "</ZKN:zakLk01>", "updateZaak"),
+         "</ZKN:zakLk01>"), "updateZaak"),
         ("<ZKN:edcLk01><ZKN:object><ZKN:inhoud>aGk=</ZKN:inhoud></ZKN:object></ZKN:edcLk01>", "voegZaakdocumentToe"),
         ("<ZKN:edcLk01><ZKN:object><ZKN:titel>x</ZKN:titel></ZKN:object></ZKN:edcLk01>", "maakZaakdocument"),
         ("<ZKN:zakLv01><ZKN:scope><ZKN:object><ZKN:identificatie/><ZKN:heeft/></ZKN:object></ZKN:scope></ZKN:zakLv01>",

@@ -66,3 +66,23 @@ def test_bad_values_are_refused() -> None:
         Settings(validation_senders={"no-slash": "strict"})
     with pytest.raises(FileNotFoundError):
         load_settings("/nonexistent/stuf-bridge.yaml")
+
+
+def test_zgw_urls_and_credentials() -> None:
+    embedded = Settings()
+    assert embedded.zgw_embedded
+    assert embedded.zgw_api_url("zaken", "http://127.0.0.1:8080/zgw") == "http://127.0.0.1:8080/zgw/zaken/api/v1"
+    with pytest.raises(ValueError, match="no URL"):
+        embedded.zgw_api_url("zaken")
+    external = Settings(
+        zgw_url="https://openzaak.example.nl/",
+        zgw_documenten_url="https://drc.example.nl/documenten/api/v1/",
+        zgw_credentials={"documenten": {"client_id": "drc", "secret": "s3"}},
+    )
+    assert not external.zgw_embedded
+    assert external.zgw_api_url("catalogi") == "https://openzaak.example.nl/catalogi/api/v1"
+    assert external.zgw_api_url("documenten") == "https://drc.example.nl/documenten/api/v1"
+    assert external.zgw_credentials_for("documenten").client_id == "drc"
+    assert external.zgw_credentials_for("zaken").client_id == "stuf-bridge"
+    with pytest.raises(ValueError, match="unknown ZGW APIs"):
+        Settings(zgw_credentials={"notificaties": {"client_id": "x", "secret": "y"}})

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +22,6 @@ import pytest
 from lxml import etree
 
 REPO = Path(__file__).resolve().parents[1]
-try:
-    import stuf_bridge  # noqa: F401
-except ImportError:  # not installed: run from the source tree
-    sys.path.insert(0, str(REPO / "src"))
-
 import zeep
 import zeep.exceptions
 

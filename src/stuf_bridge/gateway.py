@@ -13,15 +13,34 @@ from dataclasses import dataclass, field
 import structlog
 from lxml import etree
 
-from .errors import BackendUnavailable, Fault, MessageError, NotSupported, ProcessingError, StuurgegevensError
+from .errors import (
+    BackendUnavailable,
+    Fault,
+    MessageError,
+    NotSupported,
+    ProcessingError,
+    StuurgegevensError,
+)
 from .operations import Handler, MessageContext, default_handlers
 from .settings import Settings, ValidationPolicy
-from .soap.envelope import SoapRequest, SoapVersion, envelope, fault_envelope, read_request
+from .soap.envelope import (
+    SoapRequest,
+    SoapVersion,
+    envelope,
+    fault_envelope,
+    read_request,
+)
 from .store import Store, StoreError
 from .stuf.answers import bevestiging, foutbericht
 from .stuf.registry import REGISTRY, Operation, Registry, Service
 from .stuf.routing import resolve
-from .stuf.stuurgegevens import BERICHTCODES, AnswerParties, Stuurgegevens, Systeem, read_stuurgegevens
+from .stuf.stuurgegevens import (
+    BERICHTCODES,
+    AnswerParties,
+    Stuurgegevens,
+    Systeem,
+    read_stuurgegevens,
+)
 from .stuf.validation import Schemas
 
 log = structlog.get_logger(__name__)

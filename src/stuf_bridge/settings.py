@@ -12,7 +12,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,6 +31,14 @@ class ValidationPolicy(str, enum.Enum):
     STRICT = "strict"  # fault StUF055 naming the line and path of the first error
     WARN = "warn"  # process the message, record the errors as warnings
     OFF = "off"  # do not validate
+
+
+class ZgwCredentials(BaseModel):
+    client_id: str
+    secret: str
+
+
+ZGW_APIS = ("zaken", "documenten", "catalogi", "besluiten")
 
 
 class Settings(BaseSettings):
@@ -107,6 +115,62 @@ class Settings(BaseSettings):
         pattern=r"^\d{4}$",
         description="Gemeentecode for identifiers when the sender's zender/organisatie is not a 4-digit code.",
     )
+
+    # --- ZGW backend ----------------------------------------------------------------------------------------
+    zgw_url: str | None = Field(
+        None,
+        description="Base URL of an external ZGW backend such as Open Zaak (`https://openzaak.example.nl`); the APIs "
+        "are at `<zgw_url>/<api>/api/v1/`. Unset: the embedded backend is started and used.",
+    )
+    zgw_zaken_url: str | None = Field(None, description="Root of the Zaken API (`…/zaken/api/v1`), overrides zgw_url.")
+    zgw_documenten_url: str | None = Field(None, description="Root of the Documenten API, overrides zgw_url.")
+    zgw_catalogi_url: str | None = Field(None, description="Root of the Catalogi API, overrides zgw_url.")
+    zgw_besluiten_url: str | None = Field(None, description="Root of the Besluiten API, overrides zgw_url.")
+    zgw_client_id: str = Field("stuf-bridge", description="JWT client id towards the ZGW APIs (and of the embedded backend).")
+    zgw_secret: str = Field(
+        "stuf-bridge-demo-secret", description="JWT secret (HS256) towards the ZGW APIs; change it in production."
+    )
+    zgw_credentials: dict[str, ZgwCredentials] = Field(
+        default_factory=dict,
+        description="Per-API client id and secret where they differ, keyed zaken/documenten/catalogi/besluiten, "
+        "e.g. {'documenten': {'client_id': 'x', 'secret': 'y'}}.",
+    )
+    zgw_user_id: str = Field("stuf-bridge", description="JWT `user_id` claim (the technical user the gateway acts as).")
+    zgw_user_representation: str = Field("stuf-bridge", description="JWT `user_representation` claim.")
+    zgw_timeout: float = Field(30.0, gt=0, description="Seconds before a ZGW call times out.")
+    zgw_max_connections: int = Field(20, gt=0, description="Connections per ZGW API.")
+    zgw_catalogue_ttl: float = Field(300.0, ge=0, description="Seconds a catalogue look-up (zaaktype, statustypen…) is cached.")
+    zgw_jwt_leeway: int = Field(60, ge=0, description="Clock leeway in seconds the embedded backend allows on `iat`.")
+    zgw_experimental: bool = Field(
+        False, description="Use Open Zaak's experimental endpoints (zaaknummer_reserveren, zaak_registreren)."
+    )
+
+    @field_validator("zgw_credentials")
+    @classmethod
+    def _check_apis(cls, value: dict[str, ZgwCredentials]) -> dict[str, ZgwCredentials]:
+        unknown = set(value) - set(ZGW_APIS)
+        if unknown:
+            raise ValueError(f"unknown ZGW APIs {sorted(unknown)}; use {list(ZGW_APIS)}")
+        return value
+
+    @property
+    def zgw_embedded(self) -> bool:
+        """True when no external backend is configured: `serve` starts the embedded one under /zgw."""
+        return not (self.zgw_url or self.zgw_zaken_url or self.zgw_documenten_url or self.zgw_catalogi_url
+                    or self.zgw_besluiten_url)
+
+    def zgw_api_url(self, api: str, embedded_base: str | None = None) -> str:
+        """Root URL of one ZGW API (no trailing slash). ``embedded_base`` is where the embedded backend runs."""
+        explicit = getattr(self, f"zgw_{api}_url")
+        if explicit:
+            return explicit.rstrip("/")
+        base = self.zgw_url or embedded_base
+        if not base:
+            raise ValueError(f"no URL for the {api} API: set zgw_url or zgw_{api}_url")
+        return f"{base.rstrip('/')}/{api}/api/v1"
+
+    def zgw_credentials_for(self, api: str) -> ZgwCredentials:
+        return self.zgw_credentials.get(api) or ZgwCredentials(client_id=self.zgw_client_id, secret=self.zgw_secret)
 
     @field_validator("zaak_identificatie_template", "document_identificatie_template", "besluit_identificatie_template")
     @classmethod

@@ -13,18 +13,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import pytest_asyncio
-
-try:
-    import stuf_bridge.store
-except ImportError:  # no installed package or pythonpath setting: use the source tree
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-    import stuf_bridge.store
-
-import asyncpg
 from sqlalchemy.engine import URL, make_url
 
+import stuf_bridge.store
 from stuf_bridge.store import Store, create_store
 
 PG_URL_ENV = "STUF_BRIDGE_TEST_PG_URL"

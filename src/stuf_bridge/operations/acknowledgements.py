@@ -29,7 +29,6 @@ async def receive(ctx: MessageContext) -> None:
         cross_refnummer=ctx.stuurgegevens.cross_refnummer,
         **{k: fields[k] for k in ("code", "plek", "omschrijving") if k in fields},
     )
-    return None
 
 
 HANDLERS = {f"ontvang{code}": receive for code in ("Bv01", "Bv03", "Fo01", "Fo03")}

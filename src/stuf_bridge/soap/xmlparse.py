@@ -32,7 +32,7 @@ def _parser(encoding: str | None) -> etree.XMLParser:
 
 def _declares_encoding(body: bytes) -> bool:
     head = body[:200]
-    return head.startswith(b"\xef\xbb\xbf") or head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+    return head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or (
         head.startswith(b"<?xml") and b"encoding" in head.split(b"?>", 1)[0]
     )
 

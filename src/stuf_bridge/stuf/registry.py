@@ -12,8 +12,8 @@ are generated from this table, and the router resolves incoming messages against
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from .namespaces import STUF, ZDS, ZKN, Dialect
 
