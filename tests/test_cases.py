@@ -27,7 +27,7 @@ import yaml
 from lxml import etree
 
 from stuf_bridge.stuf.namespaces import SOAP11, SOAP12, STUF, ZDS, ZKN
-from stuf_bridge.stuf.stuurgegevens import AMSTERDAM
+from stuf_bridge.stuf.values import AMSTERDAM
 from stuf_bridge.stuf.validation import Schemas
 
 CASES = Path(__file__).parent / "cases"

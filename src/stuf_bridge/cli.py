@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -42,39 +43,86 @@ def configure_logging(settings: Settings) -> None:
 class _Server(uvicorn.Server):
     """uvicorn's server, logging one line with the address once the socket listens."""
 
-    def __init__(self, config: uvicorn.Config, settings: Settings):
+    def __init__(self, config: uvicorn.Config, settings: Settings, what: dict[str, str]):
         super().__init__(config)
         self.settings = settings
+        self.what = what
 
     async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
         await super().startup(sockets)
         if self.started and self.servers:
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             shown = f"[{host}]" if ":" in host else host
-            log.info(
-                "listening",
-                url=f"http://{shown}:{port}",
-                zds=f"http://{shown}:{port}/zds/{{BeantwoordVraag,OntvangAsynchroon,VrijeBerichten}}",
-                data_dir=str(self.settings.data_dir.resolve()),
-                store="postgresql" if self.settings.database_url else "sqlite",
-            )
+            url = f"http://{shown}:{port}"
+            log.info("listening", url=url, **{k: v.format(url=url) for k, v in self.what.items()},
+                     data_dir=str(self.settings.data_dir.resolve()))
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket before the app exists, so that the app knows its own address (port 0 too)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _loopback_url(sock: socket.socket) -> str:
+    """How this process reaches its own server: wildcard addresses become loopback."""
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, str]) -> None:
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        log_config=None,
+        lifespan="on",
+    )
+    _Server(config, settings, what).run(sockets=[sock])
 
 
 def serve(settings: Settings) -> None:
     from .web.app import create_app
 
     configure_logging(settings)
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        log_config=None,
-        lifespan="on",
-    )
-    _Server(config, settings).run()
+    sock = _bind(settings.host, settings.port)
+    embedded_base = f"{_loopback_url(sock)}/zgw" if settings.zgw_embedded else None
+    what = {
+        "zds": "{url}/zds/{{BeantwoordVraag,OntvangAsynchroon,VrijeBerichten}}",
+        "zgw": "{url}/zgw (embedded)" if settings.zgw_embedded else settings.zgw_url or "per-API URLs",
+        "store": "postgresql" if settings.database_url else "sqlite",
+    }
+    _run(create_app(settings, embedded_base=embedded_base), settings, sock, what)
+
+
+def serve_zgw(settings: Settings) -> None:
+    """The embedded ZGW backend alone, at the root of its own server."""
+    from .web.app import embedded_backend
+
+    configure_logging(settings)
+    what = {"zgw": "{url}/{{zaken,documenten,catalogi,besluiten}}/api/v1", "client_id": settings.zgw_client_id}
+    _run(embedded_backend(settings), settings, _bind(settings.host, settings.port), what)
+
+
+def seed_zgw(settings: Settings, catalogue: Path) -> int:
+    from .zgw_embedded import SeedError, seed
+
+    configure_logging(settings)
+    try:
+        report = seed(settings.data_dir, catalogue)
+    except (OSError, ValueError, SeedError) as exc:
+        print(f"stuf-bridge: seeding {catalogue} failed: {exc}", file=sys.stderr)
+        return 1
+    print(report)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,17 +135,44 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--port", type=int, help="port to listen on (STUF_BRIDGE_PORT, default 8080)")
     serve_cmd.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
     serve_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
+    serve_cmd.add_argument("--zgw-url", help="base URL of an external ZGW backend (STUF_BRIDGE_ZGW_URL); "
+                           "unset: the embedded backend under /zgw")
+
+    check_cmd = commands.add_parser("check-config", help="check settings, mappings and the ZGW backend")
+    check_cmd.add_argument("--data-dir", type=Path, help="data directory (for the embedded backend)")
+    check_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
+    check_cmd.add_argument("--zgw-url", help="base URL of an external ZGW backend")
+
+    zgw_cmd = commands.add_parser("zgw", help="the embedded ZGW backend")
+    zgw_commands = zgw_cmd.add_subparsers(dest="zgw_command", required=True)
+    seed_cmd = zgw_commands.add_parser("seed", help="load a catalogue YAML into the embedded backend")
+    seed_cmd.add_argument("catalogue", type=Path, help="catalogue YAML (top-level key: zaaktypen)")
+    seed_cmd.add_argument("--data-dir", type=Path, help="data directory (STUF_BRIDGE_DATA_DIR, default ./data)")
+    seed_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
+    zgw_serve_cmd = zgw_commands.add_parser("serve", help="run the embedded backend alone")
+    zgw_serve_cmd.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    zgw_serve_cmd.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    zgw_serve_cmd.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
+    zgw_serve_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
 
     args = parser.parse_args(argv)
+    overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "zgw_url")}
+    try:
+        settings = load_settings(args.config, **overrides)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"stuf-bridge: invalid configuration: {exc}", file=sys.stderr)
+        return 2
     if args.command == "serve":
-        try:
-            settings = load_settings(args.config, host=args.host, port=args.port, data_dir=args.data_dir)
-        except (FileNotFoundError, ValueError) as exc:
-            print(f"stuf-bridge: invalid configuration: {exc}", file=sys.stderr)
-            return 2
         serve(settings)
         return 0
-    return 1  # pragma: no cover - argparse rejects unknown commands
+    if args.command == "check-config":
+        from .checks import check_config
+
+        return check_config(settings)
+    if args.zgw_command == "seed":
+        return seed_zgw(settings, args.catalogue)
+    serve_zgw(settings)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

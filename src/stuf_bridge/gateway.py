@@ -42,6 +42,7 @@ from .stuf.stuurgegevens import (
     read_stuurgegevens,
 )
 from .stuf.validation import Schemas
+from .zgw import ZgwClients
 
 log = structlog.get_logger(__name__)
 
@@ -67,9 +68,11 @@ class Gateway:
         *,
         registry: Registry = REGISTRY,
         handlers: dict[str, Handler] | None = None,
+        zgw: ZgwClients | None = None,
     ):
         self.settings = settings
         self.store = store
+        self.zgw = zgw
         self.schemas = schemas
         self.registry = registry
         self.handlers = handlers if handlers is not None else default_handlers()
@@ -116,6 +119,7 @@ class Gateway:
                 parties=AnswerParties.for_request(sg, self.identity),
                 settings=self.settings,
                 store=self.store,
+                zgw=self.zgw,
                 warnings=warnings,
             )
             answer = await handler(ctx)

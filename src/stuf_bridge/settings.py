@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     zgw_besluiten_url: str | None = Field(None, description="Root of the Besluiten API, overrides zgw_url.")
     zgw_client_id: str = Field("stuf-bridge", description="JWT client id towards the ZGW APIs (and of the embedded backend).")
     zgw_secret: str = Field(
-        "stuf-bridge-demo-secret", description="JWT secret (HS256) towards the ZGW APIs; change it in production."
+        "stuf-bridge-demo-secret-not-for-production", description="JWT secret (HS256) towards the ZGW APIs; change it in production."
     )
     zgw_credentials: dict[str, ZgwCredentials] = Field(
         default_factory=dict,

@@ -19,6 +19,7 @@ from ..stuf.stuurgegevens import AnswerParties, Stuurgegevens
 if TYPE_CHECKING:
     from ..settings import Settings
     from ..store import Store
+    from ..zgw import ZgwClients
 
 
 @dataclass
@@ -29,6 +30,7 @@ class MessageContext:
     parties: AnswerParties
     settings: Settings
     store: Store
+    zgw: ZgwClients | None = None  # None only where no ZGW backend is configured (unit tests)
     warnings: list[str] = field(default_factory=list)
 
     @property

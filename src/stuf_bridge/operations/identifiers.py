@@ -16,7 +16,8 @@ from lxml import etree
 
 from ..errors import ProcessingError, StuurgegevensError
 from ..stuf.namespaces import STUF, ZDS, ZKN, Dialect
-from ..stuf.stuurgegevens import AMSTERDAM, write_stuurgegevens
+from ..stuf.stuurgegevens import write_stuurgegevens
+from ..stuf.values import AMSTERDAM
 from . import MessageContext
 
 _GEMEENTECODE = re.compile(r"^\d{4}$")

@@ -5,13 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from .namespaces import STUF
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from .values import AMSTERDAM, format_tijdstip
 
 # Every berichtcode StUF 03.01 defines; anything else is not a StUF message.
 BERICHTCODES = frozenset(
@@ -100,8 +98,7 @@ def read_stuurgegevens(message: etree._Element) -> Stuurgegevens | None:
 
 def tijdstip_now(now: datetime | None = None) -> str:
     """Now as a StUF tijdstip in Europe/Amsterdam: ``yyyyMMddHHmmssSSS``."""
-    moment = (now or datetime.now(AMSTERDAM)).astimezone(AMSTERDAM)
-    return moment.strftime("%Y%m%d%H%M%S") + f"{moment.microsecond // 1000:03d}"
+    return format_tijdstip(now or datetime.now(AMSTERDAM))
 
 
 def new_referentienummer() -> str:

@@ -6,6 +6,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 
+import httpx
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -26,6 +27,7 @@ from ..store import Store, create_store
 from ..stuf.namespaces import Dialect
 from ..stuf.registry import Service
 from ..stuf.validation import Schemas
+from ..zgw import ZgwClients
 
 log = structlog.get_logger(__name__)
 
@@ -50,25 +52,44 @@ class Metrics:
         self.seconds.labels(reply.operation).observe(seconds)
 
 
-def create_app(settings: Settings, *, store: Store | None = None, schemas: Schemas | None = None) -> FastAPI:
-    """The gateway as an ASGI app. The store is opened (and migrated) at start-up and closed at shutdown."""
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    schemas: Schemas | None = None,
+    embedded_base: str | None = None,
+    zgw_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The gateway as an ASGI app. The store is opened (and migrated) at start-up and closed at shutdown.
+
+    Without an external ZGW backend in the settings, the embedded backend is mounted under ``/zgw`` and the gateway
+    reaches it at ``embedded_base`` (the address the server listens on + ``/zgw``), by URL like any backend.
+    """
     schemas = schemas or Schemas.from_settings(settings)
     metrics = Metrics()
+    embedded = embedded_backend(settings) if settings.zgw_embedded else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         the_store = store or create_store(settings.store_url)
         if store is None and settings.database_url is None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        await the_store.open()
-        app.state.store = the_store
-        app.state.gateway = Gateway(settings, the_store, schemas)
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            if embedded is not None:  # a mounted app's lifespan is not run by Starlette: run it here
+                await stack.enter_async_context(embedded.router.lifespan_context(embedded))
+            await the_store.open()
+            stack.push_async_callback(the_store.close)
+            zgw = None
+            if embedded_base is not None or not settings.zgw_embedded:
+                zgw = ZgwClients.from_settings(settings, embedded_base, zgw_transport)
+                await stack.enter_async_context(zgw)
+            app.state.store = the_store
+            app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw)
             yield
-        finally:
-            await the_store.close()
 
     app = FastAPI(title="stuf-bridge", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    if embedded is not None:
+        app.mount("/zgw", embedded)
 
     async def read_body(request: Request) -> bytes:
         limit = settings.max_message_bytes
@@ -149,6 +170,22 @@ def create_app(settings: Settings, *, store: Store | None = None, schemas: Schem
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def embedded_backend(settings: Settings) -> FastAPI:
+    """The embedded ZGW backend on the gateway's data directory, seeded with the demo catalogue on first start."""
+    from ..zgw_embedded import DEMO_CATALOGUE, EmbeddedConfig
+    from ..zgw_embedded import create_app as create_embedded_app
+
+    return create_embedded_app(
+        EmbeddedConfig(
+            data_dir=settings.data_dir,
+            client_id=settings.zgw_client_id,
+            secret=settings.zgw_secret,
+            jwt_leeway=settings.zgw_jwt_leeway,
+            seed_file=DEMO_CATALOGUE,
+        )
+    )
 
 
 def _base_url(settings: Settings, request: Request) -> str:

@@ -1,0 +1,133 @@
+"""``stuf-bridge check-config``: is this configuration ready to take traffic?
+
+It loads the schemas and mapping directory, connects to every configured ZGW API with the configured credentials,
+and walks the catalogue: every zaaktype with its statustypen, roltypen, resultaattypen and informatieobjecttypen.
+Problems that stop messages (unreachable API, refused credentials, schemas that do not load) are errors and make
+the command exit 1; things that will fault only some messages (a zaaktype without eindstatus or without an
+initiator roltype) are warnings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+
+from .settings import ZGW_APIS, Settings
+from .stuf.validation import SchemaLoadError, Schemas
+from .zgw import ZgwClients, ZgwError
+
+# A cheap, authenticated list call per API.
+_PROBES = {
+    "catalogi": "catalogussen",
+    "zaken": "zaken",
+    "documenten": "enkelvoudiginformatieobjecten",
+    "besluiten": "besluiten",
+}
+_EMBEDDED_BASE = "http://stuf-bridge.check/zgw"
+
+
+@dataclass
+class Report:
+    lines: list[str] = field(default_factory=list)
+    errors: int = 0
+    warnings: int = 0
+
+    def ok(self, text: str) -> None:
+        self.lines.append(f"  ok    {text}")
+
+    def warn(self, text: str) -> None:
+        self.warnings += 1
+        self.lines.append(f"  WARN  {text}")
+
+    def error(self, text: str) -> None:
+        self.errors += 1
+        self.lines.append(f"  ERROR {text}")
+
+    def section(self, title: str) -> None:
+        self.lines.append(title)
+
+
+def check_config(settings: Settings) -> int:
+    report = asyncio.run(run_checks(settings))
+    print("\n".join(report.lines))
+    print(f"\n{report.errors} error(s), {report.warnings} warning(s)")
+    return 1 if report.errors else 0
+
+
+async def run_checks(settings: Settings) -> Report:
+    report = Report()
+    report.section("Schemas")
+    try:
+        schemas = Schemas.from_settings(settings)
+        report.ok(f"schemas load from {schemas.xsd_dir}")
+    except SchemaLoadError as exc:
+        report.error(str(exc))
+
+    report.section("ZGW backend")
+    async with _clients(settings) as (zgw, where):
+        report.ok(f"using {where}")
+        for api in ZGW_APIS:
+            client = zgw.api(api)
+            try:
+                await client.request("GET", _PROBES[api], params={"page": 1} if api != "catalogi" else None)
+                report.ok(f"{api}: {client.url('')} answers, credentials accepted")
+            except ZgwError as exc:
+                report.error(f"{api}: {exc}")
+        if report.errors == 0:
+            await _check_catalogue(zgw, report)
+    return report
+
+
+async def _check_catalogue(zgw: ZgwClients, report: Report) -> None:
+    report.section("Catalogue")
+    try:
+        zaaktypen = await zgw.catalogi.list("zaaktypen", {"status": "definitief"})
+    except ZgwError as exc:
+        report.error(f"zaaktypen: {exc}")
+        return
+    if not zaaktypen:
+        report.warn("no published zaaktypen: creeerZaak will fault for every zaaktype code")
+    for zaaktype in zaaktypen:
+        name = f"zaaktype {zaaktype.get('identificatie')} ({zaaktype.get('omschrijving')})"
+        try:
+            statustypen = await zgw.catalogue.statustypen(zaaktype)
+            roltypen = await zgw.catalogue.roltypen(zaaktype)
+            resultaattypen = await zgw.catalogue.resultaattypen(zaaktype)
+            iots = await zgw.catalogue.informatieobjecttypen(zaaktype)
+        except ZgwError as exc:
+            report.error(f"{name}: {exc}")
+            continue
+        report.ok(
+            f"{name}: {len(statustypen)} statustypen, {len(roltypen)} roltypen, {len(resultaattypen)} "
+            f"resultaattypen, {len(iots)} informatieobjecttypen"
+        )
+        if not statustypen:
+            report.warn(f"{name}: no statustypen; statuses and closing will fault")
+        if not any(r.get("omschrijvingGeneriek") == "initiator" for r in roltypen):
+            report.warn(f"{name}: no roltype with omschrijvingGeneriek 'initiator'; creeerZaak needs one")
+        if not resultaattypen:
+            report.warn(f"{name}: no resultaattypen; the zaak cannot be closed")
+
+
+@contextlib.asynccontextmanager
+async def _clients(settings: Settings) -> AsyncIterator[tuple[ZgwClients, str]]:
+    """Clients for the configured backend; for the embedded one, its app in-process on the data directory."""
+    if not settings.zgw_embedded:
+        async with ZgwClients.from_settings(settings) as zgw:
+            yield zgw, settings.zgw_url or "per-API URLs"
+        return
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from .web.app import embedded_backend
+
+    embedded = embedded_backend(settings)
+    host = Starlette(routes=[Mount("/zgw", app=embedded)])
+    async with embedded.router.lifespan_context(embedded):
+        transport = httpx.ASGITransport(app=host)
+        async with ZgwClients.from_settings(settings, _EMBEDDED_BASE, transport) as zgw:
+            yield zgw, f"the embedded backend in {settings.data_dir.resolve()}"
