@@ -37,12 +37,14 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def sequential(url: str, calls: int) -> dict[str, float]:
-    body, headers = di02()
     timings = []
     with httpx.Client() as client:
-        for _ in range(20):  # warm-up
+        for i in range(20):  # warm-up
+            body, headers = di02(referentienummer=f"warm-{i}")
             client.post(f"{url}/zds/VrijeBerichten", content=body, headers=headers)
-        for _ in range(calls):
+        for i in range(calls):
+            # every message its own referentienummer: a repeated one would be answered from the idempotency store
+            body, headers = di02(referentienummer=f"seq-{i}")
             started = time.perf_counter()
             response = client.post(f"{url}/zds/VrijeBerichten", content=body, headers=headers)
             timings.append((time.perf_counter() - started) * 1000)
@@ -56,13 +58,13 @@ def sequential(url: str, calls: int) -> dict[str, float]:
 
 
 async def concurrent(url: str, clients: int, seconds: float) -> dict[str, float]:
-    body, headers = di02()
     done = 0
     deadline = time.perf_counter() + seconds
 
     async def worker(client: httpx.AsyncClient) -> None:
         nonlocal done
         while time.perf_counter() < deadline:
+            body, headers = di02(referentienummer=f"conc-{done}-{id(client)}-{time.perf_counter_ns()}")
             response = await client.post(f"{url}/zds/VrijeBerichten", content=body, headers=headers)
             assert response.status_code == 200, response.text
             done += 1
@@ -81,11 +83,17 @@ def with_wrk(url: str, clients: int, seconds: float) -> dict[str, object] | None
     wrk = shutil.which("wrk")
     if wrk is None:
         return None
-    body, headers = di02()
+    body, headers = di02(referentienummer="REFNR")
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "post.lua"
         lua_headers = "".join(f'wrk.headers["{k}"] = {json.dumps(v)}\n' for k, v in headers.items())
-        script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body.decode())}\n{lua_headers}')
+        # Every request its own referentienummer, or the idempotency store would answer the repeats.
+        script.write_text(
+            f'wrk.method = "POST"\n{lua_headers}local template = {json.dumps(body.decode())}\n'
+            "local n = 0\nlocal tag = tostring(math.random(1, 1e9))\n"
+            "request = function()\n  n = n + 1\n"
+            '  return wrk.format(nil, nil, nil, (template:gsub("REFNR", "wrk-" .. tag .. "-" .. n)))\nend\n'
+        )
         out = subprocess.run(
             [wrk, "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", str(script),
              f"{url}/zds/VrijeBerichten"],

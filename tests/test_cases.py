@@ -27,8 +27,8 @@ import yaml
 from lxml import etree
 
 from stuf_bridge.stuf.namespaces import SOAP11, SOAP12, STUF, ZDS, ZKN
-from stuf_bridge.stuf.values import AMSTERDAM
 from stuf_bridge.stuf.validation import Schemas
+from stuf_bridge.stuf.values import AMSTERDAM
 
 CASES = Path(__file__).parent / "cases"
 NS = {"StUF": STUF, "ZKN": ZKN, "ZDS": ZDS, "soap11": SOAP11, "soap12": SOAP12}

@@ -32,7 +32,7 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.mark.parametrize("soap", ["1.1", "1.2"])
 @pytest.mark.parametrize("dialect", ["1.1", "1.2"])
 def test_identifiers_over_http(gateway_url: str, soap: str, dialect: str) -> None:
-    body, headers = di02(dialect=dialect, soap=soap, organisatie="0599")
+    body, headers = di02(dialect=dialect, soap=soap, organisatie="0599", referentienummer=f"http-{dialect}-{soap}")
     response = httpx.post(f"{gateway_url}/zds/VrijeBerichten", content=body, headers=headers)
     assert response.status_code == 200, response.text
     envelope = etree.fromstring(response.content)
@@ -47,11 +47,11 @@ def test_identifiers_over_http(gateway_url: str, soap: str, dialect: str) -> Non
 
 def test_identifiers_are_consecutive_and_survive_restart(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    body, headers = di02(organisatie="0344")
     seen = []
-    for _ in range(2):  # the second run is a restart on the same data directory
+    for run in range(2):  # the second run is a restart on the same data directory
         with running_gateway(data_dir) as url:
-            for _ in range(3):
+            for i in range(3):
+                body, headers = di02(organisatie="0344", referentienummer=f"restart-{run}-{i}")
                 response = httpx.post(f"{url}/zds/VrijeBerichten", content=body, headers=headers)
                 seen.append(parse_answer(response.content).findtext("ZKN:zaak/ZKN:identificatie", namespaces=NS))
     assert [int(s[-7:]) for s in seen] == [1, 2, 3, 4, 5, 6]

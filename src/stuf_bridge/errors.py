@@ -9,6 +9,9 @@
         ├── UnknownOperation       StUF040  server   neither SOAPAction nor body names a ZDS operation
         ├── ProcessingError        StUF058  client/server  the operation itself failed
         └── BackendUnavailable     StUF046 (Fo03) / StUF049 (Fo02)  server
+            └── BackendTimeout     StUF046 (Fo03) / StUF960 (Fo02)  server
+
+ZGW errors (``zgw.errors``) and catalogue misses are translated into these by ``fault_for_zgw``.
 """
 
 from __future__ import annotations
@@ -84,8 +87,40 @@ class BackendUnavailable(Fault):
         return "StUF046" if fault_kind == "Fo03" else "StUF049"
 
 
+class BackendTimeout(BackendUnavailable):
+    """The backend did not answer in time: StUF960 on a synchronous service (STUF table 5.8), else StUF046."""
+
+    def code_for(self, fault_kind: str) -> str:
+        return "StUF046" if fault_kind == "Fo03" else "StUF960"
+
+
 def clip(text: str | None, limit: int) -> str | None:
     """Shorten text to a StUF length limit, marking the cut with an ellipsis."""
     if text is None or len(text) <= limit:
         return text
     return text[: limit - 1] + "…"
+
+
+def fault_for_zgw(exc: Exception) -> Fault:
+    """The StUF fault for an error from the ZGW side (MAPPING.md §1.3), quoting the backend's reason."""
+    from .zgw import (
+        CatalogueLookupError,
+        ZgwAuthError,
+        ZgwClientError,
+        ZgwServerError,
+        ZgwTimeout,
+        ZgwUnavailable,
+    )
+
+    reason = str(exc)
+    if isinstance(exc, CatalogueLookupError):
+        return ProcessingError("Niet gevonden in de catalogus", reason, plek="client")
+    if isinstance(exc, ZgwAuthError):  # the gateway's own credentials: not the client's doing
+        return ProcessingError("De ZGW-API weigert de gateway (autorisatie)", reason, plek="server")
+    if isinstance(exc, ZgwClientError):
+        return ProcessingError("De ZGW-API weigert de gegevens", reason, plek="client")
+    if isinstance(exc, ZgwTimeout):
+        return BackendTimeout("De ZGW-API antwoordt niet op tijd", reason)
+    if isinstance(exc, ZgwServerError | ZgwUnavailable):
+        return BackendUnavailable("De ZGW-API is niet beschikbaar", reason)
+    return ProcessingError("Onverwacht antwoord van de ZGW-API", reason, plek="server")

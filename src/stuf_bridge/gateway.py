@@ -7,8 +7,12 @@ reaches the client as a bare 500.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import re
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import structlog
 from lxml import etree
@@ -20,6 +24,7 @@ from .errors import (
     NotSupported,
     ProcessingError,
     StuurgegevensError,
+    fault_for_zgw,
 )
 from .operations import Handler, MessageContext, default_handlers
 from .settings import Settings, ValidationPolicy
@@ -42,7 +47,7 @@ from .stuf.stuurgegevens import (
     read_stuurgegevens,
 )
 from .stuf.validation import Schemas
-from .zgw import ZgwClients
+from .zgw import CatalogueLookupError, ZgwClients, ZgwError
 
 log = structlog.get_logger(__name__)
 
@@ -122,12 +127,27 @@ class Gateway:
                 zgw=self.zgw,
                 warnings=warnings,
             )
-            answer = await handler(ctx)
-            if answer is None:
-                answer = bevestiging(op.response_kind, ctx.parties)
+            key = self._idempotency_key(op, sg)
+            stored = await self._claim(key, op, request) if key else None
+            if stored is not None:
+                answer = etree.fromstring(stored)
+                warnings.append("herhaald bericht: het eerder gegeven antwoord is teruggestuurd")
+            else:
+                try:
+                    answer = await handler(ctx)
+                    if answer is None:
+                        answer = bevestiging(op.response_kind, ctx.parties)
+                except BaseException:
+                    if key:
+                        await self.store.release_message(*key)
+                    raise
+                if key:
+                    await self.store.complete_message(*key, etree.tostring(answer))
             reply = Reply(200, version.content_type, envelope(version, answer))
         except Fault as fault:
             reply = self.fault_reply(version, fault_kind, fault, sg)
+        except (ZgwError, CatalogueLookupError) as exc:
+            reply = self.fault_reply(version, fault_kind, fault_for_zgw(exc), sg)
         except StoreError as exc:
             log.error("store_error", error=str(exc))
             unavailable = BackendUnavailable("De opslag van stuf-bridge is niet beschikbaar", str(exc))
@@ -193,6 +213,40 @@ class Gateway:
                 "StUF034", f"Onbekende functie {sg.functie[:40]}",
                 f"De functie {sg.functie!r} bestaat niet in ZDS; bij {op.request[1]} hoort {op.functie}.")
 
+    @staticmethod
+    def _idempotency_key(op: Operation, sg: Stuurgegevens) -> tuple[str, str] | None:
+        """(zender, referentienummer) of a message that changes something; questions and acks need none."""
+        if op.berichtcode not in _CHANGING or not sg.referentienummer or sg.zender is None:
+            return None
+        z = sg.zender
+        return f"{z.organisatie or ''}/{z.applicatie or ''}/{z.administratie or ''}", sg.referentienummer
+
+    async def _claim(self, key: tuple[str, str], op: Operation, request: SoapRequest) -> bytes | None:
+        """None when this message is new (and now claimed); the stored answer when it is a resend (StUF §4.4)."""
+        digest = _digest(request.body)
+        stale = timedelta(seconds=self.settings.idempotency_stale_seconds)
+        deadline = time.monotonic() + self.settings.idempotency_wait_seconds
+        while True:
+            claim = await self.store.claim_message(*key, digest, op.name, stale_after=stale)
+            if claim.state == "new":
+                return None
+            if claim.state == "done":
+                return claim.answer
+            if claim.state == "conflict":
+                raise StuurgegevensError(
+                    "StUF016",
+                    "Combinatie zender en referentienummer niet uniek",
+                    f"Referentienummer {key[1]!r} van zender {key[0]!r} is al gebruikt voor een ander bericht; "
+                    "geef elk nieuw bericht een nieuw referentienummer.",
+                )
+            if time.monotonic() >= deadline:
+                raise ProcessingError(
+                    "Het bericht wordt al verwerkt",
+                    f"Een eerder exemplaar van {key[1]!r} is nog in behandeling; stuur het later opnieuw.",
+                    plek="server",
+                )
+            await asyncio.sleep(0.05)
+
     def _validate(self, request: SoapRequest, sg: Stuurgegevens) -> list[str]:
         zender = sg.zender or Systeem()
         policy = self.settings.validation_policy_for(zender.organisatie, zender.applicatie)
@@ -209,6 +263,17 @@ class Gateway:
                 + (f" (en nog {len(issues) - 5} fouten)" if len(issues) > 5 else ""),
             )
         return [f"schema: {issue}" for issue in issues]
+
+
+_CHANGING = frozenset({"Lk01", "Di01", "Di02", "Du01"})
+_TIJDSTIP = re.compile(rb"<([\w.-]+:)?tijdstipBericht>[^<]*</([\w.-]+:)?tijdstipBericht>")
+
+
+def _digest(message: etree._Element) -> str:
+    """What makes a resend "the same message": its canonical form, without tijdstipBericht (clients that resend
+    often stamp a new time on the same message)."""
+    canonical = etree.tostring(message, method="c14n")
+    return hashlib.sha256(_TIJDSTIP.sub(b"", canonical, count=1)).hexdigest()
 
 
 def parse_answer(body: bytes) -> etree._Element:

@@ -116,6 +116,21 @@ class Settings(BaseSettings):
         description="Gemeentecode for identifiers when the sender's zender/organisatie is not a 4-digit code.",
     )
 
+    # --- nothing twice ----------------------------------------------------------------------------------------
+    idempotency_retention_hours: float = Field(
+        168.0, gt=0,
+        description="Hours a processed message's answer is kept, so that a resend (same zender + referentienummer, "
+        "same body) gets it again instead of being processed twice.",
+    )
+    idempotency_wait_seconds: float = Field(
+        30.0, ge=0, description="How long a resend waits for the first copy that is still being processed."
+    )
+    idempotency_stale_seconds: float = Field(
+        900.0, gt=0,
+        description="A message still marked 'being processed' after this long belongs to a process that died; "
+        "a resend then processes it again.",
+    )
+
     # --- ZGW backend ----------------------------------------------------------------------------------------
     zgw_url: str | None = Field(
         None,

@@ -6,6 +6,7 @@ Skipped when PostgreSQL cannot be reached, except with CI=true; see conftest.pg_
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -14,8 +15,12 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from stuf_bridge.store import Store, create_store
+from stuf_bridge.store.migrations import MIGRATIONS
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.postgres]
+
+ALL_VERSIONS = [(version,) for version in range(1, len(MIGRATIONS) + 1)]
+NEXT = len(MIGRATIONS) + 1
 
 
 async def _fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
@@ -30,11 +35,11 @@ async def test_migrations_apply_and_reopen_is_harmless(pg_url: str) -> None:
     for _ in range(2):
         async with create_store(pg_url) as store:
             assert await store.ping() is True
-    assert await _fetch(pg_url, "SELECT version FROM schema_version") == [(1,)]
+    assert await _fetch(pg_url, "SELECT version FROM schema_version") == ALL_VERSIONS
     tables = await _fetch(
         pg_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
     )
-    assert tables == [("schema_version",), ("sequences",)]
+    assert tables == [("messages",), ("schema_version",), ("sequences",)]
 
 
 async def test_sequences_start_at_one_and_are_independent(
@@ -71,7 +76,7 @@ async def test_concurrent_open_in_one_process(pg_database_factory: Callable[[], 
         assert sorted(values) == [1, 2, 3, 4]
     finally:
         await asyncio.gather(*(store.close() for store in stores))
-    assert await _fetch(url, "SELECT version FROM schema_version") == [(1,)]
+    assert await _fetch(url, "SELECT version FROM schema_version") == ALL_VERSIONS
 
 
 async def test_processes_migrating_a_fresh_database_at_once_all_succeed(
@@ -80,7 +85,7 @@ async def test_processes_migrating_a_fresh_database_at_once_all_succeed(
     url = pg_database_factory()
     results = await asyncio.to_thread(run_workers, [[url, "open"] for _ in range(3)])
     assert all(result["opened"] for result in results)
-    assert await _fetch(url, "SELECT version FROM schema_version") == [(1,)]
+    assert await _fetch(url, "SELECT version FROM schema_version") == ALL_VERSIONS
 
 
 async def test_two_processes_never_get_the_same_value(
@@ -94,3 +99,14 @@ async def test_two_processes_never_get_the_same_value(
     assert sorted(values) == list(range(1, 2001))
     # the processes really ran at the same time: their values interleave
     assert min(first) < max(second) and min(second) < max(first)
+
+
+async def test_concurrent_claims_from_two_stores_give_exactly_one_new(pg_url: str) -> None:
+    stale = dt.timedelta(minutes=10)
+    async with create_store(pg_url) as first, create_store(pg_url) as second:
+        results = await asyncio.gather(
+            *(store.claim_message("1900/App", "pg-ref-1", "digest", "op", stale_after=stale)
+              for store in (first, second) * 10)
+        )
+    assert [r.state for r in results].count("new") == 1
+    assert {r.state for r in results} <= {"new", "pending"}

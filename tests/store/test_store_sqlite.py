@@ -16,6 +16,9 @@ from stuf_bridge.store.migrations import MIGRATIONS, Migration
 
 pytestmark = pytest.mark.asyncio
 
+ALL_VERSIONS = [(version,) for version in range(1, len(MIGRATIONS) + 1)]
+NEXT = len(MIGRATIONS) + 1
+
 
 def _db_file(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
@@ -34,7 +37,7 @@ async def test_open_creates_the_data_directory_and_migrates(sqlite_url: str) -> 
         assert await store.ping() is True
     finally:
         await store.close()
-    assert _query(sqlite_url, "SELECT version FROM schema_version") == [(1,)]
+    assert _query(sqlite_url, "SELECT version FROM schema_version") == ALL_VERSIONS
     tables = {row[0] for row in _query(sqlite_url, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"schema_version", "sequences"} <= tables
     assert _query(sqlite_url, "PRAGMA journal_mode") == [("wal",)]
@@ -53,7 +56,7 @@ async def test_reopen_is_harmless(sqlite_url: str) -> None:
         assert await again.next_value("zaak") == 2
     finally:
         await again.close()
-    assert _query(sqlite_url, "SELECT version FROM schema_version") == [(1,)]
+    assert _query(sqlite_url, "SELECT version FROM schema_version") == ALL_VERSIONS
 
 
 async def test_sequences_start_at_one_and_are_independent(sqlite_store: Store) -> None:
@@ -113,12 +116,12 @@ def _m002_broken(conn: Connection) -> None:
 async def test_a_later_migration_is_applied_on_open(sqlite_url: str) -> None:
     async with create_store(sqlite_url) as store:
         await store.next_value("zaak")
-    upgraded = Store(sqlite_url, migrations=[*MIGRATIONS, Migration(2, "notes", _m002_notes)])
+    upgraded = Store(sqlite_url, migrations=[*MIGRATIONS, Migration(NEXT, "notes", _m002_notes)])
     async with upgraded:
         assert await upgraded.next_value("zaak") == 2
     assert _query(sqlite_url, "SELECT version, description FROM schema_version ORDER BY version") == [
-        (1, MIGRATIONS[0].description),
-        (2, "notes"),
+        *((m.version, m.description) for m in MIGRATIONS),
+        (NEXT, "notes"),
     ]
     assert _query(sqlite_url, "SELECT count(*) FROM notes") == [(0,)]
 
@@ -126,16 +129,16 @@ async def test_a_later_migration_is_applied_on_open(sqlite_url: str) -> None:
 async def test_a_failing_migration_leaves_no_trace(sqlite_url: str) -> None:
     async with create_store(sqlite_url):
         pass
-    broken = Store(sqlite_url, migrations=[*MIGRATIONS, Migration(2, "broken notes", _m002_broken)])
-    with pytest.raises(StoreError, match="migration 2 \\(broken notes\\) failed"):
+    broken = Store(sqlite_url, migrations=[*MIGRATIONS, Migration(NEXT, "broken notes", _m002_broken)])
+    with pytest.raises(StoreError, match=f"migration {NEXT} \\(broken notes\\) failed"):
         await broken.open()
     assert not broken.is_open
-    assert _query(sqlite_url, "SELECT version FROM schema_version") == [(1,)]
+    assert _query(sqlite_url, "SELECT version FROM schema_version") == ALL_VERSIONS
     assert _query(sqlite_url, "SELECT name FROM sqlite_master WHERE name = 'notes'") == []
 
 
 async def test_a_newer_schema_is_refused(sqlite_url: str) -> None:
-    async with Store(sqlite_url, migrations=[*MIGRATIONS, Migration(2, "notes", _m002_notes)]):
+    async with Store(sqlite_url, migrations=[*MIGRATIONS, Migration(NEXT, "notes", _m002_notes)]):
         pass
     with pytest.raises(StoreError, match="newer than this gateway supports"):
         await create_store(sqlite_url).open()
@@ -143,7 +146,7 @@ async def test_a_newer_schema_is_refused(sqlite_url: str) -> None:
 
 async def test_migration_versions_must_be_numbered_in_order(sqlite_url: str) -> None:
     with pytest.raises(ValueError, match="1..n"):
-        Store(sqlite_url, migrations=[*MIGRATIONS, Migration(3, "gap", _m002_notes)])
+        Store(sqlite_url, migrations=[*MIGRATIONS, Migration(NEXT + 1, "gap", _m002_notes)])
 
 
 async def test_concurrent_callers_are_coalesced_into_few_transactions(sqlite_store: Store) -> None:

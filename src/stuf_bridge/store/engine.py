@@ -86,14 +86,15 @@ def prepare_sqlite_file(path: Path) -> None:
         raise StoreError(f"cannot put SQLite database {path} in WAL mode (journal mode is {mode!r})")
 
 
-def create_engine(url: URL) -> AsyncEngine:
-    """An async engine for ``url`` (already normalized)."""
+def create_engine(url: URL, *, durable: bool = True) -> AsyncEngine:
+    """An async engine for ``url`` (already normalized). ``durable=False`` (SQLite): commits do not wait for the
+    disk (``synchronous=NORMAL`` in WAL mode: consistent after a crash, the last commits may be lost)."""
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, durable=durable)
     return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": PG_CONNECT_TIMEOUT_S})
 
 
-def _sqlite_engine(url: URL) -> AsyncEngine:
+def _sqlite_engine(url: URL, *, durable: bool = True) -> AsyncEngine:
     if sqlite3.sqlite_version_info < SQLITE_MIN_VERSION:
         raise StoreError(
             f"SQLite {sqlite3.sqlite_version} is too old; the store needs "
@@ -109,6 +110,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         finally:
             cursor.close()
 

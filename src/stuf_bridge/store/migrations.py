@@ -23,6 +23,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -69,8 +70,26 @@ def _m001_sequences(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=False)
 
 
+def _m002_messages(conn: Connection) -> None:
+    metadata = MetaData()
+    Table(
+        "messages",
+        metadata,
+        Column("zender", String(200), primary_key=True),
+        Column("referentienummer", String(200), primary_key=True),
+        Column("digest", String(64), nullable=False),
+        Column("operation", String(100), nullable=False),
+        Column("state", String(10), nullable=False),
+        Column("answer", LargeBinary, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+        Column("completed_at", DateTime(timezone=True), nullable=True),
+    )
+    metadata.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
+    Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
 )
 
 

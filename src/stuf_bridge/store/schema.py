@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, MetaData, String, Table
 
 SEQUENCE_NAME_LENGTH = 200
 
@@ -14,4 +14,19 @@ sequences = Table(
     metadata,
     Column("name", String(SEQUENCE_NAME_LENGTH), primary_key=True),
     Column("value", BigInteger, nullable=False),
+)
+
+#: Idempotency records: one row per (zender, referentienummer) of a message that changes something.
+#: ``state`` is ``pending`` while the message is processed and ``done`` with the answer once it succeeded.
+messages = Table(
+    "messages",
+    metadata,
+    Column("zender", String(200), primary_key=True),
+    Column("referentienummer", String(200), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("operation", String(100), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("answer", LargeBinary, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
 )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from . import engine as engines
 from .errors import StoreError
 from .migrations import MIGRATIONS, Migration, check_migrations, migrate
-from .schema import SEQUENCE_NAME_LENGTH, sequences
+from .schema import SEQUENCE_NAME_LENGTH, messages, sequences
 
 try:
     import asyncpg  # type: ignore[import-untyped]
@@ -37,6 +39,14 @@ _FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class MessageClaim:
+    """The outcome of ``Store.claim_message``: new | done | pending | conflict, with the stored answer if done."""
+
+    state: str
+    answer: bytes | None = None
+
+
 def create_store(url: str) -> Store:
     """A store for ``url`` (``sqlite:///path`` or ``postgresql://...``); call ``open()`` before use."""
     return Store(url)
@@ -50,6 +60,9 @@ class Store:
         check_migrations(migrations)
         self._migrations = tuple(migrations)
         self._engine: AsyncEngine | None = None
+        # SQLite only: a second engine whose commits skip the disk flush (synchronous=NORMAL), for records whose
+        # loss in a power cut is harmless; PostgreSQL gets the same with SET LOCAL synchronous_commit = off.
+        self._relaxed_engine: AsyncEngine | None = None
         # SQLite has one writer at a time; queueing this process's transactions here keeps them off
         # the busy-wait path (busy_timeout still covers other processes).
         self._sqlite_lock: asyncio.Lock | None = None
@@ -88,14 +101,18 @@ class Store:
             if self._engine is not None:  # a concurrent open() of this store got there first
                 await engine.dispose()
                 return
-        self._engine, self._sqlite_lock = engine, lock
+            # (an in-memory database is private to its engine: there the one engine serves all)
+            relaxed = engines.create_engine(self._url, durable=False) if path is not None else None
+        self._engine, self._relaxed_engine, self._sqlite_lock = engine, relaxed, lock
 
     async def close(self) -> None:
         """Release all connections. Closing a closed store does nothing."""
-        engine, self._engine = self._engine, None
+        engine, relaxed, self._engine, self._relaxed_engine = self._engine, self._relaxed_engine, None, None
         if engine is not None:
             with self._translated("close"):
                 await engine.dispose()
+                if relaxed is not None:
+                    await relaxed.dispose()
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -149,14 +166,86 @@ class Store:
             value = (await conn.execute(statement)).scalar_one()
         return int(value)
 
+    # --- idempotency records --------------------------------------------------------------------------------
+
+    async def claim_message(
+        self, zender: str, referentienummer: str, digest: str, operation: str, *, stale_after: dt.timedelta
+    ) -> MessageClaim:
+        """Claim (zender, referentienummer) for processing a message with this body digest.
+
+        ``new``: nobody had it; process it, then ``complete_message`` or ``release_message``. ``done``: processed
+        before with the same body; the stored answer is in ``answer``. ``conflict``: the same referentienummer came
+        with another body (StUF016). ``pending``: another process is working on it right now. A pending claim older
+        than ``stale_after`` (its process died) is taken over and reported as ``new``.
+        """
+        now = dt.datetime.now(dt.UTC)
+        insert = pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert
+        claim = (
+            insert(messages)
+            .values(zender=zender, referentienummer=referentienummer, digest=digest, operation=operation,
+                    state="pending", created_at=now)
+            .on_conflict_do_nothing(index_elements=[messages.c.zender, messages.c.referentienummer])
+            .returning(messages.c.state)
+        )
+        key = (messages.c.zender == zender) & (messages.c.referentienummer == referentienummer)
+        async with self._transaction(f"claim_message({referentienummer!r})", durable=False) as conn:
+            if (await conn.execute(claim)).first() is not None:
+                return MessageClaim("new")
+            row = (await conn.execute(
+                select(messages.c.digest, messages.c.state, messages.c.answer, messages.c.created_at).where(key)
+            )).one()
+            if row.digest != digest:
+                return MessageClaim("conflict")
+            if row.state == "done":
+                return MessageClaim("done", bytes(row.answer) if row.answer is not None else None)
+            created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
+            if now - created > stale_after:
+                taken = await conn.execute(
+                    update(messages).where(key & (messages.c.state == "pending")
+                                           & (messages.c.created_at == row.created_at))
+                    .values(created_at=now).returning(messages.c.state)
+                )
+                if taken.first() is not None:
+                    return MessageClaim("new")
+            return MessageClaim("pending")
+
+    async def complete_message(self, zender: str, referentienummer: str, answer: bytes) -> None:
+        """Store the answer of a claimed message; a resend gets exactly this answer."""
+        key = (messages.c.zender == zender) & (messages.c.referentienummer == referentienummer)
+        async with self._transaction(f"complete_message({referentienummer!r})", durable=False) as conn:
+            await conn.execute(
+                update(messages).where(key).values(state="done", answer=answer, completed_at=dt.datetime.now(dt.UTC))
+            )
+
+    async def release_message(self, zender: str, referentienummer: str) -> None:
+        """Give up a claim (the message failed and changed nothing), so that a resend is processed anew."""
+        key = (messages.c.zender == zender) & (messages.c.referentienummer == referentienummer)
+        async with self._transaction(f"release_message({referentienummer!r})", durable=False) as conn:
+            await conn.execute(delete(messages).where(key & (messages.c.state == "pending")))
+
+    async def purge_messages(self, older_than: dt.timedelta) -> int:
+        """Forget idempotency records older than the retention; returns how many went."""
+        cutoff = dt.datetime.now(dt.UTC) - older_than
+        async with self._transaction("purge_messages", durable=False) as conn:
+            result = await conn.execute(delete(messages).where(messages.c.created_at < cutoff))
+        return int(result.rowcount or 0)
+
     @contextlib.asynccontextmanager
-    async def _transaction(self, action: str) -> AsyncIterator[AsyncConnection]:
-        """One transaction, committed on success; errors come out as StoreError."""
-        engine = self._engine
+    async def _transaction(self, action: str, *, durable: bool = True) -> AsyncIterator[AsyncConnection]:
+        """One transaction, committed on success; errors come out as StoreError.
+
+        ``durable=False`` commits without waiting for the disk: after a power cut the last such commits may be
+        gone, never half there. Identifier sequences are always durable (a lost increment would hand out a number
+        twice); idempotency records are not (a lost record only means a resend is processed again, and the
+        backend's own uniqueness rules still hold).
+        """
+        engine = self._engine if durable or self._relaxed_engine is None else self._relaxed_engine
         if engine is None:
             raise StoreError(f"{action}: the store is not open")
         with self._translated(action):
             async with _holding(self._sqlite_lock), engine.begin() as conn:
+                if not durable and self.dialect == "postgresql":
+                    await conn.execute(text("SET LOCAL synchronous_commit = off"))
                 yield conn
 
     @contextlib.contextmanager

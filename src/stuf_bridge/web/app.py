@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import structlog
@@ -23,7 +25,7 @@ from ..gateway import Gateway, Reply
 from ..settings import Settings
 from ..soap.envelope import SoapVersion
 from ..soap.wsdl import render_wsdl
-from ..store import Store, create_store
+from ..store import Store, StoreError, create_store
 from ..stuf.namespaces import Dialect
 from ..stuf.registry import Service
 from ..stuf.validation import Schemas
@@ -85,6 +87,8 @@ def create_app(
                 await stack.enter_async_context(zgw)
             app.state.store = the_store
             app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw)
+            purger = asyncio.get_running_loop().create_task(_purge_idempotency_records(settings, the_store))
+            stack.callback(purger.cancel)
             yield
 
     app = FastAPI(title="stuf-bridge", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -170,6 +174,19 @@ def create_app(
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+async def _purge_idempotency_records(settings: Settings, store: Store) -> None:
+    """Forget answers older than the retention, at start-up and then every hour."""
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+    while True:
+        try:
+            purged = await store.purge_messages(retention)
+            if purged:
+                log.info("idempotency_records_purged", count=purged)
+        except StoreError as exc:
+            log.warning("idempotency_purge_failed", error=str(exc))
+        await asyncio.sleep(3600)
 
 
 def embedded_backend(settings: Settings) -> FastAPI:

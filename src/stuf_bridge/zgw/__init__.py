@@ -1,0 +1,46 @@
+"""The gateway's client for the ZGW APIs: one async httpx client per API with JWT, the catalogue cache, and ZGW
+errors as typed exceptions. It knows no StUF: nothing here imports ``stuf``, ``soap`` or ``web``."""
+
+from .auth import JwtAuth
+from .catalogue import Catalogue, CatalogueAmbiguous, CatalogueLookupError, CatalogueNotFound
+from .client import ZgwApiClient, ZgwCall, ZgwClients, record_zgw_calls
+from .errors import (
+    InvalidParam,
+    ZgwAuthError,
+    ZgwBadResponse,
+    ZgwClientError,
+    ZgwConflict,
+    ZgwError,
+    ZgwExperimentalDisabled,
+    ZgwNotFound,
+    ZgwPreconditionFailed,
+    ZgwServerError,
+    ZgwTimeout,
+    ZgwUnavailable,
+    ZgwValidationError,
+)
+
+__all__ = [
+    "Catalogue",
+    "CatalogueAmbiguous",
+    "CatalogueLookupError",
+    "CatalogueNotFound",
+    "InvalidParam",
+    "JwtAuth",
+    "ZgwApiClient",
+    "ZgwAuthError",
+    "ZgwBadResponse",
+    "ZgwCall",
+    "ZgwClientError",
+    "ZgwClients",
+    "ZgwConflict",
+    "ZgwError",
+    "ZgwExperimentalDisabled",
+    "ZgwNotFound",
+    "ZgwPreconditionFailed",
+    "ZgwServerError",
+    "ZgwTimeout",
+    "ZgwUnavailable",
+    "ZgwValidationError",
+    "record_zgw_calls",
+]

@@ -1,0 +1,511 @@
+"""Async clients for the four ZGW APIs (Zaken, Documenten, Catalogi, Besluiten) behind one object.
+
+    async with ZgwClients.from_settings(settings, embedded_base) as zgw:
+        zaaktype = await zgw.catalogue.zaaktype("B1026")
+        zaak = await zgw.zaken.create("zaken", {...})
+        for rol in await zgw.zaken.list("rollen", {"zaak": zaak["url"]}):
+            ...
+
+Bodies go in and come out as plain JSON dicts. Every failure is a :mod:`stuf_bridge.zgw.errors` exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import IO, Any, Self, cast
+
+import httpx
+
+from ..settings import ZGW_APIS, Settings
+from .auth import DEFAULT_RENEW_AFTER, JwtAuth
+from .catalogue import Catalogue
+from .errors import (
+    ZgwBadResponse,
+    ZgwError,
+    ZgwExperimentalDisabled,
+    bad_response,
+    error_from_exception,
+    error_from_response,
+)
+
+JSON = dict[str, Any]
+JsonList = list[JSON]
+CRS = "EPSG:4326"
+USER_AGENT = "stuf-bridge"
+
+
+# --- call recording (traces, test cases) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZgwCall:
+    """One HTTP exchange with a ZGW API. ``url`` includes the query string: mask it before storing it."""
+
+    api: str
+    method: str
+    url: str
+    status: int | None
+    elapsed_ms: float
+    error: str | None = None
+
+
+_RECORDER: ContextVar[list[ZgwCall] | None] = ContextVar("stuf_bridge_zgw_calls", default=None)
+
+
+@contextmanager
+def record_zgw_calls() -> Iterator[list[ZgwCall]]:
+    """Collect the ZGW calls made in this context (this task and the tasks it starts) into the yielded list."""
+    calls: list[ZgwCall] = []
+    token = _RECORDER.set(calls)
+    try:
+        yield calls
+    finally:
+        _RECORDER.reset(token)
+
+
+# --- one API ---------------------------------------------------------------------------------------------------
+
+
+class _FileSlice(io.RawIOBase):
+    """A read-only window ``[start, start + length)`` on a binary file, so httpx streams one bestandsdeel from disk
+    with a known Content-Length instead of reading it into memory."""
+
+    def __init__(self, file: IO[bytes], start: int, length: int):
+        super().__init__()
+        self._file = file
+        self._start = start
+        self._length = length
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._length}[whence]
+        self._pos = max(0, min(self._length, base + offset))
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        remaining = self._length - self._pos
+        count = remaining if size is None or size < 0 else min(size, remaining)
+        if count <= 0:
+            return b""
+        self._file.seek(self._start + self._pos)
+        data = self._file.read(count)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class ZgwApiClient:
+    """One ZGW API. Methods take an absolute URL or a path relative to the API root (``"zaken"``, ``"/rollen"``)."""
+
+    def __init__(
+        self,
+        api: str,
+        http: httpx.AsyncClient,
+        *,
+        timeout: float | None = None,
+        on_call: Callable[[ZgwCall], None] | None = None,
+    ):
+        self.api = api
+        self.http = http
+        self.base_url = str(http.base_url).rstrip("/")
+        self._timeout = timeout
+        self._on_call = on_call
+
+    def __repr__(self) -> str:
+        return f"ZgwApiClient({self.api!r}, {self.base_url!r})"
+
+    def url(self, url_or_path: str) -> str:
+        """The absolute URL for a URL or a path relative to the API root."""
+        if url_or_path.startswith(("http://", "https://")):
+            return url_or_path
+        return f"{self.base_url}/{url_or_path.lstrip('/')}"
+
+    def owns(self, url: str) -> bool:
+        """True when ``url`` lies under this API's root."""
+        return url == self.base_url or url.startswith(self.base_url + "/")
+
+    # --- plumbing ---
+
+    def _record(self, request: httpx.Request, started: float, status: int | None, error: str | None) -> None:
+        call = ZgwCall(
+            self.api, request.method, str(request.url), status, round((time.perf_counter() - started) * 1000, 3), error
+        )
+        calls = _RECORDER.get()
+        if calls is not None:
+            calls.append(call)
+        if self._on_call is not None:
+            self._on_call(call)
+
+    def _build(self, method: str, url_or_path: str | httpx.URL, **kwargs: Any) -> httpx.Request:
+        url = url_or_path if isinstance(url_or_path, httpx.URL) else self.url(url_or_path)
+        try:
+            return self.http.build_request(method, url, **kwargs)
+        except httpx.InvalidURL as exc:
+            raise ZgwError(f"{method} {url} → ongeldige URL ({exc})", method=method, url=str(url)) from exc
+
+    async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        """Send; translate transport errors and non-2xx answers into :class:`ZgwError`."""
+        started = time.perf_counter()
+        try:
+            response = await self.http.send(request, stream=stream)
+        except httpx.HTTPError as exc:
+            error = error_from_exception(exc, request, self._timeout)
+            self._record(request, started, None, error.summary)
+            raise error from exc
+        if response.is_success:
+            self._record(request, started, response.status_code, None)
+            return response
+        try:
+            if stream:
+                await response.aread()
+        except httpx.HTTPError as exc:
+            error = error_from_exception(exc, request, self._timeout)
+        else:
+            error = error_from_response(response)
+        finally:
+            if stream:
+                await response.aclose()
+        self._record(request, started, response.status_code, error.summary)
+        raise error
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise bad_response(response, "antwoord is geen JSON") from None
+
+    async def request(
+        self,
+        method: str,
+        url_or_path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """One call; returns the decoded JSON body (None for an empty body, e.g. 204)."""
+        request = self._build(method, url_or_path, params=params, json=json, headers=headers)
+        return self._json(await self._send(request))
+
+    async def _object(self, method: str, url_or_path: str, **kwargs: Any) -> JSON:
+        request = self._build(method, url_or_path, **kwargs)
+        response = await self._send(request)
+        body = self._json(response)
+        if not isinstance(body, dict):
+            raise bad_response(response, f"verwacht een JSON-object, kreeg {type(body).__name__}")
+        return body
+
+    # --- resources ---
+
+    async def get(self, url_or_path: str, params: Mapping[str, Any] | None = None) -> JSON:
+        return await self._object("GET", url_or_path, params=params)
+
+    async def create(self, url_or_path: str, data: Mapping[str, Any]) -> JSON:
+        """POST a new resource; returns it as created."""
+        return await self._object("POST", url_or_path, json=data)
+
+    async def update(self, url_or_path: str, data: Mapping[str, Any]) -> JSON:
+        """PUT (full update)."""
+        return await self._object("PUT", url_or_path, json=data)
+
+    async def patch(self, url_or_path: str, data: Mapping[str, Any]) -> JSON:
+        return await self._object("PATCH", url_or_path, json=data)
+
+    async def delete(self, url_or_path: str) -> None:
+        await self.request("DELETE", url_or_path)
+
+    async def post(self, url_or_path: str, data: Any = None) -> Any:
+        """POST an action (``…/lock``, ``…/unlock``, ``…/publish``); returns the JSON body or None."""
+        return await self.request("POST", url_or_path, json=data)
+
+    async def iterate(
+        self,
+        url_or_path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        method: str = "GET",
+        json: Any = None,
+    ) -> AsyncIterator[JSON]:
+        """Yield the items of a list, following ``next`` links of paginated answers (``count/next/results``);
+        a plain JSON array is yielded as is. ``method="POST"`` with ``json`` pages through a ``_zoek`` search."""
+        request = self._build(method, url_or_path, params=params, json=json)
+        seen: set[str] = set()
+        while True:
+            response = await self._send(request)
+            body = self._json(response)
+            if isinstance(body, list):
+                for item in body:
+                    yield item
+                return
+            if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+                raise bad_response(response, "verwacht een lijst of een pagina met 'results'")
+            for item in body["results"]:
+                yield item
+            next_url = body.get("next")
+            if not next_url:
+                return
+            target = _same_origin(httpx.URL(str(next_url)), request.url)
+            if str(target) in seen:
+                raise bad_response(response, f"paginering herhaalt {target.path}?{target.query.decode()}")
+            seen.add(str(target))
+            request = self._build(method, target, json=json)
+
+    async def list(
+        self, url_or_path: str, params: Mapping[str, Any] | None = None, *, max_items: int | None = None
+    ) -> JsonList:
+        """All items of a list (all pages), or the first ``max_items``."""
+        items: JsonList = []
+        if max_items is not None and max_items <= 0:
+            return items
+        async for item in self.iterate(url_or_path, params):
+            items.append(item)
+            if max_items is not None and len(items) >= max_items:
+                break
+        return items
+
+    async def search(self, url_or_path: str, body: Mapping[str, Any], *, max_items: int | None = None) -> JsonList:
+        """All results of a ``POST …/_zoek`` search, all pages."""
+        items: JsonList = []
+        async for item in self.iterate(url_or_path, method="POST", json=body):
+            items.append(item)
+            if max_items is not None and len(items) >= max_items:
+                break
+        return items
+
+    # --- content ---
+
+    @asynccontextmanager
+    async def stream_download(
+        self, url_or_path: str, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """Stream binary content (``…/download``)::
+
+        async with client.stream_download(eio["inhoud"]) as response:
+            async for chunk in response.aiter_bytes():
+                ...
+
+        Errors while reading the body are translated too."""
+        request = self._build("GET", url_or_path, params=params, headers={"Accept": "application/octet-stream, */*"})
+        response = await self._send(request, stream=True)
+        try:
+            yield response
+        except httpx.HTTPError as exc:
+            raise error_from_exception(exc, request, self._timeout) from exc
+        finally:
+            await response.aclose()
+
+    async def upload_bestandsdeel(
+        self, url: str, lock: str, content: bytes | IO[bytes], *, filename: str = "inhoud"
+    ) -> JSON:
+        """PUT one bestandsdeel as multipart/form-data with fields ``inhoud`` and ``lock``."""
+        return await self._object(
+            "PUT",
+            url,
+            data={"lock": lock},
+            files={"inhoud": (filename, content, "application/octet-stream")},
+        )
+
+    async def upload_bestandsdelen(
+        self,
+        bestandsdelen: Sequence[Mapping[str, Any]],
+        lock: str,
+        source: str | os.PathLike[str] | IO[bytes],
+        *,
+        filename: str = "inhoud",
+    ) -> JsonList:
+        """Upload a file in the parts a Documenten API handed out (``bestandsdelen`` of an EIO created with
+        ``bestandsomvang``): each part streams ``omvang`` bytes from its offset in the file, in volgnummer order.
+        Parts already ``voltooid`` are skipped. The caller unlocks the EIO afterwards, which completes it."""
+        parts = sorted(bestandsdelen, key=lambda part: int(part["volgnummer"]))
+        total = sum(int(part["omvang"]) for part in parts)
+        if not isinstance(source, (str, os.PathLike)):
+            return await self._upload_parts(parts, total, lock, source, filename)
+        file = await asyncio.to_thread(open, source, "rb")
+        try:
+            return await self._upload_parts(parts, total, lock, file, filename)
+        finally:
+            file.close()
+
+    async def _upload_parts(
+        self, parts: Sequence[Mapping[str, Any]], total: int, lock: str, file: IO[bytes], filename: str
+    ) -> JsonList:
+        size = file.seek(0, os.SEEK_END)
+        if size != total:
+            raise ValueError(f"the bestandsdelen add up to {total} bytes, the file has {size}")
+        results: JsonList = []
+        offset = 0
+        for part in parts:
+            omvang = int(part["omvang"])
+            if not part.get("voltooid"):
+                piece = cast(IO[bytes], _FileSlice(file, offset, omvang))
+                results.append(await self.upload_bestandsdeel(str(part["url"]), lock, piece, filename=filename))
+            offset += omvang
+        return results
+
+
+def _same_origin(url: httpx.URL, origin: httpx.URL) -> httpx.URL:
+    """``url`` moved onto ``origin``'s scheme, host and port: a server behind a proxy may hand out ``next`` links
+    with its internal address, and the token must not travel to another host."""
+    if (url.scheme, url.host, url.port) == (origin.scheme, origin.host, origin.port):
+        return url
+    return url.copy_with(scheme=origin.scheme, host=origin.host, port=origin.port)
+
+
+# --- all four --------------------------------------------------------------------------------------------------
+
+
+class ZgwClients:
+    """The clients of the four ZGW APIs, the catalogue cache, and Open Zaak's experimental calls."""
+
+    def __init__(
+        self,
+        apis: Mapping[str, ZgwApiClient],
+        *,
+        catalogue_ttl: float = 300.0,
+        experimental: bool = False,
+    ):
+        missing = set(ZGW_APIS) - set(apis)
+        if missing:
+            raise ValueError(f"missing ZGW API clients: {sorted(missing)}")
+        self.apis: dict[str, ZgwApiClient] = dict(apis)
+        self.zaken = self.apis["zaken"]
+        self.documenten = self.apis["documenten"]
+        self.catalogi = self.apis["catalogi"]
+        self.besluiten = self.apis["besluiten"]
+        self.experimental = experimental
+        self.catalogue = Catalogue(self.catalogi, ttl=catalogue_ttl)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        embedded_base: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        jwt_renew_after: float = DEFAULT_RENEW_AFTER,
+        clock: Callable[[], float] = time.time,
+        on_call: Callable[[ZgwCall], None] | None = None,
+    ) -> ZgwClients:
+        """Clients for the URLs and credentials in ``settings``. ``embedded_base`` is where the embedded backend
+        runs (used when no external URL is set); ``transport`` replaces the network (tests: ``httpx.MockTransport``,
+        the embedded app: ``httpx.ASGITransport``)."""
+        timeout = httpx.Timeout(settings.zgw_timeout)
+        limits = httpx.Limits(
+            max_connections=settings.zgw_max_connections, max_keepalive_connections=settings.zgw_max_connections
+        )
+        auths: dict[tuple[str, str], JwtAuth] = {}
+        apis: dict[str, ZgwApiClient] = {}
+        for api in ZGW_APIS:
+            root = settings.zgw_api_url(api, embedded_base)
+            credentials = settings.zgw_credentials_for(api)
+            key = (credentials.client_id, credentials.secret)
+            if key not in auths:
+                auths[key] = JwtAuth(
+                    credentials.client_id,
+                    credentials.secret,
+                    user_id=settings.zgw_user_id,
+                    user_representation=settings.zgw_user_representation,
+                    renew_after=jwt_renew_after,
+                    clock=clock,
+                )
+            headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+            if api == "zaken":
+                headers.update({"Accept-Crs": CRS, "Content-Crs": CRS})
+            http = httpx.AsyncClient(
+                base_url=root + "/",
+                auth=auths[key],
+                headers=headers,
+                timeout=timeout,
+                limits=limits,
+                transport=transport,
+            )
+            apis[api] = ZgwApiClient(api, http, timeout=settings.zgw_timeout, on_call=on_call)
+        return cls(apis, catalogue_ttl=settings.zgw_catalogue_ttl, experimental=settings.zgw_experimental)
+
+    def api(self, name: str) -> ZgwApiClient:
+        return self.apis[name]
+
+    def for_url(self, url: str) -> ZgwApiClient:
+        """The client whose API serves ``url``: by root URL, else by the ``/<api>/api/`` path segment."""
+        for client in self.apis.values():
+            if client.owns(url):
+                return client
+        path = httpx.URL(url).path
+        for name, client in self.apis.items():
+            if f"/{name}/api/" in path:
+                return client
+        raise ValueError(f"{url} belongs to none of the ZGW APIs ({', '.join(c.base_url for c in self.apis.values())})")
+
+    async def get(self, url: str, params: Mapping[str, Any] | None = None) -> JSON:
+        """GET any ZGW resource by its URL, with the right API's credentials."""
+        return await self.for_url(url).get(url, params)
+
+    # --- Open Zaak experimental endpoints (only with zgw_experimental) ---
+
+    def _require_experimental(self, endpoint: str) -> None:
+        if not self.experimental:
+            raise ZgwExperimentalDisabled(
+                f"{endpoint} is een experimenteel Open Zaak-endpoint; zet zgw_experimental aan om het te gebruiken"
+            )
+
+    async def zaaknummer_reserveren(self, bronorganisatie: str) -> str:
+        """Reserve a zaak identificatie (Open Zaak ``POST /zaaknummer_reserveren``)."""
+        self._require_experimental("zaaknummer_reserveren")
+        body = await self.zaken.create("zaaknummer_reserveren", {"bronorganisatie": bronorganisatie, "aantal": 1})
+        return _reserved(body, "zaaknummer", "zaaknummer_reserveren")
+
+    async def documentnummer_reserveren(self, bronorganisatie: str) -> str:
+        """Reserve a document identificatie (Open Zaak ``POST /documentnummer_reserveren``)."""
+        self._require_experimental("documentnummer_reserveren")
+        body = await self.documenten.create(
+            "documentnummer_reserveren", {"bronorganisatie": bronorganisatie, "aantal": 1}
+        )
+        return _reserved(body, "identificatie", "documentnummer_reserveren")
+
+    async def zaak_registreren(self, body: Mapping[str, Any]) -> JSON:
+        """Create zaak + status + rollen (+ zaakinformatieobjecten, zaakobjecten) atomically
+        (Open Zaak ``POST /zaak_registreren``)."""
+        self._require_experimental("zaak_registreren")
+        return await self.zaken.create("zaak_registreren", body)
+
+    # --- lifecycle ---
+
+    async def aclose(self) -> None:
+        for client in self.apis.values():
+            await client.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _reserved(body: JSON, field: str, endpoint: str) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value:
+        raise ZgwBadResponse(f"POST {endpoint} → antwoord zonder {field}", method="POST", detail=f"no {field}")
+    return value

@@ -1,0 +1,127 @@
+"""Nothing twice: a resend gets the stored answer, a reused referentienummer with another body gets StUF016,
+a failed message can be sent again, and concurrent copies are processed once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from lxml import etree
+
+from stuf_bridge.gateway import Gateway, parse_answer
+from stuf_bridge.operations import MessageContext, default_handlers
+from stuf_bridge.settings import load_settings
+from stuf_bridge.store import Store, create_store
+from stuf_bridge.stuf.namespaces import STUF, ZKN
+from stuf_bridge.stuf.validation import Schemas
+
+from .support.messages import di02
+
+NS = {"ZKN": ZKN, "StUF": STUF}
+
+
+@pytest_asyncio.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with create_store(f"sqlite:///{tmp_path / 'store.sqlite3'}") as opened:
+        yield opened
+
+
+def _gateway(store: Store, schemas: Schemas, handlers=None, **settings) -> Gateway:
+    return Gateway(load_settings(None, **settings), store, schemas, handlers=handlers)
+
+
+async def _send(gateway: Gateway, **kw):
+    body, headers = di02(**kw)
+    return await gateway.handle(None, body, content_type=headers["Content-Type"], soap_action=headers["SOAPAction"])
+
+
+def _identificatie(reply) -> str:
+    return parse_answer(reply.body).findtext("ZKN:zaak/ZKN:identificatie", namespaces=NS)
+
+
+async def test_resend_gets_the_stored_answer(store: Store, schemas: Schemas) -> None:
+    gateway = _gateway(store, schemas)
+    first = await _send(gateway, referentienummer="r-1")
+    again = await _send(gateway, referentienummer="r-1")
+    other = await _send(gateway, referentienummer="r-2")
+    assert first.status == again.status == 200
+    assert parse_answer(again.body).findtext(".//StUF:referentienummer", namespaces=NS) == parse_answer(
+        first.body).findtext(".//StUF:referentienummer", namespaces=NS)
+    assert _identificatie(again) == _identificatie(first)
+    assert int(_identificatie(other)[-7:]) == int(_identificatie(first)[-7:]) + 1
+    assert any("herhaald bericht" in w for w in again.warnings)
+
+
+async def test_resend_with_a_new_tijdstip_is_still_the_same_message(store: Store, schemas: Schemas) -> None:
+    gateway = _gateway(store, schemas)
+    body, headers = di02(referentienummer="r-t")
+    first = await gateway.handle(None, body, content_type=headers["Content-Type"], soap_action=None)
+    later = body.replace(b"20241124120000000", b"20241124120500000")
+    again = await gateway.handle(None, later, content_type=headers["Content-Type"], soap_action=None)
+    assert _identificatie(again) == _identificatie(first)
+
+
+async def test_reused_referentienummer_with_another_body_is_stuf016(store: Store, schemas: Schemas) -> None:
+    gateway = _gateway(store, schemas)
+    await _send(gateway, referentienummer="r-3")
+    reply = await _send(gateway, referentienummer="r-3", operation="genereerDocumentIdentificatie")
+    assert reply.status == 500 and reply.fault_code == "StUF016"
+    assert b"al gebruikt" in reply.body
+
+
+async def test_another_sender_may_use_the_same_referentienummer(store: Store, schemas: Schemas) -> None:
+    gateway = _gateway(store, schemas)
+    a = await _send(gateway, referentienummer="r-4", applicatie="A")
+    b = await _send(gateway, referentienummer="r-4", applicatie="B", operation="genereerDocumentIdentificatie")
+    assert a.status == b.status == 200
+
+
+async def test_a_failed_message_can_be_sent_again(store: Store, schemas: Schemas) -> None:
+    calls = 0
+    real = default_handlers()["genereerZaakIdentificatie"]
+
+    async def flaky(ctx: MessageContext) -> etree._Element | None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("backend hiccup")
+        return await real(ctx)
+
+    gateway = _gateway(store, schemas, handlers={**default_handlers(), "genereerZaakIdentificatie": flaky})
+    first = await _send(gateway, referentienummer="r-5")
+    second = await _send(gateway, referentienummer="r-5")
+    assert first.status == 500 and first.fault_code == "StUF058"
+    assert second.status == 200 and calls == 2
+
+
+async def test_concurrent_copies_are_processed_once(store: Store, schemas: Schemas) -> None:
+    calls = 0
+    real = default_handlers()["genereerZaakIdentificatie"]
+
+    async def slow(ctx: MessageContext) -> etree._Element | None:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.3)
+        return await real(ctx)
+
+    gateway = _gateway(store, schemas, handlers={**default_handlers(), "genereerZaakIdentificatie": slow})
+    replies = await asyncio.gather(*(_send(gateway, referentienummer="r-6") for _ in range(5)))
+    assert calls == 1
+    assert {r.status for r in replies} == {200}
+    assert len({_identificatie(r) for r in replies}) == 1
+
+
+async def test_a_resend_that_waits_too_long_gets_a_clear_fault(store: Store, schemas: Schemas) -> None:
+    real = default_handlers()["genereerZaakIdentificatie"]
+
+    async def slow(ctx: MessageContext) -> etree._Element | None:
+        await asyncio.sleep(0.5)
+        return await real(ctx)
+
+    gateway = _gateway(store, schemas, handlers={**default_handlers(), "genereerZaakIdentificatie": slow},
+                       idempotency_wait_seconds=0.1)
+    first, second = await asyncio.gather(_send(gateway, referentienummer="r-7"), _send(gateway, referentienummer="r-7"))
+    assert sorted([first.status, second.status]) == [200, 500]
+    assert b"al verwerkt" in (second.body if second.status == 500 else first.body)
