@@ -11,7 +11,9 @@
         └── BackendUnavailable     StUF046 (Fo03) / StUF049 (Fo02)  server
             └── BackendTimeout     StUF046 (Fo03) / StUF960 (Fo02)  server
 
-ZGW errors (``zgw.errors``) and catalogue misses are translated into these by ``fault_for_zgw``.
+    StepFailed                     a step of a multi-call operation failed (its undo already ran)
+
+ZGW errors (``zgw.errors``), catalogue misses and failed steps are translated into faults by ``fault_for``.
 """
 
 from __future__ import annotations
@@ -94,11 +96,49 @@ class BackendTimeout(BackendUnavailable):
         return "StUF046" if fault_kind == "Fo03" else "StUF960"
 
 
+class StepFailed(StufBridgeError):
+    """A step of a multi-call operation failed; ``cause`` is the original error."""
+
+    def __init__(self, step: str, cause: BaseException, undone: list[str], not_undone: list[str]):
+        self.step = step
+        self.cause = cause
+        self.undone = undone
+        self.not_undone = not_undone
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        text = f"stap '{self.step}' mislukte: {self.cause}"
+        if self.undone:
+            text += f"; teruggedraaid: {', '.join(self.undone)}"
+        if self.not_undone:
+            text += f"; NIET teruggedraaid (handmatig opruimen): {', '.join(self.not_undone)}"
+        return text
+
+
 def clip(text: str | None, limit: int) -> str | None:
     """Shorten text to a StUF length limit, marking the cut with an ellipsis."""
     if text is None or len(text) <= limit:
         return text
     return text[: limit - 1] + "…"
+
+
+def fault_for(exc: Exception) -> Fault | None:
+    """The StUF fault for an error raised while processing, or None for an unexpected one (a bug).
+
+    A failed step of a multi-call operation keeps the fault of its cause, with details that name the step and
+    what was rolled back."""
+    if isinstance(exc, StepFailed):
+        fault = fault_for(exc.cause) if isinstance(exc.cause, Exception) else None
+        fault = fault or ProcessingError("Interne fout in stuf-bridge", plek="server")
+        fault.details = clip(exc.summary(), DETAILS_MAX)
+        return fault
+    if isinstance(exc, Fault):
+        return exc
+    from .zgw import CatalogueLookupError, ZgwError
+
+    if isinstance(exc, ZgwError | CatalogueLookupError):
+        return fault_for_zgw(exc)
+    return None
 
 
 def fault_for_zgw(exc: Exception) -> Fault:

@@ -23,8 +23,9 @@ from .errors import (
     MessageError,
     NotSupported,
     ProcessingError,
+    StepFailed,
     StuurgegevensError,
-    fault_for_zgw,
+    fault_for,
 )
 from .operations import Handler, MessageContext, default_handlers
 from .settings import Settings, ValidationPolicy
@@ -144,10 +145,8 @@ class Gateway:
                 if key:
                     await self.store.complete_message(*key, etree.tostring(answer))
             reply = Reply(200, version.content_type, envelope(version, answer))
-        except Fault as fault:
-            reply = self.fault_reply(version, fault_kind, fault, sg)
-        except (ZgwError, CatalogueLookupError) as exc:
-            reply = self.fault_reply(version, fault_kind, fault_for_zgw(exc), sg)
+        except (Fault, StepFailed, ZgwError, CatalogueLookupError) as exc:
+            reply = self.fault_reply(version, fault_kind, fault_for(exc) or ProcessingError(str(exc)), sg)
         except StoreError as exc:
             log.error("store_error", error=str(exc))
             unavailable = BackendUnavailable("De opslag van stuf-bridge is niet beschikbaar", str(exc))

@@ -1,0 +1,96 @@
+"""Nothing half-done: a flow records what it created, and on failure undoes it in reverse order.
+
+ZGW has no transactions across calls, while ZDS demands all-or-nothing (ZDS 1.2 §4 "Foutverwerking"). A flow
+therefore runs its calls as named steps inside an ``UndoLog``::
+
+    async with UndoLog() as undo:
+        zaak = await undo.step("POST zaken", zgw.zaken.create("zaken", body),
+                               undo=lambda zaak: zgw.zaken.delete(zaak["url"]))
+        await undo.steps({
+            "POST rollen (initiator)": (zgw.zaken.create("rollen", rol), delete_url),
+            "POST zaakobjecten": (zgw.zaken.create("zaakobjecten", adres), delete_url),
+        })
+
+When a step fails, the undo actions registered so far run newest first, and ``StepFailed`` is raised naming the
+step, the backend's reason, and whether the undo was complete. The gateway turns it into a StUF fault; the client
+can simply send the message again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import structlog
+
+from ..errors import StepFailed
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+Undo = Callable[[Any], Awaitable[Any]]  # gets the step's result, undoes what it created
+
+
+@dataclass
+class UndoLog:
+    done: list[str] = field(default_factory=list)
+    _undo: list[tuple[str, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
+    _current: str | None = None
+
+    async def step(self, name: str, call: Awaitable[T], *, undo: Callable[[T], Awaitable[Any]] | None = None) -> T:
+        """Run one named call; its failure is attributed to this step. ``undo(result)`` runs if a later step fails."""
+        self._current = name
+        result = await call
+        self._succeeded(name, result, undo)
+        return result
+
+    async def steps(self, calls: dict[str, tuple[Awaitable[Any], Undo | None]]) -> list[Any]:
+        """Independent named calls, concurrently. Every call is awaited even when one fails, so that each success
+        registers its undo before the log unwinds; the first failure (in the given order) is raised."""
+        names = list(calls)
+        results = await asyncio.gather(*(call for call, _ in calls.values()), return_exceptions=True)
+        failure: tuple[str, BaseException] | None = None
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, BaseException):
+                failure = failure or (name, result)
+            else:
+                self._succeeded(name, result, calls[name][1])
+        if failure is not None:
+            self._current = failure[0]
+            raise failure[1]
+        self._current = None
+        return results
+
+    def _succeeded(self, name: str, result: Any, undo: Undo | None) -> None:
+        self.done.append(name)
+        self._current = None
+        if undo is not None:
+            self._undo.append((f"ongedaan: {name}", lambda: undo(result)))
+
+    async def rollback(self) -> tuple[list[str], list[str]]:
+        undone, not_undone = [], []
+        for name, undo in reversed(self._undo):
+            try:
+                await undo()
+                undone.append(name)
+            except Exception as exc:  # noqa: BLE001 - keep going: undo as much as possible, say what is left
+                log.error("compensation_failed", action=name, error=str(exc))
+                not_undone.append(name)
+        self._undo.clear()
+        return undone, not_undone
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            return
+        undone, not_undone = await asyncio.shield(self.rollback())
+        if isinstance(exc, Exception) and not isinstance(exc, StepFailed):
+            raise StepFailed(self._current or "verwerking", exc, undone, not_undone) from exc
