@@ -14,8 +14,16 @@ from pathlib import Path
 
 
 @contextmanager
-def running_gateway(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 30.0) -> Iterator[str]:
-    """Start the gateway on 127.0.0.1 with port 0 and yield its base URL, read from its 'listening' log line."""
+def running_gateway(
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 30.0,
+    command: tuple[str, ...] = ("serve",),
+    pid: list[int] | None = None,
+) -> Iterator[str]:
+    """Start the gateway on 127.0.0.1 with port 0 and yield its base URL, read from its 'listening' log line.
+    ``command`` picks the subcommand (``("zgw", "serve")`` for the embedded backend alone); the process id is
+    appended to ``pid`` when given (benchmarks read its memory)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_") or k == "STUF_BRIDGE_SHARED"}
     full_env.update({"STUF_BRIDGE_LOG_FORMAT": "json", "STUF_BRIDGE_LOG_LEVEL": "INFO", **(env or {})})
     proc = subprocess.Popen(
@@ -23,7 +31,7 @@ def running_gateway(data_dir: Path, env: dict[str, str] | None = None, timeout: 
             sys.executable,
             "-m",
             "stuf_bridge",
-            "serve",
+            *command,
             "--host",
             "127.0.0.1",
             "--port",
@@ -36,6 +44,8 @@ def running_gateway(data_dir: Path, env: dict[str, str] | None = None, timeout: 
         env=full_env,
         text=True,
     )
+    if pid is not None:
+        pid.append(proc.pid)
     url: list[str] = []
     seen: list[str] = []
     ready = threading.Event()
