@@ -1,0 +1,19 @@
+"""The embedded ZGW backend: a persistent implementation of the parts of the Zaken, Documenten, Catalogi and
+Besluiten APIs the gateway uses, as a separate ASGI app. The gateway core never imports it; it reaches it by URL.
+
+Public surface::
+
+    create_app(EmbeddedConfig(data_dir=..., client_id=..., secret=...)) -> FastAPI
+    seed(data_dir, catalogue_yaml) -> SeedReport        # synchronous, idempotent
+    DEMO_CATALOGUE                                      # path of the bundled demo catalogue
+"""
+
+from pathlib import Path
+
+from .app import create_app
+from .config import EmbeddedConfig
+from .seeding import SeedError, SeedReport, seed
+
+DEMO_CATALOGUE = Path(__file__).with_name("demo-catalogue.yaml")
+
+__all__ = ["DEMO_CATALOGUE", "EmbeddedConfig", "SeedError", "SeedReport", "create_app", "seed"]

@@ -1,0 +1,49 @@
+"""Configuration of the embedded ZGW backend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class EmbeddedConfig:
+    """Everything the embedded backend needs; passed to :func:`create_app`.
+
+    - ``data_dir``: the store lives in ``data_dir/zgw/`` (``zgw.sqlite3`` plus ``files/`` with document content).
+    - ``client_id``/``secret``: the one JWT client (HS256) the backend accepts; ``extra_clients`` adds more.
+    - ``jwt_leeway``: seconds of clock drift allowed on ``iat`` (and on the expiry check).
+    - ``jwt_expiry``: seconds a token stays valid after its ``iat`` (Open Zaak's ``JWT_EXPIRY``); ``None``: forever.
+    - ``seed_file``: a catalogue YAML loaded at start-up when the store holds no catalogus yet.
+    - ``page_size``: page size of paginated lists (Open Zaak: 100).
+    - ``upload_chunk_size``: size of a bestandsdeel when a document is created with ``bestandsomvang`` and no
+      ``inhoud``. Open Zaak's default is 4 GiB; ours is small so that every gateway path sees several parts.
+    """
+
+    data_dir: Path
+    client_id: str
+    secret: str
+    jwt_leeway: int = 60
+    seed_file: Path | None = None
+    jwt_expiry: int | None = 3600
+    page_size: int = 100
+    upload_chunk_size: int = 4 * 1024 * 1024
+    extra_clients: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return Path(self.data_dir) / "zgw"
+
+    @property
+    def database_path(self) -> Path:
+        return self.root / "zgw.sqlite3"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.root / "files"
+
+    def secret_for(self, client_id: str) -> str | None:
+        if client_id == self.client_id:
+            return self.secret
+        return self.extra_clients.get(client_id)
