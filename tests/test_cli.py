@@ -71,3 +71,14 @@ def test_the_listening_socket_is_tcp_so_answers_are_not_delayed() -> None:
         assert sock.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_a_broken_mapping_overlay_stops_the_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = tmp_path / "mappings"
+    overlay.mkdir()
+    (overlay / "zaak.yaml").write_text("mappings:\n  - entity: ZAK\n    rules:\n      - {stuf: omschrijving, zgw: omschrijving, convert: nope}\n")
+    assert main(["serve", "--mappings-dir", str(overlay), "--data-dir", str(tmp_path), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "zaak.yaml" in err and "nope" in err
+    assert main(["check-config", "--mappings-dir", str(overlay), "--data-dir", str(tmp_path)]) == 1
+    assert "ERROR mapping files" in capsys.readouterr().out

@@ -86,3 +86,11 @@ def test_zgw_urls_and_credentials() -> None:
     assert external.zgw_credentials_for("zaken").client_id == "stuf-bridge"
     with pytest.raises(ValueError, match="unknown ZGW APIs"):
         Settings(zgw_credentials={"notificaties": {"client_id": "x", "secret": "y"}})
+
+
+def test_default_rsin_is_checked_and_the_demo_rsin_applies_only_to_the_embedded_backend() -> None:
+    with pytest.raises(ValueError, match="11-test"):
+        Settings(default_rsin="123456789")
+    assert Settings().effective_default_rsin == "002220647"
+    assert Settings(zgw_url="https://openzaak.example.nl").effective_default_rsin is None
+    assert Settings(zgw_url="https://x", default_rsin="002220647").effective_default_rsin == "002220647"

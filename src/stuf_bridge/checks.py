@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from .mapping import MappingError, Mappings
 from .settings import ZGW_APIS, Settings
 from .stuf.validation import SchemaLoadError, Schemas
 from .zgw import ZgwClients, ZgwError
@@ -66,6 +67,16 @@ async def run_checks(settings: Settings) -> Report:
         report.ok(f"schemas load from {schemas.xsd_dir}")
     except SchemaLoadError as exc:
         report.error(str(exc))
+
+    report.section("Mappings")
+    try:
+        mappings = Mappings.load(overlay_dir=settings.mappings_dir)
+        where = f"defaults + {settings.mappings_dir}" if settings.mappings_dir else "defaults"
+        report.ok(f"mapping files load ({where}): {len(mappings.entities)} entities")
+    except MappingError as exc:
+        report.error(f"mapping files: {exc}")
+    if settings.effective_default_rsin is None:
+        report.warn("no default RSIN: a zender/organisatie not listed in organisaties.yaml gets StUF013")
 
     report.section("ZGW backend")
     async with _clients(settings) as (zgw, where):

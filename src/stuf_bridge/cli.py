@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--port", type=int, help="port to listen on (STUF_BRIDGE_PORT, default 8080)")
     serve_cmd.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
     serve_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
+    serve_cmd.add_argument("--mappings-dir", type=Path, help="a deployment's mapping directory over the defaults")
     serve_cmd.add_argument("--zgw-url", help="base URL of an external ZGW backend (STUF_BRIDGE_ZGW_URL); "
                            "unset: the embedded backend under /zgw")
 
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     check_cmd.add_argument("--data-dir", type=Path, help="data directory (for the embedded backend)")
     check_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
     check_cmd.add_argument("--zgw-url", help="base URL of an external ZGW backend")
+    check_cmd.add_argument("--mappings-dir", type=Path, help="a deployment's mapping directory over the defaults")
 
     zgw_cmd = commands.add_parser("zgw", help="the embedded ZGW backend")
     zgw_commands = zgw_cmd.add_subparsers(dest="zgw_command", required=True)
@@ -159,14 +161,20 @@ def main(argv: list[str] | None = None) -> int:
     zgw_serve_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
 
     args = parser.parse_args(argv)
-    overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "zgw_url")}
+    overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "zgw_url", "mappings_dir")}
     try:
         settings = load_settings(args.config, **overrides)
     except (FileNotFoundError, ValueError) as exc:
         print(f"stuf-bridge: invalid configuration: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        serve(settings)
+        from .mapping import MappingError
+
+        try:
+            serve(settings)
+        except MappingError as exc:  # a broken mapping file stops the start, saying where
+            print(f"stuf-bridge: mapping files: {exc}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "check-config":
         from .checks import check_config

@@ -27,6 +27,7 @@ from .errors import (
     StuurgegevensError,
     fault_for,
 )
+from .mapping import Mappings
 from .operations import Handler, MessageContext, default_handlers
 from .settings import Settings, ValidationPolicy
 from .soap.envelope import (
@@ -75,10 +76,12 @@ class Gateway:
         registry: Registry = REGISTRY,
         handlers: dict[str, Handler] | None = None,
         zgw: ZgwClients | None = None,
+        mappings: Mappings | None = None,
     ):
         self.settings = settings
         self.store = store
         self.zgw = zgw
+        self.mappings = mappings
         self.schemas = schemas
         self.registry = registry
         self.handlers = handlers if handlers is not None else default_handlers()
@@ -126,6 +129,7 @@ class Gateway:
                 settings=self.settings,
                 store=self.store,
                 zgw=self.zgw,
+                mappings=self.mappings,
                 warnings=warnings,
             )
             key = self._idempotency_key(op, sg)

@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
 
+DEMO_RSIN = "002220647"  # a valid test RSIN (passes the 11-test), for the demo configuration only
 IDENTIFIER_FIELDS = frozenset({"gemeentecode", "jaar", "volgnummer"})
 
 
@@ -116,6 +117,19 @@ class Settings(BaseSettings):
         description="Gemeentecode for identifiers when the sender's zender/organisatie is not a 4-digit code.",
     )
 
+    # --- mapping ------------------------------------------------------------------------------------------------
+    mappings_dir: Path | None = Field(
+        None,
+        description="A deployment's own mapping directory, laid over the default mapping files: RSIN per "
+        "gemeentecode, roltypen per zaaktype, matching rules, fallback resultaat, value overrides.",
+    )
+    default_rsin: str | None = Field(
+        None,
+        pattern=r"^\d{9}$",
+        description="RSIN for a zender/organisatie (gemeentecode) the mapping does not list. Unset: such a message "
+        f"gets StUF013 — except with the embedded backend, where the demo RSIN {DEMO_RSIN} is used.",
+    )
+
     # --- nothing twice ----------------------------------------------------------------------------------------
     idempotency_retention_hours: float = Field(
         168.0, gt=0,
@@ -167,6 +181,18 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown ZGW APIs {sorted(unknown)}; use {list(ZGW_APIS)}")
         return value
+
+    @field_validator("default_rsin")
+    @classmethod
+    def _eleven_test(cls, value: str | None) -> str | None:
+        if value is not None and sum(int(d) * w for d, w in zip(value, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True)) % 11:
+            raise ValueError(f"RSIN {value} fails the 11-test")
+        return value
+
+    @property
+    def effective_default_rsin(self) -> str | None:
+        """The default RSIN in force: the configured one, or the demo RSIN on the embedded backend."""
+        return self.default_rsin or (DEMO_RSIN if self.zgw_embedded else None)
 
     @property
     def zgw_embedded(self) -> bool:

@@ -17,6 +17,7 @@ from ..stuf.registry import Operation
 from ..stuf.stuurgegevens import AnswerParties, Stuurgegevens
 
 if TYPE_CHECKING:
+    from ..mapping import Mappings
     from ..settings import Settings
     from ..store import Store
     from ..zgw import ZgwClients
@@ -31,6 +32,7 @@ class MessageContext:
     settings: Settings
     store: Store
     zgw: ZgwClients | None = None  # None only where no ZGW backend is configured (unit tests)
+    mappings: Mappings | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property

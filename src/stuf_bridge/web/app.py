@@ -22,6 +22,7 @@ from prometheus_client import (
 
 from ..errors import MessageError
 from ..gateway import Gateway, Reply
+from ..mapping import Mappings
 from ..settings import Settings
 from ..soap.envelope import SoapVersion
 from ..soap.wsdl import render_wsdl
@@ -68,6 +69,7 @@ def create_app(
     reaches it at ``embedded_base`` (the address the server listens on + ``/zgw``), by URL like any backend.
     """
     schemas = schemas or Schemas.from_settings(settings)
+    mappings = Mappings.load(overlay_dir=settings.mappings_dir)  # a broken file stops the start (MappingError)
     metrics = Metrics()
     embedded = embedded_backend(settings) if settings.zgw_embedded else None
 
@@ -86,7 +88,7 @@ def create_app(
                 zgw = ZgwClients.from_settings(settings, embedded_base, zgw_transport)
                 await stack.enter_async_context(zgw)
             app.state.store = the_store
-            app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw)
+            app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings)
             purger = asyncio.get_running_loop().create_task(_purge_idempotency_records(settings, the_store))
             stack.callback(purger.cancel)
             yield
