@@ -258,8 +258,7 @@ async def test_etag_and_if_none_match(zgw: Zgw) -> None:
 
 async def test_the_app_survives_its_lifespan_running_twice(app: Any) -> None:
     for _ in range(2):
-        async with app.router.lifespan_context(app):
-            async with Zgw(app) as zgw:
-                assert (await zgw.zaaktype())["identificatie"] == "MELDING-OR"
+        async with app.router.lifespan_context(app), Zgw(app) as zgw:
+            assert (await zgw.zaaktype())["identificatie"] == "MELDING-OR"
     async with Zgw(app) as zgw:  # and after shutdown, a late request still gets an answer
         assert (await zgw.zaaktype())["identificatie"] == "MELDING-OR"

@@ -133,3 +133,11 @@ async def test_resultaten_crud(zgw: Zgw) -> None:
     assert listed["count"] == 1
     await zgw.ok("DELETE", resultaat["url"], 204)
     assert (await zgw.ok("GET", zaak["url"]))["resultaat"] is None
+
+
+async def test_datetimes_out_of_range_are_invalid_not_errors(zgw: Zgw) -> None:
+    zaak = await zgw.create_zaak()
+    types = await statustypen(zgw, zaak)
+    response = await zgw.post(STATUSSEN, json={"zaak": zaak["url"], "statustype": types[0],
+                                               "datumStatusGezet": "0001-01-01T00:00:00+05:00"})
+    assert codes(response) == {"datumStatusGezet": "invalid"}

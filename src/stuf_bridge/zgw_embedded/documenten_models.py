@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .fields import Body, Link, Txt
+from .fields import Body, Link, Moment, Txt
 
 VertrouwelijkheidEio = Literal["openbaar", "beperkt_openbaar", "intern", "zaakvertrouwelijk", "vertrouwelijk",
                                "confidentieel", "geheim", "zeer_geheim"]
@@ -71,8 +71,8 @@ class EioZoekBody(Body):
 
 class GebruiksrechtenBody(Body):
     informatieobject: Annotated[str, Link()]
-    startdatum: datetime
-    einddatum: datetime | None = None
+    startdatum: Moment
+    einddatum: Moment | None = None
     omschrijvingVoorwaarden: Annotated[str, Txt(min_length=1)]
 
 

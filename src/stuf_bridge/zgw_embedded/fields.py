@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -96,6 +97,17 @@ def _duration(value: str) -> str:
 
 
 Duration = Annotated[str, AfterValidator(_duration), Field(json_schema_extra={"format": "duration"})]
+
+
+def _utc_ok(value: datetime) -> datetime:
+    try:
+        (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise PydanticCustomError("invalid", "Datum/tijd buiten het bereik.") from None
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_utc_ok)]
 
 
 class Body(BaseModel):

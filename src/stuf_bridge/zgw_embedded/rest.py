@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -187,8 +187,9 @@ class Query:
         if value is None:
             return None
         try:
-            datetime.fromisoformat(value)
-        except ValueError:
+            parsed = datetime.fromisoformat(value)
+            (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed).astimezone(UTC)
+        except (ValueError, OverflowError):
             raise ValidationFailed.one(name, "invalid", "Voer een geldige datum/tijd in.") from None
         return value
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .fields import Body, Duration, FreeJson, Link, Txt
+from .fields import Body, Duration, FreeJson, Link, Moment, Txt
 
 Vertrouwelijkheid = Literal["openbaar", "beperkt_openbaar", "intern", "zaakvertrouwelijk", "vertrouwelijk",
                             "confidentieel", "geheim", "zeer_geheim"]
@@ -78,7 +78,7 @@ class ZaakBody(Body):
     productenOfDiensten: list[Annotated[str, Link()]] = Field(default_factory=list)
     vertrouwelijkheidaanduiding: Vertrouwelijkheid = None  # type: ignore[assignment]  # None: the zaaktype's
     betalingsindicatie: Betalingsindicatie = ""
-    laatsteBetaaldatum: datetime | None = None
+    laatsteBetaaldatum: Moment | None = None
     zaakgeometrie: FreeJson | None = None
     verlenging: Verlenging | None = None
     opschorting: Opschorting | None = None
@@ -130,7 +130,7 @@ class ZaakZoekBody(Body):
 class StatusBody(Body):
     zaak: Annotated[str, Link()]
     statustype: Annotated[str, Link()]
-    datumStatusGezet: datetime
+    datumStatusGezet: Moment
     statustoelichting: Annotated[str, Txt(1000)] = ""
     gezetdoor: Annotated[str, Link(200)] = ""
 
@@ -274,7 +274,7 @@ class ZaakInformatieObjectBody(Body):
     zaak: Annotated[str, Link()]
     titel: Annotated[str, Txt(200)] = ""
     beschrijving: Annotated[str, Txt()] = ""
-    vernietigingsdatum: datetime | None = None
+    vernietigingsdatum: Moment | None = None
     status: Annotated[str, Link()] | None = None
 
 
