@@ -44,6 +44,6 @@ Handler = Callable[[MessageContext], Awaitable[etree._Element | None]]
 
 
 def default_handlers() -> dict[str, Handler]:
-    from . import acknowledgements, identifiers
+    from . import acknowledgements, identifiers, zaken
 
-    return {**identifiers.HANDLERS, **acknowledgements.HANDLERS}
+    return {**identifiers.HANDLERS, **acknowledgements.HANDLERS, **zaken.HANDLERS}

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import Connection, Table, delete, select, text, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import engine as engines
 from .errors import StoreError
@@ -29,6 +31,8 @@ except ImportError:  # pragma: no cover - only SQLite then
 else:
     _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError)
 
+T = TypeVar("T")
+
 #: Foreign exceptions translated to StoreError at the boundary.
 _FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
     SQLAlchemyError,
@@ -37,6 +41,35 @@ _FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     *_DRIVER_ERRORS,
 )
+
+
+def _message_key(zender: str, referentienummer: str) -> Any:
+    return (messages.c.zender == zender) & (messages.c.referentienummer == referentienummer)
+
+
+class _SqliteRunner:
+    """Plain SQLAlchemy engines on a SQLite file, used from one worker thread: SQLite has one writer anyway, and a
+    whole transaction costs one thread hop. Two engines: commits that wait for the disk, and commits that do not
+    (``synchronous=NORMAL``)."""
+
+    def __init__(self, url: URL) -> None:
+        self._durable = engines.create_sync_sqlite_engine(url, durable=True)
+        self._relaxed = engines.create_sync_sqlite_engine(url, durable=False)
+        self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="stuf-bridge-store")
+
+    async def run(self, work: Callable[[Connection], T], *, durable: bool) -> T:
+        engine = self._durable if durable else self._relaxed
+
+        def transaction() -> T:
+            with engine.begin() as conn:
+                return work(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, transaction)
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
+        self._durable.dispose()
+        self._relaxed.dispose()
 
 
 @dataclass(frozen=True)
@@ -60,11 +93,10 @@ class Store:
         check_migrations(migrations)
         self._migrations = tuple(migrations)
         self._engine: AsyncEngine | None = None
-        # SQLite only: a second engine whose commits skip the disk flush (synchronous=NORMAL), for records whose
-        # loss in a power cut is harmless; PostgreSQL gets the same with SET LOCAL synchronous_commit = off.
-        self._relaxed_engine: AsyncEngine | None = None
-        # SQLite has one writer at a time; queueing this process's transactions here keeps them off
-        # the busy-wait path (busy_timeout still covers other processes).
+        # A SQLite file is used through plain engines in one worker thread (see _run); the async engine then only
+        # migrates. SQLite has one writer at a time; the lock queues this process's transactions on the async
+        # path (in-memory databases) so they stay off the busy-wait path (busy_timeout covers other processes).
+        self._sqlite: _SqliteRunner | None = None
         self._sqlite_lock: asyncio.Lock | None = None
         self._batches = _Batches(self.advance)
 
@@ -101,18 +133,18 @@ class Store:
             if self._engine is not None:  # a concurrent open() of this store got there first
                 await engine.dispose()
                 return
-            # (an in-memory database is private to its engine: there the one engine serves all)
-            relaxed = engines.create_engine(self._url, durable=False) if path is not None else None
-        self._engine, self._relaxed_engine, self._sqlite_lock = engine, relaxed, lock
+            # (an in-memory database is private to its engine: there the async engine serves all)
+            runner = _SqliteRunner(self._url) if path is not None else None
+        self._engine, self._sqlite, self._sqlite_lock = engine, runner, lock
 
     async def close(self) -> None:
         """Release all connections. Closing a closed store does nothing."""
-        engine, relaxed, self._engine, self._relaxed_engine = self._engine, self._relaxed_engine, None, None
+        engine, runner, self._engine, self._sqlite = self._engine, self._sqlite, None, None
         if engine is not None:
             with self._translated("close"):
                 await engine.dispose()
-                if relaxed is not None:
-                    await relaxed.dispose()
+                if runner is not None:
+                    await asyncio.to_thread(runner.close)
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -131,8 +163,7 @@ class Store:
         if self._engine is None:
             return False
         try:
-            async with self._transaction("ping") as conn:
-                return bool(await conn.scalar(text("SELECT 1")) == 1)
+            return await self._run("ping", lambda conn: conn.scalar(text("SELECT 1")) == 1)
         except StoreError:
             return False
 
@@ -152,19 +183,13 @@ class Store:
         """Advance the named sequence by ``count`` in one transaction and return its new (last) value."""
         if count < 1:
             raise StoreError(f"advance({sequence!r}) needs a count of at least 1, got {count}")
-        insert = pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert
         statement = (
-            insert(sequences)
+            self._insert(sequences)
             .values(name=sequence, value=count)
-            .on_conflict_do_update(
-                index_elements=[sequences.c.name],
-                set_={"value": sequences.c.value + count},
-            )
+            .on_conflict_do_update(index_elements=[sequences.c.name], set_={"value": sequences.c.value + count})
             .returning(sequences.c.value)
         )
-        async with self._transaction(f"next_value({sequence!r})") as conn:
-            value = (await conn.execute(statement)).scalar_one()
-        return int(value)
+        return await self._run(f"next_value({sequence!r})", lambda conn: int(conn.execute(statement).scalar_one()))
 
     # --- idempotency records --------------------------------------------------------------------------------
 
@@ -179,74 +204,86 @@ class Store:
         than ``stale_after`` (its process died) is taken over and reported as ``new``.
         """
         now = dt.datetime.now(dt.UTC)
-        insert = pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert
         claim = (
-            insert(messages)
+            self._insert(messages)
             .values(zender=zender, referentienummer=referentienummer, digest=digest, operation=operation,
                     state="pending", created_at=now)
             .on_conflict_do_nothing(index_elements=[messages.c.zender, messages.c.referentienummer])
             .returning(messages.c.state)
         )
-        key = (messages.c.zender == zender) & (messages.c.referentienummer == referentienummer)
-        async with self._transaction(f"claim_message({referentienummer!r})", durable=False) as conn:
-            if (await conn.execute(claim)).first() is not None:
+        key = _message_key(zender, referentienummer)
+
+        def run(conn: Connection) -> MessageClaim:
+            if conn.execute(claim).first() is not None:
                 return MessageClaim("new")
-            row = (await conn.execute(
+            row = conn.execute(
                 select(messages.c.digest, messages.c.state, messages.c.answer, messages.c.created_at).where(key)
-            )).one()
+            ).one()
             if row.digest != digest:
                 return MessageClaim("conflict")
             if row.state == "done":
                 return MessageClaim("done", bytes(row.answer) if row.answer is not None else None)
             created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
             if now - created > stale_after:
-                taken = await conn.execute(
-                    update(messages).where(key & (messages.c.state == "pending")
-                                           & (messages.c.created_at == row.created_at))
-                    .values(created_at=now).returning(messages.c.state)
+                taken = conn.execute(
+                    update(messages)
+                    .where(key & (messages.c.state == "pending") & (messages.c.created_at == row.created_at))
+                    .values(created_at=now)
+                    .returning(messages.c.state)
                 )
                 if taken.first() is not None:
                     return MessageClaim("new")
             return MessageClaim("pending")
 
+        return await self._run(f"claim_message({referentienummer!r})", run, durable=False)
+
     async def complete_message(self, zender: str, referentienummer: str, answer: bytes) -> None:
         """Store the answer of a claimed message; a resend gets exactly this answer."""
-        key = (messages.c.zender == zender) & (messages.c.referentienummer == referentienummer)
-        async with self._transaction(f"complete_message({referentienummer!r})", durable=False) as conn:
-            await conn.execute(
-                update(messages).where(key).values(state="done", answer=answer, completed_at=dt.datetime.now(dt.UTC))
-            )
+        statement = (
+            update(messages)
+            .where(_message_key(zender, referentienummer))
+            .values(state="done", answer=answer, completed_at=dt.datetime.now(dt.UTC))
+        )
+        await self._run(f"complete_message({referentienummer!r})", lambda conn: conn.execute(statement), durable=False)
 
     async def release_message(self, zender: str, referentienummer: str) -> None:
         """Give up a claim (the message failed and changed nothing), so that a resend is processed anew."""
-        key = (messages.c.zender == zender) & (messages.c.referentienummer == referentienummer)
-        async with self._transaction(f"release_message({referentienummer!r})", durable=False) as conn:
-            await conn.execute(delete(messages).where(key & (messages.c.state == "pending")))
+        statement = delete(messages).where(_message_key(zender, referentienummer) & (messages.c.state == "pending"))
+        await self._run(f"release_message({referentienummer!r})", lambda conn: conn.execute(statement), durable=False)
 
     async def purge_messages(self, older_than: dt.timedelta) -> int:
         """Forget idempotency records older than the retention; returns how many went."""
-        cutoff = dt.datetime.now(dt.UTC) - older_than
-        async with self._transaction("purge_messages", durable=False) as conn:
-            result = await conn.execute(delete(messages).where(messages.c.created_at < cutoff))
-        return int(result.rowcount or 0)
+        statement = delete(messages).where(messages.c.created_at < dt.datetime.now(dt.UTC) - older_than)
+        return await self._run(
+            "purge_messages", lambda conn: int(conn.execute(statement).rowcount or 0), durable=False
+        )
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self, action: str, *, durable: bool = True) -> AsyncIterator[AsyncConnection]:
-        """One transaction, committed on success; errors come out as StoreError.
+    # --- transactions ---------------------------------------------------------------------------------------
+
+    def _insert(self, table: Table) -> Any:
+        return (pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert)(table)
+
+    async def _run(self, action: str, work: Callable[[Connection], T], *, durable: bool = True) -> T:
+        """Run ``work`` in one transaction, committed on success; errors come out as StoreError.
+
+        On a SQLite file the whole transaction runs in one hop to the store's worker thread (one hop per statement,
+        as through aiosqlite, costs about a millisecond a transaction). Elsewhere it runs on the async engine.
 
         ``durable=False`` commits without waiting for the disk: after a power cut the last such commits may be
         gone, never half there. Identifier sequences are always durable (a lost increment would hand out a number
         twice); idempotency records are not (a lost record only means a resend is processed again, and the
         backend's own uniqueness rules still hold).
         """
-        engine = self._engine if durable or self._relaxed_engine is None else self._relaxed_engine
+        engine = self._engine
         if engine is None:
             raise StoreError(f"{action}: the store is not open")
         with self._translated(action):
+            if self._sqlite is not None:
+                return await self._sqlite.run(work, durable=durable)
             async with _holding(self._sqlite_lock), engine.begin() as conn:
                 if not durable and self.dialect == "postgresql":
                     await conn.execute(text("SET LOCAL synchronous_commit = off"))
-                yield conn
+                return await conn.run_sync(work)
 
     @contextlib.contextmanager
     def _translated(self, action: str) -> Iterator[None]:
