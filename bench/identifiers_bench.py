@@ -4,7 +4,7 @@
 
 Starts `stuf-bridge serve` on a free port (SQLite in a temporary data directory unless --database-url is given),
 then measures (1) p50/p99 latency of N sequential calls on one keep-alive connection and (2) throughput with C
-concurrent clients. Results are printed and written to bench/results/identifiers.json.
+concurrent clients. Results are printed and written to bench/results/identifiers-<store>.json.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def main() -> None:
         wrk = with_wrk(url, args.clients, args.seconds)
     result = {"store": "postgresql" if args.database_url else "sqlite", "sequential": seq, "concurrent": conc,
               "concurrent_wrk": wrk}
-    out = REPO / "bench" / "results" / "identifiers.json"
+    out = REPO / "bench" / "results" / f"identifiers-{result['store']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
