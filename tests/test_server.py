@@ -151,3 +151,40 @@ def test_two_gateways_on_one_postgresql_hand_out_no_duplicates(tmp_path: Path, p
     assert len(identifiers) == 2 * per_gateway
     assert len(set(identifiers)) == 2 * per_gateway, "duplicate identifiers handed out"
     assert sorted(int(i[-7:]) for i in identifiers) == list(range(1, 2 * per_gateway + 1))
+
+
+def test_creeer_zaak_over_http_lands_in_the_embedded_backend(gateway_url: str) -> None:
+    """genereerZaakIdentificatie → creeerZaak over real HTTP; the zaak is then read straight from the ZGW API that
+    the same server offers under /zgw."""
+    import time
+
+    import jwt
+
+    from .operations.messages import creeer_zaak
+
+    body, headers = di02(organisatie="0363", referentienummer="e2e-genereer")
+    identificatie = parse_answer(httpx.post(f"{gateway_url}/zds/VrijeBerichten", content=body,
+                                            headers=headers).content).findtext("ZKN:zaak/ZKN:identificatie",
+                                                                               namespaces=NS)
+    body, headers = creeer_zaak(identificatie=identificatie, referentienummer="e2e-creeer")
+    response = httpx.post(f"{gateway_url}/zds/OntvangAsynchroon", content=body, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    assert parse_answer(response.content).tag == f"{{{STUF}}}Bv03Bericht"
+
+    token = jwt.encode(
+        {"iss": "test", "iat": int(time.time()), "client_id": "stuf-bridge", "user_id": "test",
+         "user_representation": "test"},
+        "stuf-bridge-demo-secret-not-for-production",
+        algorithm="HS256",
+    )
+    zgw = {"Authorization": f"Bearer {token}", "Accept-Crs": "EPSG:4326"}
+    zaken = httpx.get(f"{gateway_url}/zgw/zaken/api/v1/zaken", params={"identificatie": identificatie},
+                      headers=zgw).json()
+    assert zaken["count"] == 1
+    zaak = zaken["results"][0]
+    assert zaak["bronorganisatie"] == "002220647"  # the demo RSIN of the embedded configuration
+    rollen = httpx.get(f"{gateway_url}/zgw/zaken/api/v1/rollen", params={"zaak": zaak["url"]}, headers=zgw).json()
+    assert any(r["betrokkeneType"] == "natuurlijk_persoon" for r in rollen["results"])
+    statussen = httpx.get(f"{gateway_url}/zgw/zaken/api/v1/statussen", params={"zaak": zaak["url"]},
+                          headers=zgw).json()
+    assert statussen["count"] == 1
