@@ -132,22 +132,7 @@ class Gateway:
                 mappings=self.mappings,
                 warnings=warnings,
             )
-            key = self._idempotency_key(op, sg)
-            stored = await self._claim(key, op, request) if key else None
-            if stored is not None:
-                answer = etree.fromstring(stored)
-                warnings.append("herhaald bericht: het eerder gegeven antwoord is teruggestuurd")
-            else:
-                try:
-                    answer = await handler(ctx)
-                    if answer is None:
-                        answer = bevestiging(op.response_kind, ctx.parties)
-                except BaseException:
-                    if key:
-                        await self.store.release_message(*key)
-                    raise
-                if key:
-                    await self.store.complete_message(*key, etree.tostring(answer))
+            answer = await self._answer_once(handler, ctx, request)
             reply = Reply(200, version.content_type, envelope(version, answer))
         except (Fault, StepFailed, ZgwError, CatalogueLookupError) as exc:
             reply = self.fault_reply(version, fault_kind, fault_for(exc) or ProcessingError(str(exc)), sg)
@@ -215,6 +200,31 @@ class Gateway:
             raise StuurgegevensError(
                 "StUF034", f"Onbekende functie {sg.functie[:40]}",
                 f"De functie {sg.functie!r} bestaat niet in ZDS; bij {op.request[1]} hoort {op.functie}.")
+
+    async def _answer_once(self, handler: Handler, ctx: MessageContext, request: SoapRequest) -> etree._Element:
+        """Run the operation, unless this message was processed before: then its stored answer (StUF §4.4)."""
+        key = self._idempotency_key(ctx.operation, ctx.stuurgegevens)
+        if key is None:
+            return await self._run_handler(handler, ctx)
+        stored = await self._claim(key, ctx.operation, request)
+        if stored is not None:
+            ctx.warnings.append("herhaald bericht: het eerder gegeven antwoord is teruggestuurd")
+            return etree.fromstring(stored)
+        try:
+            answer = await self._run_handler(handler, ctx)
+        except BaseException:
+            try:  # a failed message changed nothing (it was compensated): a resend must be processed anew
+                await self.store.release_message(*key)
+            except StoreError as exc:
+                log.error("idempotency_release_failed", referentienummer=key[1], error=str(exc))
+            raise
+        await self.store.complete_message(*key, etree.tostring(answer))
+        return answer
+
+    @staticmethod
+    async def _run_handler(handler: Handler, ctx: MessageContext) -> etree._Element:
+        answer = await handler(ctx)
+        return answer if answer is not None else bevestiging(ctx.operation.response_kind, ctx.parties)
 
     @staticmethod
     def _idempotency_key(op: Operation, sg: Stuurgegevens) -> tuple[str, str] | None:
