@@ -82,3 +82,25 @@ def test_a_broken_mapping_overlay_stops_the_start(tmp_path: Path, capsys: pytest
     assert "zaak.yaml" in err and "nope" in err
     assert main(["check-config", "--mappings-dir", str(overlay), "--data-dir", str(tmp_path)]) == 1
     assert "ERROR mapping files" in capsys.readouterr().out
+
+
+def test_check_config_checks_what_the_profiles_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = tmp_path / "mappings"
+    overlay.mkdir()
+    (overlay / "profiles.yaml").write_text(
+        "profiles:\n"
+        "  zaaktypen:\n"
+        "    MELDING-OR:\n"
+        "      roles: {heeftAlsInitiator: Initiator}\n"
+        "      fallback_resultaat: Opgelost\n"
+        "    BEZWAAR:\n"
+        "      roles: {heeftAlsInitiator: {omschrijving: Aanvrager, generiek: []}}\n"
+        "      fallback_resultaat: Bestaat niet\n"
+        "    ONBEKEND: {}\n"
+    )
+    assert main(["check-config", "--mappings-dir", str(overlay), "--data-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "ok    profile MELDING-OR" in out
+    assert "ERROR profile BEZWAAR: no roltype for heeftAlsInitiator → Aanvrager" in out
+    assert "ERROR profile BEZWAAR: fallback resultaat" in out
+    assert "ERROR profile ONBEKEND" in out

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from .mapping import MappingError, Mappings
+from .mapping import MappingError, Mappings, pick_roltype
 from .settings import ZGW_APIS, Settings
 from .stuf.validation import SchemaLoadError, Schemas
-from .zgw import ZgwClients, ZgwError
+from .zgw import CatalogueLookupError, ZgwClients, ZgwError
 
 # A cheap, authenticated list call per API.
 _PROBES = {
@@ -69,6 +69,7 @@ async def run_checks(settings: Settings) -> Report:
         report.error(str(exc))
 
     report.section("Mappings")
+    mappings = None
     try:
         mappings = Mappings.load(overlay_dir=settings.mappings_dir)
         where = f"defaults + {settings.mappings_dir}" if settings.mappings_dir else "defaults"
@@ -90,7 +91,38 @@ async def run_checks(settings: Settings) -> Report:
                 report.error(f"{api}: {exc}")
         if report.errors == 0:
             await _check_catalogue(zgw, report)
+            if mappings is not None:
+                await _check_profiles(zgw, mappings, report)
     return report
+
+
+async def _check_profiles(zgw: ZgwClients, mappings: Mappings, report: Report) -> None:
+    """Everything the configuration names per zaaktype must exist in the catalogue."""
+    if not mappings.profiled_zaaktypen:
+        return
+    report.section("Zaaktype profiles (mapping configuration)")
+    for code in mappings.profiled_zaaktypen:
+        profile = mappings.profile(code)
+        try:
+            zaaktype = await zgw.catalogue.zaaktype(code)
+            roltypen = await zgw.catalogue.roltypen(zaaktype)
+        except (ZgwError, CatalogueLookupError) as exc:
+            report.error(f"profile {code}: {exc}")
+            continue
+        missing = [
+            f"{relation} → {keys.omschrijving or '/'.join(keys.generiek)}"
+            for relation, keys in profile.roles.items()
+            if pick_roltype(keys, roltypen) is None
+        ]
+        for item in missing:
+            report.error(f"profile {code}: no roltype for {item}")
+        if profile.fallback_resultaat:
+            try:
+                await zgw.catalogue.resultaattype(zaaktype, profile.fallback_resultaat)
+            except CatalogueLookupError as exc:
+                report.error(f"profile {code}: fallback resultaat: {exc}")
+        if not missing:
+            report.ok(f"profile {code}: roltypen and fallback resultaat found")
 
 
 async def _check_catalogue(zgw: ZgwClients, report: Report) -> None:

@@ -426,6 +426,11 @@ class Mappings:
 
     # --- tables ------------------------------------------------------------------------------------------------
 
+    @property
+    def profiled_zaaktypen(self) -> list[str]:
+        """The zaaktype identificaties a deployment configured a profile for."""
+        return sorted(self._profiles)
+
     def profile(self, zaaktype: str | None) -> EffectiveProfile:
         if zaaktype is not None and zaaktype in self._profiles:
             return self._profiles[zaaktype]
