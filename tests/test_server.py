@@ -188,3 +188,12 @@ def test_creeer_zaak_over_http_lands_in_the_embedded_backend(gateway_url: str) -
     statussen = httpx.get(f"{gateway_url}/zgw/zaken/api/v1/statussen", params={"zaak": zaak["url"]},
                           headers=zgw).json()
     assert statussen["count"] == 1
+
+
+def test_zgw_calls_are_counted_in_the_metrics(gateway_url: str) -> None:
+    from .operations.messages import creeer_zaak
+
+    body, headers = creeer_zaak(identificatie="0363ZK-METRICS-1", referentienummer="metrics-creeer")
+    assert httpx.post(f"{gateway_url}/zds/OntvangAsynchroon", content=body, headers=headers, timeout=30).status_code == 200
+    metrics = httpx.get(f"{gateway_url}/metrics").text
+    assert 'stuf_bridge_zgw_calls_total{api="zaken",method="POST",status="201"}' in metrics

@@ -49,7 +49,7 @@ from .stuf.stuurgegevens import (
     read_stuurgegevens,
 )
 from .stuf.validation import Schemas
-from .zgw import CatalogueLookupError, ZgwClients, ZgwError
+from .zgw import CatalogueLookupError, ZgwCall, ZgwClients, ZgwError, record_zgw_calls
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +64,10 @@ class Reply:
     outcome: str = "ok"  # ok | fault
     fault_code: str | None = None
     warnings: list[str] = field(default_factory=list)
+    zgw_calls: list[ZgwCall] = field(default_factory=list)
+    soap: str = "1.1"
+    zender: str | None = None
+    referentienummer: str | None = None
 
 
 class Gateway:
@@ -95,11 +99,38 @@ class Gateway:
         self, service: Service | None, data: bytes, *, content_type: str | None, soap_action: str | None
     ) -> Reply:
         started = time.perf_counter()
+        warnings: list[str] = []
+        with record_zgw_calls() as zgw_calls:
+            reply = await self._handle(service, data, content_type, soap_action, warnings)
+        reply.zgw_calls = zgw_calls
+        reply.warnings = warnings
+        log.info(
+            "message",
+            operation=reply.operation,
+            dialect=reply.dialect,
+            soap=reply.soap,
+            zender=reply.zender,
+            referentienummer=reply.referentienummer,
+            outcome=reply.outcome,
+            fault_code=reply.fault_code,
+            warnings=[_mask(w) for w in warnings] or None,
+            zgw_calls=len(zgw_calls),
+            zgw_ms=round(sum(c.elapsed_ms for c in zgw_calls), 2),
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        for call in zgw_calls:  # paths only: query strings can hold a BSN
+            log.debug("zgw_call", api=call.api, method=call.method, path=call.url.split("?", 1)[0],
+                      status=call.status, ms=round(call.elapsed_ms, 2), error=call.error)
+        return reply
+
+    async def _handle(
+        self, service: Service | None, data: bytes, content_type: str | None, soap_action: str | None,
+        warnings: list[str],
+    ) -> Reply:
         version = SoapVersion.guess(content_type)
         fault_kind = (service or Service.VRIJE_BERICHTEN).fault_kind
         sg: Stuurgegevens | None = None
         op: Operation | None = None
-        warnings: list[str] = []
         try:
             request = read_request(
                 data,
@@ -150,19 +181,9 @@ class Gateway:
             reply = self.fault_reply(version, fault_kind, fault, sg)
         reply.operation = op.name if op else "unknown"
         reply.dialect = op.dialect.value if op else "unknown"
-        reply.warnings = warnings
-        log.info(
-            "message",
-            operation=reply.operation,
-            dialect=reply.dialect,
-            soap=version.value,
-            zender=sg.zender.label() if sg and sg.zender else None,
-            referentienummer=sg.referentienummer if sg else None,
-            outcome=reply.outcome,
-            fault_code=reply.fault_code,
-            warnings=len(warnings),
-            ms=round((time.perf_counter() - started) * 1000, 2),
-        )
+        reply.soap = version.value
+        reply.zender = sg.zender.label() if sg and sg.zender else None
+        reply.referentienummer = sg.referentienummer if sg else None
         return reply
 
     def fault_reply(self, version: SoapVersion, kind: str, fault: Fault, sg: Stuurgegevens | None) -> Reply:
@@ -276,6 +297,14 @@ class Gateway:
                 + (f" (en nog {len(issues) - 5} fouten)" if len(issues) > 5 else ""),
             )
         return [f"schema: {issue}" for issue in issues]
+
+
+_NINE_DIGITS = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
+
+
+def _mask(text: str) -> str:
+    """Logs carry no BSNs: any 8–9 digit number (a BSN, or an RSIN, which is no secret) is masked."""
+    return _NINE_DIGITS.sub(lambda m: "*" * (len(m.group()) - 2) + m.group()[-2:], text)
 
 
 _CHANGING = frozenset({"Lk01", "Di01", "Di02", "Du01"})

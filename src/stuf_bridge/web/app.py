@@ -49,10 +49,16 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=self.registry,
         )
+        self.zgw_calls = Counter(
+            "stuf_bridge_zgw_calls_total", "Calls to the ZGW APIs", ["api", "method", "status"],
+            registry=self.registry,
+        )
 
     def observe(self, reply: Reply, seconds: float) -> None:
         self.messages.labels(reply.operation, reply.dialect, reply.outcome, reply.fault_code or "").inc()
         self.seconds.labels(reply.operation).observe(seconds)
+        for call in reply.zgw_calls:
+            self.zgw_calls.labels(call.api, call.method, str(call.status or "error")).inc()
 
 
 def create_app(
