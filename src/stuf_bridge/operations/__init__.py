@@ -44,6 +44,13 @@ Handler = Callable[[MessageContext], Awaitable[etree._Element | None]]
 
 
 def default_handlers() -> dict[str, Handler]:
-    from . import acknowledgements, identifiers, zaken
+    from . import acknowledgements, identifiers, zaak_update, zaakdetails, zaakstatus, zaken
 
-    return {**identifiers.HANDLERS, **acknowledgements.HANDLERS, **zaken.HANDLERS}
+    modules = (identifiers, acknowledgements, zaken, zaak_update, zaakstatus, zaakdetails)
+    handlers: dict[str, Handler] = {}
+    for module in modules:
+        overlap = handlers.keys() & module.HANDLERS.keys()
+        if overlap:
+            raise ValueError(f"{module.__name__} registers {sorted(overlap)} a second time")
+        handlers.update(module.HANDLERS)
+    return handlers

@@ -1,0 +1,473 @@
+"""updateZaak (ZDS 1.1 ``zakLk01`` mutatiesoort W / ZDS 1.2 ``updateZaak_ZakLk01``) → changes to an existing zaak
+in ZGW (MAPPING.md §3.3). The gateway answers Bv03.
+
+The message holds either the was/wordt pair (STUF §5.2: the second object has the new values) or, as Open
+Formulieren sends it, one object with the new values only (CLIENTS.md §1.4). The "was" object is compared with
+what ZGW holds; disagreements are warnings, never faults. identificatie and zaaktype cannot change.
+
+As in creeerZaak, everything is looked up and mapped first, then written as named steps of an ``UndoLog``:
+
+``PATCH zaken`` (only what changed: present values and ``geenWaarde`` clears; undo: PATCH the old values back)
+→ the rollen by verwerkingssoort (T: POST; W/R: DELETE + POST, ZRC 1.5 has no PUT on rollen; V/E: DELETE; I:
+nothing; undo of a DELETE is a POST of the old rol) → the resultaat (DELETE the existing one, POST the new one)
+→ the statussen from ``heeft``, oldest first, then, when the zaak is to be closed (``einddatum``) and no
+eindstatus was among them, the eindstatus. ZRC closes a zaak only through its eindstatus, which needs a
+resultaat: the given one, the zaak's existing one, else the mapping's fallback resultaat for the zaaktype.
+Statussen are posted last because they cannot be undone (ZRC 1.5 has no DELETE on statussen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from copy import deepcopy
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from ..errors import ProcessingError
+from ..mapping import MappedObject, MappedRol, MappingContext
+from ..mapping.paths import get_in
+from ..stuf.namespaces import STUF
+from . import MessageContext
+from .compensation import UndoLog
+from .zaken import JSON, _deleter, _mapped, _q, _require_zgw, _resultaat, _rsin, _statussen
+
+if TYPE_CHECKING:
+    from ..mapping import Mappings
+    from ..zgw import ZgwClients
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+VERWERKINGSSOORT = f"{{{STUF}}}verwerkingssoort"
+NO_VALUE = f"{{{STUF}}}noValue"
+
+# never changed by an updateZaak: immutable (ZDS 1.2 §4.1.5), set by the create, or read-only in ZGW
+_NOT_PATCHED = frozenset({"identificatie", "zaaktype", "bronorganisatie", "einddatum", "url", "uuid", "status"})
+# what a rol read from ZGW may be posted back with (the undo of its DELETE)
+_ROL_FIELDS = (
+    "zaak",
+    "betrokkene",
+    "betrokkeneType",
+    "afwijkendeNaamBetrokkene",
+    "roltype",
+    "roltoelichting",
+    "indicatieMachtiging",
+    "contactpersoonRol",
+    "betrokkeneIdentificatie",
+)
+# the keys that identify a betrokkene, per betrokkeneType
+_BETROKKENE_KEYS = {
+    "natuurlijk_persoon": ("inpBsn", "anpIdentificatie", "inpA_nummer"),
+    "niet_natuurlijk_persoon": ("innNnpId", "annIdentificatie"),
+    "vestiging": ("vestigingsNummer",),
+    "medewerker": ("identificatie",),
+    "organisatorische_eenheid": ("identificatie",),
+}
+
+
+async def update_zaak(ctx: MessageContext) -> None:
+    zgw, mappings = _require_zgw(ctx)
+    was, wordt = _was_wordt(ctx.message)
+
+    # --- look up and map (nothing written yet) ---
+    identificatie = _identificatie(was, wordt)
+    zaak = await _find_zaak(ctx, zgw, identificatie)
+    zaaktype = await zgw.catalogue.zaaktype_by_url(zaak["zaaktype"])
+    code = str(zaaktype.get("identificatie") or "")
+    _check_immutable(was, wordt, identificatie, code)
+    zender = ctx.stuurgegevens.zender
+    context = MappingContext(
+        dialect=ctx.dialect,
+        mode="update",
+        rsin=_rsin(ctx),
+        gemeentecode=zender.organisatie if zender else None,
+        applicatie=zender.applicatie if zender else None,
+        gebruiker=zender.gebruiker if zender else None,
+        zaaktype=code,
+    )
+    new = _mapped(ctx, mappings.to_zgw("ZAK", wordt, context=context))
+    if was is not None:
+        _compare_was(ctx, mappings.to_zgw("ZAK", was, context=context), zaak)
+    patch = _patch(new, zaak)
+
+    rollen = await _rol_changes(ctx, mappings, zgw, was, wordt, context, zaak, zaaktype)
+    resultaat = await _resultaat(ctx, mappings, zgw, new, zaaktype)
+    statussen = await _statussen(ctx, mappings, zgw, _added_statussen(wordt), context, zaaktype)
+    eindstatus, fallback = await _closing(ctx, mappings, zgw, new, zaak, zaaktype, statussen, resultaat)
+    resultaat = resultaat or fallback
+    if eindstatus is not None:
+        statussen.append(("eindstatus", eindstatus))
+
+    # --- write ---
+    url = zaak["url"]
+    delete = _deleter(zgw)
+    async with UndoLog() as undo:
+        if patch:
+            old = {key: deepcopy(zaak.get(key)) for key in patch}
+            await undo.step("PATCH zaken", zgw.zaken.patch(url, patch), undo=lambda _: zgw.zaken.patch(url, old))
+        deletes: dict[str, tuple[Any, Any]] = {}
+        for label, existing in rollen.deletes:
+            deletes[f"DELETE rollen ({label})"] = (
+                zgw.zaken.delete(existing["url"]),
+                _reposter(zgw, "rollen", existing),
+            )
+        if deletes:
+            await undo.steps(deletes)
+        posts: dict[str, tuple[Any, Any]] = {}
+        for index, (label, body) in enumerate(rollen.posts, 1):
+            posts[f"POST rollen ({label}, {index})"] = (zgw.zaken.create("rollen", {**body, "zaak": url}), delete)
+        if posts:
+            await undo.steps(posts)
+        if resultaat is not None:
+            if zaak.get("resultaat"):
+                existing = await undo.step("GET resultaten", zgw.zaken.get(zaak["resultaat"]))
+                await undo.step(
+                    "DELETE resultaten", zgw.zaken.delete(existing["url"]), undo=_reposter(zgw, "resultaten", existing)
+                )
+            await undo.step("POST resultaten", zgw.zaken.create("resultaten", {**resultaat, "zaak": url}), undo=delete)
+        for index, (label, body) in enumerate(statussen, 1):
+            # no DELETE on statussen in ZRC 1.5: they go last, after everything that can fail and be undone
+            await undo.step(f"POST statussen ({label}, {index})", zgw.zaken.create("statussen", {**body, "zaak": url}))
+
+
+# --- the objects -----------------------------------------------------------------------------------------------
+
+
+def _was_wordt(message: etree._Element) -> tuple[etree._Element | None, etree._Element]:
+    objects = message.findall(_q("object"))
+    if len(objects) == 1:
+        return None, objects[0]  # Open Formulieren: the new values only
+    if len(objects) == 2:
+        return objects[0], objects[1]
+    raise ProcessingError(
+        "updateZaak heeft één of twee objecten nodig",
+        f"Het bericht heeft {len(objects)} ZKN:object-elementen; updateZaak verwacht het paar oud/nieuw "
+        "(of alleen het nieuwe object).",
+        plek="client",
+    )
+
+
+def _text(element: etree._Element | None, path: str) -> str:
+    if element is None:
+        return ""
+    return (element.findtext(path) or "").strip()
+
+
+def _identificatie(was: etree._Element | None, wordt: etree._Element) -> str:
+    identificatie = _text(wordt, _q("identificatie")) or _text(was, _q("identificatie"))
+    if not identificatie:
+        raise ProcessingError(
+            "De zaakidentificatie ontbreekt",
+            "object/identificatie is verplicht in updateZaak: het wijst de zaak aan.",
+            plek="client",
+        )
+    return identificatie
+
+
+async def _find_zaak(ctx: MessageContext, zgw: ZgwClients, identificatie: str) -> JSON:
+    zaken = await zgw.zaken.list("zaken", {"identificatie": identificatie}, max_items=10)
+    if len(zaken) > 1:
+        # identificatie is unique per bronorganisatie: the sender's RSIN chooses
+        rsin = _rsin(ctx)
+        zaken = [zaak for zaak in zaken if zaak.get("bronorganisatie") == rsin] or zaken
+    if not zaken:
+        raise ProcessingError(
+            f"Zaak {identificatie} niet gevonden"[:200],
+            f"updateZaak: er is geen zaak met identificatie {identificatie!r} in de ZGW-API.",
+            plek="client",
+        )
+    if len(zaken) > 1:
+        raise ProcessingError(
+            f"Zaak {identificatie} is niet eenduidig"[:200],
+            f"updateZaak: meer dan één zaak met identificatie {identificatie!r}: "
+            + ", ".join(str(z.get("url")) for z in zaken),
+            plek="client",
+        )
+    return zaken[0]
+
+
+def _check_immutable(was: etree._Element | None, wordt: etree._Element, identificatie: str, code: str) -> None:
+    old_id = _text(was, _q("identificatie"))
+    new_id = _text(wordt, _q("identificatie"))
+    if old_id and new_id and old_id != new_id:
+        raise ProcessingError(
+            "De zaakidentificatie kan niet wijzigen",
+            f"updateZaak: identificatie {old_id!r} → {new_id!r}; de identificatie van een zaak is onveranderlijk "
+            "(ZDS 1.2 §4.1.5).",
+            plek="client",
+        )
+    path = f"{_q('isVan')}/{_q('gerelateerde')}/{_q('code')}"
+    for side in (was, wordt):
+        given = _text(side, path)
+        if given and code and given != code:
+            raise ProcessingError(
+                "Het zaaktype kan niet wijzigen",
+                f"updateZaak: zaak {identificatie!r} heeft zaaktype {code!r}, het bericht noemt {given!r}; het "
+                "zaaktype van een zaak is onveranderlijk (ZDS 1.2 §4.1.5).",
+                plek="client",
+            )
+
+
+def _patch(new: MappedObject, zaak: JSON) -> JSON:
+    """Only what changes: the present values and the clears that differ from ZGW's."""
+    body = new.patch_body()
+    return {key: value for key, value in body.items() if key not in _NOT_PATCHED and not _same(zaak.get(key), value)}
+
+
+def _same(current: Any, value: Any) -> bool:
+    if current == value:
+        return True
+    if current in (None, "") and value in (None, ""):
+        return True
+    if isinstance(current, str) and isinstance(value, str):
+        try:  # date-times: the same moment in another offset
+            return datetime.fromisoformat(current) == datetime.fromisoformat(value)
+        except ValueError:
+            return False
+    return False
+
+
+def _compare_was(ctx: MessageContext, old: MappedObject, zaak: JSON) -> None:
+    """The "was" object states what the client thinks ZGW holds: say where it does not (warnings only)."""
+    for key, value in old.body.items():
+        if key in ("identificatie", "bronorganisatie", "verantwoordelijkeOrganisatie", "einddatum"):
+            continue
+        if key not in zaak:
+            continue
+        if not _same(zaak.get(key), value):
+            ctx.warnings.append(
+                f"updateZaak: oude waarde van {key} ({value!r}) wijkt af van de zaak in ZGW ({zaak.get(key)!r})"
+            )
+    for path in old.cleared:
+        key = path.split(".")[0]
+        if not key.startswith("_") and key in zaak and zaak.get(key) not in (None, "", [], {}):
+            ctx.warnings.append(f"updateZaak: oud heeft {key} geen waarde, de zaak in ZGW wel ({zaak.get(key)!r})")
+
+
+# --- rollen ----------------------------------------------------------------------------------------------------
+
+
+class _RolChanges:
+    def __init__(self) -> None:
+        self.deletes: list[tuple[str, JSON]] = []  # (label, the rol as ZGW has it)
+        self.posts: list[tuple[str, JSON]] = []  # (label, body without zaak)
+
+
+def _relation_pairs(
+    mappings: Mappings, was: etree._Element | None, wordt: etree._Element
+) -> list[tuple[etree._Element | None, etree._Element | None]]:
+    """The heeftAlsX relations of both objects, paired by name and position (the k-th of each name)."""
+    tags = set(mappings._relation_tags)  # the relation names the mapping knows
+
+    def by_tag(obj: etree._Element | None) -> dict[str, list[etree._Element]]:
+        out: dict[str, list[etree._Element]] = {}
+        if obj is not None:
+            for child in obj:
+                if child.tag in tags:
+                    out.setdefault(child.tag, []).append(child)
+        return out
+
+    old, new = by_tag(was), by_tag(wordt)
+    pairs: list[tuple[etree._Element | None, etree._Element | None]] = []
+    for tag in list(dict.fromkeys([*new, *old])):
+        olds, news = old.get(tag, []), new.get(tag, [])
+        for index in range(max(len(olds), len(news))):
+            pairs.append((olds[index] if index < len(olds) else None, news[index] if index < len(news) else None))
+    return pairs
+
+
+def _has_content(relation: etree._Element | None) -> bool:
+    if relation is None or relation.get(NO_VALUE):
+        return False
+    gerelateerde = relation.find(_q("gerelateerde"))
+    return gerelateerde is not None and len(gerelateerde) > 0 and not gerelateerde.get(NO_VALUE)
+
+
+async def _rol_changes(
+    ctx: MessageContext,
+    mappings: Mappings,
+    zgw: ZgwClients,
+    was: etree._Element | None,
+    wordt: etree._Element,
+    context: MappingContext,
+    zaak: JSON,
+    zaaktype: JSON,
+) -> _RolChanges:
+    changes = _RolChanges()
+    pairs = _relation_pairs(mappings, was, wordt)
+    if not pairs:
+        return changes
+    context = context.replace(extra_elementen=mappings.extra_elementen(wordt))
+    roltypen: list[JSON] | None = None
+    existing: list[JSON] | None = None
+    for old_el, new_el in pairs:
+        soort = ((new_el if new_el is not None else old_el).get(VERWERKINGSSOORT) or "").upper()  # type: ignore[union-attr]
+        if not soort and old_el is not None:
+            soort = (old_el.get(VERWERKINGSSOORT) or "").upper()
+        if soort in ("I", ""):
+            continue
+        if soort not in ("T", "W", "V", "E", "R"):
+            raise ProcessingError(
+                "Onbekende verwerkingssoort",
+                f"verwerkingssoort {soort!r} op een rol; verwacht T, W, V, E, R of I (STUF §5.2.6).",
+                plek="client",
+            )
+        if roltypen is None:
+            roltypen = await zgw.catalogue.roltypen(zaaktype)
+        if soort in ("W", "V", "E", "R"):
+            # the rol to remove: named by the old relation, or (one object) by the relation itself
+            source = old_el if _has_content(old_el) else new_el
+            if not _has_content(source):
+                raise ProcessingError(
+                    "Rol niet aangewezen",
+                    f"verwerkingssoort {soort} zonder gegevens van de betrokkene om de rol te vinden.",
+                    plek="client",
+                )
+            assert source is not None
+            mapped = mappings.rol_to_zgw(source, context=context)
+            _mapped(ctx, mapped)
+            roltype = _roltype(mappings, mapped, roltypen, zaaktype)
+            if existing is None:
+                existing = await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
+            match = _matching_rol(existing, roltype, mapped)
+            if match is None:
+                if soort in ("V", "E"):
+                    ctx.warnings.append(
+                        f"{mapped.relation} (verwerkingssoort {soort}): de rol bestaat niet (meer) in ZGW; niets "
+                        "verwijderd"
+                    )
+                    continue
+                ctx.warnings.append(f"{mapped.relation} (verwerkingssoort {soort}): de oude rol is niet gevonden")
+            else:
+                existing.remove(match)
+                changes.deletes.append((mapped.relation, match))
+        if soort in ("T", "W", "R"):
+            if not _has_content(new_el):
+                raise ProcessingError(
+                    "Rol zonder betrokkene",
+                    f"verwerkingssoort {soort} op een rol zonder gegevens van de (nieuwe) betrokkene.",
+                    plek="client",
+                )
+            assert new_el is not None
+            # a new rol: its create defaults (roltoelichting) apply
+            mapped = mappings.rol_to_zgw(new_el, context=context.replace(mode="create"))
+            _mapped(ctx, mapped)
+            if mapped.skipped:
+                ctx.warnings.append(f"{mapped.relation} overgeslagen: {mapped.skipped}")
+                continue
+            roltype = _roltype(mappings, mapped, roltypen, zaaktype)
+            changes.posts.append((mapped.relation, {**mapped.body, "roltype": roltype["url"]}))
+    return changes
+
+
+def _roltype(mappings: Mappings, rol: MappedRol, roltypen: list[JSON], zaaktype: JSON) -> JSON:
+    roltype = mappings.pick_roltype(rol.roltype, roltypen)
+    if roltype is None:
+        known = ", ".join(f"{r.get('omschrijving')} ({r.get('omschrijvingGeneriek')})" for r in roltypen)
+        raise ProcessingError(
+            "Roltype niet gevonden",
+            f"{rol.relation}: zaaktype {zaaktype.get('identificatie')!r} heeft geen passend roltype "
+            f"(bekend: {known or 'geen'})",
+            plek="client",
+        )
+    return dict(roltype)
+
+
+def _matching_rol(rollen: list[JSON], roltype: JSON, mapped: MappedRol) -> JSON | None:
+    body = mapped.body
+    soort = body.get("betrokkeneType")
+    ident = body.get("betrokkeneIdentificatie") or {}
+    keys = [key for key in _BETROKKENE_KEYS.get(str(soort), ()) if ident.get(key)]
+    for rol in rollen:
+        if rol.get("roltype") != roltype["url"] or (soort and rol.get("betrokkeneType") != soort):
+            continue
+        theirs = rol.get("betrokkeneIdentificatie") or {}
+        if keys and all(get_in(theirs, (key,)) == ident[key] for key in keys):
+            return rol
+        if not keys and body.get("betrokkene") and rol.get("betrokkene") == body.get("betrokkene"):
+            return rol
+    return None
+
+
+def _reposter(zgw: ZgwClients, resource: str, existing: JSON) -> Callable[[Any], Awaitable[Any]]:
+    """The undo of a DELETE: POST the removed object back (it gets a new url)."""
+    if resource == "rollen":
+        body = {key: existing[key] for key in _ROL_FIELDS if existing.get(key) not in (None, "", {})}
+    else:
+        body = {key: existing[key] for key in ("zaak", "resultaattype", "toelichting") if existing.get(key)}
+
+    async def repost(_: Any) -> None:
+        await zgw.zaken.create(resource, body)
+
+    return repost
+
+
+# --- statussen and closing -------------------------------------------------------------------------------------
+
+
+def _added_statussen(wordt: etree._Element) -> etree._Element:
+    """An object holding only the heeft relations that add a status (T, W, R)."""
+    holder = etree.Element(wordt.tag)
+    for relation in wordt.iterfind(_q("heeft")):
+        if (relation.get(VERWERKINGSSOORT) or "T").upper() in ("T", "W", "R") and _has_content(relation):
+            holder.append(deepcopy(relation))
+    return holder
+
+
+async def _closing(
+    ctx: MessageContext,
+    mappings: Mappings,
+    zgw: ZgwClients,
+    new: MappedObject,
+    zaak: JSON,
+    zaaktype: JSON,
+    statussen: list[tuple[str, JSON]],
+    resultaat: JSON | None,
+) -> tuple[JSON | None, JSON | None]:
+    """(the eindstatus to post, the fallback resultaat to post): (None, None) unless this message closes the zaak;
+    no eindstatus to add when the message's own ``heeft`` has it."""
+    einddatum = new.values.get("einddatum")
+    eindstatustype = await zgw.catalogue.eindstatustype(zaaktype) if (einddatum or statussen) else None
+    has_eindstatus = eindstatustype is not None and any(
+        body.get("statustype") == eindstatustype["url"] for _, body in statussen
+    )
+    if not einddatum and not has_eindstatus:
+        return None, None
+    if zaak.get("einddatum") and not has_eindstatus:
+        if str(zaak["einddatum"]) != str(einddatum):
+            ctx.warnings.append(
+                f"updateZaak: de zaak is al afgesloten op {zaak['einddatum']}; einddatum {einddatum} genegeerd"
+            )
+        return None, None
+    fallback: JSON | None = None
+    if resultaat is None and not zaak.get("resultaat"):
+        code = str(zaaktype.get("identificatie") or "")
+        omschrijving = mappings.fallback_resultaat(code)  # none configured → MissingFallbackResultaat (says what)
+        match = mappings.match_resultaattype(
+            await zgw.catalogue.resultaattypen(zaaktype), omschrijving=omschrijving, zaaktype=code
+        )
+        if not match:
+            raise ProcessingError(
+                "Fallback-resultaattype niet gevonden",
+                f"zaaktype {code!r}: het fallback-resultaat {omschrijving!r} uit de mapping is geen resultaattype "
+                f"van dit zaaktype ({match.warnings[-1] if match.warnings else ''})",
+                plek="client",
+            )
+        assert match.item is not None
+        ctx.warnings.append(f"updateZaak: zaak afgesloten met het fallback-resultaat {omschrijving!r}")
+        fallback = {"resultaattype": match.item["url"], "toelichting": "Afgesloten zonder resultaat in het bericht"}
+    if has_eindstatus:
+        return None, fallback
+    assert eindstatustype is not None
+    day = date.fromisoformat(str(einddatum)[:10])
+    gezet = datetime.combine(day, time(0, 0), tzinfo=AMSTERDAM).isoformat()
+    body = {
+        "statustype": eindstatustype["url"],
+        "datumStatusGezet": gezet,
+        "statustoelichting": "Zaak afgesloten (einddatum in updateZaak)",
+    }
+    return body, fallback
+
+
+HANDLERS = {"updateZaak": update_zaak}

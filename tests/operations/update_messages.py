@@ -1,0 +1,87 @@
+"""updateZaak messages: Open Formulieren's one-object form (CLIENTS.md §1.4) and the was/wordt pair (STUF §5.2)."""
+
+from __future__ import annotations
+
+from stuf_bridge.stuf.namespaces import SOAP11, STUF, ZDS, ZKN
+
+from .messages import BG
+
+ACTION_11 = "http://www.egem.nl/StUF/sector/zkn/0310/updateZaak_Lk01"
+ACTION_12 = "http://www.stufstandaarden.nl/koppelvlak/zds0120/updateZaak_ZakLk01"
+
+NIL = 'xsi:nil="true" StUF:noValue="geenWaarde"'
+
+
+def persoon(
+    bsn: str, naam: str, *, relation: str = "heeftAlsBelanghebbende", entiteit: str = "ZAKBTRBLH", soort: str = "T"
+) -> str:
+    return f"""
+    <ZKN:{relation} StUF:entiteittype="{entiteit}" StUF:verwerkingssoort="{soort}">
+      <ZKN:gerelateerde>
+        <ZKN:natuurlijkPersoon StUF:entiteittype="NPS" StUF:verwerkingssoort="I">
+          <BG:inp.bsn>{bsn}</BG:inp.bsn>
+          <BG:geslachtsnaam>{naam}</BG:geslachtsnaam>
+        </ZKN:natuurlijkPersoon>
+      </ZKN:gerelateerde>
+    </ZKN:{relation}>"""
+
+
+def empty_relation(*, relation: str = "heeftAlsBelanghebbende", entiteit: str = "ZAKBTRBLH", soort: str = "V") -> str:
+    return f"""
+    <ZKN:{relation} StUF:entiteittype="{entiteit}" StUF:verwerkingssoort="{soort}" {NIL}/>"""
+
+
+def update_zaak(
+    *objects: str,
+    dialect: str = "1.1",
+    referentienummer: str = "8a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d",
+    organisatie: str = "0363",
+) -> tuple[bytes, dict[str, str]]:
+    """(body, headers) of an updateZaak holding the given ``object`` elements (one, or was + wordt)."""
+    if dialect == "1.1":
+        root, ns_decl, action = "ZKN:zakLk01", "", ACTION_11
+    else:
+        root, ns_decl, action = "ZDS:updateZaak_ZakLk01", f' xmlns:ZDS="{ZDS}"', ACTION_12
+    body = f"""<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="{SOAP11}" xmlns:StUF="{STUF}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+ <soapenv:Body>
+  <{root} xmlns:ZKN="{ZKN}" xmlns:BG="{BG}"{ns_decl}>
+   <ZKN:stuurgegevens>
+    <StUF:berichtcode>Lk01</StUF:berichtcode>
+    <StUF:zender><StUF:organisatie>{organisatie}</StUF:organisatie><StUF:applicatie>OpenFormulieren</StUF:applicatie></StUF:zender>
+    <StUF:ontvanger><StUF:organisatie>0363</StUF:organisatie><StUF:applicatie>stuf-bridge</StUF:applicatie></StUF:ontvanger>
+    <StUF:referentienummer>{referentienummer}</StUF:referentienummer>
+    <StUF:tijdstipBericht>20241106101500</StUF:tijdstipBericht>
+    <StUF:entiteittype>ZAK</StUF:entiteittype>
+   </ZKN:stuurgegevens>
+   <ZKN:parameters>
+    <StUF:mutatiesoort>W</StUF:mutatiesoort>
+    <StUF:indicatorOvername>V</StUF:indicatorOvername>
+   </ZKN:parameters>
+   {"".join(objects)}
+  </{root}>
+ </soapenv:Body>
+</soapenv:Envelope>"""
+    return body.encode(), {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action}"'}
+
+
+def zaak_object(identificatie: str = "0363ZK2024-000101", content: str = "", *, soort: str = "W") -> str:
+    return f"""
+   <ZKN:object StUF:verwerkingssoort="{soort}" StUF:entiteittype="ZAK">
+    <ZKN:identificatie>{identificatie}</ZKN:identificatie>
+    {content}
+   </ZKN:object>"""
+
+
+def open_formulieren_betaling(identificatie: str = "0363ZK2024-000101", datum: str = "20241106") -> str:
+    """The one object Open Formulieren sends after a payment."""
+    return zaak_object(
+        identificatie,
+        f"""
+    <ZKN:betalingsIndicatie>Geheel</ZKN:betalingsIndicatie>
+    <ZKN:laatsteBetaaldatum>{datum}</ZKN:laatsteBetaaldatum>
+    <StUF:extraElementen>
+      <StUF:extraElement naam="language_code">nl</StUF:extraElement>
+      <StUF:extraElement naam="soort_schade">losliggend</StUF:extraElement>
+    </StUF:extraElementen>""",
+    )
