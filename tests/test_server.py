@@ -197,3 +197,54 @@ def test_zgw_calls_are_counted_in_the_metrics(gateway_url: str) -> None:
     assert httpx.post(f"{gateway_url}/zds/OntvangAsynchroon", content=body, headers=headers, timeout=30).status_code == 200
     metrics = httpx.get(f"{gateway_url}/metrics").text
     assert 'stuf_bridge_zgw_calls_total{api="zaken",method="POST",status="201"}' in metrics
+
+
+def test_zaak_lifecycle_over_http(gateway_url: str) -> None:
+    """The issue's chain over real HTTP against the embedded backend: genereerZaakIdentificatie → creeerZaak →
+    updateZaak → actualiseerZaakstatus (eindstatus) → geefZaakstatus → geefZaakdetails, then the zaak straight from
+    the ZGW API."""
+    import time
+
+    import jwt
+
+    from .operations.details_messages import geef_zaakdetails
+    from .operations.messages import creeer_zaak
+    from .operations.status_messages import actualiseer_zaakstatus, geef_zaakstatus
+    from .operations.update_messages import open_formulieren_betaling, update_zaak
+
+    def post(service: str, message: tuple[bytes, dict[str, str]]) -> etree._Element:
+        response = httpx.post(f"{gateway_url}/zds/{service}", content=message[0], headers=message[1], timeout=30)
+        assert response.status_code == 200, response.text
+        return parse_answer(response.content)
+
+    body, headers = di02(organisatie="0363", referentienummer="life-genereer")
+    ident = post("VrijeBerichten", (body, headers)).findtext("ZKN:zaak/ZKN:identificatie", namespaces=NS)
+    assert post("OntvangAsynchroon", creeer_zaak(identificatie=ident, referentienummer="life-creeer",
+                                                 resultaat="Opgelost")).tag == f"{{{STUF}}}Bv03Bericht"
+    post("OntvangAsynchroon", update_zaak(open_formulieren_betaling(ident), referentienummer="life-update"))
+    post("OntvangAsynchroon", actualiseer_zaakstatus(identificatie=ident, omschrijving="Afgehandeld",
+                                                     volgnummer="3", datum="20241107120000",
+                                                     referentienummer="life-status"))
+    status = post("BeantwoordVraag", geef_zaakstatus(identificatie=ident))
+    assert status.findtext(".//ZKN:heeft/ZKN:gerelateerde/ZKN:omschrijving", namespaces=NS) == "Afgehandeld"
+    assert status.findtext(".//ZKN:heeft/ZKN:datumStatusGezet", namespaces=NS) == "20241107120000000"
+    details = post("BeantwoordVraag", geef_zaakdetails(identificatie=ident))
+    assert details.findtext(".//ZKN:object/ZKN:identificatie", namespaces=NS) == ident
+    assert details.findtext(".//ZKN:object/ZKN:einddatum", namespaces=NS) == "20241107"
+
+    token = jwt.encode(
+        {"iss": "test", "iat": int(time.time()), "client_id": "stuf-bridge", "user_id": "test",
+         "user_representation": "test"},
+        "stuf-bridge-demo-secret-not-for-production",
+        algorithm="HS256",
+    )
+    zgw = {"Authorization": f"Bearer {token}", "Accept-Crs": "EPSG:4326"}
+    zaak = httpx.get(f"{gateway_url}/zgw/zaken/api/v1/zaken", params={"identificatie": ident},
+                     headers=zgw).json()["results"][0]
+    assert zaak["einddatum"] == "2024-11-07"
+    assert zaak["betalingsindicatie"] == "geheel"
+    statussen = httpx.get(f"{gateway_url}/zgw/zaken/api/v1/statussen", params={"zaak": zaak["url"]},
+                          headers=zgw).json()["results"]
+    gezet = sorted(s["datumStatusGezet"] for s in statussen)
+    # Amsterdam wall-clock times, stored as the same instants (UTC in the answer)
+    assert gezet[-1].startswith("2024-11-07T11:00:00")
