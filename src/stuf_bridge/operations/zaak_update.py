@@ -31,8 +31,9 @@ from ..mapping import MappedObject, MappedRol, MappingContext
 from ..mapping.paths import get_in
 from ..stuf.namespaces import STUF
 from . import MessageContext
+from .common import find_zaak, zkn
 from .compensation import UndoLog
-from .zaken import JSON, _deleter, _mapped, _q, _require_zgw, _resultaat, _rsin, _statussen
+from .zaken import JSON, _deleter, _mapped, _require_zgw, _resultaat, _rsin, _statussen
 
 if TYPE_CHECKING:
     from ..mapping import Mappings
@@ -135,7 +136,7 @@ async def update_zaak(ctx: MessageContext) -> None:
 
 
 def _was_wordt(message: etree._Element) -> tuple[etree._Element | None, etree._Element]:
-    objects = message.findall(_q("object"))
+    objects = message.findall(zkn("object"))
     if len(objects) == 1:
         return None, objects[0]  # Open Formulieren: the new values only
     if len(objects) == 2:
@@ -155,7 +156,7 @@ def _text(element: etree._Element | None, path: str) -> str:
 
 
 def _identificatie(was: etree._Element | None, wordt: etree._Element) -> str:
-    identificatie = _text(wordt, _q("identificatie")) or _text(was, _q("identificatie"))
+    identificatie = _text(wordt, zkn("identificatie")) or _text(was, zkn("identificatie"))
     if not identificatie:
         raise ProcessingError(
             "De zaakidentificatie ontbreekt",
@@ -166,30 +167,12 @@ def _identificatie(was: etree._Element | None, wordt: etree._Element) -> str:
 
 
 async def _find_zaak(ctx: MessageContext, zgw: ZgwClients, identificatie: str) -> JSON:
-    zaken = await zgw.zaken.list("zaken", {"identificatie": identificatie}, max_items=10)
-    if len(zaken) > 1:
-        # identificatie is unique per bronorganisatie: the sender's RSIN chooses
-        rsin = _rsin(ctx)
-        zaken = [zaak for zaak in zaken if zaak.get("bronorganisatie") == rsin] or zaken
-    if not zaken:
-        raise ProcessingError(
-            f"Zaak {identificatie} niet gevonden"[:200],
-            f"updateZaak: er is geen zaak met identificatie {identificatie!r} in de ZGW-API.",
-            plek="client",
-        )
-    if len(zaken) > 1:
-        raise ProcessingError(
-            f"Zaak {identificatie} is niet eenduidig"[:200],
-            f"updateZaak: meer dan één zaak met identificatie {identificatie!r}: "
-            + ", ".join(str(z.get("url")) for z in zaken),
-            plek="client",
-        )
-    return zaken[0]
+    return await find_zaak(zgw, identificatie, operation="updateZaak", rsin=_rsin(ctx))
 
 
 def _check_immutable(was: etree._Element | None, wordt: etree._Element, identificatie: str, code: str) -> None:
-    old_id = _text(was, _q("identificatie"))
-    new_id = _text(wordt, _q("identificatie"))
+    old_id = _text(was, zkn("identificatie"))
+    new_id = _text(wordt, zkn("identificatie"))
     if old_id and new_id and old_id != new_id:
         raise ProcessingError(
             "De zaakidentificatie kan niet wijzigen",
@@ -197,7 +180,7 @@ def _check_immutable(was: etree._Element | None, wordt: etree._Element, identifi
             "(ZDS 1.2 §4.1.5).",
             plek="client",
         )
-    path = f"{_q('isVan')}/{_q('gerelateerde')}/{_q('code')}"
+    path = f"{zkn('isVan')}/{zkn('gerelateerde')}/{zkn('code')}"
     for side in (was, wordt):
         given = _text(side, path)
         if given and code and given != code:
@@ -280,7 +263,7 @@ def _relation_pairs(
 def _has_content(relation: etree._Element | None) -> bool:
     if relation is None or relation.get(NO_VALUE):
         return False
-    gerelateerde = relation.find(_q("gerelateerde"))
+    gerelateerde = relation.find(zkn("gerelateerde"))
     return gerelateerde is not None and len(gerelateerde) > 0 and not gerelateerde.get(NO_VALUE)
 
 
@@ -409,7 +392,7 @@ def _reposter(zgw: ZgwClients, resource: str, existing: JSON) -> Callable[[Any],
 def _added_statussen(wordt: etree._Element) -> etree._Element:
     """An object holding only the heeft relations that add a status (T, W, R)."""
     holder = etree.Element(wordt.tag)
-    for relation in wordt.iterfind(_q("heeft")):
+    for relation in wordt.iterfind(zkn("heeft")):
         if (relation.get(VERWERKINGSSOORT) or "T").upper() in ("T", "W", "R") and _has_content(relation):
             holder.append(deepcopy(relation))
     return holder

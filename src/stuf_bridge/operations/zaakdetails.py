@@ -24,9 +24,9 @@ from lxml import etree
 
 from ..errors import ProcessingError
 from ..mapping import MappingContext
-from ..stuf.namespaces import BG, STUF, XSI, ZDS, ZKN, Dialect
-from ..stuf.stuurgegevens import write_stuurgegevens
+from ..stuf.namespaces import STUF, Dialect
 from . import MessageContext
+from .common import la01, zkn
 from .zaken import _require_zgw
 
 if TYPE_CHECKING:
@@ -62,8 +62,6 @@ _ALLES = re.compile(r"^alles", re.IGNORECASE)
 _BSN = re.compile(r"^(?:11)?(\d{9})$")
 
 
-def _q(name: str) -> str:
-    return f"{{{ZKN}}}{name}"
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,7 @@ EVERYTHING = Scope(None, FETCHED)
 
 
 def read_scope(message: etree._Element) -> Scope:
-    obj = message.find(f"{_q('scope')}/{_q('object')}")
+    obj = message.find(f"{zkn('scope')}/{zkn('object')}")
     if obj is None:
         return DEFAULT_SCOPE
     named = (obj.get(f"{{{STUF}}}scope") or "").strip()
@@ -133,14 +131,14 @@ async def geef_zaakdetails(ctx: MessageContext) -> etree._Element:
 
 def _selection(ctx: MessageContext) -> tuple[str | None, str | None]:
     """(identificatie, None) or (None, bsn); anything else is a fault (StUF058, plek client)."""
-    gelijk = ctx.message.find(_q("gelijk"))
-    identificatie = (gelijk.findtext(_q("identificatie")) if gelijk is not None else None) or ""
+    gelijk = ctx.message.find(zkn("gelijk"))
+    identificatie = (gelijk.findtext(zkn("identificatie")) if gelijk is not None else None) or ""
     if identificatie.strip():
         return identificatie.strip(), None
     initiator = (
         ""
         if gelijk is None
-        else gelijk.findtext(f"{_q('heeftAlsInitiator')}/{_q('gerelateerde')}/{_q('identificatie')}") or ""
+        else gelijk.findtext(f"{zkn('heeftAlsInitiator')}/{zkn('gerelateerde')}/{zkn('identificatie')}") or ""
     )
     if initiator.strip():
         match = _BSN.match(initiator.strip())
@@ -187,14 +185,7 @@ async def _zaken_of_initiator(zgw: ZgwClients, mappings: Mappings, bsn: str) -> 
 
 
 def _la01(ctx: MessageContext) -> tuple[etree._Element, etree._Element]:
-    op = ctx.operation
-    container = ZKN if ctx.dialect is Dialect.ZDS11 else ZDS
-    nsmap = {"StUF": STUF, "ZKN": ZKN, "BG": BG, "xsi": XSI} | ({"ZDS": ZDS} if container == ZDS else {})
-    root = etree.Element(f"{{{op.response[0]}}}{op.response[1]}", nsmap=nsmap)
-    write_stuurgegevens(root, _q("stuurgegevens"), "La01", ctx.parties, entiteittype="ZAK")
-    parameters = etree.SubElement(root, _q("parameters"))
-    etree.SubElement(parameters, f"{{{STUF}}}indicatorVervolgvraag").text = "false"
-    return root, etree.Element(_q("antwoord"))  # appended only when there is an answer
+    return la01(ctx), etree.Element(zkn("antwoord"))  # antwoord is appended only when there is an answer
 
 
 async def _object(ctx: MessageContext, zgw: ZgwClients, mappings: Mappings, zaak: JSON, scope: Scope) -> etree._Element:
@@ -232,11 +223,11 @@ async def _object(ctx: MessageContext, zgw: ZgwClients, mappings: Mappings, zaak
     data = {**zaak, "_expand": expand}
 
     context = MappingContext(dialect=ctx.dialect, zaaktype=code)
-    obj = etree.Element(_q("object"))
+    obj = etree.Element(zkn("object"))
     ctx.warnings.extend(mappings.to_stuf("ZAK", data, obj, dialect=ctx.dialect, context=context))
 
     for zaakobject in results.get("zaakobjecten", []):
-        element = etree.Element(_q("heeftBetrekkingOp"))
+        element = etree.Element(zkn("heeftBetrekkingOp"))
         ctx.warnings.extend(mappings.to_stuf("ZAKOBJ", zaakobject, element, dialect=ctx.dialect, context=context))
         if len(element):  # an objectType without StUF form (e.g. pand) is left out
             mappings.insert_ordered("ZAK", obj, element)
@@ -250,16 +241,16 @@ async def _object(ctx: MessageContext, zgw: ZgwClients, mappings: Mappings, zaak
         if rol_relation in scope.rol_relations:
             mappings.rol_to_stuf(rol, obj, dialect=ctx.dialect, context=context)
     for status in results.get("statussen", []):
-        element = etree.Element(_q("heeft"))
+        element = etree.Element(zkn("heeft"))
         mappings.insert_ordered("ZAK", obj, element)
         status = {**status, "_expand": {**status.get("_expand", {}), "zaaktype": zaaktype_keys or {}}}
         ctx.warnings.extend(mappings.to_stuf("ZAKSTT", status, element, dialect=ctx.dialect, context=context))
 
     for relation, entiteittype in ZAAK_RELATIONS.items():
         for related in results.get(relation, []):
-            obj_relation = etree.Element(_q(relation))
+            obj_relation = etree.Element(zkn(relation))
             obj_relation.set(f"{{{STUF}}}entiteittype", entiteittype)
-            gerelateerde = etree.SubElement(obj_relation, _q("gerelateerde"))
+            gerelateerde = etree.SubElement(obj_relation, zkn("gerelateerde"))
             kern = {"identificatie": related.get("identificatie"), "omschrijving": related.get("omschrijving")}
             ctx.warnings.extend(mappings.to_stuf("ZAK", kern, gerelateerde, dialect=ctx.dialect, context=context))
             for child in list(gerelateerde):  # kerngegevens only: ZAK-gerelateerdeAntwoord has another order

@@ -28,10 +28,10 @@ from lxml import etree
 
 from ..errors import ProcessingError
 from ..mapping import MappingContext
-from ..stuf.namespaces import STUF, XSI, ZKN, Dialect
-from ..stuf.stuurgegevens import write_stuurgegevens
+from ..stuf.namespaces import STUF, XSI, Dialect
 from ..stuf.values import AMSTERDAM, iso
 from . import MessageContext
+from .common import find_zaak, la01, lookup_zaak, zkn
 from .compensation import UndoLog
 from .zaken import _deleter, _require_zgw, _statussen, _zaaktype_says
 
@@ -43,8 +43,6 @@ JSON = dict[str, Any]
 ONE_SECOND = timedelta(seconds=1)
 
 
-def _q(name: str) -> str:
-    return f"{{{ZKN}}}{name}"
 
 
 # --- actualiseerZaakstatus ---------------------------------------------------------------------------------------
@@ -60,7 +58,7 @@ async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
     zaaktype = await zgw.catalogue.zaaktype_by_url(zaak["zaaktype"])
     code = str(zaaktype.get("identificatie") or "")
     context = MappingContext(dialect=ctx.dialect, mode="create", zaaktype=code or None)
-    only = etree.Element(_q("object"))
+    only = etree.Element(zkn("object"))
     only.append(_copy(relation))
     [(label, body)] = await _statussen(ctx, mappings, zgw, only, context, zaaktype)
     statustypen = await zgw.catalogue.statustypen(zaaktype)
@@ -101,7 +99,7 @@ async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
 
 def _new_object(message: etree._Element) -> etree._Element:
     """The new state: the last of the (one or two) objects of a W kennisgeving."""
-    objects = message.findall(_q("object"))
+    objects = message.findall(zkn("object"))
     if not objects or len(objects) > 2:
         raise ProcessingError(
             "actualiseerZaakstatus heeft één of twee objecten nodig",
@@ -113,7 +111,7 @@ def _new_object(message: etree._Element) -> etree._Element:
 
 
 def _the_status(obj: etree._Element) -> etree._Element:
-    relations = [el for el in obj.iterfind(_q("heeft")) if el.get(f"{{{XSI}}}nil") not in ("true", "1")]
+    relations = [el for el in obj.iterfind(zkn("heeft")) if el.get(f"{{{XSI}}}nil") not in ("true", "1")]
     if not relations:
         raise ProcessingError(
             "De nieuwe status ontbreekt",
@@ -128,7 +126,7 @@ def _copy(el: etree._Element) -> etree._Element:
 
 
 def _identificatie(obj: etree._Element, operation: str) -> str:
-    identificatie = (obj.findtext(_q("identificatie")) or "").strip()
+    identificatie = (obj.findtext(zkn("identificatie")) or "").strip()
     if not identificatie:
         raise ProcessingError(
             "De zaakidentificatie ontbreekt", f"object/identificatie is verplicht in {operation}.", plek="client"
@@ -136,23 +134,8 @@ def _identificatie(obj: etree._Element, operation: str) -> str:
     return identificatie
 
 
-async def _find_zaak(zgw: ZgwClients, identificatie: str) -> JSON | None:
-    zaken = await zgw.zaken.list("zaken", {"identificatie": identificatie}, max_items=2)
-    zaken = [z for z in zaken if z.get("identificatie") == identificatie]
-    return zaken[0] if zaken else None
-
-
 async def _zaak_or_fault(zgw: ZgwClients, obj: etree._Element) -> JSON:
-    identificatie = _identificatie(obj, "actualiseerZaakstatus")
-    zaak = await _find_zaak(zgw, identificatie)
-    if zaak is None:
-        # a mutation of a zaak that does not exist: StUF058 in a Fo03 (MAPPING.md §1.3)
-        raise ProcessingError(
-            "Zaak niet gevonden",
-            f"Er is geen zaak met identificatie {identificatie!r}; de status kan niet worden gezet.",
-            plek="client",
-        )
-    return zaak
+    return await find_zaak(zgw, _identificatie(obj, "actualiseerZaakstatus"), operation="actualiseerZaakstatus")
 
 
 def _is_eindstatus(statustype: JSON, statustypen: list[JSON]) -> bool:
@@ -163,7 +146,7 @@ def _is_eindstatus(statustype: JSON, statustypen: list[JSON]) -> bool:
 
 def _today_gets_now(relation: etree._Element, value: str) -> str:
     """A date-only datumStatusGezet of today: now (Amsterdam) instead of midnight."""
-    text = (relation.findtext(_q("datumStatusGezet")) or "").strip()
+    text = (relation.findtext(zkn("datumStatusGezet")) or "").strip()
     now = datetime.now(AMSTERDAM)
     if len(text) == 8 and text == now.strftime("%Y%m%d"):
         return iso(now.replace(microsecond=0))
@@ -195,11 +178,11 @@ async def _after_current(ctx: MessageContext, zgw: ZgwClients, zaak: JSON, value
 
 def _gezet_door_keys(relation: etree._Element) -> tuple[str, str] | None:
     """(betrokkeneType, identificatie) of heeft/isGezetDoor/gerelateerde/{medewerker|organisatorischeEenheid}."""
-    gerelateerde = relation.find(f"{_q('isGezetDoor')}/{_q('gerelateerde')}")
+    gerelateerde = relation.find(f"{zkn('isGezetDoor')}/{zkn('gerelateerde')}")
     if gerelateerde is None:
         return None
     for tag, betrokkene_type in (("medewerker", "medewerker"), ("organisatorischeEenheid", "organisatorische_eenheid")):
-        identificatie = (gerelateerde.findtext(f"{_q(tag)}/{_q('identificatie')}") or "").strip()
+        identificatie = (gerelateerde.findtext(f"{zkn(tag)}/{zkn('identificatie')}") or "").strip()
         if identificatie:
             return betrokkene_type, identificatie
     return None
@@ -283,8 +266,8 @@ async def _set_gebruiksrecht(zgw: ZgwClients, url: str, value: bool | None) -> J
 
 async def geef_zaakstatus(ctx: MessageContext) -> etree._Element:
     zgw, mappings = _require_zgw(ctx)
-    gelijk = ctx.message.find(_q("gelijk"))
-    identificatie = (gelijk.findtext(_q("identificatie")) if gelijk is not None else "") or ""
+    gelijk = ctx.message.find(zkn("gelijk"))
+    identificatie = (gelijk.findtext(zkn("identificatie")) if gelijk is not None else "") or ""
     identificatie = identificatie.strip()
     if not identificatie:
         raise ProcessingError(
@@ -294,8 +277,8 @@ async def geef_zaakstatus(ctx: MessageContext) -> etree._Element:
         )
     only_last = ctx.dialect is Dialect.ZDS12 or _asks_last_only(gelijk)
 
-    root = _la01(ctx)
-    zaak = await _find_zaak(zgw, identificatie)
+    root = la01(ctx)
+    zaak = await lookup_zaak(zgw, identificatie)
     if zaak is None:
         return root  # La01 without antwoord: no such zaak (MAPPING.md §1.3)
     params = {"zaak": zaak["url"]}
@@ -307,17 +290,17 @@ async def geef_zaakstatus(ctx: MessageContext) -> etree._Element:
     statustypen = {st["url"]: st for st in await zgw.catalogue.statustypen(zaaktype)}
     statussen.sort(key=lambda s: datetime.fromisoformat(s["datumStatusGezet"]), reverse=True)  # newest first
 
-    antwoord = etree.SubElement(root, _q("antwoord"))
-    obj = etree.SubElement(antwoord, _q("object"))
+    antwoord = etree.SubElement(root, zkn("antwoord"))
+    obj = etree.SubElement(antwoord, zkn("object"))
     obj.set(f"{{{STUF}}}entiteittype", "ZAK")
-    etree.SubElement(obj, _q("identificatie")).text = zaak["identificatie"]
+    etree.SubElement(obj, zkn("identificatie")).text = zaak["identificatie"]
     for status in statussen:
         statustype = statustypen.get(status["statustype"]) or await zgw.get(status["statustype"])
         data = {**status, "_expand": {"statustype": statustype, "zaaktype": zaaktype}}
-        heeft = etree.SubElement(obj, _q("heeft"))
+        heeft = etree.SubElement(obj, zkn("heeft"))
         ctx.warnings.extend(mappings.to_stuf("ZAKSTT", data, heeft, dialect=ctx.dialect))
     if not statussen:  # ZDS 1.2 requires heeft: nil, "no value"
-        heeft = etree.SubElement(obj, _q("heeft"))
+        heeft = etree.SubElement(obj, zkn("heeft"))
         heeft.set(f"{{{STUF}}}entiteittype", "ZAKSTT")
         heeft.set(f"{{{XSI}}}nil", "true")
         heeft.set(f"{{{STUF}}}noValue", "geenWaarde")
@@ -327,21 +310,8 @@ async def geef_zaakstatus(ctx: MessageContext) -> etree._Element:
 def _asks_last_only(gelijk: etree._Element | None) -> bool:
     if gelijk is None:
         return False
-    value = gelijk.findtext(f"{_q('heeft')}/{_q('indicatieLaatsteStatus')}")
+    value = gelijk.findtext(f"{zkn('heeft')}/{zkn('indicatieLaatsteStatus')}")
     return (value or "").strip().upper() == "J"
-
-
-def _la01(ctx: MessageContext) -> etree._Element:
-    op = ctx.operation
-    nsmap = {"StUF": STUF, "ZKN": ZKN}
-    if op.response[0] != ZKN:
-        nsmap["ZDS"] = op.response[0]
-    root = etree.Element(f"{{{op.response[0]}}}{op.response[1]}", nsmap=nsmap)
-    # both dialects keep the La01 content in the ZKN namespace
-    write_stuurgegevens(root, _q("stuurgegevens"), "La01", ctx.parties, entiteittype="ZAK")
-    parameters = etree.SubElement(root, _q("parameters"))
-    etree.SubElement(parameters, f"{{{STUF}}}indicatorVervolgvraag").text = "false"
-    return root
 
 
 HANDLERS = {"actualiseerZaakstatus": actualiseer_zaakstatus, "geefZaakstatus": geef_zaakstatus}

@@ -21,8 +21,8 @@ from lxml import etree
 
 from ..errors import NotSupported, ProcessingError
 from ..mapping import MappedObject, MappedRol, MappingContext
-from ..stuf.namespaces import ZKN
 from . import MessageContext
+from .common import zkn
 from .compensation import UndoLog
 
 if TYPE_CHECKING:
@@ -37,8 +37,6 @@ STRICT_INITIATOR = False
 JSON = dict[str, Any]
 
 
-def _q(name: str) -> str:
-    return f"{{{ZKN}}}{name}"
 
 
 def _require_zgw(ctx: MessageContext) -> tuple[ZgwClients, Mappings]:
@@ -109,7 +107,7 @@ async def creeer_zaak(ctx: MessageContext) -> None:
 
 
 def _the_object(message: etree._Element) -> etree._Element:
-    objects = message.findall(_q("object"))
+    objects = message.findall(zkn("object"))
     if len(objects) != 1:
         raise ProcessingError(
             "creeerZaak heeft precies één object nodig",
@@ -120,7 +118,7 @@ def _the_object(message: etree._Element) -> etree._Element:
 
 
 def _zaaktype_code(obj: etree._Element) -> str:
-    code = obj.findtext(f"{_q('isVan')}/{_q('gerelateerde')}/{_q('code')}")
+    code = obj.findtext(f"{zkn('isVan')}/{zkn('gerelateerde')}/{zkn('code')}")
     if not code or not code.strip():
         raise ProcessingError(
             "Het zaaktype ontbreekt",
@@ -133,12 +131,12 @@ def _zaaktype_code(obj: etree._Element) -> str:
 def _map_zaak(mappings: Mappings, obj: etree._Element, context: MappingContext) -> MappedObject:
     """The zaak body. zaak.yaml declares identificatie required (ZDS 1.2 §4.1.4.2), but a client that has none
     gets one from ZGW: map a copy with a placeholder and leave the identificatie out of the body."""
-    if (obj.findtext(_q("identificatie")) or "").strip():
+    if (obj.findtext(zkn("identificatie")) or "").strip():
         return mappings.to_zgw("ZAK", obj, context=context)
     copy = deepcopy(obj)
-    for old in copy.findall(_q("identificatie")):
+    for old in copy.findall(zkn("identificatie")):
         copy.remove(old)
-    placeholder = etree.Element(_q("identificatie"))
+    placeholder = etree.Element(zkn("identificatie"))
     placeholder.text = "-"
     copy.insert(0, placeholder)
     mapped = mappings.to_zgw("ZAK", copy, context=context)
@@ -207,7 +205,7 @@ async def _rollen(
 
 def _zaakobjecten(ctx: MessageContext, mappings: Mappings, obj: etree._Element, context: MappingContext) -> list[JSON]:
     bodies = []
-    for relation in obj.iterfind(_q("heeftBetrekkingOp")):
+    for relation in obj.iterfind(zkn("heeftBetrekkingOp")):
         mapped = _mapped(ctx, mappings.to_zgw("ZAKOBJ", relation, context=context))
         if mapped.skipped:
             continue  # the mapping has put the reason among the warnings
@@ -223,7 +221,7 @@ async def _statussen(
     context: MappingContext,
     zaaktype: JSON,
 ) -> list[tuple[str, JSON]]:
-    relations = list(obj.iterfind(_q("heeft")))
+    relations = list(obj.iterfind(zkn("heeft")))
     if not relations:
         return []
     statustypen = await zgw.catalogue.statustypen(zaaktype)
@@ -291,7 +289,7 @@ async def _zaakeigenschappen(
     given = zaak.expand.get("eigenschappen") or []
     if not given:
         return []
-    eigenschappen = await zgw.catalogi.list("eigenschappen", {"zaaktype": zaaktype["url"]})
+    eigenschappen = await zgw.catalogue.eigenschappen(zaaktype)
     by_naam = {str(e.get("naam")): e for e in eigenschappen if e.get("zaaktype") in (None, zaaktype["url"])}
     out: list[tuple[str, JSON]] = []
     left: list[str] = []

@@ -346,6 +346,11 @@ class Catalogue:
 
     # --- roltypen ---
 
+    async def eigenschappen(self, zaaktype: JSON | str) -> list[JSON]:
+        """The eigenschappen of a zaaktype (extraElementen → zaakeigenschappen)."""
+        zt = await self._zaaktype(zaaktype)
+        return await self._of_zaaktype("eigenschappen", zt)
+
     async def roltypen(self, zaaktype: JSON | str) -> list[JSON]:
         zt = await self._zaaktype(zaaktype)
         return await self._of_zaaktype("roltypen", zt)
