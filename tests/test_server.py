@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 import zeep
 from lxml import etree
@@ -21,6 +23,14 @@ from .support.messages import di02
 from .support.server import running_gateway
 
 NS = {"ZKN": ZKN, "ZDS": ZDS, "StUF": STUF}
+
+
+def _zgw_headers() -> dict[str, str]:
+    """Headers for reading the embedded ZGW API directly, with the demo credentials."""
+    claims = {"iss": "test", "iat": int(time.time()), "client_id": "stuf-bridge", "user_id": "test",
+              "user_representation": "test"}
+    token = jwt.encode(claims, "stuf-bridge-demo-secret-not-for-production", algorithm="HS256")
+    return {"Authorization": f"Bearer {token}", "Accept-Crs": "EPSG:4326"}
 
 
 @pytest.fixture(scope="module")
@@ -156,10 +166,6 @@ def test_two_gateways_on_one_postgresql_hand_out_no_duplicates(tmp_path: Path, p
 def test_creeer_zaak_over_http_lands_in_the_embedded_backend(gateway_url: str) -> None:
     """genereerZaakIdentificatie → creeerZaak over real HTTP; the zaak is then read straight from the ZGW API that
     the same server offers under /zgw."""
-    import time
-
-    import jwt
-
     from .operations.messages import creeer_zaak
 
     body, headers = di02(organisatie="0363", referentienummer="e2e-genereer")
@@ -171,13 +177,7 @@ def test_creeer_zaak_over_http_lands_in_the_embedded_backend(gateway_url: str) -
     assert response.status_code == 200, response.text
     assert parse_answer(response.content).tag == f"{{{STUF}}}Bv03Bericht"
 
-    token = jwt.encode(
-        {"iss": "test", "iat": int(time.time()), "client_id": "stuf-bridge", "user_id": "test",
-         "user_representation": "test"},
-        "stuf-bridge-demo-secret-not-for-production",
-        algorithm="HS256",
-    )
-    zgw = {"Authorization": f"Bearer {token}", "Accept-Crs": "EPSG:4326"}
+    zgw = _zgw_headers()
     zaken = httpx.get(f"{gateway_url}/zgw/zaken/api/v1/zaken", params={"identificatie": identificatie},
                       headers=zgw).json()
     assert zaken["count"] == 1
@@ -203,10 +203,6 @@ def test_zaak_lifecycle_over_http(gateway_url: str) -> None:
     """The issue's chain over real HTTP against the embedded backend: genereerZaakIdentificatie → creeerZaak →
     updateZaak → actualiseerZaakstatus (eindstatus) → geefZaakstatus → geefZaakdetails, then the zaak straight from
     the ZGW API."""
-    import time
-
-    import jwt
-
     from .operations.details_messages import geef_zaakdetails
     from .operations.messages import creeer_zaak
     from .operations.status_messages import actualiseer_zaakstatus, geef_zaakstatus
@@ -232,13 +228,7 @@ def test_zaak_lifecycle_over_http(gateway_url: str) -> None:
     assert details.findtext(".//ZKN:object/ZKN:identificatie", namespaces=NS) == ident
     assert details.findtext(".//ZKN:object/ZKN:einddatum", namespaces=NS) == "20241107"
 
-    token = jwt.encode(
-        {"iss": "test", "iat": int(time.time()), "client_id": "stuf-bridge", "user_id": "test",
-         "user_representation": "test"},
-        "stuf-bridge-demo-secret-not-for-production",
-        algorithm="HS256",
-    )
-    zgw = {"Authorization": f"Bearer {token}", "Accept-Crs": "EPSG:4326"}
+    zgw = _zgw_headers()
     zaak = httpx.get(f"{gateway_url}/zgw/zaken/api/v1/zaken", params={"identificatie": ident},
                      headers=zgw).json()["results"][0]
     assert zaak["einddatum"] == "2024-11-07"
