@@ -362,3 +362,19 @@ async def test_a_cancelled_caller_does_not_cancel_the_others(make_clients: MakeC
     assert (await second)["identificatie"] == "B1026"
     assert first.cancelled()
     assert fake.counts[CATALOGUE_PATHS["zaaktypen"]] == 1
+
+
+async def test_a_zaaktype_found_by_identificatie_is_also_known_by_url() -> None:
+    """A flow that read the zaaktype by code, and later meets it as a zaak's zaaktype URL, needs no second call."""
+    from stuf_bridge.zgw.catalogue import _SingleFlightCache
+
+    cache = _SingleFlightCache(ttl=60, clock=lambda: 0.0)
+    loads = 0
+
+    async def load() -> dict:
+        nonlocal loads
+        loads += 1
+        return {"url": "u"}
+
+    cache.seed(("url", "u"), {"url": "u", "seeded": True})
+    assert (await cache.get(("url", "u"), load))["seeded"] and loads == 0

@@ -203,6 +203,11 @@ class _SingleFlightCache:
         finally:
             self._loading.pop(key, None)
 
+    def seed(self, key: Hashable, value: Any) -> None:
+        """Remember a value learnt from another read (a list item is also the resource at its URL)."""
+        if key not in self._values:
+            self._values[key] = (self._clock() + self.ttl, value)
+
     def clear(self) -> None:
         self._values.clear()
 
@@ -269,6 +274,9 @@ class Catalogue:
     async def zaaktypen(self, identificatie: str) -> list[JSON]:
         """The published versions of a zaaktype (all, whatever their validity)."""
         items = await self._list("zaaktypen", {"identificatie": identificatie, "status": "definitief"})
+        for item in items:  # a later look-up by URL (a zaak's zaaktype) needs no call of its own
+            if item.get("url"):
+                self._cache.seed(("url", item["url"]), item)
         return [
             item
             for item in items
