@@ -233,3 +233,20 @@ async def test_zaaktype_cannot_change(harness: Harness) -> None:
     assert code == "StUF058"
     assert "zaaktype" in omschrijving.lower() and "ANDER-ZT" in details
     assert (await _read(harness))["omschrijving"] == "Melding losliggende stoeptegels"
+
+
+async def test_closing_through_updatezaak_sets_the_documents_indicatie_gebruiksrecht(harness: Harness) -> None:
+    """ZRC refuses the eindstatus while a document's indicatieGebruiksrecht is unset; updateZaak sets it (false),
+    as actualiseerZaakstatus does, through the same shared step."""
+    from .test_zaakstatus import document_on
+
+    await _zaak(harness)
+    document = await document_on(harness, await _read(harness))
+    content = (
+        "<ZKN:resultaat><ZKN:omschrijving>Opgelost</ZKN:omschrijving></ZKN:resultaat>"
+        "<ZKN:einddatum>20241110</ZKN:einddatum>"
+    )
+    response = await harness.post(*update_zaak(zaak_object(IDENT, content)))
+    assert response.status_code == 200, response.text
+    assert (await _read(harness))["einddatum"] == "2024-11-10"
+    assert (await harness.zgw.get(document))["indicatieGebruiksrecht"] is False

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -11,6 +13,10 @@ from ..stuf.namespaces import BG, STUF, XSI, ZDS, ZKN
 from ..stuf.stuurgegevens import write_stuurgegevens
 from ..zgw import ZgwClients
 from . import MessageContext
+
+if TYPE_CHECKING:
+    from ..mapping import Mappings
+    from .compensation import UndoLog
 
 JSON = dict[str, Any]
 
@@ -60,3 +66,66 @@ async def find_zaak(zgw: ZgwClients, identificatie: str, *, operation: str, rsin
             plek="client",
         )
     return zaak
+
+
+# --- closing a zaak: ZRC closes it only through the eindstatus, with a resultaat and with every document's
+# indicatieGebruiksrecht set (GZ-ZRC zrc-007). Both updateZaak and actualiseerZaakstatus can close.
+
+
+async def fallback_resultaat(ctx: MessageContext, mappings: Mappings, zgw: ZgwClients, zaaktype: JSON) -> JSON:
+    """The body (without zaak) of the zaaktype's configured fallback resultaat, for closing a zaak that has none.
+    Without a configured fallback: MissingFallbackResultaat, whose text says what to set."""
+    code = str(zaaktype.get("identificatie") or "")
+    omschrijving = mappings.fallback_resultaat(code)
+    match = mappings.match_resultaattype(
+        await zgw.catalogue.resultaattypen(zaaktype), omschrijving=omschrijving, zaaktype=code
+    )
+    if not match:
+        raise ProcessingError(
+            "Fallback-resultaattype niet gevonden",
+            f"zaaktype {code!r}: het fallback-resultaat {omschrijving!r} uit het profiel is geen resultaattype van "
+            f"dit zaaktype ({match.warnings[-1] if match.warnings else ''})",
+            plek="server",  # the gateway's configuration, not the message
+        )
+    assert match.item is not None
+    ctx.warnings.extend(match.warnings)
+    ctx.warnings.append(f"zaak afgesloten met het fallback-resultaat {omschrijving!r} (de zaak had geen resultaat)")
+    return {
+        "resultaattype": match.item["url"],
+        "toelichting": "Gezet door stuf-bridge bij het afsluiten van de zaak (fallback-resultaat)",
+    }
+
+
+async def documents_without_gebruiksrecht(zgw: ZgwClients, zaak: JSON) -> list[str]:
+    """The zaak's documents whose indicatieGebruiksrecht is unset: ZRC will not close the zaak with them."""
+    zios = await zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
+    urls = sorted({str(zio["informatieobject"]) for zio in zios if zio.get("informatieobject")})
+    documenten = await asyncio.gather(*(zgw.get(url) for url in urls))
+    return [url for url, doc in zip(urls, documenten, strict=True) if doc.get("indicatieGebruiksrecht") is None]
+
+
+async def set_gebruiksrecht_steps(undo: UndoLog, zgw: ZgwClients, urls: list[str]) -> None:
+    """Set indicatieGebruiksrecht to false on these documents, each undone (back to unset) if a later step fails."""
+    for url in urls:
+        await undo.step(
+            f"PATCH enkelvoudiginformatieobjecten (indicatieGebruiksrecht, {url.rsplit('/', 1)[-1]})",
+            _set_gebruiksrecht(zgw, url, False),
+            undo=_unsetter(zgw, url),
+        )
+
+
+def _unsetter(zgw: ZgwClients, url: str) -> Callable[[JSON], Awaitable[JSON]]:
+    async def undo(_patched: JSON) -> JSON:
+        return await _set_gebruiksrecht(zgw, url, None)
+
+    return undo
+
+
+async def _set_gebruiksrecht(zgw: ZgwClients, url: str, value: bool | None) -> JSON:
+    """PATCH indicatieGebruiksrecht under a lock of our own (the Documenten API demands one for a PATCH)."""
+    client = zgw.for_url(url)
+    lock = (await client.post(f"{url}/lock") or {}).get("lock")
+    try:
+        return await client.patch(url, {"indicatieGebruiksrecht": value, "lock": lock})
+    finally:
+        await client.post(f"{url}/unlock", {"lock": lock})

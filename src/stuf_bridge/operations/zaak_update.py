@@ -31,7 +31,7 @@ from ..mapping import MappedObject, MappedRol, MappingContext
 from ..mapping.paths import get_in
 from ..stuf.namespaces import STUF
 from . import MessageContext
-from .common import find_zaak, zkn
+from .common import documents_without_gebruiksrecht, fallback_resultaat, find_zaak, set_gebruiksrecht_steps, zkn
 from .compensation import UndoLog
 from .zaken import JSON, _deleter, _mapped, _require_zgw, _resultaat, _rsin, _statussen
 
@@ -95,10 +95,11 @@ async def update_zaak(ctx: MessageContext) -> None:
     rollen = await _rol_changes(ctx, mappings, zgw, was, wordt, context, zaak, zaaktype)
     resultaat = await _resultaat(ctx, mappings, zgw, new, zaaktype)
     statussen = await _statussen(ctx, mappings, zgw, _added_statussen(wordt), context, zaaktype)
-    eindstatus, fallback = await _closing(ctx, mappings, zgw, new, zaak, zaaktype, statussen, resultaat)
+    eindstatus, fallback, closes = await _closing(ctx, mappings, zgw, new, zaak, zaaktype, statussen, resultaat)
     resultaat = resultaat or fallback
     if eindstatus is not None:
         statussen.append(("eindstatus", eindstatus))
+    documenten = await documents_without_gebruiksrecht(zgw, zaak) if closes else []
 
     # --- write ---
     url = zaak["url"]
@@ -127,6 +128,7 @@ async def update_zaak(ctx: MessageContext) -> None:
                     "DELETE resultaten", zgw.zaken.delete(existing["url"]), undo=_reposter(zgw, "resultaten", existing)
                 )
             await undo.step("POST resultaten", zgw.zaken.create("resultaten", {**resultaat, "zaak": url}), undo=delete)
+        await set_gebruiksrecht_steps(undo, zgw, documenten)
         for index, (label, body) in enumerate(statussen, 1):
             # no DELETE on statussen in ZRC 1.5: they go last, after everything that can fail and be undone
             await undo.step(f"POST statussen ({label}, {index})", zgw.zaken.create("statussen", {**body, "zaak": url}))
@@ -407,41 +409,27 @@ async def _closing(
     zaaktype: JSON,
     statussen: list[tuple[str, JSON]],
     resultaat: JSON | None,
-) -> tuple[JSON | None, JSON | None]:
-    """(the eindstatus to post, the fallback resultaat to post): (None, None) unless this message closes the zaak;
-    no eindstatus to add when the message's own ``heeft`` has it."""
+) -> tuple[JSON | None, JSON | None, bool]:
+    """(the eindstatus to post, the fallback resultaat to post, whether this message closes the zaak). No eindstatus
+    to add when the message's own ``heeft`` has it."""
     einddatum = new.values.get("einddatum")
     eindstatustype = await zgw.catalogue.eindstatustype(zaaktype) if (einddatum or statussen) else None
     has_eindstatus = eindstatustype is not None and any(
         body.get("statustype") == eindstatustype["url"] for _, body in statussen
     )
     if not einddatum and not has_eindstatus:
-        return None, None
+        return None, None, False
     if zaak.get("einddatum") and not has_eindstatus:
         if str(zaak["einddatum"]) != str(einddatum):
             ctx.warnings.append(
                 f"updateZaak: de zaak is al afgesloten op {zaak['einddatum']}; einddatum {einddatum} genegeerd"
             )
-        return None, None
-    fallback: JSON | None = None
+        return None, None, False
+    fallback = None
     if resultaat is None and not zaak.get("resultaat"):
-        code = str(zaaktype.get("identificatie") or "")
-        omschrijving = mappings.fallback_resultaat(code)  # none configured → MissingFallbackResultaat (says what)
-        match = mappings.match_resultaattype(
-            await zgw.catalogue.resultaattypen(zaaktype), omschrijving=omschrijving, zaaktype=code
-        )
-        if not match:
-            raise ProcessingError(
-                "Fallback-resultaattype niet gevonden",
-                f"zaaktype {code!r}: het fallback-resultaat {omschrijving!r} uit de mapping is geen resultaattype "
-                f"van dit zaaktype ({match.warnings[-1] if match.warnings else ''})",
-                plek="client",
-            )
-        assert match.item is not None
-        ctx.warnings.append(f"updateZaak: zaak afgesloten met het fallback-resultaat {omschrijving!r}")
-        fallback = {"resultaattype": match.item["url"], "toelichting": "Afgesloten zonder resultaat in het bericht"}
+        fallback = await fallback_resultaat(ctx, mappings, zgw, zaaktype)
     if has_eindstatus:
-        return None, fallback
+        return None, fallback, True
     assert eindstatustype is not None
     day = date.fromisoformat(str(einddatum)[:10])
     gezet = datetime.combine(day, time(0, 0), tzinfo=AMSTERDAM).isoformat()
@@ -450,7 +438,7 @@ async def _closing(
         "datumStatusGezet": gezet,
         "statustoelichting": "Zaak afgesloten (einddatum in updateZaak)",
     }
-    return body, fallback
+    return body, fallback, True
 
 
 HANDLERS = {"updateZaak": update_zaak}

@@ -20,7 +20,6 @@ Choices (say them, do not hide them):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +30,17 @@ from ..mapping import MappingContext
 from ..stuf.namespaces import STUF, XSI, Dialect
 from ..stuf.values import AMSTERDAM, iso
 from . import MessageContext
-from .common import find_zaak, la01, lookup_zaak, zkn
+from .common import (
+    documents_without_gebruiksrecht,
+    fallback_resultaat,
+    find_zaak,
+    la01,
+    lookup_zaak,
+    set_gebruiksrecht_steps,
+    zkn,
+)
 from .compensation import UndoLog
-from .zaken import _deleter, _require_zgw, _statussen, _zaaktype_says
+from .zaken import _deleter, _require_zgw, _statussen
 
 if TYPE_CHECKING:
     from ..mapping import Mappings
@@ -80,19 +87,14 @@ async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
     documenten: list[str] = []
     if eind:  # ZRC closes the zaak only with a resultaat and with every document's indicatieGebruiksrecht set
         resultaat, documenten = await asyncio.gather(
-            _closing_resultaat(ctx, mappings, zgw, zaak, zaaktype), _documenten_zonder_gebruiksrecht(zgw, zaak)
+            _closing_resultaat(ctx, mappings, zgw, zaak, zaaktype), documents_without_gebruiksrecht(zgw, zaak)
         )
 
     # --- write ---
     async with UndoLog() as undo:
         if resultaat is not None:
             await undo.step("POST resultaten", zgw.zaken.create("resultaten", resultaat), undo=_deleter(zgw))
-        for url in documenten:
-            await undo.step(
-                f"PATCH enkelvoudiginformatieobjecten (indicatieGebruiksrecht, {url.rsplit('/', 1)[-1]})",
-                _set_gebruiksrecht(zgw, url, False),
-                undo=_unset_gebruiksrecht(zgw, url),
-            )
+        await set_gebruiksrecht_steps(undo, zgw, documenten)
         # no DELETE on statussen in ZRC 1.5: a status is the last step, nothing after it can fail
         await undo.step(f"POST statussen ({label})", zgw.zaken.create("statussen", {**body, "zaak": zaak["url"]}))
 
@@ -211,54 +213,7 @@ async def _closing_resultaat(
     """The resultaat to post before the eindstatus, or None when the zaak has one already."""
     if zaak.get("resultaat") or await zgw.zaken.list("resultaten", {"zaak": zaak["url"]}, max_items=1):
         return None
-    code = zaaktype.get("identificatie")
-    omschrijving = mappings.fallback_resultaat(code)  # none configured: MissingFallbackResultaat says what to set
-    resultaattypen = await zgw.catalogue.resultaattypen(zaaktype)
-    match = mappings.match_resultaattype(resultaattypen, omschrijving=omschrijving, zaaktype=code)
-    if not match:
-        raise ProcessingError(
-            "Fallback-resultaattype niet gevonden",
-            _zaaktype_says(zaaktype, f"fallback_resultaat uit het profiel: {match.warnings[-1]}"),
-            plek="server",
-        )
-    ctx.warnings.extend(match.warnings)
-    assert match.item is not None
-    ctx.warnings.append(
-        f"zaak {zaak.get('identificatie')!r} afgesloten met het fallback-resultaat {omschrijving!r} (de zaak had "
-        "geen resultaat)"
-    )
-    return {
-        "zaak": zaak["url"],
-        "resultaattype": match.item["url"],
-        "toelichting": "Gezet door stuf-bridge bij het afsluiten van de zaak (fallback-resultaat)",
-    }
-
-
-async def _documenten_zonder_gebruiksrecht(zgw: ZgwClients, zaak: JSON) -> list[str]:
-    """The zaak's documents whose indicatieGebruiksrecht is unset: ZRC will not close the zaak with them."""
-    zios = await zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
-    urls = sorted({str(zio["informatieobject"]) for zio in zios if zio.get("informatieobject")})
-    documenten = await asyncio.gather(*(zgw.get(url) for url in urls))
-    return [url for url, doc in zip(urls, documenten, strict=True) if doc.get("indicatieGebruiksrecht") is None]
-
-
-def _unset_gebruiksrecht(zgw: ZgwClients, url: str) -> Callable[[JSON], Awaitable[JSON]]:
-    """The undo of setting the indicator: back to unset (null)."""
-
-    async def undo(_patched: JSON) -> JSON:
-        return await _set_gebruiksrecht(zgw, url, None)
-
-    return undo
-
-
-async def _set_gebruiksrecht(zgw: ZgwClients, url: str, value: bool | None) -> JSON:
-    """PATCH indicatieGebruiksrecht under a lock of our own (the Documenten API demands one for a PATCH)."""
-    client = zgw.for_url(url)
-    lock = (await client.post(f"{url}/lock") or {}).get("lock")
-    try:
-        return await client.patch(url, {"indicatieGebruiksrecht": value, "lock": lock})
-    finally:
-        await client.post(f"{url}/unlock", {"lock": lock})
+    return {"zaak": zaak["url"], **await fallback_resultaat(ctx, mappings, zgw, zaaktype)}
 
 
 # --- geefZaakstatus ------------------------------------------------------------------------------------------------
