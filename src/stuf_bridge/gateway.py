@@ -17,6 +17,7 @@ from datetime import timedelta
 import structlog
 from lxml import etree
 
+from .content import aencode_chunks
 from .errors import (
     BackendUnavailable,
     Fault,
@@ -162,8 +163,14 @@ class Gateway:
                 zgw=self.zgw,
                 mappings=self.mappings,
                 warnings=warnings,
+                contents=request.contents,
             )
-            answer = await self._answer_once(handler, ctx, request)
+            try:
+                answer = await self._answer_once(handler, ctx, request)
+                await _write_outbound(ctx)
+            finally:
+                for content in ctx.contents:
+                    content.close()
             reply = Reply(200, version.content_type, envelope(version, answer))
         except (Fault, StepFailed, ZgwError, CatalogueLookupError) as exc:
             reply = self.fault_reply(version, fault_kind, fault_for(exc) or ProcessingError(str(exc)), sg)
@@ -297,6 +304,12 @@ class Gateway:
                 + (f" (en nog {len(issues) - 5} fouten)" if len(issues) > 5 else ""),
             )
         return [f"schema: {issue}" for issue in issues]
+
+
+async def _write_outbound(ctx: MessageContext) -> None:
+    """Document bytes the handler registered, as base64 text of their elements."""
+    for out in ctx.outbound:
+        out.element.text = b"".join([piece async for piece in aencode_chunks(out.source())]).decode("ascii")
 
 
 _NINE_DIGITS = re.compile(r"(?<!\d)\d{8,9}(?!\d)")

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
         512 * 1024 * 1024, gt=0, description="Largest accepted request body in bytes (the whole SOAP message)."
     )
     max_xml_depth: int = Field(200, gt=8, description="Deepest element nesting accepted in a message.")
+    max_document_bytes: int = Field(
+        4 * 1024 * 1024 * 1024, gt=0, description="Largest document content accepted, decoded (StUF055 above it)."
+    )
 
     # --- validation -------------------------------------------------------------------------------------
     validation: ValidationPolicy = Field(

@@ -6,12 +6,13 @@ acknowledgement (Bv02/Bv03), which the gateway then writes itself.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from ..content import Content, Outbound
 from ..stuf.namespaces import Dialect
 from ..stuf.registry import Operation
 from ..stuf.stuurgegevens import AnswerParties, Stuurgegevens
@@ -34,10 +35,42 @@ class MessageContext:
     zgw: ZgwClients | None = None  # None only where no ZGW backend is configured (unit tests)
     mappings: Mappings | None = None
     warnings: list[str] = field(default_factory=list)
+    contents: list[Content] = field(default_factory=list)  # documents in the request, spooled (content.py)
+    outbound: list[Outbound] = field(default_factory=list)  # documents the answer carries, written by the gateway
 
     @property
     def dialect(self) -> Dialect:
         return self.operation.dialect
+
+    def content(self, element: etree._Element) -> Content | None:
+        """The document bytes of an ``inhoud`` element: spooled while the request was parsed, or decoded now from
+        the element's base64 text. None when the element carries no content."""
+        for content in self.contents:
+            if content.element is element:
+                return content
+        if not (element.text or "").strip():
+            return None
+        content = Content.from_base64(
+            element.text or "",
+            max_bytes=self.settings.max_document_bytes,
+            content_type=_attribute(element, "contentType"),
+            bestandsnaam=_attribute(element, "bestandsnaam"),
+        )
+        content.element = element
+        self.contents.append(content)
+        return content
+
+    def stream_out(self, element: etree._Element, source: Callable[[], AsyncIterator[bytes]],
+                   size: int | None = None) -> None:
+        """Have the gateway write the bytes ``source()`` yields into ``element`` as base64 (after the handler)."""
+        self.outbound.append(Outbound(element, source, size))
+
+
+def _attribute(element: etree._Element, localname: str) -> str | None:
+    for name, value in element.attrib.items():
+        if etree.QName(name).localname == localname:
+            return value
+    return None
 
 
 Handler = Callable[[MessageContext], Awaitable[etree._Element | None]]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
+from ..content import Content
 from ..errors import MessageError
 from ..stuf.namespaces import SOAP11, SOAP12
 from .xmlparse import parse_xml
@@ -59,6 +60,7 @@ class SoapRequest:
     action: str | None  # SOAPAction without quotes; None when absent or empty
     envelope: etree._Element
     body: etree._Element  # the first element inside soap:Body: the StUF message
+    contents: list[Content] = field(default_factory=list)  # documents taken out of the tree while parsing
 
 
 def clean_action(raw: str | None) -> str | None:

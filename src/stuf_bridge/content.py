@@ -1,0 +1,202 @@
+"""Document content that never has to be whole in memory: base64 decoded piece by piece into a spool file.
+
+The contract between the SOAP layer and the document operations:
+
+- **Inbound.** Each ``inhoud`` (or MTOM part) of a request becomes a ``Content``. The SOAP layer may take the base64
+  text out of the tree while parsing and hand the ``Content`` over in ``SoapRequest.contents``; the operation asks
+  ``MessageContext.content(element)`` and gets the same object either way (for a tree that still holds the text, it
+  is decoded on first use).
+- **Outbound.** An operation that answers with a document's bytes leaves the ``inhoud`` element empty and registers
+  the bytes' source with ``MessageContext.stream_out``; the gateway writes them into the answer as base64.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import IO
+
+import anyio
+from lxml import etree
+
+from .errors import MessageError
+
+CHUNK = 1 << 20  # 1 MiB: the unit for decoding, hashing, reading and uploading
+SPOOL_IN_MEMORY = 1 << 20  # content up to this size stays in memory; above it, a temporary file
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
+_WHITESPACE = re.compile(rb"[ \t\r\n]+")
+
+
+class ContentTooLarge(MessageError):
+    """A document above ``STUF_BRIDGE_MAX_DOCUMENT_BYTES``: refused before it fills a disk."""
+
+
+@dataclass
+class Content:
+    """A document's bytes in a spool (memory up to ``SPOOL_IN_MEMORY``, a temporary file above it)."""
+
+    file: IO[bytes]
+    size: int
+    sha256: str
+    content_type: str | None = None
+    bestandsnaam: str | None = None
+    element: etree._Element | None = field(default=None, repr=False)  # the inhoud element it came from
+
+    @classmethod
+    def from_bytes(cls, data: bytes, **meta: str | None) -> Content:
+        spool = Spool()
+        spool.write(data)
+        return spool.finish(**meta)
+
+    @classmethod
+    def from_base64(cls, text: str | bytes, *, max_bytes: int | None = None, **meta: str | None) -> Content:
+        decoder = Base64Spool(max_bytes=max_bytes)
+        decoder.feed(text)
+        return decoder.finish(**meta)
+
+    def reader(self) -> IO[bytes]:
+        """The spool from its start (one reader at a time)."""
+        self.file.seek(0)
+        return self.file
+
+    def read_all(self) -> bytes:
+        """All bytes at once: for small documents and tests only."""
+        return self.reader().read()
+
+    def iter_chunks(self, chunk_size: int = CHUNK) -> Iterable[bytes]:
+        reader = self.reader()
+        while chunk := reader.read(chunk_size):
+            yield chunk
+
+    async def chunks(self, chunk_size: int = CHUNK, start: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        """The bytes ``start`` .. ``start + length`` in chunks, read off the event loop."""
+        remaining = self.size - start if length is None else min(length, self.size - start)
+        position = start
+        while remaining > 0:
+            n = min(chunk_size, remaining)
+            chunk = await anyio.to_thread.run_sync(self._read_at, position, n)
+            if not chunk:
+                break
+            position += len(chunk)
+            remaining -= len(chunk)
+            yield chunk
+
+    def _read_at(self, position: int, n: int) -> bytes:
+        self.file.seek(position)
+        return self.file.read(n)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class Spool:
+    """Bytes written in pieces, counted and hashed as they come."""
+
+    def __init__(self, *, max_bytes: int | None = None, in_memory: int = SPOOL_IN_MEMORY):
+        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=in_memory, prefix="stuf-bridge-")  # noqa: SIM115 (closed by Content)
+        self.size = 0
+        self.max_bytes = max_bytes
+        self._hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        self.size += len(data)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            self.file.close()
+            raise ContentTooLarge(
+                "Het document is te groot",
+                f"De inhoud is groter dan het maximum van {self.max_bytes} bytes (STUF_BRIDGE_MAX_DOCUMENT_BYTES).",
+            )
+        self._hash.update(data)
+        self.file.write(data)
+
+    def finish(self, **meta: str | None) -> Content:
+        self.file.flush()
+        self.file.seek(0)
+        return Content(self.file, self.size, self._hash.hexdigest(), **meta)
+
+
+class Base64Spool(Spool):
+    """Base64 text fed in pieces of any length (as a parser hands out character data), decoded into a spool.
+
+    Whitespace and line breaks anywhere are allowed (xs:base64Binary, MIME line length); anything else outside the
+    base64 alphabet, misplaced padding or a length that is not a multiple of four is a ``MessageError`` (StUF055).
+    """
+
+    def __init__(self, *, max_bytes: int | None = None, in_memory: int = SPOOL_IN_MEMORY):
+        super().__init__(max_bytes=max_bytes, in_memory=in_memory)
+        self._pending = b""
+        self._ended = False  # padding seen: nothing may follow
+        self.encoded_chars = 0
+
+    def feed(self, text: str | bytes) -> None:
+        data = text.encode("ascii", "replace") if isinstance(text, str) else text
+        data = _WHITESPACE.sub(b"", data)
+        if not data:
+            return
+        if self._ended:
+            raise _malformed("er staan tekens na de afsluitende '='")
+        bad = _NOT_BASE64.search(data)
+        if bad:
+            raise _malformed(f"teken {bad.group()!r} hoort niet in base64 (positie {self.encoded_chars + bad.start()})")
+        self.encoded_chars += len(data)
+        data = self._pending + data
+        usable = len(data) - len(data) % 4
+        block, self._pending = data[:usable], data[usable:]
+        if not block:
+            return
+        try:  # strict: padding only at the very end, nothing after it
+            decoded = binascii.a2b_base64(block, strict_mode=True)
+        except binascii.Error as exc:
+            raise _malformed(str(exc)) from None
+        self._ended = block.endswith(b"=")
+        self.write(decoded)
+
+    def finish(self, **meta: str | None) -> Content:
+        if self._pending:
+            raise _malformed(f"de lengte ({self.encoded_chars} tekens) is geen viervoud")
+        return super().finish(**meta)
+
+
+def _malformed(reason: str) -> MessageError:
+    return MessageError("De inhoud is geen geldige base64", f"inhoud: {reason}.")
+
+
+def encode_chunks(chunks: Iterable[bytes]) -> Iterable[bytes]:
+    """Base64 of a byte stream, chunk by chunk (each output piece a multiple of four characters but the last)."""
+    pending = b""
+    for chunk in chunks:
+        data = pending + chunk
+        usable = len(data) - len(data) % 3
+        pending = data[usable:]
+        if usable:
+            yield base64.b64encode(data[:usable])
+    if pending:
+        yield base64.b64encode(pending)
+
+
+async def aencode_chunks(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    pending = b""
+    async for chunk in chunks:
+        data = pending + chunk
+        usable = len(data) - len(data) % 3
+        pending = data[usable:]
+        if usable:
+            yield base64.b64encode(data[:usable])
+    if pending:
+        yield base64.b64encode(pending)
+
+
+@dataclass
+class Outbound:
+    """Bytes an answer carries as base64 in ``element``, produced by ``source`` when the answer is written."""
+
+    element: etree._Element
+    source: Callable[[], AsyncIterator[bytes]]
+    size: int | None = None
