@@ -77,9 +77,18 @@ Handler = Callable[[MessageContext], Awaitable[etree._Element | None]]
 
 
 def default_handlers() -> dict[str, Handler]:
-    from . import acknowledgements, identifiers, zaak_update, zaakdetails, zaakstatus, zaken
+    from . import (
+        acknowledgements,
+        besluiten,
+        documenten,
+        identifiers,
+        zaak_update,
+        zaakdetails,
+        zaakstatus,
+        zaken,
+    )
 
-    modules = (identifiers, acknowledgements, zaken, zaak_update, zaakstatus, zaakdetails)
+    modules = (identifiers, acknowledgements, zaken, zaak_update, zaakstatus, zaakdetails, documenten, besluiten)
     handlers: dict[str, Handler] = {}
     for module in modules:
         overlap = handlers.keys() & module.HANDLERS.keys()

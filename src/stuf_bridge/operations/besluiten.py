@@ -1,0 +1,5 @@
+"""besluiten operations (being built)."""
+
+from __future__ import annotations
+
+HANDLERS: dict = {}

@@ -1,0 +1,5 @@
+"""documenten operations (being built)."""
+
+from __future__ import annotations
+
+HANDLERS: dict = {}
