@@ -132,6 +132,11 @@ class Settings(BaseSettings):
         description="RSIN for a zender/organisatie (gemeentecode) the mapping does not list. Unset: such a message "
         f"gets StUF013 — except with the embedded backend, where the demo RSIN {DEMO_RSIN} is used.",
     )
+    require_initiator: bool = Field(
+        False,
+        description="Fault (StUF058) a creeerZaak without heeftAlsInitiator, as ZDS 1.2 §4.1.4.2 prescribes. "
+        "Off: such a zaak is created with a warning (clients in the field do not always send one).",
+    )
 
     # --- nothing twice ----------------------------------------------------------------------------------------
     idempotency_retention_hours: float = Field(

@@ -132,6 +132,16 @@ async def test_without_initiator_is_processed_with_a_warning(harness: Harness) -
     assert await harness.all("rollen", zaak=zaak["url"]) == []
 
 
+async def test_without_initiator_is_a_fault_when_required(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(harness.settings, "require_initiator", True)
+    response = await harness.post(*creeer_zaak(initiator="", referentienummer="no-ini-strict"))
+    assert berichtcode(response) == "Fo03"
+    code, omschrijving, details = fault(response)
+    assert code == "StUF058" and "initiator" in omschrijving.lower(), (code, omschrijving)
+    assert "heeftAlsInitiator" in details
+    assert await harness.all("zaken") == []
+
+
 async def test_mapping_warnings_reach_the_context(harness: Harness) -> None:
     long = "x" * 100  # omschrijving is at most 80 characters in ZGW: cut, and said so
     reply = await harness.handle(*creeer_zaak(omschrijving=long, referentienummer="warn-1"))

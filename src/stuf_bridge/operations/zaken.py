@@ -29,14 +29,7 @@ if TYPE_CHECKING:
     from ..mapping import Mappings
     from ..zgw import ZgwClients
 
-# ZDS 1.2 §4.1.4.2 makes heeftAlsInitiator mandatory. Clients in the field do not always send one, so by default
-# a creeerZaak without initiator is processed with a warning; True makes it a fault (StUF058, plek client).
-# (A module constant rather than a setting, by design of this change; see the report.)
-STRICT_INITIATOR = False
-
 JSON = dict[str, Any]
-
-
 
 
 def _require_zgw(ctx: MessageContext) -> tuple[ZgwClients, Mappings]:
@@ -170,7 +163,7 @@ async def _rollen(
     mapped: list[MappedRol] = mappings.rollen_to_zgw(obj, context=context)
     if not any(rol.relation == "heeftAlsInitiator" for rol in mapped):
         text = "creeerZaak zonder heeftAlsInitiator (verplicht volgens ZDS 1.2 §4.1.4.2)"
-        if STRICT_INITIATOR:
+        if ctx.settings.require_initiator:  # ZDS 1.2 §4.1.4.2; off by default, clients omit it
             raise ProcessingError("De initiator ontbreekt", text + ".", plek="client")
         ctx.warnings.append(text + "; de zaak is zonder initiator aangemaakt")
     roltypen = await zgw.catalogue.roltypen(zaaktype) if mapped else []
