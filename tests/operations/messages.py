@@ -46,6 +46,24 @@ ADRES = """
     </ZKN:heeftBetrekkingOp>"""
 
 
+ZAAK_RELATION_TYPES = {"heeftAlsDeelzaak": "ZAKZAKDEL", "heeftAlsHoofdzaak": "ZAKZAKHFD",
+                       "heeftBetrekkingOpAndere": "ZAKZAKBTR"}
+
+
+def zaak_relatie(relation: str, identificatie: str | None, soort: str = "T") -> str:
+    """A zaak-to-zaak relation (kerngegevens of the other zaak), or an empty one (geenWaarde) without identificatie."""
+    entiteit = ZAAK_RELATION_TYPES[relation]
+    if identificatie is None:
+        return (f'<ZKN:{relation} StUF:entiteittype="{entiteit}" StUF:verwerkingssoort="{soort}" '
+                'xsi:nil="true" StUF:noValue="geenWaarde"/>')
+    return f"""
+    <ZKN:{relation} StUF:entiteittype="{entiteit}" StUF:verwerkingssoort="{soort}">
+      <ZKN:gerelateerde StUF:entiteittype="ZAK" StUF:verwerkingssoort="I">
+        <ZKN:identificatie>{identificatie}</ZKN:identificatie>
+      </ZKN:gerelateerde>
+    </ZKN:{relation}>"""
+
+
 def status(omschrijving: str = "Ontvangen", datum: str = "20241105", volgnummer: str | None = "1") -> str:
     nummer = f"<ZKN:volgnummer>{volgnummer}</ZKN:volgnummer>" if volgnummer else ""
     return f"""
@@ -71,6 +89,7 @@ def creeer_zaak(
     relations: str = "",
     statussen: str | None = None,
     organisatie: str = "0363",
+    zaak_relations: str = "",
 ) -> tuple[bytes, dict[str, str]]:
     """(body, headers) of a creeerZaak, ZDS 1.1 (``ZKN:zakLk01``) or ZDS 1.2 (``ZDS:creeerZaak_ZakLk01``)."""
     statussen = status() if statussen is None else statussen
@@ -120,6 +139,7 @@ def creeer_zaak(
     </ZKN:isVan>
     {relations}
     {initiator}
+    {zaak_relations}
     {statussen}
    </ZKN:object>
   </{root}>

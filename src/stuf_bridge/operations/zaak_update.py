@@ -7,9 +7,9 @@ what ZGW holds; disagreements are warnings, never faults. identificatie and zaak
 
 As in creeerZaak, everything is looked up and mapped first, then written as named steps of an ``UndoLog``:
 
-``PATCH zaken`` (only what changed: present values and ``geenWaarde`` clears; undo: PATCH the old values back)
-→ the rollen by verwerkingssoort (T: POST; W/R: DELETE + POST, ZRC 1.5 has no PUT on rollen; V/E: DELETE; I:
-nothing; undo of a DELETE is a POST of the old rol) → the resultaat (DELETE the existing one, POST the new one)
+``PATCH zaken`` (only what changed: present values and ``geenWaarde`` clears, hoofdzaak and relevanteAndereZaken;
+undo: PATCH the old values back) → the rollen by verwerkingssoort (T: POST; W/R: DELETE + POST, ZRC 1.5 has no PUT on rollen; V/E: DELETE; I:
+nothing; undo of a DELETE is a POST of the old rol) → deelzaken (``hoofdzaak`` of the other zaak) → the resultaat (DELETE the existing one, POST the new one)
 → the statussen from ``heeft``, oldest first, then, when the zaak is to be closed (``einddatum``) and no
 eindstatus was among them, the eindstatus. ZRC closes a zaak only through its eindstatus, which needs a
 resultaat: the given one, the zaak's existing one, else the mapping's fallback resultaat for the zaaktype.
@@ -33,6 +33,7 @@ from ..stuf.namespaces import STUF
 from . import MessageContext
 from .common import documents_without_gebruiksrecht, fallback_resultaat, find_zaak, set_gebruiksrecht_steps, zkn
 from .compensation import UndoLog
+from .zaak_relaties import deelzaak_steps, read_relations
 from .zaken import JSON, _deleter, _mapped, _require_zgw, _resultaat, _rsin, _statussen
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ async def update_zaak(ctx: MessageContext) -> None:
     if was is not None:
         _compare_was(ctx, mappings.to_zgw("ZAK", was, context=context), zaak)
     patch = _patch(new, zaak)
+    relations = await read_relations(ctx.warnings, zgw, was, wordt, rsin=context.rsin, this=identificatie)
+    patch.update(relations.zaak_fields(zaak))
 
     rollen = await _rol_changes(ctx, mappings, zgw, was, wordt, context, zaak, zaaktype)
     resultaat = await _resultaat(ctx, mappings, zgw, new, zaaktype)
@@ -121,6 +124,7 @@ async def update_zaak(ctx: MessageContext) -> None:
             posts[f"POST rollen ({label}, {index})"] = (zgw.zaken.create("rollen", {**body, "zaak": url}), delete)
         if posts:
             await undo.steps(posts)
+        await deelzaak_steps(undo, zgw, relations, url)
         if resultaat is not None:
             if zaak.get("resultaat"):
                 existing = await undo.step("GET resultaten", zgw.zaken.get(zaak["resultaat"]))

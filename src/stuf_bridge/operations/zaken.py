@@ -5,8 +5,9 @@ The flow first looks everything up (zaaktype, RSIN, roltypen, statustypen, resul
 that a message that cannot be processed faults before anything is written. Then it writes, each write a named
 step of an ``UndoLog``: a failure leaves the backend as it was before the message and the fault names the step.
 
-Order of the writes: ``POST zaken`` → concurrently the rollen, zaakobjecten and the resultaat → the statussen one
-by one, oldest first. The resultaat goes before the statussen because ZRC refuses an eindstatus on a zaak without
+Order of the writes: ``POST zaken`` (with hoofdzaak and relevanteAndereZaken) → concurrently the rollen,
+zaakobjecten, zaakeigenschappen and the resultaat → deelzaken pointed at the new zaak → the statussen one by one,
+oldest first. The resultaat goes before the statussen because ZRC refuses an eindstatus on a zaak without
 resultaat (zrc-007); statussen are sequential because each one becomes the zaak's current status in turn.
 Statussen cannot be deleted in ZRC 1.5: their undo is the ``DELETE`` of the zaak, which removes them with it.
 """
@@ -24,6 +25,7 @@ from ..mapping import MappedObject, MappedRol, MappingContext
 from . import MessageContext
 from .common import zkn
 from .compensation import UndoLog
+from .zaak_relaties import deelzaak_steps, read_relations
 
 if TYPE_CHECKING:
     from ..mapping import Mappings
@@ -69,6 +71,9 @@ async def creeer_zaak(ctx: MessageContext) -> None:
     statussen = await _statussen(ctx, mappings, zgw, obj, context, zaaktype)
     resultaat = await _resultaat(ctx, mappings, zgw, zaak, zaaktype)
     eigenschappen = await _zaakeigenschappen(ctx, zgw, zaak, zaaktype)
+    relations = await read_relations(ctx.warnings, zgw, None, obj, rsin=rsin,
+                                     this=zaak.values.get("identificatie"))
+    zaak_body.update(relations.zaak_fields())
 
     # --- write ---
     async with UndoLog() as undo:
@@ -91,6 +96,7 @@ async def creeer_zaak(ctx: MessageContext) -> None:
             calls["POST resultaten"] = (zgw.zaken.create("resultaten", {**resultaat, "zaak": url}), delete)
         if calls:
             await undo.steps(calls)
+        await deelzaak_steps(undo, zgw, relations, url)
         for index, (label, body) in enumerate(statussen, 1):
             # no DELETE on statussen in ZRC 1.5: the zaak's DELETE removes them
             await undo.step(f"POST statussen ({label}, {index})", zgw.zaken.create("statussen", {**body, "zaak": url}))

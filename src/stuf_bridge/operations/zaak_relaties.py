@@ -1,0 +1,186 @@
+"""Zaak-to-zaak relations of creeerZaak and updateZaak (MAPPING.md §3.2, §3.3): hoofdzaak, deelzaken and
+relevanteAndereZaken.
+
+| relation                | ZGW                                                   | written as                       |
+|-------------------------|-------------------------------------------------------|----------------------------------|
+| heeftAlsHoofdzaak       | ``zaak.hoofdzaak``                                    | field of the zaak (POST / PATCH) |
+| heeftBetrekkingOpAndere | ``zaak.relevanteAndereZaken[{url, aardRelatie}]``     | field of the zaak (POST / PATCH) |
+| heeftAlsDeelzaak        | ``hoofdzaak`` of the *other* zaak (ZRC derives deelzaken) | PATCH of that zaak, undone by a PATCH back |
+
+The related zaak is named by ``gerelateerde/identificatie``. One that ZGW does not know is a warning, not a fault
+(Open Zaakbrug #264/#265: the client cannot repair it, and the rest of the message is still good). StUF has no
+aardRelatie; relevanteAndereZaken get ``onderwerp``, as Open Zaakbrug writes them.
+
+verwerkingssoort: T, W and R link (W/R first unlink what the old side names), V and E unlink, I changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from ..errors import ProcessingError
+from ..stuf.namespaces import STUF
+from ..zgw import ZgwClients
+from .common import lookup_zaak, zkn
+from .compensation import UndoLog
+
+JSON = dict[str, Any]
+AARD_RELATIE = "onderwerp"
+RELATIONS = ("heeftAlsHoofdzaak", "heeftAlsDeelzaak", "heeftBetrekkingOpAndere")
+_VERWERKINGSSOORT = f"{{{STUF}}}verwerkingssoort"
+_NO_VALUE = f"{{{STUF}}}noValue"
+_UNCHANGED: Any = object()
+
+
+@dataclass
+class ZaakRelations:
+    """What a message does to the zaak's relations, resolved to URLs; nothing written yet."""
+
+    hoofdzaak: Any = _UNCHANGED  # a URL, None to clear, or _UNCHANGED
+    relevant_add: list[str] = field(default_factory=list)
+    relevant_remove: list[str] = field(default_factory=list)
+    deelzaken_add: list[JSON] = field(default_factory=list)  # the other zaken, as ZGW has them
+    deelzaken_remove: list[JSON] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return (self.hoofdzaak is not _UNCHANGED or bool(self.relevant_add or self.relevant_remove)
+                or bool(self.deelzaken_add or self.deelzaken_remove))
+
+    def zaak_fields(self, zaak: JSON | None = None) -> JSON:
+        """The fields of the zaak itself to POST or PATCH: hoofdzaak and the new relevanteAndereZaken list."""
+        out: JSON = {}
+        if self.hoofdzaak is not _UNCHANGED and (zaak is None or zaak.get("hoofdzaak") != self.hoofdzaak):
+            out["hoofdzaak"] = self.hoofdzaak
+        if self.relevant_add or self.relevant_remove:
+            current = [_relevant(item) for item in (zaak or {}).get("relevanteAndereZaken") or []]
+            kept = [item for item in current if item["url"] not in self.relevant_remove]
+            known = {item["url"] for item in kept}
+            added = [{"url": url, "aardRelatie": AARD_RELATIE} for url in dict.fromkeys(self.relevant_add)
+                     if url not in known]
+            if kept != current or added:
+                out["relevanteAndereZaken"] = kept + added
+        return out
+
+
+def _relevant(item: Any) -> JSON:
+    """ZRC 1.5 returns {url, aardRelatie}; older versions plain URLs."""
+    return dict(item) if isinstance(item, dict) else {"url": str(item), "aardRelatie": AARD_RELATIE}
+
+
+async def read_relations(
+    warnings: list[str],
+    zgw: ZgwClients,
+    was: etree._Element | None,
+    wordt: etree._Element,
+    *,
+    rsin: str | None,
+    this: str | None = None,
+) -> ZaakRelations:
+    """The relations of ``wordt`` (and, for W/V/E/R on a was/wordt pair, the old side), looked up in ZGW.
+    ``this`` is the identificatie of the zaak itself: a relation to itself is a fault."""
+    out = ZaakRelations()
+    for name in RELATIONS:
+        olds = [] if was is None else was.findall(zkn(name))
+        news = wordt.findall(zkn(name))
+        for index in range(max(len(olds), len(news))):
+            old = olds[index] if index < len(olds) else None
+            new = news[index] if index < len(news) else None
+            element = new if new is not None else old
+            assert element is not None
+            soort = (element.get(_VERWERKINGSSOORT) or (old.get(_VERWERKINGSSOORT) if old is not None else "")
+                     or "T").upper()
+            if soort == "I":
+                continue
+            if soort not in ("T", "W", "V", "E", "R"):
+                raise ProcessingError(
+                    "Onbekende verwerkingssoort",
+                    f"verwerkingssoort {soort!r} op {name}; verwacht T, W, V, E, R of I (STUF §5.2.6).",
+                    plek="client",
+                )
+            if soort in ("W", "V", "E", "R"):
+                gone = _identificatie(old) or (_identificatie(new) if soort in ("V", "E") else None)
+                if gone:
+                    await _unlink(out, warnings, zgw, name, gone, rsin=rsin)
+            if soort in ("T", "W", "R"):
+                wanted = _identificatie(new)
+                if not wanted:
+                    if new is not None and new.get(_NO_VALUE):
+                        continue  # the old side of a T, or an empty relation: nothing to link
+                    raise ProcessingError(
+                        f"{name} zonder zaak",
+                        f"{name} (verwerkingssoort {soort}) heeft gerelateerde/identificatie nodig.",
+                        plek="client",
+                    )
+                if this is not None and wanted == this:
+                    raise ProcessingError(
+                        "Een zaak kan niet aan zichzelf gerelateerd zijn",
+                        f"{name} noemt de zaak zelf ({wanted!r}).",
+                        plek="client",
+                    )
+                await _link(out, warnings, zgw, name, wanted, rsin=rsin)
+    return out
+
+
+def _identificatie(relation: etree._Element | None) -> str | None:
+    if relation is None or relation.get(_NO_VALUE):
+        return None
+    text = relation.findtext(f"{zkn('gerelateerde')}/{zkn('identificatie')}")
+    return text.strip() if text and text.strip() else None
+
+
+async def _other(warnings: list[str], zgw: ZgwClients, name: str, identificatie: str, *, rsin: str | None,
+                 action: str) -> JSON | None:
+    other = await lookup_zaak(zgw, identificatie, rsin=rsin)
+    if other is None:
+        warnings.append(f"{name}: zaak {identificatie!r} bestaat niet in ZGW; relatie niet {action}")
+    return other
+
+
+async def _link(out: ZaakRelations, warnings: list[str], zgw: ZgwClients, name: str, identificatie: str, *,
+                rsin: str | None) -> None:
+    other = await _other(warnings, zgw, name, identificatie, rsin=rsin, action="gelegd")
+    if other is None:
+        return
+    if name == "heeftAlsHoofdzaak":
+        out.hoofdzaak = other["url"]
+    elif name == "heeftBetrekkingOpAndere":
+        out.relevant_add.append(other["url"])
+    else:
+        out.deelzaken_add.append(other)
+
+
+async def _unlink(out: ZaakRelations, warnings: list[str], zgw: ZgwClients, name: str, identificatie: str, *,
+                  rsin: str | None) -> None:
+    other = await _other(warnings, zgw, name, identificatie, rsin=rsin, action="verwijderd")
+    if other is None:
+        return
+    if name == "heeftAlsHoofdzaak":
+        if out.hoofdzaak is _UNCHANGED:
+            out.hoofdzaak = None
+    elif name == "heeftBetrekkingOpAndere":
+        out.relevant_remove.append(other["url"])
+    else:
+        out.deelzaken_remove.append(other)
+
+
+async def deelzaak_steps(undo: UndoLog, zgw: ZgwClients, relations: ZaakRelations, zaak_url: str) -> None:
+    """Point each added deelzaak at this zaak, and release each removed one; each undone by a PATCH back."""
+    changes = [(other, zaak_url) for other in relations.deelzaken_add if other.get("hoofdzaak") != zaak_url]
+    changes += [(other, None) for other in relations.deelzaken_remove if other.get("hoofdzaak") == zaak_url]
+    for other, hoofdzaak in changes:
+        await undo.step(
+            f"PATCH zaken (hoofdzaak van deelzaak {other.get('identificatie')})",
+            zgw.zaken.patch(other["url"], {"hoofdzaak": hoofdzaak}),
+            undo=_patch_back(zgw, other["url"], other.get("hoofdzaak")),
+        )
+
+
+def _patch_back(zgw: ZgwClients, url: str, hoofdzaak: str | None) -> Callable[[Any], Awaitable[Any]]:
+    async def back(_: Any) -> Any:
+        return await zgw.zaken.patch(url, {"hoofdzaak": hoofdzaak})
+
+    return back
