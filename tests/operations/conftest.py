@@ -23,7 +23,8 @@ BASE = "http://gateway.test"
 
 class FailingTransport(httpx.AsyncBaseTransport):
     """Passes requests to ``inner``; answers 500 to the ``nth`` request with ``method`` whose path ends with
-    ``suffix`` once ``fail_on`` is set."""
+    ``suffix`` once ``fail_on`` is set. A suffix ending in ``/*`` matches one more path segment (an item:
+    ``/rollen/*`` is any ``/rollen/{uuid}``)."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport):
         self.inner = inner
@@ -32,10 +33,11 @@ class FailingTransport(httpx.AsyncBaseTransport):
         self.requests: list[tuple[str, str, bytes]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append((request.method, request.url.path, request.content if request.method == "POST" else b""))
+        # a streamed body (document content) is read here: the tests look at what was POSTed
+        self.requests.append((request.method, request.url.path, await request.aread() if request.method == "POST" else b""))
         if self.fail_on is not None:
             method, suffix, nth = self.fail_on
-            if request.method == method and request.url.path.rstrip("/").endswith(suffix):
+            if request.method == method and _matches(request.url.path.rstrip("/"), suffix):
                 self.seen += 1
                 if self.seen == nth:
                     return httpx.Response(
@@ -44,6 +46,13 @@ class FailingTransport(httpx.AsyncBaseTransport):
                         request=request,
                     )
         return await self.inner.handle_async_request(request)
+
+
+def _matches(path: str, suffix: str) -> bool:
+    if suffix.endswith("/*"):
+        head, _, last = path.rpartition("/")
+        return bool(last) and head.endswith(suffix[:-2])
+    return path.endswith(suffix)
 
 
 @dataclass

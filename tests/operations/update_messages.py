@@ -85,3 +85,23 @@ def open_formulieren_betaling(identificatie: str = "0363ZK2024-000101", datum: s
       <StUF:extraElement naam="soort_schade">losliggend</StUF:extraElement>
     </StUF:extraElementen>""",
     )
+
+
+def adres(identificatie: str = "0363200000123456", huisnummer: str = "263", *, soort: str = "T",
+          straat: str = "Prinsengracht") -> str:
+    """A heeftBetrekkingOp relation with an adres, as an updateZaak carries it."""
+    return f"""
+    <ZKN:heeftBetrekkingOp StUF:entiteittype="ZAKOBJ" StUF:verwerkingssoort="{soort}">
+      <ZKN:gerelateerde>
+        <ZKN:adres StUF:entiteittype="AOA" StUF:verwerkingssoort="I">
+          <BG:identificatie>{identificatie}</BG:identificatie>
+          <BG:wpl.woonplaatsNaam>Amsterdam</BG:wpl.woonplaatsNaam>
+          <BG:gor.openbareRuimteNaam>{straat}</BG:gor.openbareRuimteNaam>
+          <BG:huisnummer>{huisnummer}</BG:huisnummer>
+        </ZKN:adres>
+      </ZKN:gerelateerde>
+    </ZKN:heeftBetrekkingOp>"""
+
+
+def no_adres(soort: str = "V") -> str:
+    return (f'<ZKN:heeftBetrekkingOp StUF:entiteittype="ZAKOBJ" StUF:verwerkingssoort="{soort}" {NIL}/>')

@@ -96,6 +96,7 @@ async def update_zaak(ctx: MessageContext) -> None:
     patch.update(relations.zaak_fields(zaak))
 
     rollen = await _rol_changes(ctx, mappings, zgw, was, wordt, context, zaak, zaaktype)
+    zaakobjecten = await _zaakobject_changes(ctx, mappings, zgw, was, wordt, context, zaak)
     resultaat = await _resultaat(ctx, mappings, zgw, new, zaaktype)
     statussen = await _statussen(ctx, mappings, zgw, _added_statussen(wordt), context, zaaktype)
     eindstatus, fallback, closes = await _closing(ctx, mappings, zgw, new, zaak, zaaktype, statussen, resultaat)
@@ -124,6 +125,7 @@ async def update_zaak(ctx: MessageContext) -> None:
             posts[f"POST rollen ({label}, {index})"] = (zgw.zaken.create("rollen", {**body, "zaak": url}), delete)
         if posts:
             await undo.steps(posts)
+        await _zaakobject_steps(undo, zgw, zaakobjecten, url)
         await deelzaak_steps(undo, zgw, relations, url)
         if resultaat is not None:
             if zaak.get("resultaat"):
@@ -383,6 +385,8 @@ def _reposter(zgw: ZgwClients, resource: str, existing: JSON) -> Callable[[Any],
     """The undo of a DELETE: POST the removed object back (it gets a new url)."""
     if resource == "rollen":
         body = {key: existing[key] for key in _ROL_FIELDS if existing.get(key) not in (None, "", {})}
+    elif resource == "zaakobjecten":
+        body = _zaakobject_body(existing)
     else:
         body = {key: existing[key] for key in ("zaak", "resultaattype", "toelichting") if existing.get(key)}
 
@@ -390,6 +394,125 @@ def _reposter(zgw: ZgwClients, resource: str, existing: JSON) -> Callable[[Any],
         await zgw.zaken.create(resource, body)
 
     return repost
+
+
+# --- zaakobjecten ----------------------------------------------------------------------------------------------
+
+_ZAAKOBJECT_FIELDS = ("zaak", "object", "objectType", "objectTypeOverige", "relatieomschrijving", "objectIdentificatie")
+
+
+class _ZaakobjectChanges:
+    def __init__(self) -> None:
+        self.deletes: list[JSON] = []  # the zaakobjecten as ZGW has them
+        self.puts: list[tuple[JSON, JSON]] = []  # (as ZGW has it, the new body without zaak)
+        self.posts: list[JSON] = []  # new bodies without zaak
+
+
+def _positional_pairs(
+    tag: str, was: etree._Element | None, wordt: etree._Element
+) -> list[tuple[etree._Element | None, etree._Element | None]]:
+    olds = [] if was is None else was.findall(tag)
+    news = wordt.findall(tag)
+    return [(olds[i] if i < len(olds) else None, news[i] if i < len(news) else None)
+            for i in range(max(len(olds), len(news)))]
+
+
+async def _zaakobject_changes(
+    ctx: MessageContext,
+    mappings: Mappings,
+    zgw: ZgwClients,
+    was: etree._Element | None,
+    wordt: etree._Element,
+    context: MappingContext,
+    zaak: JSON,
+) -> _ZaakobjectChanges:
+    """heeftBetrekkingOp by verwerkingssoort (MAPPING.md §3.3): T POST, W PUT, R DELETE + POST, V/E DELETE."""
+    changes = _ZaakobjectChanges()
+    existing: list[JSON] | None = None
+    for old_el, new_el in _positional_pairs(zkn("heeftBetrekkingOp"), was, wordt):
+        element = new_el if new_el is not None else old_el
+        assert element is not None
+        soort = (element.get(VERWERKINGSSOORT) or (old_el.get(VERWERKINGSSOORT) if old_el is not None else "")
+                 or "T").upper()
+        if soort == "I":
+            continue
+        if soort not in ("T", "W", "V", "E", "R"):
+            raise ProcessingError(
+                "Onbekende verwerkingssoort",
+                f"verwerkingssoort {soort!r} op heeftBetrekkingOp; verwacht T, W, V, E, R of I (STUF §5.2.6).",
+                plek="client",
+            )
+        match: JSON | None = None
+        if soort in ("W", "V", "E", "R"):
+            source = old_el if _has_content(old_el) else new_el
+            old = _mapped(ctx, mappings.to_zgw("ZAKOBJ", source, context=context)) if _has_content(source) else None
+            if old is None or old.skipped:
+                ctx.warnings.append(f"heeftBetrekkingOp (verwerkingssoort {soort}): geen adres om het zaakobject "
+                                    "mee te vinden; niets verwijderd of gewijzigd")
+            else:
+                if existing is None:
+                    existing = await zgw.zaken.list("zaakobjecten", {"zaak": zaak["url"]})
+                match = _matching_zaakobject(existing, old.body)
+                if match is None:
+                    ctx.warnings.append(f"heeftBetrekkingOp (verwerkingssoort {soort}): het zaakobject bestaat niet "
+                                        "(meer) in ZGW")
+                else:
+                    existing.remove(match)
+        new = None
+        if soort in ("T", "W", "R"):
+            if not _has_content(new_el):
+                raise ProcessingError(
+                    "Zaakobject zonder object",
+                    f"heeftBetrekkingOp (verwerkingssoort {soort}) zonder gegevens van het (nieuwe) object.",
+                    plek="client",
+                )
+            mapped = _mapped(ctx, mappings.to_zgw("ZAKOBJ", new_el, context=context.replace(mode="create")))
+            new = None if mapped.skipped else mapped.body
+        if soort == "W" and match is not None and new is not None:
+            changes.puts.append((match, new))
+            continue
+        if match is not None:
+            changes.deletes.append(match)
+        if new is not None:
+            changes.posts.append(new)
+    return changes
+
+
+def _matching_zaakobject(zaakobjecten: list[JSON], body: JSON) -> JSON | None:
+    """The zaakobject of the same objectType whose objectIdentificatie has the given (non-empty) values."""
+    wanted = {k: v for k, v in (body.get("objectIdentificatie") or {}).items() if v not in (None, "")}
+    key = {"identificatie": wanted["identificatie"]} if wanted.get("identificatie") else wanted
+    for zaakobject in zaakobjecten:
+        if zaakobject.get("objectType") != body.get("objectType"):
+            continue
+        theirs = zaakobject.get("objectIdentificatie") or {}
+        if key and all(theirs.get(k) == v for k, v in key.items()):
+            return zaakobject
+    return None
+
+
+async def _zaakobject_steps(undo: UndoLog, zgw: ZgwClients, changes: _ZaakobjectChanges, url: str) -> None:
+    for index, existing in enumerate(changes.deletes, 1):
+        await undo.step(f"DELETE zaakobjecten ({index})", zgw.zaken.delete(existing["url"]),
+                        undo=_reposter(zgw, "zaakobjecten", existing))
+    for index, (existing, body) in enumerate(changes.puts, 1):
+        before = _zaakobject_body(existing)
+        await undo.step(f"PUT zaakobjecten ({index})", zgw.zaken.update(existing["url"], {**body, "zaak": url}),
+                        undo=_putter(zgw, existing["url"], before))
+    for index, body in enumerate(changes.posts, 1):
+        await undo.step(f"POST zaakobjecten ({index})", zgw.zaken.create("zaakobjecten", {**body, "zaak": url}),
+                        undo=_deleter(zgw))
+
+
+def _zaakobject_body(existing: JSON) -> JSON:
+    return {key: existing[key] for key in _ZAAKOBJECT_FIELDS if existing.get(key) not in (None, "")}
+
+
+def _putter(zgw: ZgwClients, url: str, body: JSON) -> Callable[[Any], Awaitable[Any]]:
+    async def put_back(_: Any) -> Any:
+        return await zgw.zaken.update(url, body)
+
+    return put_back
 
 
 # --- statussen and closing -------------------------------------------------------------------------------------
