@@ -250,3 +250,72 @@ async def test_closing_through_updatezaak_sets_the_documents_indicatie_gebruiksr
     assert response.status_code == 200, response.text
     assert (await _read(harness))["einddatum"] == "2024-11-10"
     assert (await harness.zgw.get(document))["indicatieGebruiksrecht"] is False
+
+
+async def test_extra_elementen_set_and_change_zaakeigenschappen(harness: Harness) -> None:
+    await _zaak(harness)  # creeerZaak sent categorie=straat: a zaakeigenschap of MELDING-OR
+    zaak = await _read(harness)
+
+    async def eigenschappen() -> dict[str, str]:
+        items = await harness.zgw.zaken.list(f"{zaak['url']}/zaakeigenschappen")
+        return {item["naam"]: item["waarde"] for item in items}
+
+    assert await eigenschappen() == {"categorie": "straat"}
+    extra = """<StUF:extraElementen>
+      <StUF:extraElement naam="categorie">groen</StUF:extraElement>
+      <StUF:extraElement naam="locatie">Vondelpark, bij de muziektent</StUF:extraElement>
+      <StUF:extraElement naam="language_code">nl</StUF:extraElement>
+    </StUF:extraElementen>"""
+    reply = await harness.handle(*update_zaak(zaak_object(IDENT, extra), referentienummer="eig-1"))
+    assert reply.status == 200, reply.body.decode()
+    assert await eigenschappen() == {"categorie": "groen", "locatie": "Vondelpark, bij de muziektent"}
+    assert any("language_code" in w for w in reply.warnings), reply.warnings
+
+    # the same values again: nothing to write
+    harness.transport.requests.clear()
+    reply = await harness.handle(*update_zaak(zaak_object(IDENT, extra), referentienummer="eig-2"))
+    assert reply.status == 200, reply.body.decode()
+    assert [m for m, _, _ in harness.transport.requests if m != "GET"] == []
+
+
+async def test_a_failed_eigenschap_change_is_undone(harness: Harness) -> None:
+    await _zaak(harness)
+    zaak = await _read(harness)
+    extra = ("<ZKN:omschrijving>Nieuwe omschrijving</ZKN:omschrijving><StUF:extraElementen>"
+             '<StUF:extraElement naam="categorie">groen</StUF:extraElement>'
+             '<StUF:extraElement naam="locatie">Dam</StUF:extraElement></StUF:extraElementen>')
+    harness.transport.fail_on = ("POST", "/zaakeigenschappen", 1)  # after the PATCH of categorie
+    response = await harness.post(*update_zaak(zaak_object(IDENT, extra), referentienummer="eig-fail"))
+    harness.transport.fail_on = None
+    assert response.status_code == 500
+    items = await harness.zgw.zaken.list(f"{zaak['url']}/zaakeigenschappen")
+    assert {item["naam"]: item["waarde"] for item in items} == {"categorie": "straat"}
+    assert (await _read(harness))["omschrijving"] == zaak["omschrijving"]
+
+
+async def test_einddatum_geen_waarde_reopens_a_closed_zaak(harness: Harness) -> None:
+    await _zaak(harness)
+    closing = ("<ZKN:resultaat><ZKN:omschrijving>Opgelost</ZKN:omschrijving></ZKN:resultaat>"
+               "<ZKN:einddatum>20241110</ZKN:einddatum>")
+    reply = await harness.handle(*update_zaak(zaak_object(IDENT, closing), referentienummer="re-1"))
+    assert reply.status == 200, reply.body.decode()
+    assert (await _read(harness))["einddatum"] == "2024-11-10"
+
+    reopen = zaak_object(IDENT, f"<ZKN:einddatum {NIL}/>")
+    reply = await harness.handle(*update_zaak(reopen, referentienummer="re-2"))
+    assert reply.status == 200, reply.body.decode()
+    assert any("heropend" in w for w in reply.warnings), reply.warnings
+    zaak = await _read(harness)
+    assert zaak["einddatum"] is None
+    status = await harness.zgw.get(zaak["status"])
+    statustypen = await harness.zgw.catalogue.statustypen(zaak["zaaktype"])
+    assert status["statustype"] == statustypen[-2]["url"]
+
+
+async def test_einddatum_geen_waarde_on_an_open_zaak_changes_nothing(harness: Harness) -> None:
+    await _zaak(harness)
+    harness.transport.requests.clear()
+    reply = await harness.handle(*update_zaak(zaak_object(IDENT, f"<ZKN:einddatum {NIL}/>"),
+                                              referentienummer="re-open"))
+    assert reply.status == 200, reply.body.decode()
+    assert [m for m, _, _ in harness.transport.requests if m != "GET"] == []

@@ -34,7 +34,7 @@ from . import MessageContext
 from .common import documents_without_gebruiksrecht, fallback_resultaat, find_zaak, set_gebruiksrecht_steps, zkn
 from .compensation import UndoLog
 from .zaak_relaties import deelzaak_steps, read_relations
-from .zaken import JSON, _deleter, _mapped, _require_zgw, _resultaat, _rsin, _statussen
+from .zaken import JSON, _deleter, _mapped, _require_zgw, _resultaat, _rsin, _statussen, _zaakeigenschappen
 
 if TYPE_CHECKING:
     from ..mapping import Mappings
@@ -97,12 +97,16 @@ async def update_zaak(ctx: MessageContext) -> None:
 
     rollen = await _rol_changes(ctx, mappings, zgw, was, wordt, context, zaak, zaaktype)
     zaakobjecten = await _zaakobject_changes(ctx, mappings, zgw, was, wordt, context, zaak)
+    eigenschappen = await _eigenschap_changes(ctx, zgw, new, zaak, zaaktype)
     resultaat = await _resultaat(ctx, mappings, zgw, new, zaaktype)
     statussen = await _statussen(ctx, mappings, zgw, _added_statussen(wordt), context, zaaktype)
     eindstatus, fallback, closes = await _closing(ctx, mappings, zgw, new, zaak, zaaktype, statussen, resultaat)
     resultaat = resultaat or fallback
     if eindstatus is not None:
         statussen.append(("eindstatus", eindstatus))
+    reopening = await _reopening(ctx, zgw, new, zaak, zaaktype, statussen)
+    if reopening is not None:
+        statussen.append(("heropenen", reopening))
     documenten = await documents_without_gebruiksrecht(zgw, zaak) if closes else []
 
     # --- write ---
@@ -126,6 +130,7 @@ async def update_zaak(ctx: MessageContext) -> None:
         if posts:
             await undo.steps(posts)
         await _zaakobject_steps(undo, zgw, zaakobjecten, url)
+        await _eigenschap_steps(undo, zgw, eigenschappen, url)
         await deelzaak_steps(undo, zgw, relations, url)
         if resultaat is not None:
             if zaak.get("resultaat"):
@@ -515,6 +520,47 @@ def _putter(zgw: ZgwClients, url: str, body: JSON) -> Callable[[Any], Awaitable[
     return put_back
 
 
+# --- zaakeigenschappen ------------------------------------------------------------------------------------------
+
+
+async def _eigenschap_changes(
+    ctx: MessageContext, zgw: ZgwClients, new: MappedObject, zaak: JSON, zaaktype: JSON
+) -> list[tuple[str, JSON | None, JSON]]:
+    """(naam, the zaakeigenschap as ZGW has it or None, the new body) per extraElement that names an eigenschap of
+    the zaaktype and whose value differs from the zaak's (MAPPING.md §3.2, §5; ZaakBrug #277)."""
+    wanted = await _zaakeigenschappen(ctx, zgw, new, zaaktype)
+    if not wanted:
+        return []
+    current = await zgw.zaken.list(f"{zaak['url']}/zaakeigenschappen")
+    by_eigenschap = {str(item.get("eigenschap")): item for item in current}
+    changes: list[tuple[str, JSON | None, JSON]] = []
+    for naam, body in wanted:
+        existing = by_eigenschap.get(body["eigenschap"])
+        if existing is None or existing.get("waarde") != body["waarde"]:
+            changes.append((naam, existing, body))
+    return changes
+
+
+async def _eigenschap_steps(undo: UndoLog, zgw: ZgwClients, changes: list[tuple[str, JSON | None, JSON]],
+                            url: str) -> None:
+    for naam, existing, body in changes:
+        if existing is None:
+            await undo.step(f"POST zaakeigenschappen ({naam})",
+                            zgw.zaken.create(f"{url}/zaakeigenschappen", {**body, "zaak": url}), undo=_deleter(zgw))
+        else:
+            old = {"waarde": existing.get("waarde")}
+            await undo.step(f"PATCH zaakeigenschappen ({naam})",
+                            zgw.zaken.patch(existing["url"], {"waarde": body["waarde"]}),
+                            undo=_patcher(zgw, existing["url"], old))
+
+
+def _patcher(zgw: ZgwClients, url: str, body: JSON) -> Callable[[Any], Awaitable[Any]]:
+    async def patch_back(_: Any) -> Any:
+        return await zgw.zaken.patch(url, body)
+
+    return patch_back
+
+
 # --- statussen and closing -------------------------------------------------------------------------------------
 
 
@@ -566,6 +612,36 @@ async def _closing(
         "statustoelichting": "Zaak afgesloten (einddatum in updateZaak)",
     }
     return body, fallback, True
+
+
+async def _reopening(
+    ctx: MessageContext, zgw: ZgwClients, new: MappedObject, zaak: JSON, zaaktype: JSON,
+    statussen: list[tuple[str, JSON]],
+) -> JSON | None:
+    """einddatum ``geenWaarde`` on a closed zaak reopens it. ZRC reopens a zaak when a status that is not the
+    eindstatus is set (zrc-008, scope zaken.heropenen) and then clears einddatum and the archive fields itself. The
+    message's own non-final status does that; without one, the status before the eindstatus is set again."""
+    if "einddatum" not in new.cleared or not zaak.get("einddatum"):
+        return None
+    statustypen = await zgw.catalogue.statustypen(zaaktype)
+    if len(statustypen) < 2:
+        raise ProcessingError(
+            "De zaak kan niet heropend worden",
+            f"zaaktype {zaaktype.get('identificatie')!r} heeft geen statustype vóór de eindstatus.",
+            plek="client",
+        )
+    eind = statustypen[-1]["url"]
+    if any(body.get("statustype") != eind for _, body in statussen):
+        ctx.warnings.append("updateZaak: de zaak is heropend (einddatum geenWaarde) met de status uit het bericht")
+        return None
+    previous = statustypen[-2]
+    ctx.warnings.append(f"updateZaak: de zaak is heropend (einddatum geenWaarde) met status "
+                        f"{previous.get('omschrijving')!r}")
+    return {
+        "statustype": previous["url"],
+        "datumStatusGezet": datetime.now(AMSTERDAM).isoformat(timespec="seconds"),
+        "statustoelichting": "Zaak heropend (einddatum geenWaarde in updateZaak)",
+    }
 
 
 HANDLERS = {"updateZaak": update_zaak}
