@@ -90,6 +90,7 @@ def creeer_zaak(
     statussen: str | None = None,
     organisatie: str = "0363",
     zaak_relations: str = "",
+    ander_zaak_object: str = "",
 ) -> tuple[bytes, dict[str, str]]:
     """(body, headers) of a creeerZaak, ZDS 1.1 (``ZKN:zakLk01``) or ZDS 1.2 (``ZDS:creeerZaak_ZakLk01``)."""
     statussen = status() if statussen is None else statussen
@@ -119,6 +120,7 @@ def creeer_zaak(
     {ident}
     <ZKN:omschrijving>{omschrijving}</ZKN:omschrijving>
     <ZKN:kenmerk><ZKN:kenmerk>OF-REF-42</ZKN:kenmerk><ZKN:bron>Open Formulieren</ZKN:bron></ZKN:kenmerk>
+    {ander_zaak_object}
     {result}
     <ZKN:startdatum>20241105</ZKN:startdatum>
     <ZKN:registratiedatum>20241105</ZKN:registratiedatum>

@@ -34,7 +34,17 @@ from . import MessageContext
 from .common import documents_without_gebruiksrecht, fallback_resultaat, find_zaak, set_gebruiksrecht_steps, zkn
 from .compensation import UndoLog
 from .zaak_relaties import deelzaak_steps, read_relations
-from .zaken import JSON, _deleter, _mapped, _require_zgw, _resultaat, _rsin, _statussen, _zaakeigenschappen
+from .zaken import (
+    JSON,
+    _deleter,
+    _mapped,
+    _require_zgw,
+    _resultaat,
+    _rsin,
+    _statussen,
+    _zaakeigenschappen,
+    zaakgeometrie,
+)
 
 if TYPE_CHECKING:
     from ..mapping import Mappings
@@ -94,6 +104,7 @@ async def update_zaak(ctx: MessageContext) -> None:
     patch = _patch(new, zaak)
     relations = await read_relations(ctx.warnings, zgw, was, wordt, rsin=context.rsin, this=identificatie)
     patch.update(relations.zaak_fields(zaak))
+    patch.update(_geometrie_patch(ctx, wordt, zaak))
 
     rollen = await _rol_changes(ctx, mappings, zgw, was, wordt, context, zaak, zaaktype)
     zaakobjecten = await _zaakobject_changes(ctx, mappings, zgw, was, wordt, context, zaak)
@@ -239,6 +250,19 @@ def _compare_was(ctx: MessageContext, old: MappedObject, zaak: JSON) -> None:
         key = path.split(".")[0]
         if not key.startswith("_") and key in zaak and zaak.get(key) not in (None, "", [], {}):
             ctx.warnings.append(f"updateZaak: oud heeft {key} geen waarde, de zaak in ZGW wel ({zaak.get(key)!r})")
+
+
+def _geometrie_patch(ctx: MessageContext, wordt: etree._Element, zaak: JSON) -> JSON:
+    """anderZaakObject in the new object replaces the zaakgeometrie; anderZaakObject geenWaarde clears it."""
+    elements = wordt.findall(zkn("anderZaakObject"))
+    if not elements:
+        return {}
+    if all(el.get(NO_VALUE) for el in elements):
+        return {"zaakgeometrie": None} if zaak.get("zaakgeometrie") else {}
+    geometrie = zaakgeometrie(ctx, wordt)
+    if geometrie is None or geometrie == zaak.get("zaakgeometrie"):
+        return {}
+    return {"zaakgeometrie": geometrie}
 
 
 # --- rollen ----------------------------------------------------------------------------------------------------

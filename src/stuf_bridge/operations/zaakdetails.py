@@ -24,6 +24,7 @@ from lxml import etree
 
 from ..errors import ProcessingError
 from ..mapping import MappingContext
+from ..stuf.geometry import to_gml
 from ..stuf.namespaces import STUF, Dialect
 from . import MessageContext
 from .common import la01, zkn
@@ -225,6 +226,12 @@ async def _object(ctx: MessageContext, zgw: ZgwClients, mappings: Mappings, zaak
     context = MappingContext(dialect=ctx.dialect, zaaktype=code)
     obj = etree.Element(zkn("object"))
     ctx.warnings.extend(mappings.to_stuf("ZAK", data, obj, dialect=ctx.dialect, context=context))
+    lokatie = to_gml(zaak.get("zaakgeometrie"))  # a surface only: ZKN:lokatie takes no points or lines
+    if lokatie is not None:
+        ander = etree.Element(zkn("anderZaakObject"))
+        etree.SubElement(ander, zkn("omschrijving")).text = "zaakgeometrie"
+        etree.SubElement(ander, zkn("lokatie")).append(lokatie)
+        mappings.insert_ordered("ZAK", obj, ander)
 
     for zaakobject in results.get("zaakobjecten", []):
         element = etree.Element(zkn("heeftBetrekkingOp"))

@@ -22,6 +22,7 @@ from lxml import etree
 
 from ..errors import NotSupported, ProcessingError
 from ..mapping import MappedObject, MappedRol, MappingContext
+from ..stuf.geometry import GeometryError, UnsupportedCrs, to_geojson
 from . import MessageContext
 from .common import zkn
 from .compensation import UndoLog
@@ -74,6 +75,9 @@ async def creeer_zaak(ctx: MessageContext) -> None:
     relations = await read_relations(ctx.warnings, zgw, None, obj, rsin=rsin,
                                      this=zaak.values.get("identificatie"))
     zaak_body.update(relations.zaak_fields())
+    geometrie = zaakgeometrie(ctx, obj)
+    if geometrie:
+        zaak_body["zaakgeometrie"] = geometrie
 
     # --- write ---
     async with UndoLog() as undo:
@@ -305,6 +309,32 @@ async def _zaakeigenschappen(
             + ", ".join(left)
         )
     return out
+
+
+def zaakgeometrie(ctx: MessageContext, obj: etree._Element) -> JSON | None:
+    """The zaak's ``zaakgeometrie`` from its ``anderZaakObject/lokatie`` elements (GML → GeoJSON, MAPPING.md §3.2;
+    Open Formulieren's map component): one geometry as it is, several as a GeometryCollection. None when there is
+    none; geometry in a coordinate system the gateway does not convert is left out with a warning; malformed GML is
+    a fault naming it."""
+    geometries: list[JSON] = []
+    for index, ander in enumerate(obj.iterfind(zkn("anderZaakObject")), 1):
+        lokatie = ander.find(zkn("lokatie"))
+        label = ander.findtext(zkn("omschrijving")) or str(index)
+        if lokatie is None or not len(lokatie):
+            ctx.warnings.append(f"anderZaakObject {label!r} zonder lokatie niet overgenomen (ZGW kent het niet)")
+            continue
+        try:
+            geometries.append(to_geojson(lokatie, ctx.warnings))
+        except UnsupportedCrs as exc:
+            ctx.warnings.append(f"anderZaakObject {label!r}: lokatie niet overgenomen: {exc}")
+        except GeometryError as exc:
+            raise ProcessingError("Ongeldige lokatie", f"anderZaakObject {label!r}/lokatie: {exc}.",
+                                  plek="client") from None
+    if not geometries:
+        return None
+    if len(geometries) == 1:
+        return geometries[0]
+    return {"type": "GeometryCollection", "geometries": geometries}
 
 
 def _zaaktype_says(zaaktype: JSON, text: str) -> str:
