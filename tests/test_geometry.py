@@ -68,8 +68,8 @@ def test_three_dimensional_positions() -> None:
     [
         ('<gml:Point {G}><gml:pos>4.9 noord</gml:pos></gml:Point>', "geen getal"),
         ('<gml:Point {G}><gml:pos>4.9 52.3 7</gml:pos></gml:Point>', "srsDimension"),
-        ('<gml:Polygon {G}><gml:exterior><gml:LinearRing><gml:posList>4 52 5 52 5 53 4 53</gml:posList>'
-         '</gml:LinearRing></gml:exterior></gml:Polygon>', "gesloten"),
+        (('<gml:Polygon {G}><gml:exterior><gml:LinearRing><gml:posList>4 52 5 52 5 53 4 53</gml:posList>'
+          '</gml:LinearRing></gml:exterior></gml:Polygon>'), "gesloten"),
         ('<gml:Point {G}/>', "zonder coördinaten"),
         ('<lokatie {G}><tekst/></lokatie>', "geen GML"),
     ],

@@ -54,7 +54,7 @@ async def test_malformed_lokatie_is_a_fault_and_nothing_is_created(harness: Harn
     response = await harness.post(*creeer_zaak(ander_zaak_object=ander(bad), referentienummer="geo-3"))
     assert berichtcode(response) == "Fo03"
     code, omschrijving, details = fault(response)
-    assert omschrijving == "Ongeldige lokatie" and "lokatie" in details
+    assert code == "StUF058" and omschrijving == "Ongeldige lokatie" and "lokatie" in details
     assert await harness.all("zaken") == []
 
 
