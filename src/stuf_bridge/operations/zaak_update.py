@@ -377,6 +377,14 @@ async def _rol_changes(
                 ctx.warnings.append(f"{mapped.relation} overgeslagen: {mapped.skipped}")
                 continue
             roltype = _roltype(mappings, mapped, roltypen, zaaktype)
+            if soort == "T":
+                if existing is None:
+                    existing = await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
+                if _matching_rol(existing, roltype, mapped) is not None:
+                    # already there: a second one would be a duplicate (ZaakBrug #418, Open Zaakbrug #332)
+                    ctx.warnings.append(f"{mapped.relation} (verwerkingssoort T): de zaak heeft deze betrokkene al "
+                                        "in deze rol; geen tweede rol aangemaakt")
+                    continue
             changes.posts.append((mapped.relation, {**mapped.body, "roltype": roltype["url"]}))
     return changes
 

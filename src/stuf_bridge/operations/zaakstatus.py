@@ -67,7 +67,7 @@ async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
     context = MappingContext(dialect=ctx.dialect, mode="create", zaaktype=code or None)
     only = etree.Element(zkn("object"))
     only.append(_copy(relation))
-    [(label, body)] = await _statussen(ctx, mappings, zgw, only, context, zaaktype)
+    [(label, body)] = await _statussen(ctx, mappings, zgw, only, context, zaaktype, skip_unidentified=False)
     statustypen = await zgw.catalogue.statustypen(zaaktype)
     statustype = next((st for st in statustypen if st.get("url") == body["statustype"]), None) or {}
     eind = _is_eindstatus(statustype, statustypen)
@@ -77,9 +77,14 @@ async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
             "blijft open"
         )
         return
+    current = await zgw.get(zaak["status"]) if zaak.get("status") else None
+    repeat = _repeat_of_current(zaak, current, body, eind)
+    if repeat:  # a resend under a new referentienummer (Open Zaakbrug #290, #301): set once
+        ctx.warnings.append(f"status {label!r} niet opnieuw gezet: {repeat}")
+        return
     body["datumStatusGezet"] = _today_gets_now(relation, body["datumStatusGezet"])
     body["datumStatusGezet"], gezetdoor = await asyncio.gather(
-        _after_current(ctx, zgw, zaak, body["datumStatusGezet"]), _gezetdoor(ctx, zgw, relation, zaak)
+        _later_than(ctx, current, body["datumStatusGezet"]), _gezetdoor(ctx, zgw, relation, zaak)
     )
     if gezetdoor:
         body["gezetdoor"] = gezetdoor
@@ -155,12 +160,28 @@ def _today_gets_now(relation: etree._Element, value: str) -> str:
     return value
 
 
+def _repeat_of_current(zaak: JSON, current: JSON | None, body: JSON, eind: bool) -> str | None:
+    """Why the message's status is the zaak's current status again, or None: the same statustype at the same
+    moment, or the eindstatus of a zaak that this eindstatus has closed already."""
+    if current is None or current.get("statustype") != body["statustype"]:
+        return None
+    if eind and zaak.get("einddatum"):
+        return f"de zaak is al afgesloten met deze eindstatus (einddatum {zaak['einddatum']})"
+    gezet = current.get("datumStatusGezet")
+    if gezet and datetime.fromisoformat(gezet) == datetime.fromisoformat(body["datumStatusGezet"]):
+        return f"de zaak heeft deze status al sinds {gezet}"
+    return None
+
+
 async def _after_current(ctx: MessageContext, zgw: ZgwClients, zaak: JSON, value: str) -> str:
     """ZGW's current status is the one with the latest datumStatusGezet: make the new one later than it."""
-    current_url = zaak.get("status")
-    if not current_url:
+    return await _later_than(ctx, await zgw.get(zaak["status"]) if zaak.get("status") else None, value)
+
+
+async def _later_than(ctx: MessageContext, current: JSON | None, value: str) -> str:
+    """``value``, or one second after the ``current`` status when it is not later than that."""
+    if current is None:
         return value
-    current = await zgw.get(current_url)
     gezet = current.get("datumStatusGezet")
     if not gezet:
         return value

@@ -223,7 +223,11 @@ async def _statussen(
     obj: etree._Element,
     context: MappingContext,
     zaaktype: JSON,
+    *,
+    skip_unidentified: bool = True,
 ) -> list[tuple[str, JSON]]:
+    """(label, body without zaak) per heeft relation, oldest first. A status that names no statustype at all is
+    skipped with a warning, unless ``skip_unidentified`` is False (actualiseerZaakstatus: there it is the point)."""
     relations = list(obj.iterfind(zkn("heeft")))
     if not relations:
         return []
@@ -245,6 +249,10 @@ async def _statussen(
             statustype = match.item
         elif volgnummer is not None:
             statustype = await zgw.catalogue.statustype(zaaktype, volgnummer=volgnummer)
+        elif skip_unidentified:  # ZaakBrug #52: the rest of the message is still good
+            ctx.warnings.append("heeft: status zonder omschrijving en volgnummer overgeslagen (het statustype is "
+                                "niet te bepalen)")
+            continue
         else:
             raise ProcessingError(
                 "Status zonder omschrijving en volgnummer",
