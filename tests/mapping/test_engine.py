@@ -333,5 +333,5 @@ class TestAnswers:
 
 def test_mapping_context_and_unknown_entity(mappings: Mappings) -> None:
     assert MappingContext().dialect_text == "1.1"
-    with pytest.raises(KeyError, match="no mapping for entity 'BSL'"):
-        mappings.to_zgw("BSL", element("<ZKN:object/>"))
+    with pytest.raises(KeyError, match="no mapping for entity 'XYZ'"):
+        mappings.to_zgw("XYZ", element("<ZKN:object/>"))

@@ -1,5 +1,594 @@
-"""besluiten operations (being built)."""
+"""Besluiten (ZDS 1.2 only, MAPPING.md §3.16): voegBesluitToe, updateBesluit, geefBesluitdetails and
+geefLijstBesluiten against the Besluiten API, and ``apply_leidt_tot`` for the ``leidtTot`` relation (ZAKBSL) of
+creeerZaak/updateZaak.
+
+Every mutation first looks everything up (zaak, besluittype, documents, the besluit itself) so that a message that
+cannot be processed faults before anything is written; then it writes, each write a named step of an ``UndoLog``.
+Field detail lives in mappings/besluit.yaml (BSL, BSLEDC, ZAKBSL).
+
+ZGW facts the flows respect:
+* identificatie is unique per verantwoordelijkeOrganisatie; BRC refuses a second one, the flow says so first;
+* the besluittype is immutable (Open Zaak: LooseFkIsImmutableValidator) and must be one of the zaaktype's;
+* a besluitinformatieobject needs the document's informatieobjecttype among the besluittype's;
+* BRC keeps the zaak's besluiten list (``/zaken/{uuid}/besluiten``) itself.
+"""
 
 from __future__ import annotations
 
-HANDLERS: dict = {}
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lxml import etree
+
+from ..errors import ProcessingError
+from ..mapping import MappedObject, MappingContext, UnknownOrganisation
+from ..stuf.namespaces import STUF, XSI
+from . import MessageContext
+from .common import find_zaak, la01, lookup_zaak, require_zgw, zkn
+from .compensation import UndoLog
+
+if TYPE_CHECKING:
+    from ..mapping import Mappings
+    from ..zgw import ZgwClients
+
+JSON = dict[str, Any]
+VERWERKINGSSOORT = f"{{{STUF}}}verwerkingssoort"
+NIL = f"{{{XSI}}}nil"
+_ALLES = re.compile(r"^alles", re.IGNORECASE)
+
+# Elements the answers must carry whatever the scope lists (ZDS 1.2 §4.1.10, §4.1.11; the La01 schemas).
+BSL_REQUIRED = frozenset({"identificatie", "datumBeslissing", "ingangsdatumWerking", "tijdvakGeldigheid",
+                          "isUitkomstVan"})
+LIJST_REQUIRED = frozenset({"identificatie", "datumBeslissing", "ingangsdatumWerking"})
+
+
+# --- shared look-ups ----------------------------------------------------------------------------------------
+
+
+def _rsin(ctx: MessageContext) -> str:
+    """The RSIN of the sender (organisaties, else the default RSIN); unmapped is StUF013 (plek client)."""
+    assert ctx.mappings is not None
+    zender = ctx.stuurgegevens.zender
+    return ctx.mappings.rsin_for(zender.organisatie if zender else None, ctx.settings.effective_default_rsin)
+
+
+def _rsin_or_none(ctx: MessageContext) -> str | None:
+    """For questions the RSIN only chooses between equal identificaties: an unmapped sender may still ask."""
+    try:
+        return _rsin(ctx)
+    except UnknownOrganisation:
+        return None
+
+
+def _context(ctx: MessageContext, *, mode: str = "create", rsin: str | None = None) -> MappingContext:
+    zender = ctx.stuurgegevens.zender
+    return MappingContext(
+        dialect=ctx.dialect,
+        mode=mode,  # type: ignore[arg-type]
+        rsin=rsin,
+        gemeentecode=zender.organisatie if zender else None,
+        applicatie=zender.applicatie if zender else None,
+        gebruiker=zender.gebruiker if zender else None,
+    )
+
+
+def _mapped(ctx: MessageContext, mapped: MappedObject) -> MappedObject:
+    ctx.warnings.extend(mapped.warnings)
+    return mapped
+
+
+async def lookup_besluit(zgw: ZgwClients, identificatie: str, *, rsin: str | None, strict: bool) -> JSON | None:
+    """The besluit with this identificatie. ``strict`` (mutations): only the sender's organisation's
+    (``verantwoordelijkeOrganisatie=RSIN``, MAPPING.md §2.4); else any, the RSIN choosing between several."""
+    params = {"identificatie": identificatie}
+    if strict and rsin:
+        params["verantwoordelijkeOrganisatie"] = rsin
+    besluiten = [b for b in await zgw.besluiten.list("besluiten", params, max_items=10)
+                 if b.get("identificatie") == identificatie]
+    if len(besluiten) > 1 and rsin:
+        besluiten = [b for b in besluiten if b.get("verantwoordelijkeOrganisatie") == rsin] or besluiten
+    if len(besluiten) > 1:
+        raise ProcessingError(
+            f"Besluit {identificatie} is niet eenduidig"[:200],
+            f"Meer dan één besluit met identificatie {identificatie!r}: "
+            + ", ".join(str(b.get("url")) for b in besluiten),
+            plek="client",
+        )
+    return besluiten[0] if besluiten else None
+
+
+async def _find_besluit(zgw: ZgwClients, identificatie: str, *, rsin: str, operation: str) -> JSON:
+    besluit = await lookup_besluit(zgw, identificatie, rsin=rsin, strict=True)
+    if besluit is None:
+        raise ProcessingError(
+            f"Besluit {identificatie} niet gevonden"[:200],
+            f"{operation}: er is geen besluit met identificatie {identificatie!r} van verantwoordelijke "
+            f"organisatie {rsin} in de Besluiten API.",
+            plek="client",
+        )
+    return besluit
+
+
+async def _refuse_duplicate(zgw: ZgwClients, identificatie: str, rsin: str) -> None:
+    """BRC keeps identificatie unique per verantwoordelijkeOrganisatie: say so before anything is written."""
+    if await lookup_besluit(zgw, identificatie, rsin=rsin, strict=True) is not None:
+        raise ProcessingError(
+            f"Besluit {identificatie} bestaat al"[:200],
+            f"Er is al een besluit met identificatie {identificatie!r} van verantwoordelijke organisatie {rsin}; "
+            "een identificatie wordt één keer gebruikt (genereerBesluitIdentificatie geeft een nieuwe).",
+            plek="client",
+        )
+
+
+async def _besluittype(ctx: MessageContext, zgw: ZgwClients, zaak: JSON, omschrijving: str | None) -> JSON:
+    """The besluittype among the zaak's zaaktype's by omschrijving (unknown: CatalogueNotFound, StUF058). Without
+    omschrijving (optional in voegBesluitToe), the zaaktype's only besluittype valid today."""
+    zaaktype = await zgw.catalogue.zaaktype_by_url(zaak["zaaktype"])
+    if omschrijving:
+        return await zgw.catalogue.besluittype(zaaktype, omschrijving)
+    besluittypen = await zgw.catalogue.besluittypen_valid_today(zaaktype)
+    if len(besluittypen) == 1:
+        ctx.warnings.append(
+            f"besluit zonder bst.omschrijving: het enige besluittype van zaaktype {zaaktype.get('identificatie')!r} "
+            f"({besluittypen[0].get('omschrijving')!r}) is genomen"
+        )
+        return besluittypen[0]
+    known = ", ".join(repr(bt.get("omschrijving")) for bt in besluittypen) or "geen"
+    raise ProcessingError(
+        "Het besluittype ontbreekt",
+        f"bst.omschrijving is nodig om het besluittype te kiezen: zaaktype {zaaktype.get('identificatie')!r} "
+        f"heeft er {len(besluittypen)} (bekend: {known}).",
+        plek="client",
+    )
+
+
+async def _document(zgw: ZgwClients, identificatie: str, rsin: str | None) -> JSON:
+    """The enkelvoudiginformatieobject with this identificatie (MAPPING.md §2.4); missing is StUF058 (client)."""
+    found = [d for d in await zgw.documenten.list("enkelvoudiginformatieobjecten", {"identificatie": identificatie},
+                                                  max_items=10)
+             if d.get("identificatie") == identificatie]
+    if len(found) > 1 and rsin:
+        found = [d for d in found if d.get("bronorganisatie") == rsin] or found
+    if not found:
+        raise ProcessingError(
+            f"Document {identificatie} niet gevonden"[:200],
+            f"isVastgelegdIn: er is geen document met identificatie {identificatie!r} in de Documenten API.",
+            plek="client",
+        )
+    if len(found) > 1:
+        raise ProcessingError(
+            f"Document {identificatie} is niet eenduidig"[:200],
+            f"Meer dan één document met identificatie {identificatie!r}: "
+            + ", ".join(str(d.get("url")) for d in found),
+            plek="client",
+        )
+    return found[0]
+
+
+def _check_iot(besluittype: JSON, document: JSON) -> None:
+    """BRC refuses a besluitinformatieobject whose informatieobjecttype is not among the besluittype's."""
+    allowed = besluittype.get("informatieobjecttypen")
+    if isinstance(allowed, list) and document.get("informatieobjecttype") not in allowed:
+        raise ProcessingError(
+            "Documenttype past niet bij het besluittype",
+            f"Document {document.get('identificatie')!r}: het informatieobjecttype hoort niet bij besluittype "
+            f"{besluittype.get('omschrijving')!r}; zo'n document kan het besluit niet vastleggen.",
+            plek="client",
+        )
+
+
+def _text(element: etree._Element | None, path: str) -> str:
+    return ((element.findtext(path) if element is not None else None) or "").strip()
+
+
+def _is_nil(element: etree._Element) -> bool:
+    return element.get(NIL) in ("true", "1")
+
+
+def _document_relations(ctx: MessageContext, mappings: Mappings, relations: Iterable[etree._Element],
+                        kinds: Sequence[str]) -> list[str]:
+    """The document identificaties of the isVastgelegdIn relations with these verwerkingssoorten (nil ones
+    and relations without gerelateerde are no statement)."""
+    out: list[str] = []
+    for relation in relations:
+        if _is_nil(relation) or relation.find(zkn("gerelateerde")) is None:
+            continue
+        if (relation.get(VERWERKINGSSOORT) or "T") not in kinds:
+            continue
+        mapped = _mapped(ctx, mappings.to_zgw("BSLEDC", relation, context=_context(ctx)))
+        identificatie = str(mapped.values.get("identificatie") or "")
+        if identificatie and identificatie not in out:
+            out.append(identificatie)
+    return out
+
+
+def _deleter(client_delete: Callable[[str], Awaitable[None]]) -> Callable[[JSON], Awaitable[None]]:
+    async def delete(created: JSON) -> None:
+        await client_delete(created["url"])
+
+    return delete
+
+
+def _bio_step(zgw: ZgwClients, besluit_url: str, document: JSON) -> tuple[Awaitable[JSON], Any]:
+    body = {"besluit": besluit_url, "informatieobject": document["url"]}
+    return zgw.besluiten.create("besluitinformatieobjecten", body), _deleter(zgw.besluiten.delete)
+
+
+# --- voegBesluitToe_Di01 → Bv03 ---------------------------------------------------------------------------------
+
+
+async def voeg_besluit_toe(ctx: MessageContext) -> None:
+    zgw, mappings = require_zgw(ctx)
+    obj = ctx.message.find(zkn("object"))
+    besluit_el = obj.find(zkn("besluit")) if obj is not None else None
+    zaak_id = _text(obj, f"{zkn('zaak')}/{zkn('identificatie')}")
+    if besluit_el is None or not zaak_id:
+        raise ProcessingError(
+            "Besluit of zaak ontbreekt",
+            "voegBesluitToe heeft object/besluit en object/zaak/identificatie nodig (ZDS 1.2 §4.1.7).",
+            plek="client",
+        )
+    rsin = _rsin(ctx)
+
+    # --- look up and map (nothing written yet) ---
+    mapped = _mapped(ctx, mappings.to_zgw("BSL", besluit_el, context=_context(ctx, rsin=rsin)))
+    identificatie = str(mapped.values["identificatie"])
+    document_ids = _document_relations(ctx, mappings, besluit_el.iterfind(zkn("isVastgelegdIn")), ("T", "I", "W"))
+    zaak, _, documenten = await asyncio.gather(
+        find_zaak(zgw, zaak_id, operation="voegBesluitToe", rsin=rsin),
+        _refuse_duplicate(zgw, identificatie, rsin),
+        asyncio.gather(*(_document(zgw, d, rsin) for d in document_ids)),
+    )
+    besluittype = await _besluittype(ctx, zgw, zaak, (mapped.expand.get("besluittype") or {}).get("omschrijving"))
+    for document in documenten:
+        _check_iot(besluittype, document)
+    body = {**mapped.body, "besluittype": besluittype["url"], "zaak": zaak["url"]}
+
+    # --- write ---
+    async with UndoLog() as undo:
+        await _create_besluit(undo, zgw, body, documenten)
+
+
+async def _create_besluit(undo: UndoLog, zgw: ZgwClients, body: JSON, documenten: Sequence[JSON]) -> JSON:
+    """POST the besluit, then its besluitinformatieobjecten concurrently; each undone if a later step fails."""
+    besluit = await undo.step("POST besluiten", zgw.besluiten.create("besluiten", body),
+                              undo=_deleter(zgw.besluiten.delete))
+    calls = {
+        f"POST besluitinformatieobjecten ({document.get('identificatie')})": _bio_step(zgw, besluit["url"], document)
+        for document in documenten
+    }
+    if calls:
+        await undo.steps(calls)
+    return besluit
+
+
+# --- updateBesluit_BslLk01 → Bv03 -------------------------------------------------------------------------------
+
+
+async def update_besluit(ctx: MessageContext) -> None:
+    """PATCH what changed (the new object, the last one), and add (T) or remove (V/E) besluitinformatieobjecten.
+    As in updateZaak, a removed relation is identified in the old object (or the new one, if it has one)."""
+    zgw, mappings = require_zgw(ctx)
+    objects = [o for o in ctx.message.findall(zkn("object")) if not _is_nil(o)]
+    if not objects:
+        raise ProcessingError("Het object ontbreekt", "updateBesluit heeft een object nodig.", plek="client")
+    old, new = (objects[0], objects[-1]) if len(objects) > 1 else (None, objects[0])
+    identificatie = _text(new, zkn("identificatie"))
+    rsin = _rsin(ctx)
+
+    # --- look up and map ---
+    besluit = await _find_besluit(zgw, identificatie, rsin=rsin, operation="updateBesluit")
+    mapped = _mapped(ctx, mappings.to_zgw("BSL", new, context=_context(ctx, mode="update", rsin=rsin)))
+    besluittype = await zgw.catalogue.besluittype_by_url(besluit["besluittype"])
+    wanted = (mapped.expand.get("besluittype") or {}).get("omschrijving")
+    if wanted and wanted.casefold() != str(besluittype.get("omschrijving") or "").casefold():
+        raise ProcessingError(
+            "Het besluittype kan niet gewijzigd worden",
+            f"Besluit {identificatie!r} heeft besluittype {besluittype.get('omschrijving')!r}; de Besluiten API staat "
+            f"niet toe dat het {wanted!r} wordt. Maak een nieuw besluit (voegBesluitToe).",
+            plek="client",
+        )
+    patch = {k: v for k, v in mapped.patch_body().items()
+             if k not in ("identificatie", "verantwoordelijkeOrganisatie") and besluit.get(k) != v}
+
+    new_relations = list(new.iterfind(zkn("isVastgelegdIn")))
+    old_relations = list(old.iterfind(zkn("isVastgelegdIn"))) if old is not None else []
+    adds = _document_relations(ctx, mappings, new_relations, ("T", "R"))
+    removes = _document_relations(ctx, mappings, [*new_relations, *old_relations], ("V", "E", "R"))
+    removes = [d for d in removes if d not in adds]
+    for relation in new_relations:
+        if relation.get(VERWERKINGSSOORT) == "W" and not _is_nil(relation):
+            ctx.warnings.append("isVastgelegdIn W: updateBesluit wijzigt geen documenten; genegeerd")
+    existing, add_docs, remove_docs = await asyncio.gather(
+        _bios(zgw, besluit) if adds or removes else _nothing(),
+        asyncio.gather(*(_document(zgw, d, rsin) for d in adds)),
+        asyncio.gather(*(_document(zgw, d, None) for d in removes)),
+    )
+    linked = {str(bio.get("informatieobject")): bio for bio in existing}
+    to_add = []
+    for document in add_docs:
+        if document["url"] in linked:
+            ctx.warnings.append(f"document {document.get('identificatie')!r} legt het besluit al vast")
+            continue
+        _check_iot(besluittype, document)
+        to_add.append(document)
+    to_remove = []
+    for document in remove_docs:
+        bio = linked.get(document["url"])
+        if bio is None:
+            ctx.warnings.append(f"document {document.get('identificatie')!r} legt het besluit niet vast; niets te "
+                                "ontkoppelen")
+            continue
+        to_remove.append((document, bio))
+
+    # --- write ---
+    async with UndoLog() as undo:
+        if patch:
+            previous = {k: besluit.get(k) for k in patch}
+            await undo.step("PATCH besluiten", zgw.besluiten.patch(besluit["url"], patch),
+                            undo=_patcher(zgw, besluit["url"], previous))
+        calls: dict[str, tuple[Awaitable[Any], Any]] = {}
+        for document in to_add:
+            calls[f"POST besluitinformatieobjecten ({document.get('identificatie')})"] = _bio_step(
+                zgw, besluit["url"], document)
+        for document, bio in to_remove:
+            calls[f"DELETE besluitinformatieobjecten ({document.get('identificatie')})"] = (
+                zgw.besluiten.delete(bio["url"]), _recreator(zgw, besluit["url"], document))
+        if calls:
+            await undo.steps(calls)
+
+
+async def _bios(zgw: ZgwClients, besluit: JSON) -> list[JSON]:
+    return await zgw.besluiten.list("besluitinformatieobjecten", {"besluit": besluit["url"]})
+
+
+async def _nothing() -> list[JSON]:
+    return []
+
+
+def _patcher(zgw: ZgwClients, url: str, previous: JSON) -> Callable[[Any], Awaitable[JSON]]:
+    async def undo(_patched: Any) -> JSON:
+        return await zgw.besluiten.patch(url, previous)
+
+    return undo
+
+
+def _recreator(zgw: ZgwClients, besluit_url: str, document: JSON) -> Callable[[Any], Awaitable[JSON]]:
+    async def undo(_deleted: Any) -> JSON:
+        return await zgw.besluiten.create("besluitinformatieobjecten",
+                                          {"besluit": besluit_url, "informatieobject": document["url"]})
+
+    return undo
+
+
+# --- geefBesluitdetails_BslLv01 → La01 --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The top-level elements a question asks for (None: all), and the listed children of its relation."""
+
+    elements: frozenset[str] | None
+    related: frozenset[str] | None = None
+
+    def asks(self, name: str) -> bool:
+        return self.elements is None or name in self.elements
+
+
+def _scope(message: etree._Element, relation: str) -> Scope:
+    obj = message.find(f"{zkn('scope')}/{zkn('object')}")
+    if obj is None or _ALLES.match((obj.get(f"{{{STUF}}}scope") or "").strip()):
+        return Scope(None)
+    listed = frozenset(etree.QName(child).localname for child in obj if isinstance(child.tag, str))
+    if not listed:
+        return Scope(None)
+    gerelateerde = obj.find(f"{zkn(relation)}/{zkn('gerelateerde')}")
+    related = None
+    if gerelateerde is not None and len(gerelateerde):
+        related = frozenset(etree.QName(c).localname for c in gerelateerde if isinstance(c.tag, str))
+    return Scope(listed, related)
+
+
+def _keep(element: etree._Element, names: frozenset[str] | None, required: frozenset[str]) -> None:
+    if names is None:
+        return
+    for child in list(element):
+        if isinstance(child.tag, str) and etree.QName(child).localname not in names | required:
+            element.remove(child)
+
+
+def _identificatie_asked(ctx: MessageContext) -> str:
+    identificatie = _text(ctx.message.find(zkn("gelijk")), zkn("identificatie"))
+    if not identificatie:
+        raise ProcessingError("Geen selectie in de vraag", "gelijk/identificatie is verplicht.", plek="client")
+    return identificatie
+
+
+async def geef_besluitdetails(ctx: MessageContext) -> etree._Element:
+    zgw, mappings = require_zgw(ctx)
+    identificatie = _identificatie_asked(ctx)
+    scope = _scope(ctx.message, "isVastgelegdIn")
+    root = la01(ctx, "BSL")
+    besluit = await lookup_besluit(zgw, identificatie, rsin=_rsin_or_none(ctx), strict=False)
+    if besluit is None:
+        return root  # an unknown besluit: La01 without antwoord (DESIGN.md, "Unknown zaak")
+    fetches: dict[str, Awaitable[Any]] = {"besluittype": zgw.catalogue.besluittype_by_url(besluit["besluittype"])}
+    if besluit.get("zaak"):
+        fetches["zaak"] = zgw.zaken.get(besluit["zaak"])
+    if scope.asks("isVastgelegdIn"):
+        fetches["documenten"] = _documenten_of(zgw, besluit)
+    results = dict(zip(fetches, await asyncio.gather(*fetches.values()), strict=True))
+    zaak = results.get("zaak")
+    expand = {
+        "besluittype": results["besluittype"],
+        "zaak": {"identificatie": zaak.get("identificatie"), "omschrijving": zaak.get("omschrijving")} if zaak else {},
+        "documenten": results.get("documenten", []),
+    }
+    obj = etree.SubElement(etree.SubElement(root, zkn("antwoord")), zkn("object"))
+    context = _context(ctx)
+    ctx.warnings.extend(mappings.to_stuf("BSL", {**besluit, "_expand": expand}, obj, dialect=ctx.dialect,
+                                         context=context))
+    for nil in obj.iterfind(zkn("isUitkomstVan")):
+        # the engine writes a required group as a bare nil; this relation needs its entiteittype even then
+        nil.set(f"{{{STUF}}}entiteittype", "BSLZAK")
+    _keep(obj, scope.elements, BSL_REQUIRED)
+    return root
+
+
+async def _documenten_of(zgw: ZgwClients, besluit: JSON) -> list[JSON]:
+    """The documents the besluit is recorded in, each with ``_expand.informatieobjecttype.omschrijving``."""
+    bios = await zgw.besluiten.list("besluitinformatieobjecten", {"besluit": besluit["url"]})
+    documenten = await asyncio.gather(*(zgw.get(str(bio["informatieobject"])) for bio in bios))
+    iots = await asyncio.gather(*(zgw.catalogue.informatieobjecttype_by_url(str(d["informatieobjecttype"]))
+                                  for d in documenten))
+    return [{**d, "_expand": {"informatieobjecttype": {"omschrijving": iot.get("omschrijving")}}}
+            for d, iot in zip(documenten, iots, strict=True)]
+
+
+# --- geefLijstBesluiten_ZakLv01 → La01 --------------------------------------------------------------------------
+
+
+async def geef_lijst_besluiten(ctx: MessageContext) -> etree._Element:
+    zgw, mappings = require_zgw(ctx)
+    identificatie = _identificatie_asked(ctx)
+    scope = _scope(ctx.message, "leidtTot")
+    root = la01(ctx, "ZAK")
+    zaak = await lookup_zaak(zgw, identificatie, rsin=_rsin_or_none(ctx))
+    if zaak is None:
+        return root  # DESIGN.md, "Unknown zaak"
+    besluiten = await zgw.besluiten.list("besluiten", {"zaak": zaak["url"]})
+    besluiten = [b for b in besluiten if b.get("zaak") in (None, zaak["url"])]  # in case a server ignores the filter
+    besluittypen = await asyncio.gather(*(zgw.catalogue.besluittype_by_url(b["besluittype"]) for b in besluiten))
+    obj = etree.SubElement(etree.SubElement(root, zkn("antwoord")), zkn("object"))
+    obj.set(f"{{{STUF}}}entiteittype", "ZAK")
+    etree.SubElement(obj, zkn("identificatie")).text = zaak.get("identificatie")
+    context = _context(ctx)
+    for besluit, besluittype in sorted(zip(besluiten, besluittypen, strict=True),
+                                       key=lambda pair: (str(pair[0].get("datum")), str(pair[0].get("identificatie")))):
+        element = etree.SubElement(obj, zkn("leidtTot"))
+        data = {**besluit, "_expand": {"besluittype": besluittype}}
+        ctx.warnings.extend(mappings.to_stuf("ZAKBSL", data, element, dialect=ctx.dialect, context=context))
+        gerelateerde = element.find(zkn("gerelateerde"))
+        if gerelateerde is not None:
+            _keep(gerelateerde, scope.related, LIJST_REQUIRED)
+    return root
+
+
+# --- leidtTot (ZAKBSL) in creeerZaak / updateZaak -------------------------------------------------------------
+
+
+@dataclass
+class _LeidtTotPlan:
+    create: list[tuple[str, JSON]] = field(default_factory=list)  # (identificatie, body)
+    link: list[JSON] = field(default_factory=list)  # existing besluiten without zaak
+    unlink: list[JSON] = field(default_factory=list)  # besluiten of this zaak to let go
+
+
+async def apply_leidt_tot(
+    ctx: MessageContext,
+    zaak: JSON,
+    relations: Sequence[etree._Element],
+    undo: UndoLog,
+    *,
+    old_relations: Sequence[etree._Element] = (),
+) -> None:
+    """Create or link the besluiten of the ``leidtTot`` (ZAKBSL) relations of a creeerZaak/updateZaak object, as
+    steps of the caller's ``undo`` (Suites4SociaalDomein "605 Koppelen Besluit", MAPPING.md §1.1, §3.3).
+
+    ``relations``: the ``ZKN:leidtTot`` children of the (new) zaak object; ``old_relations``: those of the old
+    object of an updateZaak with two objects (a removed relation is identified there). Per relation:
+
+    * T/I/W/R with ``gerelateerde``: the besluit with that identificatie (of the sender's organisation) is linked
+      to the zaak; a besluit that does not exist yet is created (T/W/R) from bst.omschrijving (the besluittype
+      among the zaaktype's) and datumBeslissing, which is also its ingangsdatum (leidtTot carries no other date);
+      I (identification only) requires it to exist. A besluit of another zaak is a fault.
+    * V/E (in ``relations`` or ``old_relations``): the besluit is unlinked from the zaak (it is not deleted).
+    * nil (``geenWaarde``) and empty relations are no statement.
+
+    Everything is looked up before the first write; a fault then leaves the backend as the caller's earlier steps
+    left it, and a later failure undoes these writes with the rest."""
+    if not relations and not old_relations:
+        return
+    zgw, mappings = require_zgw(ctx)
+    rsin = _rsin(ctx)
+    plan = _LeidtTotPlan()
+    seen: set[str] = set()
+    for relation, old_side in [*((r, False) for r in relations), *((r, True) for r in old_relations)]:
+        if _is_nil(relation) or relation.find(zkn("gerelateerde")) is None:
+            continue
+        soort = (relation.get(VERWERKINGSSOORT) or relation.find(zkn("gerelateerde")).get(VERWERKINGSSOORT)
+                 or "T")
+        if old_side and soort not in ("V", "E", "R"):
+            continue  # the old side only says what goes
+        mapped = _mapped(ctx, mappings.to_zgw("ZAKBSL", relation, context=_context(ctx, rsin=rsin)))
+        identificatie = str(mapped.values["identificatie"])
+        unlinking = soort in ("V", "E") or (old_side and soort == "R")
+        key = f"{'-' if unlinking else '+'}{identificatie}"
+        if key in seen:
+            continue
+        seen.add(key)
+        besluit = await lookup_besluit(zgw, identificatie, rsin=rsin, strict=True)
+        if unlinking:
+            if besluit is None or besluit.get("zaak") != zaak["url"]:
+                ctx.warnings.append(f"leidtTot {soort}: besluit {identificatie!r} hoort niet bij deze zaak; niets "
+                                    "ontkoppeld")
+            else:
+                plan.unlink.append(besluit)
+            continue
+        if besluit is not None:
+            if besluit.get("zaak") == zaak["url"]:
+                continue  # already the zaak's
+            if besluit.get("zaak"):
+                raise ProcessingError(
+                    f"Besluit {identificatie} hoort bij een andere zaak"[:200],
+                    f"leidtTot: besluit {identificatie!r} is de uitkomst van {besluit['zaak']}; een besluit hoort "
+                    "bij één zaak.",
+                    plek="client",
+                )
+            plan.link.append(besluit)
+            continue
+        if soort == "I":
+            raise ProcessingError(
+                f"Besluit {identificatie} niet gevonden"[:200],
+                f"leidtTot (verwerkingssoort I): er is geen besluit met identificatie {identificatie!r} van "
+                f"verantwoordelijke organisatie {rsin}.",
+                plek="client",
+            )
+        datum = mapped.values.get("datum")
+        if not datum:
+            raise ProcessingError(
+                "datumBeslissing ontbreekt",
+                f"leidtTot: besluit {identificatie!r} bestaat nog niet; om het te maken is "
+                "gerelateerde/datumBeslissing nodig.",
+                plek="client",
+            )
+        besluittype = await _besluittype(ctx, zgw, zaak, (mapped.expand.get("besluittype") or {}).get("omschrijving"))
+        ctx.warnings.append(f"leidtTot: besluit {identificatie!r} aangemaakt met ingangsdatum = datumBeslissing")
+        plan.create.append((identificatie, {
+            "identificatie": identificatie, "verantwoordelijkeOrganisatie": rsin, "besluittype": besluittype["url"],
+            "zaak": zaak["url"], "datum": datum, "ingangsdatum": datum,
+        }))
+
+    calls: dict[str, tuple[Awaitable[Any], Any]] = {}
+    for identificatie, body in plan.create:
+        calls[f"POST besluiten ({identificatie})"] = (zgw.besluiten.create("besluiten", body),
+                                                      _deleter(zgw.besluiten.delete))
+    for besluit in plan.link:
+        calls[f"PATCH besluiten (zaak, {besluit.get('identificatie')})"] = (
+            zgw.besluiten.patch(besluit["url"], {"zaak": zaak["url"]}), _patcher(zgw, besluit["url"], {"zaak": ""}))
+    for besluit in plan.unlink:
+        calls[f"PATCH besluiten (zaak weg, {besluit.get('identificatie')})"] = (
+            zgw.besluiten.patch(besluit["url"], {"zaak": ""}), _patcher(zgw, besluit["url"], {"zaak": zaak["url"]}))
+    if calls:
+        await undo.steps(calls)
+
+
+HANDLERS = {
+    "voegBesluitToe": voeg_besluit_toe,
+    "updateBesluit": update_besluit,
+    "geefBesluitdetails": geef_besluitdetails,
+    "geefLijstBesluiten": geef_lijst_besluiten,
+}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from ..errors import ProcessingError
+from ..errors import NotSupported, ProcessingError
 from ..stuf.namespaces import BG, STUF, XSI, ZDS, ZKN
 from ..stuf.stuurgegevens import write_stuurgegevens
 from ..zgw import ZgwClients
@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from .compensation import UndoLog
 
 JSON = dict[str, Any]
+
+
+def require_zgw(ctx: MessageContext) -> tuple[ZgwClients, Mappings]:
+    if ctx.zgw is None or ctx.mappings is None:
+        # StUF040 (plek server), as for an operation the gateway does not carry out: without a backend it cannot
+        raise NotSupported(
+            f"{ctx.operation.name} wordt zonder ZGW-backend niet ondersteund",
+            f"stuf-bridge herkent {ctx.operation.name} (ZDS {ctx.dialect.value}), maar er is geen ZGW-backend "
+            "geconfigureerd om de zaak in aan te maken.",
+        )
+    return ctx.zgw, ctx.mappings
 
 
 def zkn(name: str) -> str:

@@ -10,7 +10,7 @@ As in creeerZaak, everything is looked up and mapped first, then written as name
 ``PATCH zaken`` (only what changed: present values and ``geenWaarde`` clears, hoofdzaak and relevanteAndereZaken;
 undo: PATCH the old values back) → the rollen by verwerkingssoort (T: POST; W/R: DELETE + POST, ZRC 1.5 has no PUT on rollen; V/E: DELETE; I:
 nothing; undo of a DELETE is a POST of the old rol) → deelzaken (``hoofdzaak`` of the other zaak) → the resultaat (DELETE the existing one, POST the new one)
-→ the statussen from ``heeft``, oldest first, then, when the zaak is to be closed (``einddatum``) and no
+→ leidtTot besluiten (created or linked, operations/besluiten.py) → the statussen from ``heeft``, oldest first, then, when the zaak is to be closed (``einddatum``) and no
 eindstatus was among them, the eindstatus. ZRC closes a zaak only through its eindstatus, which needs a
 resultaat: the given one, the zaak's existing one, else the mapping's fallback resultaat for the zaaktype.
 Statussen are posted last because they cannot be undone (ZRC 1.5 has no DELETE on statussen).
@@ -31,6 +31,7 @@ from ..mapping import MappedObject, MappedRol, MappingContext
 from ..mapping.paths import get_in
 from ..stuf.namespaces import STUF
 from . import MessageContext
+from .besluiten import apply_leidt_tot
 from .common import documents_without_gebruiksrecht, fallback_resultaat, find_zaak, set_gebruiksrecht_steps, zkn
 from .compensation import UndoLog
 from .zaak_relaties import deelzaak_steps, read_relations
@@ -150,6 +151,8 @@ async def update_zaak(ctx: MessageContext) -> None:
                     "DELETE resultaten", zgw.zaken.delete(existing["url"]), undo=_reposter(zgw, "resultaten", existing)
                 )
             await undo.step("POST resultaten", zgw.zaken.create("resultaten", {**resultaat, "zaak": url}), undo=delete)
+        await apply_leidt_tot(ctx, zaak, wordt.findall(zkn("leidtTot")), undo,
+                              old_relations=was.findall(zkn("leidtTot")) if was is not None else ())
         await set_gebruiksrecht_steps(undo, zgw, documenten)
         for index, (label, body) in enumerate(statussen, 1):
             # no DELETE on statussen in ZRC 1.5: they go last, after everything that can fail and be undone

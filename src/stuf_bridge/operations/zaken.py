@@ -7,7 +7,7 @@ step of an ``UndoLog``: a failure leaves the backend as it was before the messag
 
 Order of the writes: ``POST zaken`` (with hoofdzaak and relevanteAndereZaken) → concurrently the rollen,
 zaakobjecten, zaakeigenschappen and the resultaat → deelzaken pointed at the new zaak → the statussen one by one,
-oldest first. The resultaat goes before the statussen because ZRC refuses an eindstatus on a zaak without
+oldest first. leidtTot besluiten are created or linked just before the statussen (operations/besluiten.py). The resultaat goes before the statussen because ZRC refuses an eindstatus on a zaak without
 resultaat (zrc-007); statussen are sequential because each one becomes the zaak's current status in turn.
 Statussen cannot be deleted in ZRC 1.5: their undo is the ``DELETE`` of the zaak, which removes them with it.
 """
@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from ..errors import NotSupported, ProcessingError
+from ..errors import ProcessingError
 from ..mapping import MappedObject, MappedRol, MappingContext
 from ..stuf.geometry import GeometryError, UnsupportedCrs, to_geojson
 from . import MessageContext
-from .common import zkn
+from .besluiten import apply_leidt_tot
+from .common import require_zgw, zkn
 from .compensation import UndoLog
 from .zaak_relaties import deelzaak_steps, read_relations
 
@@ -35,15 +36,7 @@ if TYPE_CHECKING:
 JSON = dict[str, Any]
 
 
-def _require_zgw(ctx: MessageContext) -> tuple[ZgwClients, Mappings]:
-    if ctx.zgw is None or ctx.mappings is None:
-        # StUF040 (plek server), as for an operation the gateway does not carry out: without a backend it cannot
-        raise NotSupported(
-            f"{ctx.operation.name} wordt zonder ZGW-backend niet ondersteund",
-            f"stuf-bridge herkent {ctx.operation.name} (ZDS {ctx.dialect.value}), maar er is geen ZGW-backend "
-            "geconfigureerd om de zaak in aan te maken.",
-        )
-    return ctx.zgw, ctx.mappings
+_require_zgw = require_zgw  # the name the zaak and document flows import
 
 
 async def creeer_zaak(ctx: MessageContext) -> None:
@@ -101,6 +94,7 @@ async def creeer_zaak(ctx: MessageContext) -> None:
         if calls:
             await undo.steps(calls)
         await deelzaak_steps(undo, zgw, relations, url)
+        await apply_leidt_tot(ctx, created, obj.findall(zkn("leidtTot")), undo)
         for index, (label, body) in enumerate(statussen, 1):
             # no DELETE on statussen in ZRC 1.5: the zaak's DELETE removes them
             await undo.step(f"POST statussen ({label}, {index})", zgw.zaken.create("statussen", {**body, "zaak": url}))
