@@ -120,3 +120,10 @@ def test_durations_and_texts() -> None:
     assert v.clip_text("abc", 5, "x") == ("abc", None)
     text, note = v.clip_text("a" * 90, 80, "omschrijving")
     assert len(text) == 80 and "90" in note.what
+
+
+def test_a_no_value_with_a_value_anyway_gives_the_value() -> None:
+    stray = etree.fromstring(f'<d xmlns:StUF="{v.STUF}" StUF:noValue="geenWaarde">20200214</d>')
+    assert v.element_value(stray) == "20200214" and v.has_stray_no_value(stray)
+    empty = etree.fromstring(f'<d xmlns:StUF="{v.STUF}" StUF:noValue="geenWaarde"/>')
+    assert isinstance(v.element_value(empty), v.Nil) and not v.has_stray_no_value(empty)

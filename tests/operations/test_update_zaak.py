@@ -319,3 +319,22 @@ async def test_einddatum_geen_waarde_on_an_open_zaak_changes_nothing(harness: Ha
                                               referentienummer="re-open"))
     assert reply.status == 200, reply.body.decode()
     assert [m for m, _, _ in harness.transport.requests if m != "GET"] == []
+
+
+async def test_closing_with_a_checked_out_document_is_a_fault_before_anything_is_written(harness: Harness) -> None:
+    """ZRC refuses to close a zaak while a document is locked (informatieobject-locked): the gateway says so, naming
+    the document and what to do, before it writes the resultaat."""
+    from .test_zaakstatus import document_on
+
+    await _zaak(harness)
+    document = await document_on(harness, await _read(harness))
+    await harness.zgw.documenten.post(f"{document}/lock")
+    harness.transport.requests.clear()
+    content = ("<ZKN:resultaat><ZKN:omschrijving>Opgelost</ZKN:omschrijving></ZKN:resultaat>"
+               "<ZKN:einddatum>20241110</ZKN:einddatum>")
+    response = await harness.post(*update_zaak(zaak_object(IDENT, content), referentienummer="locked-close"))
+    assert berichtcode(response) == "Fo03"
+    _, omschrijving, details = fault(response)
+    assert "uitgecheckt" in omschrijving and "cancelCheckout" in details
+    assert [m for m, _, _ in harness.transport.requests if m != "GET"] == []
+    assert (await _read(harness))["einddatum"] is None

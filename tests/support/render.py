@@ -26,14 +26,29 @@ Each placeholder becomes a dummy value of the right shape (SCHEMAS.md §5), deci
 '<ZKN:identificatie>0363ZAAK-000001</ZKN:identificatie>'
 >>> render("<StUF:beginGeldigheid>#{datumStatusGezet}</StUF:beginGeldigheid>")
 '<StUF:beginGeldigheid>20170401</StUF:beginGeldigheid>'
+
+Two keyword arguments make a replay possible (both optional; without them the output is as above):
+
+* ``values`` binds placeholder names to concrete values, the way SoapUI property transfers carry state between
+  steps. A key is the name as written (``Properties#ZaakIdentificatie``, ``#TestCase#ZaaktypeCode``) or its last
+  ``#``-part (``ZaakIdentificatie``); a bound name wins over every rule;
+* ``now`` is the moment dates, timestamps and Groovy ``SimpleDateFormat`` expressions stand for (``gisteren`` is
+  the day before it), instead of 2017-04-01 12:00.
+
+>>> render("<ZKN:identificatie>${Properties#ZaakIdentificatie}</ZKN:identificatie>",
+...        values={"ZaakIdentificatie": "190020260000001"})
+'<ZKN:identificatie>190020260000001</ZKN:identificatie>'
+>>> render('<ZKN:startdatum>${=new SimpleDateFormat("yyyyMMddHHmmssSS").format(new Date())}</ZKN:startdatum>'
+...        '<ZKN:einddatum>{{ datumGisteren }}</ZKN:einddatum>', now=datetime(2026, 3, 1, 9, 5, 7, 345000))
+'<ZKN:startdatum>20260301090507345</ZKN:startdatum><ZKN:einddatum>20260228</ZKN:einddatum>'
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 __all__ = [
@@ -91,17 +106,19 @@ def find_placeholders(text: str) -> list[Placeholder]:
     return found
 
 
-def render(text: str) -> str:
-    """``text`` with every placeholder replaced by a dummy value of the right shape."""
+def render(text: str, *, values: Mapping[str, str] | None = None, now: datetime | None = None) -> str:
+    """``text`` with every placeholder replaced by a dummy value of the right shape, or by its bound ``values``
+    entry; dates and timestamps stand for ``now`` when given (see the module docstring)."""
     placeholders = find_placeholders(text)
     if not placeholders:
         return text
-    state = _State()
+    state = _State(now=now)
     out: list[str] = []
     pos = 0
     for ph in placeholders:
         out.append(text[pos : ph.start])
-        out.append(_value(ph, state))
+        bound = _bound(ph, values) if values else None
+        out.append(bound if bound is not None else _value(ph, state))
         pos = ph.end
     out.append(text[pos:])
     return "".join(out)
@@ -178,6 +195,7 @@ class _State:
 
     numbers: dict[tuple[str, str], int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    now: datetime | None = None
 
     def number(self, kind: str, name: str) -> int:
         key = (kind, name)
@@ -249,11 +267,19 @@ def _lookup(key: str, state: _State, name: str) -> str | None:
     return None
 
 
+def _bound(ph: Placeholder, values: Mapping[str, str]) -> str | None:
+    if ph.syntax in ("django-tag", "groovy"):
+        return None
+    if ph.name in values:
+        return values[ph.name]
+    return values.get(ph.name.rsplit("#", 1)[-1])
+
+
 def _value(ph: Placeholder, state: _State) -> str:
     if ph.syntax == "django-tag":
         return ""
     if ph.syntax == "groovy":
-        groovy = _groovy(ph.name)
+        groovy = _groovy(ph.name, state.now)
         if groovy is not None:
             return groovy
         name_key = ""
@@ -265,13 +291,13 @@ def _value(ph: Placeholder, state: _State) -> str:
     # Dates and timestamps: the day comes from the name, the shape from the element when it tells one.
     name_kind = _temporal_kind(name_key)
     if name_kind is not None:
-        return _temporal(name_key, _temporal_kind(context_key) or name_kind)
+        return _temporal(name_key, _temporal_kind(context_key) or name_kind, state.now)
     by_name = _lookup(name_key, state, name_key)
     if by_name is not None:
         return by_name
     context_kind = _temporal_kind(context_key)
     if context_kind is not None:
-        return _temporal(name_key, context_kind)
+        return _temporal(name_key, context_kind, state.now)
     return _lookup(context_key, state, name_key or context_key) or "dummy"
 
 
@@ -283,31 +309,40 @@ def _temporal_kind(key: str) -> Literal["date", "timestamp"] | None:
     return None
 
 
-def _temporal(name_key: str, kind: Literal["date", "timestamp"]) -> str:
+def _temporal(name_key: str, kind: Literal["date", "timestamp"], now: datetime | None = None) -> str:
+    if now is not None:
+        shift = next((days for word, days in _SHIFTS.items() if word in name_key), 0)
+        moment = now + timedelta(days=shift)
+        return moment.strftime("%Y%m%d%H%M%S") + f"{moment.microsecond // 1000:03d}" if kind == "timestamp" \
+            else moment.strftime("%Y%m%d")
     day = next((value for word, value in DATES.items() if word in name_key), DATE)  # 'eergisteren' before 'gisteren'
     return day + TIMESTAMP[len(DATE) :] if kind == "timestamp" else day
+
+
+_SHIFTS = {"eergisteren": -2, "gisteren": -1, "vandaag": 0, "morgen": 1}
 
 
 _SIMPLE_DATE_FORMAT = re.compile(r'SimpleDateFormat\(\s*"([^"]+)"')
 _JAVA_FIELDS = re.compile(r"y+|M+|d+|H+|m+|s+|S+")
 
 
-def _groovy(expression: str) -> str | None:
+def _groovy(expression: str, now: datetime | None = None) -> str | None:
     """The value of the few Groovy expressions SoapUI samples use, or None for others."""
     if "UUID" in expression:
         return UUID
     m = _SIMPLE_DATE_FORMAT.search(expression)
     if m:
-        return _JAVA_FIELDS.sub(_java_field, m.group(1))
+        moment = now or NOW
+        return _JAVA_FIELDS.sub(lambda token: _java_field(token, moment), m.group(1))
     return None
 
 
-def _java_field(m: re.Match[str]) -> str:
+def _java_field(m: re.Match[str], now: datetime = NOW) -> str:
     token = m.group()
     letter, width = token[0], len(token)
     if letter == "y":
-        return f"{NOW.year:04d}"[-width:] if width == 2 else f"{NOW.year:0{width}d}"
-    if letter == "S":
-        return "0" * width
-    value = {"M": NOW.month, "d": NOW.day, "H": NOW.hour, "m": NOW.minute, "s": NOW.second}[letter]
+        return f"{now.year:04d}"[-width:] if width == 2 else f"{now.year:0{width}d}"
+    if letter == "S":  # Java: the milliseconds, padded to the pattern's width (never cut)
+        return f"{now.microsecond // 1000:0{width}d}"
+    value = {"M": now.month, "d": now.day, "H": now.hour, "m": now.minute, "s": now.second}[letter]
     return f"{value:0{width}d}"

@@ -22,7 +22,7 @@ from typing import Any
 from lxml import etree
 
 from ..stuf.namespaces import STUF, XSI
-from ..stuf.values import ConversionError, Nil, clip_text, element_value
+from ..stuf.values import ConversionError, Nil, clip_text, element_value, has_stray_no_value
 from . import converters as conv
 from .conditions import Test
 from .errors import MappedValueError
@@ -194,6 +194,9 @@ class Leaf(Node):
                     if _clears(value):
                         self._clear(run, obj, whole)
                     return
+                if has_stray_no_value(target):
+                    run.warnings.append(f"{spath or path}: StUF:noValue bij een waarde; de waarde {value!r} is "
+                                        "overgenomen")
                 raw = value if value or self.converter.reads_element else None
         if raw is None:
             if run.mode != "create":

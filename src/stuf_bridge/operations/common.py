@@ -32,6 +32,26 @@ def require_zgw(ctx: MessageContext) -> tuple[ZgwClients, Mappings]:
     return ctx.zgw, ctx.mappings
 
 
+def pair_relations(
+    olds: list[etree._Element], news: list[etree._Element]
+) -> list[tuple[etree._Element | None, etree._Element | None]]:
+    """The was/wordt relations of one name paired as STUF §5.2 means them: each new relation with the first unpaired
+    old one of the same verwerkingssoort, then the old ones left over (alone). Position alone is not enough: clients
+    leave out the empty new counterpart of a V (ZaakBrug merges the old side's V relations for the same reason)."""
+    def soort(element: etree._Element) -> str:
+        return (element.get(f"{{{STUF}}}verwerkingssoort") or "").upper()
+
+    left = list(olds)
+    pairs: list[tuple[etree._Element | None, etree._Element | None]] = []
+    for new in news:
+        old = next((candidate for candidate in left if soort(candidate) == soort(new)), None)
+        if old is not None:
+            left.remove(old)
+        pairs.append((old, new))
+    pairs.extend((old, None) for old in left)
+    return pairs
+
+
 def zkn(name: str) -> str:
     """A ZKN element name in Clark notation (both dialects keep the entity content in the ZKN namespace)."""
     return f"{{{ZKN}}}{name}"
@@ -108,10 +128,22 @@ async def fallback_resultaat(ctx: MessageContext, mappings: Mappings, zgw: ZgwCl
 
 
 async def documents_without_gebruiksrecht(zgw: ZgwClients, zaak: JSON) -> list[str]:
-    """The zaak's documents whose indicatieGebruiksrecht is unset: ZRC will not close the zaak with them."""
+    """The zaak's documents whose indicatieGebruiksrecht is unset: ZRC will not close the zaak with them. A checked
+    out (locked) document stops the close as well (``informatieobject-locked``): that is a fault here, before
+    anything is written, naming the document and what the client can do."""
     zios = await zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
     urls = sorted({str(zio["informatieobject"]) for zio in zios if zio.get("informatieobject")})
     documenten = await asyncio.gather(*(zgw.get(url) for url in urls))
+    locked = [str(doc.get("identificatie") or url) for url, doc in zip(urls, documenten, strict=True)
+              if doc.get("locked")]
+    if locked:
+        raise ProcessingError(
+            f"Zaak {zaak.get('identificatie')} kan niet worden afgesloten: een document is uitgecheckt"[:200],
+            f"Document(en) {', '.join(locked)} van de zaak zijn uitgecheckt (geefZaakdocumentbewerken); ZGW sluit "
+            "een zaak niet zolang een document gelockt is. Check het document eerst in (updateZaakdocument) of "
+            "annuleer de checkout (cancelCheckout).",
+            plek="client",
+        )
     return [url for url, doc in zip(urls, documenten, strict=True) if doc.get("indicatieGebruiksrecht") is None]
 
 

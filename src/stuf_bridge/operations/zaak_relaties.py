@@ -25,7 +25,7 @@ from lxml import etree
 from ..errors import ProcessingError
 from ..stuf.namespaces import STUF
 from ..zgw import ZgwClients
-from .common import lookup_zaak, zkn
+from .common import lookup_zaak, pair_relations, zkn
 from .compensation import UndoLog
 
 JSON = dict[str, Any]
@@ -84,11 +84,7 @@ async def read_relations(
     ``this`` is the identificatie of the zaak itself: a relation to itself is a fault."""
     out = ZaakRelations()
     for name in RELATIONS:
-        olds = [] if was is None else was.findall(zkn(name))
-        news = wordt.findall(zkn(name))
-        for index in range(max(len(olds), len(news))):
-            old = olds[index] if index < len(olds) else None
-            new = news[index] if index < len(news) else None
+        for old, new in pair_relations([] if was is None else was.findall(zkn(name)), wordt.findall(zkn(name))):
             element = new if new is not None else old
             assert element is not None
             soort = (element.get(_VERWERKINGSSOORT) or (old.get(_VERWERKINGSSOORT) if old is not None else "")

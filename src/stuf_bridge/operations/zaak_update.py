@@ -32,7 +32,14 @@ from ..mapping.paths import get_in
 from ..stuf.namespaces import STUF
 from . import MessageContext
 from .besluiten import apply_leidt_tot
-from .common import documents_without_gebruiksrecht, fallback_resultaat, find_zaak, set_gebruiksrecht_steps, zkn
+from .common import (
+    documents_without_gebruiksrecht,
+    fallback_resultaat,
+    find_zaak,
+    pair_relations,
+    set_gebruiksrecht_steps,
+    zkn,
+)
 from .compensation import UndoLog
 from .zaak_relaties import deelzaak_steps, read_relations
 from .zaken import (
@@ -280,7 +287,7 @@ class _RolChanges:
 def _relation_pairs(
     mappings: Mappings, was: etree._Element | None, wordt: etree._Element
 ) -> list[tuple[etree._Element | None, etree._Element | None]]:
-    """The heeftAlsX relations of both objects, paired by name and position (the k-th of each name)."""
+    """The heeftAlsX relations of both objects, paired per name by verwerkingssoort (``pair_relations``)."""
     tags = set(mappings._relation_tags)  # the relation names the mapping knows
 
     def by_tag(obj: etree._Element | None) -> dict[str, list[etree._Element]]:
@@ -294,9 +301,7 @@ def _relation_pairs(
     old, new = by_tag(was), by_tag(wordt)
     pairs: list[tuple[etree._Element | None, etree._Element | None]] = []
     for tag in list(dict.fromkeys([*new, *old])):
-        olds, news = old.get(tag, []), new.get(tag, [])
-        for index in range(max(len(olds), len(news))):
-            pairs.append((olds[index] if index < len(olds) else None, news[index] if index < len(news) else None))
+        pairs.extend(pair_relations(old.get(tag, []), new.get(tag, [])))
     return pairs
 
 
@@ -389,7 +394,32 @@ async def _rol_changes(
                                         "in deze rol; geen tweede rol aangemaakt")
                     continue
             changes.posts.append((mapped.relation, {**mapped.body, "roltype": roltype["url"]}))
+    if changes.posts and roltypen:
+        existing = existing if existing is not None else await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
+        _replace_single_roles(ctx, changes, roltypen, existing)
     return changes
+
+
+# ZGW allows one rol of these per zaak (Open Zaak: ``max-occurences``)
+SINGLE_ROLES = frozenset({"initiator", "zaakcoordinator"})
+
+
+def _replace_single_roles(ctx: MessageContext, changes: _RolChanges, roltypen: list[JSON], existing: list[JSON]) -> None:
+    """A new initiator or zaakcoordinator replaces the zaak's current one (with a warning): ZGW allows only one,
+    and the client that sends it means the new one (ZaakBrug e2e "Natuurlijk Persoon", step 06)."""
+    generiek = {str(r.get("url")): r.get("omschrijvingGeneriek") for r in roltypen}
+    going = {str(rol.get("url")) for _, rol in changes.deletes}
+    for label, body in changes.posts:
+        kind = generiek.get(str(body.get("roltype")))
+        if kind not in SINGLE_ROLES:
+            continue
+        for rol in existing:
+            if rol.get("omschrijvingGeneriek", generiek.get(str(rol.get("roltype")))) == kind \
+                    and str(rol.get("url")) not in going:
+                ctx.warnings.append(f"{label}: de zaak heeft al een {kind}; die rol wordt vervangen (ZGW staat er "
+                                    "één toe)")
+                changes.deletes.append((label, rol))
+                going.add(str(rol.get("url")))
 
 
 def _roltype(mappings: Mappings, rol: MappedRol, roltypen: list[JSON], zaaktype: JSON) -> JSON:
@@ -448,13 +478,10 @@ class _ZaakobjectChanges:
         self.posts: list[JSON] = []  # new bodies without zaak
 
 
-def _positional_pairs(
+def _pairs(
     tag: str, was: etree._Element | None, wordt: etree._Element
 ) -> list[tuple[etree._Element | None, etree._Element | None]]:
-    olds = [] if was is None else was.findall(tag)
-    news = wordt.findall(tag)
-    return [(olds[i] if i < len(olds) else None, news[i] if i < len(news) else None)
-            for i in range(max(len(olds), len(news)))]
+    return pair_relations([] if was is None else was.findall(tag), wordt.findall(tag))
 
 
 async def _zaakobject_changes(
@@ -469,7 +496,7 @@ async def _zaakobject_changes(
     """heeftBetrekkingOp by verwerkingssoort (MAPPING.md §3.3): T POST, W PUT, R DELETE + POST, V/E DELETE."""
     changes = _ZaakobjectChanges()
     existing: list[JSON] | None = None
-    for old_el, new_el in _positional_pairs(zkn("heeftBetrekkingOp"), was, wordt):
+    for old_el, new_el in _pairs(zkn("heeftBetrekkingOp"), was, wordt):
         element = new_el if new_el is not None else old_el
         assert element is not None
         soort = (element.get(VERWERKINGSSOORT) or (old_el.get(VERWERKINGSSOORT) if old_el is not None else "")
@@ -626,6 +653,12 @@ async def _closing(
         body.get("statustype") == eindstatustype["url"] for _, body in statussen
     )
     if not einddatum and not has_eindstatus:
+        return None, None, False
+    if zaak.get("einddatum") and has_eindstatus:  # closed already: a second eindstatus (ZaakBrug ESED cases)
+        assert eindstatustype is not None
+        statussen[:] = [item for item in statussen if item[1].get("statustype") != eindstatustype["url"]]
+        ctx.warnings.append(f"updateZaak: de zaak is al afgesloten op {zaak['einddatum']}; eindstatus "
+                            f"{eindstatustype.get('omschrijving')!r} niet opnieuw gezet")
         return None, None, False
     if zaak.get("einddatum") and not has_eindstatus:
         if str(zaak["einddatum"]) != str(einddatum):

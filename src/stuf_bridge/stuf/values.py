@@ -50,14 +50,23 @@ def element_value(el: etree._Element | None) -> str | Nil | None:
     """The value of a StUF element: None when absent, ``Nil`` for nil/noValue, otherwise the stripped text.
 
     Absent means "no statement" (unchanged in an update); ``Nil(geenWaarde)`` means "clear it"; any other
-    noValue means "unknown / cannot supply" and changes nothing (STUF §3.4.1).
+    noValue means "unknown / cannot supply" and changes nothing (STUF §3.4.1). A noValue on an element that is not
+    nil and still has text contradicts itself; clients send it (``<creatiedatum StUF:noValue="geenWaarde">20200214
+    </creatiedatum>``, Haarlem) and mean the value, so the text wins (``has_stray_no_value`` lets callers say so).
     """
     if el is None:
         return None
     no_value = el.get(f"{{{STUF}}}noValue")
-    if el.get(f"{{{XSI}}}nil") in ("true", "1") or no_value:
+    text = (el.text or "").strip()
+    if el.get(f"{{{XSI}}}nil") in ("true", "1") or (no_value and not text):
         return Nil(no_value)
-    return (el.text or "").strip()
+    return text
+
+
+def has_stray_no_value(el: etree._Element) -> bool:
+    """A noValue on an element that is not nil and has a value anyway (``element_value`` takes the value)."""
+    return bool(el.get(f"{{{STUF}}}noValue")) and el.get(f"{{{XSI}}}nil") not in ("true", "1") \
+        and bool((el.text or "").strip())
 
 
 # --- dates and tijdstippen ---------------------------------------------------------------------------------------
