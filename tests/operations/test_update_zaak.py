@@ -338,3 +338,32 @@ async def test_closing_with_a_checked_out_document_is_a_fault_before_anything_is
     assert "uitgecheckt" in omschrijving and "cancelCheckout" in details
     assert [m for m, _, _ in harness.transport.requests if m != "GET"] == []
     assert (await _read(harness))["einddatum"] is None
+
+
+async def _bsns(harness: Harness, zaak: dict[str, Any]) -> list[str]:
+    return sorted(r["betrokkeneIdentificatie"]["inpBsn"] for r in await harness.all("rollen", zaak=zaak["url"]))
+
+
+async def test_was_wordt_pairs_relations_by_verwerkingssoort_not_position(harness: Harness) -> None:
+    """ZaakBrug e2e "Gisvg Organisatorisch Eenheid": the old object lists [V, W, T-empty], the new one [W, T] (no
+    empty counterpart for the V). Paired by position, W would meet T; paired by verwerkingssoort it works."""
+    zaak = await _zaak(harness)
+    for bsn, name in (("999990019", "Jansen"), ("999990020", "de Boer")):
+        reply = await harness.handle(*update_zaak(zaak_object(IDENT, persoon(bsn, name)), referentienummer=bsn))
+        assert reply.status == 200, reply.body.decode()
+    was = zaak_object(IDENT, persoon("999990019", "Jansen", soort="V") + persoon("999990020", "de Boer", soort="W")
+                      + empty_relation(soort="T"))
+    wordt = zaak_object(IDENT, persoon("999990021", "Bakker", soort="W") + persoon("999990022", "Smit", soort="T"))
+    reply = await harness.handle(*update_zaak(was, wordt, referentienummer="pairs"))
+    assert reply.status == 200, reply.body.decode()
+    assert await _bsns(harness, zaak) == ["999990021", "999990022", "999993653"], reply.warnings
+
+
+async def test_a_new_initiator_replaces_the_current_one(harness: Harness) -> None:
+    """ZGW allows one initiator: a T of another person replaces it, with a warning (ZaakBrug e2e VIAndTT)."""
+    zaak = await _zaak(harness)
+    nieuw = persoon("999990033", "Mulder", relation="heeftAlsInitiator", entiteit="ZAKBTRINI", soort="T")
+    reply = await harness.handle(*update_zaak(zaak_object(IDENT, nieuw), referentienummer="new-initiator"))
+    assert reply.status == 200, reply.body.decode()
+    assert any("vervangen" in w for w in reply.warnings), reply.warnings
+    assert await _bsns(harness, zaak) == ["999990033"]

@@ -136,8 +136,8 @@ async def update_zaak(ctx: MessageContext) -> None:
             old = {key: deepcopy(zaak.get(key)) for key in patch}
             await undo.step("PATCH zaken", zgw.zaken.patch(url, patch), undo=lambda _: zgw.zaken.patch(url, old))
         deletes: dict[str, tuple[Any, Any]] = {}
-        for label, existing in rollen.deletes:
-            deletes[f"DELETE rollen ({label})"] = (
+        for index, (label, existing) in enumerate(rollen.deletes, 1):
+            deletes[f"DELETE rollen ({label}, {index})"] = (
                 zgw.zaken.delete(existing["url"]),
                 _reposter(zgw, "rollen", existing),
             )
