@@ -11,13 +11,15 @@ import asyncio
 import hashlib
 import re
 import time
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
 from lxml import etree
 
-from .content import aencode_chunks
+from .content import Content, Outbound, aencode_chunks
 from .errors import (
     BackendUnavailable,
     Fault,
@@ -36,8 +38,9 @@ from .soap.envelope import (
     SoapVersion,
     envelope,
     fault_envelope,
-    read_request,
+    read_request_stream,
 )
+from .soap.streaming import STREAM_ABOVE
 from .store import Store, StoreError
 from .stuf.answers import bevestiging, foutbericht
 from .stuf.registry import REGISTRY, Operation, Registry, Service
@@ -57,6 +60,9 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class Reply:
+    """An answer. With ``stream`` set (an answer carrying documents) the body is that iterator, not ``body``; its
+    length is ``length`` when every document's size is known."""
+
     status: int
     content_type: str
     body: bytes
@@ -69,6 +75,8 @@ class Reply:
     soap: str = "1.1"
     zender: str | None = None
     referentienummer: str | None = None
+    stream: AsyncIterator[bytes] | None = field(default=None, repr=False)
+    length: int | None = None
 
 
 class Gateway:
@@ -96,13 +104,28 @@ class Gateway:
         if unknown:
             raise ValueError(f"handlers for functions the registry does not know: {sorted(unknown)}")
 
+    stream_above = STREAM_ABOVE  # request bodies above this size are parsed streaming (tests lower it)
+
     async def handle(
         self, service: Service | None, data: bytes, *, content_type: str | None, soap_action: str | None
     ) -> Reply:
+        """A request held whole in memory; the answer whole in ``Reply.body`` (tests, tools)."""
+        reply = await self.handle_stream(service, _pieces(data), content_type=content_type, soap_action=soap_action)
+        if reply.stream is not None:
+            reply.body = b"".join([piece async for piece in reply.stream])
+            reply.stream, reply.length = None, None
+        return reply
+
+    async def handle_stream(
+        self, service: Service | None, body: AsyncIterable[bytes], *, content_type: str | None,
+        soap_action: str | None,
+    ) -> Reply:
+        """A request read from the pieces of its body as they arrive; document content is spooled while parsing, and
+        an answer carrying documents comes back as ``Reply.stream``."""
         started = time.perf_counter()
         warnings: list[str] = []
         with record_zgw_calls() as zgw_calls:
-            reply = await self._handle(service, data, content_type, soap_action, warnings)
+            reply = await self._handle(service, body, content_type, soap_action, warnings)
         reply.zgw_calls = zgw_calls
         reply.warnings = warnings
         log.info(
@@ -125,20 +148,23 @@ class Gateway:
         return reply
 
     async def _handle(
-        self, service: Service | None, data: bytes, content_type: str | None, soap_action: str | None,
-        warnings: list[str],
+        self, service: Service | None, body: AsyncIterable[bytes], content_type: str | None,
+        soap_action: str | None, warnings: list[str],
     ) -> Reply:
         version = SoapVersion.guess(content_type)
         fault_kind = (service or Service.VRIJE_BERICHTEN).fault_kind
         sg: Stuurgegevens | None = None
         op: Operation | None = None
+        request: SoapRequest | None = None
         try:
-            request = read_request(
-                data,
+            request = await read_request_stream(
+                body,
                 content_type=content_type,
                 soap_action=soap_action,
                 max_bytes=self.settings.max_message_bytes,
                 max_depth=self.settings.max_xml_depth,
+                max_document_bytes=self.settings.max_document_bytes,
+                stream_above=self.stream_above,
             )
             version = request.version
             op = resolve(self.registry, request.body, request.action)
@@ -165,13 +191,8 @@ class Gateway:
                 warnings=warnings,
                 contents=request.contents,
             )
-            try:
-                answer = await self._answer_once(handler, ctx, request)
-                await _write_outbound(ctx)
-            finally:
-                for content in ctx.contents:
-                    content.close()
-            reply = Reply(200, version.content_type, envelope(version, answer))
+            answer = await self._answer_once(handler, ctx, request)
+            reply = await _answer_reply(version, answer, ctx.outbound)
         except (Fault, StepFailed, ZgwError, CatalogueLookupError) as exc:
             reply = self.fault_reply(version, fault_kind, fault_for(exc) or ProcessingError(str(exc)), sg)
         except StoreError as exc:
@@ -186,6 +207,9 @@ class Gateway:
                 plek="server",
             )
             reply = self.fault_reply(version, fault_kind, fault, sg)
+        finally:
+            for content in request.contents if request is not None else ():  # ctx.content() adds to this list
+                content.close()
         reply.operation = op.name if op else "unknown"
         reply.dialect = op.dialect.value if op else "unknown"
         reply.soap = version.value
@@ -264,7 +288,7 @@ class Gateway:
 
     async def _claim(self, key: tuple[str, str], op: Operation, request: SoapRequest) -> bytes | None:
         """None when this message is new (and now claimed); the stored answer when it is a resend (StUF §4.4)."""
-        digest = _digest(request.body)
+        digest = _digest(request.body, request.contents)
         stale = timedelta(seconds=self.settings.idempotency_stale_seconds)
         deadline = time.monotonic() + self.settings.idempotency_wait_seconds
         while True:
@@ -306,10 +330,91 @@ class Gateway:
         return [f"schema: {issue}" for issue in issues]
 
 
-async def _write_outbound(ctx: MessageContext) -> None:
-    """Document bytes the handler registered, as base64 text of their elements."""
-    for out in ctx.outbound:
-        out.element.text = b"".join([piece async for piece in aencode_chunks(out.source())]).decode("ascii")
+async def _answer_reply(version: SoapVersion, answer: etree._Element, outbound: list[Outbound]) -> Reply:
+    """The 200 answer. Documents the handler registered with ``stream_out`` are streamed into it as base64: the
+    envelope is written with a placeholder in each of their elements and sent around the encoded bytes.
+
+    Each source is opened and its first chunk read *before* the answer is committed, so a document that cannot be
+    read at all is still a StUF fault. A source that fails later, mid-stream, can only be logged: the client then
+    gets a cut-off answer (a connection closed before the announced Content-Length, or a chunked body that is not
+    well-formed XML), never a complete-looking one."""
+    if not outbound:
+        return Reply(200, version.content_type, envelope(version, answer))
+    marks = []
+    for i, out in enumerate(outbound):
+        mark = f"stuf-bridge-outbound-{uuid.uuid4().hex}-{i}"
+        out.element.text = mark
+        marks.append(mark.encode("ascii"))
+    document = envelope(version, answer)
+    pieces: list[bytes] = []
+    for mark in marks:
+        before, found, document = document.partition(mark)
+        if not found:
+            raise ProcessingError("Interne fout in stuf-bridge", "Een documentelement staat niet in het antwoord.",
+                                  plek="server")
+        pieces.append(before)
+    pieces.append(document)
+    opened: list[tuple[AsyncIterator[bytes], bytes]] = []
+    try:
+        for out in outbound:
+            source = aiter(out.source())
+            opened.append((source, await anext(source, b"")))
+    except BaseException:
+        for source, _ in opened:
+            await _close(source)
+        raise
+    length = None
+    if all(out.size is not None for out in outbound):
+        length = sum(len(p) for p in pieces) + sum(4 * -(-(out.size or 0) // 3) for out in outbound)
+    reply = Reply(200, version.content_type, b"", length=length)
+    reply.stream = _stream_answer(pieces, outbound, opened)
+    return reply
+
+
+async def _stream_answer(pieces: list[bytes], outbound: list[Outbound],
+                         opened: list[tuple[AsyncIterator[bytes], bytes]]) -> AsyncIterator[bytes]:
+    try:
+        for piece, out, (source, first) in zip(pieces, outbound, opened, strict=False):
+            yield piece
+            sent = 0
+            try:
+                async for encoded in aencode_chunks(_prepend(first, source)):
+                    sent += len(encoded)
+                    yield encoded
+            except Exception:
+                log.exception("document_stream_failed", base64_bytes=sent)
+                return  # the client sees a cut-off answer (see _answer_reply)
+            expected = None if out.size is None else 4 * -(-out.size // 3)
+            if expected is not None and sent != expected:
+                log.error("document_stream_failed", error="size differs from the announced size",
+                          base64_bytes=sent, expected=expected)
+                return
+        yield pieces[-1]
+    finally:
+        for source, _ in opened:
+            await _close(source)
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    async for chunk in rest:
+        yield chunk
+
+
+async def _close(source: AsyncIterator[bytes]) -> None:
+    close = getattr(source, "aclose", None)
+    if close is not None:
+        try:
+            await close()
+        except Exception as exc:  # noqa: BLE001 (closing a failed download must not hide what went wrong)
+            log.warning("document_source_close_failed", error=str(exc))
+
+
+async def _pieces(data: bytes, size: int = 1 << 20) -> AsyncIterator[bytes]:
+    view = memoryview(data)
+    for start in range(0, len(data), size):
+        yield bytes(view[start:start + size])
 
 
 _NINE_DIGITS = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
@@ -324,11 +429,14 @@ _CHANGING = frozenset({"Lk01", "Di01", "Di02", "Du01"})
 _TIJDSTIP = re.compile(rb"<([\w.-]+:)?tijdstipBericht>[^<]*</([\w.-]+:)?tijdstipBericht>")
 
 
-def _digest(message: etree._Element) -> str:
+def _digest(message: etree._Element, contents: Sequence[Content] = ()) -> str:
     """What makes a resend "the same message": its canonical form, without tijdstipBericht (clients that resend
-    often stamp a new time on the same message)."""
+    often stamp a new time on the same message), and the sha256 of each document spooled out of it."""
     canonical = etree.tostring(message, method="c14n")
-    return hashlib.sha256(_TIJDSTIP.sub(b"", canonical, count=1)).hexdigest()
+    digest = hashlib.sha256(_TIJDSTIP.sub(b"", canonical, count=1))
+    for content in contents:
+        digest.update(f"\ninhoud:{content.sha256}".encode("ascii"))
+    return digest.hexdigest()
 
 
 def parse_answer(body: bytes) -> etree._Element:

@@ -74,11 +74,17 @@ class Settings(BaseSettings):
 
     # --- hardened input -------------------------------------------------------------------------------------
     max_message_bytes: int = Field(
-        512 * 1024 * 1024, gt=0, description="Largest accepted request body in bytes (the whole SOAP message)."
+        512 * 1024 * 1024, gt=0,
+        description="Largest accepted SOAP message in bytes, without document content (inhoud, MTOM parts), "
+        "which is streamed to disk and limited by max_document_bytes.",
     )
     max_xml_depth: int = Field(200, gt=8, description="Deepest element nesting accepted in a message.")
     max_document_bytes: int = Field(
         4 * 1024 * 1024 * 1024, gt=0, description="Largest document content accepted, decoded (StUF055 above it)."
+    )
+    bestandsdelen_threshold_bytes: int = Field(
+        4 * 1024 * 1024, ge=0,
+        description="Documents up to this size go inline (base64) to the Documenten API; larger ones in bestandsdelen.",
     )
 
     # --- validation -------------------------------------------------------------------------------------

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
 
+import anyio
 from lxml import etree
 
 from ..content import Content
 from ..errors import MessageError
 from ..stuf.namespaces import SOAP11, SOAP12
+from .headers import ContentType
+from .mtom import MtomFeed
+from .streaming import STREAM_ABOVE, XOP_INCLUDE, XmlFeed
 from .xmlparse import parse_xml
+
+__all__ = ["ContentType", "RequestReader", "SoapRequest", "SoapVersion", "read_request", "read_request_stream"]
+
+# Larger pieces are parsed off the event loop. Servers hand out at most 256 KiB (asyncio's read size); parsing that
+# takes ~0.5 ms (p99 ~1 ms, measured with a 48 MB document), less than a hop to a worker thread costs.
+FEED_IN_THREAD = 1 << 20
 
 
 class SoapVersion(str, enum.Enum):
@@ -33,25 +44,6 @@ class SoapVersion(str, enum.Enum):
         if content_type and "application/soap+xml" in content_type.lower():
             return cls.SOAP12
         return cls.SOAP11
-
-
-@dataclass(frozen=True)
-class ContentType:
-    media_type: str
-    charset: str | None
-    action: str | None
-
-    @classmethod
-    def parse(cls, header: str | None) -> ContentType:
-        if not header:
-            return cls("", None, None)
-        media_type, *params = header.split(";")
-        values: dict[str, str] = {}
-        for param in params:
-            key, sep, value = param.partition("=")
-            if sep:
-                values[key.strip().lower()] = value.strip().strip('"').strip("'")
-        return cls(media_type.strip().lower(), values.get("charset") or None, values.get("action") or None)
 
 
 @dataclass
@@ -78,9 +70,73 @@ def read_request(
     max_bytes: int,
     max_depth: int,
 ) -> SoapRequest:
-    """Parse and check a SOAP request. Raises ``MessageError`` for anything that is not a usable SOAP message."""
+    """Parse and check a SOAP request held whole in memory (document content stays text in the tree).
+    Raises ``MessageError`` for anything that is not a usable SOAP message."""
     ctype = ContentType.parse(content_type)
     root = parse_xml(data, max_bytes=max_bytes, max_depth=max_depth, charset=ctype.charset)
+    return soap_request(root, [], ctype, soap_action)
+
+
+class RequestReader:
+    """A request body fed in pieces as it arrives (plain XML or MTOM) → ``SoapRequest`` with spooled contents."""
+
+    def __init__(self, *, content_type: str | None, soap_action: str | None, max_bytes: int, max_depth: int,
+                 max_document_bytes: int, stream_above: int = STREAM_ABOVE):
+        self.ctype = ContentType.parse(content_type)
+        self.soap_action = soap_action
+        limits = {"max_bytes": max_bytes, "max_depth": max_depth, "max_document_bytes": max_document_bytes,
+                  "stream_above": stream_above}
+        self._feed: XmlFeed | MtomFeed = (
+            MtomFeed(self.ctype.params, **limits) if self.ctype.is_mtom else XmlFeed(charset=self.ctype.charset, **limits)
+        )
+
+    def feed(self, data: bytes) -> None:
+        self._feed.feed(data)
+
+    def finish(self) -> SoapRequest:
+        root, contents = self._feed.close()
+        try:
+            if not self.ctype.is_mtom and next(root.iter(XOP_INCLUDE), None) is not None:
+                raise MessageError("Het bericht bevat xop:Include zonder MTOM",
+                                   "xop:Include kan alleen in een multipart/related (MTOM) bericht.")
+            return soap_request(root, contents, self.ctype, self.soap_action)
+        except BaseException:
+            for content in contents:
+                content.close()
+            raise
+
+    def abort(self) -> None:
+        self._feed.abort()
+
+
+async def read_request_stream(
+    chunks: AsyncIterable[bytes],
+    *,
+    content_type: str | None,
+    soap_action: str | None,
+    max_bytes: int,
+    max_depth: int,
+    max_document_bytes: int,
+    stream_above: int = STREAM_ABOVE,
+) -> SoapRequest:
+    """Read a request from the pieces of its body; document content is spooled, never whole in memory."""
+    reader = RequestReader(content_type=content_type, soap_action=soap_action, max_bytes=max_bytes,
+                           max_depth=max_depth, max_document_bytes=max_document_bytes, stream_above=stream_above)
+    try:
+        async for chunk in chunks:
+            if len(chunk) > FEED_IN_THREAD:
+                await anyio.to_thread.run_sync(reader.feed, chunk)
+            else:
+                reader.feed(chunk)
+        return reader.finish()
+    except BaseException:
+        reader.abort()
+        raise
+
+
+def soap_request(root: etree._Element, contents: list[Content], ctype: ContentType,
+                 soap_action: str | None) -> SoapRequest:
+    """The SOAP parts of a parsed request, checked."""
     if root.tag == f"{{{SOAP11}}}Envelope":
         version = SoapVersion.SOAP11
     elif root.tag == f"{{{SOAP12}}}Envelope":
@@ -101,10 +157,10 @@ def read_request(
     message = next((el for el in body_el if isinstance(el.tag, str)), None)
     if message is None:
         raise MessageError("De SOAP Body is leeg", "De soap:Body bevat geen StUF-bericht.")
-    # SOAP 1.2 carries the action in the Content-Type; clients such as Open Formulieren send the SOAP 1.1
-    # header with 1.2 as well. Either is accepted.
-    action = clean_action(ctype.action) or clean_action(soap_action)
-    return SoapRequest(version=version, action=action, envelope=root, body=message)
+    # SOAP 1.2 carries the action in the Content-Type (over MTOM: in its start-info); clients such as Open
+    # Formulieren send the SOAP 1.1 header with 1.2 as well. Either is accepted.
+    action = clean_action(ctype.action) or clean_action(ctype.mtom_action()) or clean_action(soap_action)
+    return SoapRequest(version=version, action=action, envelope=root, body=message, contents=contents)
 
 
 def envelope(version: SoapVersion, payload: etree._Element) -> bytes:

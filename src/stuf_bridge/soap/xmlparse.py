@@ -1,7 +1,8 @@
 """The one XML parse function for everything a client sends.
 
 No DTDs, no entity resolution, no network access, no recover mode; a size limit and a depth limit. A message
-that breaks any rule raises ``MessageError`` (StUF055), never a bare exception.
+that breaks any rule raises ``MessageError`` (StUF055), never a bare exception. ``soap/streaming.py`` parses large
+bodies incrementally with the same rules and the helpers below.
 """
 
 from __future__ import annotations
@@ -13,24 +14,26 @@ from lxml import etree
 from ..errors import MessageError
 
 _DOCTYPE = b"<!DOCTYPE"
+HEAD = 4096  # a DTD, an XML declaration or a BOM stands in the first bytes of a message
+
+PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "recover": False,
+    "huge_tree": True,  # base64 document content is one large text node; depth is checked separately
+    "remove_blank_text": False,
+    "collect_ids": False,
+}
 
 
 @functools.lru_cache(maxsize=8)
 def _parser(encoding: str | None) -> etree.XMLParser:
-    return etree.XMLParser(
-        encoding=encoding,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        recover=False,
-        huge_tree=True,  # base64 document content is one large text node; depth is checked below
-        remove_blank_text=False,
-        collect_ids=False,
-    )
+    return etree.XMLParser(encoding=encoding, **PARSER_OPTIONS)
 
 
-def _declares_encoding(body: bytes) -> bool:
+def declares_encoding(body: bytes) -> bool:
     head = body[:200]
     return head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or (
         head.startswith(b"<?xml") and b"encoding" in head.split(b"?>", 1)[0]
@@ -44,31 +47,65 @@ def parse_xml(body: bytes, *, max_bytes: int, max_depth: int, charset: str | Non
     (no BOM, no encoding in the XML declaration), as with ISO-8859-1 senders that leave the declaration out.
     """
     if not body or not body.strip():
-        raise MessageError("Het bericht is leeg", "De HTTP-body bevat geen XML.")
+        raise empty_body()
     if len(body) > max_bytes:
         raise MessageError(
             "Het bericht is te groot",
             f"Het bericht is {len(body)} bytes; de grens is {max_bytes} bytes (instelling max_message_bytes).",
         )
-    if body[:1].isspace():
-        # An XML declaration after leading blank lines is a common client bug; tolerate it.
-        body = body.lstrip()
-    if _DOCTYPE in body[:4096]:  # a DTD stands before the root element; the parse result is checked too
-        raise MessageError("Het bericht bevat een DTD", "DTD's (<!DOCTYPE ...>) zijn in SOAP-berichten niet toegestaan.")
-    encoding = None
-    if charset and not _declares_encoding(body):
-        encoding = _normalise_charset(charset)
+    body = check_head(body)
+    encoding = parser_encoding(body, charset)
     try:
         root = etree.fromstring(body, _parser(encoding))
     except etree.XMLSyntaxError as exc:
-        line = f" (regel {exc.lineno}, kolom {exc.offset})" if getattr(exc, "lineno", None) else ""
-        raise MessageError("Het bericht is geen goedgevormde XML", f"{exc.msg}{line}") from exc
+        raise syntax_error(exc) from exc
     except (ValueError, LookupError) as exc:  # unknown encoding names and the like
-        raise MessageError("Het bericht kan niet worden gelezen", str(exc)) from exc
+        raise unreadable(exc) from exc
     if root.getroottree().docinfo.doctype:
-        raise MessageError("Het bericht bevat een DTD", "DTD's (<!DOCTYPE ...>) zijn in SOAP-berichten niet toegestaan.")
+        raise dtd_refused()
     _check_depth(root, max_depth)
     return root
+
+
+def check_head(body: bytes) -> bytes:
+    """The start of a message without leading blank lines; refused when it holds a DTD."""
+    if body[:1].isspace():
+        # An XML declaration after leading blank lines is a common client bug; tolerate it.
+        body = body.lstrip()
+    if _DOCTYPE in body[:HEAD]:  # a DTD stands before the root element; the parse result is checked too
+        raise dtd_refused()
+    return body
+
+
+def parser_encoding(head: bytes, charset: str | None) -> str | None:
+    """The HTTP charset, for a document that declares no encoding itself; else None (the document decides)."""
+    if charset and not declares_encoding(head):
+        return normalise_charset(charset)
+    return None
+
+
+def dtd_refused() -> MessageError:
+    return MessageError("Het bericht bevat een DTD", "DTD's (<!DOCTYPE ...>) zijn in SOAP-berichten niet toegestaan.")
+
+
+def too_deep(max_depth: int) -> MessageError:
+    return MessageError(
+        "Het bericht is te diep genest",
+        f"Elementen zijn dieper dan {max_depth} niveaus genest (instelling max_xml_depth).",
+    )
+
+
+def syntax_error(exc: etree.XMLSyntaxError) -> MessageError:
+    line = f" (regel {exc.lineno}, kolom {exc.offset})" if getattr(exc, "lineno", None) else ""
+    return MessageError("Het bericht is geen goedgevormde XML", f"{exc.msg}{line}")
+
+
+def unreadable(exc: Exception) -> MessageError:
+    return MessageError("Het bericht kan niet worden gelezen", str(exc))
+
+
+def empty_body() -> MessageError:
+    return MessageError("Het bericht is leeg", "De HTTP-body bevat geen XML.")
 
 
 def _check_depth(root: etree._Element, max_depth: int) -> None:
@@ -77,14 +114,11 @@ def _check_depth(root: etree._Element, max_depth: int) -> None:
         if event == "start":
             depth += 1
             if depth > max_depth:
-                raise MessageError(
-                    "Het bericht is te diep genest",
-                    f"Elementen zijn dieper dan {max_depth} niveaus genest (instelling max_xml_depth).",
-                )
+                raise too_deep(max_depth)
         else:
             depth -= 1
 
 
-def _normalise_charset(charset: str) -> str:
+def normalise_charset(charset: str) -> str:
     name = charset.strip().strip('"').lower()
     return {"latin-1": "iso-8859-1", "latin1": "iso-8859-1"}.get(name, name)

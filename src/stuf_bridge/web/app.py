@@ -11,7 +11,7 @@ from datetime import timedelta
 import httpx
 import structlog
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -19,12 +19,11 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.requests import ClientDisconnect
 
-from ..errors import MessageError
 from ..gateway import Gateway, Reply
 from ..mapping import Mappings
 from ..settings import Settings
-from ..soap.envelope import SoapVersion
 from ..soap.wsdl import render_wsdl
 from ..store import Store, StoreError, create_store
 from ..stuf.namespaces import Dialect
@@ -103,33 +102,22 @@ def create_app(
     if embedded is not None:
         app.mount("/zgw", embedded)
 
-    async def read_body(request: Request) -> bytes:
-        limit = settings.max_message_bytes
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise MessageError("Het bericht is te groot", f"Content-Length {declared} is groter dan {limit} bytes.")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise MessageError("Het bericht is te groot", f"Het bericht is groter dan {limit} bytes.")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     async def soap(request: Request, service: Service | None) -> Response:
+        """The body goes to the gateway as it arrives: documents in it are spooled while it is parsed, never
+        collected whole; an answer carrying documents goes out the same way."""
         gateway: Gateway = request.app.state.gateway
         started = time.perf_counter()
-        content_type = request.headers.get("content-type")
-        try:
-            data = await read_body(request)
-        except MessageError as exc:  # too large: answer without reading further
-            reply = gateway.fault_reply(SoapVersion.guess(content_type),
-                                         (service or Service.VRIJE_BERICHTEN).fault_kind, exc, None)
-        else:
-            reply = await gateway.handle(
-                service, data, content_type=content_type, soap_action=request.headers.get("soapaction")
-            )
+        body = request.stream()
+        reply = await gateway.handle_stream(
+            service, body, content_type=request.headers.get("content-type"),
+            soap_action=request.headers.get("soapaction"),
+        )
+        await _drain(body)
         metrics.observe(reply, time.perf_counter() - started)
+        if reply.stream is not None:
+            headers = {"content-length": str(reply.length)} if reply.length is not None else None
+            return StreamingResponse(reply.stream, status_code=reply.status, media_type=reply.content_type,
+                                     headers=headers)
         return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
 
     @app.post("/zds/{service_name}")
@@ -182,6 +170,21 @@ def create_app(
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+async def _drain(body: AsyncIterator[bytes]) -> None:
+    """After a fault found before the end of the body (too large, bad base64): read and drop a bounded rest of it,
+    so that a client that sends the whole request before it reads gets the fault rather than a broken connection.
+    Beyond ``DRAIN_LIMIT`` the server closes the connection."""
+    drained = 0
+    with contextlib.suppress(ClientDisconnect):
+        async for chunk in body:
+            drained += len(chunk)
+            if drained > DRAIN_LIMIT:
+                break
 
 
 async def _purge_idempotency_records(settings: Settings, store: Store) -> None:
