@@ -1,5 +1,225 @@
-"""documenten operations (being built)."""
+"""voegZaakdocumentToe and maakZaakdocument (ZDS 1.1 ``edcLk01`` / ZDS 1.2 ``…_EdcLk01``) → a document of an
+existing zaak in ZGW (MAPPING.md §3.9, §3.10, §4). The gateway answers Bv03.
+
+The flow first reads and checks everything: the content (decoded into a spool; malformed base64 or a document
+above ``max_document_bytes`` is a fault before anything else happens), the zaak(en) of ``isRelevantVoor``, the
+informatieobjecttype by ``dct.omschrijving`` among the zaaktype's, the mapped metadata (document.yaml) and an
+optional status. Then it writes, each write a named step of an ``UndoLog``::
+
+    POST enkelvoudiginformatieobjecten      (inline base64 up to bestandsdelen_threshold_bytes, streamed)
+    [PUT bestandsdelen 1..n → POST unlock]  (larger content: parts streamed from the spool)
+    POST zaakinformatieobjecten             (per zaak)
+    [POST statussen]                        (stt.* / sta.datumStatusGezet of the relation)
+
+On failure the zaakinformatieobjecten are deleted, then the document (emptied and unlocked first when an upload
+in parts was interrupted): the backend is as it was before the message.
+
+The other document operations live in document_vragen.py (questions) and document_bewerken.py (checkout,
+check-in, cancelCheckout, ontkoppelen); this module registers them all.
+"""
 
 from __future__ import annotations
 
-HANDLERS: dict = {}
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from lxml import etree
+
+from ..errors import ProcessingError
+from ..zgw.documents import (
+    PartReader,
+    discard_document,
+    from_content,
+    parts_of,
+    post_document,
+    put_part,
+    unlock_document,
+    uses_bestandsdelen,
+)
+from . import MessageContext, document_bewerken, document_vragen
+from .common import zkn
+from .compensation import UndoLog
+from .document_common import child, children, is_nil, mapping_context, rsin, zaak_or_fault
+from .zaakstatus import _after_current
+from .zaken import _deleter, _require_zgw, _statussen
+
+if TYPE_CHECKING:
+    from ..mapping import MappedObject, Mappings
+    from ..zgw import ZgwClients
+    from ..zgw.documents import ByteSource
+
+JSON = dict[str, Any]
+
+
+async def voeg_zaakdocument_toe(ctx: MessageContext) -> None:
+    await _add_document(ctx)
+
+
+async def maak_zaakdocument(ctx: MessageContext) -> None:
+    """A document without content yet (updateZaakdocument fills it later), ZDS 1.2 §4.3.5."""
+    await _add_document(ctx)
+
+
+async def _add_document(ctx: MessageContext) -> None:
+    zgw, mappings = _require_zgw(ctx)
+    obj = _the_object(ctx)
+
+    # --- read and look up (nothing written yet) ---
+    inhoud = child(obj, "inhoud")
+    content = ctx.content(inhoud) if inhoud is not None else None  # malformed / too large: StUF055 here
+    context = mapping_context(ctx, rsin=rsin(ctx))
+    document = _mapped(ctx, mappings.to_zgw("EDC", obj, context=context))
+    links = _links(ctx, mappings, obj, context)
+    zaken = await asyncio.gather(*(zaak_or_fault(ctx, zgw, identificatie) for identificatie in links))
+    omschrijving = str((document.expand.get("informatieobjecttype") or {}).get("omschrijving") or "").strip()
+    if not omschrijving:
+        raise ProcessingError(
+            "Het documenttype ontbreekt",
+            f"{ctx.operation.name}: object/dct.omschrijving (het informatieobjecttype) is verplicht.",
+            plek="client",
+        )
+    zaaktypen = await asyncio.gather(*(zgw.catalogue.zaaktype_by_url(str(zaak["zaaktype"])) for zaak in zaken))
+    # an unknown omschrijving is a CatalogueNotFound naming what the zaaktype has (StUF058, plek client)
+    iots = await asyncio.gather(*(zgw.catalogue.informatieobjecttype(zt, omschrijving) for zt in zaaktypen))
+    body = {**document.body, "informatieobjecttype": iots[0]["url"]}
+    if content is None:
+        body["bestandsomvang"] = 0  # an empty document (maakZaakdocument): DRC gives it empty content
+    data = from_content(content) if content is not None else None
+    statussen = await _statussen_of_links(ctx, mappings, zgw, links, zaken, zaaktypen)
+    threshold = ctx.settings.bestandsdelen_threshold_bytes
+
+    # --- write ---
+    async with UndoLog() as undo:
+        created = await undo.step(
+            "POST enkelvoudiginformatieobjecten",
+            post_document(zgw, body, data, threshold),
+            undo=lambda eio: discard_document(zgw, eio["url"], eio.get("lock")),
+        )
+        url = created["url"]
+        if data is not None and uses_bestandsdelen(data, threshold):
+            await _upload_parts(undo, zgw, created, data, str(body.get("bestandsnaam") or "inhoud"))
+        for (identificatie, link), zaak in zip(links.items(), zaken, strict=True):
+            zio = {"titel": body.get("titel"), **link.body, "zaak": zaak["url"], "informatieobject": url}
+            zio = {key: value for key, value in zio.items() if value is not None}
+            await undo.step(
+                f"POST zaakinformatieobjecten ({identificatie})",
+                zgw.zaken.create("zaakinformatieobjecten", zio),
+                undo=_deleter(zgw),
+            )
+        for zaak, label, status in statussen:
+            # statussen cannot be deleted in ZRC 1.5: the status is the last step, nothing after it can fail
+            await undo.step(f"POST statussen ({label})", zgw.zaken.create("statussen", {**status, "zaak": zaak}))
+
+
+async def _upload_parts(undo: UndoLog, zgw: ZgwClients, created: JSON, data: ByteSource, filename: str) -> None:
+    """PUT every bestandsdeel, streamed from the spool in order, then unlock: the API joins the parts."""
+    lock = str(created.get("lock") or "")
+    parts = parts_of(created)
+    reader = PartReader(data)
+    try:
+        for index, part in enumerate(parts, 1):
+            await undo.step(f"PUT bestandsdelen ({index}/{len(parts)})", put_part(zgw, part, lock, reader, filename))
+    finally:
+        await reader.aclose()
+    await undo.step("POST enkelvoudiginformatieobjecten/unlock", unlock_document(zgw, created["url"], lock))
+
+
+def _the_object(ctx: MessageContext) -> etree._Element:
+    """The document: the (last) object of the kennisgeving, mutatiesoort T."""
+    objects = [o for o in children(ctx.message, "object") if not is_nil(o)]
+    if not objects:
+        raise ProcessingError(
+            f"{ctx.operation.name} heeft een object nodig",
+            "Het bericht heeft geen ZKN:object met het document.",
+            plek="client",
+        )
+    return objects[-1]
+
+
+def _mapped(ctx: MessageContext, mapped: MappedObject) -> MappedObject:
+    ctx.warnings.extend(mapped.warnings)
+    return mapped
+
+
+def _links(ctx: MessageContext, mappings: Mappings, obj: etree._Element, context: Any) -> dict[str, MappedObject]:
+    """isRelevantVoor per zaak identificatie (a repeated relation to the same zaak counts once; Suites4Sociaal-
+    Domein sends it twice)."""
+    links: dict[str, MappedObject] = {}
+    for relation in children(obj, "isRelevantVoor"):
+        if is_nil(relation):
+            continue
+        mapped = _mapped(ctx, mappings.to_zgw("EDCZAK", relation, context=context))
+        identificatie = str((mapped.expand.get("zaak") or {}).get("identificatie") or "").strip()
+        if not identificatie:
+            continue
+        if identificatie in links:
+            ctx.warnings.append(f"isRelevantVoor: zaak {identificatie} staat er meer dan eens; één koppeling")
+            continue
+        links[identificatie] = mapped
+    if not links:
+        raise ProcessingError(
+            "De zaak ontbreekt",
+            f"{ctx.operation.name}: object/isRelevantVoor/gerelateerde/identificatie (de zaak van het document) "
+            "is verplicht.",
+            plek="client",
+        )
+    return links
+
+
+async def _statussen_of_links(
+    ctx: MessageContext,
+    mappings: Mappings,
+    zgw: ZgwClients,
+    links: dict[str, MappedObject],
+    zaken: list[JSON],
+    zaaktypen: list[JSON],
+) -> list[tuple[str, str, JSON]]:
+    """(zaak URL, label, status body) for each relation with stt.omschrijving/stt.volgnummer. A status the zaak
+    already has as its current one is not set again (clients send the current status with every document)."""
+    out: list[tuple[str, str, JSON]] = []
+    for link, zaak, zaaktype in zip(links.values(), zaken, zaaktypen, strict=True):
+        keys = link.expand.get("status") or {}
+        if not keys.get("omschrijving") and keys.get("volgnummer") is None:
+            continue
+        if not keys.get("datumStatusGezet"):
+            raise ProcessingError(
+                "sta.datumStatusGezet ontbreekt",
+                "isRelevantVoor met stt.omschrijving/stt.volgnummer heeft ook sta.datumStatusGezet nodig.",
+                plek="client",
+            )
+        heeft = _heeft(keys)
+        context = mapping_context(ctx, zaaktype=zaaktype.get("identificatie"))
+        [(label, body)] = await _statussen(ctx, mappings, zgw, heeft, context, zaaktype)
+        current = await zgw.get(str(zaak["status"])) if zaak.get("status") else None
+        if current is not None and current.get("statustype") == body["statustype"]:
+            ctx.warnings.append(f"zaak {zaak.get('identificatie')} heeft status {label!r} al; niet opnieuw gezet")
+            continue
+        gezet = (current or {}).get("datumStatusGezet")
+        if gezet and datetime.fromisoformat(body["datumStatusGezet"]) <= datetime.fromisoformat(gezet):
+            # ZGW's current status is the latest datumStatusGezet: the new one goes just after it (warning)
+            body["datumStatusGezet"] = await _after_current(ctx, zgw, zaak, body["datumStatusGezet"])
+        body["statustoelichting"] = body.get("statustoelichting") or "Gezet bij het toevoegen van een document"
+        out.append((zaak["url"], label, body))
+    return out
+
+
+def _heeft(keys: dict[str, Any]) -> etree._Element:
+    """The status of an EDCZAK relation as the ZAKSTT relation (heeft) that creeerZaak reads."""
+    obj = etree.Element(zkn("object"))
+    heeft = etree.SubElement(obj, zkn("heeft"))
+    gerelateerde = etree.SubElement(heeft, zkn("gerelateerde"))
+    if keys.get("volgnummer") is not None:
+        etree.SubElement(gerelateerde, zkn("volgnummer")).text = str(keys["volgnummer"])
+    if keys.get("omschrijving"):
+        etree.SubElement(gerelateerde, zkn("omschrijving")).text = str(keys["omschrijving"])
+    etree.SubElement(heeft, zkn("datumStatusGezet")).text = str(keys["datumStatusGezet"])
+    return obj
+
+
+HANDLERS = {
+    "voegZaakdocumentToe": voeg_zaakdocument_toe,
+    "maakZaakdocument": maak_zaakdocument,
+    **document_vragen.HANDLERS,
+    **document_bewerken.HANDLERS,
+}

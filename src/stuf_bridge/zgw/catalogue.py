@@ -401,19 +401,29 @@ class Catalogue:
         zt = await self._zaaktype(zaaktype)
         refs = zt.get("informatieobjecttypen")
         if isinstance(refs, list) and refs:
-            return await self._by_urls("informatieobjecttypen", zt, {str(ref) for ref in refs})
+            return self._seeded(await self._by_urls("informatieobjecttypen", zt, {str(ref) for ref in refs}))
         # No URL list on the zaaktype (Catalogi 1.3 as VNG publishes it, or a back-end that leaves it empty): the
         # relation itself lives in zaaktype-informatieobjecttypen, by URL or by informatieobjecttype omschrijving.
         links = await self._of_zaaktype("zaaktype-informatieobjecttypen", zt)
         values = {str(link.get("informatieobjecttype")) for link in links if link.get("informatieobjecttype")}
         urls = {value for value in values if value.startswith(("http://", "https://"))}
-        return await self._by_urls("informatieobjecttypen", zt, urls, values - urls)
+        return self._seeded(await self._by_urls("informatieobjecttypen", zt, urls, values - urls))
+
+    def _seeded(self, items: list[JSON]) -> list[JSON]:
+        """Remember list items by their URL too: a document's informatieobjecttype is then read without a request."""
+        for item in items:
+            self._cache.seed(("url", str(item.get("url"))), item)
+        return items
 
     async def informatieobjecttype(self, zaaktype: JSON | str, omschrijving: str) -> JSON:
         """The informatieobjecttype of the zaaktype by omschrijving (exact, then case-insensitive), valid today."""
         zt = await self._zaaktype(zaaktype)
         items = await self.informatieobjecttypen(zt)
         return self._versioned("informatieobjecttype", items, omschrijving, zt)
+
+    async def informatieobjecttype_by_url(self, url: str) -> JSON:
+        """An informatieobjecttype by its URL (a document's), from the cache."""
+        return await self._get(url)
 
     # --- besluittypen ---
 
@@ -426,6 +436,15 @@ class Catalogue:
         zt = await self._zaaktype(zaaktype)
         items = await self.besluittypen(zt)
         return self._versioned("besluittype", items, omschrijving, zt)
+
+    async def besluittypen_valid_today(self, zaaktype: JSON | str) -> list[JSON]:
+        """The zaaktype's published besluittypen that are valid today (a besluit without bst.omschrijving)."""
+        today = self._today()
+        return [bt for bt in await self.besluittypen(zaaktype) if valid_on(bt, today) and not bt.get("concept")]
+
+    async def besluittype_by_url(self, url: str) -> JSON:
+        """A besluittype by URL (the one a besluit refers to), cached like the rest."""
+        return await self._get(url)
 
     # --- helpers ---
 

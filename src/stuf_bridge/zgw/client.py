@@ -210,6 +210,15 @@ class ZgwApiClient:
         request = self._build(method, url_or_path, params=params, json=json, headers=headers)
         return self._json(await self._send(request))
 
+    async def send_stream(
+        self, method: str, url_or_path: str, content: AsyncIterator[bytes], length: int, content_type: str
+    ) -> Any:
+        """One call whose body is streamed (document content, never whole in memory) with a known length;
+        returns the decoded JSON answer."""
+        headers = {"Content-Type": content_type, "Content-Length": str(length)}
+        request = self._build(method, url_or_path, content=content, headers=headers)
+        return self._json(await self._send(request))
+
     async def _object(self, method: str, url_or_path: str, **kwargs: Any) -> JSON:
         request = self._build(method, url_or_path, **kwargs)
         response = await self._send(request)

@@ -1,0 +1,178 @@
+"""What the document flows share: reading the messages of both dialects, finding the document, and writing a
+document as an EDC answer object with its content streamed out (MAPPING.md §3.7–3.15, §4).
+
+The Di02 messages of ZDS 1.2 keep their frame (``stuurgegevens``, ``parameters``, ``edcLk02``) in the zds0120
+namespace and the entity content in ZKN; ZDS 1.1 has everything in ZKN. The helpers here look children up by local
+name, so one flow reads both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from lxml import etree
+
+from ..errors import ProcessingError
+from ..mapping import MappingContext
+from ..stuf.namespaces import STUF, XMIME, XSI
+from ..zgw.documents import content_type, find_document, from_download
+from . import MessageContext
+from .common import lookup_zaak, zkn
+
+if TYPE_CHECKING:
+    from ..mapping import Mappings
+    from ..zgw import ZgwClients
+
+JSON = dict[str, Any]
+
+
+# --- reading ----------------------------------------------------------------------------------------------------
+
+
+def child(el: etree._Element | None, name: str) -> etree._Element | None:
+    """The first child with this local name, in whatever namespace."""
+    if el is None:
+        return None
+    return next((c for c in el if isinstance(c.tag, str) and etree.QName(c).localname == name), None)
+
+
+def children(el: etree._Element | None, name: str) -> list[etree._Element]:
+    if el is None:
+        return []
+    return [c for c in el if isinstance(c.tag, str) and etree.QName(c).localname == name]
+
+
+def text(el: etree._Element | None, *path: str) -> str:
+    """The stripped text at a path of local names ('' when absent)."""
+    for name in path:
+        el = child(el, name)
+    return (el.text or "").strip() if el is not None else ""
+
+
+def is_nil(el: etree._Element) -> bool:
+    return el.get(f"{{{XSI}}}nil") in ("true", "1")
+
+
+def required_text(el: etree._Element | None, *path: str, operation: str) -> str:
+    value = text(el, *path)
+    if not value:
+        raise ProcessingError(
+            f"{path[-1]} ontbreekt",
+            f"{'/'.join(path)} is verplicht in {operation}.",
+            plek="client",
+        )
+    return value
+
+
+def rsin(ctx: MessageContext) -> str:
+    assert ctx.mappings is not None
+    zender = ctx.stuurgegevens.zender
+    return ctx.mappings.rsin_for(zender.organisatie if zender else None, ctx.settings.effective_default_rsin)
+
+
+def mapping_context(ctx: MessageContext, mode: str = "create", **more: Any) -> MappingContext:
+    zender = ctx.stuurgegevens.zender
+    return MappingContext(
+        dialect=ctx.dialect,
+        mode="create" if mode == "create" else "update",
+        gemeentecode=zender.organisatie if zender else None,
+        applicatie=zender.applicatie if zender else None,
+        gebruiker=zender.gebruiker if zender else None,
+        **more,
+    )
+
+
+def _missing_code(ctx: MessageContext) -> str | None:
+    """StUF064 ("object niet gevonden") on the synchronous services, StUF058 on Fo03 (MAPPING.md §1.3)."""
+    return "StUF064" if ctx.operation.fault_kind == "Fo02" else None
+
+
+async def document_or_fault(ctx: MessageContext, zgw: ZgwClients, identificatie: str) -> JSON:
+    eio = await find_document(zgw, identificatie)
+    if eio is None:
+        raise ProcessingError(
+            f"Document {identificatie} niet gevonden"[:200],
+            f"{ctx.operation.name}: er is geen document (enkelvoudiginformatieobject) met identificatie "
+            f"{identificatie!r} in de ZGW-API.",
+            code=_missing_code(ctx),
+            plek="client",
+        )
+    return eio
+
+
+async def zaak_or_fault(ctx: MessageContext, zgw: ZgwClients, identificatie: str) -> JSON:
+    zaak = await lookup_zaak(zgw, identificatie)
+    if zaak is None:
+        raise ProcessingError(
+            f"Zaak {identificatie} niet gevonden"[:200],
+            f"{ctx.operation.name}: er is geen zaak met identificatie {identificatie!r} in de ZGW-API.",
+            code=_missing_code(ctx),
+            plek="client",
+        )
+    return zaak
+
+
+def refuse_definitief(ctx: MessageContext, eio: JSON) -> None:
+    if eio.get("status") == "definitief":
+        raise ProcessingError(
+            "Het document is definitief",
+            f"{ctx.operation.name}: document {eio.get('identificatie')!r} heeft status definitief; de Documenten API "
+            "staat geen wijzigingen meer toe (drc-010).",
+            plek="client",
+        )
+
+
+# --- answering --------------------------------------------------------------------------------------------------
+
+
+async def edc_object(
+    ctx: MessageContext,
+    zgw: ZgwClients,
+    mappings: Mappings,
+    eio: JSON,
+    *,
+    complete: bool = False,
+) -> etree._Element:
+    """``antwoord/object`` (EDC) for a document: its metadata (document.yaml), ``inhoud`` whose bytes the gateway
+    streams in from the download, and an ``isRelevantVoor`` per zaak. ``complete``: fill the fields the Du02 of
+    geefZaakdocumentbewerken requires without nil (formaat, titel)."""
+    iot, zios = await asyncio.gather(
+        zgw.catalogue.informatieobjecttype_by_url(str(eio["informatieobjecttype"])),
+        zgw.zaken.list("zaakinformatieobjecten", {"informatieobject": eio["url"]}),
+    )
+    zios = [zio for zio in zios if zio.get("informatieobject") in (None, eio["url"])]
+    zaken = await asyncio.gather(*(zgw.get(str(zio["zaak"])) for zio in zios))
+
+    data = {
+        **eio,
+        "_expand": {
+            "informatieobjecttype": {
+                "omschrijving": iot.get("omschrijving"),
+                "informatieobjectcategorie": iot.get("informatieobjectcategorie"),
+            },
+            "link": eio.get("link") or eio.get("url"),
+        },
+    }
+    if complete:
+        data["formaat"] = eio.get("formaat") or content_type(eio)
+        data["titel"] = eio.get("titel") or eio.get("bestandsnaam") or eio.get("identificatie")
+    context = MappingContext(dialect=ctx.dialect)
+    obj = etree.Element(zkn("object"))
+    ctx.warnings.extend(mappings.to_stuf("EDC", data, obj, dialect=ctx.dialect, context=context))
+
+    inhoud = etree.Element(zkn("inhoud"), nsmap={"xmime": XMIME})
+    inhoud.set(f"{{{XMIME}}}contentType", content_type(eio))
+    inhoud.set(f"{{{STUF}}}bestandsnaam", str(eio.get("bestandsnaam") or eio.get("identificatie") or "document"))
+    mappings.insert_ordered("EDC", obj, inhoud)
+    if eio.get("inhoud"):
+        source = from_download(zgw, eio)
+        ctx.stream_out(inhoud, source.open, source.size)
+
+    for zio, zaak in zip(zios, zaken, strict=True):
+        relation = etree.Element(zkn("isRelevantVoor"))
+        link = {**zio, "_expand": {"zaak": {"identificatie": zaak.get("identificatie"),
+                                            "omschrijving": zaak.get("omschrijving")}}}
+        ctx.warnings.extend(mappings.to_stuf("EDCZAK", link, relation, dialect=ctx.dialect, context=context))
+        mappings.insert_ordered("EDC", obj, relation)
+    return obj

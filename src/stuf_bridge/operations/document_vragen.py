@@ -1,0 +1,81 @@
+"""geefLijstZaakdocumenten (→ ZAK La01) and geefZaakdocumentLezen (→ EDC La01), MAPPING.md §3.7 and §3.11.
+
+geefLijstZaakdocumenten: ``GET zaken?identificatie`` → ``GET zaakinformatieobjecten?zaak=`` → each document and
+its informatieobjecttype (catalogue cache), concurrently → ``antwoord/object/heeftRelevant`` per document
+(document.yaml, ZAKEDC). An unknown zaak answers La01 without ``antwoord``.
+
+geefZaakdocumentLezen: ``GET enkelvoudiginformatieobjecten?identificatie`` → the informatieobjecttype, the
+zaakinformatieobjecten and their zaken → ``antwoord/object`` with ``inhoud``: its bytes are not read here; the
+gateway streams the download into the answer as base64 (``MessageContext.stream_out``). An unknown document
+answers La01 without ``antwoord``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from lxml import etree
+
+from ..mapping import MappingContext
+from ..stuf.namespaces import STUF, XSI, Dialect
+from ..zgw.documents import find_document
+from . import MessageContext
+from .common import la01, lookup_zaak, zkn
+from .document_common import child, edc_object, required_text
+from .zaken import _require_zgw
+
+JSON = dict[str, Any]
+
+
+async def geef_lijst_zaakdocumenten(ctx: MessageContext) -> etree._Element:
+    zgw, mappings = _require_zgw(ctx)
+    identificatie = required_text(child(ctx.message, "gelijk"), "identificatie", operation=ctx.operation.name)
+    root = la01(ctx, "ZAK")
+    zaak = await lookup_zaak(zgw, identificatie)
+    if zaak is None:
+        return root  # La01 without antwoord: no such zaak (MAPPING.md §1.3)
+    zios = [zio for zio in await zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
+            if zio.get("zaak") in (None, zaak["url"])]
+    documenten = await asyncio.gather(*(zgw.get(str(zio["informatieobject"])) for zio in zios))
+    iots = await asyncio.gather(
+        *(zgw.catalogue.informatieobjecttype_by_url(str(doc["informatieobjecttype"])) for doc in documenten)
+    )
+
+    antwoord = etree.SubElement(root, zkn("antwoord"))
+    obj = etree.SubElement(antwoord, zkn("object"))
+    obj.set(f"{{{STUF}}}entiteittype", "ZAK")
+    etree.SubElement(obj, zkn("identificatie")).text = zaak["identificatie"]
+    if zaak.get("omschrijving"):
+        etree.SubElement(obj, zkn("omschrijving")).text = str(zaak["omschrijving"])[:80]
+    context = MappingContext(dialect=ctx.dialect)
+    for zio, doc, iot in zip(zios, documenten, iots, strict=True):
+        expand = {"informatieobjecttype": {"omschrijving": iot.get("omschrijving")},
+                  "link": doc.get("link") or doc.get("url")}
+        data = {**zio, "_expand": {"informatieobject": {**doc, "_expand": expand}}}
+        relevant = etree.SubElement(obj, zkn("heeftRelevant"))
+        ctx.warnings.extend(mappings.to_stuf("ZAKEDC", data, relevant, dialect=ctx.dialect, context=context))
+    if not zios and ctx.dialect is Dialect.ZDS12:  # ZDS 1.2 requires heeftRelevant: nil, "no value"
+        relevant = etree.SubElement(obj, zkn("heeftRelevant"))
+        relevant.set(f"{{{STUF}}}entiteittype", "ZAKEDC")
+        relevant.set(f"{{{XSI}}}nil", "true")
+        relevant.set(f"{{{STUF}}}noValue", "geenWaarde")
+    return root
+
+
+async def geef_zaakdocument_lezen(ctx: MessageContext) -> etree._Element:
+    zgw, mappings = _require_zgw(ctx)
+    identificatie = required_text(child(ctx.message, "gelijk"), "identificatie", operation=ctx.operation.name)
+    root = la01(ctx, "EDC")
+    eio = await find_document(zgw, identificatie)
+    if eio is None:
+        return root  # La01 without antwoord: no such document
+    antwoord = etree.SubElement(root, zkn("antwoord"))
+    antwoord.append(await edc_object(ctx, zgw, mappings, eio))
+    return root
+
+
+HANDLERS = {
+    "geefLijstZaakdocumenten": geef_lijst_zaakdocumenten,
+    "geefZaakdocumentLezen": geef_zaakdocument_lezen,
+}

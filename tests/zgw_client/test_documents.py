@@ -1,0 +1,129 @@
+"""zgw/documents.py over a MockTransport: the streamed inline JSON body, the streamed multipart bestandsdelen, the
+clear faults for 413 and a wrong lock, and content types."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import AsyncIterator
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+
+import httpx
+import pytest
+
+from stuf_bridge.content import Content
+from stuf_bridge.errors import ProcessingError
+from stuf_bridge.zgw.documents import (
+    ByteSource,
+    PartReader,
+    content_type,
+    from_content,
+    patch_document,
+    post_document,
+    put_part,
+    unlock_document,
+)
+
+from .conftest import MakeClients
+from .fakes import BASE
+
+EIO_URL = f"{BASE}/documenten/api/v1/enkelvoudiginformatieobjecten/1"
+
+
+def _recorder(seen: list[httpx.Request], answer: Any = None, status: int = 201):
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        seen.append(request)
+        return httpx.Response(status, json=answer if answer is not None else {"url": EIO_URL})
+
+    return handler
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 1000, (1 << 20) + 5])
+async def test_inline_body_is_streamed_json_with_exact_length(make_clients: MakeClients, size: int) -> None:
+    data = os.urandom(size)
+    seen: list[httpx.Request] = []
+    zgw = make_clients(_recorder(seen))
+    await post_document(zgw, {"titel": "é \"quoted\""}, from_content(Content.from_bytes(data)), threshold=1 << 30)
+    [request] = seen
+    assert int(request.headers["Content-Length"]) == len(request.content)
+    body = json.loads(request.content)
+    assert base64.b64decode(body["inhoud"]) == data
+    assert body["bestandsomvang"] == size and body["titel"] == 'é "quoted"'
+
+
+async def test_above_the_threshold_no_inhoud_goes_along(make_clients: MakeClients) -> None:
+    seen: list[httpx.Request] = []
+    zgw = make_clients(_recorder(seen))
+    data = from_content(Content.from_bytes(b"x" * 100))
+    await post_document(zgw, {"titel": "t"}, data, threshold=99)
+    await patch_document(zgw, EIO_URL, {"titel": "t"}, "lock-1", data, threshold=99)
+    created, patched = (json.loads(r.content) for r in seen)
+    assert created == {"titel": "t", "bestandsomvang": 100}
+    # inhoud null: else Open Zaak measures the new bestandsomvang against the current content
+    assert patched == {"titel": "t", "lock": "lock-1", "bestandsomvang": 100, "inhoud": None}
+
+
+async def _chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+async def test_parts_are_consecutive_ranges_in_streamed_multipart(make_clients: MakeClients) -> None:
+    data = os.urandom(2500)
+    seen: list[httpx.Request] = []
+    zgw = make_clients(_recorder(seen, {"voltooid": True}, 200))
+    reader = PartReader(ByteSource(len(data), lambda: _chunks(data, 333)))
+    for index, omvang in enumerate((1000, 1000, 500), 1):
+        part = {"url": f"{BASE}/documenten/api/v1/bestandsdelen/{index}", "omvang": omvang, "volgnummer": index}
+        await put_part(zgw, part, "lock-1", reader, 'brief "1".pdf')
+    received = b""
+    for request in seen:
+        assert request.method == "PUT"
+        assert int(request.headers["Content-Length"]) == len(request.content)
+        message = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode() + request.content
+        )
+        fields = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
+        assert fields["lock"].get_content() == "lock-1"
+        received += fields["inhoud"].get_content()
+    assert received == data
+
+
+async def test_part_reader_says_when_the_source_runs_short() -> None:
+    reader = PartReader(ByteSource(10, lambda: _chunks(b"12345", 2)))
+    with pytest.raises(Exception, match="houdt op"):
+        async for _ in reader.take(10):
+            pass
+
+
+async def test_413_and_a_wrong_lock_are_clear_faults(make_clients: MakeClients) -> None:
+    def too_large(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(413, text="Request Entity Too Large")
+
+    zgw = make_clients(too_large)
+    with pytest.raises(ProcessingError, match="te groot"):
+        await post_document(zgw, {}, from_content(Content.from_bytes(b"abc")), threshold=10)
+
+    def wrong_lock(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"code": "invalid", "title": "Invalid input.", "invalidParams": [
+            {"name": "nonFieldErrors", "code": "incorrect-lock-id", "reason": "Lock id is not correct"}]},
+            headers={"Content-Type": "application/problem+json"})
+
+    zgw = make_clients(wrong_lock)
+    with pytest.raises(ProcessingError, match="checkedOutId klopt niet"):
+        await unlock_document(zgw, EIO_URL, "nope")
+
+
+@pytest.mark.parametrize(("eio", "expected"), [
+    ({"formaat": "application/pdf"}, "application/pdf"),
+    ({"formaat": "pdf", "bestandsnaam": "brief.docx"},
+     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ({"formaat": "pdf"}, "application/pdf"),
+    ({}, "application/octet-stream"),
+])
+def test_content_type(eio: dict[str, str], expected: str) -> None:
+    assert content_type(eio) == expected
