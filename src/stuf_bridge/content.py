@@ -241,3 +241,4 @@ class Outbound:
     element: etree._Element
     source: Callable[[], AsyncIterator[bytes]]
     size: int | None = None
+    replay: str | None = None  # a URL the same bytes can be read from again (a resend of the message)

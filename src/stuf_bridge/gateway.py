@@ -54,6 +54,7 @@ from .stuf.stuurgegevens import (
 )
 from .stuf.validation import Schemas
 from .zgw import CatalogueLookupError, ZgwCall, ZgwClients, ZgwError, record_zgw_calls
+from .zgw.documents import download_source
 
 log = structlog.get_logger(__name__)
 
@@ -261,7 +262,7 @@ class Gateway:
         stored = await self._claim(key, ctx.operation, request)
         if stored is not None:
             ctx.warnings.append("herhaald bericht: het eerder gegeven antwoord is teruggestuurd")
-            return etree.fromstring(stored)
+            return self._replayed(etree.fromstring(stored), ctx)
         try:
             answer = await self._run_handler(handler, ctx)
         except BaseException:
@@ -270,7 +271,24 @@ class Gateway:
             except StoreError as exc:
                 log.error("idempotency_release_failed", referentienummer=key[1], error=str(exc))
             raise
-        await self.store.complete_message(*key, etree.tostring(answer))
+        await self.store.complete_message(*key, _for_storage(answer, ctx.outbound))
+        return answer
+
+    def _replayed(self, answer: etree._Element, ctx: MessageContext) -> etree._Element:
+        """A stored answer, with the documents it carried streamed in again from the versions it carried then."""
+        marked = False
+        for element in answer.iter("*"):
+            mark = element.attrib.pop(_REPLAY, None)
+            if mark is None or self.zgw is None:
+                continue
+            marked = True
+            size, _, url = mark.partition(" ")
+            source = download_source(self.zgw, url, int(size))
+            ctx.stream_out(element, source.open, source.size, replay=url)
+        if marked:  # drop the mark's namespace declaration, and only that one
+            keep = {prefix for el in answer.iter("*") for prefix, uri in el.nsmap.items()
+                    if prefix and uri != _REPLAY_NS}
+            etree.cleanup_namespaces(answer, keep_ns_prefixes=sorted(keep))
         return answer
 
     @staticmethod
@@ -328,6 +346,23 @@ class Gateway:
                 + (f" (en nog {len(issues) - 5} fouten)" if len(issues) > 5 else ""),
             )
         return [f"schema: {issue}" for issue in issues]
+
+
+# In the stored copy of an answer (idempotency), a document element carries "<size> <download URL>" here, so that a
+# resend — typically after a timeout, when the client did not get the document — gets the document again.
+_REPLAY_NS = "urn:stuf-bridge:idempotency"
+_REPLAY = f"{{{_REPLAY_NS}}}inhoud"
+
+
+def _for_storage(answer: etree._Element, outbound: Sequence[Outbound]) -> bytes:
+    marked = [out for out in outbound if out.replay and out.size is not None]
+    for out in marked:
+        out.element.set(_REPLAY, f"{out.size} {out.replay}")
+    try:
+        return etree.tostring(answer)
+    finally:
+        for out in marked:
+            out.element.attrib.pop(_REPLAY, None)
 
 
 async def _answer_reply(version: SoapVersion, answer: etree._Element, outbound: list[Outbound]) -> Reply:

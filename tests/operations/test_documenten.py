@@ -238,6 +238,22 @@ async def test_checkout_and_checkin_with_new_content(harness: Harness, schemas: 
     assert inhoud_bytes(lezen) == new
 
 
+async def test_a_resent_checkout_gets_the_same_lock_and_the_document_again(harness: Harness, schemas: Schemas) -> None:
+    """A client that lost the Du02 (a timeout) sends the checkout again: it gets the stored answer — the same lock —
+    with the document read again from the version it carried the first time, not an empty inhoud."""
+    await with_zaak(harness)
+    await ok(harness, dm.voeg_zaakdocument_toe(content=PDF), Service.ONTVANG_ASYNCHROON)
+    first = await ok(harness, dm.geef_zaakdocument_bewerken(), Service.VRIJE_BERICHTEN, schemas)
+    again = await send(harness, dm.geef_zaakdocument_bewerken(), Service.VRIJE_BERICHTEN)
+    assert again.status == 200, again.body.decode()
+    assert any("herhaald bericht" in w for w in again.warnings), again.warnings
+    second = parse_answer(again.body)
+    assert schemas.validate(second) == []
+    assert checked_out_id(second) == checked_out_id(first)
+    assert inhoud_bytes(second) == PDF
+    assert b"urn:stuf-bridge" not in again.body  # the replay mark stays in the store
+
+
 async def test_checkin_without_checkout_locks_itself_and_uses_bestandsdelen(harness: Harness) -> None:
     small_parts(harness)
     await with_zaak(harness)

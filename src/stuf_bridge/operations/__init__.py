@@ -61,9 +61,11 @@ class MessageContext:
         return content
 
     def stream_out(self, element: etree._Element, source: Callable[[], AsyncIterator[bytes]],
-                   size: int | None = None) -> None:
-        """Have the gateway write the bytes ``source()`` yields into ``element`` as base64 (after the handler)."""
-        self.outbound.append(Outbound(element, source, size))
+                   size: int | None = None, *, replay: str | None = None) -> None:
+        """Have the gateway write the bytes ``source()`` yields into ``element`` as base64 (after the handler).
+        ``replay``: the ZGW download URL of exactly these bytes, so that the answer to a resend (idempotency) can
+        carry them again."""
+        self.outbound.append(Outbound(element, source, size, replay))
 
 
 def _attribute(element: etree._Element, localname: str) -> str | None:

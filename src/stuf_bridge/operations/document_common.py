@@ -167,7 +167,7 @@ async def edc_object(
     mappings.insert_ordered("EDC", obj, inhoud)
     if eio.get("inhoud"):
         source = from_download(zgw, eio)
-        ctx.stream_out(inhoud, source.open, source.size)
+        ctx.stream_out(inhoud, source.open, source.size, replay=str(eio["inhoud"]))
 
     for zio, zaak in zip(zios, zaken, strict=True):
         relation = etree.Element(zkn("isRelevantVoor"))

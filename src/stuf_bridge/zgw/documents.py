@@ -51,8 +51,11 @@ def from_content(content: Content) -> ByteSource:
 
 def from_download(zgw: ZgwClients, eio: JSON) -> ByteSource:
     """The content of ``eio`` (the version it describes) as a stream from its ``inhoud`` download URL."""
-    url = str(eio.get("inhoud") or "")
-    size = int(eio.get("bestandsomvang") or 0)
+    return download_source(zgw, str(eio.get("inhoud") or ""), int(eio.get("bestandsomvang") or 0))
+
+
+def download_source(zgw: ZgwClients, url: str, size: int) -> ByteSource:
+    """The ``size`` bytes behind a download URL (``…/download?versie=N``: one version, so the same bytes each time)."""
 
     async def chunks() -> AsyncIterator[bytes]:
         if not url:
