@@ -171,7 +171,7 @@ class Gateway:
             op = resolve(self.registry, request.body, request.action)
             fault_kind = op.fault_kind
             sg = read_stuurgegevens(request.body)
-            self._check_stuurgegevens(op, sg)
+            self._check_stuurgegevens(op, sg, warnings)
             assert sg is not None
             warnings.extend(self._validate(request, sg))
             handler = self.handlers.get(op.function)
@@ -224,7 +224,7 @@ class Gateway:
         body = fault_envelope(version, plek=fault.plek, omschrijving=fault.omschrijving, detail=detail)
         return Reply(500, version.content_type, body, outcome="fault", fault_code=fault.code_for(kind))
 
-    def _check_stuurgegevens(self, op: Operation, sg: Stuurgegevens | None) -> None:
+    def _check_stuurgegevens(self, op: Operation, sg: Stuurgegevens | None, warnings: list[str]) -> None:
         """Stuurgegevens the gateway cannot act on are a fault whatever the validation policy."""
         if sg is None:
             raise StuurgegevensError("StUF013", "Het bericht heeft geen stuurgegevens",
@@ -237,7 +237,11 @@ class Gateway:
                 f"{sg.berichtcode!r} is {known} van {op.name}; verwacht wordt {op.berichtcode}.",
                 plek="server",
             )
-        if sg.zender is None or not sg.zender.applicatie:
+        if (sg.zender is None or not sg.zender.applicatie) and op.berichtcode == "Lv01":
+            # a question changes nothing and needs no idempotency record: answered (Suites4SociaalDomein's "zaken
+            # zoeken" has no zender), the answer's ontvanger left empty
+            warnings.append("stuurgegevens: de zender ontbreekt; het antwoord heeft geen ontvanger")
+        elif sg.zender is None or not sg.zender.applicatie:
             raise StuurgegevensError(
                 "StUF013",
                 "De zender ontbreekt in de stuurgegevens",

@@ -240,3 +240,46 @@ async def test_alles_gives_resultaat_zaakobject_other_roles_and_all_statussen(
     assert [h.findtext("Z:indicatieLaatsteStatus", namespaces=NS) for h in heeft] == ["N", "J"]
     assert heeft[0].findtext("Z:datumStatusGezet", namespaces=NS) == "20240715101500000"  # Amsterdam time
     assert obj.findtext("S:extraElementen/S:extraElement[@naam='categorie']", namespaces=NS) == "straat"
+
+
+ZAKEN_ZOEKEN = f"""<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">
+ <soapenv:Body>
+  <ZKN:zakLv01 xmlns:ZKN="{ZKN}" xmlns:StUF="http://www.egem.nl/StUF/StUF0301"
+               xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+   <ZKN:stuurgegevens><StUF:berichtcode>Lv01</StUF:berichtcode><StUF:entiteittype>ZAK</StUF:entiteittype></ZKN:stuurgegevens>
+   <ZKN:parameters><StUF:sortering>0</StUF:sortering><StUF:indicatorVervolgvraag>false</StUF:indicatorVervolgvraag></ZKN:parameters>
+   <ZKN:gelijk StUF:entiteittype="ZAK">
+    <ZKN:einddatum xsi:nil="true" StUF:noValue="geenWaarde"/>
+    <ZKN:heeftAlsInitiator StUF:entiteittype="ZAKBTRINI">
+     <ZKN:gerelateerde StUF:entiteittype="BTR"><ZKN:identificatie>11999993653</ZKN:identificatie></ZKN:gerelateerde>
+    </ZKN:heeftAlsInitiator>
+   </ZKN:gelijk>
+   <ZKN:scope><ZKN:object StUF:entiteittype="ZAK">
+    <ZKN:identificatie xsi:nil="true"/><ZKN:omschrijving xsi:nil="true"/><ZKN:einddatum xsi:nil="true"/>
+    <ZKN:heeftRelevant StUF:entiteittype="ZAKEDC"><ZKN:gerelateerde StUF:entiteittype="EDC"/></ZKN:heeftRelevant>
+   </ZKN:object></ZKN:scope>
+  </ZKN:zakLv01>
+ </soapenv:Body>
+</soapenv:Envelope>""".encode()
+
+
+async def test_zaken_zoeken_open_zaken_of_an_initiator_without_zender(harness: Harness, schemas: Schemas) -> None:
+    """Suites4SociaalDomein's "zaken zoeken": a StUF-ZKN zakLv01 (SOAPAction …/zakLv01, no zender) for the open
+    zaken (gelijk/einddatum geenWaarde) of an initiator. Answered as geefZaakdetails, with a warning."""
+    await create(harness, identificatie="0363ZK2024-000801", referentienummer="zz-1")
+    await create(harness, identificatie="0363ZK2024-000802", referentienummer="zz-2")
+    [closed] = await harness.all("zaken", identificatie="0363ZK2024-000802")
+    eindstatus = (await harness.zgw.catalogue.statustypen(closed["zaaktype"]))[-1]
+    resultaattype = (await harness.zgw.catalogue.resultaattypen(closed["zaaktype"]))[0]
+    await harness.zgw.zaken.create("resultaten", {"zaak": closed["url"], "resultaattype": resultaattype["url"]})
+    await harness.zgw.zaken.create("statussen", {"zaak": closed["url"], "statustype": eindstatus["url"],
+                                                 "datumStatusGezet": "2024-11-07T10:00:00+01:00"})
+    reply = await harness.gateway.handle(Service.BEANTWOORD_VRAAG, ZAKEN_ZOEKEN, content_type="text/xml",
+                                         soap_action='"http://www.egem.nl/StUF/sector/zkn/0310/zakLv01"')
+    assert reply.status == 200, reply.body.decode()
+    assert reply.operation == "geefZaakdetails_Lv01"
+    assert any("zender ontbreekt" in w for w in reply.warnings), reply.warnings
+    la01 = parse_answer(reply.body)
+    assert schemas.validate(la01) == []
+    assert [o.findtext("Z:identificatie", namespaces=NS) for o in objects(la01)] == ["0363ZK2024-000801"]

@@ -15,16 +15,25 @@ handed out (genereer…_Du02) are replaced in later requests by the ones the gat
 recorded answer is not a fault must answer without fault, schema-valid, with the recorded answer's root element;
 a step whose recorded answer is a fault must fault. A sequence that reaches an operation without a handler yet is
 skipped from there, naming it. The samples are read from ../shared at test time; without it the module skips.
+
+For the Suites4SociaalDomein lifecycle the ZGW calls each request makes are pinned too (``swf-calls.yaml``: the
+calls as a multiset of ``METHOD /path``, UUIDs written ``{uuid}``), so that the data-driven trio request → ZGW
+calls → answer holds for real traffic, not only for messages written for the tests. After a deliberate change,
+``RECORD_SWF_CALLS=1 pytest tests/samples/test_recorded_traffic.py -k Swf`` rewrites that file; review its
+diff like code.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from lxml import etree
 
 from stuf_bridge.stuf.validation import Schemas
@@ -34,6 +43,8 @@ from ..support.reference import extract_body, require_shared, samples_dir, soap_
 from .replay import NS, Bindings, Step, check, send, service_for, skip_unbuilt, soap_action_for
 
 require_shared()
+SWF_CALLS = Path(__file__).with_name("swf-calls.yaml")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
@@ -75,8 +86,7 @@ def _swf() -> list[Any]:
         if number == "13":
             continue  # no recorded answer, and another zaak (see the module docstring)
         responses = list(dump.glob(f"{number}-response-*.xml"))
-        unbuilt = "zaken zoeken (zakLv01 op heeftAlsInitiator)" if number == "12" else None
-        steps.append(Recorded(request, soap_action_of(request), responses[0] if responses else None, unbuilt))
+        steps.append(Recorded(request, soap_action_of(request), responses[0] if responses else None))
     return [pytest.param(steps, {}, id="Swf Suites4SociaalDomein dump")]
 
 
@@ -130,6 +140,8 @@ async def test_recorded_sequence(steps: list[Recorded], literals: dict[str, str]
     assert base is not None
     bindings = Bindings()
     bindings.recorded.update(literals)
+    pinned: dict[str, list[str]] = yaml.safe_load(SWF_CALLS.read_text(encoding="utf-8")) or {}
+    recording = os.environ.get("RECORD_SWF_CALLS") == "1"
     for recorded in steps:
         label = recorded.request.relative_to(base).as_posix()
         if recorded.unbuilt:
@@ -141,11 +153,28 @@ async def test_recorded_sequence(steps: list[Recorded], literals: dict[str, str]
         step = Step(label, text, service_for(soap_action), soap_action,
                     expect_fault=expected is not None and _is_fault(expected))
         reply = await send(sample_harness, step)
+        if "Suites4SociaalDomein" in label:
+            made = sorted(_call(c) for c in reply.zgw_calls)
+            if recording:
+                pinned[recorded.request.name] = made
+            else:
+                assert Counter(made) == Counter(pinned.get(recorded.request.name, [])), (
+                    f"{label}: ZGW calls {made}, pinned in swf-calls.yaml {pinned.get(recorded.request.name)}")
         answer = check(reply, step, schemas)
         if answer is None or expected is None:
             continue
         assert answer.tag == expected.tag, f"{label}: answer {answer.tag}, recorded {expected.tag}"
         _bind_identifiers(bindings, expected, answer)
+
+
+    if recording and any("Suites4SociaalDomein" in str(r.request) for r in steps):
+        SWF_CALLS.write_text(
+            "# ZGW calls per Suites4SociaalDomein request (tests/samples/test_recorded_traffic.py)\n"
+            + yaml.safe_dump(pinned, allow_unicode=True, sort_keys=True, width=120), encoding="utf-8")
+
+
+def _call(call: Any) -> str:
+    return f"{call.method} {_UUID.sub('{uuid}', call.url.split('?', 1)[0].split('/zgw', 1)[-1])}"
 
 
 def _bind_identifiers(bindings: Bindings, recorded: etree._Element, ours: etree._Element) -> None:

@@ -114,6 +114,8 @@ async def geef_zaakdetails(ctx: MessageContext) -> etree._Element:
     else:
         assert bsn is not None
         zaken = await _zaken_of_initiator(zgw, mappings, bsn)
+        if _asks_open_only(ctx.message):  # gelijk/einddatum geenWaarde: the zaken that are not closed
+            zaken = [zaak for zaak in zaken if not zaak.get("einddatum")]
     if ctx.dialect is Dialect.ZDS12 and len(zaken) > 1:
         # the ZDS 1.2 answer holds one object
         ctx.warnings.append(
@@ -128,6 +130,11 @@ async def geef_zaakdetails(ctx: MessageContext) -> etree._Element:
         for obj in objects:
             antwoord.append(obj)
     return root
+
+
+def _asks_open_only(message: etree._Element) -> bool:
+    einddatum = message.find(f"{zkn('gelijk')}/{zkn('einddatum')}")
+    return einddatum is not None and einddatum.get(f"{{{STUF}}}noValue") == "geenWaarde"
 
 
 def _selection(ctx: MessageContext) -> tuple[str | None, str | None]:

@@ -103,7 +103,7 @@ def _by_content(candidates: list[Operation], message: etree._Element) -> Operati
     if root == "zakLv01":
         scope_object = _child(_child(message, "scope"), "object")
         asked = {_local(c) for c in scope_object if isinstance(c.tag, str)} if scope_object is not None else set()
-        if "heeftRelevant" in asked:
+        if "heeftRelevant" in asked and asked <= _DOCUMENT_LIST:
             return functions["geefLijstZaakdocumenten"]
         if "heeft" in asked and asked <= {"identificatie", "heeft"}:
             return functions["geefZaakstatus"]
@@ -112,6 +112,9 @@ def _by_content(candidates: list[Operation], message: etree._Element) -> Operati
     raise UnknownOperation(f"Operatie voor {root} niet te bepalen", "Geef de SOAPAction van de operatie mee.")
 
 
+# a scope that asks for the documents and (at most) the zaak's kerngegevens is a document list; one that asks for
+# more of the zaak is a zaakdetails question ("zaken zoeken" of Suites4SociaalDomein asks for everything)
+_DOCUMENT_LIST = {"identificatie", "omschrijving", "heeftRelevant"}
 _STATUS_ONLY = {"identificatie", "isVan", "heeft", "tijdstipRegistratie", "extraElementen"}
 
 
