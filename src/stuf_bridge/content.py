@@ -209,29 +209,39 @@ def _malformed(reason: str) -> MessageError:
     return MessageError("De inhoud is geen geldige base64", f"inhoud: {reason}.")
 
 
-def encode_chunks(chunks: Iterable[bytes]) -> Iterable[bytes]:
-    """Base64 of a byte stream, chunk by chunk (each output piece a multiple of four characters but the last)."""
-    pending = b""
-    for chunk in chunks:
-        data = pending + chunk
+class _Encoder:
+    """Base64 of a byte stream fed in pieces of any length: whole 3-byte groups now, the rest at the end (each piece
+    out is a multiple of four characters but the last)."""
+
+    def __init__(self) -> None:
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self._pending + chunk
         usable = len(data) - len(data) % 3
-        pending = data[usable:]
-        if usable:
-            yield encode(data[:usable])
-    if pending:
-        yield encode(pending)
+        self._pending = data[usable:]
+        return encode(data[:usable]) if usable else b""
+
+    def finish(self) -> bytes:
+        return encode(self._pending) if self._pending else b""
+
+
+def encode_chunks(chunks: Iterable[bytes]) -> Iterable[bytes]:
+    encoder = _Encoder()
+    for chunk in chunks:
+        if piece := encoder.feed(chunk):
+            yield piece
+    if tail := encoder.finish():
+        yield tail
 
 
 async def aencode_chunks(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    pending = b""
+    encoder = _Encoder()
     async for chunk in chunks:
-        data = pending + chunk
-        usable = len(data) - len(data) % 3
-        pending = data[usable:]
-        if usable:
-            yield encode(data[:usable])
-    if pending:
-        yield encode(pending)
+        if piece := encoder.feed(chunk):
+            yield piece
+    if tail := encoder.finish():
+        yield tail
 
 
 @dataclass

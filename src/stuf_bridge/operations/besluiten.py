@@ -26,6 +26,7 @@ from lxml import etree
 from ..errors import ProcessingError
 from ..mapping import MappedObject, MappingContext, UnknownOrganisation
 from ..stuf.namespaces import STUF, XSI
+from ..zgw import by_identificatie
 from . import MessageContext
 from .common import find_zaak, la01, lookup_zaak, require_zgw, zkn
 from .compensation import UndoLog
@@ -83,21 +84,10 @@ def _mapped(ctx: MessageContext, mapped: MappedObject) -> MappedObject:
 async def lookup_besluit(zgw: ZgwClients, identificatie: str, *, rsin: str | None, strict: bool) -> JSON | None:
     """The besluit with this identificatie. ``strict`` (mutations): only the sender's organisation's
     (``verantwoordelijkeOrganisatie=RSIN``, MAPPING.md §2.4); else any, the RSIN choosing between several."""
-    params = {"identificatie": identificatie}
-    if strict and rsin:
-        params["verantwoordelijkeOrganisatie"] = rsin
-    besluiten = [b for b in await zgw.besluiten.list("besluiten", params, max_items=10)
-                 if b.get("identificatie") == identificatie]
-    if len(besluiten) > 1 and rsin:
-        besluiten = [b for b in besluiten if b.get("verantwoordelijkeOrganisatie") == rsin] or besluiten
-    if len(besluiten) > 1:
-        raise ProcessingError(
-            f"Besluit {identificatie} is niet eenduidig"[:200],
-            f"Meer dan één besluit met identificatie {identificatie!r}: "
-            + ", ".join(str(b.get("url")) for b in besluiten),
-            plek="client",
-        )
-    return besluiten[0] if besluiten else None
+    params = {"verantwoordelijkeOrganisatie": rsin} if strict and rsin else None
+    return await by_identificatie(zgw.besluiten, "besluiten", identificatie,
+                                  organisation_field="verantwoordelijkeOrganisatie", rsin=rsin, what="Besluit",
+                                  params=params)
 
 
 async def _find_besluit(zgw: ZgwClients, identificatie: str, *, rsin: str, operation: str) -> JSON:

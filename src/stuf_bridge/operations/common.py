@@ -11,7 +11,7 @@ from lxml import etree
 from ..errors import NotSupported, ProcessingError
 from ..stuf.namespaces import BG, STUF, XSI, ZDS, ZKN
 from ..stuf.stuurgegevens import write_stuurgegevens
-from ..zgw import ZgwClients
+from ..zgw import ZgwClients, by_identificatie
 from . import MessageContext
 
 if TYPE_CHECKING:
@@ -52,6 +52,25 @@ def pair_relations(
     return pairs
 
 
+def verwerkingssoort(old: etree._Element | None, new: etree._Element | None, what: str, *,
+                     default: str = "T") -> str | None:
+    """The verwerkingssoort of a was/wordt relation pair: the new side's, else the old side's, else ``default``.
+    None when there is nothing to do (I, or no verwerkingssoort with an empty default); one that is not T, W, V, E,
+    R or I is a fault naming the relation (STUF §5.2.6)."""
+    name = f"{{{STUF}}}verwerkingssoort"
+    soort = ((new.get(name) if new is not None else None) or (old.get(name) if old is not None else None)
+             or default).upper()
+    if soort in ("I", ""):
+        return None
+    if soort not in ("T", "W", "V", "E", "R"):
+        raise ProcessingError(
+            "Onbekende verwerkingssoort",
+            f"verwerkingssoort {soort!r} op {what}; verwacht T, W, V, E, R of I (STUF §5.2.6).",
+            plek="client",
+        )
+    return soort
+
+
 def zkn(name: str) -> str:
     """A ZKN element name in Clark notation (both dialects keep the entity content in the ZKN namespace)."""
     return f"{{{ZKN}}}{name}"
@@ -70,21 +89,9 @@ def la01(ctx: MessageContext, entiteittype: str = "ZAK") -> etree._Element:
 
 
 async def lookup_zaak(zgw: ZgwClients, identificatie: str, *, rsin: str | None = None) -> JSON | None:
-    """The zaak with this identificatie, or None. identificatie is unique per bronorganisatie: when several
-    bronorganisaties use it, the sender's RSIN chooses; still several is a fault."""
-    zaken = [
-        z for z in await zgw.zaken.list("zaken", {"identificatie": identificatie}, max_items=10)
-        if z.get("identificatie") == identificatie
-    ]
-    if len(zaken) > 1 and rsin:
-        zaken = [z for z in zaken if z.get("bronorganisatie") == rsin] or zaken
-    if len(zaken) > 1:
-        raise ProcessingError(
-            f"Zaak {identificatie} is niet eenduidig"[:200],
-            f"Meer dan één zaak met identificatie {identificatie!r}: " + ", ".join(str(z.get("url")) for z in zaken),
-            plek="client",
-        )
-    return zaken[0] if zaken else None
+    """The zaak with this identificatie, or None (unique per bronorganisatie: ``by_identificatie``)."""
+    return await by_identificatie(zgw.zaken, "zaken", identificatie, organisation_field="bronorganisatie",
+                                  rsin=rsin, what="Zaak")
 
 
 async def find_zaak(zgw: ZgwClients, identificatie: str, *, operation: str, rsin: str | None = None) -> JSON:

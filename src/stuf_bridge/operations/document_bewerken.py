@@ -26,7 +26,6 @@ from ..stuf.namespaces import STUF, ZDS, ZKN, Dialect
 from ..stuf.stuurgegevens import write_stuurgegevens
 from ..zgw import CatalogueLookupError
 from ..zgw.documents import (
-    ByteSource,
     PartReader,
     from_content,
     from_download,
@@ -50,6 +49,7 @@ from .document_common import (
     refuse_definitief,
     required_text,
     text,
+    upload_parts,
     zaak_or_fault,
 )
 from .zaken import _require_zgw
@@ -161,7 +161,7 @@ async def update_zaakdocument(ctx: MessageContext) -> None:
             undo=_restorer(zgw, eio, set(changes), lock, data is not None, threshold, own_lock=not checked_out_id),
         )
         if data is not None and uses_bestandsdelen(data, threshold):
-            await _upload_parts(undo, zgw, updated, lock, data, str(changes.get("bestandsnaam") or "inhoud"))
+            await upload_parts(undo, zgw, updated, lock, data, str(changes.get("bestandsnaam") or "inhoud"))
         await undo.step("POST enkelvoudiginformatieobjecten/unlock", unlock_document(zgw, url, lock))
 
 
@@ -187,18 +187,6 @@ async def _informatieobjecttype_change(
         changes["informatieobjecttype"] = (await zgw.catalogue.informatieobjecttype(zaaktype, omschrijving))["url"]
     except CatalogueLookupError as exc:
         ctx.warnings.append(f"dct.omschrijving {omschrijving!r}: {exc}; informatieobjecttype niet gewijzigd")
-
-
-async def _upload_parts(
-    undo: UndoLog, zgw: ZgwClients, updated: JSON, lock: str, data: ByteSource, filename: str
-) -> None:
-    parts = parts_of(updated)
-    reader = PartReader(data)
-    try:
-        for index, part in enumerate(parts, 1):
-            await undo.step(f"PUT bestandsdelen ({index}/{len(parts)})", put_part(zgw, part, lock, reader, filename))
-    finally:
-        await reader.aclose()
 
 
 def _restorer(

@@ -16,13 +16,14 @@ from lxml import etree
 from ..errors import ProcessingError
 from ..mapping import MappingContext
 from ..stuf.namespaces import STUF, XMIME, XSI
-from ..zgw.documents import content_type, find_document, from_download
+from ..zgw.documents import ByteSource, PartReader, content_type, find_document, from_download, parts_of, put_part
 from . import MessageContext
 from .common import lookup_zaak, zkn
 
 if TYPE_CHECKING:
     from ..mapping import Mappings
     from ..zgw import ZgwClients
+    from .compensation import UndoLog
 
 JSON = dict[str, Any]
 
@@ -176,3 +177,16 @@ async def edc_object(
         ctx.warnings.extend(mappings.to_stuf("EDCZAK", link, relation, dialect=ctx.dialect, context=context))
         mappings.insert_ordered("EDC", obj, relation)
     return obj
+
+
+async def upload_parts(
+    undo: UndoLog, zgw: ZgwClients, document: JSON, lock: str, data: ByteSource, filename: str
+) -> None:
+    """PUT every bestandsdeel of ``document`` under ``lock``, streamed from ``data`` in order (each a step)."""
+    parts = parts_of(document)
+    reader = PartReader(data)
+    try:
+        for index, part in enumerate(parts, 1):
+            await undo.step(f"PUT bestandsdelen ({index}/{len(parts)})", put_part(zgw, part, lock, reader, filename))
+    finally:
+        await reader.aclose()

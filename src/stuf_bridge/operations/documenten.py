@@ -28,19 +28,16 @@ from lxml import etree
 
 from ..errors import ProcessingError
 from ..zgw.documents import (
-    PartReader,
     discard_document,
     from_content,
-    parts_of,
     post_document,
-    put_part,
     unlock_document,
     uses_bestandsdelen,
 )
 from . import MessageContext, document_bewerken, document_vragen
 from .common import zkn
 from .compensation import UndoLog
-from .document_common import child, children, is_nil, mapping_context, rsin, zaak_or_fault
+from .document_common import child, children, is_nil, mapping_context, rsin, upload_parts, zaak_or_fault
 from .zaakstatus import _after_current
 from .zaken import _deleter, _require_zgw, _statussen
 
@@ -115,13 +112,7 @@ async def _add_document(ctx: MessageContext) -> None:
 async def _upload_parts(undo: UndoLog, zgw: ZgwClients, created: JSON, data: ByteSource, filename: str) -> None:
     """PUT every bestandsdeel, streamed from the spool in order, then unlock: the API joins the parts."""
     lock = str(created.get("lock") or "")
-    parts = parts_of(created)
-    reader = PartReader(data)
-    try:
-        for index, part in enumerate(parts, 1):
-            await undo.step(f"PUT bestandsdelen ({index}/{len(parts)})", put_part(zgw, part, lock, reader, filename))
-    finally:
-        await reader.aclose()
+    await upload_parts(undo, zgw, created, lock, data, filename)
     await undo.step("POST enkelvoudiginformatieobjecten/unlock", unlock_document(zgw, created["url"], lock))
 
 

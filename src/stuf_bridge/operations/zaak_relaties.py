@@ -25,13 +25,12 @@ from lxml import etree
 from ..errors import ProcessingError
 from ..stuf.namespaces import STUF
 from ..zgw import ZgwClients
-from .common import lookup_zaak, pair_relations, zkn
+from .common import lookup_zaak, pair_relations, verwerkingssoort, zkn
 from .compensation import UndoLog
 
 JSON = dict[str, Any]
 AARD_RELATIE = "onderwerp"
 RELATIONS = ("heeftAlsHoofdzaak", "heeftAlsDeelzaak", "heeftBetrekkingOpAndere")
-_VERWERKINGSSOORT = f"{{{STUF}}}verwerkingssoort"
 _NO_VALUE = f"{{{STUF}}}noValue"
 _UNCHANGED: Any = object()
 
@@ -85,18 +84,9 @@ async def read_relations(
     out = ZaakRelations()
     for name in RELATIONS:
         for old, new in pair_relations([] if was is None else was.findall(zkn(name)), wordt.findall(zkn(name))):
-            element = new if new is not None else old
-            assert element is not None
-            soort = (element.get(_VERWERKINGSSOORT) or (old.get(_VERWERKINGSSOORT) if old is not None else "")
-                     or "T").upper()
-            if soort == "I":
+            soort = verwerkingssoort(old, new, name)
+            if soort is None:
                 continue
-            if soort not in ("T", "W", "V", "E", "R"):
-                raise ProcessingError(
-                    "Onbekende verwerkingssoort",
-                    f"verwerkingssoort {soort!r} op {name}; verwacht T, W, V, E, R of I (STUF §5.2.6).",
-                    plek="client",
-                )
             if soort in ("W", "V", "E", "R"):
                 gone = _identificatie(old) or (_identificatie(new) if soort in ("V", "E") else None)
                 if gone:

@@ -38,6 +38,7 @@ from .common import (
     find_zaak,
     pair_relations,
     set_gebruiksrecht_steps,
+    verwerkingssoort,
     zkn,
 )
 from .compensation import UndoLog
@@ -330,17 +331,9 @@ async def _rol_changes(
     roltypen: list[JSON] | None = None
     existing: list[JSON] | None = None
     for old_el, new_el in pairs:
-        soort = ((new_el if new_el is not None else old_el).get(VERWERKINGSSOORT) or "").upper()  # type: ignore[union-attr]
-        if not soort and old_el is not None:
-            soort = (old_el.get(VERWERKINGSSOORT) or "").upper()
-        if soort in ("I", ""):
+        soort = verwerkingssoort(old_el, new_el, "een rol", default="")
+        if soort is None:
             continue
-        if soort not in ("T", "W", "V", "E", "R"):
-            raise ProcessingError(
-                "Onbekende verwerkingssoort",
-                f"verwerkingssoort {soort!r} op een rol; verwacht T, W, V, E, R of I (STUF §5.2.6).",
-                plek="client",
-            )
         if roltypen is None:
             roltypen = await zgw.catalogue.roltypen(zaaktype)
         if soort in ("W", "V", "E", "R"):
@@ -497,18 +490,9 @@ async def _zaakobject_changes(
     changes = _ZaakobjectChanges()
     existing: list[JSON] | None = None
     for old_el, new_el in _pairs(zkn("heeftBetrekkingOp"), was, wordt):
-        element = new_el if new_el is not None else old_el
-        assert element is not None
-        soort = (element.get(VERWERKINGSSOORT) or (old_el.get(VERWERKINGSSOORT) if old_el is not None else "")
-                 or "T").upper()
-        if soort == "I":
+        soort = verwerkingssoort(old_el, new_el, "heeftBetrekkingOp")
+        if soort is None:
             continue
-        if soort not in ("T", "W", "V", "E", "R"):
-            raise ProcessingError(
-                "Onbekende verwerkingssoort",
-                f"verwerkingssoort {soort!r} op heeftBetrekkingOp; verwacht T, W, V, E, R of I (STUF §5.2.6).",
-                plek="client",
-            )
         match: JSON | None = None
         if soort in ("W", "V", "E", "R"):
             source = old_el if _has_content(old_el) else new_el

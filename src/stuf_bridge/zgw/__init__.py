@@ -3,7 +3,7 @@ errors as typed exceptions. It knows no StUF: nothing here imports ``stuf``, ``s
 
 from .auth import JwtAuth
 from .catalogue import Catalogue, CatalogueAmbiguous, CatalogueLookupError, CatalogueNotFound
-from .client import ZgwApiClient, ZgwCall, ZgwClients, record_zgw_calls
+from .client import ZgwApiClient, ZgwCall, ZgwClients, by_identificatie, record_zgw_calls
 from .errors import (
     InvalidParam,
     ZgwAuthError,
@@ -42,5 +42,6 @@ __all__ = [
     "ZgwTimeout",
     "ZgwUnavailable",
     "ZgwValidationError",
+    "by_identificatie",
     "record_zgw_calls",
 ]

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..content import aencode_chunks
 from ..errors import ProcessingError
+from .client import by_identificatie
 from .errors import ZgwClientError, ZgwError, ZgwValidationError
 
 if TYPE_CHECKING:
@@ -83,22 +84,9 @@ def content_type(eio: Mapping[str, Any]) -> str:
 
 
 async def find_document(zgw: ZgwClients, identificatie: str, *, rsin: str | None = None) -> JSON | None:
-    """The document with this identificatie, or None. Unique per bronorganisatie: with several, the sender's RSIN
-    chooses; still several is a fault."""
-    found = [
-        doc for doc in await zgw.documenten.list(EIO, {"identificatie": identificatie}, max_items=10)
-        if doc.get("identificatie") == identificatie
-    ]
-    if len(found) > 1 and rsin:
-        found = [doc for doc in found if doc.get("bronorganisatie") == rsin] or found
-    if len(found) > 1:
-        raise ProcessingError(
-            f"Document {identificatie} is niet eenduidig"[:200],
-            f"Meer dan één document met identificatie {identificatie!r}: "
-            + ", ".join(str(doc.get("url")) for doc in found),
-            plek="client",
-        )
-    return found[0] if found else None
+    """The document with this identificatie, or None (unique per bronorganisatie: ``by_identificatie``)."""
+    return await by_identificatie(zgw.documenten, EIO, identificatie, organisation_field="bronorganisatie",
+                                  rsin=rsin, what="Document")
 
 
 # --- writing ----------------------------------------------------------------------------------------------------
