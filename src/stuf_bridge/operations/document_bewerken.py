@@ -37,7 +37,7 @@ from ..zgw.documents import (
     uses_bestandsdelen,
 )
 from . import MessageContext
-from .common import zkn
+from .common import require_zgw, zkn
 from .compensation import UndoLog
 from .document_common import (
     child,
@@ -52,7 +52,6 @@ from .document_common import (
     upload_parts,
     zaak_or_fault,
 )
-from .zaken import _require_zgw
 
 if TYPE_CHECKING:
     from ..zgw import ZgwClients
@@ -64,7 +63,7 @@ JSON = dict[str, Any]
 
 
 async def geef_zaakdocument_bewerken(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = _require_zgw(ctx)
+    zgw, mappings = require_zgw(ctx)
     vraag = child(ctx.message, "edcLv01")
     identificatie = required_text(vraag, "gelijk", "identificatie", operation=ctx.operation.name)
     eio = await document_or_fault(ctx, zgw, identificatie)  # a definitief one too: it can be read, not checked in
@@ -107,7 +106,7 @@ def _du02(ctx: MessageContext, lock: str, obj: etree._Element) -> etree._Element
 
 
 async def update_zaakdocument(ctx: MessageContext) -> None:
-    zgw, mappings = _require_zgw(ctx)
+    zgw, mappings = require_zgw(ctx)
     checked_out_id = text(ctx.message, "parameters", "checkedOutId")
     objects = [o for o in children(child(ctx.message, "edcLk02"), "object") if not is_nil(o)]
     if not objects:
@@ -233,7 +232,7 @@ def _unlocker(zgw: ZgwClients, url: str) -> Callable[[str], Awaitable[None]]:
 
 
 async def cancel_checkout(ctx: MessageContext) -> None:
-    zgw, _ = _require_zgw(ctx)
+    zgw, _ = require_zgw(ctx)
     checked_out_id = required_text(ctx.message, "parameters", "checkedOutId", operation=ctx.operation.name)
     identificatie = required_text(ctx.message, "document", "identificatie", operation=ctx.operation.name)
     eio = await document_or_fault(ctx, zgw, identificatie)
@@ -250,7 +249,7 @@ async def cancel_checkout(ctx: MessageContext) -> None:
 
 
 async def ontkoppel_zaakdocument(ctx: MessageContext) -> None:
-    zgw, _ = _require_zgw(ctx)
+    zgw, _ = require_zgw(ctx)
     objects = [o for o in children(child(ctx.message, "edcLk02"), "object") if not is_nil(o)]
     identificatie = next((text(o, "identificatie") for o in objects if text(o, "identificatie")), "")
     zaak_id = next(

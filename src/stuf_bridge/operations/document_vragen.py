@@ -21,15 +21,14 @@ from ..mapping import MappingContext
 from ..stuf.namespaces import STUF, XSI, Dialect
 from ..zgw.documents import find_document
 from . import MessageContext
-from .common import la01, lookup_zaak, zkn
+from .common import la01, lookup_zaak, require_zgw, zkn
 from .document_common import child, edc_object, required_text
-from .zaken import _require_zgw
 
 JSON = dict[str, Any]
 
 
 async def geef_lijst_zaakdocumenten(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = _require_zgw(ctx)
+    zgw, mappings = require_zgw(ctx)
     identificatie = required_text(child(ctx.message, "gelijk"), "identificatie", operation=ctx.operation.name)
     root = la01(ctx, "ZAK")
     zaak = await lookup_zaak(zgw, identificatie)
@@ -64,7 +63,7 @@ async def geef_lijst_zaakdocumenten(ctx: MessageContext) -> etree._Element:
 
 
 async def geef_zaakdocument_lezen(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = _require_zgw(ctx)
+    zgw, mappings = require_zgw(ctx)
     identificatie = required_text(child(ctx.message, "gelijk"), "identificatie", operation=ctx.operation.name)
     root = la01(ctx, "EDC")
     eio = await find_document(zgw, identificatie)

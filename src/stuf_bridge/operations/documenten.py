@@ -35,11 +35,11 @@ from ..zgw.documents import (
     uses_bestandsdelen,
 )
 from . import MessageContext, document_bewerken, document_vragen
-from .common import zkn
+from .common import require_zgw, zkn
 from .compensation import UndoLog
 from .document_common import child, children, is_nil, mapping_context, rsin, upload_parts, zaak_or_fault
 from .zaakstatus import _after_current
-from .zaken import _deleter, _require_zgw, _statussen
+from .zaken import _deleter, _statussen
 
 if TYPE_CHECKING:
     from ..mapping import MappedObject, Mappings
@@ -59,7 +59,7 @@ async def maak_zaakdocument(ctx: MessageContext) -> None:
 
 
 async def _add_document(ctx: MessageContext) -> None:
-    zgw, mappings = _require_zgw(ctx)
+    zgw, mappings = require_zgw(ctx)
     obj = _the_object(ctx)
 
     # --- read and look up (nothing written yet) ---

@@ -37,6 +37,7 @@ from .common import (
     fallback_resultaat,
     find_zaak,
     pair_relations,
+    require_zgw,
     set_gebruiksrecht_steps,
     verwerkingssoort,
     zkn,
@@ -47,7 +48,6 @@ from .zaken import (
     JSON,
     _deleter,
     _mapped,
-    _require_zgw,
     _resultaat,
     _rsin,
     _statussen,
@@ -88,7 +88,7 @@ _BETROKKENE_KEYS = {
 
 
 async def update_zaak(ctx: MessageContext) -> None:
-    zgw, mappings = _require_zgw(ctx)
+    zgw, mappings = require_zgw(ctx)
     was, wordt = _was_wordt(ctx.message)
 
     # --- look up and map (nothing written yet) ---

@@ -27,8 +27,7 @@ from ..mapping import MappingContext
 from ..stuf.geometry import to_gml
 from ..stuf.namespaces import STUF, Dialect
 from . import MessageContext
-from .common import la01, zkn
-from .zaken import _require_zgw
+from .common import la01, require_zgw, zkn
 
 if TYPE_CHECKING:
     from ..mapping import Mappings
@@ -105,7 +104,7 @@ def read_scope(message: etree._Element) -> Scope:
 
 
 async def geef_zaakdetails(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = _require_zgw(ctx)
+    zgw, mappings = require_zgw(ctx)
     scope = read_scope(ctx.message)
     identificatie, bsn = _selection(ctx)
     if identificatie is not None:

@@ -36,11 +36,12 @@ from .common import (
     find_zaak,
     la01,
     lookup_zaak,
+    require_zgw,
     set_gebruiksrecht_steps,
     zkn,
 )
 from .compensation import UndoLog
-from .zaken import _deleter, _require_zgw, _statussen
+from .zaken import _deleter, _statussen
 
 if TYPE_CHECKING:
     from ..mapping import Mappings
@@ -56,7 +57,7 @@ ONE_SECOND = timedelta(seconds=1)
 
 
 async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
-    zgw, mappings = _require_zgw(ctx)
+    zgw, mappings = require_zgw(ctx)
     obj = _new_object(ctx.message)
     relation = _the_status(obj)
 
@@ -241,7 +242,7 @@ async def _closing_resultaat(
 
 
 async def geef_zaakstatus(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = _require_zgw(ctx)
+    zgw, mappings = require_zgw(ctx)
     gelijk = ctx.message.find(zkn("gelijk"))
     identificatie = (gelijk.findtext(zkn("identificatie")) if gelijk is not None else "") or ""
     identificatie = identificatie.strip()

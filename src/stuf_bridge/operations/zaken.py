@@ -36,11 +36,10 @@ if TYPE_CHECKING:
 JSON = dict[str, Any]
 
 
-_require_zgw = require_zgw  # the name the zaak and document flows import
 
 
 async def creeer_zaak(ctx: MessageContext) -> None:
-    zgw, mappings = _require_zgw(ctx)
+    zgw, mappings = require_zgw(ctx)
     obj = _the_object(ctx.message)
 
     # --- look up and map (nothing written yet) ---
