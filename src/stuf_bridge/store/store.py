@@ -6,13 +6,14 @@ import asyncio
 import concurrent.futures
 import contextlib
 import datetime as dt
+import functools
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Connection, Table, delete, select, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL
@@ -43,8 +44,30 @@ _FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def _message_key(zender: str, referentienummer: str) -> Any:
-    return (messages.c.zender == zender) & (messages.c.referentienummer == referentienummer)
+# The idempotency statements run twice per changing message: built once with bound parameters, so that SQLAlchemy
+# reuses their cache key and compiled form instead of building and compiling a statement per call (about half a
+# millisecond per message). Parameter names carry a k_/v_ prefix: a bind named like a column is reserved in SET.
+_KEY = (messages.c.zender == bindparam("k_zender")) & (messages.c.referentienummer == bindparam("k_ref"))
+_READ_MESSAGE = select(messages.c.digest, messages.c.state, messages.c.answer, messages.c.created_at).where(_KEY)
+_TAKE_OVER = (
+    update(messages)
+    .where(_KEY & (messages.c.state == "pending") & (messages.c.created_at == bindparam("k_created")))
+    .values(created_at=bindparam("v_now"))
+    .returning(messages.c.state)
+)
+_COMPLETE = update(messages).where(_KEY).values(state="done", answer=bindparam("v_answer"),
+                                                completed_at=bindparam("v_now"))
+_RELEASE = delete(messages).where(_KEY & (messages.c.state == "pending"))
+
+
+def _claim_statement(insert: Callable[[Table], Any]) -> Any:
+    return (
+        insert(messages)
+        .values(zender=bindparam("k_zender"), referentienummer=bindparam("k_ref"), digest=bindparam("v_digest"),
+                operation=bindparam("v_operation"), state="pending", created_at=bindparam("v_now"))
+        .on_conflict_do_nothing(index_elements=[messages.c.zender, messages.c.referentienummer])
+        .returning(messages.c.state)
+    )
 
 
 class _SqliteRunner:
@@ -204,33 +227,21 @@ class Store:
         than ``stale_after`` (its process died) is taken over and reported as ``new``.
         """
         now = dt.datetime.now(dt.UTC)
-        claim = (
-            self._insert(messages)
-            .values(zender=zender, referentienummer=referentienummer, digest=digest, operation=operation,
-                    state="pending", created_at=now)
-            .on_conflict_do_nothing(index_elements=[messages.c.zender, messages.c.referentienummer])
-            .returning(messages.c.state)
-        )
-        key = _message_key(zender, referentienummer)
+        claim = self._claim
+        key = {"k_zender": zender, "k_ref": referentienummer}
+        values = {**key, "v_digest": digest, "v_operation": operation, "v_now": now}
 
         def run(conn: Connection) -> MessageClaim:
-            if conn.execute(claim).first() is not None:
+            if conn.execute(claim, values).first() is not None:
                 return MessageClaim("new")
-            row = conn.execute(
-                select(messages.c.digest, messages.c.state, messages.c.answer, messages.c.created_at).where(key)
-            ).one()
+            row = conn.execute(_READ_MESSAGE, key).one()
             if row.digest != digest:
                 return MessageClaim("conflict")
             if row.state == "done":
                 return MessageClaim("done", bytes(row.answer) if row.answer is not None else None)
             created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
             if now - created > stale_after:
-                taken = conn.execute(
-                    update(messages)
-                    .where(key & (messages.c.state == "pending") & (messages.c.created_at == row.created_at))
-                    .values(created_at=now)
-                    .returning(messages.c.state)
-                )
+                taken = conn.execute(_TAKE_OVER, {**key, "k_created": row.created_at, "v_now": now})
                 if taken.first() is not None:
                     return MessageClaim("new")
             return MessageClaim("pending")
@@ -239,17 +250,15 @@ class Store:
 
     async def complete_message(self, zender: str, referentienummer: str, answer: bytes) -> None:
         """Store the answer of a claimed message; a resend gets exactly this answer."""
-        statement = (
-            update(messages)
-            .where(_message_key(zender, referentienummer))
-            .values(state="done", answer=answer, completed_at=dt.datetime.now(dt.UTC))
-        )
-        await self._run(f"complete_message({referentienummer!r})", lambda conn: conn.execute(statement), durable=False)
+        values = {"k_zender": zender, "k_ref": referentienummer, "v_answer": answer, "v_now": dt.datetime.now(dt.UTC)}
+        await self._run(f"complete_message({referentienummer!r})", lambda conn: conn.execute(_COMPLETE, values),
+                        durable=False)
 
     async def release_message(self, zender: str, referentienummer: str) -> None:
         """Give up a claim (the message failed and changed nothing), so that a resend is processed anew."""
-        statement = delete(messages).where(_message_key(zender, referentienummer) & (messages.c.state == "pending"))
-        await self._run(f"release_message({referentienummer!r})", lambda conn: conn.execute(statement), durable=False)
+        key = {"k_zender": zender, "k_ref": referentienummer}
+        await self._run(f"release_message({referentienummer!r})", lambda conn: conn.execute(_RELEASE, key),
+                        durable=False)
 
     async def purge_messages(self, older_than: dt.timedelta) -> int:
         """Forget idempotency records older than the retention; returns how many went."""
@@ -259,6 +268,10 @@ class Store:
         )
 
     # --- transactions ---------------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def _claim(self) -> Any:
+        return _claim_statement(self._insert)
 
     def _insert(self, table: Table) -> Any:
         return (pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert)(table)
