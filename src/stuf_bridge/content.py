@@ -73,11 +73,6 @@ class Content:
         """All bytes at once: for small documents and tests only."""
         return self.reader().read()
 
-    def iter_chunks(self, chunk_size: int = CHUNK) -> Iterable[bytes]:
-        reader = self.reader()
-        while chunk := reader.read(chunk_size):
-            yield chunk
-
     async def chunks(self, chunk_size: int = CHUNK, start: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
         """The bytes ``start`` .. ``start + length`` in chunks, read off the event loop."""
         remaining = self.size - start if length is None else min(length, self.size - start)

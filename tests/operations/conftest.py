@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -84,12 +86,39 @@ class Harness:
         return [item async for item in self.zgw.zaken.iterate(resource, params or None)]
 
 
-@pytest_asyncio.fixture
-async def harness(make_settings: Callable[..., Settings], schemas: Schemas) -> AsyncIterator[Harness]:
-    settings = make_settings()
+@asynccontextmanager
+async def running_harness(settings: Settings, schemas: Schemas) -> AsyncIterator[Harness]:
+    """The gateway app for ``settings`` with the embedded backend, both over ASGI, ZGW calls through a
+    ``FailingTransport``."""
     transport = FailingTransport(httpx.MockTransport(lambda request: httpx.Response(503)))  # replaced below
     app = create_app(settings, schemas=schemas, embedded_base=f"{BASE}/zgw", zgw_transport=transport)
     transport.inner = httpx.ASGITransport(app=app)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
     async with app.router.lifespan_context(app), client:
         yield Harness(client, app.state.gateway.zgw, transport, settings, app.state.gateway)
+
+
+@pytest_asyncio.fixture
+async def harness(make_settings: Callable[..., Settings], schemas: Schemas) -> AsyncIterator[Harness]:
+    async with running_harness(make_settings(), schemas) as running:
+        yield running
+
+
+def profile_overlay(tmp_path: Path, profile: list[str]) -> Path:
+    """A mapping overlay dir with a profile for MELDING-OR (``profile``: YAML lines of that profile)."""
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "profiles.yaml").write_text(
+        "profiles:\n  defaults: {}\n  zaaktypen:\n    MELDING-OR:\n" + "".join(f"      {line}\n" for line in profile)
+    )
+    return overlay
+
+
+@pytest_asyncio.fixture
+async def closing_harness(
+    make_settings: Callable[..., Settings], schemas: Schemas, tmp_path: Path
+) -> AsyncIterator[Harness]:
+    """A harness whose mapping overlay gives MELDING-OR a fallback resultaat, so that an eindstatus closes it."""
+    overlay = profile_overlay(tmp_path, ["fallback_resultaat: Opgelost"])
+    async with running_harness(make_settings(mappings_dir=overlay), schemas) as running:
+        yield running

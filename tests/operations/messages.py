@@ -96,26 +96,7 @@ def creeer_zaak(
     statussen = status() if statussen is None else statussen
     ident = f"<ZKN:identificatie>{identificatie}</ZKN:identificatie>" if identificatie else ""
     result = f"<ZKN:resultaat><ZKN:omschrijving>{resultaat}</ZKN:omschrijving></ZKN:resultaat>" if resultaat else ""
-    if dialect == "1.1":
-        root, ns_decl, action = "ZKN:zakLk01", "", ACTION_11
-    else:
-        root, ns_decl, action = "ZDS:creeerZaak_ZakLk01", f' xmlns:ZDS="{ZDS}"', ACTION_12
-    body = f"""<?xml version="1.0" encoding="UTF-8"?>
-<soapenv:Envelope xmlns:soapenv="{SOAP11}" xmlns:StUF="{STUF}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
- <soapenv:Body>
-  <{root} xmlns:ZKN="{ZKN}" xmlns:BG="{BG}"{ns_decl}>
-   <ZKN:stuurgegevens>
-    <StUF:berichtcode>Lk01</StUF:berichtcode>
-    <StUF:zender><StUF:organisatie>{organisatie}</StUF:organisatie><StUF:applicatie>OpenFormulieren</StUF:applicatie></StUF:zender>
-    <StUF:ontvanger><StUF:organisatie>0363</StUF:organisatie><StUF:applicatie>stuf-bridge</StUF:applicatie></StUF:ontvanger>
-    <StUF:referentienummer>{referentienummer}</StUF:referentienummer>
-    <StUF:tijdstipBericht>20241105143012</StUF:tijdstipBericht>
-    <StUF:entiteittype>ZAK</StUF:entiteittype>
-   </ZKN:stuurgegevens>
-   <ZKN:parameters>
-    <StUF:mutatiesoort>T</StUF:mutatiesoort>
-    <StUF:indicatorOvername>V</StUF:indicatorOvername>
-   </ZKN:parameters>
+    obj = f"""
    <ZKN:object StUF:verwerkingssoort="T" StUF:entiteittype="ZAK">
     {ident}
     <ZKN:omschrijving>{omschrijving}</ZKN:omschrijving>
@@ -143,7 +124,38 @@ def creeer_zaak(
     {initiator}
     {zaak_relations}
     {statussen}
-   </ZKN:object>
+   </ZKN:object>"""
+    return zak_lk01(obj, dialect=dialect, root_12="ZDS:creeerZaak_ZakLk01", actions=(ACTION_11, ACTION_12),
+                    mutatiesoort="T", referentienummer=referentienummer, organisatie=organisatie,
+                    tijdstip="20241105143012")
+
+
+def zak_lk01(
+    objects: str, *, dialect: str, root_12: str, actions: tuple[str, str], mutatiesoort: str, referentienummer: str,
+    organisatie: str, tijdstip: str,
+) -> tuple[bytes, dict[str, str]]:
+    """(body, headers) of a ZAK kennisgeving from Open Formulieren: ``ZKN:zakLk01`` (ZDS 1.1) or ``root_12``."""
+    if dialect == "1.1":
+        root, ns_decl, action = "ZKN:zakLk01", "", actions[0]
+    else:
+        root, ns_decl, action = root_12, f' xmlns:ZDS="{ZDS}"', actions[1]
+    body = f"""<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="{SOAP11}" xmlns:StUF="{STUF}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+ <soapenv:Body>
+  <{root} xmlns:ZKN="{ZKN}" xmlns:BG="{BG}"{ns_decl}>
+   <ZKN:stuurgegevens>
+    <StUF:berichtcode>Lk01</StUF:berichtcode>
+    <StUF:zender><StUF:organisatie>{organisatie}</StUF:organisatie><StUF:applicatie>OpenFormulieren</StUF:applicatie></StUF:zender>
+    <StUF:ontvanger><StUF:organisatie>0363</StUF:organisatie><StUF:applicatie>stuf-bridge</StUF:applicatie></StUF:ontvanger>
+    <StUF:referentienummer>{referentienummer}</StUF:referentienummer>
+    <StUF:tijdstipBericht>{tijdstip}</StUF:tijdstipBericht>
+    <StUF:entiteittype>ZAK</StUF:entiteittype>
+   </ZKN:stuurgegevens>
+   <ZKN:parameters>
+    <StUF:mutatiesoort>{mutatiesoort}</StUF:mutatiesoort>
+    <StUF:indicatorOvername>V</StUF:indicatorOvername>
+   </ZKN:parameters>
+   {objects}
   </{root}>
  </soapenv:Body>
 </soapenv:Envelope>"""

@@ -6,18 +6,10 @@ tests/test_docs.py keeps honest (every test it names exists).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-
-import pytest_asyncio
-
-from stuf_bridge.settings import Settings
-from stuf_bridge.stuf.validation import Schemas
-
 from .conftest import Harness
 from .messages import creeer_zaak, status
 from .status_messages import actualiseer_zaakstatus
-from .test_zaakstatus import ZAAK, berichtcode, overlay_harness, profile_overlay, statussen, zaak_with_status
+from .test_zaakstatus import ZAAK, berichtcode, statussen, zaak_with_status
 from .update_messages import persoon, update_zaak, zaak_object
 
 UNIDENTIFIED_STATUS = """
@@ -56,16 +48,8 @@ async def test_open_zaakbrug_290_the_same_status_resent_under_a_new_referentienu
     assert [s[0] for s in await statussen(harness, zaak)] == ["Ontvangen", "In behandeling"]
 
 
-@pytest_asyncio.fixture
-async def closing(make_settings: Callable[..., Settings], schemas: Schemas, tmp_path: Path) -> AsyncIterator[Harness]:
-    """MELDING-OR with a fallback resultaat, so that an eindstatus closes the zaak."""
-    overlay = profile_overlay(tmp_path, ["fallback_resultaat: Opgelost"])
-    async with overlay_harness(make_settings(mappings_dir=overlay), schemas) as harness:
-        yield harness
-
-
-async def test_open_zaakbrug_301_zaakbrug_267_a_second_eindstatus_is_not_set(closing: Harness) -> None:
-    harness = closing
+async def test_open_zaakbrug_301_zaakbrug_267_a_second_eindstatus_is_not_set(closing_harness: Harness) -> None:
+    harness = closing_harness
     zaak = await zaak_with_status(harness)
     for referentienummer, datum in (("p-301-a", "20241107120000"), ("p-301-b", "20241107130000")):
         reply = await harness.handle(*actualiseer_zaakstatus(

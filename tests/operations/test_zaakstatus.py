@@ -3,23 +3,19 @@ then read back from ZGW and through geefZaakstatus (both dialects, answers valid
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
-import pytest_asyncio
 from lxml import etree
 
 from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.namespaces import SOAP11, STUF, ZKN
 from stuf_bridge.stuf.validation import Schemas
 from stuf_bridge.stuf.values import AMSTERDAM
-from stuf_bridge.web.app import create_app
 
-from .conftest import BASE, FailingTransport, Harness
+from .conftest import Harness, profile_overlay, running_harness
 from .messages import creeer_zaak
 from .status_messages import actualiseer_zaakstatus, geef_zaakstatus, gezet_door
 
@@ -69,37 +65,6 @@ async def statussen(harness: Harness, zaak: dict) -> list[tuple[str, datetime, s
             )
         )
     return sorted(out, key=lambda item: item[1])
-
-
-@asynccontextmanager
-async def overlay_harness(settings: Settings, schemas: Schemas) -> AsyncIterator[Harness]:
-    """The harness of conftest.py for other settings."""
-    transport = FailingTransport(httpx.MockTransport(lambda request: httpx.Response(503)))
-    app = create_app(settings, schemas=schemas, embedded_base=f"{BASE}/zgw", zgw_transport=transport)
-    transport.inner = httpx.ASGITransport(app=app)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
-    async with app.router.lifespan_context(app), client:
-        yield Harness(client, app.state.gateway.zgw, transport, settings, app.state.gateway)
-
-
-def profile_overlay(tmp_path: Path, profile: str) -> Path:
-    """A mapping overlay dir with a profile for MELDING-OR (``profile``: YAML lines of that profile)."""
-    overlay = tmp_path / "overlay"
-    overlay.mkdir()
-    (overlay / "profiles.yaml").write_text(
-        "profiles:\n  defaults: {}\n  zaaktypen:\n    MELDING-OR:\n" + "".join(f"      {line}\n" for line in profile)
-    )
-    return overlay
-
-
-@pytest_asyncio.fixture
-async def closing_harness(
-    make_settings: Callable[..., Settings], schemas: Schemas, tmp_path: Path
-) -> AsyncIterator[Harness]:
-    """A harness whose mapping overlay gives MELDING-OR a fallback resultaat."""
-    overlay = profile_overlay(tmp_path, ["fallback_resultaat: Opgelost"])
-    async with overlay_harness(make_settings(mappings_dir=overlay), schemas) as harness:
-        yield harness
 
 
 # --- actualiseerZaakstatus ---------------------------------------------------------------------------------------
@@ -165,7 +130,7 @@ async def test_ignore_eindstatus_leaves_the_zaak_open(
     make_settings: Callable[..., Settings], schemas: Schemas, tmp_path: Path
 ) -> None:
     overlay = profile_overlay(tmp_path, ["fallback_resultaat: Opgelost", "ignore_eindstatus: true"])
-    async with overlay_harness(make_settings(mappings_dir=overlay), schemas) as harness:
+    async with running_harness(make_settings(mappings_dir=overlay), schemas) as harness:
         zaak = await zaak_with_status(harness)
         reply = await harness.handle(
             *actualiseer_zaakstatus(omschrijving="Afgehandeld", volgnummer="3", datum="20241107120000")
@@ -304,6 +269,24 @@ async def test_eindstatus_sets_indicatie_gebruiksrecht_false(closing_harness: Ha
     document = await harness.zgw.get(url)
     assert document["indicatieGebruiksrecht"] is False
     assert not document["locked"]
+
+
+async def test_eindstatus_with_a_checked_out_document_is_a_fault_before_anything_is_written(
+    closing_harness: Harness,
+) -> None:
+    harness = closing_harness
+    zaak = await zaak_with_status(harness)
+    url = await document_on(harness, zaak)
+    await harness.zgw.documenten.post(f"{url}/lock")
+    harness.transport.requests.clear()
+    reply = await harness.handle(
+        *actualiseer_zaakstatus(omschrijving="Afgehandeld", volgnummer="3", datum="20241107120000")
+    )
+    assert reply.status == 500 and berichtcode(reply.body) == "Fo03"
+    assert "uitgecheckt" in fault(reply.body)[0] + fault(reply.body)[1]
+    assert [m for m, _, _ in harness.transport.requests if m != "GET"] == []
+    [zaak] = await harness.all("zaken", identificatie=ZAAK)
+    assert not zaak["einddatum"] and not zaak["resultaat"]
 
 
 async def test_a_refused_eindstatus_gives_the_document_its_indicator_back(closing_harness: Harness) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from stuf_bridge.stuf.namespaces import SOAP11, STUF, ZDS, ZKN
-
-from .messages import BG
+from .messages import zak_lk01
 
 ACTION_11 = "http://www.egem.nl/StUF/sector/zkn/0310/updateZaak_Lk01"
 ACTION_12 = "http://www.stufstandaarden.nl/koppelvlak/zds0120/updateZaak_ZakLk01"
@@ -38,31 +36,9 @@ def update_zaak(
     organisatie: str = "0363",
 ) -> tuple[bytes, dict[str, str]]:
     """(body, headers) of an updateZaak holding the given ``object`` elements (one, or was + wordt)."""
-    if dialect == "1.1":
-        root, ns_decl, action = "ZKN:zakLk01", "", ACTION_11
-    else:
-        root, ns_decl, action = "ZDS:updateZaak_ZakLk01", f' xmlns:ZDS="{ZDS}"', ACTION_12
-    body = f"""<?xml version="1.0" encoding="UTF-8"?>
-<soapenv:Envelope xmlns:soapenv="{SOAP11}" xmlns:StUF="{STUF}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
- <soapenv:Body>
-  <{root} xmlns:ZKN="{ZKN}" xmlns:BG="{BG}"{ns_decl}>
-   <ZKN:stuurgegevens>
-    <StUF:berichtcode>Lk01</StUF:berichtcode>
-    <StUF:zender><StUF:organisatie>{organisatie}</StUF:organisatie><StUF:applicatie>OpenFormulieren</StUF:applicatie></StUF:zender>
-    <StUF:ontvanger><StUF:organisatie>0363</StUF:organisatie><StUF:applicatie>stuf-bridge</StUF:applicatie></StUF:ontvanger>
-    <StUF:referentienummer>{referentienummer}</StUF:referentienummer>
-    <StUF:tijdstipBericht>20241106101500</StUF:tijdstipBericht>
-    <StUF:entiteittype>ZAK</StUF:entiteittype>
-   </ZKN:stuurgegevens>
-   <ZKN:parameters>
-    <StUF:mutatiesoort>W</StUF:mutatiesoort>
-    <StUF:indicatorOvername>V</StUF:indicatorOvername>
-   </ZKN:parameters>
-   {"".join(objects)}
-  </{root}>
- </soapenv:Body>
-</soapenv:Envelope>"""
-    return body.encode(), {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action}"'}
+    return zak_lk01("".join(objects), dialect=dialect, root_12="ZDS:updateZaak_ZakLk01", actions=(ACTION_11, ACTION_12),
+                    mutatiesoort="W", referentienummer=referentienummer, organisatie=organisatie,
+                    tijdstip="20241106101500")
 
 
 def zaak_object(identificatie: str = "0363ZK2024-000101", content: str = "", *, soort: str = "W") -> str:

@@ -6,16 +6,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
 
 from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.validation import Schemas
-from stuf_bridge.web.app import create_app
 from stuf_bridge.zgw_embedded import seed
 
-from ..operations.conftest import BASE, FailingTransport, Harness
+from ..operations.conftest import Harness, running_harness
 
 HERE = Path(__file__).resolve().parent
 CATALOGUE = HERE / "catalogue.yaml"
@@ -30,12 +28,8 @@ async def sample_harness(make_settings: Callable[..., Settings], schemas: Schema
     deployment serving such a client configures (default_gemeentecode)."""
     settings = make_settings(mappings_dir=MAPPINGS, default_gemeentecode="1900")
     seed(settings.data_dir, CATALOGUE)
-    transport = FailingTransport(httpx.MockTransport(lambda request: httpx.Response(503)))  # replaced below
-    app = create_app(settings, schemas=schemas, embedded_base=f"{BASE}/zgw", zgw_transport=transport)
-    transport.inner = httpx.ASGITransport(app=app)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
-    async with app.router.lifespan_context(app), client:
-        yield Harness(client, app.state.gateway.zgw, transport, settings, app.state.gateway)
+    async with running_harness(settings, schemas) as harness:
+        yield harness
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -27,6 +27,7 @@ from ..errors import ProcessingError
 from ..mapping import MappedObject, MappingContext, UnknownOrganisation
 from ..stuf.namespaces import STUF, XSI
 from ..zgw import by_identificatie
+from ..zgw.documents import find_document
 from . import MessageContext
 from .common import find_zaak, la01, lookup_zaak, require_zgw, zkn
 from .compensation import UndoLog
@@ -137,25 +138,14 @@ async def _besluittype(ctx: MessageContext, zgw: ZgwClients, zaak: JSON, omschri
 
 async def _document(zgw: ZgwClients, identificatie: str, rsin: str | None) -> JSON:
     """The enkelvoudiginformatieobject with this identificatie (MAPPING.md §2.4); missing is StUF058 (client)."""
-    found = [d for d in await zgw.documenten.list("enkelvoudiginformatieobjecten", {"identificatie": identificatie},
-                                                  max_items=10)
-             if d.get("identificatie") == identificatie]
-    if len(found) > 1 and rsin:
-        found = [d for d in found if d.get("bronorganisatie") == rsin] or found
-    if not found:
+    document = await find_document(zgw, identificatie, rsin=rsin)
+    if document is None:
         raise ProcessingError(
             f"Document {identificatie} niet gevonden"[:200],
             f"isVastgelegdIn: er is geen document met identificatie {identificatie!r} in de Documenten API.",
             plek="client",
         )
-    if len(found) > 1:
-        raise ProcessingError(
-            f"Document {identificatie} is niet eenduidig"[:200],
-            f"Meer dan één document met identificatie {identificatie!r}: "
-            + ", ".join(str(d.get("url")) for d in found),
-            plek="client",
-        )
-    return found[0]
+    return document
 
 
 def _check_iot(besluittype: JSON, document: JSON) -> None:

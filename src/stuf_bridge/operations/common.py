@@ -134,7 +134,7 @@ async def fallback_resultaat(ctx: MessageContext, mappings: Mappings, zgw: ZgwCl
     }
 
 
-async def documents_without_gebruiksrecht(zgw: ZgwClients, zaak: JSON) -> list[str]:
+async def documents_for_closing(zgw: ZgwClients, zaak: JSON) -> list[str]:
     """The zaak's documents whose indicatieGebruiksrecht is unset: ZRC will not close the zaak with them. A checked
     out (locked) document stops the close as well (``informatieobject-locked``): that is a fault here, before
     anything is written, naming the document and what the client can do."""

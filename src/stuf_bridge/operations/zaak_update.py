@@ -33,7 +33,7 @@ from ..stuf.namespaces import STUF
 from . import MessageContext
 from .besluiten import apply_leidt_tot
 from .common import (
-    documents_without_gebruiksrecht,
+    documents_for_closing,
     fallback_resultaat,
     find_zaak,
     pair_relations,
@@ -127,7 +127,7 @@ async def update_zaak(ctx: MessageContext) -> None:
     reopening = await _reopening(ctx, zgw, new, zaak, zaaktype, statussen)
     if reopening is not None:
         statussen.append(("heropenen", reopening))
-    documenten = await documents_without_gebruiksrecht(zgw, zaak) if closes else []
+    documenten = await documents_for_closing(zgw, zaak) if closes else []
 
     # --- write ---
     url = zaak["url"]

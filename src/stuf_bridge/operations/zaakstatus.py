@@ -31,7 +31,7 @@ from ..stuf.namespaces import STUF, XSI, Dialect
 from ..stuf.values import AMSTERDAM, iso
 from . import MessageContext
 from .common import (
-    documents_without_gebruiksrecht,
+    documents_for_closing,
     fallback_resultaat,
     find_zaak,
     la01,
@@ -93,7 +93,7 @@ async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
     documenten: list[str] = []
     if eind:  # ZRC closes the zaak only with a resultaat and with every document's indicatieGebruiksrecht set
         resultaat, documenten = await asyncio.gather(
-            _closing_resultaat(ctx, mappings, zgw, zaak, zaaktype), documents_without_gebruiksrecht(zgw, zaak)
+            _closing_resultaat(ctx, mappings, zgw, zaak, zaaktype), documents_for_closing(zgw, zaak)
         )
 
     # --- write ---
