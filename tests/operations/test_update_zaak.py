@@ -367,3 +367,13 @@ async def test_a_new_initiator_replaces_the_current_one(harness: Harness) -> Non
     assert reply.status == 200, reply.body.decode()
     assert any("vervangen" in w for w in reply.warnings), reply.warnings
     assert await _bsns(harness, zaak) == ["999990033"]
+
+
+async def test_an_unknown_verwerkingssoort_is_a_fault_naming_the_relation(harness: Harness) -> None:
+    await _zaak(harness)
+    response = await harness.post(*update_zaak(zaak_object(IDENT, persoon("999990019", "Jansen", soort="X")),
+                                               referentienummer="soort-x"))
+    assert berichtcode(response) == "Fo03"
+    _, omschrijving, details = fault(response)
+    assert omschrijving == "Onbekende verwerkingssoort" and "'X'" in details and "rol" in details
+    assert len(await harness.all("rollen")) == 1
