@@ -338,7 +338,8 @@ def breakdown(stats: pstats.Stats, messages: int) -> list[dict[str, Any]]:
     """Profiled time by component: for each component the cumulative time of its functions where they are called
     from outside it (so nothing is counted twice inside a component). Shares of the whole profiled run; the ms are
     inflated by the profiler, the shares less so. Only the event-loop thread is profiled: the SQLite work the store
-    hands to a thread shows up as the event loop waiting in ``epoll``."""
+    hands to its worker thread (only when the write lock is taken) would show up as the event loop waiting in
+    ``epoll``."""
     table: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
     total = stats.total_tt  # type: ignore[attr-defined]
 
@@ -365,12 +366,12 @@ def breakdown(stats: pstats.Stats, messages: int) -> list[dict[str, Any]]:
         ("StUF routing, stuurgegevens, answers (stuf/, excl. validation)",
          entries(under("stuf_bridge/stuf/", "validation.py"))),
         ("mapping engine (mapping/)", entries(under("stuf_bridge/mapping/"))),
-        ("idempotency store, event-loop side (store/: SQLAlchemy statements, executor hand-off)",
+        ("idempotency store (store/: claim and completion, inline SQLite on the event loop)",
          entries(under("stuf_bridge/store/"))),
         ("httpx client stack for ZGW calls (excl. stub handler)",
          entries(under("/httpx/"), lambda f: "stuf_bridge/zgw/" in path(f)) - stub),
         ("stub handler (the fake ZGW itself)", stub),
-        ("event loop waiting (epoll: store work in its thread)",
+        ("event loop waiting (epoll)",
          sum(v[2] for f, v in table.items() if "poll" in f[2] and "epoll" in f[2])),
     ]
     parts.append(("other (flows in operations/, gateway glue, json, asyncio)", total - sum(s for _, s in parts)))

@@ -22,9 +22,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from stuf_bridge.settings import Settings  # noqa: E402
-from stuf_bridge.zgw import ZgwClients  # noqa: E402
-from tests.support.server import running_gateway  # noqa: E402
+from stuf_bridge.settings import Settings
+from stuf_bridge.zgw import ZgwClients
+from tests.support.server import running_gateway
 
 RSIN = "002220647"  # a valid test RSIN (11-test)
 

@@ -17,10 +17,12 @@ from stuf_bridge.zgw import (
     JwtAuth,
     ZgwBadResponse,
     ZgwClients,
+    ZgwError,
     ZgwExperimentalDisabled,
     ZgwNotFound,
     record_zgw_calls,
 )
+from stuf_bridge.zgw.client import ZgwApiClient, _proxied
 
 from .conftest import MakeClients
 from .fakes import BASE
@@ -445,3 +447,70 @@ async def test_record_calls(make_clients: MakeClients) -> None:
     assert calls[1].error == "GET /documenten/api/v1/missing → 404 not_found: Niet gevonden."
     assert calls[0].elapsed_ms >= 0
     assert len(observed) == 3
+
+
+# --- the direct path (ZgwApiClient hands requests to the transport itself) -------------------------------------
+
+
+async def test_direct_path_sends_what_the_httpx_client_would(zgw_settings: Settings) -> None:
+    """A call handed straight to the transport carries the same method, URL, headers, body and timeouts as one sent
+    through ``httpx.AsyncClient.send`` (the path for streams and proxies)."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "GET":
+            return httpx.Response(200, json={"count": 0, "next": None, "previous": None, "results": []})
+        return httpx.Response(201, json={"url": f"{BASE}/zaken/api/v1/zaken/1"})
+
+    transport = httpx.MockTransport(handler)
+    direct = ZgwClients.from_settings(zgw_settings, transport=transport).zaken
+    via_client = ZgwApiClient("zaken", direct.http)  # no transport: every call goes through http.send
+    body = {"omschrijving": "Één melding", "kenmerken": [{"kenmerk": "x", "bron": "y"}]}
+    try:
+        for client in (direct, via_client):
+            await client.create("zaken", body)
+            await client.list("rollen", {"zaak": f"{BASE}/zaken/api/v1/zaken/1", "omschrijvingGeneriek": "initiator"})
+    finally:
+        await direct.http.aclose()
+    assert len(seen) == 4
+    for mine, theirs in ((seen[0], seen[2]), (seen[1], seen[3])):
+        assert (mine.method, str(mine.url), mine.content) == (theirs.method, str(theirs.url), theirs.content)
+        assert sorted((k.lower(), v) for k, v in mine.headers.items() if k.lower() != "authorization") == sorted(
+            (k.lower(), v) for k, v in theirs.headers.items() if k.lower() != "authorization")
+        assert claims_of(mine) == claims_of(theirs)
+        assert mine.extensions["timeout"] == theirs.extensions["timeout"] == httpx.Timeout(
+            zgw_settings.zgw_timeout).as_dict()
+    assert json.loads(seen[0].content) == body
+
+
+async def test_direct_path_translates_transport_errors(make_clients: MakeClients) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    zgw = make_clients(handler)
+    with record_zgw_calls() as calls, pytest.raises(ZgwError) as caught:
+        await zgw.zaken.create("zaken", {"identificatie": "1"})
+    assert "time" in str(caught.value).lower()
+    assert [(c.method, c.status) for c in calls] == [("POST", None)]
+
+
+@pytest.mark.parametrize(
+    ("env", "proxied"),
+    [
+        ({}, False),
+        ({"HTTP_PROXY": "http://proxy.example:3128"}, True),
+        ({"ALL_PROXY": "http://proxy.example:3128"}, True),
+        ({"HTTPS_PROXY": "http://proxy.example:3128"}, False),  # the ZGW URL here is http://
+        ({"HTTP_PROXY": "http://proxy.example:3128", "NO_PROXY": "zgw.example"}, False),
+    ],
+)
+def test_calls_through_a_proxy_keep_the_httpx_client_path(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], proxied: bool
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert _proxied("http://zgw.example/zaken/api/v1") is proxied

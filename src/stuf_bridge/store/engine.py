@@ -119,6 +119,22 @@ def create_sync_sqlite_engine(url: URL, *, durable: bool = True) -> Engine:
     return engine
 
 
+def connect_inline_sqlite(path: Path) -> sqlite3.Connection:
+    """A driver connection for short transactions on the event loop: it never waits for a lock (the caller falls
+    back to the worker thread), never flushes the disk at commit, and never checkpoints the WAL itself (the caller
+    has that done in the worker thread). Autocommit mode: transactions are begun explicitly."""
+    _check_sqlite_version()
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def _configure_sqlite(engine: Engine, *, durable: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

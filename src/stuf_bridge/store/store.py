@@ -8,11 +8,14 @@ import contextlib
 import datetime as dt
 import functools
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+import structlog
 from sqlalchemy import Connection, Table, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -48,16 +51,34 @@ _FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
 # reuses their cache key and compiled form instead of building and compiling a statement per call (about half a
 # millisecond per message). Parameter names carry a k_/v_ prefix: a bind named like a column is reserved in SET.
 _KEY = (messages.c.zender == bindparam("k_zender")) & (messages.c.referentienummer == bindparam("k_ref"))
-_READ_MESSAGE = select(messages.c.digest, messages.c.state, messages.c.answer, messages.c.created_at).where(_KEY)
-_TAKE_OVER = (
-    update(messages)
+_IDEMPOTENCY: dict[str, Any] = {
+    "read": select(messages.c.digest, messages.c.state, messages.c.answer, messages.c.created_at).where(_KEY),
+    "take_over": update(messages)
     .where(_KEY & (messages.c.state == "pending") & (messages.c.created_at == bindparam("k_created")))
     .values(created_at=bindparam("v_now"))
-    .returning(messages.c.state)
-)
-_COMPLETE = update(messages).where(_KEY).values(state="done", answer=bindparam("v_answer"),
-                                                completed_at=bindparam("v_now"))
-_RELEASE = delete(messages).where(_KEY & (messages.c.state == "pending"))
+    .returning(messages.c.state),
+    "complete": update(messages).where(_KEY).values(state="done", answer=bindparam("v_answer"),
+                                                    completed_at=bindparam("v_now")),
+    "release": delete(messages).where(_KEY & (messages.c.state == "pending")),
+}
+
+# The same statements as SQLite's own SQL, for a SQLite file (see _SqliteRunner.inline). Timestamps are stored the
+# way SQLAlchemy stores a DateTime on SQLite (naive UTC text), so both paths read and purge each other's rows.
+_SQLITE_IDEMPOTENCY = {
+    "claim": "INSERT INTO messages (zender, referentienummer, digest, operation, state, created_at) "
+             "VALUES (:k_zender, :k_ref, :v_digest, :v_operation, 'pending', :v_now) "
+             "ON CONFLICT (zender, referentienummer) DO NOTHING RETURNING state",
+    "read": "SELECT digest, state, answer, created_at FROM messages WHERE zender = :k_zender AND referentienummer = :k_ref",
+    "take_over": "UPDATE messages SET created_at = :v_now WHERE zender = :k_zender AND referentienummer = :k_ref "
+                 "AND state = 'pending' AND created_at = :k_created RETURNING state",
+    "complete": "UPDATE messages SET state = 'done', answer = :v_answer, completed_at = :v_now "
+                "WHERE zender = :k_zender AND referentienummer = :k_ref",
+    "release": "DELETE FROM messages WHERE zender = :k_zender AND referentienummer = :k_ref AND state = 'pending'",
+}
+_SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
+
+#: Runs one idempotency statement by name with its parameters; returns its first row (None if it has none).
+Execute = Callable[[str, Mapping[str, Any]], Any]
 
 
 def _claim_statement(insert: Callable[[Table], Any]) -> Any:
@@ -70,15 +91,72 @@ def _claim_statement(insert: Callable[[Table], Any]) -> Any:
     )
 
 
+def _sqlalchemy_execute(conn: Connection, statements: Mapping[str, Any]) -> Execute:
+    def execute(name: str, params: Mapping[str, Any]) -> Any:
+        result = conn.execute(statements[name], params)
+        return result.first() if result.returns_rows else None
+
+    return execute
+
+
+def _sqlite_execute(conn: sqlite3.Connection) -> Execute:
+    def execute(name: str, params: Mapping[str, Any]) -> Any:
+        values = {key: value.astimezone(dt.UTC).strftime(_SQLITE_TIMESTAMP) if isinstance(value, dt.datetime) else value
+                  for key, value in params.items()}
+        return conn.execute(_SQLITE_IDEMPOTENCY[name], values).fetchone()
+
+    return execute
+
+
+def _as_utc(value: dt.datetime | str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class _Busy(Exception):
+    """The SQLite write lock is taken right now (inline transactions do not wait for it)."""
+
+
+#: Inline commits between two WAL checkpoints queued on the worker thread.
+CHECKPOINT_EVERY = 200
+
+log = structlog.get_logger(__name__)
+
+
+def _sqlite_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], *, wait: bool) -> T:
+    """``work`` in one write transaction on a driver connection (autocommit mode), committed on success. With
+    ``wait=False`` a taken write lock raises _Busy, and nothing was written."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if not wait and exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise _Busy from exc
+        raise
+    try:
+        result = work(conn)
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        if (not wait and isinstance(exc, sqlite3.OperationalError)
+                and exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)):
+            raise _Busy from exc
+        raise
+    return result
+
+
 class _SqliteRunner:
     """Plain SQLAlchemy engines on a SQLite file, used from one worker thread: SQLite has one writer anyway, and a
     whole transaction costs one thread hop. Two engines: commits that wait for the disk, and commits that do not
-    (``synchronous=NORMAL``)."""
+    (``synchronous=NORMAL``). Plus one driver connection for the idempotency records, used inline (``inline``)."""
 
-    def __init__(self, url: URL) -> None:
+    def __init__(self, url: URL, path: Path) -> None:
         self._durable = engines.create_sync_sqlite_engine(url, durable=True)
         self._relaxed = engines.create_sync_sqlite_engine(url, durable=False)
         self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="stuf-bridge-store")
+        self._inline = engines.connect_inline_sqlite(path)
+        self._inline_lock = threading.Lock()
+        self._inline_commits = 0
 
     async def run(self, work: Callable[[Connection], T], *, durable: bool) -> T:
         engine = self._durable if durable else self._relaxed
@@ -89,10 +167,60 @@ class _SqliteRunner:
 
         return await asyncio.get_running_loop().run_in_executor(self._thread, transaction)
 
+    async def run_driver(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` on a relaxed driver connection in the worker thread, waiting for the write lock if need be."""
+
+        def transaction() -> T:
+            pooled = self._relaxed.raw_connection()
+            try:
+                return _sqlite_transaction(pooled.driver_connection, work, wait=True)
+            finally:
+                pooled.close()
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, transaction)
+
+    def inline(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` right here on the calling (event-loop) thread, or _Busy if the write lock is taken: by this
+        process's worker thread, by another process, or by another thread in here. The caller then queues it with
+        ``run_driver``.
+
+        For the idempotency records: a claim or a completion is one or two statements on one row, about 20 µs of
+        SQLite in WAL mode with ``synchronous=NORMAL`` (no disk flush at commit), where the hop to the worker thread
+        and back costs twenty times that. So that no commit does a checkpoint here (a checkpoint flushes the disk),
+        this connection never checkpoints: every CHECKPOINT_EVERY commits a RESTART checkpoint is queued on the
+        worker thread. While it runs it holds the write lock, so inline writes go to the worker thread and queue
+        behind it; afterwards the WAL is written from its start again. (A passive checkpoint would race the writes
+        that go on meanwhile, and under steady load the WAL would then keep growing.)"""
+        if not self._inline_lock.acquire(blocking=False):
+            raise _Busy
+        try:
+            result = _sqlite_transaction(self._inline, work, wait=False)
+            self._inline_commits += 1
+            checkpoint = self._inline_commits % CHECKPOINT_EVERY == 0
+        finally:
+            self._inline_lock.release()
+        if checkpoint:
+            self._thread.submit(self._checkpoint).add_done_callback(_report_checkpoint)
+        return result
+
+    def _checkpoint(self) -> None:
+        pooled = self._relaxed.raw_connection()
+        try:
+            pooled.driver_connection.execute("PRAGMA wal_checkpoint(RESTART)")
+        finally:
+            pooled.close()
+
     def close(self) -> None:
         self._thread.shutdown(wait=True)
+        with self._inline_lock:
+            self._inline.close()
         self._durable.dispose()
         self._relaxed.dispose()
+
+
+def _report_checkpoint(done: concurrent.futures.Future[None]) -> None:
+    if not done.cancelled() and done.exception() is not None:  # the next one may succeed; the WAL only grows
+        log.warning("sqlite_checkpoint_failed", error=_describe(done.exception()))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -157,7 +285,7 @@ class Store:
                 await engine.dispose()
                 return
             # (an in-memory database is private to its engine: there the async engine serves all)
-            runner = _SqliteRunner(self._url) if path is not None else None
+            runner = _SqliteRunner(self._url, path) if path is not None else None
         self._engine, self._sqlite, self._sqlite_lock = engine, runner, lock
 
     async def close(self) -> None:
@@ -227,38 +355,34 @@ class Store:
         than ``stale_after`` (its process died) is taken over and reported as ``new``.
         """
         now = dt.datetime.now(dt.UTC)
-        claim = self._claim
         key = {"k_zender": zender, "k_ref": referentienummer}
         values = {**key, "v_digest": digest, "v_operation": operation, "v_now": now}
 
-        def run(conn: Connection) -> MessageClaim:
-            if conn.execute(claim, values).first() is not None:
+        def run(execute: Execute) -> MessageClaim:
+            if execute("claim", values) is not None:
                 return MessageClaim("new")
-            row = conn.execute(_READ_MESSAGE, key).one()
-            if row.digest != digest:
+            stored_digest, state, answer, created_at = execute("read", key)
+            if stored_digest != digest:
                 return MessageClaim("conflict")
-            if row.state == "done":
-                return MessageClaim("done", bytes(row.answer) if row.answer is not None else None)
-            created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
-            if now - created > stale_after:
-                taken = conn.execute(_TAKE_OVER, {**key, "k_created": row.created_at, "v_now": now})
-                if taken.first() is not None:
-                    return MessageClaim("new")
+            if state == "done":
+                return MessageClaim("done", bytes(answer) if answer is not None else None)
+            stale = now - _as_utc(created_at) > stale_after
+            if stale and execute("take_over", {**key, "k_created": created_at, "v_now": now}) is not None:
+                return MessageClaim("new")
             return MessageClaim("pending")
 
-        return await self._run(f"claim_message({referentienummer!r})", run, durable=False)
+        return await self._run_idempotency(f"claim_message({referentienummer!r})", run)
 
     async def complete_message(self, zender: str, referentienummer: str, answer: bytes) -> None:
         """Store the answer of a claimed message; a resend gets exactly this answer."""
         values = {"k_zender": zender, "k_ref": referentienummer, "v_answer": answer, "v_now": dt.datetime.now(dt.UTC)}
-        await self._run(f"complete_message({referentienummer!r})", lambda conn: conn.execute(_COMPLETE, values),
-                        durable=False)
+        await self._run_idempotency(f"complete_message({referentienummer!r})",
+                                    lambda execute: execute("complete", values))
 
     async def release_message(self, zender: str, referentienummer: str) -> None:
         """Give up a claim (the message failed and changed nothing), so that a resend is processed anew."""
         key = {"k_zender": zender, "k_ref": referentienummer}
-        await self._run(f"release_message({referentienummer!r})", lambda conn: conn.execute(_RELEASE, key),
-                        durable=False)
+        await self._run_idempotency(f"release_message({referentienummer!r})", lambda execute: execute("release", key))
 
     async def purge_messages(self, older_than: dt.timedelta) -> int:
         """Forget idempotency records older than the retention; returns how many went."""
@@ -270,8 +394,8 @@ class Store:
     # --- transactions ---------------------------------------------------------------------------------------
 
     @functools.cached_property
-    def _claim(self) -> Any:
-        return _claim_statement(self._insert)
+    def _idempotency(self) -> dict[str, Any]:
+        return {**_IDEMPOTENCY, "claim": _claim_statement(self._insert)}
 
     def _insert(self, table: Table) -> Any:
         return (pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert)(table)
@@ -297,6 +421,19 @@ class Store:
                 if not durable and self.dialect == "postgresql":
                     await conn.execute(text("SET LOCAL synchronous_commit = off"))
                 return await conn.run_sync(work)
+
+    async def _run_idempotency(self, action: str, work: Callable[[Execute], T]) -> T:
+        """An idempotency transaction, not durable (see _run). On a SQLite file it runs inline on the event loop
+        when the write lock is free (``_SqliteRunner.inline``), else in the worker thread."""
+        runner = self._sqlite
+        if runner is None:
+            statements = self._idempotency
+            return await self._run(action, lambda conn: work(_sqlalchemy_execute(conn, statements)), durable=False)
+        with self._translated(action):
+            try:
+                return runner.inline(lambda conn: work(_sqlite_execute(conn)))
+            except _Busy:
+                return await runner.run_driver(lambda conn: work(_sqlite_execute(conn)))
 
     @contextlib.contextmanager
     def _translated(self, action: str) -> Iterator[None]:

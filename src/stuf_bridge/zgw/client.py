@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json as jsonlib
 import os
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -119,7 +121,12 @@ _PARSED_MAX = 4096
 
 
 class ZgwApiClient:
-    """One ZGW API. Methods take an absolute URL or a path relative to the API root (``"zaken"``, ``"/rollen"``)."""
+    """One ZGW API. Methods take an absolute URL or a path relative to the API root (``"zaken"``, ``"/rollen"``).
+
+    With ``transport`` (the one ``http`` sends through), a call that neither streams its answer nor goes through a
+    proxy is handed to the transport straight away: the request carries the client's headers, the token and the
+    timeouts itself, and what ``httpx.AsyncClient.send`` adds around a transport (auth flow, redirects, cookies,
+    event hooks) is nothing this client uses — it cost about 0.07 ms a call, 0.3 ms of a creeerZaak."""
 
     def __init__(
         self,
@@ -128,6 +135,8 @@ class ZgwApiClient:
         *,
         timeout: float | None = None,
         on_call: Callable[[ZgwCall], None] | None = None,
+        auth: JwtAuth | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ):
         self.api = api
         self.http = http
@@ -135,6 +144,10 @@ class ZgwApiClient:
         self._timeout = timeout
         self._on_call = on_call
         self._parsed_urls: dict[str, httpx.URL] = {}
+        self._auth = auth
+        self._direct = transport if transport is not None and not _proxied(self.base_url) else None
+        self._headers = {key.decode("ascii").lower(): value.decode("latin-1") for key, value in http.headers.raw}
+        self._timeouts = http.timeout.as_dict()
 
     def __repr__(self) -> str:
         return f"ZgwApiClient({self.api!r}, {self.base_url!r})"
@@ -171,18 +184,54 @@ class ZgwApiClient:
         if self._on_call is not None:
             self._on_call(call)
 
-    def _build(self, method: str, url_or_path: str | httpx.URL, **kwargs: Any) -> httpx.Request:
+    def _build(
+        self,
+        method: str,
+        url_or_path: str | httpx.URL,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        **other: Any,
+    ) -> httpx.Request:
+        """A request that carries everything it needs (headers, token, timeouts), so ``_send`` may hand it to the
+        transport directly. Bodies other than JSON (``content``, multipart ``data``/``files``) are encoded by httpx."""
         try:
             url = url_or_path if isinstance(url_or_path, httpx.URL) else self._parsed(self.url(url_or_path))
-            return self.http.build_request(method, url, **kwargs)
+            if other:
+                request = self.http.build_request(method, url, params=params, json=json, headers=headers, **other)
+            else:
+                if params:
+                    url = url.copy_merge_params(params)
+                merged = dict(self._headers)
+                content = None
+                if json is not None:
+                    content = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+                    merged["content-type"] = "application/json"
+                for key, value in (headers or {}).items():
+                    merged[key.lower()] = value
+                request = httpx.Request(method, url, headers=merged, content=content,
+                                        extensions={"timeout": self._timeouts})
         except httpx.InvalidURL as exc:
-            raise ZgwError(f"{method} {url} → ongeldige URL ({exc})", method=method, url=str(url)) from exc
+            raise ZgwError(f"{method} {url_or_path} → ongeldige URL ({exc})", method=method,
+                           url=str(url_or_path)) from exc
+        if self._auth is not None:
+            request.headers["Authorization"] = f"Bearer {self._auth.token()}"
+        return request
 
     async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         """Send; translate transport errors and non-2xx answers into :class:`ZgwError`."""
         started = time.perf_counter()
         try:
-            response = await self.http.send(request, stream=stream)
+            if self._direct is not None and not stream:
+                response = await self._direct.handle_async_request(request)
+                response.request = request
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+            else:
+                response = await self.http.send(request, stream=stream)
         except httpx.HTTPError as exc:
             error = error_from_exception(exc, request, self._timeout)
             self._record(request, started, None, error.summary)
@@ -390,6 +439,15 @@ class ZgwApiClient:
         return results
 
 
+def _proxied(url: str) -> bool:
+    """True when the proxy environment variables (which httpx honours) send ``url`` through a proxy."""
+    parsed = httpx.URL(url)
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(parsed.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parsed.host)
+
+
 def _same_origin(url: httpx.URL, origin: httpx.URL) -> httpx.URL:
     """``url`` moved onto ``origin``'s scheme, host and port: a server behind a proxy may hand out ``next`` links
     with its internal address, and the token must not travel to another host."""
@@ -458,15 +516,18 @@ class ZgwClients:
             headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
             if api == "zaken":
                 headers.update({"Accept-Crs": CRS, "Content-Crs": CRS})
+            # the transport AsyncClient would make itself, made here so that ZgwApiClient can send through it
+            api_transport = transport if transport is not None else httpx.AsyncHTTPTransport(limits=limits)
             http = httpx.AsyncClient(
                 base_url=root + "/",
                 auth=auths[key],
                 headers=headers,
                 timeout=timeout,
                 limits=limits,
-                transport=transport,
+                transport=api_transport,
             )
-            apis[api] = ZgwApiClient(api, http, timeout=settings.zgw_timeout, on_call=on_call)
+            apis[api] = ZgwApiClient(api, http, timeout=settings.zgw_timeout, on_call=on_call, auth=auths[key],
+                                     transport=api_transport)
         return cls(apis, catalogue_ttl=settings.zgw_catalogue_ttl, experimental=settings.zgw_experimental)
 
     def api(self, name: str) -> ZgwApiClient:
