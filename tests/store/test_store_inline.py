@@ -97,3 +97,14 @@ async def test_the_wal_is_checkpointed(sqlite_url: str, monkeypatch: pytest.Monk
     # 3000 commits of several 4 KiB pages each come to over 40 MB without checkpoints; with them the WAL is reused
     # from its start, and stays at what the commits between two checkpoints need (about 3.5 MB here)
     assert size < 8_000_000, size
+
+
+async def test_a_transaction_left_open_is_rolled_back_first(sqlite_store: Store) -> None:
+    runner = sqlite_store._sqlite
+    assert runner is not None
+    runner._inline.execute("BEGIN IMMEDIATE")  # as after a ROLLBACK that failed
+    runner._inline.execute("INSERT INTO sequences (name, value) VALUES ('half-written', 1)")
+    assert (await sqlite_store.claim_message("z", "ref-5", "d", "op", stale_after=STALE)).state == "new"
+    with sqlite3.connect(_path(sqlite_store)) as conn:
+        assert conn.execute("SELECT count(*) FROM sequences WHERE name = 'half-written'").fetchone() == (0,)
+        assert conn.execute("SELECT state FROM messages WHERE referentienummer = 'ref-5'").fetchone() == ("pending",)

@@ -126,23 +126,26 @@ log = structlog.get_logger(__name__)
 def _sqlite_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], *, wait: bool) -> T:
     """``work`` in one write transaction on a driver connection (autocommit mode), committed on success. With
     ``wait=False`` a taken write lock raises _Busy, and nothing was written."""
+    if conn.in_transaction:  # left open by a rollback that failed: start clean
+        conn.execute("ROLLBACK")
     try:
         conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        if not wait and exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            raise _Busy from exc
-        raise
-    try:
         result = work(conn)
         conn.execute("COMMIT")
     except BaseException as exc:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        if (not wait and isinstance(exc, sqlite3.OperationalError)
-                and exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)):
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        if not wait and _is_busy(exc):
             raise _Busy from exc
         raise
     return result
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED, extended codes included."""
+    return isinstance(exc, sqlite3.OperationalError) and (exc.sqlite_errorcode & 0xFF) in (
+        sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class _SqliteRunner:
