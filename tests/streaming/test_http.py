@@ -43,16 +43,20 @@ def test_large_document_streams_through_http_in_flat_memory(live_app: Any) -> No
     seen = Seen()
     url, _ = live_app({"voegZaakdocumentToe": recording_handler(seen)})
     small, large = Generated(4 * MB, seed=1), Generated(64 * MB, seed=2)
+    warm_up = Generated(64 * 1024, seed=3)  # first-message allocations (caches, lazy set-up) are not the document's
+    assert send(url, warm_up, "http-warm")[0].status_code == 200
     small_response, small_peak = send(url, small, "http-klein")
     large_response, large_peak = send(url, large, "http-groot")
     for response in (small_response, large_response):
         assert response.status_code == 200, response.text
         assert parse_answer(response.content).tag == f"{{{STUF}}}Bv03Bericht"
-    assert [d["size"] for d in seen.documents] == [small.size, large.size]
-    assert [d["sha256"] for d in seen.documents] == [small.hash.hexdigest(), large.hash.hexdigest()]
-    assert all(d["streamed"] for d in seen.documents)
-    # 16x the document (87 MB of base64 on the wire), the same memory: nothing is held whole
-    assert large_peak < 16 * MB, f"peak {large_peak / MB:.1f} MiB for a 64 MiB document"
+    assert [d["size"] for d in seen.documents] == [warm_up.size, small.size, large.size]
+    assert [d["sha256"] for d in seen.documents][1:] == [small.hash.hexdigest(), large.hash.hexdigest()]
+    assert all(d["streamed"] for d in seen.documents[1:])
+    # 16x the document (87 MB of base64 on the wire), the same memory: nothing is held whole. The peak (client and
+    # server together, about 12 MiB here) is a handful of 1 MiB buffers in flight, whatever the size; it varies by a
+    # few MiB from run to run, hence the margin — a document held whole would be 64 MiB on its own.
+    assert large_peak < 24 * MB, f"peak {large_peak / MB:.1f} MiB for a 64 MiB document"
     assert large_peak < small_peak + 8 * MB, (small_peak / MB, large_peak / MB)
 
 
