@@ -22,7 +22,7 @@ from stuf_bridge.zgw import (
     ZgwNotFound,
     record_zgw_calls,
 )
-from stuf_bridge.zgw.client import ZgwApiClient, _proxied
+from stuf_bridge.zgw.client import ZgwApiClient, _proxied, _with_params
 
 from .conftest import MakeClients
 from .fakes import BASE
@@ -514,3 +514,19 @@ def test_calls_through_a_proxy_keep_the_httpx_client_path(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert _proxied("http://zgw.example/zaken/api/v1") is proxied
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("http://zgw.example/zaken/api/v1/rollen", {"zaak": "http://zgw.example/zaken/api/v1/zaken/4b8e-9d7e"}),
+        ("http://zgw.example/zaken/api/v1/zaken", {"identificatie": "ZAAK 1/ä&b=c+d", "bronorganisatie": "002220647"}),
+        ("http://zgw.example/zaken/api/v1/zaken?page=2", {"identificatie": "1"}),  # a query already there
+        ("http://zgw.example/catalogi/api/v1/zaaktypen", {"datumGeldigheid": "2026-11-24", "page": 3}),
+        ("http://zgw.example/zaken/api/v1/zaken", {}),
+    ],
+)
+def test_query_params_as_httpx_merges_them(url: str, params: dict[str, Any]) -> None:
+    ours = _with_params(httpx.URL(url), params)
+    assert ours == httpx.URL(url).copy_merge_params(params)
+    assert str(ours) == str(httpx.URL(url).copy_merge_params(params))

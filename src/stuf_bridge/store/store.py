@@ -203,7 +203,8 @@ class _SqliteRunner:
         finally:
             self._inline_lock.release()
         if checkpoint:
-            self._thread.submit(self._checkpoint).add_done_callback(_report_checkpoint)
+            with contextlib.suppress(RuntimeError):  # the store is closing: its connections checkpoint as they close
+                self._thread.submit(self._checkpoint).add_done_callback(_report_checkpoint)
         return result
 
     def _checkpoint(self) -> None:

@@ -16,6 +16,7 @@ import io
 import json as jsonlib
 import os
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -202,7 +203,7 @@ class ZgwApiClient:
                 request = self.http.build_request(method, url, params=params, json=json, headers=headers, **other)
             else:
                 if params:
-                    url = url.copy_merge_params(params)
+                    url = _with_params(url, params)
                 merged = dict(self._headers)
                 content = None
                 if json is not None:
@@ -437,6 +438,15 @@ class ZgwApiClient:
                 results.append(await self.upload_bestandsdeel(str(part["url"]), lock, piece, filename=filename))
             offset += omvang
         return results
+
+
+def _with_params(url: httpx.URL, params: Mapping[str, Any]) -> httpx.URL:
+    """``url`` with the query ``params``, as ``url.copy_merge_params(params)`` makes it. For the common case (no query
+    yet, string values) the query is encoded here and the URL parsed once, which takes half the time: httpx checks a
+    URL character by character, and a query that holds a zaak URL is long."""
+    if not params or url.query or not all(isinstance(value, str) for value in params.values()):
+        return url.copy_merge_params(params)
+    return httpx.URL(f"{url}?{urllib.parse.urlencode(params)}")
 
 
 def _proxied(url: str) -> bool:
