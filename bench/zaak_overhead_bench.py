@@ -11,7 +11,9 @@ What it measures, per operation (ZDS 1.1 messages from ``tests/operations``):
   ZgwClients (cold catalogue cache) and for a later one (warm cache);
 - CPU per message (``time.process_time``) against the lxml floor for the same message: ``etree.fromstring`` of the
   envelope + ``Schemas().validate`` of the StUF body + ``etree.tostring``; and the ratio;
-- a cProfile of creeerZaak (top 15 by cumulative time, top 10 by own time).
+- a cProfile of creeerZaak (top 15 by cumulative time, top 10 by own time);
+- overlapping messages: 20 senders at once against the same stub with 5 ms per ZGW call, as over a network:
+  throughput, and the p50/p99 of the whole message.
 
 The stub: once at start-up the script runs one creeerZaak and one geefZaakdetails through the gateway against the
 embedded ZGW backend (``stuf_bridge.zgw_embedded``, over ``httpx.ASGITransport``) and records every request and
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import json
 import logging
@@ -71,6 +74,8 @@ STUB = "http://zgw.stub"
 SECRET = "bench-secret-" + "x" * 32
 TARGET_P50_MS = 2.0
 TARGET_CPU_RATIO = 3.0
+SENDERS = 20  # concurrent senders in the overlapping run
+ZGW_LATENCY_S = 0.005  # and the time each ZGW call takes there (Open Zaak on a LAN answers in a few ms)
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 OPS = {
     # name: (service, message builder taking a sequence number)
@@ -288,6 +293,44 @@ async def measure(name: str, settings: Settings, schemas: Schemas, mappings: Map
     }
 
 
+async def concurrent(name: str, settings: Settings, schemas: Schemas, mappings: Mappings, stub: Stub, store: Any,
+                     messages: int, senders: int, latency_s: float) -> dict[str, Any]:
+    """``senders`` clients sending at once, the ZGW answering each call after ``latency_s`` (as over a network):
+    the gateway's throughput and the whole message's latency when messages overlap."""
+    service, build = OPS[name]
+    stub.operation = name
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(latency_s)
+        return stub.handler(request)
+
+    offset = 20_000_000 + 1_000_000 * list(OPS).index(name)
+    queue = [build(offset + i) for i in range(messages)]
+    wall: list[float] = []
+    async with ZgwClients.from_settings(settings, None, httpx.MockTransport(slow)) as zgw:
+        gateway = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings)
+        await call(gateway, service, build(offset - 1))  # warm catalogue cache
+
+        async def sender() -> None:
+            while queue:
+                body, headers = queue.pop()
+                started = time.perf_counter()
+                reply = await gateway.handle(service, body, content_type=headers["Content-Type"],
+                                             soap_action=headers["SOAPAction"])
+                wall.append((time.perf_counter() - started) * 1000)
+                if reply.status != 200:
+                    raise SystemExit(f"{name}: {reply.status} {reply.fault_code}")
+
+        cpu_started = time.process_time()
+        started = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(senders)))
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+    return {"senders": senders, "zgw_latency_ms": latency_s * 1000, "messages": messages,
+            "throughput_per_s": messages / elapsed, "p50_ms": percentile(wall, 50), "p99_ms": percentile(wall, 99),
+            "cpu_busy_share": cpu / elapsed}
+
+
 async def per_call(settings: Settings, stub: Stub, url: str, runs: int) -> dict[str, float]:
     """Cost of one ZGW GET through the gateway's client stack (ZgwApiClient → httpx → MockTransport) against the
     stub, with and without the stub handler's own time."""
@@ -394,6 +437,7 @@ async def run(messages: int, profile_messages: int) -> dict[str, Any]:
         stub = Stub(recorder.answers)
         store = create_store(f"sqlite:///{data_dir}/s.db")
         await store.open()
+        gc.freeze()  # as the app does once it has started (web/app.py)
         try:
             results = {name: await measure(name, settings, schemas, mappings, stub, store, messages) for name in OPS}
             prof = await profile(settings, schemas, mappings, stub, store, profile_messages)
@@ -401,6 +445,8 @@ async def run(messages: int, profile_messages: int) -> dict[str, Any]:
             get_url = next(url for op, method, url in recorder.urls if op == "geefZaakdetails" and method == "GET")
             one_call = {"url": UUID_RE.sub("*", get_url.removeprefix(STUB)), **await per_call(settings, stub, get_url,
                                                                                               messages)}
+            overlapping = {name: await concurrent(name, settings, schemas, mappings, stub, store, messages,
+                                                  senders=SENDERS, latency_s=ZGW_LATENCY_S) for name in OPS}
         finally:
             await store.close()
     if stub.misses:
@@ -417,6 +463,7 @@ async def run(messages: int, profile_messages: int) -> dict[str, Any]:
         "targets": {"p50_added_ms": TARGET_P50_MS, "cpu_ratio_to_lxml_floor": TARGET_CPU_RATIO},
         "operations": results,
         "one_zgw_get": one_call,
+        "concurrent": overlapping,
         "profile_creeerZaak": {"messages": profile_messages, **prof},
         "profile_geefZaakdetails": {"messages": profile_messages, "breakdown": prof_details["breakdown"]},
     }
@@ -455,6 +502,10 @@ def report(result: dict[str, Any]) -> None:
               f"of its {r['p50_ms']:.2f} ms p50 (stub handler {r['stub_handler_ms_per_message']:.2f} ms/message; "
               f"p50 net of the stub {r['p50_net_of_stub_ms']:.2f} ms)")
     prof = result["profile_creeerZaak"]
+    print(f"\n{SENDERS} senders at once, each ZGW call answered after {ZGW_LATENCY_S * 1000:g} ms:")
+    for name, c in result["concurrent"].items():
+        print(f"  {name}: {c['throughput_per_s']:.0f} msg/s, p50 {c['p50_ms']:.1f} ms, p99 {c['p99_ms']:.1f} ms per "
+              f"message, the process busy {c['cpu_busy_share'] * 100:.0f}% of the time")
     print("\nCPU per message net of the stub handler (which runs in this process):")
     for name, r in ops.items():
         calls = r["zgw_calls_warm"]["zgw_calls"]
