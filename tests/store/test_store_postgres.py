@@ -110,3 +110,18 @@ async def test_concurrent_claims_from_two_stores_give_exactly_one_new(pg_url: st
         )
     assert [r.state for r in results].count("new") == 1
     assert {r.state for r in results} <= {"new", "pending"}
+
+
+async def test_idempotency_records_use_a_pool_that_does_not_wait_for_the_disk(pg_store: Store) -> None:
+    """The records are written one round trip per statement on the store's own asyncpg pool, whose sessions commit
+    with synchronous_commit off; the sequences (durable) keep their own connections."""
+    pool = pg_store._pg
+    assert pool is not None
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SHOW synchronous_commit") == "off"
+    stale = dt.timedelta(minutes=10)
+    assert (await pg_store.claim_message("1900/App", "pg-pool-1", "d", "op", stale_after=stale)).state == "new"
+    await pg_store.complete_message("1900/App", "pg-pool-1", b"<Bv03/>")
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT state, answer FROM messages WHERE referentienummer = 'pg-pool-1'")
+    assert (row["state"], row["answer"]) == ("done", b"<Bv03/>")

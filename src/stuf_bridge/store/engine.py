@@ -25,6 +25,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Seconds to wait for a PostgreSQL connection (asyncpg's default is 60).
 PG_CONNECT_TIMEOUT_S = 10
 
+#: Connections of the PostgreSQL pool for the idempotency records (a statement holds one for a round trip).
+PG_IDEMPOTENCY_POOL = 10
+
 #: ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` needs SQLite 3.35.
 SQLITE_MIN_VERSION = (3, 35, 0)
 
@@ -93,6 +96,22 @@ def create_engine(url: URL, *, durable: bool = True) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, durable=durable)
     return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": PG_CONNECT_TIMEOUT_S})
+
+
+async def create_pg_pool(url: URL) -> Any:
+    """A small asyncpg pool on ``url`` whose sessions commit without waiting for the disk
+    (``synchronous_commit = off``: after a crash of the database server the last commits may be lost, never half
+    there), for the idempotency records."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return await asyncpg.create_pool(dsn, min_size=1, max_size=PG_IDEMPOTENCY_POOL, timeout=PG_CONNECT_TIMEOUT_S,
+                                     server_settings={"synchronous_commit": "off"}, reset=_keep_session)
+
+
+async def _keep_session(connection: Any) -> None:
+    """The pool's connections only ever run single statements, so there is no session state to reset when one
+    comes back (asyncpg's default reset is a round trip of its own: it made every statement take twice as long)."""
 
 
 def _check_sqlite_version() -> None:

@@ -9,11 +9,11 @@ import datetime as dt
 import functools
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import structlog
 from sqlalchemy import Connection, Table, bindparam, delete, select, text, update
@@ -77,8 +77,46 @@ _SQLITE_IDEMPOTENCY = {
 }
 _SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
 
+# And as PostgreSQL's, with their positional parameters by name, for the store's own asyncpg pool (see Store.open).
+_PG_IDEMPOTENCY: dict[str, tuple[str, tuple[str, ...]]] = {
+    "claim": (("INSERT INTO messages (zender, referentienummer, digest, operation, state, created_at) "
+              "VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT (zender, referentienummer) DO NOTHING "
+              "RETURNING state"), ("k_zender", "k_ref", "v_digest", "v_operation", "v_now")),
+    "read": ("SELECT digest, state, answer, created_at FROM messages WHERE zender = $1 AND referentienummer = $2",
+             ("k_zender", "k_ref")),
+    "take_over": (("UPDATE messages SET created_at = $1 WHERE zender = $2 AND referentienummer = $3 "
+                  "AND state = 'pending' AND created_at = $4 RETURNING state"),
+                  ("v_now", "k_zender", "k_ref", "k_created")),
+    "complete": (("UPDATE messages SET state = 'done', answer = $1, completed_at = $2 "
+                 "WHERE zender = $3 AND referentienummer = $4"), ("v_answer", "v_now", "k_zender", "k_ref")),
+    "release": ("DELETE FROM messages WHERE zender = $1 AND referentienummer = $2 AND state = 'pending'",
+                ("k_zender", "k_ref")),
+}
+
 #: Runs one idempotency statement by name with its parameters; returns its first row (None if it has none).
 Execute = Callable[[str, Mapping[str, Any]], Any]
+
+#: An idempotency operation written once for every way of running it: a generator that yields (statement name,
+#: parameters), is sent each statement's first row (or None), and returns the outcome.
+Steps = Generator[tuple[str, Mapping[str, Any]], Any, T]
+
+
+def _drive(steps: Steps[T], execute: Execute) -> T:
+    row = None
+    try:
+        while True:
+            row = execute(*steps.send(row))
+    except StopIteration as done:
+        return cast(T, done.value)
+
+
+async def _drive_async(steps: Steps[T], execute: Callable[[str, Mapping[str, Any]], Awaitable[Any]]) -> T:
+    row = None
+    try:
+        while True:
+            row = await execute(*steps.send(row))
+    except StopIteration as done:
+        return cast(T, done.value)
 
 
 def _claim_statement(insert: Callable[[Table], Any]) -> Any:
@@ -106,6 +144,19 @@ def _sqlite_execute(conn: sqlite3.Connection) -> Execute:
         return conn.execute(_SQLITE_IDEMPOTENCY[name], values).fetchone()
 
     return execute
+
+
+def _pg_execute(conn: Any) -> Callable[[str, Mapping[str, Any]], Awaitable[Any]]:
+    async def execute(name: str, params: Mapping[str, Any]) -> Any:
+        sql, names = _PG_IDEMPOTENCY[name]
+        return await conn.fetchrow(sql, *(params[n] for n in names))
+
+    return execute
+
+
+def _one(name: str, params: Mapping[str, Any]) -> Steps[None]:
+    """Steps of a single statement."""
+    yield name, params
 
 
 def _as_utc(value: dt.datetime | str) -> dt.datetime:
@@ -253,6 +304,9 @@ class Store:
         # path (in-memory databases) so they stay off the busy-wait path (busy_timeout covers other processes).
         self._sqlite: _SqliteRunner | None = None
         self._sqlite_lock: asyncio.Lock | None = None
+        # On PostgreSQL the idempotency records go through a small asyncpg pool of their own: one round trip per
+        # statement, where a SQLAlchemy transaction took five (ping, BEGIN, SET LOCAL, the statement, COMMIT).
+        self._pg: Any = None
         self._batches = _Batches(self.advance)
 
     @property
@@ -279,24 +333,32 @@ class Store:
                 await asyncio.to_thread(engines.prepare_sqlite_file, path)
             engine = engines.create_engine(self._url)
             lock = asyncio.Lock() if self.dialect == "sqlite" else None
+            pool = None
             try:
                 async with _holding(lock):
                     await migrate(engine, self._migrations)
+                if self.dialect == "postgresql":
+                    pool = await engines.create_pg_pool(self._url)
             except BaseException:
                 await engine.dispose()
                 raise
             if self._engine is not None:  # a concurrent open() of this store got there first
+                if pool is not None:
+                    await pool.close()
                 await engine.dispose()
                 return
             # (an in-memory database is private to its engine: there the async engine serves all)
             runner = _SqliteRunner(self._url, path) if path is not None else None
-        self._engine, self._sqlite, self._sqlite_lock = engine, runner, lock
+        self._engine, self._sqlite, self._sqlite_lock, self._pg = engine, runner, lock, pool
 
     async def close(self) -> None:
         """Release all connections. Closing a closed store does nothing."""
-        engine, runner, self._engine, self._sqlite = self._engine, self._sqlite, None, None
+        engine, runner, pool = self._engine, self._sqlite, self._pg
+        self._engine, self._sqlite, self._pg = None, None, None
         if engine is not None:
             with self._translated("close"):
+                if pool is not None:
+                    await pool.close()
                 await engine.dispose()
                 if runner is not None:
                     await asyncio.to_thread(runner.close)
@@ -362,31 +424,30 @@ class Store:
         key = {"k_zender": zender, "k_ref": referentienummer}
         values = {**key, "v_digest": digest, "v_operation": operation, "v_now": now}
 
-        def run(execute: Execute) -> MessageClaim:
-            if execute("claim", values) is not None:
+        def steps() -> Steps[MessageClaim]:
+            if (yield "claim", values) is not None:
                 return MessageClaim("new")
-            stored_digest, state, answer, created_at = execute("read", key)
+            stored_digest, state, answer, created_at = yield "read", key
             if stored_digest != digest:
                 return MessageClaim("conflict")
             if state == "done":
                 return MessageClaim("done", bytes(answer) if answer is not None else None)
             stale = now - _as_utc(created_at) > stale_after
-            if stale and execute("take_over", {**key, "k_created": created_at, "v_now": now}) is not None:
+            if stale and (yield "take_over", {**key, "k_created": created_at, "v_now": now}) is not None:
                 return MessageClaim("new")
             return MessageClaim("pending")
 
-        return await self._run_idempotency(f"claim_message({referentienummer!r})", run)
+        return await self._run_idempotency(f"claim_message({referentienummer!r})", steps)
 
     async def complete_message(self, zender: str, referentienummer: str, answer: bytes) -> None:
         """Store the answer of a claimed message; a resend gets exactly this answer."""
         values = {"k_zender": zender, "k_ref": referentienummer, "v_answer": answer, "v_now": dt.datetime.now(dt.UTC)}
-        await self._run_idempotency(f"complete_message({referentienummer!r})",
-                                    lambda execute: execute("complete", values))
+        await self._run_idempotency(f"complete_message({referentienummer!r})", lambda: _one("complete", values))
 
     async def release_message(self, zender: str, referentienummer: str) -> None:
         """Give up a claim (the message failed and changed nothing), so that a resend is processed anew."""
         key = {"k_zender": zender, "k_ref": referentienummer}
-        await self._run_idempotency(f"release_message({referentienummer!r})", lambda execute: execute("release", key))
+        await self._run_idempotency(f"release_message({referentienummer!r})", lambda: _one("release", key))
 
     async def purge_messages(self, older_than: dt.timedelta) -> int:
         """Forget idempotency records older than the retention; returns how many went."""
@@ -426,18 +487,26 @@ class Store:
                     await conn.execute(text("SET LOCAL synchronous_commit = off"))
                 return await conn.run_sync(work)
 
-    async def _run_idempotency(self, action: str, work: Callable[[Execute], T]) -> T:
-        """An idempotency transaction, not durable (see _run). On a SQLite file it runs inline on the event loop
-        when the write lock is free (``_SqliteRunner.inline``), else in the worker thread."""
+    async def _run_idempotency(self, action: str, steps: Callable[[], Steps[T]]) -> T:
+        """An idempotency operation, not durable (see _run). On a SQLite file it runs inline on the event loop when
+        the write lock is free (``_SqliteRunner.inline``), else in the worker thread; on PostgreSQL each statement
+        is one round trip on the store's asyncpg pool (READ COMMITTED: a transaction around the statements of a
+        claim would see and lock nothing more); an in-memory database runs it on the async engine."""
+        if self._pg is not None:
+            pool = self._pg
+            with self._translated(action):
+                async with pool.acquire() as conn:
+                    return await _drive_async(steps(), _pg_execute(conn))
         runner = self._sqlite
         if runner is None:
             statements = self._idempotency
-            return await self._run(action, lambda conn: work(_sqlalchemy_execute(conn, statements)), durable=False)
+            return await self._run(action, lambda conn: _drive(steps(), _sqlalchemy_execute(conn, statements)),
+                                   durable=False)
         with self._translated(action):
             try:
-                return runner.inline(lambda conn: work(_sqlite_execute(conn)))
+                return runner.inline(lambda conn: _drive(steps(), _sqlite_execute(conn)))
             except _Busy:
-                return await runner.run_driver(lambda conn: work(_sqlite_execute(conn)))
+                return await runner.run_driver(lambda conn: _drive(steps(), _sqlite_execute(conn)))
 
     @contextlib.contextmanager
     def _translated(self, action: str) -> Iterator[None]:
