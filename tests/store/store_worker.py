@@ -2,6 +2,8 @@
 
     store_worker.py URL open              open (migrate) the store after the go signal
     store_worker.py URL draw SEQUENCE N   open, then after the go signal draw N values concurrently
+    store_worker.py URL claim N ORDER     open, then after the go signal claim referentienummers 0..N-1 (ten at a
+                                          time, ORDER asc or desc), complete those it got new; returns those
 
 Prints ``ready`` once set up, waits for ``go`` on stdin, prints one JSON line with the result.
 """
@@ -9,6 +11,7 @@ Prints ``ready`` once set up, waits for ``go`` on stdin, prints one JSON line wi
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import sys
 import time
@@ -44,6 +47,26 @@ async def main(argv: list[str]) -> object:
             shares = [count // 10 + (1 if i < count % 10 else 0) for i in range(10)]
             drawn = await asyncio.gather(*(caller(n) for n in shares))
             return [value for values in drawn for value in values]
+        finally:
+            await store.close()
+    if mode == "claim":
+        count, order = int(rest[0]), rest[1]
+        refs = [f"ref-{i}" for i in (range(count) if order == "asc" else reversed(range(count)))]
+        await store.open()
+        wait_for_go()
+        try:
+            async def claim(ref: str) -> str | None:
+                result = await store.claim_message("1900/App", ref, "digest", "op", stale_after=dt.timedelta(hours=1))
+                if result.state != "new":
+                    return None
+                await store.complete_message("1900/App", ref, ref.encode())
+                return ref
+
+            got: list[str] = []
+            for start in range(0, count, 10):
+                batch = await asyncio.gather(*(claim(ref) for ref in refs[start:start + 10]))
+                got.extend(ref for ref in batch if ref is not None)
+            return got
         finally:
             await store.close()
     raise SystemExit(f"unknown mode {mode!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -97,6 +98,20 @@ async def test_two_processes_draw_from_one_sqlite_file(
     values = [v for result in results for v in result]
     assert len(values) == len(set(values)) == 1000
     assert sorted(values) == list(range(1, 1001))
+
+
+async def test_two_processes_claim_each_message_once(sqlite_url: str, run_workers: Callable[..., list[Any]]) -> None:
+    """Both processes write idempotency records inline on their event loops, and fall back to waiting in their
+    worker thread when the other holds the write lock: every referentienummer is new to exactly one of them."""
+    # one from the front, one from the back: they meet somewhere, and there claim the same numbers at once
+    first, second = await asyncio.to_thread(
+        run_workers, [[sqlite_url, "claim", "2000", "asc"], [sqlite_url, "claim", "2000", "desc"]])
+    assert sorted(first + second, key=lambda ref: int(ref.split("-")[1])) == [f"ref-{i}" for i in range(2000)]
+    assert not set(first) & set(second)
+    async with create_store(sqlite_url) as store:
+        for ref in ("ref-0", "ref-1999", first[-1], second[-1]):
+            done = await store.claim_message("1900/App", ref, "digest", "op", stale_after=dt.timedelta(hours=1))
+            assert (done.state, done.answer) == ("done", ref.encode())
 
 
 # --- the migration scheme -----------------------------------------------------------------------------------
