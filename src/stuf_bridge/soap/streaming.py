@@ -27,11 +27,10 @@ from .xmlparse import (
     check_head,
     dtd_refused,
     empty_body,
+    parse_errors,
     parse_xml,
     parser_encoding,
-    syntax_error,
     too_deep,
-    unreadable,
 )
 
 XOP = "http://www.w3.org/2004/08/xop/include"
@@ -98,38 +97,24 @@ class _StreamParse:
     def __init__(self, *, max_bytes: int, max_depth: int, max_document_bytes: int, encoding: str | None):
         self.max_bytes = max_bytes
         self.target = _Target(max_depth, max_document_bytes)
-        try:
+        with parse_errors():
             self.parser = etree.XMLParser(target=self.target, encoding=encoding, **PARSER_OPTIONS)
-        except LookupError as exc:
-            raise unreadable(exc) from exc
         self.fed = 0
 
     def feed(self, data: bytes) -> None:
         if not self.fed:
             self.target.prolog_lines(data)
         self.fed += len(data)
-        try:
+        with parse_errors():
             self.parser.feed(data)
-        except MessageError:
-            raise
-        except etree.XMLSyntaxError as exc:
-            raise syntax_error(exc) from exc
-        except (ValueError, LookupError) as exc:
-            raise unreadable(exc) from exc
         if self.fed - self.target.content_chars > self.max_bytes:
             raise too_large(self.max_bytes)
 
     def close(self) -> tuple[etree._Element, list[Content]]:
         if not self.fed:
             raise empty_body()
-        try:
+        with parse_errors():
             root = self.parser.close()
-        except MessageError:
-            raise
-        except etree.XMLSyntaxError as exc:
-            raise syntax_error(exc) from exc
-        except (ValueError, LookupError) as exc:
-            raise unreadable(exc) from exc
         if root is None:
             raise MessageError("Het bericht is geen goedgevormde XML", "Het document eindigt voor het root-element.")
         return root, self.target.contents

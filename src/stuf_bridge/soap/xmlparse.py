@@ -7,7 +7,9 @@ bodies incrementally with the same rules and the helpers below.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 
 from lxml import etree
 
@@ -55,12 +57,8 @@ def parse_xml(body: bytes, *, max_bytes: int, max_depth: int, charset: str | Non
         )
     body = check_head(body)
     encoding = parser_encoding(body, charset)
-    try:
+    with parse_errors():
         root = etree.fromstring(body, _parser(encoding))
-    except etree.XMLSyntaxError as exc:
-        raise syntax_error(exc) from exc
-    except (ValueError, LookupError) as exc:  # unknown encoding names and the like
-        raise unreadable(exc) from exc
     if root.getroottree().docinfo.doctype:
         raise dtd_refused()
     _check_depth(root, max_depth)
@@ -93,6 +91,19 @@ def too_deep(max_depth: int) -> MessageError:
         "Het bericht is te diep genest",
         f"Elementen zijn dieper dan {max_depth} niveaus genest (instelling max_xml_depth).",
     )
+
+
+@contextlib.contextmanager
+def parse_errors() -> Iterator[None]:
+    """lxml's errors while parsing, as the StUF fault for each; a MessageError (raised by a parser target) as is."""
+    try:
+        yield
+    except MessageError:
+        raise
+    except etree.XMLSyntaxError as exc:
+        raise syntax_error(exc) from exc
+    except (ValueError, LookupError) as exc:  # unknown encoding names and the like
+        raise unreadable(exc) from exc
 
 
 def syntax_error(exc: etree.XMLSyntaxError) -> MessageError:
