@@ -24,19 +24,9 @@ sys.path.insert(0, str(REPO))
 
 from stuf_bridge.settings import Settings
 from stuf_bridge.zgw import ZgwClients
-from tests.support.server import running_gateway
+from tests.support.server import memory_kib, running_gateway
 
 RSIN = "002220647"  # a valid test RSIN (11-test)
-
-
-def memory_kib(pid: int) -> dict[str, int]:
-    """Resident memory now and at its peak, from /proc."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = int(value.split()[0])
-    return fields
 
 
 async def measure(url: str, calls: int) -> dict[str, object]:

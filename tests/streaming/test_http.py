@@ -126,15 +126,6 @@ def test_source_failing_mid_stream_cuts_the_answer_off(live_app: Any) -> None:
     assert not received.rstrip().endswith(b"Envelope>")
 
 
-def _memory_kib(pid: int) -> dict[str, int]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = int(value.split()[0])
-    return fields
-
-
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads memory from /proc")
 def test_real_document_operations_round_trip_a_large_document(tmp_path: Path) -> None:
     """`stuf-bridge serve` with its embedded backend: voegZaakdocumentToe of 48 MB streamed in, geefZaakdocumentLezen
@@ -144,14 +135,14 @@ def test_real_document_operations_round_trip_a_large_document(tmp_path: Path) ->
     if not {"voegZaakdocumentToe", "geefZaakdocumentLezen"} <= default_handlers().keys():
         pytest.skip("the document operations are not there yet")
     from ..operations.messages import creeer_zaak
-    from ..support.server import running_gateway
+    from ..support.server import memory_kib, running_gateway
 
     pid: list[int] = []
     document = Generated(48 * MB, seed=5)
     with running_gateway(tmp_path / "data", pid=pid) as url, httpx.Client(timeout=120) as client:
         body, zaak_headers = creeer_zaak(identificatie="0363ZK1", referentienummer="stream-zaak")
         assert client.post(f"{url}/zds/OntvangAsynchroon", content=body, headers=zaak_headers).status_code == 200
-        before = _memory_kib(pid[0])
+        before = memory_kib(pid[0])
         response = client.post(f"{url}/zds/OntvangAsynchroon", content=body_of(document, "stream-echt"),
                                headers=headers())
         assert response.status_code == 200, response.text
@@ -161,7 +152,7 @@ def test_real_document_operations_round_trip_a_large_document(tmp_path: Path) ->
             assert answer.status_code == 200
             for chunk in answer.iter_raw():
                 decoder.feed(chunk)
-        after = _memory_kib(pid[0])
+        after = memory_kib(pid[0])
     assert decoder.done and decoder.size == document.size
     assert decoder.digest.hexdigest() == document.hash.hexdigest()
     grown = (after["VmHWM"] - before["VmRSS"]) / 1024
