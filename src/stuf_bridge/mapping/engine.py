@@ -29,7 +29,6 @@ from . import converters as conv
 from .compiler import CompileError, Env, compile_rule
 from .conditions import Test, compile_cond
 from .errors import (
-    MappedValueError,
     MappingError,
     MissingFallbackResultaat,
     RequiredMissing,
@@ -38,7 +37,7 @@ from .errors import (
 )
 from .loader import Merged, load_layers
 from .model import MatchRule, Override, Profile, RoleKeys
-from .nodes import ENTITEITTYPE, Body, Node, Run
+from .nodes import ENTITEITTYPE, Body, Node, Run, convert_in
 from .paths import PREFIXES, STUF_NAMES, Step, ensure, get_in, is_empty, make_child, parse_zgw_path, place, set_in
 from .results import MappedObject, MappedRol, MappingContext
 from .tables import (
@@ -374,19 +373,10 @@ class Mappings:
                 text = extras.get(ov.extra_element)
                 if text is None:
                     continue
-                where = f"extraElement[{ov.extra_element}]"
-                run.ctx.where = where
-                try:
-                    value = ov.converter.to_zgw(text, None, run.ctx)
-                except ConversionError as exc:
-                    raise MappedValueError(where, str(exc), value=text) from None
+                source = f"extraElement[{ov.extra_element}]"
+                value = convert_in(run, ov.converter, text, None, source, ov.max_length)
                 if value is conv.SKIP:
                     continue
-                if ov.max_length is not None and isinstance(value, str) and len(value) > ov.max_length:
-                    value, lossy = stuf_values.clip_text(value, ov.max_length, where)
-                    if lossy is not None:
-                        run.warnings.append(lossy.what)
-                source = where
             set_in(values, ov.keys, copy.deepcopy(value))
             run.cleared.pop(ov.zgw, None)
             applied.append(f"{ov.zgw} ← {source} ({ov.origin})")

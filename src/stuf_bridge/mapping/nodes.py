@@ -105,6 +105,22 @@ class Run:
         return getattr(self.context, name, None)
 
 
+def convert_in(run: Run, converter: conv.Converter, raw: str, target: etree._Element | None, where: str,
+               max_length: int | None) -> Any:
+    """A StUF value converted for ZGW (or conv.SKIP): a value the converter refuses is a MappedValueError that names
+    ``where``; a text longer than ``max_length`` is clipped with a warning."""
+    run.ctx.where = where
+    try:
+        result = converter.to_zgw(raw, target, run.ctx)
+    except ConversionError as exc:
+        raise MappedValueError(where, str(exc), value=raw) from None
+    if max_length is not None and isinstance(result, str) and len(result) > max_length:
+        result, lossy = clip_text(result, max_length, where)
+        if lossy is not None:
+            run.warnings.append(lossy.what)
+    return result
+
+
 @dataclass
 class Body:
     """The rules a group runs inside its element: inline ``rules`` or a named mapping's (filled in later)."""
@@ -207,18 +223,9 @@ class Leaf(Node):
                 if self.required_in:
                     run.missing.append(self._where(spath))
                 return
-        where = run.ctx.where = self._where(spath)
-        try:
-            result = self.converter.to_zgw(raw, target, run.ctx)
-        except ConversionError as exc:
-            raise MappedValueError(where, str(exc), value=raw) from None
-        if result is conv.SKIP:
-            return
-        if self.max_in is not None and isinstance(result, str) and len(result) > self.max_in:
-            result, lossy = clip_text(result, self.max_in, where)
-            if lossy is not None:
-                run.warnings.append(lossy.what)
-        self._set(run, obj, whole, result)
+        result = convert_in(run, self.converter, raw, target, self._where(spath), self.max_in)
+        if result is not conv.SKIP:
+            self._set(run, obj, whole, result)
 
     def _where(self, spath: str) -> str:
         assert self.stuf is not None
