@@ -27,9 +27,8 @@ from ..errors import ProcessingError
 from ..mapping import MappedObject, MappingContext, UnknownOrganisation
 from ..stuf.namespaces import STUF, XSI
 from ..zgw import by_identificatie
-from ..zgw.documents import find_document
 from . import MessageContext
-from .common import find_zaak, la01, lookup_zaak, require_zgw, zkn
+from .common import find_document_or_fault, find_zaak, la01, lookup_zaak, not_found, require_zgw, zkn
 from .compensation import UndoLog
 
 if TYPE_CHECKING:
@@ -94,12 +93,9 @@ async def lookup_besluit(zgw: ZgwClients, identificatie: str, *, rsin: str | Non
 async def _find_besluit(zgw: ZgwClients, identificatie: str, *, rsin: str, operation: str) -> JSON:
     besluit = await lookup_besluit(zgw, identificatie, rsin=rsin, strict=True)
     if besluit is None:
-        raise ProcessingError(
-            f"Besluit {identificatie} niet gevonden"[:200],
-            f"{operation}: er is geen besluit met identificatie {identificatie!r} van verantwoordelijke "
-            f"organisatie {rsin} in de Besluiten API.",
-            plek="client",
-        )
+        raise not_found("Besluit", identificatie,
+                        f"{operation}: er is geen besluit met identificatie {identificatie!r} van verantwoordelijke "
+                        f"organisatie {rsin} in de Besluiten API.")
     return besluit
 
 
@@ -138,14 +134,7 @@ async def _besluittype(ctx: MessageContext, zgw: ZgwClients, zaak: JSON, omschri
 
 async def _document(zgw: ZgwClients, identificatie: str, rsin: str | None) -> JSON:
     """The enkelvoudiginformatieobject with this identificatie (MAPPING.md §2.4); missing is StUF058 (client)."""
-    document = await find_document(zgw, identificatie, rsin=rsin)
-    if document is None:
-        raise ProcessingError(
-            f"Document {identificatie} niet gevonden"[:200],
-            f"isVastgelegdIn: er is geen document met identificatie {identificatie!r} in de Documenten API.",
-            plek="client",
-        )
-    return document
+    return await find_document_or_fault(zgw, identificatie, operation="isVastgelegdIn", rsin=rsin)
 
 
 def _check_iot(besluittype: JSON, document: JSON) -> None:
@@ -531,12 +520,9 @@ async def apply_leidt_tot(
             plan.link.append(besluit)
             continue
         if soort == "I":
-            raise ProcessingError(
-                f"Besluit {identificatie} niet gevonden"[:200],
-                f"leidtTot (verwerkingssoort I): er is geen besluit met identificatie {identificatie!r} van "
-                f"verantwoordelijke organisatie {rsin}.",
-                plek="client",
-            )
+            raise not_found("Besluit", identificatie,
+                            f"leidtTot (verwerkingssoort I): er is geen besluit met identificatie {identificatie!r} "
+                            f"van verantwoordelijke organisatie {rsin}.")
         datum = mapped.values.get("datum")
         if not datum:
             raise ProcessingError(

@@ -12,6 +12,7 @@ from ..errors import NotSupported, ProcessingError
 from ..stuf.namespaces import BG, STUF, XSI, ZDS, ZKN
 from ..stuf.stuurgegevens import write_stuurgegevens
 from ..zgw import ZgwClients, by_identificatie
+from ..zgw.documents import find_document
 from . import MessageContext
 
 if TYPE_CHECKING:
@@ -94,16 +95,33 @@ async def lookup_zaak(zgw: ZgwClients, identificatie: str, *, rsin: str | None =
                                   rsin=rsin, what="Zaak")
 
 
-async def find_zaak(zgw: ZgwClients, identificatie: str, *, operation: str, rsin: str | None = None) -> JSON:
-    """The zaak a mutation is about; a missing one is a fault (StUF058, plek client — MAPPING.md §1.3)."""
+def not_found(what: str, identificatie: str, details: str, *, code: str | None = None) -> ProcessingError:
+    """The fault for an object a message names that does not exist: StUF058 unless ``code`` says otherwise, plek
+    client (MAPPING.md §1.3)."""
+    return ProcessingError(f"{what} {identificatie} niet gevonden"[:200], details, code=code, plek="client")
+
+
+async def find_zaak(
+    zgw: ZgwClients, identificatie: str, *, operation: str, rsin: str | None = None, code: str | None = None
+) -> JSON:
+    """The zaak a message is about; a missing one is a fault (``not_found``)."""
     zaak = await lookup_zaak(zgw, identificatie, rsin=rsin)
     if zaak is None:
-        raise ProcessingError(
-            f"Zaak {identificatie} niet gevonden"[:200],
-            f"{operation}: er is geen zaak met identificatie {identificatie!r} in de ZGW-API.",
-            plek="client",
-        )
+        raise not_found("Zaak", identificatie,
+                        f"{operation}: er is geen zaak met identificatie {identificatie!r} in de ZGW-API.", code=code)
     return zaak
+
+
+async def find_document_or_fault(
+    zgw: ZgwClients, identificatie: str, *, operation: str, rsin: str | None = None, code: str | None = None
+) -> JSON:
+    """The enkelvoudiginformatieobject a message names; a missing one is a fault (``not_found``)."""
+    document = await find_document(zgw, identificatie, rsin=rsin)
+    if document is None:
+        raise not_found("Document", identificatie,
+                        f"{operation}: er is geen document (enkelvoudiginformatieobject) met identificatie "
+                        f"{identificatie!r} in de Documenten API.", code=code)
+    return document
 
 
 # --- closing a zaak: ZRC closes it only through the eindstatus, with a resultaat and with every document's

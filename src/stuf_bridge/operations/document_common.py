@@ -16,9 +16,9 @@ from lxml import etree
 from ..errors import ProcessingError
 from ..mapping import MappingContext
 from ..stuf.namespaces import STUF, XMIME, XSI
-from ..zgw.documents import ByteSource, PartReader, content_type, find_document, from_download, parts_of, put_part
+from ..zgw.documents import ByteSource, PartReader, content_type, from_download, parts_of, put_part
 from . import MessageContext
-from .common import lookup_zaak, zkn
+from .common import find_document_or_fault, find_zaak, zkn
 
 if TYPE_CHECKING:
     from ..mapping import Mappings
@@ -90,28 +90,11 @@ def _missing_code(ctx: MessageContext) -> str | None:
 
 
 async def document_or_fault(ctx: MessageContext, zgw: ZgwClients, identificatie: str) -> JSON:
-    eio = await find_document(zgw, identificatie)
-    if eio is None:
-        raise ProcessingError(
-            f"Document {identificatie} niet gevonden"[:200],
-            f"{ctx.operation.name}: er is geen document (enkelvoudiginformatieobject) met identificatie "
-            f"{identificatie!r} in de ZGW-API.",
-            code=_missing_code(ctx),
-            plek="client",
-        )
-    return eio
+    return await find_document_or_fault(zgw, identificatie, operation=ctx.operation.name, code=_missing_code(ctx))
 
 
 async def zaak_or_fault(ctx: MessageContext, zgw: ZgwClients, identificatie: str) -> JSON:
-    zaak = await lookup_zaak(zgw, identificatie)
-    if zaak is None:
-        raise ProcessingError(
-            f"Zaak {identificatie} niet gevonden"[:200],
-            f"{ctx.operation.name}: er is geen zaak met identificatie {identificatie!r} in de ZGW-API.",
-            code=_missing_code(ctx),
-            plek="client",
-        )
-    return zaak
+    return await find_zaak(zgw, identificatie, operation=ctx.operation.name, code=_missing_code(ctx))
 
 
 def refuse_definitief(ctx: MessageContext, eio: JSON) -> None:
