@@ -10,7 +10,7 @@ from lxml import etree
 from stuf_bridge.stuf.namespaces import STUF
 
 from .conftest import Harness
-from .messages import ADRES, BELANGHEBBENDE_SAME_PERSON, creeer_zaak, status
+from .messages import ADRES, BELANGHEBBENDE_SAME_PERSON, INITIATOR, creeer_zaak, status
 
 
 def berichtcode(response) -> str:
@@ -233,3 +233,15 @@ async def test_an_exact_repeat_of_a_rol_is_sent_once(harness: Harness) -> None:
     assert any("dubbel" in w for w in reply.warnings), reply.warnings
     [zaak] = await harness.all("zaken")
     assert len(await harness.all("rollen", zaak=zaak["url"])) == 2  # initiator + one belanghebbende
+
+
+async def test_a_rol_the_zaaktype_has_no_roltype_for_is_a_fault_naming_both(harness: Harness) -> None:
+    """BEZWAAR has no roltype for an overig betrokkene (omschrijving OverigeBetrokkene, generiek adviseur)."""
+    overig = INITIATOR.replace("heeftAlsInitiator", "heeftAlsOverigBetrokkene").replace("ZAKBTRINI", "ZAKBTROVR")
+    response = await harness.post(*creeer_zaak(zaaktype="BEZWAAR", relations=overig))
+    assert berichtcode(response) == "Fo03"
+    code, _, details = fault(response)
+    assert code == "StUF058"
+    assert "heeftAlsOverigBetrokkene" in details and "'OverigeBetrokkene'" in details and "adviseur" in details
+    assert "Beslisser (beslisser)" in details  # what the zaaktype does have
+    assert await harness.all("zaken") == []

@@ -377,3 +377,16 @@ async def test_an_unknown_verwerkingssoort_is_a_fault_naming_the_relation(harnes
     _, omschrijving, details = fault(response)
     assert omschrijving == "Onbekende verwerkingssoort" and "'X'" in details and "rol" in details
     assert len(await harness.all("rollen")) == 1
+
+
+async def test_adding_a_rol_the_zaaktype_has_no_roltype_for_is_a_fault_and_changes_nothing(harness: Harness) -> None:
+    assert (await harness.post(*creeer_zaak(zaaktype="BEZWAAR"))).status_code == 200
+    [zaak] = await harness.all("zaken", identificatie=IDENT)
+    rollen = await harness.all("rollen", zaak=zaak["url"])
+    overig = persoon("999990019", "Jansen", relation="heeftAlsOverigBetrokkene", entiteit="ZAKBTROVR")
+    response = await harness.post(*update_zaak(zaak_object(IDENT, overig)))
+    assert berichtcode(response) == "Fo03"
+    code, _, details = fault(response)
+    assert code == "StUF058"
+    assert "heeftAlsOverigBetrokkene" in details and "'OverigeBetrokkene'" in details
+    assert await harness.all("rollen", zaak=zaak["url"]) == rollen

@@ -16,7 +16,7 @@ from ..zgw.documents import find_document
 from . import MessageContext
 
 if TYPE_CHECKING:
-    from ..mapping import Mappings
+    from ..mapping import MappedRol, Mappings
     from .compensation import UndoLog
 
 JSON = dict[str, Any]
@@ -99,6 +99,25 @@ def not_found(what: str, identificatie: str, details: str, *, code: str | None =
     """The fault for an object a message names that does not exist: StUF058 unless ``code`` says otherwise, plek
     client (MAPPING.md §1.3)."""
     return ProcessingError(f"{what} {identificatie} niet gevonden"[:200], details, code=code, plek="client")
+
+
+def roltype_for(mappings: Mappings, rol: MappedRol, roltypen: list[JSON], zaaktype: JSON) -> JSON:
+    """The zaaktype's roltype for a mapped rol (the mapping's roltype rules); none is a fault that says what was
+    looked for and what the zaaktype has."""
+    roltype = mappings.pick_roltype(rol.roltype, roltypen)
+    if roltype is None:
+        wanted = " of ".join(
+            [repr(rol.roltype.omschrijving)] * bool(rol.roltype.omschrijving)
+            + [f"omschrijvingGeneriek {g!r}" for g in rol.roltype.generiek]
+        )
+        known = ", ".join(f"{r.get('omschrijving')} ({r.get('omschrijvingGeneriek')})" for r in roltypen)
+        raise ProcessingError(
+            "Roltype niet gevonden",
+            f"{rol.relation}: zaaktype {zaaktype.get('identificatie')!r} heeft geen roltype {wanted} "
+            f"(bekend: {known or 'geen'})",
+            plek="client",
+        )
+    return dict(roltype)
 
 
 async def find_zaak(

@@ -38,6 +38,7 @@ from .common import (
     find_zaak,
     pair_relations,
     require_zgw,
+    roltype_for,
     set_gebruiksrecht_steps,
     verwerkingssoort,
     zkn,
@@ -348,7 +349,7 @@ async def _rol_changes(
             assert source is not None
             mapped = mappings.rol_to_zgw(source, context=context)
             _mapped(ctx, mapped)
-            roltype = _roltype(mappings, mapped, roltypen, zaaktype)
+            roltype = roltype_for(mappings, mapped, roltypen, zaaktype)
             if existing is None:
                 existing = await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
             match = _matching_rol(existing, roltype, mapped)
@@ -377,7 +378,7 @@ async def _rol_changes(
             if mapped.skipped:
                 ctx.warnings.append(f"{mapped.relation} overgeslagen: {mapped.skipped}")
                 continue
-            roltype = _roltype(mappings, mapped, roltypen, zaaktype)
+            roltype = roltype_for(mappings, mapped, roltypen, zaaktype)
             if soort == "T":
                 if existing is None:
                     existing = await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
@@ -413,19 +414,6 @@ def _replace_single_roles(ctx: MessageContext, changes: _RolChanges, roltypen: l
                                     "één toe)")
                 changes.deletes.append((label, rol))
                 going.add(str(rol.get("url")))
-
-
-def _roltype(mappings: Mappings, rol: MappedRol, roltypen: list[JSON], zaaktype: JSON) -> JSON:
-    roltype = mappings.pick_roltype(rol.roltype, roltypen)
-    if roltype is None:
-        known = ", ".join(f"{r.get('omschrijving')} ({r.get('omschrijvingGeneriek')})" for r in roltypen)
-        raise ProcessingError(
-            "Roltype niet gevonden",
-            f"{rol.relation}: zaaktype {zaaktype.get('identificatie')!r} heeft geen passend roltype "
-            f"(bekend: {known or 'geen'})",
-            plek="client",
-        )
-    return dict(roltype)
 
 
 def _matching_rol(rollen: list[JSON], roltype: JSON, mapped: MappedRol) -> JSON | None:

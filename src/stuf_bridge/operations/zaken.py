@@ -25,7 +25,7 @@ from ..mapping import MappedObject, MappedRol, MappingContext
 from ..stuf.geometry import GeometryError, UnsupportedCrs, to_geojson
 from . import MessageContext
 from .besluiten import apply_leidt_tot
-from .common import require_zgw, zkn
+from .common import require_zgw, roltype_for, zkn
 from .compensation import UndoLog
 from .zaak_relaties import deelzaak_steps, read_relations
 
@@ -177,19 +177,7 @@ async def _rollen(
         if rol.skipped:
             ctx.warnings.append(f"{rol.relation} overgeslagen: {rol.skipped}")
             continue
-        roltype = mappings.pick_roltype(rol.roltype, roltypen)
-        if roltype is None:
-            wanted = " of ".join(
-                [repr(rol.roltype.omschrijving)] * bool(rol.roltype.omschrijving)
-                + [f"omschrijvingGeneriek {g!r}" for g in rol.roltype.generiek]
-            )
-            known = ", ".join(f"{r.get('omschrijving')} ({r.get('omschrijvingGeneriek')})" for r in roltypen)
-            raise ProcessingError(
-                "Roltype niet gevonden",
-                f"{rol.relation}: zaaktype {zaaktype.get('identificatie')!r} heeft geen roltype {wanted} "
-                f"(bekend: {known or 'geen'})",
-                plek="client",
-            )
+        roltype = roltype_for(mappings, rol, roltypen, zaaktype)
         body = {**rol.body, "roltype": roltype["url"]}
         if body in seen:
             ctx.warnings.append(f"{rol.relation}: dezelfde betrokkene in dezelfde rol komt dubbel voor; één rol")
