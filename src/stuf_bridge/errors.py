@@ -27,10 +27,16 @@ class StufBridgeError(Exception):
 
 
 class Fault(StufBridgeError):
-    """An error that is answered with a StUF fault."""
+    """An error that is answered with a StUF fault.
+
+    Beside the StUF ``code`` (few, coarse, prescribed by the standard) every fault carries a ``reason``: a stable,
+    fine-grained code of stuf-bridge's own in kebab case (``zaak-not-found``, ``roltype-not-found``), as Open Zaak's
+    validators carry one. It is logged, traced and sent in the fault's ``detailsXML``; tests assert it rather than
+    the Dutch ``omschrijving``, which may be reworded."""
 
     code = "StUF058"
     plek = "server"
+    reason = "internal-error"
 
     def __init__(
         self,
@@ -39,6 +45,7 @@ class Fault(StufBridgeError):
         *,
         code: str | None = None,
         plek: str | None = None,
+        reason: str | None = None,
     ):
         super().__init__(omschrijving)
         self.omschrijving = omschrijving
@@ -47,13 +54,15 @@ class Fault(StufBridgeError):
             self.code = code
         if plek is not None:
             self.plek = plek
+        if reason is not None:
+            self.reason = reason
 
     def code_for(self, fault_kind: str) -> str:
         """The StUF code for this error in a fault of kind Fo02 or Fo03."""
         return self.code
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.code}, {self.plek}, {self.omschrijving!r})"
+        return f"{type(self).__name__}({self.code}, {self.reason}, {self.plek}, {self.omschrijving!r})"
 
 
 class MessageError(Fault):

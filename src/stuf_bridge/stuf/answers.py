@@ -8,7 +8,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..errors import DETAILS_MAX, OMSCHRIJVING_MAX, Fault, clip
-from .namespaces import STUF
+from .namespaces import FOUT, STUF
 from .stuurgegevens import AnswerParties, write_stuurgegevens
 
 _NSMAP = {"StUF": STUF}
@@ -38,4 +38,7 @@ def foutbericht(kind: str, fault: Fault, parties: AnswerParties) -> etree._Eleme
     etree.SubElement(body, f"{{{STUF}}}omschrijving").text = clip(fault.omschrijving, OMSCHRIJVING_MAX)
     if fault.details:
         etree.SubElement(body, f"{{{STUF}}}details").text = clip(fault.details, DETAILS_MAX)
+    # the machine-readable reason (errors.Fault.reason) in the standard's wildcard, which receivers skip
+    details_xml = etree.SubElement(body, f"{{{STUF}}}detailsXML")
+    etree.SubElement(details_xml, f"{{{FOUT}}}reden", nsmap={"fout": FOUT}).text = fault.reason
     return root

@@ -11,6 +11,7 @@ BG = "http://www.egem.nl/StUF/sector/bg/0310"
 GML = "http://www.opengis.net/gml"
 XMIME = "http://www.w3.org/2005/05/xmlmime"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+FOUT = "urn:stuf-bridge:fout"  # our own element in a fault's detailsXML: the stable reason code
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
