@@ -128,7 +128,7 @@ async def test_a_resend_that_waits_too_long_gets_a_clear_fault(store: Store, sch
 
 
 def test_logged_warnings_mask_bsns() -> None:
-    from stuf_bridge.gateway import _mask
+    from stuf_bridge.pipeline.record import mask as _mask
 
     assert _mask("schema: The value '111222333' is not accepted") == "schema: The value '*******33' is not accepted"
     assert _mask("identificatie 036320240000001") == "identificatie 036320240000001"

@@ -68,23 +68,27 @@ class Fault(StufBridgeError):
 class MessageError(Fault):
     code = "StUF055"
     plek = "client"
+    reason = "message-invalid"
 
 
 class StuurgegevensError(Fault):
     plek = "client"
 
-    def __init__(self, code: str, omschrijving: str, details: str | None = None, *, plek: str = "client"):
-        super().__init__(omschrijving, details, code=code, plek=plek)
+    def __init__(self, code: str, omschrijving: str, details: str | None = None, *, plek: str = "client",
+                 reason: str | None = None):
+        super().__init__(omschrijving, details, code=code, plek=plek, reason=reason)
 
 
 class NotSupported(Fault):
     code = "StUF040"
     plek = "server"
+    reason = "operation-not-supported"
 
 
 class UnknownOperation(Fault):
     code = "StUF040"
     plek = "server"
+    reason = "operation-unknown"
 
 
 class ProcessingError(Fault):
@@ -93,6 +97,7 @@ class ProcessingError(Fault):
 
 class BackendUnavailable(Fault):
     plek = "server"
+    reason = "backend-unavailable"
 
     def code_for(self, fault_kind: str) -> str:
         return "StUF046" if fault_kind == "Fo03" else "StUF049"
@@ -100,6 +105,8 @@ class BackendUnavailable(Fault):
 
 class BackendTimeout(BackendUnavailable):
     """The backend did not answer in time: StUF960 on a synchronous service (STUF table 5.8), else StUF046."""
+
+    reason = "backend-timeout"
 
     def code_for(self, fault_kind: str) -> str:
         return "StUF046" if fault_kind == "Fo03" else "StUF960"

@@ -14,7 +14,9 @@ import yaml
 from lxml import etree
 
 from stuf_bridge.errors import ProcessingError
-from stuf_bridge.gateway import Gateway, _digest, parse_answer
+from stuf_bridge.gateway import parse_answer
+from stuf_bridge.pipeline.claim import digest as _digest
+from stuf_bridge.pipeline.read import Read
 from stuf_bridge.operations import MessageContext
 from stuf_bridge.soap.envelope import read_request_stream
 from stuf_bridge.stuf.namespaces import SOAP11, SOAP12, STUF, ZKN
@@ -32,14 +34,14 @@ def fault_code(body: bytes) -> str | None:
 
 @pytest.fixture(params=[0, 1 << 20], ids=["streamed", "whole"])
 def stream_above(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(Gateway, "stream_above", request.param)
+    monkeypatch.setattr(Read, "stream_above", request.param)
     return request.param
 
 
 @pytest.mark.parametrize("folder", sorted(p.parent for p in CASES.glob("*/case.yaml")), ids=lambda p: p.name)
 async def test_hardening_cases_hold_when_every_body_is_streamed(folder: Path, asgi_app: Any,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Gateway, "stream_above", 0)
+    monkeypatch.setattr(Read, "stream_above", 0)
     case = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
     client, _ = await asgi_app({}, **case.get("settings", {}))
     request_headers = {"Content-Type": case.get("content_type", "text/xml; charset=utf-8")}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -23,6 +22,7 @@ from prometheus_client import (
 from starlette.requests import ClientDisconnect
 
 from ..gateway import Gateway, Reply
+from ..pipeline.exchange import Exchange
 from ..mapping import Mappings
 from ..settings import Settings
 from ..soap.wsdl import render_wsdl
@@ -54,7 +54,8 @@ class Metrics:
             registry=self.registry,
         )
 
-    def observe(self, reply: Reply, seconds: float) -> None:
+    def record(self, x: Exchange, reply: Reply, seconds: float) -> None:
+        """The record stage's hook (``pipeline/record.py``): one message answered."""
         self.messages.labels(reply.operation, reply.dialect, reply.outcome, reply.fault_code or "").inc()
         self.seconds.labels(reply.operation).observe(seconds)
         for call in reply.zgw_calls:
@@ -94,7 +95,7 @@ def create_app(
                 zgw = ZgwClients.from_settings(settings, embedded_base, zgw_transport)
                 await stack.enter_async_context(zgw)
             app.state.store = the_store
-            app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings)
+            app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, recorders=[metrics])
             purger = asyncio.get_running_loop().create_task(_purge_idempotency_records(settings, the_store))
             stack.callback(purger.cancel)
             # What start-up built (schemas, mappings, the routes, the embedded backend) lives as long as the app: out
@@ -112,14 +113,12 @@ def create_app(
         """The body goes to the gateway as it arrives: documents in it are spooled while it is parsed, never
         collected whole; an answer carrying documents goes out the same way."""
         gateway: Gateway = request.app.state.gateway
-        started = time.perf_counter()
         body = request.stream()
         reply = await gateway.handle_stream(
             service, body, content_type=request.headers.get("content-type"),
             soap_action=request.headers.get("soapaction"),
         )
         await _drain(body)
-        metrics.observe(reply, time.perf_counter() - started)
         if reply.stream is not None:
             headers = {"content-length": str(reply.length)} if reply.length is not None else None
             return StreamingResponse(reply.stream, status_code=reply.status, media_type=reply.content_type,

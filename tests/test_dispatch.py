@@ -10,7 +10,7 @@ from lxml import etree
 from stuf_bridge.errors import UnknownOperation
 from stuf_bridge.stuf.namespaces import STUF, ZDS, ZKN, Dialect
 from stuf_bridge.stuf.registry import REGISTRY, Service
-from stuf_bridge.stuf.routing import action_tail, resolve
+from stuf_bridge.stuf.dispatch import action_tail, resolve
 
 from .support.reference import iter_samples, require_shared
 

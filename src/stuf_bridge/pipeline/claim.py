@@ -1,0 +1,152 @@
+"""Stage *claim*: nothing twice (StUF §4.4). A message that changes something is claimed in the store under its
+zender + referentienummer before the stages behind it run, and its answer is stored after. A resend with the same
+body gets the stored answer without running them again; one that arrives while the first copy is still being
+processed waits for it; the same referentienummer with another body is StUF016. A message that failed releases its
+claim, so that the client can send it again. Questions (Lv01) and acknowledgements are not claimed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+import structlog
+from lxml import etree
+
+from ..content import Content, Outbound
+from ..errors import ProcessingError, StuurgegevensError
+from ..store import StoreError
+from ..stuf.registry import Operation
+from ..stuf.stuurgegevens import Stuurgegevens
+from ..zgw.documents import download_source
+from .exchange import Environment, Exchange, Next
+
+log = structlog.get_logger(__name__)
+
+_CHANGING = frozenset({"Lk01", "Di01", "Di02", "Du01"})
+_TIJDSTIP = re.compile(rb"<([\w.-]+:)?tijdstipBericht>[^<]*</([\w.-]+:)?tijdstipBericht>")
+
+# In the stored copy of an answer, a document element carries "<size> <download URL>" here, so that a resend —
+# typically after a timeout, when the client did not get the document — gets the document again.
+_REPLAY_NS = "urn:stuf-bridge:idempotency"
+_REPLAY = f"{{{_REPLAY_NS}}}inhoud"
+
+
+class Claim:
+    name = "claim"
+
+    def __init__(self, env: Environment):
+        self.env = env
+
+    async def __call__(self, x: Exchange, call_next: Next) -> None:
+        assert x.operation is not None and x.stuurgegevens is not None and x.request is not None
+        key = idempotency_key(x.operation, x.stuurgegevens)
+        if key is None:
+            await call_next(x)
+            return
+        stored = await self._claim(key, x.operation, digest(x.request.body, x.request.contents))
+        if stored is not None:
+            x.warnings.append("herhaald bericht: het eerder gegeven antwoord is teruggestuurd")
+            x.answer = self._replayed(etree.fromstring(stored), x)
+            x.replayed = True
+            return
+        try:
+            await call_next(x)
+        except BaseException:
+            try:  # a failed message changed nothing (it was compensated): a resend must be processed anew
+                await self.env.store.release_message(*key)
+            except StoreError as exc:
+                log.error("idempotency_release_failed", referentienummer=key[1], error=str(exc))
+            raise
+        assert x.answer is not None
+        outbound = x.context.outbound if x.has_context else ()
+        await self.env.store.complete_message(*key, for_storage(x.answer, outbound))
+
+    async def _claim(self, key: tuple[str, str], op: Operation, body_digest: str) -> bytes | None:
+        """None when this message is new (and now claimed); the stored answer when it is a resend."""
+        settings, store = self.env.settings, self.env.store
+        stale = timedelta(seconds=settings.idempotency_stale_seconds)
+        deadline = time.monotonic() + settings.idempotency_wait_seconds
+        while True:
+            claim = await store.claim_message(*key, body_digest, op.name, stale_after=stale)
+            if claim.state == "new":
+                return None
+            if claim.state == "done":
+                return claim.answer
+            if claim.state == "conflict":
+                raise StuurgegevensError(
+                    "StUF016",
+                    "Combinatie zender en referentienummer niet uniek",
+                    f"Referentienummer {key[1]!r} van zender {key[0]!r} is al gebruikt voor een ander bericht; "
+                    "geef elk nieuw bericht een nieuw referentienummer.",
+                    reason="referentienummer-reused",
+                )
+            if time.monotonic() >= deadline:
+                raise ProcessingError(
+                    "Het bericht wordt al verwerkt",
+                    f"Een eerder exemplaar van {key[1]!r} is nog in behandeling; stuur het later opnieuw.",
+                    plek="server", reason="message-in-progress",
+                )
+            await asyncio.sleep(0.05)
+
+    @staticmethod
+    def _replayed(answer: etree._Element, x: Exchange) -> etree._Element:
+        """A stored answer, with the documents it carried streamed in again from the versions it carried then."""
+        zgw = x.env.zgw
+        marked = False
+        for element in answer.iter("*"):
+            mark = element.get(_REPLAY)
+            if mark is None:
+                continue
+            del element.attrib[_REPLAY]
+            if zgw is None:
+                continue
+            marked = True
+            size, _, url = mark.partition(" ")
+            source = download_source(zgw, url, int(size))
+            x.context.stream_out(element, source.open, source.size, replay=url)
+        if marked:
+            _drop_replay_namespace(answer)
+        return answer
+
+
+def idempotency_key(op: Operation, sg: Stuurgegevens) -> tuple[str, str] | None:
+    """(zender, referentienummer) of a message that changes something; questions and acks need none."""
+    if op.berichtcode not in _CHANGING or not sg.referentienummer or sg.zender is None:
+        return None
+    z = sg.zender
+    return f"{z.organisatie or ''}/{z.applicatie or ''}/{z.administratie or ''}", sg.referentienummer
+
+
+def digest(message: etree._Element, contents: Sequence[Content] = ()) -> str:
+    """What makes a resend "the same message": its canonical form, without tijdstipBericht (clients that resend
+    often stamp a new time on the same message), and the sha256 of each document spooled out of it."""
+    canonical = etree.tostring(message, method="c14n")
+    body_digest = hashlib.sha256(_TIJDSTIP.sub(b"", canonical, count=1))
+    for content in contents:
+        body_digest.update(f"\ninhoud:{content.sha256}".encode("ascii"))
+    return body_digest.hexdigest()
+
+
+def for_storage(answer: etree._Element, outbound: Sequence[Outbound]) -> bytes:
+    """The answer as stored for a resend: each streamed document element marked with its size and download URL."""
+    marked = [out for out in outbound if out.replay and out.size is not None]
+    for out in marked:
+        out.element.set(_REPLAY, f"{out.size} {out.replay}")
+    try:
+        return etree.tostring(answer)
+    finally:
+        for out in marked:
+            del out.element.attrib[_REPLAY]
+        if marked:  # setting the mark declared its namespace on the element: the answer sent must not carry it
+            _drop_replay_namespace(answer)
+
+
+def _drop_replay_namespace(answer: etree._Element) -> None:
+    """Remove the mark's namespace declaration, and only that one (other declarations may be used in values)."""
+    keep = {prefix for el in answer.iter("*") for prefix, uri in el.nsmap.items() if prefix and uri != _REPLAY_NS}
+    etree.cleanup_namespaces(answer, keep_ns_prefixes=sorted(keep))

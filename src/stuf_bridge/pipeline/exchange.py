@@ -1,0 +1,127 @@
+"""The message on its way: one :class:`Exchange` per request, filled in stage by stage, and the :class:`Reply` it
+ends as.
+
+A stage reads what earlier stages found (the operation, the stuurgegevens, the route) from the exchange and adds
+what it finds; the record stage writes the whole exchange to the log (and, later, the trace). Nothing else is
+passed between stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from lxml import etree
+
+from ..soap.envelope import SoapRequest, SoapVersion
+from ..stuf.registry import Operation, Service
+from ..stuf.stuurgegevens import AnswerParties, Stuurgegevens, Systeem
+
+if TYPE_CHECKING:
+    from ..errors import Fault
+    from ..mapping import Mappings
+    from ..operations import MessageContext
+    from ..settings import Settings
+    from ..store import Store
+    from ..stuf.subject import Subject
+    from ..zgw import ZgwCall, ZgwClients
+    from .route import Route
+
+
+@dataclass
+class Reply:
+    """An answer. With ``stream`` set (an answer carrying documents) the body is that iterator, not ``body``; its
+    length is ``length`` when every document's size is known."""
+
+    status: int
+    content_type: str
+    body: bytes
+    operation: str = "unknown"
+    dialect: str = "unknown"
+    outcome: str = "ok"  # ok | fault
+    fault_code: str | None = None
+    fault_reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    zgw_calls: list[ZgwCall] = field(default_factory=list)
+    soap: str = "1.1"
+    zender: str | None = None
+    referentienummer: str | None = None
+    replayed: bool = False  # the stored answer to an earlier copy of this message (idempotency)
+    stream: AsyncIterator[bytes] | None = field(default=None, repr=False)
+    length: int | None = None
+
+
+@dataclass
+class Environment:
+    """What every message's stages share: the gateway's settings, store and backends, and its own StUF identity."""
+
+    settings: Settings
+    store: Store
+    zgw: ZgwClients | None
+    mappings: Mappings | None
+    identity: Systeem
+
+
+@dataclass
+class Exchange:
+    """One message between its arrival and its answer."""
+
+    env: Environment
+    service: Service | None  # the endpoint it was posted to (None: the catch-all ``/zds``)
+    body: AsyncIterable[bytes]
+    content_type: str | None
+    soap_action: str | None
+    version: SoapVersion  # from the Content-Type until the envelope says
+    fault_kind: str  # Fo02 | Fo03: from the endpoint until the operation is known
+    warnings: list[str] = field(default_factory=list)
+    # filled in by the stages, in this order
+    request: SoapRequest | None = None  # read
+    operation: Operation | None = None  # read
+    stuurgegevens: Stuurgegevens | None = None  # read (checked by check)
+    subject: Subject | None = None  # route
+    route: Route | None = None  # route
+    answer: etree._Element | None = None  # claim (a stored answer) or handle
+    replayed: bool = False  # claim
+    fault: Fault | None = None  # answer, when anything failed
+    reply: Reply | None = None  # answer
+    _context: MessageContext | None = field(default=None, repr=False)
+
+    @property
+    def context(self) -> MessageContext:
+        """The flow context of the operation (built once, when first asked for: by claim for a replayed answer's
+        documents, else by handle)."""
+        if self._context is None:
+            from ..operations import MessageContext
+
+            assert self.request is not None and self.operation is not None and self.stuurgegevens is not None
+            env = self.env
+            self._context = MessageContext(
+                operation=self.operation,
+                message=self.request.body,
+                stuurgegevens=self.stuurgegevens,
+                parties=AnswerParties.for_request(self.stuurgegevens, env.identity),
+                settings=env.settings,
+                store=env.store,
+                zgw=env.zgw,
+                mappings=env.mappings,
+                warnings=self.warnings,
+                contents=self.request.contents,
+            )
+        return self._context
+
+    @property
+    def has_context(self) -> bool:
+        return self._context is not None
+
+
+Next = Callable[[Exchange], Awaitable[None]]
+
+
+class Stage(Protocol):
+    """One step of the pipeline. It may act before and after the stages behind it (``call_next``), or answer
+    without calling them (a stored answer, a fault)."""
+
+    name: str
+
+    async def __call__(self, x: Exchange, call_next: Next) -> None: ...

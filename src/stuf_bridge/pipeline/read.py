@@ -1,0 +1,42 @@
+"""Stage *read*: the SOAP envelope (whole or streaming, documents spooled as they arrive), which ZDS operation the
+message is (``stuf.dispatch``) and its stuurgegevens. Every parse rule lives in ``soap/``; this stage only puts them
+in order and closes the spooled documents when the message is done."""
+
+from __future__ import annotations
+
+from ..soap.envelope import read_request_stream
+from ..soap.streaming import STREAM_ABOVE
+from ..stuf.dispatch import resolve
+from ..stuf.registry import REGISTRY, Registry
+from ..stuf.stuurgegevens import read_stuurgegevens
+from .exchange import Environment, Exchange, Next
+
+
+class Read:
+    name = "read"
+    stream_above = STREAM_ABOVE  # request bodies above this size are parsed streaming (tests lower it)
+
+    def __init__(self, env: Environment, registry: Registry = REGISTRY):
+        self.env = env
+        self.registry = registry
+
+    async def __call__(self, x: Exchange, call_next: Next) -> None:
+        settings = self.env.settings
+        try:
+            x.request = await read_request_stream(
+                x.body,
+                content_type=x.content_type,
+                soap_action=x.soap_action,
+                max_bytes=settings.max_message_bytes,
+                max_depth=settings.max_xml_depth,
+                max_document_bytes=settings.max_document_bytes,
+                stream_above=self.stream_above,
+            )
+            x.version = x.request.version
+            x.operation = resolve(self.registry, x.request.body, x.request.action)
+            x.fault_kind = x.operation.fault_kind
+            x.stuurgegevens = read_stuurgegevens(x.request.body)
+            await call_next(x)
+        finally:
+            for content in x.request.contents if x.request is not None else ():  # the flow context adds to this list
+                content.close()

@@ -1,0 +1,83 @@
+"""Stage *record*: what happened to the message, written down once it is answered. It wraps every other stage, so it
+sees the whole exchange: the operation, the sender, the route, the outcome (answer or fault with its StUF code and
+reason), the warnings and every ZGW call made for it.
+
+Today it writes one log line per message (and a DEBUG line per ZGW call) and hands the exchange to each
+:class:`Recorder` the gateway was given (the Prometheus metrics of ``web/app.py``). A trace store is one more
+recorder. Logs carry no BSNs: warnings are masked before they are written.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+import structlog
+
+from ..zgw import record_zgw_calls
+from .exchange import Exchange, Next, Reply
+
+log = structlog.get_logger("stuf_bridge.gateway")
+
+
+class Recorder(Protocol):
+    def record(self, x: Exchange, reply: Reply, seconds: float) -> None: ...
+
+
+class Record:
+    name = "record"
+
+    def __init__(self, recorders: Sequence[Recorder] = ()):
+        self.recorders = list(recorders)
+
+    async def __call__(self, x: Exchange, call_next: Next) -> None:
+        started = time.perf_counter()
+        with record_zgw_calls() as zgw_calls:
+            await call_next(x)
+        reply = x.reply
+        assert reply is not None  # the answer stage always leaves one
+        op, sg = x.operation, x.stuurgegevens
+        reply.zgw_calls = zgw_calls
+        reply.warnings = x.warnings
+        reply.operation = op.name if op else "unknown"
+        reply.dialect = op.dialect.value if op else "unknown"
+        reply.soap = x.version.value
+        reply.zender = sg.zender.label() if sg and sg.zender else None
+        reply.referentienummer = sg.referentienummer if sg else None
+        seconds = time.perf_counter() - started
+        route = x.route.log_fields() if x.route else {}
+        log.info(
+            "message",
+            operation=reply.operation,
+            dialect=reply.dialect,
+            soap=reply.soap,
+            zender=reply.zender,
+            referentienummer=reply.referentienummer,
+            zaak=x.subject.zaak if x.subject else None,
+            route=route.get("mode"),
+            rule=route.get("rule"),
+            zaaktype=route.get("zaaktype"),
+            outcome=reply.outcome,
+            fault_code=reply.fault_code,
+            fault_reason=reply.fault_reason,
+            replayed=reply.replayed or None,
+            warnings=[mask(w) for w in x.warnings] or None,
+            zgw_calls=len(zgw_calls),
+            zgw_ms=round(sum(c.elapsed_ms for c in zgw_calls), 2),
+            ms=round(seconds * 1000, 2),
+        )
+        for call in zgw_calls:  # paths only: query strings can hold a BSN
+            log.debug("zgw_call", api=call.api, method=call.method, path=call.url.split("?", 1)[0],
+                      status=call.status, ms=round(call.elapsed_ms, 2), error=call.error)
+        for recorder in self.recorders:
+            recorder.record(x, reply, seconds)
+
+
+_NINE_DIGITS = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
+
+
+def mask(text: str) -> str:
+    """Logs carry no BSNs: any 8–9 digit number (a BSN, or an RSIN, which is no secret) is masked."""
+    return _NINE_DIGITS.sub(lambda m: "*" * (len(m.group()) - 2) + m.group()[-2:], text)
