@@ -19,6 +19,7 @@ import re
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import IO
 
 import anyio
@@ -26,7 +27,8 @@ from lxml import etree
 
 from .errors import MessageError
 
-try:  # SIMD base64, ~30x faster than binascii, where installed (the "fast" extra); binascii otherwise
+_simd: ModuleType | None
+try:  # SIMD base64, ~30x faster than binascii, where installed (a core dependency); binascii otherwise
     import pybase64 as _simd
 except ImportError:  # pragma: no cover - depends on the installation
     _simd = None
@@ -116,10 +118,10 @@ class Spool:
         self._hash.update(data)
         self.file.write(data)
 
-    def finish(self, **meta: str | None) -> Content:
+    def finish(self, *, content_type: str | None = None, bestandsnaam: str | None = None) -> Content:
         self.file.flush()
         self.file.seek(0)
-        return Content(self.file, self.size, self._hash.hexdigest(), **meta)
+        return Content(self.file, self.size, self._hash.hexdigest(), content_type, bestandsnaam)
 
 
 class Base64Spool(Spool):
@@ -170,7 +172,7 @@ def attribute(element: etree._Element, localname: str) -> str | None:
     """An attribute by local name, whatever its namespace prefix (``xmime:contentType``, ``StUF:bestandsnaam``)."""
     for name, value in element.attrib.items():
         if etree.QName(name).localname == localname:
-            return value
+            return str(value)
     return None
 
 
@@ -182,12 +184,14 @@ def element_meta(element: etree._Element) -> dict[str, str | None]:
 def decode_strict(block: bytes) -> bytes:
     """Base64 without whitespace, a multiple of four long; anything else raises ``binascii.Error``."""
     if _simd is not None:
-        return _simd.b64decode(block, validate=True)
+        decoded: bytes = _simd.b64decode(block, validate=True)
+        return decoded
     return binascii.a2b_base64(block, strict_mode=True)
 
 
 def encode(data: bytes) -> bytes:
-    return _simd.b64encode(data) if _simd is not None else base64.b64encode(data)
+    encoded: bytes = _simd.b64encode(data) if _simd is not None else base64.b64encode(data)
+    return encoded
 
 
 def _invalid(block: bytes, offset: int, exc: Exception) -> MessageError:

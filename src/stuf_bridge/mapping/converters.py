@@ -15,7 +15,7 @@ Either may return ``SKIP`` ("no value": the field is left alone) and may report 
 | datum | Datum yyyyMMdd (+ StUF:indOnvolledigeDatum) | date |
 | datum-tijdstip | Datum yyyyMMdd | date-time (00:00 Europe/Amsterdam) |
 | tijdstip | Tijdstip yyyyMMdd[HHmmss[SSS]], Europe/Amsterdam | date-time with offset |
-| tijdstip-not-in-future | as tijdstip; up to ``tolerance`` ahead becomes now (a warning), further is an error | date-time |
+| tijdstip-not-in-future | as tijdstip; up to ``tolerance`` ahead is now (a warning), further an error | date-time |
 | jn | J/N | boolean |
 | duur | whole days | ISO 8601 duration P{n}D; ``skip_zero: true`` drops 0 |
 | code | a code table value (rule key ``table``) | the table's ZGW value |

@@ -28,7 +28,7 @@ from .model import EntityMapping, MappingFile, MatchRule, Profile, Role, Rule, T
 # --- YAML -------------------------------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]
+class _Loader(yaml.SafeLoader):
     pass
 
 

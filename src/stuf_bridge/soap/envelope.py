@@ -24,7 +24,7 @@ __all__ = ["ContentType", "RequestReader", "SoapRequest", "SoapVersion", "read_r
 FEED_IN_THREAD = 1 << 20
 
 
-class SoapVersion(str, enum.Enum):
+class SoapVersion(enum.StrEnum):
     SOAP11 = "1.1"
     SOAP12 = "1.2"
 
@@ -87,7 +87,8 @@ class RequestReader:
         limits = {"max_bytes": max_bytes, "max_depth": max_depth, "max_document_bytes": max_document_bytes,
                   "stream_above": stream_above}
         self._feed: XmlFeed | MtomFeed = (
-            MtomFeed(self.ctype.params, **limits) if self.ctype.is_mtom else XmlFeed(charset=self.ctype.charset, **limits)
+            MtomFeed(self.ctype.params, **limits) if self.ctype.is_mtom
+            else XmlFeed(charset=self.ctype.charset, **limits)
         )
 
     def feed(self, data: bytes) -> None:

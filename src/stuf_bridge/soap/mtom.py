@@ -88,7 +88,7 @@ class MtomFeed:
                 spool.file.close()
             self.parts.clear()
         order = {element: i for i, element in enumerate(root.iter())}
-        contents.sort(key=lambda c: order.get(c.element, -1))
+        contents.sort(key=lambda c: order.get(c.element, -1) if c.element is not None else -1)
         return root, contents
 
     def abort(self) -> None:

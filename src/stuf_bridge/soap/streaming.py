@@ -23,7 +23,7 @@ from ..content import Base64Spool, Content, element_meta
 from ..errors import MessageError
 from ..stuf.namespaces import ZKN
 from .xmlparse import (
-    PARSER_OPTIONS,
+    hardened_parser,
     check_head,
     dtd_refused,
     empty_body,
@@ -98,7 +98,7 @@ class _StreamParse:
         self.max_bytes = max_bytes
         self.target = _Target(max_depth, max_document_bytes)
         with parse_errors():
-            self.parser = etree.XMLParser(target=self.target, encoding=encoding, **PARSER_OPTIONS)
+            self.parser = hardened_parser(encoding, self.target)
         self.fed = 0
 
     def feed(self, data: bytes) -> None:
@@ -156,8 +156,10 @@ class _Target:
                     f"inhoud mag alleen base64-tekst of één xop:Include bevatten, niet {tag}.",
                 )
             self._includes += 1
-        element = self.builder.start(tag, attrib, {prefix or None: uri for prefix, uri in nsmap.items()})
-        element.sourceline = min(self._line, 65535)  # what libxml2 stores, too
+        # TreeBuilder.start takes the nsmap and returns the element it started (lxml-stubs say neither)
+        builder: Any = self.builder
+        element: etree._Element = builder.start(tag, attrib, {prefix or None: uri for prefix, uri in nsmap.items()})
+        setattr(element, "sourceline", min(self._line, 65535))  # noqa: B010 (what libxml2 stores, too)
         if tag == INHOUD and self._spool is None:
             self._spool = Base64Spool(max_bytes=self.max_document_bytes)
             self._element = element
@@ -174,7 +176,8 @@ class _Target:
 
     def end(self, tag: str) -> None:
         self.depth -= 1
-        element = self.builder.end(tag)
+        builder: Any = self.builder  # TreeBuilder.end returns the element it closed (lxml-stubs say None)
+        element: etree._Element = builder.end(tag)
         if element is not self._element:
             return
         spool, self._spool, self._element = self._spool, None, None

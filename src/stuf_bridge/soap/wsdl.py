@@ -104,7 +104,7 @@ def _render(service: Service, dialect: Dialect, base_url: str) -> bytes:
     def prefixed(namespace: str, local: str) -> str:
         return f"{_PREFIXES[namespace]}:{local}"
 
-    root = etree.Element(w("definitions"), nsmap=nsmap, name=name, targetNamespace=tns)
+    root = etree.Element(w("definitions"), nsmap=nsmap, name=name, targetNamespace=tns)  # type: ignore[arg-type]  # lxml-stubs forbid the None key of a default namespace
     doc = etree.SubElement(root, w("documentation"))
     doc.text = (
         f"{name} service of the stuf-bridge gateway, ZDS {dialect.value} dialect "
@@ -150,7 +150,7 @@ def _render(service: Service, dialect: Dialect, base_url: str) -> bytes:
     # service: one port per binding, same address
     svc = etree.SubElement(root, w("service"), name=name)
     address = endpoint_url(base_url, service)
-    for (binding_name, soap_ns), port_name in zip(bindings, (name, name + "Soap12")):
+    for (binding_name, soap_ns), port_name in zip(bindings, (name, name + "Soap12"), strict=True):
         port = etree.SubElement(svc, w("port"), name=port_name, binding=prefixed(tns, binding_name))
         etree.SubElement(port, f"{{{soap_ns}}}address", location=address)
 

@@ -41,8 +41,8 @@ def resolve(registry: Registry, message: etree._Element, action: str | None) -> 
     qn = etree.QName(message)
     if qn.namespace == STUF:
         # Bv/Fo messages are the same in both dialects; prefer the one whose WSDL has this operation.
-        for dialect in (Dialect.ZDS11, Dialect.ZDS12):
-            candidates = registry.by_element(dialect, STUF, qn.localname)
+        for either in (Dialect.ZDS11, Dialect.ZDS12):
+            candidates = registry.by_element(either, STUF, qn.localname)
             if candidates:
                 return candidates[0]
         raise UnknownOperation(
@@ -88,8 +88,8 @@ def _by_content(candidates: list[Operation], message: etree._Element) -> Operati
     root = _local(message)
     if root == "zakLk01":
         parameters = _child(message, "parameters")
-        mutatiesoort = (_child(parameters, "mutatiesoort").text or "").strip() if _child(
-            parameters, "mutatiesoort") is not None else ""
+        soort = _child(parameters, "mutatiesoort")
+        mutatiesoort = (soort.text or "").strip() if soort is not None else ""
         if mutatiesoort == "T":
             return functions["creeerZaak"]
         objects = _children(message, "object")

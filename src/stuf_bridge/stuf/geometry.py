@@ -104,7 +104,7 @@ def _members(element: etree._Element) -> list[etree._Element]:
 
 
 def _rings(element: etree._Element) -> list[list[list[float]]]:
-    rings = []
+    rings: list[list[list[float]]] = []
     for boundary in ("exterior", "outerBoundaryIs", "interior", "innerBoundaryIs"):
         for holder in element.iter(gml(boundary)):
             ring = next(holder.iter(gml("LinearRing")), holder)

@@ -17,7 +17,7 @@ SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 
 
-class Dialect(str, enum.Enum):
+class Dialect(enum.StrEnum):
     """The two ZDS dialects. The value is the dialect's version number."""
 
     ZDS11 = "1.1"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .namespaces import STUF, ZDS, ZKN, Dialect
 
 
-class Service(str, enum.Enum):
+class Service(enum.StrEnum):
     BEANTWOORD_VRAAG = "BeantwoordVraag"
     ONTVANG_ASYNCHROON = "OntvangAsynchroon"
     VRIJE_BERICHTEN = "VrijeBerichten"
@@ -91,7 +91,7 @@ def _ops() -> Iterable[Operation]:
     for name in ("Bv03", "Fo01", "Fo03"):
         yield Operation(d11, name, f"ontvang{name}", _S.ONTVANG_ASYNCHROON, (STUF, f"{name}Bericht"), bv03,
                         _BV, name)
-    for name, fn, functie, resp, kind in [
+    for name, fn, functie, answer, kind in [
         ("genereerDocumentIdentificatie_Di02", "genereerDocumentIdentificatie", "genereerDocumentidentificatie",
          (ZKN, "genereerDocumentIdentificatie_Du02"), "Du02"),
         ("genereerZaakIdentificatie_Di02", "genereerZaakIdentificatie", "genereerZaakidentificatie",
@@ -101,7 +101,7 @@ def _ops() -> Iterable[Operation]:
         ("updateZaakdocument_Di02", "updateZaakdocument", "updateZaakdocument", bv02, "Bv02"),
         ("cancelCheckout_Di02", "cancelCheckout", "cancelCheckout", bv02, "Bv02"),
     ]:
-        yield Operation(d11, name, fn, _S.VRIJE_BERICHTEN, (ZKN, name), resp, kind, "Di02", functie=functie)
+        yield Operation(d11, name, fn, _S.VRIJE_BERICHTEN, (ZKN, name), answer, kind, "Di02", functie=functie)
 
     # --- ZDS 1.2: one body element per operation, in the zds0120 namespace ------------------------------
     for name, fn, ent in [
@@ -114,7 +114,7 @@ def _ops() -> Iterable[Operation]:
     ]:
         yield Operation(d12, name, fn, _S.BEANTWOORD_VRAAG, (ZDS, name), (ZDS, name.replace("Lv01", "La01")),
                         "La01", "Lv01", entiteittype=ent)
-    for name, fn, berichtcode, ent, functie in [
+    for name, fn, berichtcode, lk_ent, lk_functie in [
         ("voegZaakdocumentToe_EdcLk01", "voegZaakdocumentToe", "Lk01", "EDC", None),
         ("maakZaakdocument_EdcLk01", "maakZaakdocument", "Lk01", "EDC", None),
         ("actualiseerZaakstatus_ZakLk01", "actualiseerZaakstatus", "Lk01", "ZAK", None),
@@ -126,11 +126,11 @@ def _ops() -> Iterable[Operation]:
         ("overdragenZaak_Du01", "overdragenZaakAntwoord", "Du01", None, "overdragenZaak"),
     ]:
         yield Operation(d12, name, fn, _S.ONTVANG_ASYNCHROON, (ZDS, name), bv03, _BV, berichtcode,
-                        functie=functie, entiteittype=ent)
+                        functie=lk_functie, entiteittype=lk_ent)
     for name in ("Bv01", "Bv03", "Fo01", "Fo03"):
         yield Operation(d12, name, f"ontvang{name}", _S.ONTVANG_ASYNCHROON, (STUF, f"{name}Bericht"), bv03,
                         _BV, name)
-    for name, element, fn, functie, resp, kind in [
+    for name, element, fn, di_functie, du_element, kind in [
         ("genereerDocumentIdentificatie_Di02", None, "genereerDocumentIdentificatie",
          "genereerDocumentidentificatie", "genereerDocumentIdentificatie_Du02", "Du02"),
         ("genereerZaakIdentificatie_Di02", None, "genereerZaakIdentificatie", "genereerZaakidentificatie",
@@ -145,7 +145,7 @@ def _ops() -> Iterable[Operation]:
         ("ontkoppelZaakdocument_Di02", None, "ontkoppelZaakdocument", "ontkoppelZaakdocument", None, "Bv02"),
     ]:
         yield Operation(d12, name, fn, _S.VRIJE_BERICHTEN, (ZDS, element or name),
-                        (ZDS, resp) if resp else bv02, kind, "Di02", functie=functie)
+                        (ZDS, du_element) if du_element else bv02, kind, "Di02", functie=di_functie)
 
 
 class Registry:

@@ -80,7 +80,7 @@ def read_stuurgegevens(message: etree._Element) -> Stuurgegevens | None:
     sg = next((el for el in message if isinstance(el.tag, str) and _local(el) == "stuurgegevens"), None)
     if sg is None:
         return None
-    children = {}
+    children: dict[str, etree._Element] = {}
     for child in sg:
         if isinstance(child.tag, str):
             children.setdefault(_local(child), child)

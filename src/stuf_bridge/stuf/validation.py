@@ -11,7 +11,8 @@ import itertools
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from lxml import etree
 
@@ -53,7 +54,8 @@ class Schemas:
 
     def __init__(self, xsd_dir: Path | None = None, *, official: dict[str, Path] | None = None):
         self.xsd_dir = (xsd_dir or default_xsd_dir()).resolve()
-        self._official = {namespace: _load_official(namespace, bundle) for namespace, bundle in (official or {}).items()}
+        self._official = {namespace: _load_official(namespace, bundle)
+                          for namespace, bundle in (official or {}).items()}
         self._schemas: dict[str, etree.XMLSchema] = {}
         for namespace, filename in ENTRY_SCHEMAS.items():
             path = self.xsd_dir / filename
@@ -80,12 +82,13 @@ class Schemas:
             ]
         schema = self._schemas.get(namespace or "")
         if schema is None:
-            return [SchemaIssue(message.sourceline or 0, "/", f"geen schema voor namespace {namespace}")]
+            line = getattr(message, "sourceline", None) or 0
+            return [SchemaIssue(line, "/", f"geen schema voor namespace {namespace}")]
         if schema.validate(message):
             return []
         return [
             SchemaIssue(entry.line, _short_path(entry.path), entry.message)
-            for entry in list(schema.error_log)[:MAX_ISSUES]
+            for entry in itertools.islice(cast(Iterable[Any], schema.error_log), MAX_ISSUES)
         ]
 
 
