@@ -20,16 +20,8 @@ import structlog
 from lxml import etree
 
 from .content import Content, Outbound, aencode_chunks
-from .errors import (
-    BackendUnavailable,
-    Fault,
-    MessageError,
-    NotSupported,
-    ProcessingError,
-    StepFailed,
-    StuurgegevensError,
-    fault_for,
-)
+from .errors import Fault, MessageError, NotSupported, ProcessingError, StuurgegevensError
+from .faults import is_internal, to_fault
 from .mapping import Mappings
 from .operations import Handler, MessageContext, default_handlers
 from .settings import Settings, ValidationPolicy
@@ -53,7 +45,7 @@ from .stuf.stuurgegevens import (
     read_stuurgegevens,
 )
 from .stuf.validation import Schemas
-from .zgw import CatalogueLookupError, ZgwCall, ZgwClients, ZgwError, record_zgw_calls
+from .zgw import ZgwCall, ZgwClients, record_zgw_calls
 from .zgw.documents import download_source
 
 log = structlog.get_logger(__name__)
@@ -71,6 +63,7 @@ class Reply:
     dialect: str = "unknown"
     outcome: str = "ok"  # ok | fault
     fault_code: str | None = None
+    fault_reason: str | None = None  # errors.Fault.reason: our own stable code beside the StUF code
     warnings: list[str] = field(default_factory=list)
     zgw_calls: list[ZgwCall] = field(default_factory=list)
     soap: str = "1.1"
@@ -138,6 +131,7 @@ class Gateway:
             referentienummer=reply.referentienummer,
             outcome=reply.outcome,
             fault_code=reply.fault_code,
+            fault_reason=reply.fault_reason,
             warnings=[_mask(w) for w in warnings] or None,
             zgw_calls=len(zgw_calls),
             zgw_ms=round(sum(c.elapsed_ms for c in zgw_calls), 2),
@@ -194,19 +188,12 @@ class Gateway:
             )
             answer = await self._answer_once(handler, ctx, request)
             reply = await _answer_reply(version, answer, ctx.outbound)
-        except (Fault, StepFailed, ZgwError, CatalogueLookupError) as exc:
-            reply = self.fault_reply(version, fault_kind, fault_for(exc) or ProcessingError(str(exc)), sg)
-        except StoreError as exc:
-            log.error("store_error", error=str(exc))
-            unavailable = BackendUnavailable("De opslag van stuf-bridge is niet beschikbaar", str(exc))
-            reply = self.fault_reply(version, fault_kind, unavailable, sg)
-        except Exception as exc:  # the last line of defence: still a StUF fault, never a bare 500
-            log.exception("unexpected_error", operation=op.name if op else None)
-            fault = ProcessingError(
-                "Interne fout in stuf-bridge",
-                f"{type(exc).__name__}: {exc}",
-                plek="server",
-            )
+        except Exception as exc:  # every error is a StUF fault (faults.to_fault), never a bare 500
+            fault = to_fault(exc)
+            if isinstance(exc, StoreError):
+                log.error("store_error", error=str(exc))
+            elif is_internal(fault):  # a bug: its text goes to the log only
+                log.exception("unexpected_error", operation=op.name if op else None)
             reply = self.fault_reply(version, fault_kind, fault, sg)
         finally:
             for content in request.contents if request is not None else ():  # ctx.content() adds to this list
@@ -222,7 +209,8 @@ class Gateway:
         parties = AnswerParties.for_request(sg, self.identity)
         detail = foutbericht(kind, fault, parties)
         body = fault_envelope(version, plek=fault.plek, omschrijving=fault.omschrijving, detail=detail)
-        return Reply(500, version.content_type, body, outcome="fault", fault_code=fault.code_for(kind))
+        return Reply(500, version.content_type, body, outcome="fault", fault_code=fault.code_for(kind),
+                     fault_reason=fault.reason)
 
     def _check_stuurgegevens(self, op: Operation, sg: Stuurgegevens | None, warnings: list[str]) -> None:
         """Stuurgegevens the gateway cannot act on are a fault whatever the validation policy."""
