@@ -11,12 +11,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 import stuf_bridge.zgw.catalogue as catalogue_module
 import stuf_bridge.zgw.errors as zgw_errors_module
 from stuf_bridge.errors import BackendUnavailable, Fault, ProcessingError, StepFailed, StufBridgeError
 from stuf_bridge.faults import FAULTS, INTERNAL_ERROR, is_internal, lookup, to_fault
-from stuf_bridge.store import StoreError
+from stuf_bridge.gateway import Gateway, Reply
+from stuf_bridge.operations import Handler, MessageContext, default_handlers
+from stuf_bridge.settings import load_settings
+from stuf_bridge.store import Store, StoreError, create_store
+from stuf_bridge.stuf.namespaces import FOUT, STUF
+from stuf_bridge.stuf.validation import Schemas
 from stuf_bridge.zgw import (
     CatalogueLookupError,
     ZgwAmbiguous,
@@ -27,6 +33,8 @@ from stuf_bridge.zgw import (
     ZgwUnavailable,
     ZgwWrongLock,
 )
+
+from .support.messages import di02
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "stuf_bridge"
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -137,6 +145,35 @@ def test_a_store_error_is_the_store_being_unavailable_without_its_url() -> None:
     assert (fault.code_for("Fo02"), fault.code_for("Fo03"), fault.plek) == ("StUF049", "StUF046", "server")
     text = f"{fault.omschrijving} {fault.details}"
     assert "hunter2" not in text and "db.internal" not in text and "OperationalError" not in text
+
+
+@pytest.mark.parametrize(("error", "code", "reason"), [
+    (RuntimeError(SECRET), "StUF058", INTERNAL_ERROR),
+    (StoreError(SECRET), "StUF049", "store-unavailable"),
+    (StepFailed("POST zaken", RuntimeError(SECRET), [], []), "StUF058", INTERNAL_ERROR),
+], ids=["bug", "store", "failed-step"])
+async def test_the_gateway_answers_with_the_fault_and_keeps_the_text_to_itself(
+    tmp_path: Path, schemas: Schemas, error: Exception, code: str, reason: str
+) -> None:
+    async def failing(ctx: MessageContext) -> etree._Element:
+        raise error
+
+    async with create_store(f"sqlite:///{tmp_path / 'store.sqlite3'}") as store:
+        reply = await _send(_gateway(store, schemas, failing))
+    assert (reply.status, reply.fault_code) == (500, code)
+    fault = etree.fromstring(reply.body).find(f".//{{{STUF}}}body")
+    assert fault is not None and fault.findtext(f"{{{STUF}}}detailsXML/{{{FOUT}}}reden") == reason
+    assert b"hunter2" not in reply.body and b"db.internal" not in reply.body
+
+
+def _gateway(store: Store, schemas: Schemas, handler: Handler) -> Gateway:
+    handlers = {**default_handlers(), "genereerZaakIdentificatie": handler}
+    return Gateway(load_settings(None), store, schemas, handlers=handlers)
+
+
+async def _send(gateway: Gateway) -> Reply:
+    body, headers = di02(referentienummer="f-1")
+    return await gateway.handle(None, body, content_type=headers["Content-Type"], soap_action=headers["SOAPAction"])
 
 
 # --- failed steps ------------------------------------------------------------------------------------------------
