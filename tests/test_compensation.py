@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stuf_bridge.errors import StepFailed, fault_for
+from stuf_bridge.errors import StepFailed
+from stuf_bridge.faults import to_fault
 from stuf_bridge.operations.compensation import UndoLog
 from stuf_bridge.zgw import ZgwUnavailable, ZgwValidationError
 
@@ -45,7 +46,7 @@ async def test_failure_undoes_in_reverse_and_names_the_step() -> None:
     failed = caught.value
     assert failed.step == "POST rollen (initiator)"
     assert failed.undone == ["ongedaan: POST zaakobjecten", "ongedaan: POST zaken"]
-    fault = fault_for(failed)
+    fault = to_fault(failed)
     assert fault.code_for("Fo03") == "StUF058" and fault.plek == "client"
     assert "POST rollen (initiator)" in fault.details and "teruggedraaid" in fault.details
 
@@ -62,7 +63,7 @@ async def test_concurrent_steps_register_every_success_before_unwinding() -> Non
             })
     assert caught.value.step == "POST rol b"
     assert undone == ["rol c", "rol a", "zaak"]
-    assert fault_for(caught.value).code_for("Fo03") == "StUF046"
+    assert to_fault(caught.value).code_for("Fo03") == "StUF046"
 
 
 async def test_a_failing_undo_is_reported_and_the_rest_still_runs() -> None:
@@ -79,4 +80,4 @@ async def test_a_failing_undo_is_reported_and_the_rest_still_runs() -> None:
     assert undone == ["zaak"]
     assert caught.value.not_undone == ["ongedaan: POST status"]
     assert "NIET teruggedraaid" in caught.value.summary()
-    assert fault_for(caught.value).plek == "server"  # an unexpected cause is the gateway's problem
+    assert to_fault(caught.value).plek == "server"  # an unexpected cause is the gateway's problem

@@ -1,19 +1,27 @@
-"""The gateway's exception tree. Every error a client can cause or meet ends as one of these, and one handler
-(``stuf.answers.fault_for``) turns it into the Fo02/Fo03 fault the endpoint's WSDL declares.
+"""The gateway's exception tree. Every error a client can cause or meet is one of these, and one table
+(``stuf_bridge.faults``, ``to_fault``) turns it into the StUF fault (code, plek, omschrijving, details, reason) that
+the endpoint's WSDL declares (Fo02/Fo03).
 
     StufBridgeError
-    └── Fault                      code, plek, omschrijving, details
-        ├── MessageError           StUF055  client   not XML, no SOAP envelope, schema-invalid, too large/deep
-        ├── StuurgegevensError     StUF0xx  client   stuurgegevens the gateway cannot act on (code given)
-        ├── NotSupported           StUF040  server   a recognised operation that is not built (yet)
-        ├── UnknownOperation       StUF040  server   neither SOAPAction nor body names a ZDS operation
-        ├── ProcessingError        StUF058  client/server  the operation itself failed
-        └── BackendUnavailable     StUF046 (Fo03) / StUF049 (Fo02)  server
-            └── BackendTimeout     StUF046 (Fo03) / StUF960 (Fo02)  server
+    ├── Fault                          code, plek, omschrijving, details, reason
+    │   ├── MessageError               StUF055  client   not XML, no SOAP envelope, schema-invalid, too large/deep
+    │   ├── StuurgegevensError         StUF0xx  client   stuurgegevens the gateway cannot act on (code given)
+    │   ├── NotSupported               StUF040  server   a recognised operation that is not built (yet)
+    │   ├── UnknownOperation           StUF040  server   neither SOAPAction nor body names a ZDS operation
+    │   ├── ProcessingError            StUF058  client/server  the operation itself failed
+    │   └── BackendUnavailable         StUF046 (Fo03) / StUF049 (Fo02)  server
+    │       └── BackendTimeout         StUF046 (Fo03) / StUF960 (Fo02)  server
+    ├── StepFailed                     a step of a multi-call operation failed (its undo already ran); the fault
+    │                                  is its cause's, with details naming the step and what was rolled back
+    ├── ZgwError                       (zgw.errors) the ZGW APIs refused, failed or could not be reached
+    ├── CatalogueLookupError           (zgw.catalogue) no or several catalogue entries match
+    ├── StoreError                     (store.errors) the gateway's own database failed
+    └── MappingError                   (mapping.errors) a broken mapping file: stops start-up, never a fault
 
-    StepFailed                     a step of a multi-call operation failed (its undo already ran)
-
-ZGW errors (``zgw.errors``), catalogue misses and failed steps are translated into faults by ``fault_for``.
+A ``Fault`` is answered as it is. Every other error becomes a fault in ``stuf_bridge.faults`` and nowhere else:
+that module alone knows both these classes and the StUF fault vocabulary, so ``zgw/`` and ``store/`` know no StUF
+and this module imports neither of them. An error it does not know is a bug: an internal-error fault whose details
+say nothing of the exception (that goes to the log).
 """
 
 from __future__ import annotations
@@ -60,6 +68,13 @@ class Fault(StufBridgeError):
     def code_for(self, fault_kind: str) -> str:
         """The StUF code for this error in a fault of kind Fo02 or Fo03."""
         return self.code
+
+    def with_details(self, details: str | None) -> Fault:
+        """The same fault (class, code, plek, reason) with other details; this one is left as it is."""
+        twin = type(self).__new__(type(self), *self.args)
+        twin.__dict__.update(self.__dict__)
+        twin.details = details
+        return twin
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}, {self.reason}, {self.plek}, {self.omschrijving!r})"
@@ -122,8 +137,9 @@ class StepFailed(StufBridgeError):
         self.not_undone = not_undone
         super().__init__(self.summary())
 
-    def summary(self) -> str:
-        text = f"stap '{self.step}' mislukte: {self.cause}"
+    def summary(self, cause: str | None = None) -> str:
+        """The step, why it failed (``cause``, by default the cause's text) and what was and was not rolled back."""
+        text = f"stap '{self.step}' mislukte: {self.cause if cause is None else cause}"
         if self.undone:
             text += f"; teruggedraaid: {', '.join(self.undone)}"
         if self.not_undone:
@@ -136,47 +152,3 @@ def clip(text: str | None, limit: int) -> str | None:
     if text is None or len(text) <= limit:
         return text
     return text[: limit - 1] + "…"
-
-
-def fault_for(exc: Exception) -> Fault | None:
-    """The StUF fault for an error raised while processing, or None for an unexpected one (a bug).
-
-    A failed step of a multi-call operation keeps the fault of its cause, with details that name the step and
-    what was rolled back."""
-    if isinstance(exc, StepFailed):
-        fault = fault_for(exc.cause) if isinstance(exc.cause, Exception) else None
-        fault = fault or ProcessingError("Interne fout in stuf-bridge", plek="server")
-        fault.details = clip(exc.summary(), DETAILS_MAX)
-        return fault
-    if isinstance(exc, Fault):
-        return exc
-    from .zgw import CatalogueLookupError, ZgwError
-
-    if isinstance(exc, ZgwError | CatalogueLookupError):
-        return fault_for_zgw(exc)
-    return None
-
-
-def fault_for_zgw(exc: Exception) -> Fault:
-    """The StUF fault for an error from the ZGW side (MAPPING.md §1.3), quoting the backend's reason."""
-    from .zgw import (
-        CatalogueLookupError,
-        ZgwAuthError,
-        ZgwClientError,
-        ZgwServerError,
-        ZgwTimeout,
-        ZgwUnavailable,
-    )
-
-    reason = str(exc)
-    if isinstance(exc, CatalogueLookupError):
-        return ProcessingError("Niet gevonden in de catalogus", reason, plek="client")
-    if isinstance(exc, ZgwAuthError):  # the gateway's own credentials: not the client's doing
-        return ProcessingError("De ZGW-API weigert de gateway (autorisatie)", reason, plek="server")
-    if isinstance(exc, ZgwClientError):
-        return ProcessingError("De ZGW-API weigert de gegevens", reason, plek="client")
-    if isinstance(exc, ZgwTimeout):
-        return BackendTimeout("De ZGW-API antwoordt niet op tijd", reason)
-    if isinstance(exc, ZgwServerError | ZgwUnavailable):
-        return BackendUnavailable("De ZGW-API is niet beschikbaar", reason)
-    return ProcessingError("Onverwacht antwoord van de ZGW-API", reason, plek="server")

@@ -1,5 +1,5 @@
 """zgw/documents.py over a MockTransport: the streamed inline JSON body, the streamed multipart bestandsdelen, the
-clear faults for 413 and a wrong lock, and content types."""
+typed errors for 413 and a wrong lock, finding a document by identificatie, and content types."""
 
 from __future__ import annotations
 
@@ -15,11 +15,21 @@ import httpx
 import pytest
 
 from stuf_bridge.content import Content
-from stuf_bridge.errors import ProcessingError
+from stuf_bridge.zgw import (
+    ZgwAmbiguous,
+    ZgwLocked,
+    ZgwLockError,
+    ZgwLockMissing,
+    ZgwNotLocked,
+    ZgwTooLarge,
+    ZgwValidationError,
+    ZgwWrongLock,
+)
 from stuf_bridge.zgw.documents import (
     ByteSource,
     PartReader,
     content_type,
+    find_document,
     from_content,
     patch_document,
     post_document,
@@ -100,22 +110,61 @@ async def test_part_reader_says_when_the_source_runs_short() -> None:
             pass
 
 
-async def test_413_and_a_wrong_lock_are_clear_faults(make_clients: MakeClients) -> None:
+async def test_413_is_too_large(make_clients: MakeClients) -> None:
     def too_large(request: httpx.Request) -> httpx.Response:
         return httpx.Response(413, text="Request Entity Too Large")
 
     zgw = make_clients(too_large)
-    with pytest.raises(ProcessingError, match="te groot"):
+    with pytest.raises(ZgwTooLarge) as caught:
         await post_document(zgw, {}, from_content(Content.from_bytes(b"abc")), threshold=10)
+    assert caught.value.status == 413 and caught.value.method == "POST"
 
-    def wrong_lock(request: httpx.Request) -> httpx.Response:
+
+@pytest.mark.parametrize(("code", "error"), [
+    ("incorrect-lock-id", ZgwWrongLock),
+    ("missing-lock-id", ZgwLockMissing),
+    ("unlocked", ZgwNotLocked),
+    ("existing-lock", ZgwLocked),
+])
+async def test_a_lock_problem_is_its_own_error(make_clients: MakeClients, code: str,
+                                               error: type[ZgwLockError]) -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
         return httpx.Response(400, json={"code": "invalid", "title": "Invalid input.", "invalidParams": [
-            {"name": "nonFieldErrors", "code": "incorrect-lock-id", "reason": "Lock id is not correct"}]},
+            {"name": "nonFieldErrors", "code": code, "reason": "Lock problem"}]},
             headers={"Content-Type": "application/problem+json"})
 
-    zgw = make_clients(wrong_lock)
-    with pytest.raises(ProcessingError, match="checkedOutId klopt niet"):
+    zgw = make_clients(refused)
+    with pytest.raises(error) as caught:
         await unlock_document(zgw, EIO_URL, "nope")
+    assert type(caught.value) is error and caught.value.lock_code == code
+    assert [param.code for param in caught.value.invalid_params] == [code]  # the backend's problem, kept
+
+
+async def test_another_400_stays_a_validation_error(make_clients: MakeClients) -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"code": "invalid", "title": "Invalid input.", "invalidParams": [
+            {"name": "titel", "code": "required", "reason": "Dit veld is vereist."}]},
+            headers={"Content-Type": "application/problem+json"})
+
+    zgw = make_clients(refused)
+    with pytest.raises(ZgwValidationError) as caught:
+        await unlock_document(zgw, EIO_URL, "lock")
+    assert not isinstance(caught.value, ZgwLockError)
+
+
+async def test_several_documents_for_one_identificatie_are_ambiguous(make_clients: MakeClients) -> None:
+    found = [{"url": f"{EIO_URL}{n}", "identificatie": "DOC-1", "bronorganisatie": rsin}
+             for n, rsin in ((1, "111222333"), (2, "444555666"), (3, "444555666"))]
+
+    def listing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"count": 3, "next": None, "previous": None, "results": found})
+
+    zgw = make_clients(listing)
+    assert (await find_document(zgw, "DOC-1", rsin="111222333"))["url"] == f"{EIO_URL}1"  # the sender's RSIN chooses
+    with pytest.raises(ZgwAmbiguous) as caught:
+        await find_document(zgw, "DOC-1", rsin="444555666")
+    assert (caught.value.what, caught.value.identificatie) == ("Document", "DOC-1")
+    assert caught.value.candidates == (f"{EIO_URL}2", f"{EIO_URL}3")
 
 
 @pytest.mark.parametrize(("eio", "expected"), [

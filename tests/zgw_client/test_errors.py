@@ -20,6 +20,7 @@ from stuf_bridge.zgw import (
     ZgwClients,
     ZgwConflict,
     ZgwError,
+    ZgwLocked,
     ZgwNotFound,
     ZgwPreconditionFailed,
     ZgwServerError,
@@ -70,6 +71,17 @@ async def test_validation_error_summary(make_clients: MakeClients) -> None:
         InvalidParam("identificatie", "identificatie-niet-uniek", "Deze identificatie bestaat al"),
     )
     assert isinstance(err, ZgwClientError) and isinstance(err, ZgwError) and isinstance(err, StufBridgeError)
+
+
+def test_a_refined_error_keeps_what_the_backend_said() -> None:
+    params = (InvalidParam("nonFieldErrors", "existing-lock", "Lock exists"),)
+    plain = ZgwValidationError("POST /eio/1/lock → 400 existing-lock: Lock exists", method="POST",
+                               url="http://zgw.test/eio/1/lock", status=400, code="invalid", title="Invalid input.",
+                               detail=None, invalid_params=params)
+    refined = ZgwLocked.refining(plain)
+    assert type(refined) is ZgwLocked and isinstance(refined, ZgwValidationError)
+    assert (str(refined), refined.method, refined.url, refined.status, refined.code, refined.title,
+            refined.invalid_params) == (str(plain), "POST", plain.url, 400, "invalid", "Invalid input.", params)
 
 
 async def test_several_invalid_params_and_clipping(make_clients: MakeClients) -> None:

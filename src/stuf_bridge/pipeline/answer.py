@@ -14,12 +14,12 @@ import structlog
 from lxml import etree
 
 from ..content import Outbound, aencode_chunks
-from ..errors import BackendUnavailable, Fault, ProcessingError, StepFailed, fault_for
+from ..errors import Fault, ProcessingError
+from ..faults import is_internal, to_fault
 from ..soap.envelope import SoapVersion, envelope, fault_envelope
 from ..store import StoreError
 from ..stuf.answers import foutbericht
 from ..stuf.stuurgegevens import AnswerParties, Stuurgegevens, Systeem
-from ..zgw import CatalogueLookupError, ZgwError
 from .exchange import Exchange, Next, Reply
 
 log = structlog.get_logger(__name__)
@@ -39,8 +39,19 @@ class Answer:
             x.reply = await answer_reply(x.version, x.answer, outbound)
             x.reply.replayed = x.replayed
         except Exception as exc:
-            x.fault = to_fault(exc, x)
+            x.fault = self.fault_for(exc, x)
             x.reply = self.fault_reply(x.version, x.fault_kind, x.fault, x.stuurgegevens)
+
+    @staticmethod
+    def fault_for(exc: Exception, x: Exchange) -> Fault:
+        """The fault (``faults.to_fault``: one table, looked up along the error's class hierarchy); what the client
+        must not see — a bug's text, the store's driver message — goes to the log here."""
+        fault = to_fault(exc)
+        if isinstance(exc, StoreError):
+            log.error("store_error", error=str(exc))
+        elif is_internal(fault):
+            log.exception("unexpected_error", operation=x.operation.name if x.operation else None)
+        return fault
 
     def fault_reply(self, version: SoapVersion, kind: str, fault: Fault, sg: Stuurgegevens | None) -> Reply:
         parties = AnswerParties.for_request(sg, self.identity)
@@ -50,16 +61,6 @@ class Answer:
                      fault_reason=fault.reason)
 
 
-def to_fault(exc: Exception, x: Exchange) -> Fault:
-    if isinstance(exc, Fault | StepFailed | ZgwError | CatalogueLookupError):
-        return fault_for(exc) or ProcessingError(str(exc))
-    if isinstance(exc, StoreError):
-        log.error("store_error", error=str(exc))
-        return BackendUnavailable("De opslag van stuf-bridge is niet beschikbaar",
-                                  "De gateway kon zijn eigen opslag niet bereiken; probeer het later opnieuw.",
-                                  reason="store-unavailable")
-    log.exception("unexpected_error", operation=x.operation.name if x.operation else None)
-    return ProcessingError("Interne fout in stuf-bridge", plek="server")
 
 
 async def answer_reply(version: SoapVersion, answer: etree._Element, outbound: Sequence[Outbound]) -> Reply:

@@ -1,23 +1,31 @@
 """The gateway's client for the ZGW APIs: one async httpx client per API with JWT, the catalogue cache, and ZGW
-errors as typed exceptions. It knows no StUF: nothing here imports ``stuf``, ``soap`` or ``web``."""
+errors as typed exceptions. It knows no StUF: nothing here imports ``stuf``, ``soap``, ``web`` or the faults of
+``stuf_bridge.errors`` (only its base error and ``clip``); ``stuf_bridge.faults`` decides which fault an error is."""
 
 from .auth import JwtAuth
 from .catalogue import Catalogue, CatalogueAmbiguous, CatalogueLookupError, CatalogueNotFound
 from .client import ZgwApiClient, ZgwCall, ZgwClients, by_identificatie, record_zgw_calls
 from .errors import (
     InvalidParam,
+    ZgwAmbiguous,
     ZgwAuthError,
     ZgwBadResponse,
     ZgwClientError,
     ZgwConflict,
     ZgwError,
     ZgwExperimentalDisabled,
+    ZgwLocked,
+    ZgwLockError,
+    ZgwLockMissing,
     ZgwNotFound,
+    ZgwNotLocked,
     ZgwPreconditionFailed,
     ZgwServerError,
     ZgwTimeout,
+    ZgwTooLarge,
     ZgwUnavailable,
     ZgwValidationError,
+    ZgwWrongLock,
 )
 
 __all__ = [
@@ -27,6 +35,7 @@ __all__ = [
     "CatalogueNotFound",
     "InvalidParam",
     "JwtAuth",
+    "ZgwAmbiguous",
     "ZgwApiClient",
     "ZgwAuthError",
     "ZgwBadResponse",
@@ -36,12 +45,18 @@ __all__ = [
     "ZgwConflict",
     "ZgwError",
     "ZgwExperimentalDisabled",
+    "ZgwLockError",
+    "ZgwLockMissing",
+    "ZgwLocked",
     "ZgwNotFound",
+    "ZgwNotLocked",
     "ZgwPreconditionFailed",
     "ZgwServerError",
     "ZgwTimeout",
+    "ZgwTooLarge",
     "ZgwUnavailable",
     "ZgwValidationError",
+    "ZgwWrongLock",
     "by_identificatie",
     "record_zgw_calls",
 ]

@@ -26,11 +26,11 @@ from typing import IO, Any, Self, cast
 
 import httpx
 
-from ..errors import ProcessingError
 from ..settings import ZGW_APIS, Settings
 from .auth import DEFAULT_RENEW_AFTER, JwtAuth
 from .catalogue import Catalogue
 from .errors import (
+    ZgwAmbiguous,
     ZgwBadResponse,
     ZgwError,
     ZgwExperimentalDisabled,
@@ -612,17 +612,12 @@ async def by_identificatie(
 ) -> JSON | None:
     """The one object of ``resource`` with this identificatie, or None. An identificatie is unique per organisation
     (``organisation_field``: bronorganisatie, verantwoordelijkeOrganisatie): with several, the sender's RSIN
-    chooses; still several is a fault (``ProcessingError``, plek client) naming them."""
+    chooses; still several is a ``ZgwAmbiguous`` naming them."""
     found = [item for item in await client.list(resource, {"identificatie": identificatie, **(params or {})},
                                                  max_items=10)
              if item.get("identificatie") == identificatie]
     if len(found) > 1 and rsin:
         found = [item for item in found if item.get(organisation_field) == rsin] or found
     if len(found) > 1:
-        raise ProcessingError(
-            f"{what} {identificatie} is niet eenduidig"[:200],
-            f"Meer dan één {what.lower()} met identificatie {identificatie!r}: "
-            + ", ".join(str(item.get("url")) for item in found),
-            plek="client",
-        )
+        raise ZgwAmbiguous(what, identificatie, [str(item.get("url")) for item in found])
     return found[0] if found else None

@@ -10,8 +10,8 @@ A document's bytes travel as a ``ByteSource`` (a size and a way to read them onc
   ``inhoud``, exactly ``omvang`` bytes) → ``unlock`` completes the file.
 
 The flows run each call as a step of their ``UndoLog``; the helpers here do one call each. Errors stay
-:mod:`stuf_bridge.zgw.errors` exceptions, except the few a client can act on (413, a wrong lock), which become a
-fault with a clear text.
+:mod:`stuf_bridge.zgw.errors` exceptions; the few a client can act on (413, a wrong or missing lock) get classes of
+their own (``ZgwTooLarge``, ``ZgwLockError``), which ``stuf_bridge.faults`` turns into faults with a clear text.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..content import aencode_chunks
-from ..errors import ProcessingError
 from .client import by_identificatie
-from .errors import ZgwClientError, ZgwError, ZgwValidationError
+from .errors import LOCK_ERRORS, ZgwClientError, ZgwError, ZgwTooLarge, ZgwValidationError
 
 if TYPE_CHECKING:
     from ..content import Content
@@ -117,10 +116,10 @@ async def _write(
         plain = dict(body) if data is None else {**body, "bestandsomvang": data.size}
         if data is not None and method == "PATCH":
             plain["inhoud"] = None  # else the API measures the new size against the current content (Open Zaak)
-        with _clear_errors(url):
+        with _document_errors():
             return await (client.create(url, plain) if method == "POST" else client.patch(url, plain))
     stream, length = _json_with_inhoud({**body, "bestandsomvang": data.size}, data)
-    with _clear_errors(url):
+    with _document_errors():
         answer = await client.send_stream(method, url, stream, length, "application/json")
     if not isinstance(answer, dict):
         raise ZgwError(f"{method} {url} → antwoord zonder document", method=method, url=url)
@@ -204,7 +203,7 @@ async def put_part(zgw: ZgwClients, part: Mapping[str, Any], lock: str, reader: 
         yield tail
 
     url = str(part["url"])
-    with _clear_errors(url):
+    with _document_errors():
         answer = await zgw.documenten.send_stream(
             "PUT", url, stream(), len(head) + omvang + len(tail), f"multipart/form-data; boundary={boundary}"
         )
@@ -215,7 +214,7 @@ async def put_part(zgw: ZgwClients, part: Mapping[str, Any], lock: str, reader: 
 
 
 async def lock_document(zgw: ZgwClients, url: str) -> str:
-    with _clear_errors(url):
+    with _document_errors():
         answer = await zgw.for_url(url).post(f"{url}/lock")
     lock = (answer or {}).get("lock")
     if not lock:
@@ -225,7 +224,7 @@ async def lock_document(zgw: ZgwClients, url: str) -> str:
 
 async def unlock_document(zgw: ZgwClients, url: str, lock: str) -> None:
     """Unlock (the check-in or the end of an upload in bestandsdelen, which the API then completes)."""
-    with _clear_errors(url):
+    with _document_errors():
         await zgw.for_url(url).post(f"{url}/unlock", {"lock": lock})
 
 
@@ -246,36 +245,22 @@ async def discard_document(zgw: ZgwClients, url: str, lock: str | None) -> None:
 
 
 @contextmanager
-def _clear_errors(url: str) -> Iterator[None]:
-    """413 (the backend's own size limit) and a wrong, missing or existing lock become faults that say so."""
+def _document_errors() -> Iterator[None]:
+    """413 (the backend's own size limit) and a wrong, missing or existing lock come out as their own classes."""
     try:
         yield
     except ZgwClientError as exc:
-        clearer = _clearer(exc)
-        if clearer is None:
+        refined = _refined(exc)
+        if refined is None:
             raise
-        raise clearer from exc
+        raise refined from exc
 
 
-def _clearer(exc: ZgwClientError) -> ProcessingError | None:
+def _refined(exc: ZgwClientError) -> ZgwClientError | None:
     if exc.status == 413:
-        return ProcessingError(
-            "Het document is te groot voor de ZGW-API",
-            f"De Documenten API weigert de inhoud als te groot (413): {exc}",
-            plek="client",
-        )
+        return ZgwTooLarge.refining(exc)
     codes = {param.code for param in exc.invalid_params}
-    for code, omschrijving, uitleg in _LOCK_CODES:
+    for code, cls in LOCK_ERRORS.items():
         if code in codes:
-            return ProcessingError(omschrijving, f"{uitleg}: {exc}", plek="client")
+            return cls.refining(exc)
     return None
-
-
-_LOCK_CODES = (
-    ("incorrect-lock-id", "De checkedOutId klopt niet", "Het document is uitgecheckt met een andere checkedOutId"),
-    ("missing-lock-id", "De checkedOutId ontbreekt", "Het document is uitgecheckt; geef de checkedOutId mee"),
-    ("unlocked", "Het document is niet uitgecheckt",
-     "Het document heeft geen lock; check het eerst uit (geefZaakdocumentbewerken)"),
-    ("existing-lock", "Het document is al uitgecheckt",
-     "Het document heeft al een lock; eerst inchecken (updateZaakdocument) of cancelCheckout"),
-)

@@ -1,17 +1,28 @@
 """ZGW errors as typed exceptions. httpx exceptions are translated here and nowhere else.
 
-    ZgwError                        method, url, status, code, title, detail, invalid_params; str() = summary
-    ├── ZgwClientError              4xx not listed below (406, 415, …)
-    │   ├── ZgwValidationError      400 (invalidParams)
-    │   ├── ZgwAuthError            401, 403 (the gateway's own credentials)
-    │   ├── ZgwNotFound             404, 410
-    │   ├── ZgwConflict             409
-    │   └── ZgwPreconditionFailed   412
-    ├── ZgwServerError              5xx
-    ├── ZgwUnavailable              connection refused, DNS, TLS, dropped connection, connect timeout, 429
-    ├── ZgwTimeout                  no (complete) answer within zgw_timeout
-    ├── ZgwBadResponse              a 2xx answer that is not the JSON the call expects
-    └── ZgwExperimentalDisabled     an Open Zaak-only call while zgw_experimental is off
+    StufBridgeError (stuf_bridge.errors)
+    └── ZgwError                        method, url, status, code, title, detail, invalid_params; str() = summary
+        ├── ZgwClientError              4xx not listed below (406, 415, …)
+        │   ├── ZgwValidationError      400 (invalidParams)
+        │   │   └── ZgwLockError        400 about a document's lock (Documenten API; ``lock_code``)
+        │   │       ├── ZgwWrongLock        incorrect-lock-id: locked with another lock
+        │   │       ├── ZgwLockMissing      missing-lock-id: locked, and the call gave no lock
+        │   │       ├── ZgwNotLocked        unlocked: the call needs a lock the document does not have
+        │   │       └── ZgwLocked           existing-lock: the document is locked already
+        │   ├── ZgwAuthError            401, 403 (the gateway's own credentials)
+        │   ├── ZgwNotFound             404, 410
+        │   ├── ZgwConflict             409
+        │   ├── ZgwPreconditionFailed   412
+        │   └── ZgwTooLarge             413 from the Documenten API (its own size limit)
+        ├── ZgwServerError              5xx
+        ├── ZgwUnavailable              connection refused, DNS, TLS, dropped connection, connect timeout, 429
+        ├── ZgwTimeout                  no (complete) answer within zgw_timeout
+        ├── ZgwBadResponse              a 2xx answer that is not the JSON the call expects
+        ├── ZgwExperimentalDisabled     an Open Zaak-only call while zgw_experimental is off
+        └── ZgwAmbiguous                several objects for one identificatie (``what``, ``identificatie``, ``candidates``)
+
+The catalogue's misses are ``zgw.catalogue.CatalogueLookupError``. None of these knows StUF: which fault an error
+becomes (StUF code, plek, omschrijving, reason) is decided in one table, ``stuf_bridge.faults``.
 
 The summary (``str(err)``) is one line a StUF fault's ``details`` can quote, at most 1000 characters and without
 the query string (which may hold a BSN), e.g.
@@ -20,8 +31,9 @@ the query string (which may hold a BSN), e.g.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -73,6 +85,20 @@ class ZgwError(StufBridgeError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.summary!r})"
 
+    @classmethod
+    def refining(cls, error: ZgwError) -> Self:
+        """This (more specific) class for what ``error`` says: the same summary and problem fields."""
+        return cls(
+            error.summary,
+            method=error.method,
+            url=error.url,
+            status=error.status,
+            code=error.code,
+            title=error.title,
+            detail=error.detail,
+            invalid_params=error.invalid_params,
+        )
+
 
 class ZgwClientError(ZgwError):
     """The API refused the request (4xx)."""
@@ -98,6 +124,45 @@ class ZgwPreconditionFailed(ZgwClientError):
     """412: a required header (e.g. Accept-Crs/Content-Crs) or precondition is missing."""
 
 
+class ZgwTooLarge(ZgwClientError):
+    """413 from the Documenten API: the content is larger than the backend accepts."""
+
+
+class ZgwLockError(ZgwValidationError):
+    """400 about a document's lock; ``lock_code`` is the Documenten API's invalidParams code."""
+
+    lock_code = ""
+
+
+class ZgwWrongLock(ZgwLockError):
+    """The document is locked with another lock than the one given."""
+
+    lock_code = "incorrect-lock-id"
+
+
+class ZgwLockMissing(ZgwLockError):
+    """The document is locked and the call gave no lock."""
+
+    lock_code = "missing-lock-id"
+
+
+class ZgwNotLocked(ZgwLockError):
+    """The call needs a lock and the document has none."""
+
+    lock_code = "unlocked"
+
+
+class ZgwLocked(ZgwLockError):
+    """The document is locked already (a second lock)."""
+
+    lock_code = "existing-lock"
+
+
+#: The lock errors by invalidParams code, in the order they are recognised when one answer names several.
+LOCK_ERRORS: dict[str, type[ZgwLockError]] = {cls.lock_code: cls for cls in (ZgwWrongLock, ZgwLockMissing,
+                                                                          ZgwNotLocked, ZgwLocked)}
+
+
 class ZgwServerError(ZgwError):
     """The API failed (5xx)."""
 
@@ -121,6 +186,21 @@ class ZgwBadResponse(ZgwError):
 
 class ZgwExperimentalDisabled(ZgwError):
     """An Open Zaak experimental endpoint was called while ``zgw_experimental`` is off."""
+
+
+class ZgwAmbiguous(ZgwError):
+    """Several objects of one resource carry the identificatie the caller looked for (an identificatie is unique
+    per organisation only). ``what`` names the kind of object (Zaak, Document, Besluit), ``candidates`` their URLs."""
+
+    def __init__(self, what: str, identificatie: str, candidates: Sequence[str], **kwargs: Any):
+        self.what = what
+        self.identificatie = identificatie
+        self.candidates = tuple(candidates)
+        super().__init__(
+            f"{len(self.candidates)} {what.lower()} objects have identificatie {identificatie!r}: "
+            + ", ".join(self.candidates),
+            **kwargs,
+        )
 
 
 _BY_STATUS: dict[int, type[ZgwError]] = {
