@@ -52,15 +52,18 @@ class MappedValueError(ProcessingError):
     """A StUF value that the mapping cannot turn into ZGW (or back); names the element path and the value."""
 
     plek = "client"
+    reason = "value-invalid"
 
-    def __init__(self, path: str, reason: str, *, value: str | None = None):
+    def __init__(self, path: str, problem: str, *, value: str | None = None):
         self.path = path
         self.value = value
-        self.reason = reason
-        super().__init__(f"{path}: {reason}"[:200], f"{path}: {reason}")
+        self.problem = problem  # what is wrong with the value, in the client's terms (the fault's text)
+        super().__init__(f"{path}: {problem}"[:200], f"{path}: {problem}")
 
 
 class RequiredMissing(MappedValueError):
+    reason = "required-missing"
+
     def __init__(self, paths: list[str]):
         self.paths = paths
         super().__init__(", ".join(paths), "verplicht gegeven ontbreekt")
@@ -69,23 +72,27 @@ class RequiredMissing(MappedValueError):
 class UnknownOrganisation(StuurgegevensError):
     """``zender/organisatie`` has no RSIN in the mapping and no default RSIN is configured (StUF013)."""
 
+    reason = "organisatie-unknown"
+
     def __init__(self, gemeentecode: str | None, reason: str | None = None):
         self.gemeentecode = gemeentecode
         text = reason or (
             f"geen RSIN bekend voor gemeentecode {gemeentecode!r}; voeg hem toe aan organisaties in de "
             "mapping-overlay of stel een standaard-RSIN in"
         )
-        super().__init__("StUF013", text[:200], text)
+        super().__init__("StUF013", text[:200], text, reason=self.reason)
 
 
 class UnknownRelation(ProcessingError):
     plek = "client"
+    reason = "relation-unknown"
 
 
 class MissingFallbackResultaat(ProcessingError):
     """A zaak must be closed without a resultaat and its zaaktype has no fallback resultaat configured."""
 
     plek = "client"
+    reason = "fallback-resultaat-missing"
 
     def __init__(self, zaaktype: str | None):
         self.zaaktype = zaaktype
