@@ -42,6 +42,8 @@ _WHITESPACE_BYTES = b" \t\r\n"
 class ContentTooLarge(MessageError):
     """A document above ``STUF_BRIDGE_MAX_DOCUMENT_BYTES``: refused before it fills a disk."""
 
+    reason = "document-above-limit"
+
 
 @dataclass
 class Content:
@@ -205,7 +207,7 @@ def _invalid(block: bytes, offset: int, exc: Exception) -> MessageError:
 
 
 def _malformed(reason: str) -> MessageError:
-    return MessageError("De inhoud is geen geldige base64", f"inhoud: {reason}.")
+    return MessageError("De inhoud is geen geldige base64", f"inhoud: {reason}.", reason="base64-invalid")
 
 
 class _Encoder:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from lxml import etree
 
 from stuf_bridge.errors import ProcessingError
@@ -21,6 +20,7 @@ from stuf_bridge.operations import MessageContext
 from stuf_bridge.soap.envelope import read_request_stream
 from stuf_bridge.stuf.namespaces import SOAP11, SOAP12, STUF, ZKN
 
+from ..support.cases import case_folders, load_case
 from .conftest import Seen, recording_handler
 from .messages import headers, lezen, mtom, voeg_toe, voeg_toe_parts
 
@@ -38,23 +38,22 @@ def stream_above(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     return request.param
 
 
-@pytest.mark.parametrize("folder", sorted(p.parent for p in CASES.glob("*/case.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", case_folders(CASES), ids=lambda p: p.name)
 async def test_hardening_cases_hold_when_every_body_is_streamed(folder: Path, asgi_app: Any,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Read, "stream_above", 0)
-    case = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
-    client, _ = await asgi_app({}, **case.get("settings", {}))
-    request_headers = {"Content-Type": case.get("content_type", "text/xml; charset=utf-8")}
-    if "soap_action" in case:
-        request_headers["SOAPAction"] = case["soap_action"]
-    path = f"/zds/{case['endpoint']}" if case.get("endpoint") else "/zds"
+    case = load_case(folder)
+    client, _ = await asgi_app({}, **case.settings)
+    request_headers = {"Content-Type": case.request.content_type}
+    if case.request.soap_action is not None:
+        request_headers["SOAPAction"] = case.request.soap_action
+    path = f"/zds/{case.request.endpoint}" if case.request.endpoint else "/zds"
     response = await client.post(path, content=(folder / "request.xml").read_bytes(), headers=request_headers)
-    expect = case["expect"]
-    assert response.status_code == expect["status"], response.text
-    if "fault" in expect:
-        assert fault_code(response.content) == expect["fault"]["code"]
+    assert response.status_code == case.expect.http_status, response.text
+    if case.expect.fault is not None:
+        assert fault_code(response.content) == case.expect.fault.code
         omschrijving = etree.fromstring(response.content).findtext(".//StUF:omschrijving", namespaces=NS)
-        assert expect["fault"].get("omschrijving_contains", "") in omschrijving
+        assert (case.expect.fault.omschrijving_contains or "") in omschrijving
 
 
 async def test_document_reaches_the_operation_spooled(asgi_app: Any, stream_above: int) -> None:

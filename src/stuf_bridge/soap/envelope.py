@@ -99,7 +99,8 @@ class RequestReader:
         try:
             if not self.ctype.is_mtom and next(root.iter(XOP_INCLUDE), None) is not None:
                 raise MessageError("Het bericht bevat xop:Include zonder MTOM",
-                                   "xop:Include kan alleen in een multipart/related (MTOM) bericht.")
+                                   "xop:Include kan alleen in een multipart/related (MTOM) bericht.",
+                                   reason="xop-without-mtom")
             return soap_request(root, contents, self.ctype, self.soap_action)
         except BaseException:
             for content in contents:
@@ -146,6 +147,7 @@ def soap_request(root: etree._Element, contents: list[Content], ctype: ContentTy
         raise MessageError(
             "Het bericht is geen SOAP-envelope",
             f"Het root-element is {root.tag}; verwacht wordt een SOAP 1.1 of 1.2 Envelope.",
+            reason="not-soap-envelope",
         )
     ns = version.namespace
     body_el = None
@@ -154,10 +156,11 @@ def soap_request(root: etree._Element, contents: list[Content], ctype: ContentTy
             body_el = child
             break
     if body_el is None:
-        raise MessageError("De SOAP-envelope heeft geen Body", "Het element soap:Body ontbreekt.")
+        raise MessageError("De SOAP-envelope heeft geen Body", "Het element soap:Body ontbreekt.",
+                           reason="soap-body-missing")
     message = next((el for el in body_el if isinstance(el.tag, str)), None)
     if message is None:
-        raise MessageError("De SOAP Body is leeg", "De soap:Body bevat geen StUF-bericht.")
+        raise MessageError("De SOAP Body is leeg", "De soap:Body bevat geen StUF-bericht.", reason="soap-body-empty")
     # SOAP 1.2 carries the action in the Content-Type (over MTOM: in its start-info); clients such as Open
     # Formulieren send the SOAP 1.1 header with 1.2 as well. Either is accepted.
     action = clean_action(ctype.action) or clean_action(ctype.mtom_action()) or clean_action(soap_action)

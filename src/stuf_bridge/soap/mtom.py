@@ -24,7 +24,7 @@ _RAW_ENCODINGS = {"", "binary", "8bit", "7bit"}
 
 
 def bad_mtom(reason: str) -> MessageError:
-    return MessageError("Het MTOM-bericht is onleesbaar", f"{reason}.")
+    return MessageError("Het MTOM-bericht is onleesbaar", f"{reason}.", reason="mtom-unreadable")
 
 
 class MtomFeed:

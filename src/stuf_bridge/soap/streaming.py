@@ -43,6 +43,7 @@ def too_large(max_bytes: int) -> MessageError:
     return MessageError(
         "Het bericht is te groot",
         f"Het bericht is zonder documentinhoud groter dan {max_bytes} bytes (instelling max_message_bytes).",
+        reason="message-too-large",
     )
 
 
@@ -116,7 +117,8 @@ class _StreamParse:
         with parse_errors():
             root = self.parser.close()
         if root is None:
-            raise MessageError("Het bericht is geen goedgevormde XML", "Het document eindigt voor het root-element.")
+            raise MessageError("Het bericht is geen goedgevormde XML", "Het document eindigt voor het root-element.",
+                               reason="not-well-formed")
         return root, self.target.contents
 
 
@@ -154,6 +156,7 @@ class _Target:
                 raise MessageError(
                     "De inhoud van een document bevat elementen",
                     f"inhoud mag alleen base64-tekst of één xop:Include bevatten, niet {tag}.",
+                    reason="inhoud-has-elements",
                 )
             self._includes += 1
         # TreeBuilder.start takes the nsmap and returns the element it started (lxml-stubs say neither)
@@ -186,7 +189,7 @@ class _Target:
             spool.file.close()
             if self._includes and spool.encoded_chars:
                 raise MessageError("De inhoud van een document is dubbel",
-                                   "inhoud bevat zowel base64-tekst als een xop:Include.")
+                                   "inhoud bevat zowel base64-tekst als een xop:Include.", reason="inhoud-twice")
             return
         content = spool.finish(**element_meta(element))
         content.element = element

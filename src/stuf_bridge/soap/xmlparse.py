@@ -59,6 +59,7 @@ def parse_xml(body: bytes, *, max_bytes: int, max_depth: int, charset: str | Non
         raise MessageError(
             "Het bericht is te groot",
             f"Het bericht is {len(body)} bytes; de grens is {max_bytes} bytes (instelling max_message_bytes).",
+            reason="message-too-large",
         )
     body = check_head(body)
     encoding = parser_encoding(body, charset)
@@ -88,13 +89,15 @@ def parser_encoding(head: bytes, charset: str | None) -> str | None:
 
 
 def dtd_refused() -> MessageError:
-    return MessageError("Het bericht bevat een DTD", "DTD's (<!DOCTYPE ...>) zijn in SOAP-berichten niet toegestaan.")
+    return MessageError("Het bericht bevat een DTD", "DTD's (<!DOCTYPE ...>) zijn in SOAP-berichten niet toegestaan.",
+                        reason="dtd-forbidden")
 
 
 def too_deep(max_depth: int) -> MessageError:
     return MessageError(
         "Het bericht is te diep genest",
         f"Elementen zijn dieper dan {max_depth} niveaus genest (instelling max_xml_depth).",
+        reason="too-deep",
     )
 
 
@@ -113,15 +116,15 @@ def parse_errors() -> Iterator[None]:
 
 def syntax_error(exc: etree.XMLSyntaxError) -> MessageError:
     line = f" (regel {exc.lineno}, kolom {exc.offset})" if getattr(exc, "lineno", None) else ""
-    return MessageError("Het bericht is geen goedgevormde XML", f"{exc.msg}{line}")
+    return MessageError("Het bericht is geen goedgevormde XML", f"{exc.msg}{line}", reason="not-well-formed")
 
 
 def unreadable(exc: Exception) -> MessageError:
-    return MessageError("Het bericht kan niet worden gelezen", str(exc))
+    return MessageError("Het bericht kan niet worden gelezen", str(exc), reason="unreadable")
 
 
 def empty_body() -> MessageError:
-    return MessageError("Het bericht is leeg", "De HTTP-body bevat geen XML.")
+    return MessageError("Het bericht is leeg", "De HTTP-body bevat geen XML.", reason="empty-body")
 
 
 def _check_depth(root: etree._Element, max_depth: int) -> None:
