@@ -194,7 +194,8 @@ def run(sizes: list[int], data_root: Path) -> dict[str, object]:
     pids: list[int] = []
     results: list[dict[str, object]] = []
     with running_gateway(data_root / "zgw", command=("zgw", "serve"), pid=pids) as zgw_url, \
-            running_gateway(data_root / "gateway", {"STUF_BRIDGE_ZGW_URL": zgw_url, "STUF_BRIDGE_DEFAULT_RSIN": RSIN}, pid=pids) as url, \
+            running_gateway(data_root / "gateway", {"STUF_BRIDGE_ZGW_URL": zgw_url, "STUF_BRIDGE_DEFAULT_RSIN": RSIN},
+                            pid=pids) as url, \
             httpx.Client(timeout=httpx.Timeout(600, connect=10)) as client:
         sampler = Sampler({"gateway": pids[1], "zgw": pids[0]})
         sampler.start()

@@ -1,6 +1,7 @@
 """Gateway overhead of creeerZaak and geefZaakdetails against a zero-latency ZGW stub.
 
-    python bench/zaak_overhead_bench.py [--messages 500] [--profile-messages 200] [--out bench/results/zaak-overhead.json]
+    python bench/zaak_overhead_bench.py [--messages 500] [--profile-messages 200] \
+        [--out bench/results/zaak-overhead.json]
                                         [--store postgresql://postgres@127.0.0.1:5432/bench]
 
 What it measures, per operation (ZDS 1.1 messages from ``tests/operations``):
@@ -497,7 +498,8 @@ def report(result: dict[str, Any]) -> None:
           f"{one['cpu_ms']:.3f} ms CPU, of which {one['stub_handler_ms']:.3f} ms in the stub handler")
     for name, r in ops.items():
         calls = r["zgw_calls_warm"]["zgw_calls"]
-        print(f"  {name}: {calls} warm calls x {one['client_stack_ms']:.3f} ms = {calls * one['client_stack_ms']:.2f} ms "
+        stack_ms = one["client_stack_ms"]
+        print(f"  {name}: {calls} warm calls x {stack_ms:.3f} ms = {calls * stack_ms:.2f} ms "
               f"of its {r['p50_ms']:.2f} ms p50 (stub handler {r['stub_handler_ms_per_message']:.2f} ms/message; "
               f"p50 net of the stub {r['p50_net_of_stub_ms']:.2f} ms)")
     prof = result["profile_creeerZaak"]

@@ -56,7 +56,8 @@ def test_a_case_expects_an_answer_or_a_fault(tmp_path: Path) -> None:
 
 
 def test_a_misspelt_or_missing_file_is_an_error(tmp_path: Path) -> None:
-    folder = _case_folder(tmp_path, "description: d\nsetup: [{file: setup-1.xml}]\nexpect: {answer: StUF:Bv03Bericht}\n",
+    folder = _case_folder(tmp_path,
+                          "description: d\nsetup: [{file: setup-1.xml}]\nexpect: {answer: StUF:Bv03Bericht}\n",
                           "request.xml", "expect.xml")
     with pytest.raises(CaseFormatError) as raised:
         load_case(folder)

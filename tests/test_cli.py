@@ -37,7 +37,8 @@ def test_check_config_reports_refused_credentials(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The embedded backend accepts the configured client; a per-API override with a wrong secret is refused.
-    monkeypatch.setenv("STUF_BRIDGE_ZGW_CREDENTIALS", '{"zaken": {"client_id": "stuf-bridge", "secret": "wrong-secret-of-enough-length-32b"}}')
+    monkeypatch.setenv("STUF_BRIDGE_ZGW_CREDENTIALS",
+                       '{"zaken": {"client_id": "stuf-bridge", "secret": "wrong-secret-of-enough-length-32b"}}')
     assert main(["check-config", "--data-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "ERROR zaken:" in out
@@ -76,7 +77,8 @@ def test_the_listening_socket_is_tcp_so_answers_are_not_delayed() -> None:
 def test_a_broken_mapping_overlay_stops_the_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     overlay = tmp_path / "mappings"
     overlay.mkdir()
-    (overlay / "zaak.yaml").write_text("mappings:\n  - entity: ZAK\n    rules:\n      - {stuf: omschrijving, zgw: omschrijving, convert: nope}\n")
+    (overlay / "zaak.yaml").write_text(
+        "mappings:\n  - entity: ZAK\n    rules:\n      - {stuf: omschrijving, zgw: omschrijving, convert: nope}\n")
     assert main(["serve", "--mappings-dir", str(overlay), "--data-dir", str(tmp_path), "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "zaak.yaml" in err and "nope" in err

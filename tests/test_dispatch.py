@@ -31,7 +31,8 @@ def test_registry_matches_the_official_operation_counts() -> None:
     assert counts[(Dialect.ZDS12, Service.BEANTWOORD_VRAAG)] == 6
     assert counts[(Dialect.ZDS12, Service.ONTVANG_ASYNCHROON)] == 13  # mutatie + overdragen WSDLs merged
     assert counts[(Dialect.ZDS12, Service.VRIJE_BERICHTEN)] == 7
-    assert REGISTRY.get(Dialect.ZDS12, "geefZaakdocumentbewerken_Di02").request == (ZDS, "geefZaakdocumentBewerken_Di02")
+    operation = REGISTRY.get(Dialect.ZDS12, "geefZaakdocumentbewerken_Di02")
+    assert operation.request == (ZDS, "geefZaakdocumentBewerken_Di02")
     assert {op.fault_kind for op in REGISTRY.for_service(Dialect.ZDS11, Service.ONTVANG_ASYNCHROON)} == {"Fo03"}
     assert {op.response_kind for op in REGISTRY.operations if op.name.startswith(("updateZaakdocument", "cancel"))} == {
         "Bv02"}
@@ -48,7 +49,8 @@ def test_registry_matches_the_official_operation_counts() -> None:
     ],
 )
 def test_generic_zds11_root_is_told_apart_by_action(action: str, expected: str) -> None:
-    message = _msg("<ZKN:zakLk01><ZKN:parameters><StUF:mutatiesoort>T</StUF:mutatiesoort></ZKN:parameters></ZKN:zakLk01>")
+    message = _msg("<ZKN:zakLk01><ZKN:parameters><StUF:mutatiesoort>T</StUF:mutatiesoort></ZKN:parameters>"
+                   "</ZKN:zakLk01>")
     assert resolve(REGISTRY, message, action.strip('"')).function == expected
 
 

@@ -5,8 +5,9 @@
 3. Mutations of the officially valid request bodies (a dropped required element, a wrong enumeration value, an
    over-long string, two siblings swapped) that the official schemas reject must be rejected by ours too.
 
-Figures are printed and written to ``bench/results/xsd-agreement.latest.json`` (git-ignored; the recorded figures are ``xsd-agreement.json``). The module skips without ``../shared``;
-a dialect whose entry schema does not exist yet is skipped with that reason.
+Figures are printed and written to ``bench/results/xsd-agreement.latest.json`` (git-ignored; the recorded figures are
+``xsd-agreement.json``). The module skips without ``../shared``; a dialect whose entry schema does not exist yet is
+skipped with that reason.
 """
 
 from __future__ import annotations

@@ -279,7 +279,8 @@ def test_rechtsvorm_unknown_and_out() -> None:
 def test_adresregel() -> None:
     el = element(
         "<BG:bezoekadres><BG:wpl.woonplaatsNaam>Delft</BG:wpl.woonplaatsNaam>"
-        "<BG:gor.openbareRuimteNaam xsi:nil='true' StUF:noValue='geenWaarde'/><BG:gor.straatnaam>Oude Delft</BG:gor.straatnaam>"
+        "<BG:gor.openbareRuimteNaam xsi:nil='true' StUF:noValue='geenWaarde'/>"
+        "<BG:gor.straatnaam>Oude Delft</BG:gor.straatnaam>"
         "<BG:aoa.postcode>2611BD</BG:aoa.postcode><BG:aoa.huisnummer>7</BG:aoa.huisnummer>"
         "<BG:aoa.huisletter>a</BG:aoa.huisletter><BG:aoa.huisnummertoevoeging>2</BG:aoa.huisnummertoevoeging></BG:bezoekadres>"
     )

@@ -169,7 +169,8 @@ class TestContextAndConditions:
         assert "bronorganisatie" not in updated.values
 
     def test_laatste_betaaldatum_is_left_out_with_nvt(self, mappings: Mappings) -> None:
-        inner = "<ZKN:betalingsIndicatie>{}</ZKN:betalingsIndicatie><ZKN:laatsteBetaaldatum>20241101</ZKN:laatsteBetaaldatum>"
+        inner = ("<ZKN:betalingsIndicatie>{}</ZKN:betalingsIndicatie>"
+                 "<ZKN:laatsteBetaaldatum>20241101</ZKN:laatsteBetaaldatum>")
         nvt = mappings.to_zgw("ZAK", obj(inner.format("N.v.t.")), context=ctx(mode="update"))
         assert nvt.values == {"betalingsindicatie": "nvt"}
         paid = mappings.to_zgw("ZAK", obj(inner.format("Geheel")), context=ctx(mode="update"))

@@ -172,7 +172,8 @@ class TestMatching:
         match = mappings.match_statustype(STATUSTYPEN, omschrijving="Vernietigd")
         assert match.item is None and not match
         assert match.warnings == (
-            "geen statustype met omschrijving 'Vernietigd' (bekend: 'Ontvangen', 'In behandeling genomen', 'Afgehandeld')",
+            "geen statustype met omschrijving 'Vernietigd' "
+            "(bekend: 'Ontvangen', 'In behandeling genomen', 'Afgehandeld')",
         )
 
     def test_resultaattype_prefix_finds_the_shorter_zgw_omschrijving(self, mappings: Mappings) -> None:

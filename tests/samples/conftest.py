@@ -37,4 +37,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from .replay import STATS
 
     if STATS:
-        terminalreporter.write_line("sample replay steps: " + ", ".join(f"{n} {what}" for what, n in sorted(STATS.items())))
+        steps = ", ".join(f"{n} {what}" for what, n in sorted(STATS.items()))
+        terminalreporter.write_line("sample replay steps: " + steps)

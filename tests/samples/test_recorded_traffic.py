@@ -70,7 +70,8 @@ def _answer_root(path: Path) -> etree._Element:
 
 
 def _is_fault(answer: etree._Element) -> bool:
-    return etree.QName(answer).localname == "Fault" or bool(re.fullmatch(r"Fo0\dBericht", etree.QName(answer).localname))
+    local = etree.QName(answer).localname
+    return local == "Fault" or bool(re.fullmatch(r"Fo0\dBericht", local))
 
 
 # --- the sequences --------------------------------------------------------------------------------------------
@@ -125,7 +126,8 @@ def _open_forms() -> list[Any]:
                 groups[-1].append(Recorded(request, soap_action_of(request), response if response.is_file() else None))
         name = cassette.relative_to(base / "open-forms-vcr").as_posix()
         for index, group in enumerate(groups):
-            params.append(pytest.param(group, _VCR_LITERALS.get(name, {}), id=f"open-forms-vcr/{name}" + (f"#{index}" if len(groups) > 1 else "")))
+            test_id = f"open-forms-vcr/{name}" + (f"#{index}" if len(groups) > 1 else "")
+            params.append(pytest.param(group, _VCR_LITERALS.get(name, {}), id=test_id))
     return params
 
 

@@ -53,7 +53,8 @@ def voeg_toe_parts(*, inhoud: str = "@INHOUD@", referentienummer: str = "stream-
     <ZKN:auteur>Streamer</ZKN:auteur>
     <ZKN:inhoud xmime:contentType="application/pdf" StUF:bestandsnaam="{bestandsnaam}">{inhoud}</ZKN:inhoud>
     <ZKN:isRelevantVoor StUF:entiteittype="EDCZAK" StUF:verwerkingssoort="T">
-     <ZKN:gerelateerde StUF:entiteittype="ZAK" StUF:verwerkingssoort="I"><ZKN:identificatie>0363ZK1</ZKN:identificatie></ZKN:gerelateerde>
+     <ZKN:gerelateerde StUF:entiteittype="ZAK" StUF:verwerkingssoort="I">
+      <ZKN:identificatie>0363ZK1</ZKN:identificatie></ZKN:gerelateerde>
     </ZKN:isRelevantVoor>
    </ZKN:object>"""
     before, _, after = _envelope(soap, inner).partition("@INHOUD@")

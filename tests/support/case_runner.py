@@ -126,7 +126,8 @@ async def run_case(folder: Path, case: Case, app: CaseApp, schemas: Schemas) -> 
         assert schemas.validate(message) == [], etree.tostring(message, pretty_print=True).decode()[:5000]
     if case.expect.request_valid:
         request = extract_body(etree.fromstring(done.request, _SAFE))
-        assert request is not None and schemas.validate(request) == [], "the request does not validate against our schemas"
+        assert request is not None and schemas.validate(request) == [], \
+            "the request does not validate against our schemas"
     if case.expect.calls is not None:
         check_calls(case.expect, done.calls)
     if case.expect.stored_content is not None:

@@ -3,8 +3,9 @@
 Both sides go through the same steps: whitespace-only text between elements is dropped (indentation is no
 difference), volatile values are replaced by placeholders (``normalize``), the result is canonicalized (C14N 2.0:
 attribute order, quoting, empty elements and where namespaces are declared no longer differ; prefixes do) and
-pretty-printed one element per line, every namespace declared once on the root. Equal documents give equal lines; a difference is shown as ``difflib.unified_diff`` of those lines, so the
-failing test names the element and value that changed rather than two long byte strings.
+pretty-printed one element per line, every namespace declared once on the root. Equal documents give equal lines;
+a difference is shown as ``difflib.unified_diff`` of those lines, so the failing test names the element and value
+that changed rather than two long byte strings.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@
         ├── ZgwTimeout                  no (complete) answer within zgw_timeout
         ├── ZgwBadResponse              a 2xx answer that is not the JSON the call expects
         ├── ZgwExperimentalDisabled     an Open Zaak-only call while zgw_experimental is off
-        └── ZgwAmbiguous                several objects for one identificatie (``what``, ``identificatie``, ``candidates``)
+        └── ZgwAmbiguous                several objects for one identificatie
+                                        (``what``, ``identificatie``, ``candidates``)
 
 The catalogue's misses are ``zgw.catalogue.CatalogueLookupError``. None of these knows StUF: which fault an error
 becomes (StUF code, plek, omschrijving, reason) is decided in one table, ``stuf_bridge.faults``.
