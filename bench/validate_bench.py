@@ -6,8 +6,8 @@ The bodies are taken from ``../shared/reference/samples`` (``$STUF_BRIDGE_SHARED
 open-forms-vcr ``creeerZaak_Lk01`` request of its main plugin tests (ZDS 1.1, ``ZKN:zakLk01``) and the median-sized
 original StUF-Testplatform ``creeerZaak_ZakLk01`` message (ZDS 1.2, rendered from its template). For each dialect
 it loads our entry schema with lxml, the official schema with xmlschema (LocationSchemaLoader, lax; as the
-agreement tests do) and, for ZDS 1.2, the flattened official "resolved" set with lxml; then it reports load time and the median (and p90) of
-N validations of the already parsed body. Parsing is timed separately.
+agreement tests do) and, for ZDS 1.2, the flattened official "resolved" set with lxml; then it reports load time
+and the median (and p90) of N validations of the already parsed body. Parsing is timed separately.
 """
 
 from __future__ import annotations
