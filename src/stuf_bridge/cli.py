@@ -103,7 +103,12 @@ def serve(settings: Settings) -> None:
         "zgw": "{url}/zgw (embedded)" if settings.zgw_embedded else settings.zgw_url or "per-API URLs",
         "store": "postgresql" if settings.database_url else "sqlite",
     }
-    _run(create_app(settings, embedded_base=embedded_base), settings, sock, what)
+    try:
+        app = create_app(settings, embedded_base=embedded_base)
+    except BaseException:  # a broken mapping file stops the start: the socket is not left behind
+        sock.close()
+        raise
+    _run(app, settings, sock, what)
 
 
 def serve_zgw(settings: Settings) -> None:

@@ -65,8 +65,12 @@ class Content:
     @classmethod
     def from_base64(cls, text: str | bytes, *, max_bytes: int | None = None, **meta: str | None) -> Content:
         decoder = Base64Spool(max_bytes=max_bytes)
-        decoder.feed(text)
-        return decoder.finish(**meta)
+        try:
+            decoder.feed(text)
+            return decoder.finish(**meta)
+        except BaseException:  # malformed or too large: the spool goes with the error
+            decoder.file.close()
+            raise
 
     def reader(self) -> IO[bytes]:
         """The spool from its start (one reader at a time)."""
@@ -96,6 +100,12 @@ class Content:
 
     def close(self) -> None:
         self.file.close()
+
+    def __enter__(self) -> Content:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 class Spool:

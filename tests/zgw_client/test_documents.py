@@ -57,7 +57,8 @@ async def test_inline_body_is_streamed_json_with_exact_length(make_clients: Make
     data = os.urandom(size)
     seen: list[httpx.Request] = []
     zgw = make_clients(_recorder(seen))
-    await post_document(zgw, {"titel": "é \"quoted\""}, from_content(Content.from_bytes(data)), threshold=1 << 30)
+    with Content.from_bytes(data) as content:
+        await post_document(zgw, {"titel": "é \"quoted\""}, from_content(content), threshold=1 << 30)
     [request] = seen
     assert int(request.headers["Content-Length"]) == len(request.content)
     body = json.loads(request.content)
@@ -68,9 +69,10 @@ async def test_inline_body_is_streamed_json_with_exact_length(make_clients: Make
 async def test_above_the_threshold_no_inhoud_goes_along(make_clients: MakeClients) -> None:
     seen: list[httpx.Request] = []
     zgw = make_clients(_recorder(seen))
-    data = from_content(Content.from_bytes(b"x" * 100))
-    await post_document(zgw, {"titel": "t"}, data, threshold=99)
-    await patch_document(zgw, EIO_URL, {"titel": "t"}, "lock-1", data, threshold=99)
+    with Content.from_bytes(b"x" * 100) as content:
+        data = from_content(content)
+        await post_document(zgw, {"titel": "t"}, data, threshold=99)
+        await patch_document(zgw, EIO_URL, {"titel": "t"}, "lock-1", data, threshold=99)
     created, patched = (json.loads(r.content) for r in seen)
     assert created == {"titel": "t", "bestandsomvang": 100}
     # inhoud null: else Open Zaak measures the new bestandsomvang against the current content
@@ -115,8 +117,8 @@ async def test_413_is_too_large(make_clients: MakeClients) -> None:
         return httpx.Response(413, text="Request Entity Too Large")
 
     zgw = make_clients(too_large)
-    with pytest.raises(ZgwTooLarge) as caught:
-        await post_document(zgw, {}, from_content(Content.from_bytes(b"abc")), threshold=10)
+    with Content.from_bytes(b"abc") as content, pytest.raises(ZgwTooLarge) as caught:
+        await post_document(zgw, {}, from_content(content), threshold=10)
     assert caught.value.status == 413 and caught.value.method == "POST"
 
 
