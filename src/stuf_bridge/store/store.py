@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from . import engine as engines
 from .errors import StoreError
 from .migrations import MIGRATIONS, Migration, check_migrations, migrate
-from .schema import SEQUENCE_NAME_LENGTH, messages, sequences
+from .schema import SEQUENCE_NAME_LENGTH, document_zaken, messages, sequences, zaak_routes
 
 try:
     import asyncpg  # type: ignore[import-untyped]
@@ -286,6 +286,18 @@ class MessageClaim:
     answer: bytes | None = None
 
 
+@dataclass(frozen=True)
+class ZaakRoute:
+    """A zaak's entry in the zaak registry: the route it was created under (``Store.pin_zaak_route``)."""
+
+    identificatie: str
+    zaaktype: str | None
+    mode: str
+    primary: str
+    rule: str
+    created_at: dt.datetime | None = None
+
+
 def create_store(url: str) -> Store:
     """A store for ``url`` (``sqlite:///path`` or ``postgresql://...``); call ``open()`` before use."""
     return Store(url)
@@ -456,6 +468,50 @@ class Store:
             "purge_messages", lambda conn: int(conn.execute(statement).rowcount or 0), durable=False
         )
 
+    # --- the zaak registry ----------------------------------------------------------------------------------
+
+    async def zaak_route(self, identificatie: str) -> ZaakRoute | None:
+        """The route zaak ``identificatie`` was pinned to, or None."""
+        statement = select(zaak_routes).where(zaak_routes.c.identificatie == identificatie)
+        row = await self._run(f"zaak_route({identificatie!r})", lambda conn: conn.execute(statement).first(),
+                              durable=False)
+        return _zaak_route(row) if row is not None else None
+
+    async def pin_zaak_route(self, route: ZaakRoute) -> ZaakRoute:
+        """Pin a zaak to its route; the first writer wins (a zaak keeps the route it was created under, however the
+        rules change later). Returns the entry in force: ``route``, or the one pinned before it.
+
+        Durable: a pin lost to a power cut would let the zaak's next messages follow whatever the rules then say."""
+        now = dt.datetime.now(dt.UTC)
+        pin = (
+            self._insert(zaak_routes)
+            .values(identificatie=route.identificatie, zaaktype=route.zaaktype, mode=route.mode,
+                    primary=route.primary, rule=route.rule, created_at=now)
+            .on_conflict_do_nothing(index_elements=[zaak_routes.c.identificatie])
+        )
+        read = select(zaak_routes).where(zaak_routes.c.identificatie == route.identificatie)
+
+        def work(conn: Connection) -> Any:
+            conn.execute(pin)
+            return conn.execute(read).one()
+
+        return _zaak_route(await self._run(f"pin_zaak_route({route.identificatie!r})", work))
+
+    async def link_document(self, document: str, zaak: str) -> None:
+        """Remember the zaak of a document (the first link stays), for messages that name only the document."""
+        statement = (
+            self._insert(document_zaken)
+            .values(document=document, zaak=zaak, created_at=dt.datetime.now(dt.UTC))
+            .on_conflict_do_nothing(index_elements=[document_zaken.c.document])
+        )
+        await self._run(f"link_document({document!r})", lambda conn: conn.execute(statement))
+
+    async def document_zaak(self, document: str) -> str | None:
+        """The zaak identificatie a document was linked to, or None."""
+        statement = select(document_zaken.c.zaak).where(document_zaken.c.document == document)
+        return await self._run(f"document_zaak({document!r})", lambda conn: conn.execute(statement).scalar(),
+                               durable=False)
+
     # --- transactions ---------------------------------------------------------------------------------------
 
     @functools.cached_property
@@ -520,6 +576,10 @@ class Store:
     def __repr__(self) -> str:
         state = "open" if self.is_open else "closed"
         return f"<Store {self.url} {state}>"
+
+
+def _zaak_route(row: Any) -> ZaakRoute:
+    return ZaakRoute(row.identificatie, row.zaaktype, row.mode, row.primary, row.rule, _as_utc(row.created_at))
 
 
 @contextlib.asynccontextmanager
