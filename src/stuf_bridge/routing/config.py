@@ -39,17 +39,19 @@ class Target(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     mode: Mode
-    primary: Primary | None = Field(None, description="legacy | zgw; implied by proxy (legacy) and translate (zgw)")
+    primary: Primary | None = Field(default=None, description="legacy | zgw; implied by proxy, translate")
 
     @model_validator(mode="after")
     def _primary_fits_the_mode(self) -> Self:
         implied = _IMPLIED_PRIMARY[self.mode]
         if self.primary is None:
             if implied is None:
-                raise ValueError(f"mode {self.mode.value} needs a primary (legacy or zgw): whose answer the client gets")
+                raise ValueError(f"mode {self.mode.value} needs a primary (legacy or zgw): whose answer the client "
+                                 "gets")
             object.__setattr__(self, "primary", implied)
         elif implied is not None and self.primary != implied:
-            raise ValueError(f"primary {self.primary} contradicts mode {self.mode.value} (which answers from {implied})")
+            raise ValueError(f"primary {self.primary} contradicts mode {self.mode.value} (which answers from "
+                             f"{implied})")
         return self
 
 
@@ -58,9 +60,9 @@ class Match(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    zaaktype: tuple[str, ...] | None = Field(None, description="zaaktype codes (isVan/gerelateerde/code), or *")
-    operation: tuple[str, ...] | None = Field(None, description="function names (creeerZaak, ...), or *")
-    zender: tuple[str, ...] | None = Field(None, description="'organisatie/applicatie', either part may be *")
+    zaaktype: tuple[str, ...] | None = Field(default=None, description="zaaktype codes (isVan/gerelateerde/code), *")
+    operation: tuple[str, ...] | None = Field(default=None, description="function names (creeerZaak, ...), or *")
+    zender: tuple[str, ...] | None = Field(default=None, description="'organisatie/applicatie', either part may be *")
 
     @field_validator("zaaktype", "operation", "zender", mode="before")
     @classmethod
@@ -103,7 +105,7 @@ class Match(BaseModel):
 
 class Rule(Target):
     match: Match
-    name: str | None = Field(None, max_length=100, description="a name for the log; default rules[i]")
+    name: str | None = Field(default=None, max_length=100, description="a name for the log; default rules[i]")
 
 
 class RoutingSettings(BaseModel):
@@ -111,7 +113,8 @@ class RoutingSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    default: Target = Field(Target(mode=Mode.TRANSLATE), description="translate | proxy | replicate, or {mode, primary}")
+    default: Target = Field(default=Target(mode=Mode.TRANSLATE, primary="zgw"),
+                            description="translate | proxy | replicate, or {mode, primary}")
     rules: tuple[Rule, ...] = ()
 
     @field_validator("default", mode="before")
