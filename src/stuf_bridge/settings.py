@@ -20,6 +20,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from .routing.config import RoutingSettings
+
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
 
 DEMO_RSIN = "002220647"  # a valid test RSIN (passes the 11-test), for the demo configuration only
@@ -186,6 +188,13 @@ class Settings(BaseSettings):
     zgw_jwt_leeway: int = Field(60, ge=0, description="Clock leeway in seconds the embedded backend allows on `iat`.")
     zgw_experimental: bool = Field(
         False, description="Use Open Zaak's experimental endpoints (zaaknummer_reserveren, zaak_registreren)."
+    )
+
+    # --- side by side with a legacy zaaksysteem ----------------------------------------------------------------
+    routing: RoutingSettings = Field(
+        default_factory=RoutingSettings,
+        description="The routing table: per operation, zender and zaaktype translate, proxy or replicate "
+        "(README, Routing); a zaak keeps the route it was created under.",
     )
 
     @field_validator("zgw_credentials")

@@ -117,6 +117,21 @@ async def pg_store(pg_url: str) -> AsyncIterator[Store]:
     await store.close()
 
 
+@pytest_asyncio.fixture(params=["sqlite-file", "sqlite-memory", "postgresql"])
+async def store_of_each_kind(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[Store]:
+    """A fresh, empty store of each kind: a SQLite file (inline driver SQL where the store has it), an in-memory
+    SQLite database and PostgreSQL (a database of its own)."""
+    if request.param == "sqlite-file":
+        url = sqlite_url
+    elif request.param == "sqlite-memory":
+        url = "sqlite:///:memory:"
+    else:
+        factory: Callable[[], str] = request.getfixturevalue("pg_database_factory")
+        url = factory()
+    async with create_store(url) as store:
+        yield store
+
+
 @pytest.fixture
 def unique_name() -> Callable[[str], str]:
     return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -5,28 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
-
 import pytest
-import pytest_asyncio
 
-from stuf_bridge.store import Store, create_store
+from stuf_bridge.store import Store
 
 STALE = dt.timedelta(minutes=10)
 
 
-@pytest_asyncio.fixture(params=["sqlite-file", "sqlite-memory", "postgresql"])
-async def message_store(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[Store]:
-    """A fresh, empty store of each kind."""
-    if request.param == "sqlite-file":
-        url = sqlite_url
-    elif request.param == "sqlite-memory":
-        url = "sqlite:///:memory:"
-    else:
-        factory: Callable[[], str] = request.getfixturevalue("pg_database_factory")
-        url = factory()
-    async with create_store(url) as store:
-        yield store
+@pytest.fixture
+def message_store(store_of_each_kind: Store) -> Store:
+    """A fresh, empty store of each kind (``conftest.py``)."""
+    return store_of_each_kind
 
 
 async def test_first_claim_is_new_then_pending_then_done(message_store: Store) -> None:

@@ -20,10 +20,11 @@ def running_gateway(
     timeout: float = 30.0,
     command: tuple[str, ...] = ("serve",),
     pid: list[int] | None = None,
+    log: list[str] | None = None,
 ) -> Iterator[str]:
     """Start the gateway on 127.0.0.1 with port 0 and yield its base URL, read from its 'listening' log line.
     ``command`` picks the subcommand (``("zgw", "serve")`` for the embedded backend alone); the process id is
-    appended to ``pid`` when given (benchmarks read its memory)."""
+    appended to ``pid`` when given (benchmarks read its memory); every log line is appended to ``log`` when given."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_") or k == "STUF_BRIDGE_SHARED"}
     full_env.update({"STUF_BRIDGE_LOG_FORMAT": "json", "STUF_BRIDGE_LOG_LEVEL": "INFO", **(env or {})})
     proc = subprocess.Popen(
@@ -53,6 +54,8 @@ def running_gateway(
     def pump() -> None:
         assert proc.stderr is not None
         for line in proc.stderr:
+            if log is not None:
+                log.append(line)
             if len(seen) < 200:
                 seen.append(line)
             if not ready.is_set():

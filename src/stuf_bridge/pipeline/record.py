@@ -59,6 +59,7 @@ class Record:
             route=route.get("mode"),
             rule=route.get("rule"),
             zaaktype=route.get("zaaktype"),
+            zaaktype_source=route.get("zaaktype_source"),
             outcome=reply.outcome,
             fault_code=reply.fault_code,
             fault_reason=reply.fault_reason,

@@ -52,6 +52,10 @@ class TranslateAll:
 
 
 class RouteStage:
+    """Decides the route before the stages behind it run. A router may also have ``async handled(x: Exchange)``:
+    it is called once they are done without a fault (an error raised behind this stage passes by it), so that the
+    router can learn from the message (the routing table pins a created zaak to its route)."""
+
     name = "route"
 
     def __init__(self, router: Router | None = None):
@@ -62,3 +66,6 @@ class RouteStage:
         x.subject = read_subject(x.request.body)
         x.route = await self.router.route(x.operation, x.stuurgegevens, x.subject)
         await call_next(x)
+        handled = getattr(self.router, "handled", None)
+        if handled is not None and x.fault is None:
+            await handled(x)

@@ -10,6 +10,6 @@ SQLite is the embedded default, PostgreSQL the production backend shared by seve
 from __future__ import annotations
 
 from .errors import StoreError
-from .store import MessageClaim, Store, create_store
+from .store import MessageClaim, Store, ZaakRoute, create_store
 
-__all__ = ["MessageClaim", "Store", "StoreError", "create_store"]
+__all__ = ["MessageClaim", "Store", "StoreError", "ZaakRoute", "create_store"]

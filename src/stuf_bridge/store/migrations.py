@@ -87,9 +87,33 @@ def _m002_messages(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=False)
 
 
+def _m003_zaak_routes(conn: Connection) -> None:
+    metadata = MetaData()
+    Table(
+        "zaak_routes",
+        metadata,
+        Column("identificatie", String(200), primary_key=True),
+        Column("zaaktype", String(200), nullable=True),
+        Column("mode", String(20), nullable=False),
+        Column("primary", String(20), nullable=False),
+        Column("rule", String(200), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "document_zaken",
+        metadata,
+        Column("document", String(200), primary_key=True),
+        Column("zaak", String(200), nullable=False, index=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    metadata.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
+    Migration(3, "zaak_routes, document_zaken: the zaak registry (a zaak's pinned route; a document's zaak)",
+              _m003_zaak_routes),
 )
 
 

@@ -30,3 +30,24 @@ messages = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("completed_at", DateTime(timezone=True), nullable=True),
 )
+
+#: The zaak registry: the route a zaak was created under (pinned: the first one written stays), with its zaaktype.
+zaak_routes = Table(
+    "zaak_routes",
+    metadata,
+    Column("identificatie", String(200), primary_key=True),
+    Column("zaaktype", String(200), nullable=True),
+    Column("mode", String(20), nullable=False),
+    Column("primary", String(20), nullable=False),
+    Column("rule", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: A document's zaak, for messages that name only the document (geefZaakdocumentLezen, updateZaakdocument, ...).
+document_zaken = Table(
+    "document_zaken",
+    metadata,
+    Column("document", String(200), primary_key=True),
+    Column("zaak", String(200), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

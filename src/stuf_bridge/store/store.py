@@ -7,6 +7,7 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import functools
+import re
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping, Sequence
@@ -92,6 +93,34 @@ _PG_IDEMPOTENCY: dict[str, tuple[str, tuple[str, ...]]] = {
     "release": ("DELETE FROM messages WHERE zender = $1 AND referentienummer = $2 AND state = 'pending'",
                 ("k_zender", "k_ref")),
 }
+
+# The zaak registry's statements in SQLite's SQL with named parameters (a SQLite file runs them inline, an in-memory
+# database as text()); PostgreSQL gets the same with positional ones (see _positional). "primary" is a reserved word.
+_REGISTRY_SQL = {
+    "zaak_route": 'SELECT identificatie, zaaktype, mode, "primary", rule, created_at FROM zaak_routes '
+                  "WHERE identificatie = :identificatie",
+    "pin": 'INSERT INTO zaak_routes (identificatie, zaaktype, mode, "primary", rule, created_at) '
+           "VALUES (:identificatie, :zaaktype, :mode, :primary, :rule, :now) ON CONFLICT (identificatie) DO NOTHING "
+           'RETURNING identificatie, zaaktype, mode, "primary", rule, created_at',
+    "link": "INSERT INTO document_zaken (document, zaak, created_at) VALUES (:document, :zaak, :now) "
+            "ON CONFLICT (document) DO NOTHING",
+    "document_zaak": "SELECT zaak FROM document_zaken WHERE document = :document",
+}
+_NAMED = re.compile(r":(\w+)")
+
+
+def _named(sql: str) -> list[str]:
+    """The named parameters of a statement, in order."""
+    return _NAMED.findall(sql)
+
+
+def _positional(sql: str) -> str:
+    """The statement with $1, $2, ... for its named parameters (in the order ``_named`` gives)."""
+    counter = iter(range(1, sql.count(":") + 1))
+    return _NAMED.sub(lambda _: f"${next(counter)}", sql)
+
+
+_REGISTRY = {name: (sql, _positional(sql)) for name, sql in _REGISTRY_SQL.items()}
 
 #: Runs one idempotency statement by name with its parameters; returns its first row (None if it has none).
 Execute = Callable[[str, Mapping[str, Any]], Any]
@@ -286,6 +315,18 @@ class MessageClaim:
     answer: bytes | None = None
 
 
+@dataclass(frozen=True)
+class ZaakRoute:
+    """A zaak's entry in the zaak registry: the route it was created under (``Store.pin_zaak_route``)."""
+
+    identificatie: str
+    zaaktype: str | None
+    mode: str
+    primary: str
+    rule: str
+    created_at: dt.datetime | None = None
+
+
 def create_store(url: str) -> Store:
     """A store for ``url`` (``sqlite:///path`` or ``postgresql://...``); call ``open()`` before use."""
     return Store(url)
@@ -456,6 +497,61 @@ class Store:
             "purge_messages", lambda conn: int(conn.execute(statement).rowcount or 0), durable=False
         )
 
+    # --- the zaak registry ----------------------------------------------------------------------------------
+
+    async def zaak_route(self, identificatie: str) -> ZaakRoute | None:
+        """The route zaak ``identificatie`` was pinned to, or None."""
+        row = await self._registry(f"zaak_route({identificatie!r})", "zaak_route", {"identificatie": identificatie})
+        return _zaak_route(row) if row is not None else None
+
+    async def pin_zaak_route(self, route: ZaakRoute) -> ZaakRoute:
+        """Pin a zaak to its route; the first writer wins (a zaak keeps the route it was created under, however the
+        rules change later). Returns the entry in force: ``route``, or the one pinned before it."""
+        action = f"pin_zaak_route({route.identificatie!r})"
+        values = {"identificatie": route.identificatie, "zaaktype": route.zaaktype, "mode": route.mode,
+                  "primary": route.primary, "rule": route.rule, "now": dt.datetime.now(dt.UTC)}
+        row = await self._registry(action, "pin", values)
+        if row is None:  # pinned before
+            row = await self._registry(action, "zaak_route", {"identificatie": route.identificatie})
+        return _zaak_route(row)
+
+    async def link_document(self, document: str, zaak: str) -> None:
+        """Remember the zaak of a document (the first link stays), for messages that name only the document."""
+        values = {"document": document, "zaak": zaak, "now": dt.datetime.now(dt.UTC)}
+        await self._registry(f"link_document({document!r})", "link", values)
+
+    async def document_zaak(self, document: str) -> str | None:
+        """The zaak identificatie a document was linked to, or None."""
+        row = await self._registry(f"document_zaak({document!r})", "document_zaak", {"document": document})
+        return str(row[0]) if row is not None else None
+
+    async def _registry(self, action: str, name: str, params: Mapping[str, Any]) -> Any:
+        """One zaak registry statement (``_REGISTRY``); its first row or None. Run the way the idempotency records
+        are, for the same reason (the router asks on every message about a zaak, creeerZaak pins): inline on a
+        SQLite file, one round trip on the asyncpg pool on PostgreSQL; not durable either (see ``_run``) — a pin
+        lost to a power cut leaves the zaak's later messages to the rules and the zaaktype look-ups, as for a zaak
+        created before the routing table."""
+        sql, positional = _REGISTRY[name]
+        if self._pg is not None:
+            pool = self._pg
+            with self._translated(action):
+                async with pool.acquire() as conn:
+                    return await conn.fetchrow(positional, *(params[key] for key in _named(sql)))
+        values = {key: value.astimezone(dt.UTC).strftime(_SQLITE_TIMESTAMP) if isinstance(value, dt.datetime)
+                  else value for key, value in params.items()}
+        runner = self._sqlite
+        if runner is None:  # an in-memory database: through its async engine
+            return await self._run(action, lambda conn: _first(conn.execute(text(sql), values)), durable=False)
+
+        def work(conn: sqlite3.Connection) -> Any:
+            return conn.execute(sql, values).fetchone()
+
+        with self._translated(action):
+            try:
+                return runner.inline(work)
+            except _Busy:
+                return await runner.run_driver(work)
+
     # --- transactions ---------------------------------------------------------------------------------------
 
     @functools.cached_property
@@ -520,6 +616,15 @@ class Store:
     def __repr__(self) -> str:
         state = "open" if self.is_open else "closed"
         return f"<Store {self.url} {state}>"
+
+
+def _first(result: Any) -> Any:
+    return result.first() if result.returns_rows else None
+
+
+def _zaak_route(row: Any) -> ZaakRoute:
+    identificatie, zaaktype, mode, primary, rule, created_at = row
+    return ZaakRoute(identificatie, zaaktype, mode, primary, rule, _as_utc(created_at))
 
 
 @contextlib.asynccontextmanager

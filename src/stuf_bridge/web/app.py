@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect
 from ..gateway import Gateway, Reply
 from ..pipeline.exchange import Exchange
 from ..mapping import Mappings
+from ..routing.router import RuleRouter
 from ..settings import Settings
 from ..soap.wsdl import render_wsdl
 from ..store import Store, StoreError, create_store
@@ -95,7 +96,10 @@ def create_app(
                 zgw = ZgwClients.from_settings(settings, embedded_base, zgw_transport)
                 await stack.enter_async_context(zgw)
             app.state.store = the_store
-            app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, recorders=[metrics])
+            # Only a routing table that can send a message elsewhere than ZGW needs the router (and its registry)
+            router = RuleRouter(settings.routing, the_store, zgw) if settings.routing.active else None
+            app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=router,
+                                        recorders=[metrics])
             purger = asyncio.get_running_loop().create_task(_purge_idempotency_records(settings, the_store))
             stack.callback(purger.cancel)
             # What start-up built (schemas, mappings, the routes, the embedded backend) lives as long as the app: out
