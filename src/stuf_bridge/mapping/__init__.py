@@ -20,6 +20,7 @@ from .tables import Match, RoltypeKeys, pick_roltype, valid_rsin
 
 __all__ = [
     "CONVERTERS",
+    "default_mapping_dir",
     "MappedObject",
     "MappedRol",
     "MappedValueError",
@@ -28,12 +29,11 @@ __all__ = [
     "Mappings",
     "Match",
     "MissingFallbackResultaat",
+    "pick_roltype",
     "RequiredMissing",
     "RoltypeKeys",
+    "strip_private",
     "UnknownOrganisation",
     "UnknownRelation",
-    "default_mapping_dir",
-    "pick_roltype",
-    "strip_private",
     "valid_rsin",
 ]

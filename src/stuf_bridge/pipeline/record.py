@@ -58,6 +58,7 @@ class Record:
             zaak=x.subject.zaak if x.subject else None,
             route=route.get("mode"),
             rule=route.get("rule"),
+            primary=route.get("primary"),
             zaaktype=route.get("zaaktype"),
             zaaktype_source=route.get("zaaktype_source"),
             outcome=reply.outcome,

@@ -10,3 +10,5 @@ created under.
 Nothing is imported here: ``settings.py`` reads ``config.py``, and the router needs the ZGW client, which needs the
 settings.
 """
+
+__all__: list[str] = []

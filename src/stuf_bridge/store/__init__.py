@@ -12,4 +12,10 @@ from __future__ import annotations
 from .errors import StoreError
 from .store import MessageClaim, Store, ZaakRoute, create_store
 
-__all__ = ["MessageClaim", "Store", "StoreError", "ZaakRoute", "create_store"]
+__all__ = [
+    "create_store",
+    "MessageClaim",
+    "Store",
+    "StoreError",
+    "ZaakRoute",
+]

@@ -29,12 +29,14 @@ from .errors import (
 )
 
 __all__ = [
+    "by_identificatie",
     "Catalogue",
     "CatalogueAmbiguous",
     "CatalogueLookupError",
     "CatalogueNotFound",
     "InvalidParam",
     "JwtAuth",
+    "record_zgw_calls",
     "ZgwAmbiguous",
     "ZgwApiClient",
     "ZgwAuthError",
@@ -45,9 +47,9 @@ __all__ = [
     "ZgwConflict",
     "ZgwError",
     "ZgwExperimentalDisabled",
+    "ZgwLocked",
     "ZgwLockError",
     "ZgwLockMissing",
-    "ZgwLocked",
     "ZgwNotFound",
     "ZgwNotLocked",
     "ZgwPreconditionFailed",
@@ -57,6 +59,4 @@ __all__ = [
     "ZgwUnavailable",
     "ZgwValidationError",
     "ZgwWrongLock",
-    "by_identificatie",
-    "record_zgw_calls",
 ]
