@@ -20,6 +20,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from .legacy.config import LegacySettings
+
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
 
 DEMO_RSIN = "002220647"  # a valid test RSIN (passes the 11-test), for the demo configuration only
@@ -187,6 +189,8 @@ class Settings(BaseSettings):
     zgw_experimental: bool = Field(
         False, description="Use Open Zaak's experimental endpoints (zaaknummer_reserveren, zaak_registreren)."
     )
+
+    legacy: LegacySettings = Field(default_factory=LegacySettings, description="The legacy ZDS services (proxy).")
 
     @field_validator("zgw_credentials")
     @classmethod
