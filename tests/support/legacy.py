@@ -71,6 +71,7 @@ class StandIn:
 def _handler(stand_in: StandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else each answer waits ~40 ms for a delayed ACK (headers, then body)
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
             pass
