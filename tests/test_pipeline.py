@@ -90,8 +90,9 @@ async def test_a_router_decides_and_the_log_line_says_how(gateway: Gateway) -> N
 
 
 async def test_a_mode_plugs_in_beside_translate(tmp_path: Any) -> None:
-    """The seam a proxy mode uses: a mode handler gets the exchange and sets the answer; the stages around it (claim,
-    answer, record) work as for a translated message — a resend gets the stored answer without a second call."""
+    """The seam a mode uses: a mode handler gets the exchange and sets the answer; the stages around it (claim,
+    answer, record) work as for a translated message — a resend gets the stored answer without a second call.
+    (Replicate here: a proxied message is not claimed, the legacy end node answers resends; tests/legacy.)"""
     settings = load_settings(None, data_dir=tmp_path)
     store = create_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     await store.open()
@@ -105,11 +106,11 @@ async def test_a_mode_plugs_in_beside_translate(tmp_path: Any) -> None:
 
     class ProxyAll:
         async def route(self, operation: Any, stuurgegevens: Any, subject: Subject) -> Route:
-            return Route(Mode.PROXY, primary="legacy")
+            return Route(Mode.REPLICATE, primary="legacy")
 
     try:
         gateway = Gateway(settings, store, Schemas.from_settings(settings), router=ProxyAll(),
-                          modes={Mode.PROXY: proxy})
+                          modes={Mode.REPLICATE: proxy})
         body, headers = zm.creeer_zaak()
         first = await gateway.handle(Service.ONTVANG_ASYNCHROON, body, content_type=headers["Content-Type"],
                                      soap_action=headers["SOAPAction"])

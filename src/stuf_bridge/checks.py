@@ -2,6 +2,7 @@
 
 It loads the schemas and mapping directory, connects to every configured ZGW API with the configured credentials,
 and walks the catalogue: every zaaktype with its statustypen, roltypen, resultaattypen and informatieobjecttypen.
+Each configured legacy endpoint is asked for its WSDL (or, failing that, sent an empty POST) and must answer.
 Problems that stop messages (unreachable API, refused credentials, schemas that do not load) are errors and make
 the command exit 1; things that will fault only some messages (a zaaktype without eindstatus or without an
 initiator roltype) are warnings.
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from .legacy.client import LegacyClient
+from .legacy.errors import LegacyError
 from .mapping import MappingError, Mappings, pick_roltype
 from .settings import ZGW_APIS, Settings
 from .stuf.validation import SchemaLoadError, Schemas
@@ -93,7 +96,20 @@ async def run_checks(settings: Settings) -> Report:
             await _check_catalogue(zgw, report)
             if mappings is not None:
                 await _check_profiles(zgw, mappings, report)
+    if settings.legacy.configured:
+        await _check_legacy(settings, report)
     return report
+
+
+async def _check_legacy(settings: Settings, report: Report) -> None:
+    """Each configured legacy endpoint must answer something (its WSDL, or any HTTP status to an empty POST)."""
+    report.section("Legacy zaaksysteem")
+    async with LegacyClient(settings) as legacy:
+        for service, url in settings.legacy.endpoints.items():
+            try:
+                report.ok(f"{service.value}: {url} answers ({await legacy.probe(service)})")
+            except LegacyError as exc:
+                report.error(f"{service.value}: {exc.details}")
 
 
 async def _check_profiles(zgw: ZgwClients, mappings: Mappings, report: Report) -> None:

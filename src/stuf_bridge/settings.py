@@ -20,6 +20,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from .legacy.config import LegacySettings
 from .routing.config import RoutingSettings
 
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
@@ -191,6 +192,7 @@ class Settings(BaseSettings):
     )
 
     # --- side by side with a legacy zaaksysteem ----------------------------------------------------------------
+    legacy: LegacySettings = Field(default_factory=LegacySettings, description="The legacy ZDS services (proxy).")
     routing: RoutingSettings = Field(
         default_factory=RoutingSettings,
         description="The routing table: per operation, zender and zaaktype translate, proxy or replicate "

@@ -1,8 +1,9 @@
 """Stage *answer*: the outcome of the stages behind it becomes the HTTP answer. An answer element becomes the SOAP
 envelope of the request's version (documents streamed into it); any error, expected or not, becomes the StUF fault
 of the operation's service (Fo02 on BeantwoordVraag and VrijeBerichten, Fo03 on OntvangAsynchroon) inside a SOAP
-Fault with HTTP 500. This is the one place where an exception turns into a fault: nothing reaches the client as a
-bare 500, and no internal exception text reaches it either (that goes to the log).
+Fault with HTTP 500. A reply a mode handler set itself (proxy: the legacy's answer, status code and all) is kept.
+This is the one place where an exception turns into a fault: nothing reaches the client as a bare 500, and no
+internal exception text reaches it either (that goes to the log).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class Answer:
     async def __call__(self, x: Exchange, call_next: Next) -> None:
         try:
             await call_next(x)
+            if x.reply is not None:  # a mode handler answered itself (proxy: the legacy's answer, as it came)
+                return
             assert x.answer is not None
             outbound = x.context.outbound if x.has_context else []
             x.reply = await answer_reply(x.version, x.answer, outbound)

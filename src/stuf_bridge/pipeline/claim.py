@@ -3,6 +3,11 @@ zender + referentienummer before the stages behind it run, and its answer is sto
 body gets the stored answer without running them again; one that arrives while the first copy is still being
 processed waits for it; the same referentienummer with another body is StUF016. A message that failed releases its
 claim, so that the client can send it again. Questions (Lv01) and acknowledgements are not claimed.
+
+A proxied message is not claimed either: the legacy system is then the end node that answers a resend (StUF §4.4
+puts that duty on the receiver that processed the message, and it has its own record of what it did), and storing
+the gateway's copy would mean buffering every proxied answer, documents included, and answering a resend with a
+legacy answer the legacy system might no longer give.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from ..stuf.registry import Operation
 from ..stuf.stuurgegevens import Stuurgegevens
 from ..zgw.documents import download_source
 from .exchange import Environment, Exchange, Next
+from .route import Mode
 
 log = structlog.get_logger(__name__)
 
@@ -44,7 +50,8 @@ class Claim:
 
     async def __call__(self, x: Exchange, call_next: Next) -> None:
         assert x.operation is not None and x.stuurgegevens is not None and x.request is not None
-        key = idempotency_key(x.operation, x.stuurgegevens)
+        proxied = x.route is not None and x.route.mode is Mode.PROXY
+        key = None if proxied else idempotency_key(x.operation, x.stuurgegevens)
         if key is None:
             await call_next(x)
             return

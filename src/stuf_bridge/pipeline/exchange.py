@@ -8,9 +8,10 @@ passed between stages.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from lxml import etree
 
@@ -39,7 +40,7 @@ class Reply:
     body: bytes
     operation: str = "unknown"
     dialect: str = "unknown"
-    outcome: str = "ok"  # ok | fault
+    outcome: str = "ok"  # ok | fault | legacy-fault (a proxied answer that is the legacy's StUF fault)
     fault_code: str | None = None
     fault_reason: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -50,6 +51,29 @@ class Reply:
     replayed: bool = False  # the stored answer to an earlier copy of this message (idempotency)
     stream: AsyncIterator[bytes] | None = field(default=None, repr=False)
     length: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # more HTTP headers (a proxied answer's Content-Encoding)
+
+
+class RawBody:
+    """The request's bytes exactly as they came, kept beside the parse for a mode that sends them on unchanged
+    (proxy): in memory up to ``memory`` bytes, then in a temporary file. Closed when the message is done."""
+
+    def __init__(self, memory: int = 1 << 20):
+        self.spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=memory)  # noqa: SIM115 (closed by close())
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.spool.write(chunk)
+        self.size += len(chunk)
+
+    def rewound(self) -> IO[bytes]:
+        """The spool, at its start: read it to send the bytes on."""
+        self.spool.flush()
+        self.spool.seek(0)
+        return self.spool
+
+    def close(self) -> None:
+        self.spool.close()
 
 
 @dataclass
@@ -76,6 +100,7 @@ class Exchange:
     fault_kind: str  # Fo02 | Fo03: from the endpoint until the operation is known
     warnings: list[str] = field(default_factory=list)
     # filled in by the stages, in this order
+    raw: RawBody | None = None  # read, when a legacy side is configured: the bytes as they came
     request: SoapRequest | None = None  # read
     operation: Operation | None = None  # read
     stuurgegevens: Stuurgegevens | None = None  # read (checked by check)

@@ -1,15 +1,23 @@
 """Stage *read*: the SOAP envelope (whole or streaming, documents spooled as they arrive), which ZDS operation the
 message is (``stuf.dispatch``) and its stuurgegevens. Every parse rule lives in ``soap/``; this stage only puts them
-in order and closes the spooled documents when the message is done."""
+in order and closes the spooled documents when the message is done.
+
+When a legacy side is configured (``settings.legacy``), the raw bytes are also teed into ``x.raw`` as they are
+parsed, for the proxy mode to send on unchanged: the route is known only once the message is read (the zaak of a
+voegZaakdocumentToe stands after its document), so the bytes must be kept until then — on disk beyond 1 MiB, never
+whole in memory. Without a legacy side nothing is kept.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
 
 from ..soap.envelope import read_request_stream
 from ..soap.streaming import STREAM_ABOVE
 from ..stuf.dispatch import resolve
 from ..stuf.registry import REGISTRY, Registry
 from ..stuf.stuurgegevens import read_stuurgegevens
-from .exchange import Environment, Exchange, Next
+from .exchange import Environment, Exchange, Next, RawBody
 
 
 class Read:
@@ -22,9 +30,13 @@ class Read:
 
     async def __call__(self, x: Exchange, call_next: Next) -> None:
         settings = self.env.settings
+        body = x.body
+        if settings.legacy.configured:
+            x.raw = RawBody()
+            body = _tee(body, x.raw)
         try:
             x.request = await read_request_stream(
-                x.body,
+                body,
                 content_type=x.content_type,
                 soap_action=x.soap_action,
                 max_bytes=settings.max_message_bytes,
@@ -40,3 +52,11 @@ class Read:
         finally:
             for content in x.request.contents if x.request is not None else ():  # the flow context adds to this list
                 content.close()
+            if x.raw is not None:
+                x.raw.close()
+
+
+async def _tee(chunks: AsyncIterable[bytes], raw: RawBody) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        raw.write(chunk)
+        yield chunk

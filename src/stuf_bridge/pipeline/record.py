@@ -1,6 +1,7 @@
 """Stage *record*: what happened to the message, written down once it is answered. It wraps every other stage, so it
 sees the whole exchange: the operation, the sender, the route, the outcome (answer or fault with its StUF code and
-reason), the warnings and every ZGW call made for it.
+reason; for a proxied message ``ok`` or ``legacy-fault`` with the legacy's StUF code, as the proxy mode found it),
+the HTTP status, the warnings and every ZGW call made for it.
 
 Today it writes one log line per message (and a DEBUG line per ZGW call) and hands the exchange to each
 :class:`Recorder` the gateway was given (the Prometheus metrics of ``web/app.py``). A trace store is one more
@@ -62,6 +63,7 @@ class Record:
             zaaktype=route.get("zaaktype"),
             zaaktype_source=route.get("zaaktype_source"),
             outcome=reply.outcome,
+            status=reply.status,
             fault_code=reply.fault_code,
             fault_reason=reply.fault_reason,
             replayed=reply.replayed or None,

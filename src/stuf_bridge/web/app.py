@@ -22,8 +22,12 @@ from prometheus_client import (
 from starlette.requests import ClientDisconnect
 
 from ..gateway import Gateway, Reply
-from ..pipeline.exchange import Exchange
+from ..legacy.client import LegacyClient
+from ..legacy.proxy import LegacyProxy
 from ..mapping import Mappings
+from ..pipeline.exchange import Exchange
+from ..pipeline.handle import ModeHandler
+from ..pipeline.route import Mode, Router
 from ..routing.router import RuleRouter
 from ..settings import Settings
 from ..soap.wsdl import render_wsdl
@@ -70,8 +74,13 @@ def create_app(
     schemas: Schemas | None = None,
     embedded_base: str | None = None,
     zgw_transport: httpx.AsyncBaseTransport | None = None,
+    router: Router | None = None,
+    legacy_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The gateway as an ASGI app. The store is opened (and migrated) at start-up and closed at shutdown.
+
+    ``router`` decides each message's route (default: translate everything). With a legacy side in the settings
+    (``legacy.endpoints``), the legacy client is opened with the app and the proxy mode is available to it.
 
     Without an external ZGW backend in the settings, the embedded backend is mounted under ``/zgw`` and the gateway
     reaches it at ``embedded_base`` (the address the server listens on + ``/zgw``), by URL like any backend.
@@ -95,11 +104,15 @@ def create_app(
             if embedded_base is not None or not settings.zgw_embedded:
                 zgw = ZgwClients.from_settings(settings, embedded_base, zgw_transport)
                 await stack.enter_async_context(zgw)
+            modes: dict[Mode, ModeHandler] = {}
+            if settings.legacy.configured:
+                legacy = await stack.enter_async_context(LegacyClient(settings, legacy_transport))
+                modes[Mode.PROXY] = LegacyProxy(legacy)
             app.state.store = the_store
             # Only a routing table that can send a message elsewhere than ZGW needs the router (and its registry)
-            router = RuleRouter(settings.routing, the_store, zgw) if settings.routing.active else None
-            app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=router,
-                                        recorders=[metrics])
+            routing = router or (RuleRouter(settings.routing, the_store, zgw) if settings.routing.active else None)
+            app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing,
+                                        modes=modes, recorders=[metrics])
             purger = asyncio.get_running_loop().create_task(_purge_idempotency_records(settings, the_store))
             stack.callback(purger.cancel)
             # What start-up built (schemas, mappings, the routes, the embedded backend) lives as long as the app: out
@@ -123,11 +136,14 @@ def create_app(
             soap_action=request.headers.get("soapaction"),
         )
         await _drain(body)
+        # The Content-Type goes as a header, not as media_type: Starlette would add a charset to a legacy's bare
+        # "text/xml", and a proxied answer must pass unchanged.
+        headers = {**reply.headers, "content-type": reply.content_type} if reply.content_type else dict(reply.headers)
         if reply.stream is not None:
-            headers = {"content-length": str(reply.length)} if reply.length is not None else None
-            return StreamingResponse(reply.stream, status_code=reply.status, media_type=reply.content_type,
-                                     headers=headers)
-        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
+            if reply.length is not None:
+                headers["content-length"] = str(reply.length)
+            return StreamingResponse(reply.stream, status_code=reply.status, headers=headers)
+        return Response(reply.body, status_code=reply.status, headers=headers)
 
     @app.post("/zds/{service_name}")
     async def post_service(service_name: str, request: Request) -> Response:
