@@ -184,9 +184,6 @@ class Settings(BaseSettings):
     zgw_max_connections: int = Field(20, gt=0, description="Connections per ZGW API.")
     zgw_catalogue_ttl: float = Field(300.0, ge=0, description="Seconds a catalogue look-up (zaaktype, statustypen…) is cached.")
     zgw_jwt_leeway: int = Field(60, ge=0, description="Clock leeway in seconds the embedded backend allows on `iat`.")
-    zgw_experimental: bool = Field(
-        False, description="Use Open Zaak's experimental endpoints (zaaknummer_reserveren, zaak_registreren)."
-    )
 
     @field_validator("zgw_credentials")
     @classmethod

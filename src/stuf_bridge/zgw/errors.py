@@ -10,8 +10,7 @@
     ├── ZgwServerError              5xx
     ├── ZgwUnavailable              connection refused, DNS, TLS, dropped connection, connect timeout, 429
     ├── ZgwTimeout                  no (complete) answer within zgw_timeout
-    ├── ZgwBadResponse              a 2xx answer that is not the JSON the call expects
-    └── ZgwExperimentalDisabled     an Open Zaak-only call while zgw_experimental is off
+    └── ZgwBadResponse              a 2xx answer that is not the JSON the call expects
 
 The summary (``str(err)``) is one line a StUF fault's ``details`` can quote, at most 1000 characters and without
 the query string (which may hold a BSN), e.g.
@@ -117,10 +116,6 @@ class ZgwTimeout(ZgwError):
 
 class ZgwBadResponse(ZgwError):
     """A successful status with a body that is not what the call expects (not JSON, wrong shape)."""
-
-
-class ZgwExperimentalDisabled(ZgwError):
-    """An Open Zaak experimental endpoint was called while ``zgw_experimental`` is off."""
 
 
 _BY_STATUS: dict[int, type[ZgwError]] = {
