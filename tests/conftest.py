@@ -10,7 +10,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from stuf_bridge.settings import Settings, load_settings
+from stuf_bridge.settings import Settings, load_settings, with_demo_profile
 from stuf_bridge.stuf.validation import Schemas
 from stuf_bridge.web.app import create_app
 
@@ -34,10 +34,14 @@ def make_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[.
         if key.startswith("STUF_BRIDGE_") and key not in ("STUF_BRIDGE_SHARED", "STUF_BRIDGE_TEST_PG_URL"):
             monkeypatch.delenv(key)
 
-    def make(**overrides: Any) -> Settings:
+    def make(*, demo: bool = True, **overrides: Any) -> Settings:
+        """Settings as `stuf-bridge serve` starts with them: on the embedded backend with no default_rsin, the demo
+        profile applies (the tests' messages come from organisatie 0363, which no mapping lists). ``demo=False``:
+        the settings as configured, nothing filled in."""
         overrides.setdefault("data_dir", tmp_path / "data")
         overrides.setdefault("log_format", "console")
-        return load_settings(None, **overrides)
+        settings = load_settings(None, **overrides)
+        return with_demo_profile(settings) if demo else settings
 
     return make
 

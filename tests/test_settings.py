@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from stuf_bridge.settings import Settings, ValidationPolicy, load_settings
+from stuf_bridge.settings import DEMO_RSIN, Settings, ValidationPolicy, load_settings, with_demo_profile
+from stuf_bridge.zgw_embedded import EmbeddedSettings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -16,6 +17,8 @@ def test_readme_documents_every_setting() -> None:
     missing = [name for name in Settings.model_fields if f"`STUF_BRIDGE_{name.upper()}`" not in text
                or f"`{name}`" not in text]
     assert not missing, f"README lacks settings: {missing}"
+    missing = [name for name in EmbeddedSettings.model_fields if f"`STUF_BRIDGE_EMBEDDED_{name.upper()}`" not in text]
+    assert not missing, f"README lacks the embedded backend's settings: {missing}"
 
 
 def test_priority_cli_over_env_over_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,9 +91,31 @@ def test_zgw_urls_and_credentials() -> None:
         Settings(zgw_credentials={"notificaties": {"client_id": "x", "secret": "y"}})
 
 
-def test_default_rsin_is_checked_and_the_demo_rsin_applies_only_to_the_embedded_backend() -> None:
+def test_default_rsin_is_checked_and_the_backend_never_chooses_it() -> None:
     with pytest.raises(ValueError, match="11-test"):
         Settings(default_rsin="123456789")
-    assert Settings().effective_default_rsin == "002220647"
-    assert Settings(zgw_url="https://openzaak.example.nl").effective_default_rsin is None
-    assert Settings(zgw_url="https://x", default_rsin="002220647").effective_default_rsin == "002220647"
+    for settings in (Settings(), Settings(zgw_url="https://openzaak.example.nl")):
+        assert settings.default_rsin is None
+        assert settings.effective_default_rsin is None  # the old name, now the configured value only
+    assert Settings(zgw_url="https://x", default_rsin="123456782").effective_default_rsin == "123456782"
+
+
+def test_the_demo_profile_fills_in_only_what_an_embedded_start_lacks() -> None:
+    assert with_demo_profile(Settings()).default_rsin == DEMO_RSIN == "002220647"
+    explicit = Settings(default_rsin="123456782")
+    assert with_demo_profile(explicit) is explicit
+    external = Settings(zgw_url="https://openzaak.example.nl")
+    assert with_demo_profile(external) is external
+    assert external.default_rsin is None
+
+
+def test_the_embedded_backend_has_its_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUF_BRIDGE_EMBEDDED_JWT_LEEWAY", "5")
+    assert EmbeddedSettings().jwt_leeway == 5
+    monkeypatch.setenv("STUF_BRIDGE_EMBEDDED_JWT_LEEWAY", "-1")
+    with pytest.raises(ValueError, match="jwt_leeway"):
+        EmbeddedSettings()
+    with pytest.raises(ValueError, match="zgw_jwt_leeway"):
+        Settings(zgw_jwt_leeway=5)  # no longer the gateway's
+
+

@@ -12,7 +12,7 @@ import structlog
 import uvicorn
 
 from . import __version__
-from .settings import Settings, load_settings
+from .settings import Settings, load_settings, with_demo_profile
 
 log = structlog.get_logger("stuf_bridge")
 
@@ -92,10 +92,21 @@ def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, s
     _Server(config, settings, what).run(sockets=[sock])
 
 
+def completed(settings: Settings) -> Settings:
+    """The settings a start runs with: the demo profile applied where it applies (embedded backend, no default_rsin
+    configured), said in one log line so that nobody takes the demo RSIN for a configured one."""
+    result = with_demo_profile(settings)
+    if result is not settings:
+        log.info("demo_profile", default_rsin=result.default_rsin,
+                 reason="embedded backend without default_rsin: the demo profile applies; set default_rsin to choose")
+    return result
+
+
 def serve(settings: Settings) -> None:
     from .web.app import create_app
 
     configure_logging(settings)
+    settings = completed(settings)
     sock = _bind(settings.host, settings.port)
     embedded_base = f"{_loopback_url(sock)}/zgw" if settings.zgw_embedded else None
     what = {
@@ -184,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         from .checks import check_config
 
-        return check_config(settings)
+        return check_config(with_demo_profile(settings))
     if args.zgw_command == "seed":
         return seed_zgw(settings, args.catalogue)
     serve_zgw(settings)

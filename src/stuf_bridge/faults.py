@@ -34,7 +34,6 @@ from .zgw.errors import (
     ZgwClientError,
     ZgwConflict,
     ZgwError,
-    ZgwExperimentalDisabled,
     ZgwLocked,
     ZgwLockMissing,
     ZgwNotFound,
@@ -94,7 +93,6 @@ FAULTS: dict[type[BaseException], Factory] = {
     # the ZGW APIs (MAPPING.md §1.3), quoting the backend's reason
     ZgwError: _fault(ProcessingError, _UNEXPECTED, plek="server", reason="zgw-unexpected"),
     ZgwBadResponse: _fault(ProcessingError, _UNEXPECTED, plek="server", reason="zgw-bad-response"),
-    ZgwExperimentalDisabled: _fault(ProcessingError, _UNEXPECTED, plek="server", reason="zgw-experimental-off"),
     ZgwClientError: _fault(ProcessingError, _REFUSED, plek="client", reason="zgw-refused"),
     ZgwValidationError: _fault(ProcessingError, _REFUSED, plek="client", reason="zgw-invalid"),
     ZgwNotFound: _fault(ProcessingError, _REFUSED, plek="client", reason="zgw-not-found"),

@@ -25,7 +25,8 @@ from .routing.config import RoutingSettings
 
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
 
-DEMO_RSIN = "002220647"  # a valid test RSIN (passes the 11-test), for the demo configuration only
+DEMO_RSIN = "002220647"  # a valid test RSIN (passes the 11-test), for the demo profile only
+DEMO_PROFILE: dict[str, Any] = {"default_rsin": DEMO_RSIN}
 IDENTIFIER_FIELDS = frozenset({"gemeentecode", "jaar", "volgnummer"})
 
 
@@ -139,7 +140,7 @@ class Settings(BaseSettings):
         None,
         pattern=r"^\d{9}$",
         description="RSIN for a zender/organisatie (gemeentecode) the mapping does not list. Unset: such a message "
-        f"gets StUF013 — except with the embedded backend, where the demo RSIN {DEMO_RSIN} is used.",
+        f"gets StUF013; `serve` on the embedded backend then applies the demo profile ({DEMO_RSIN}).",
     )
     require_initiator: bool = Field(
         False,
@@ -186,10 +187,6 @@ class Settings(BaseSettings):
     zgw_timeout: float = Field(30.0, gt=0, description="Seconds before a ZGW call times out.")
     zgw_max_connections: int = Field(20, gt=0, description="Connections per ZGW API.")
     zgw_catalogue_ttl: float = Field(300.0, ge=0, description="Seconds a catalogue look-up (zaaktype, statustypen…) is cached.")
-    zgw_jwt_leeway: int = Field(60, ge=0, description="Clock leeway in seconds the embedded backend allows on `iat`.")
-    zgw_experimental: bool = Field(
-        False, description="Use Open Zaak's experimental endpoints (zaaknummer_reserveren, zaak_registreren)."
-    )
 
     # --- side by side with a legacy zaaksysteem ----------------------------------------------------------------
     legacy: LegacySettings = Field(default_factory=LegacySettings, description="The legacy ZDS services (proxy).")
@@ -216,8 +213,8 @@ class Settings(BaseSettings):
 
     @property
     def effective_default_rsin(self) -> str | None:
-        """The default RSIN in force: the configured one, or the demo RSIN on the embedded backend."""
-        return self.default_rsin or (DEMO_RSIN if self.zgw_embedded else None)
+        """The same as ``default_rsin`` (the name callers used when the backend chose the RSIN; it no longer does)."""
+        return self.default_rsin
 
     @property
     def zgw_embedded(self) -> bool:
@@ -313,6 +310,20 @@ def check_identifier_template(template: str) -> None:
         fields.add(name)
     if "volgnummer" not in fields:
         raise ValueError(f"template {template!r} must contain {{volgnummer}}, or identifiers would repeat")
+
+
+def with_demo_profile(settings: Settings) -> Settings:
+    """The settings completed for a start on the embedded backend: with no ``default_rsin`` configured, the demo
+    profile (:data:`DEMO_PROFILE`) fills it in, so that the README's demo messages (zender organisatie 0363, which no
+    mapping lists) create zaken out of the box. Anything configured wins; with an external backend nothing changes.
+
+    This is the only place that looks at the backend to pick a value: the gateway itself treats the same message with
+    the same settings the same on either backend.
+    """
+    if not settings.zgw_embedded:
+        return settings
+    missing = {name: value for name, value in DEMO_PROFILE.items() if getattr(settings, name) is None}
+    return settings.model_copy(update=missing) if missing else settings
 
 
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:

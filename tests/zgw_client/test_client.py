@@ -18,7 +18,6 @@ from stuf_bridge.zgw import (
     ZgwBadResponse,
     ZgwClients,
     ZgwError,
-    ZgwExperimentalDisabled,
     ZgwNotFound,
     record_zgw_calls,
 )
@@ -388,45 +387,7 @@ def parse_multipart(request: httpx.Request) -> dict[str, Any]:
     return fields
 
 
-# --- experimental, recording ----------------------------------------------------------------------------------
-
-
-async def test_experimental_endpoints_off_by_default(make_clients: MakeClients) -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json={})
-
-    zgw = make_clients(handler)
-    for call in (
-        zgw.zaaknummer_reserveren("002220647"),
-        zgw.documentnummer_reserveren("002220647"),
-        zgw.zaak_registreren({"zaak": {}}),
-    ):
-        with pytest.raises(ZgwExperimentalDisabled, match="zgw_experimental"):
-            await call
-    assert seen == []
-
-
-async def test_experimental_endpoints(make_clients: MakeClients, make_settings: Callable[..., Settings]) -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        answers = {
-            "/zaken/api/v1/zaaknummer_reserveren": {"zaaknummer": "ZAAK-2025-0000000001"},
-            "/documenten/api/v1/documentnummer_reserveren": {"identificatie": "DOCUMENT-2025-0000000001"},
-            "/zaken/api/v1/zaak_registreren": {"zaak": {"url": "z"}, "status": {}, "rollen": []},
-        }
-        return httpx.Response(201, json=answers[request.url.path])
-
-    zgw = make_clients(handler, make_settings(zgw_url=BASE, zgw_experimental=True))
-    assert await zgw.zaaknummer_reserveren("002220647") == "ZAAK-2025-0000000001"
-    assert await zgw.documentnummer_reserveren("002220647") == "DOCUMENT-2025-0000000001"
-    assert (await zgw.zaak_registreren({"zaak": {}, "status": {}, "rollen": []}))["zaak"]["url"] == "z"
-    assert json.loads(seen[0].content) == {"bronorganisatie": "002220647", "aantal": 1}
-    assert seen[2].headers["Content-Crs"] == "EPSG:4326"
+# --- recording ------------------------------------------------------------------------------------------------
 
 
 async def test_record_calls(make_clients: MakeClients) -> None:

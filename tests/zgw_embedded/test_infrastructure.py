@@ -114,6 +114,28 @@ async def test_unknown_query_parameters_are_refused(zgw: Zgw) -> None:
     assert response.json()["invalidParams"][0]["code"] == "unknown-parameters"
 
 
+@pytest.mark.parametrize("path", [
+    "zaken/api/v1/zaakinformatieobjecten", "besluiten/api/v1/besluitinformatieobjecten",
+    "documenten/api/v1/objectinformatieobjecten", "documenten/api/v1/gebruiksrechten",
+])
+async def test_plain_array_lists_refuse_page(zgw: Zgw, path: str) -> None:
+    """Without pages, ``page`` is an unknown parameter (vng-api-common knows it only with a paginator)."""
+    assert await zgw.ok("GET", path) == []
+    response = await zgw.get(path, params={"page": "1"})
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["code"] == "unknown-parameters"
+
+
+async def test_nested_lists_refuse_unknown_parameters_and_unknown_parents(zgw: Zgw) -> None:
+    zaak = await zgw.create_zaak()
+    for nested in ("zaakeigenschappen", "besluiten"):
+        assert await zgw.ok("GET", f"{zaak['url']}/{nested}") == []
+        response = await zgw.get(f"{zaak['url']}/{nested}", params={"naam": "x"})
+        assert response.json()["invalidParams"][0]["code"] == "unknown-parameters"
+        missing = zaak["url"].rsplit("/", 1)[0] + "/00000000-0000-4000-8000-000000000000"
+        assert (await zgw.get(f"{missing}/{nested}")).status_code == 404
+
+
 async def test_null_characters_are_refused(zgw: Zgw) -> None:
     response = await zgw.post("zaken/api/v1/zaken", json={"omschrijving": "a\x00b"})
     codes = {p["name"]: p["code"] for p in response.json()["invalidParams"]}

@@ -7,6 +7,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 import structlog
@@ -36,6 +37,9 @@ from ..stuf.namespaces import Dialect
 from ..stuf.registry import Service
 from ..stuf.validation import Schemas
 from ..zgw import ZgwClients
+
+if TYPE_CHECKING:
+    from ..zgw_embedded import EmbeddedSettings
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +80,7 @@ def create_app(
     zgw_transport: httpx.AsyncBaseTransport | None = None,
     router: Router | None = None,
     legacy_transport: httpx.AsyncBaseTransport | None = None,
+    embedded_settings: EmbeddedSettings | None = None,
 ) -> FastAPI:
     """The gateway as an ASGI app. The store is opened (and migrated) at start-up and closed at shutdown.
 
@@ -83,12 +88,13 @@ def create_app(
     (``legacy.endpoints``), the legacy client is opened with the app and the proxy mode is available to it.
 
     Without an external ZGW backend in the settings, the embedded backend is mounted under ``/zgw`` and the gateway
-    reaches it at ``embedded_base`` (the address the server listens on + ``/zgw``), by URL like any backend.
+    reaches it at ``embedded_base`` (the address the server listens on + ``/zgw``), by URL like any backend; its own
+    settings are ``embedded_settings`` (unset: read from the environment).
     """
     schemas = schemas or Schemas.from_settings(settings)
     mappings = Mappings.load(overlay_dir=settings.mappings_dir)  # a broken file stops the start (MappingError)
     metrics = Metrics()
-    embedded = embedded_backend(settings) if settings.zgw_embedded else None
+    embedded = embedded_backend(settings, embedded_settings) if settings.zgw_embedded else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -225,17 +231,20 @@ async def _purge_idempotency_records(settings: Settings, store: Store) -> None:
         await asyncio.sleep(3600)
 
 
-def embedded_backend(settings: Settings) -> FastAPI:
-    """The embedded ZGW backend on the gateway's data directory, seeded with the demo catalogue on first start."""
-    from ..zgw_embedded import DEMO_CATALOGUE, EmbeddedConfig
+def embedded_backend(settings: Settings, own: EmbeddedSettings | None = None) -> FastAPI:
+    """The embedded ZGW backend on the gateway's data directory, seeded with the demo catalogue on first start. It
+    accepts the gateway's own client; ``own`` are its own settings (unset: read from the environment)."""
+    from ..zgw_embedded import DEMO_CATALOGUE, EmbeddedConfig, EmbeddedSettings
     from ..zgw_embedded import create_app as create_embedded_app
+
+    own = own or EmbeddedSettings()
 
     return create_embedded_app(
         EmbeddedConfig(
             data_dir=settings.data_dir,
             client_id=settings.zgw_client_id,
             secret=settings.zgw_secret,
-            jwt_leeway=settings.zgw_jwt_leeway,
+            jwt_leeway=own.jwt_leeway,
             seed_file=DEMO_CATALOGUE,
         )
     )

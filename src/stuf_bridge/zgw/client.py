@@ -33,7 +33,6 @@ from .errors import (
     ZgwAmbiguous,
     ZgwBadResponse,
     ZgwError,
-    ZgwExperimentalDisabled,
     bad_response,
     error_from_exception,
     error_from_response,
@@ -470,14 +469,13 @@ def _same_origin(url: httpx.URL, origin: httpx.URL) -> httpx.URL:
 
 
 class ZgwClients:
-    """The clients of the four ZGW APIs, the catalogue cache, and Open Zaak's experimental calls."""
+    """The clients of the four ZGW APIs and the catalogue cache."""
 
     def __init__(
         self,
         apis: Mapping[str, ZgwApiClient],
         *,
         catalogue_ttl: float = 300.0,
-        experimental: bool = False,
     ):
         missing = set(ZGW_APIS) - set(apis)
         if missing:
@@ -487,7 +485,6 @@ class ZgwClients:
         self.documenten = self.apis["documenten"]
         self.catalogi = self.apis["catalogi"]
         self.besluiten = self.apis["besluiten"]
-        self.experimental = experimental
         self.catalogue = Catalogue(self.catalogi, ttl=catalogue_ttl)
 
     @classmethod
@@ -538,7 +535,7 @@ class ZgwClients:
             )
             apis[api] = ZgwApiClient(api, http, timeout=settings.zgw_timeout, on_call=on_call, auth=auths[key],
                                      transport=api_transport)
-        return cls(apis, catalogue_ttl=settings.zgw_catalogue_ttl, experimental=settings.zgw_experimental)
+        return cls(apis, catalogue_ttl=settings.zgw_catalogue_ttl)
 
     def api(self, name: str) -> ZgwApiClient:
         return self.apis[name]
@@ -558,34 +555,6 @@ class ZgwClients:
         """GET any ZGW resource by its URL, with the right API's credentials."""
         return await self.for_url(url).get(url, params)
 
-    # --- Open Zaak experimental endpoints (only with zgw_experimental) ---
-
-    def _require_experimental(self, endpoint: str) -> None:
-        if not self.experimental:
-            raise ZgwExperimentalDisabled(
-                f"{endpoint} is een experimenteel Open Zaak-endpoint; zet zgw_experimental aan om het te gebruiken"
-            )
-
-    async def zaaknummer_reserveren(self, bronorganisatie: str) -> str:
-        """Reserve a zaak identificatie (Open Zaak ``POST /zaaknummer_reserveren``)."""
-        self._require_experimental("zaaknummer_reserveren")
-        body = await self.zaken.create("zaaknummer_reserveren", {"bronorganisatie": bronorganisatie, "aantal": 1})
-        return _reserved(body, "zaaknummer", "zaaknummer_reserveren")
-
-    async def documentnummer_reserveren(self, bronorganisatie: str) -> str:
-        """Reserve a document identificatie (Open Zaak ``POST /documentnummer_reserveren``)."""
-        self._require_experimental("documentnummer_reserveren")
-        body = await self.documenten.create(
-            "documentnummer_reserveren", {"bronorganisatie": bronorganisatie, "aantal": 1}
-        )
-        return _reserved(body, "identificatie", "documentnummer_reserveren")
-
-    async def zaak_registreren(self, body: Mapping[str, Any]) -> JSON:
-        """Create zaak + status + rollen (+ zaakinformatieobjecten, zaakobjecten) atomically
-        (Open Zaak ``POST /zaak_registreren``)."""
-        self._require_experimental("zaak_registreren")
-        return await self.zaken.create("zaak_registreren", body)
-
     # --- lifecycle ---
 
     async def aclose(self) -> None:
@@ -597,13 +566,6 @@ class ZgwClients:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-def _reserved(body: JSON, field: str, endpoint: str) -> str:
-    value = body.get(field)
-    if not isinstance(value, str) or not value:
-        raise ZgwBadResponse(f"POST {endpoint} → antwoord zonder {field}", method="POST", detail=f"no {field}")
-    return value
 
 
 async def by_identificatie(

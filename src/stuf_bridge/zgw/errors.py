@@ -18,7 +18,6 @@
         ├── ZgwUnavailable              connection refused, DNS, TLS, dropped connection, connect timeout, 429
         ├── ZgwTimeout                  no (complete) answer within zgw_timeout
         ├── ZgwBadResponse              a 2xx answer that is not the JSON the call expects
-        ├── ZgwExperimentalDisabled     an Open Zaak-only call while zgw_experimental is off
         └── ZgwAmbiguous                several objects for one identificatie
                                         (``what``, ``identificatie``, ``candidates``)
 
@@ -183,10 +182,6 @@ class ZgwTimeout(ZgwError):
 
 class ZgwBadResponse(ZgwError):
     """A successful status with a body that is not what the call expects (not JSON, wrong shape)."""
-
-
-class ZgwExperimentalDisabled(ZgwError):
-    """An Open Zaak experimental endpoint was called while ``zgw_experimental`` is off."""
 
 
 class ZgwAmbiguous(ZgwError):

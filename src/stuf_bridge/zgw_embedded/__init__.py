@@ -4,6 +4,7 @@ Besluiten APIs the gateway uses, as a separate ASGI app. The gateway core never 
 Public surface::
 
     create_app(EmbeddedConfig(data_dir=..., client_id=..., secret=...)) -> FastAPI
+    EmbeddedSettings()                                  # its own settings, from STUF_BRIDGE_EMBEDDED_*
     seed(data_dir, catalogue_yaml) -> SeedReport        # synchronous, idempotent
     DEMO_CATALOGUE                                      # path of the bundled demo catalogue
 """
@@ -11,9 +12,9 @@ Public surface::
 from pathlib import Path
 
 from .app import create_app
-from .config import EmbeddedConfig
+from .config import EmbeddedConfig, EmbeddedSettings
 from .seeding import SeedError, SeedReport, seed
 
 DEMO_CATALOGUE = Path(__file__).with_name("demo-catalogue.yaml")
 
-__all__ = ["DEMO_CATALOGUE", "EmbeddedConfig", "SeedError", "SeedReport", "create_app", "seed"]
+__all__ = ["DEMO_CATALOGUE", "EmbeddedConfig", "EmbeddedSettings", "SeedError", "SeedReport", "create_app", "seed"]

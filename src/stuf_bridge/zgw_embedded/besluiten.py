@@ -11,17 +11,16 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
-from starlette.requests import Request
-from starlette.responses import Response
 
 from .auth import authenticate
 from .checks import check_not_future_date, check_rsin
-from .db import Where
+from .crud import Resource, add_routes, fields
+from .db import Database, Where
 from .fields import Body, Link, Txt
 from .problems import ValidationFailed
 from .refs import ref, uuid_of
-from .resolve import Resolver, get_or_404, merge_patch, partial_model
-from .rest import Query, created, db, no_content, paginate, query_doc, require_json, respond
+from .resolve import Resolver
+from .rest import Query, require_json
 from .zaken_relaties import check_iot, link_besluit, mirror, unlink_besluit, unmirror
 
 API = "besluiten/api/v1/"
@@ -56,13 +55,6 @@ class BesluitBody(Body):
 class BesluitInformatieObjectBody(Body):
     informatieobject: Annotated[str, Link(1000, min_length=1)]
     besluit: Annotated[str, Link()]
-
-
-PatchedBesluit = partial_model(BesluitBody)
-
-
-def _public(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: doc.get(k) for k in BESLUIT_FIELDS}
 
 
 def _iso(value: date | None) -> str | None:
@@ -118,115 +110,64 @@ def _new_identificatie(r: Resolver, body: BesluitBody) -> str:
 BESLUIT_PARAMS = ("identificatie", "verantwoordelijkeOrganisatie", "besluittype", "zaak")
 
 
-@router.get("/besluiten", openapi_extra=query_doc(*BESLUIT_PARAMS))
-async def list_besluiten(request: Request) -> Response:
-    q = Query(request, BESLUIT_PARAMS)
+def _besluit_where(q: Query) -> Where:
     where = Where("besluit").eq("identificatie", q.text("identificatie"))
     where.eq("verantwoordelijkeOrganisatie", q.text("verantwoordelijkeOrganisatie"))
-    where.eq("besluittype", q.ref("besluittype", "besluittype")).eq("zaak", q.ref("zaak", "zaak"))
-    return paginate(request, where, API + "besluiten", lambda rows: [_public(d) for d in rows])
+    return where.eq("besluittype", q.ref("besluittype", "besluittype")).eq("zaak", q.ref("zaak", "zaak"))
 
 
-@router.post("/besluiten", status_code=201)
-async def create_besluit(request: Request, body: BesluitBody) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        doc = _besluit(r, body, None)
-        r.db.insert("besluit", doc)
-        if doc["zaak"]:
-            link_besluit(r.db, doc["zaak"], doc["url"])
-    return created(request, _public(doc))
-
-
-@router.get("/besluiten/{uuid}")
-async def get_besluit(request: Request, uuid: str) -> Response:
-    return respond(request, _public(get_or_404(request, "besluit", uuid)))
-
-
-def _update(request: Request, uuid: str, body: Any) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        existing = get_or_404(request, "besluit", uuid)
-        merged = merge_patch(BesluitBody, r.absolute(existing), body)
-        doc = _besluit(r, merged, existing)  # type: ignore[arg-type]
-        r.db.update("besluit", doc)
-        if doc["zaak"] != existing["zaak"]:
-            unlink_besluit(r.db, doc["url"])
-            if doc["zaak"]:
-                link_besluit(r.db, doc["zaak"], doc["url"])
-    return respond(request, _public(doc))
-
-
-@router.put("/besluiten/{uuid}")
-async def put_besluit(request: Request, uuid: str, body: BesluitBody) -> Response:
-    return _update(request, uuid, body)
-
-
-@router.patch("/besluiten/{uuid}")
-async def patch_besluit(request: Request, uuid: str, body: PatchedBesluit) -> Response:  # type: ignore[valid-type]
-    return _update(request, uuid, body)
-
-
-@router.delete("/besluiten/{uuid}", status_code=204)
-async def delete_besluit(request: Request, uuid: str) -> Response:
-    """Deletes the besluit with its besluitinformatieobjecten (and their mirrors) and its zaak link."""
-    database = db(request)
-    with database.tx():
-        doc = get_or_404(request, "besluit", uuid)
-        for bio in database.find("besluitinformatieobject", besluit=doc["url"]):
-            unmirror(database, bio["informatieobject"], doc["url"])
-        database.delete_where(Where("besluitinformatieobject").eq("besluit", doc["url"]))
+def _relink(database: Database, doc: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    """The zaak's list of besluiten follows the besluit's ``zaak``."""
+    if existing is not None and doc["zaak"] == existing["zaak"]:
+        return
+    if existing is not None:
         unlink_besluit(database, doc["url"])
-        database.delete("besluit", doc["uuid"])
-    return no_content()
+    if doc["zaak"]:
+        link_besluit(database, doc["zaak"], doc["url"])
+
+
+def _delete_besluit(database: Database, doc: dict[str, Any]) -> None:
+    """With the besluit go its besluitinformatieobjecten (and their mirrors) and its zaak link."""
+    for bio in database.find("besluitinformatieobject", besluit=doc["url"]):
+        unmirror(database, bio["informatieobject"], doc["url"])
+    database.delete_where(Where("besluitinformatieobject").eq("besluit", doc["url"]))
+    unlink_besluit(database, doc["url"])
+
+
+add_routes(router, Resource(
+    "besluiten", "besluit", render=fields(*BESLUIT_FIELDS), body=BesluitBody, build=_besluit,
+    where=_besluit_where, params=BESLUIT_PARAMS, after_write=_relink, before_delete=_delete_besluit,
+))
 
 
 # --- besluitinformatieobjecten ----------------------------------------------------------------------------------
 BIO_FIELDS = ("url", "informatieobject", "besluit")
+BIO_PARAMS = ("besluit", "informatieobject")
 
 
-@router.get("/besluitinformatieobjecten", openapi_extra=query_doc("besluit", "informatieobject", paginated=False))
-async def list_bio(request: Request) -> Response:
-    """A plain array, not paginated."""
-    q = Query(request, ("besluit", "informatieobject"))
-    if "page" in request.query_params:
-        raise ValidationFailed.one("nonFieldErrors", "unknown-parameters", "Onbekende query parameters: page")
+def _bio_where(q: Query) -> Where:
     where = Where("besluitinformatieobject").eq("besluit", q.ref("besluit", "besluit"))
-    where.eq("informatieobject", q.ref("informatieobject", "enkelvoudiginformatieobject"))
-    return respond(request, [{k: d[k] for k in BIO_FIELDS} for d in db(request).select(where)])
+    return where.eq("informatieobject", q.ref("informatieobject", "enkelvoudiginformatieobject"))
 
 
-@router.post("/besluitinformatieobjecten", status_code=201)
-async def create_bio(request: Request, body: BesluitInformatieObjectBody) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        eio = r.local("informatieobject", body.informatieobject, "enkelvoudiginformatieobject")
-        besluit = r.local("besluit", body.besluit, "besluit")
-        r.check()
-        assert eio is not None and besluit is not None
-        if r.db.exists("besluitinformatieobject", besluit=besluit["url"], informatieobject=eio["url"]):
-            r.add("nonFieldErrors", "unique", "De velden besluit, informatieobject moeten een unieke set zijn.")
-        check_iot(r, eio, r.db.get("besluittype", uuid_of(besluit["besluittype"])), "besluittype")
-        r.check()
-        uuid = str(uuidlib.uuid4())
-        doc = {"url": ref("besluitinformatieobject", uuid), "uuid": uuid, "informatieobject": eio["url"],
-               "besluit": besluit["url"]}
-        r.db.insert("besluitinformatieobject", doc)
-        mirror(r.db, eio["url"], besluit["url"], "besluit")
-    return created(request, {k: doc[k] for k in BIO_FIELDS})
+def _bio(r: Resolver, body: BesluitInformatieObjectBody, existing: dict[str, Any] | None) -> dict[str, Any]:
+    eio = r.local("informatieobject", body.informatieobject, "enkelvoudiginformatieobject")
+    besluit = r.local("besluit", body.besluit, "besluit")
+    r.check()
+    assert eio is not None and besluit is not None
+    if r.db.exists("besluitinformatieobject", besluit=besluit["url"], informatieobject=eio["url"]):
+        r.add("nonFieldErrors", "unique", "De velden besluit, informatieobject moeten een unieke set zijn.")
+    check_iot(r, eio, r.db.get("besluittype", uuid_of(besluit["besluittype"])), "besluittype")
+    r.check()
+    uuid = str(uuidlib.uuid4())
+    return {"url": ref("besluitinformatieobject", uuid), "uuid": uuid, "informatieobject": eio["url"],
+            "besluit": besluit["url"]}
 
 
-@router.get("/besluitinformatieobjecten/{uuid}")
-async def get_bio(request: Request, uuid: str) -> Response:
-    doc = get_or_404(request, "besluitinformatieobject", uuid)
-    return respond(request, {k: doc[k] for k in BIO_FIELDS})
-
-
-@router.delete("/besluitinformatieobjecten/{uuid}", status_code=204)
-async def delete_bio(request: Request, uuid: str) -> Response:
-    database = db(request)
-    with database.tx():
-        doc = get_or_404(request, "besluitinformatieobject", uuid)
-        unmirror(database, doc["informatieobject"], doc["besluit"])
-        database.delete("besluitinformatieobject", doc["uuid"])
-    return no_content()
+add_routes(router, Resource(
+    "besluitinformatieobjecten", "besluitinformatieobject", render=fields(*BIO_FIELDS),
+    body=BesluitInformatieObjectBody, build=_bio, where=_bio_where, params=BIO_PARAMS, paginated=False,
+    operations=("list", "create", "get", "delete"),
+    after_write=lambda database, doc, _: mirror(database, doc["informatieobject"], doc["besluit"], "besluit"),
+    before_delete=lambda database, doc: unmirror(database, doc["informatieobject"], doc["besluit"]),
+))

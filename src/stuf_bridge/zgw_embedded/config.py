@@ -1,10 +1,23 @@
-"""Configuration of the embedded ZGW backend."""
+"""Configuration of the embedded ZGW backend: its own settings (environment ``STUF_BRIDGE_EMBEDDED_*``), apart from
+the gateway's, and the complete configuration :func:`create_app` takes."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EmbeddedSettings(BaseSettings):
+    """What only the embedded backend reads. The gateway's ``Settings`` do not know these: nothing the gateway does
+    may depend on which backend it talks to."""
+
+    model_config = SettingsConfigDict(env_prefix="STUF_BRIDGE_EMBEDDED_", extra="forbid")
+
+    jwt_leeway: int = Field(60, ge=0, description="Clock leeway in seconds allowed on a token's `iat` (and expiry).")
 
 
 @dataclass(frozen=True)

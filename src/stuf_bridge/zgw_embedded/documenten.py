@@ -78,13 +78,15 @@ def render_eios(database: Database, versions: list[dict[str, Any]], canonicals: 
     return out
 
 
-def _version(database: Database, canonical: dict[str, Any], request: Request) -> dict[str, Any]:
-    """The version asked for with ``versie`` or ``registratieOp``; the latest otherwise."""
+def _version(request: Request, uuid: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(current state, version asked for with ``versie`` or ``registratieOp``: the latest otherwise)."""
+    database = db(request)
+    canonical = get_or_404(request, TABLE, uuid)
     q = Query(request, ("versie", "registratieOp", "expand"))
     versie = q.text("versie")
     registratie_op = q.moment("registratieOp")
     if versie is None and registratie_op is None:
-        return canonical
+        return canonical, canonical
     where = Where("eio_versie").eq("eio", canonical["uuid"])
     if versie is not None:
         if not versie.isdigit():
@@ -97,7 +99,7 @@ def _version(database: Database, canonical: dict[str, Any], request: Request) ->
                 <= moment]
     if not rows:
         raise NotFound()
-    return rows[-1]["doc"]
+    return canonical, rows[-1]["doc"]
 
 
 EIO_PARAMS = ("identificatie", "bronorganisatie", "trefwoorden", "expand")
@@ -132,19 +134,15 @@ async def zoek_eios(request: Request, body: EioZoekBody) -> Response:
 @router.get("/enkelvoudiginformatieobjecten/{uuid}", openapi_extra=query_doc("versie", "registratieOp",
                                                                                 paginated=False))
 async def get_eio(request: Request, uuid: str) -> Response:
-    database = db(request)
-    canonical = get_or_404(request, TABLE, uuid)
-    version = _version(database, canonical, request)
-    return respond(request, render_eios(database, [version], [canonical])[0])
+    canonical, version = _version(request, uuid)
+    return respond(request, render_eios(db(request), [version], [canonical])[0])
 
 
 @router.get("/enkelvoudiginformatieobjecten/{uuid}/download", openapi_extra=query_doc("versie", "registratieOp",
                                                                                          paginated=False))
 async def download(request: Request, uuid: str) -> Response:
     """The content as a file stream (``application/octet-stream``), of the given ``versie`` or the latest."""
-    database = db(request)
-    canonical = get_or_404(request, TABLE, uuid)
-    version = _version(database, canonical, request)
+    canonical, version = _version(request, uuid)
     if not version.get("_file"):
         raise NotFound("Dit informatieobject heeft (nog) geen inhoud.")
     file_path = state(request).blobs.path(version["_file"])

@@ -13,23 +13,19 @@ from starlette.responses import Response
 
 from .auth import authenticate
 from .checks import as_utc, iso_datetime
-from .db import Where
+from .crud import Resource, add_routes, fields
+from .db import Database, Where
 from .documenten import TABLE, update_latest
 from .documenten_models import GebruiksrechtenBody, ObjectInformatieObjectBody
 from .problems import ValidationFailed
 from .refs import ref, uuid_of
-from .resolve import Resolver, get_or_404, merge_patch, partial_model
-from .rest import Query, created, db, no_content, query_doc, require_json, respond
+from .resolve import Resolver
+from .rest import Query, db, query_doc, require_json, respond
 
 router = APIRouter(prefix="/documenten/api/v1", dependencies=[Depends(authenticate), Depends(require_json)],
                    tags=["documenten"])
-PatchedGebruiksrechten = partial_model(GebruiksrechtenBody)
 GEBRUIKSRECHTEN_FIELDS = ("url", "informatieobject", "startdatum", "einddatum", "omschrijvingVoorwaarden")
 OIO_FIELDS = ("url", "informatieobject", "object", "objectType")
-
-
-def _public(doc: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    return {k: doc.get(k) for k in fields}
 
 
 def _gebruiksrecht(r: Resolver, body: GebruiksrechtenBody, existing: dict[str, Any] | None) -> dict[str, Any]:
@@ -63,7 +59,8 @@ GEBRUIKSRECHTEN_PARAMS = ("informatieobject", "startdatum__lt", "startdatum__lte
 
 @router.get("/gebruiksrechten", openapi_extra=query_doc(*GEBRUIKSRECHTEN_PARAMS, paginated=False))
 async def list_gebruiksrechten(request: Request) -> Response:
-    q = Query(request, GEBRUIKSRECHTEN_PARAMS)
+    """Filtered on the moments here, not in SQL: the stored texts are not of one width."""
+    q = Query(request, GEBRUIKSRECHTEN_PARAMS, paginated=False)
     where = Where("gebruiksrechten").eq("informatieobject", q.ref("informatieobject", TABLE))
     rows = db(request).select(where)
     for name in GEBRUIKSRECHTEN_PARAMS[1:-1]:
@@ -71,117 +68,75 @@ async def list_gebruiksrechten(request: Request) -> Response:
         if value is not None:
             field, op = name.split("__")
             rows = [row for row in rows if _compare(row.get(field), op, _moment(value))]
-    return respond(request, [_public(d, GEBRUIKSRECHTEN_FIELDS) for d in rows])
+    return respond(request, [{k: d.get(k) for k in GEBRUIKSRECHTEN_FIELDS} for d in rows])
 
 
-@router.post("/gebruiksrechten", status_code=201)
-async def create_gebruiksrecht(request: Request, body: GebruiksrechtenBody) -> Response:
+def _set_indicatie(database: Database, doc: dict[str, Any], existing: dict[str, Any] | None) -> None:
     """Creating a gebruiksrecht sets ``indicatieGebruiksrecht`` of the document to true."""
-    r = Resolver(request)
-    with r.db.tx():
-        doc = _gebruiksrecht(r, body, None)
-        r.db.insert("gebruiksrechten", doc)
-        eio = r.db.get(TABLE, uuid_of(doc["informatieobject"]))
-        if eio is not None and eio.get("indicatieGebruiksrecht") is not True:
-            update_latest(r.db, eio, indicatieGebruiksrecht=True)
-    return created(request, _public(doc, GEBRUIKSRECHTEN_FIELDS))
+    if existing is not None:
+        return
+    eio = database.get(TABLE, uuid_of(doc["informatieobject"]))
+    if eio is not None and eio.get("indicatieGebruiksrecht") is not True:
+        update_latest(database, eio, indicatieGebruiksrecht=True)
 
 
-@router.get("/gebruiksrechten/{uuid}")
-async def get_gebruiksrecht(request: Request, uuid: str) -> Response:
-    return respond(request, _public(get_or_404(request, "gebruiksrechten", uuid), GEBRUIKSRECHTEN_FIELDS))
-
-
-def _update_gebruiksrecht(request: Request, uuid: str, body: Any) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        existing = get_or_404(request, "gebruiksrechten", uuid)
-        merged = merge_patch(GebruiksrechtenBody, r.absolute(existing), body)
-        doc = _gebruiksrecht(r, merged, existing)  # type: ignore[arg-type]
-        r.db.update("gebruiksrechten", doc)
-    return respond(request, _public(doc, GEBRUIKSRECHTEN_FIELDS))
-
-
-@router.put("/gebruiksrechten/{uuid}")
-async def put_gebruiksrecht(request: Request, uuid: str, body: GebruiksrechtenBody) -> Response:
-    return _update_gebruiksrecht(request, uuid, body)
-
-
-@router.patch("/gebruiksrechten/{uuid}")
-async def patch_gebruiksrecht(request: Request, uuid: str,
-                              body: PatchedGebruiksrechten) -> Response:  # type: ignore[valid-type]
-    return _update_gebruiksrecht(request, uuid, body)
-
-
-@router.delete("/gebruiksrechten/{uuid}", status_code=204)
-async def delete_gebruiksrecht(request: Request, uuid: str) -> Response:
+def _unset_indicatie(database: Database, doc: dict[str, Any]) -> None:
     """Deleting the last gebruiksrecht makes ``indicatieGebruiksrecht`` unknown (null) again."""
-    database = db(request)
-    with database.tx():
-        doc = get_or_404(request, "gebruiksrechten", uuid)
-        database.delete("gebruiksrechten", doc["uuid"])
-        if not database.exists("gebruiksrechten", informatieobject=doc["informatieobject"]):
-            eio = database.get(TABLE, uuid_of(doc["informatieobject"]))
-            if eio is not None:
-                update_latest(database, eio, indicatieGebruiksrecht=None)
-    return no_content()
+    if database.count(Where("gebruiksrechten").eq("informatieobject", doc["informatieobject"])) == 1:
+        eio = database.get(TABLE, uuid_of(doc["informatieobject"]))
+        if eio is not None:
+            update_latest(database, eio, indicatieGebruiksrecht=None)
+
+
+add_routes(router, Resource(
+    "gebruiksrechten", "gebruiksrechten", render=fields(*GEBRUIKSRECHTEN_FIELDS), body=GebruiksrechtenBody,
+    build=_gebruiksrecht, after_write=_set_indicatie, before_delete=_unset_indicatie,
+    operations=("create", "get", "put", "patch", "delete"),
+))
 
 
 # --- objectinformatieobjecten -----------------------------------------------------------------------------------
 _SOURCE = {"zaak": ("zaakinformatieobject", "zaak"), "besluit": ("besluitinformatieobject", "besluit")}
 
 
-@router.get("/objectinformatieobjecten", openapi_extra=query_doc("object", "informatieobject", "expand",
-                                                                 paginated=False))
-async def list_oio(request: Request) -> Response:
-    q = Query(request, ("object", "informatieobject", "expand"))
+def _oio_where(q: Query) -> Where:
     where = Where("objectinformatieobject").eq("informatieobject", q.ref("informatieobject", TABLE))
-    where.eq("object", q.ref("object", "zaak", "besluit"))
-    return respond(request, [_public(d, OIO_FIELDS) for d in db(request).select(where)])
+    return where.eq("object", q.ref("object", "zaak", "besluit"))
 
 
-@router.post("/objectinformatieobjecten", status_code=201)
-async def create_oio(request: Request, body: ObjectInformatieObjectBody) -> Response:
+def _oio(r: Resolver, body: ObjectInformatieObjectBody, existing: dict[str, Any] | None) -> dict[str, Any]:
     """The relation is made by creating a zaak- or besluitinformatieobject; this endpoint only accepts a relation
     that exists there (``inconsistent-relation`` otherwise) and is not mirrored yet (``unique``)."""
-    r = Resolver(request)
-    with r.db.tx():
-        eio = r.local("informatieobject", body.informatieobject, TABLE)
-        if body.objectType == "verzoek":
-            r.add("object", "bad-url", "Verzoeken worden door deze backend niet ondersteund.")
-        obj = r.local("object", body.object, body.objectType) if body.objectType in _SOURCE else None
-        r.check()
-        assert eio is not None and obj is not None
-        table, column = _SOURCE[body.objectType]
-        if not r.db.exists(table, informatieobject=eio["url"], **{column: obj["url"]}):
-            r.add("nonFieldErrors", "inconsistent-relation",
-                  f"Het informatieobject is in de {'Zaken' if column == 'zaak' else 'Besluiten'} API nog niet "
-                  "gerelateerd aan dit object.")
-        if r.db.exists("objectinformatieobject", informatieobject=eio["url"], object=obj["url"]):
-            r.add("nonFieldErrors", "unique", "The fields object and infromatieobject must make a unique set.")
-        r.check()
-        uuid = str(uuidlib.uuid4())
-        doc = {"url": ref("objectinformatieobject", uuid), "uuid": uuid, "informatieobject": eio["url"],
-               "object": obj["url"], "objectType": body.objectType}
-        r.db.insert("objectinformatieobject", doc)
-    return created(request, _public(doc, OIO_FIELDS))
+    eio = r.local("informatieobject", body.informatieobject, TABLE)
+    if body.objectType == "verzoek":
+        r.add("object", "bad-url", "Verzoeken worden door deze backend niet ondersteund.")
+    obj = r.local("object", body.object, body.objectType) if body.objectType in _SOURCE else None
+    r.check()
+    assert eio is not None and obj is not None
+    table, column = _SOURCE[body.objectType]
+    if not r.db.exists(table, informatieobject=eio["url"], **{column: obj["url"]}):
+        r.add("nonFieldErrors", "inconsistent-relation",
+              f"Het informatieobject is in de {'Zaken' if column == 'zaak' else 'Besluiten'} API nog niet "
+              "gerelateerd aan dit object.")
+    if r.db.exists("objectinformatieobject", informatieobject=eio["url"], object=obj["url"]):
+        r.add("nonFieldErrors", "unique", "The fields object and infromatieobject must make a unique set.")
+    r.check()
+    uuid = str(uuidlib.uuid4())
+    return {"url": ref("objectinformatieobject", uuid), "uuid": uuid, "informatieobject": eio["url"],
+            "object": obj["url"], "objectType": body.objectType}
 
 
-@router.get("/objectinformatieobjecten/{uuid}")
-async def get_oio(request: Request, uuid: str) -> Response:
-    return respond(request, _public(get_or_404(request, "objectinformatieobject", uuid), OIO_FIELDS))
-
-
-@router.delete("/objectinformatieobjecten/{uuid}", status_code=204)
-async def delete_oio(request: Request, uuid: str) -> Response:
+def _check_no_source(database: Database, doc: dict[str, Any]) -> None:
     """Refused (``remote-relation-exists``) while the zaak- or besluitinformatieobject still exists."""
-    database = db(request)
-    with database.tx():
-        doc = get_or_404(request, "objectinformatieobject", uuid)
-        table, column = _SOURCE.get(doc["objectType"], (None, None))
-        if table and column and database.exists(table, informatieobject=doc["informatieobject"],
-                                                **{column: doc["object"]}):
-            raise ValidationFailed.one("nonFieldErrors", "remote-relation-exists",
-                                       "The canonical remote relation still exists, this relation cannot be deleted.")
-        database.delete("objectinformatieobject", doc["uuid"])
-    return no_content()
+    table, column = _SOURCE.get(doc["objectType"], (None, None))
+    if table and column and database.exists(table, informatieobject=doc["informatieobject"],
+                                            **{column: doc["object"]}):
+        raise ValidationFailed.one("nonFieldErrors", "remote-relation-exists",
+                                   "The canonical remote relation still exists, this relation cannot be deleted.")
+
+
+add_routes(router, Resource(
+    "objectinformatieobjecten", "objectinformatieobject", render=fields(*OIO_FIELDS), body=ObjectInformatieObjectBody,
+    build=_oio, where=_oio_where, params=("object", "informatieobject", "expand"), paginated=False,
+    operations=("list", "create", "get", "delete"), before_delete=_check_no_source,
+))

@@ -3,9 +3,9 @@ such as ``status.statustype`` or ``rollen.roltype``, as far as they point at Zak
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from .crud import Render
 from .db import Database
 from .problems import ValidationFailed
 from .refs import MARK, kind_of, uuid_of
@@ -20,21 +20,19 @@ CATALOGI = ("catalogus", "zaaktype", "statustype", "roltype", "resultaattype", "
             "besluittype", "eigenschap", "zaaktypeinformatieobjecttype")
 
 
-def _renderers() -> dict[str, Callable[[Database, dict[str, Any]], dict[str, Any]]]:
+def _renderers() -> dict[str, Render]:
     from . import zaken, zaken_relaties, zaken_rollen, zaken_status
-    from .catalogi import public
+    from .catalogi import render_all
 
-    renderers: dict[str, Callable[[Database, dict[str, Any]], dict[str, Any]]] = {
-        kind: (lambda database, doc: public(doc)) for kind in CATALOGI
-    }
+    renderers: dict[str, Render] = dict.fromkeys(CATALOGI, render_all)
     renderers.update({
-        "zaak": zaken.render_zaak,
-        "status": lambda database, doc: zaken_status.render_statussen(database, [doc])[0],
-        "rol": lambda database, doc: zaken_rollen.render_rollen(database, [doc])[0],
-        "resultaat": lambda database, doc: doc,
-        "zaakobject": lambda database, doc: zaken_rollen.render_objecten([doc])[0],
-        "zaakinformatieobject": lambda database, doc: zaken_relaties.render_zio(doc),
-        "zaakeigenschap": lambda database, doc: {k: doc.get(k) for k in zaken_relaties.ZAAKEIGENSCHAP_FIELDS},
+        "zaak": zaken.render_zaken,
+        "status": zaken_status.render_statussen,
+        "rol": zaken_rollen.render_rollen,
+        "resultaat": zaken_status.RESULTATEN.render,
+        "zaakobject": zaken_rollen.render_objecten,
+        "zaakinformatieobject": zaken_relaties.ZAAKINFORMATIEOBJECTEN.render,
+        "zaakeigenschap": zaken_relaties.ZAAKEIGENSCHAPPEN.render,
     })
     return renderers
 
@@ -62,7 +60,7 @@ def apply(database: Database, documents: list[dict[str, Any]], paths: list[list[
             if kind not in renderers:
                 raise ValidationFailed.one("expand", "invalid", f"Het veld '{name}' kan niet uitgebreid worden.")
             doc = database.get(kind, uuid_of(marker))
-            cache[marker] = renderers[kind](database, doc) if doc is not None else None
+            cache[marker] = renderers[kind](database, [doc])[0] if doc is not None else None
         found = cache[marker]
         return dict(found) if found is not None else None
 

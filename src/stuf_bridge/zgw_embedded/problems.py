@@ -43,10 +43,18 @@ class InvalidParam:
 
 
 class ApiError(Exception):
+    """A problem answer. Each kind is declared by its class line: ``status``, ``code`` and ``title`` as Open Zaak
+    answers them; ``kind`` (the ``type`` URL's last part, Django REST framework's exception name) defaults to the
+    class name."""
+
     status = 500
     code = "error"
     title = "Er is een serverfout opgetreden."
     kind = "APIException"
+
+    def __init_subclass__(cls, *, status: int, code: str, title: str, kind: str | None = None) -> None:
+        super().__init_subclass__()
+        cls.status, cls.code, cls.title, cls.kind = status, code, title, kind or cls.__name__
 
     def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
         self.detail = detail or self.title
@@ -58,12 +66,7 @@ class ApiError(Exception):
         return {"code": self.code, "title": self.title, "status": self.status, "detail": self.detail}
 
 
-class ValidationFailed(ApiError):
-    status = 400
-    code = "invalid"
-    title = "Ongeldige invoer."
-    kind = "ValidationError"
-
+class ValidationFailed(ApiError, status=400, code="invalid", title="Ongeldige invoer.", kind="ValidationError"):
     def __init__(self, params: list[InvalidParam]) -> None:
         self.params = params
         super().__init__(self.title)
@@ -76,46 +79,25 @@ class ValidationFailed(ApiError):
         return {**super().body(), "invalidParams": [p.as_json() for p in self.params]}
 
 
-class NotFound(ApiError):
-    status = 404
-    code = "not_found"
-    title = "Niet gevonden."
-    kind = "NotFound"
+class NotFound(ApiError, status=404, code="not_found", title="Niet gevonden."): ...
 
 
-class PermissionDenied(ApiError):
-    status = 403
-    code = "permission_denied"
-    title = "Je hebt geen toestemming om deze actie uit te voeren."
-    kind = "PermissionDenied"
+class PermissionDenied(ApiError, status=403, code="permission_denied",
+                       title="Je hebt geen toestemming om deze actie uit te voeren."): ...
 
 
-class PreconditionFailed(ApiError):
-    status = 412
-    code = "precondition_failed"
-    title = "Precondition failed"
-    kind = "PreconditionFailed"
+class PreconditionFailed(ApiError, status=412, code="precondition_failed", title="Precondition failed"): ...
 
 
-class NotAcceptable(ApiError):
-    status = 406
-    code = "not_acceptable"
-    title = "Kan niet voldoen aan de opgegeven Accept header."
-    kind = "NotAcceptable"
+class NotAcceptable(ApiError, status=406, code="not_acceptable",
+                    title="Kan niet voldoen aan de opgegeven Accept header."): ...
 
 
-class UnsupportedMediaType(ApiError):
-    status = 415
-    code = "unsupported_media_type"
-    title = "Ongeldige media type in aanvraag."
-    kind = "UnsupportedMediaType"
+class UnsupportedMediaType(ApiError, status=415, code="unsupported_media_type",
+                           title="Ongeldige media type in aanvraag."): ...
 
 
-class MethodNotAllowed(ApiError):
-    status = 405
-    code = "method_not_allowed"
-    title = "Methode niet toegestaan."
-    kind = "MethodNotAllowed"
+class MethodNotAllowed(ApiError, status=405, code="method_not_allowed", title="Methode niet toegestaan."): ...
 
 
 def problem_response(request: Request, error: ApiError) -> Response:

@@ -20,13 +20,15 @@ from .rest import db as request_db
 
 
 class Resolver:
-    """Validation context of one write request: the store, the base URL and the errors found so far."""
+    """Validation context of one write request: the store, the base URL, the parent of a nested resource (the zaak
+    of a zaakeigenschap) and the errors found so far."""
 
     def __init__(self, request: Request) -> None:
         self.request = request
         self.base = base_url(request)
         self.db: Database = request_db(request)
         self.errors = Errors()
+        self.parent: dict[str, Any] | None = None
 
     def add(self, name: str, code: str, reason: str) -> None:
         self.errors.add(name, code, reason)

@@ -127,13 +127,15 @@ async def require_json(request: Request) -> None:
 
 # --- query parameters -------------------------------------------------------------------------------------------
 class Query:
-    """Typed access to the query string of a list endpoint; unknown parameters are refused as Open Zaak does."""
+    """Typed access to the query string of a list endpoint; unknown parameters are refused as Open Zaak does
+    (``page`` is known only where there are pages)."""
 
-    def __init__(self, request: Request, allowed: Iterable[str], source: dict[str, Any] | None = None) -> None:
+    def __init__(self, request: Request, allowed: Iterable[str], source: dict[str, Any] | None = None,
+                 *, paginated: bool = True) -> None:
         self.request = request
         self.params: Any = request.query_params if source is None else source
         self.base = base_url(request)
-        allowed_set = set(allowed) | {"page"}
+        allowed_set = set(allowed) | ({"page"} if paginated else set())
         unknown = sorted(set(self.params.keys()) - allowed_set)
         if unknown:
             raise ValidationFailed.one(

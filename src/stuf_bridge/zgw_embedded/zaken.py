@@ -14,19 +14,19 @@ from starlette.responses import Response
 from . import expand
 from .auth import authenticate
 from .checks import check_not_future_datetime, check_rsin, iso_datetime
+from .crud import Resource, add_routes
 from .db import Database, Where
 from .geo import geometry_error, point_in_geometry
 from .problems import ValidationFailed
 from .refs import ref
-from .resolve import Resolver, get_or_404, merge_patch, partial_model
-from .rest import CRS_HEADERS, Query, created, db, no_content, paginate, query_doc, require_crs, require_json, respond
+from .resolve import Resolver, get_or_404
+from .rest import CRS_HEADERS, Query, db, paginate, query_doc, require_crs, require_json, respond
 from .zaken_models import BETALINGSINDICATIE_WEERGAVE, VERTROUWELIJKHEID_ORDER, ZaakBody, ZaakZoekBody
 
 API = "zaken/api/v1/"
 router = APIRouter(prefix="/zaken/api/v1", dependencies=[Depends(authenticate), Depends(require_json)],
                    tags=["zaken"])
 CRS_DEPS = [Depends(require_crs)]
-PatchedZaak = partial_model(ZaakBody)
 
 ZAAK_FIELDS = (
     "url", "uuid", "identificatie", "bronorganisatie", "omschrijving", "toelichting", "zaaktype", "registratiedatum",
@@ -84,10 +84,6 @@ def render_zaken(database: Database, docs: list[dict[str, Any]]) -> list[dict[st
         full = {**doc, **computed}
         out.append({k: full.get(k) for k in ZAAK_FIELDS})
     return out
-
-
-def render_zaak(database: Database, doc: dict[str, Any]) -> dict[str, Any]:
-    return render_zaken(database, [doc])[0]
 
 
 ZAAK_PARAMS = (
@@ -315,6 +311,7 @@ def build_zaak(r: Resolver, body: ZaakBody, existing: dict[str, Any] | None) -> 
         "startdatumBewaartermijn": _iso(body.startdatumBewaartermijn),
         "processobject": body.processobject.model_dump() if body.processobject else None,
     }
+    _check_unique(r, doc)
     return doc
 
 
@@ -355,55 +352,22 @@ def _check_unique(r: Resolver, doc: dict[str, Any]) -> None:
                                    "Deze identificatie bestaat al voor deze bronorganisatie")
 
 
-@router.post("/zaken", status_code=201, dependencies=CRS_DEPS)
-async def create_zaak(request: Request, body: ZaakBody) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        doc = build_zaak(r, body, None)
-        _check_unique(r, doc)
-        r.db.insert("zaak", doc)
-    return created(request, render_zaak(r.db, doc), CRS_HEADERS)
+def _delete_zaak(database: Database, doc: dict[str, Any]) -> None:
+    """With the zaak go its statussen, rollen, resultaat, objecten, eigenschappen and document links. Refused
+    (400 ``pending-relations``) while besluiten or deelzaken point at it."""
+    marker = doc["url"]
+    if database.exists("besluit", zaak=marker) or database.exists("zaak", hoofdzaak=marker):
+        raise ValidationFailed.one("nonFieldErrors", "pending-relations",
+                                   "Er zijn nog besluiten of deelzaken aan deze zaak gerelateerd.")
+    for zio in database.find("zaakinformatieobject", zaak=marker):
+        database.delete_where(Where("objectinformatieobject").eq("object", marker)
+                              .eq("informatieobject", zio["informatieobject"]))
+    for table in ("status", "rol", "resultaat", "zaakinformatieobject", "zaakobject", "zaakeigenschap",
+                  "zaakbesluit"):
+        database.delete_where(Where(table).eq("zaak", marker))
 
 
-def _update(request: Request, uuid: str, body: Any) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        existing = get_or_404(request, "zaak", uuid)
-        merged = merge_patch(ZaakBody, r.absolute(existing), body)
-        doc = build_zaak(r, merged, existing)  # type: ignore[arg-type]
-        _check_unique(r, doc)
-        r.db.update("zaak", doc)
-    return respond(request, render_zaak(r.db, doc), headers=CRS_HEADERS)
-
-
-@router.put("/zaken/{uuid}", dependencies=CRS_DEPS)
-async def put_zaak(request: Request, uuid: str, body: ZaakBody) -> Response:
-    return _update(request, uuid, body)
-
-
-@router.patch("/zaken/{uuid}", dependencies=CRS_DEPS)
-async def patch_zaak(request: Request, uuid: str, body: PatchedZaak) -> Response:  # type: ignore[valid-type]
-    return _update(request, uuid, body)
-
-
-@router.delete("/zaken/{uuid}", status_code=204, dependencies=CRS_DEPS)
-async def delete_zaak(request: Request, uuid: str) -> Response:
-    """Delete a zaak with its statussen, rollen, resultaat, objecten, eigenschappen and document links.
-
-    Refused (400 ``pending-relations``) while besluiten or deelzaken point at it.
-    """
-    database = db(request)
-    with database.tx():
-        doc = get_or_404(request, "zaak", uuid)
-        marker = doc["url"]
-        if database.exists("besluit", zaak=marker) or database.exists("zaak", hoofdzaak=marker):
-            raise ValidationFailed.one("nonFieldErrors", "pending-relations",
-                                       "Er zijn nog besluiten of deelzaken aan deze zaak gerelateerd.")
-        for zio in database.find("zaakinformatieobject", zaak=marker):
-            database.delete_where(Where("objectinformatieobject").eq("object", marker)
-                                  .eq("informatieobject", zio["informatieobject"]))
-        for table in ("status", "rol", "resultaat", "zaakinformatieobject", "zaakobject", "zaakeigenschap",
-                      "zaakbesluit"):
-            database.delete_where(Where(table).eq("zaak", marker))
-        database.delete("zaak", doc["uuid"])
-    return no_content()
+add_routes(router, Resource(
+    "zaken", "zaak", render=render_zaken, body=ZaakBody, build=build_zaak, before_delete=_delete_zaak,
+    operations=("create", "put", "patch", "delete"), headers=CRS_HEADERS, dependencies=CRS_DEPS,
+))

@@ -7,20 +7,18 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from pydantic import ValidationError
-from starlette.requests import Request
-from starlette.responses import Response
 
 from .auth import authenticate
 from .checks import iso_datetime, utcnow
+from .crud import Resource, add_routes
 from .db import Database, Where
 from .fields import Body
 from .problems import InvalidParam, pydantic_params
 from .refs import ref
-from .resolve import Resolver, get_or_404, merge_patch, partial_model
-from .rest import Query, created, db, no_content, paginate, query_doc, require_json, respond
+from .resolve import Resolver
+from .rest import Query, require_json
 from .zaken_models import BETROKKENE_MODELS, OBJECT_MODELS, RolBody, ZaakObjectBody
 
-API = "zaken/api/v1/"
 router = APIRouter(prefix="/zaken/api/v1", dependencies=[Depends(authenticate), Depends(require_json)],
                    tags=["zaken"])
 
@@ -69,11 +67,9 @@ _IDENT_TYPES = {"natuurlijkPersoon": "natuurlijk_persoon", "nietNatuurlijkPersoo
                 "medewerker": "medewerker"}
 
 
-@router.get("/rollen", openapi_extra=query_doc(*ROL_PARAMS))
-async def list_rollen(request: Request) -> Response:
+def _rol_where(q: Query) -> Where:
     from .zaken import BETROKKENE_TYPES, ROL_GENERIEK
 
-    q = Query(request, ROL_PARAMS)
     where = Where("rol").eq("zaak", q.ref("zaak", "zaak")).eq("betrokkene", q.text("betrokkene"))
     where.eq("betrokkeneType", q.choice("betrokkeneType", BETROKKENE_TYPES))
     where.eq("roltype", q.ref("roltype", "roltype")).eq("omschrijving", q.text("omschrijving"))
@@ -83,68 +79,50 @@ async def list_rollen(request: Request) -> Response:
             _, kind, attr = name.split("__", 2)
             where.eq("betrokkeneType", _IDENT_TYPES[kind])
             where.raw("json_extract(data, ?) = ?", f"$.betrokkeneIdentificatie.{attr}", q.text(name))
-    database = db(request)
-    return paginate(request, where, API + "rollen", lambda rows: render_rollen(database, rows))
+    return where
 
 
-@router.post("/rollen", status_code=201)
-async def create_rol(request: Request, body: RolBody) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        zaak = r.local("zaak", body.zaak, "zaak")
-        roltype = r.local("roltype", body.roltype, "roltype")
-        identificatie = None
-        if body.betrokkeneIdentificatie is not None:
-            identificatie, params = nested(BETROKKENE_MODELS[body.betrokkeneType], body.betrokkeneIdentificatie,
-                                           "betrokkeneIdentificatie")
-            r.errors.extend(params)
-        if not body.betrokkene and body.betrokkeneIdentificatie is None:
-            r.add("nonFieldErrors", "invalid-betrokkene", "betrokkene or betrokkeneIdentificatie must be provided")
-        r.check()
-        assert zaak is not None and roltype is not None
-        if roltype["zaaktype"] != zaak["zaaktype"]:
-            r.add("nonFieldErrors", "zaaktype-mismatch", "De referentie hoort niet bij het zaaktype van de zaak.")
-        generiek = roltype["omschrijvingGeneriek"]
-        if generiek in SINGLE_ROLES:
-            existing = r.db.count(Where("rol").eq("zaak", zaak["url"]).eq("omschrijvingGeneriek", generiek))
-            if existing >= 1:
-                r.add("roltype", "max-occurences", f"There are already {existing} `{generiek}` occurences")
-        if zaak.get("archiefstatus", "nog_te_archiveren") != "nog_te_archiveren":
-            r.add("nonFieldErrors", "zaak-archiefstatus-invalid",
-                  "De huidige zaak archiefstatus staat dit request niet toe.")
-        r.check()
-        uuid = str(uuidlib.uuid4())
-        doc = {
-            "url": ref("rol", uuid), "uuid": uuid, "zaak": zaak["url"], "betrokkene": body.betrokkene,
-            "betrokkeneType": body.betrokkeneType, "afwijkendeNaamBetrokkene": body.afwijkendeNaamBetrokkene,
-            "roltype": roltype["url"], "omschrijving": roltype["omschrijving"], "omschrijvingGeneriek": generiek,
-            "roltoelichting": body.roltoelichting, "registratiedatum": iso_datetime(utcnow()),
-            "indicatieMachtiging": body.indicatieMachtiging,
-            "contactpersoonRol": body.contactpersoonRol.model_dump() if body.contactpersoonRol else None,
-            "betrokkeneIdentificatie": identificatie,
-        }
-        r.db.insert("rol", doc)
-    return created(request, render_rollen(r.db, [doc])[0])
+def _rol(r: Resolver, body: RolBody, existing: dict[str, Any] | None) -> dict[str, Any]:
+    zaak = r.local("zaak", body.zaak, "zaak")
+    roltype = r.local("roltype", body.roltype, "roltype")
+    identificatie = None
+    if body.betrokkeneIdentificatie is not None:
+        identificatie, params = nested(BETROKKENE_MODELS[body.betrokkeneType], body.betrokkeneIdentificatie,
+                                       "betrokkeneIdentificatie")
+        r.errors.extend(params)
+    if not body.betrokkene and body.betrokkeneIdentificatie is None:
+        r.add("nonFieldErrors", "invalid-betrokkene", "betrokkene or betrokkeneIdentificatie must be provided")
+    r.check()
+    assert zaak is not None and roltype is not None
+    if roltype["zaaktype"] != zaak["zaaktype"]:
+        r.add("nonFieldErrors", "zaaktype-mismatch", "De referentie hoort niet bij het zaaktype van de zaak.")
+    generiek = roltype["omschrijvingGeneriek"]
+    if generiek in SINGLE_ROLES:
+        count = r.db.count(Where("rol").eq("zaak", zaak["url"]).eq("omschrijvingGeneriek", generiek))
+        if count >= 1:
+            r.add("roltype", "max-occurences", f"There are already {count} `{generiek}` occurences")
+    if zaak.get("archiefstatus", "nog_te_archiveren") != "nog_te_archiveren":
+        r.add("nonFieldErrors", "zaak-archiefstatus-invalid", "De huidige zaak archiefstatus staat dit request niet toe.")
+    r.check()
+    uuid = str(uuidlib.uuid4())
+    return {
+        "url": ref("rol", uuid), "uuid": uuid, "zaak": zaak["url"], "betrokkene": body.betrokkene,
+        "betrokkeneType": body.betrokkeneType, "afwijkendeNaamBetrokkene": body.afwijkendeNaamBetrokkene,
+        "roltype": roltype["url"], "omschrijving": roltype["omschrijving"], "omschrijvingGeneriek": generiek,
+        "roltoelichting": body.roltoelichting, "registratiedatum": iso_datetime(utcnow()),
+        "indicatieMachtiging": body.indicatieMachtiging,
+        "contactpersoonRol": body.contactpersoonRol.model_dump() if body.contactpersoonRol else None,
+        "betrokkeneIdentificatie": identificatie,
+    }
 
 
-@router.get("/rollen/{uuid}")
-async def get_rol(request: Request, uuid: str) -> Response:
-    return respond(request, render_rollen(db(request), [get_or_404(request, "rol", uuid)])[0])
-
-
-@router.delete("/rollen/{uuid}", status_code=204)
-async def delete_rol(request: Request, uuid: str) -> Response:
-    database = db(request)
-    with database.tx():
-        doc = get_or_404(request, "rol", uuid)
-        database.delete("rol", doc["uuid"])
-    return no_content()
+add_routes(router, Resource("rollen", "rol", render=render_rollen, body=RolBody, build=_rol, where=_rol_where,
+                            params=ROL_PARAMS, operations=("list", "create", "get", "delete")))
 
 
 # --- zaakobjecten -----------------------------------------------------------------------------------------------
 ZAAKOBJECT_FIELDS = ("url", "uuid", "zaak", "object", "zaakobjecttype", "objectType", "objectTypeOverige",
                      "objectTypeOverigeDefinitie", "relatieomschrijving", "objectIdentificatie")
-PatchedZaakObject = partial_model(ZaakObjectBody)
 
 
 def _zaakobject(r: Resolver, body: ZaakObjectBody, existing: dict[str, Any] | None) -> dict[str, Any]:
@@ -175,7 +153,7 @@ def _zaakobject(r: Resolver, body: ZaakObjectBody, existing: dict[str, Any] | No
     }
 
 
-def render_objecten(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def render_objecten(_database: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # objectTypeOverige(Definitie) only when set: "" breaks the OAS pattern, null the (not nullable) definitie
     return [{k: d.get(k) for k in ZAAKOBJECT_FIELDS if d.get(k) not in ("", None) or k not in _ONLY_WHEN_SET}
             for d in rows]
@@ -184,52 +162,10 @@ def render_objecten(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 _ONLY_WHEN_SET = ("objectTypeOverige", "objectTypeOverigeDefinitie")
 
 
-@router.get("/zaakobjecten", openapi_extra=query_doc("zaak", "object", "objectType"))
-async def list_zaakobjecten(request: Request) -> Response:
-    q = Query(request, ("zaak", "object", "objectType"))
+def _zaakobject_where(q: Query) -> Where:
     where = Where("zaakobject").eq("zaak", q.ref("zaak", "zaak")).eq("object", q.text("object"))
-    where.eq("objectType", q.text("objectType"))
-    return paginate(request, where, API + "zaakobjecten", render_objecten)
+    return where.eq("objectType", q.text("objectType"))
 
 
-@router.post("/zaakobjecten", status_code=201)
-async def create_zaakobject(request: Request, body: ZaakObjectBody) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        doc = _zaakobject(r, body, None)
-        r.db.insert("zaakobject", doc)
-    return created(request, render_objecten([doc])[0])
-
-
-@router.get("/zaakobjecten/{uuid}")
-async def get_zaakobject(request: Request, uuid: str) -> Response:
-    return respond(request, render_objecten([get_or_404(request, "zaakobject", uuid)])[0])
-
-
-def _update_zaakobject(request: Request, uuid: str, body: Any) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        existing = get_or_404(request, "zaakobject", uuid)
-        merged = merge_patch(ZaakObjectBody, r.absolute(existing), body)
-        doc = _zaakobject(r, merged, existing)  # type: ignore[arg-type]
-        r.db.update("zaakobject", doc)
-    return respond(request, render_objecten([doc])[0])
-
-
-@router.put("/zaakobjecten/{uuid}")
-async def put_zaakobject(request: Request, uuid: str, body: ZaakObjectBody) -> Response:
-    return _update_zaakobject(request, uuid, body)
-
-
-@router.patch("/zaakobjecten/{uuid}")
-async def patch_zaakobject(request: Request, uuid: str, body: PatchedZaakObject) -> Response:  # type: ignore[valid-type]
-    return _update_zaakobject(request, uuid, body)
-
-
-@router.delete("/zaakobjecten/{uuid}", status_code=204)
-async def delete_zaakobject(request: Request, uuid: str) -> Response:
-    database = db(request)
-    with database.tx():
-        doc = get_or_404(request, "zaakobject", uuid)
-        database.delete("zaakobject", doc["uuid"])
-    return no_content()
+add_routes(router, Resource("zaakobjecten", "zaakobject", render=render_objecten, body=ZaakObjectBody,
+                            build=_zaakobject, where=_zaakobject_where, params=("zaak", "object", "objectType")))

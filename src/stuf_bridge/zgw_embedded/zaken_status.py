@@ -6,23 +6,20 @@ import uuid as uuidlib
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from starlette.requests import Request
-from starlette.responses import Response
 
 from .auth import authenticate
 from .checks import add_duration, check_not_future_datetime, iso_datetime, sortable
+from .crud import Resource, add_routes, fields
 from .db import Database, Where
 from .problems import ValidationFailed
 from .refs import ref, uuid_of
-from .resolve import Resolver, get_or_404, merge_patch, partial_model
-from .rest import Query, created, db, no_content, paginate, query_doc, require_json, respond
+from .resolve import Resolver
+from .rest import Query, require_json
 from .zaken import current_statussen
 from .zaken_models import ResultaatBody, StatusBody
 
-API = "zaken/api/v1/"
 router = APIRouter(prefix="/zaken/api/v1", dependencies=[Depends(authenticate), Depends(require_json)],
                    tags=["zaken"])
-PatchedResultaat = partial_model(ResultaatBody)
 
 STATUS_FIELDS = ("url", "uuid", "zaak", "statustype", "datumStatusGezet", "statustoelichting",
                  "indicatieLaatstGezetteStatus", "gezetdoor", "zaakinformatieobjecten")
@@ -49,23 +46,14 @@ _LATEST = ("uuid IN (SELECT uuid FROM (SELECT uuid, ROW_NUMBER() OVER (PARTITION
            "seq DESC) AS n FROM status) WHERE n = 1)")
 
 
-@router.get("/statussen", openapi_extra=query_doc("zaak", "statustype", "indicatieLaatstGezetteStatus"))
-async def list_statussen(request: Request) -> Response:
-    q = Query(request, ("zaak", "statustype", "indicatieLaatstGezetteStatus"))
+def _status_where(q: Query) -> Where:
     where = Where("status").eq("zaak", q.ref("zaak", "zaak")).eq("statustype", q.ref("statustype", "statustype"))
     latest = q.flag("indicatieLaatstGezetteStatus")
     if latest is True:
         where.raw(_LATEST)
     elif latest is False:
         where.raw("NOT " + _LATEST)
-    database = db(request)
-    return paginate(request, where, API + "statussen", lambda rows: render_statussen(database, rows))
-
-
-@router.get("/statussen/{uuid}")
-async def get_status(request: Request, uuid: str) -> Response:
-    doc = get_or_404(request, "status", uuid)
-    return respond(request, render_statussen(db(request), [doc])[0])
+    return where
 
 
 def _closing_checks(r: Resolver, zaak: dict[str, Any]) -> dict[str, Any] | None:
@@ -120,51 +108,52 @@ def _close(r: Resolver, zaak: dict[str, Any], resultaat: dict[str, Any], body: S
     return zaak
 
 
-@router.post("/statussen", status_code=201)
-async def create_status(request: Request, body: StatusBody) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        zaak = r.local("zaak", body.zaak, "zaak")
-        statustype = r.local("statustype", body.statustype, "statustype")
-        gezetdoor = r.local("gezetdoor", body.gezetdoor, "rol") if body.gezetdoor else None
-        check_not_future_datetime(r.errors, "datumStatusGezet", body.datumStatusGezet, "date-in-future")
-        r.check()
-        assert zaak is not None and statustype is not None
-        sortkey = sortable(body.datumStatusGezet)
-        if r.db.exists("status", zaak=zaak["url"], sortkey=sortkey):
-            r.add("nonFieldErrors", "unique", "De velden zaak, datum_status_gezet moeten een unieke set zijn.")
-        if statustype["zaaktype"] != zaak["zaaktype"]:
-            r.add("nonFieldErrors", "zaaktype-mismatch", "De referentie hoort niet bij het zaaktype van de zaak.")
-        if gezetdoor is not None and gezetdoor["zaak"] != zaak["url"]:
-            r.add("nonFieldErrors", "zaak-mismatch", "De 'gezetdoor' rol hoort niet bij het zaak.")
-        if zaak.get("archiefstatus", "nog_te_archiveren") != "nog_te_archiveren":
-            r.add("nonFieldErrors", "zaak-archiefstatus-invalid",
-                  "De huidige zaak archiefstatus staat dit request niet toe. Archiefstatus moet gelijk zijn aan "
-                  "'nog_te_archiveren'")
-        r.check()
-        if statustype.get("isEindstatus"):
-            resultaat = _closing_checks(r, zaak)
-            assert resultaat is not None
-            new_zaak = _close(r, zaak, resultaat, body)
-        else:
-            hoofdzaak = r.db.get("zaak", uuid_of(zaak["hoofdzaak"])) if zaak.get("hoofdzaak") else None
-            if hoofdzaak is not None and hoofdzaak.get("einddatum"):
-                raise ValidationFailed.one("nonFieldErrors", "hoofdzaak-closed",
-                                           "Een deelzaak kan alleen worden heropend als de hoofzaak niet afgesloten "
-                                           "is.")
-            new_zaak = {**zaak, "einddatum": None}
-            if zaak.get("einddatum"):  # reopening
-                new_zaak.update(archiefnominatie=None, archiefactiedatum=None, startdatumBewaartermijn=None)
-        uuid = str(uuidlib.uuid4())
-        doc = {
-            "url": ref("status", uuid), "uuid": uuid, "zaak": zaak["url"], "statustype": statustype["url"],
-            "datumStatusGezet": iso_datetime(body.datumStatusGezet), "statustoelichting": body.statustoelichting,
-            "gezetdoor": gezetdoor["url"] if gezetdoor else "", "_sortkey": sortkey,
-        }
-        r.db.insert("status", doc)
-        if new_zaak != zaak:
-            r.db.update("zaak", new_zaak)
-    return created(request, render_statussen(r.db, [doc])[0])
+def _status(r: Resolver, body: StatusBody, existing: dict[str, Any] | None) -> dict[str, Any]:
+    """A new status; the zaak closes with an eindstatus (or reopens with another) in the same transaction."""
+    zaak = r.local("zaak", body.zaak, "zaak")
+    statustype = r.local("statustype", body.statustype, "statustype")
+    gezetdoor = r.local("gezetdoor", body.gezetdoor, "rol") if body.gezetdoor else None
+    check_not_future_datetime(r.errors, "datumStatusGezet", body.datumStatusGezet, "date-in-future")
+    r.check()
+    assert zaak is not None and statustype is not None
+    sortkey = sortable(body.datumStatusGezet)
+    if r.db.exists("status", zaak=zaak["url"], sortkey=sortkey):
+        r.add("nonFieldErrors", "unique", "De velden zaak, datum_status_gezet moeten een unieke set zijn.")
+    if statustype["zaaktype"] != zaak["zaaktype"]:
+        r.add("nonFieldErrors", "zaaktype-mismatch", "De referentie hoort niet bij het zaaktype van de zaak.")
+    if gezetdoor is not None and gezetdoor["zaak"] != zaak["url"]:
+        r.add("nonFieldErrors", "zaak-mismatch", "De 'gezetdoor' rol hoort niet bij het zaak.")
+    if zaak.get("archiefstatus", "nog_te_archiveren") != "nog_te_archiveren":
+        r.add("nonFieldErrors", "zaak-archiefstatus-invalid",
+              "De huidige zaak archiefstatus staat dit request niet toe. Archiefstatus moet gelijk zijn aan "
+              "'nog_te_archiveren'")
+    r.check()
+    if statustype.get("isEindstatus"):
+        resultaat = _closing_checks(r, zaak)
+        assert resultaat is not None
+        new_zaak = _close(r, zaak, resultaat, body)
+    else:
+        hoofdzaak = r.db.get("zaak", uuid_of(zaak["hoofdzaak"])) if zaak.get("hoofdzaak") else None
+        if hoofdzaak is not None and hoofdzaak.get("einddatum"):
+            raise ValidationFailed.one("nonFieldErrors", "hoofdzaak-closed",
+                                       "Een deelzaak kan alleen worden heropend als de hoofzaak niet afgesloten is.")
+        new_zaak = {**zaak, "einddatum": None}
+        if zaak.get("einddatum"):  # reopening
+            new_zaak.update(archiefnominatie=None, archiefactiedatum=None, startdatumBewaartermijn=None)
+    uuid = str(uuidlib.uuid4())
+    doc = {
+        "url": ref("status", uuid), "uuid": uuid, "zaak": zaak["url"], "statustype": statustype["url"],
+        "datumStatusGezet": iso_datetime(body.datumStatusGezet), "statustoelichting": body.statustoelichting,
+        "gezetdoor": gezetdoor["url"] if gezetdoor else "", "_sortkey": sortkey,
+    }
+    if new_zaak != zaak:
+        r.db.update("zaak", new_zaak)
+    return doc
+
+
+add_routes(router, Resource("statussen", "status", render=render_statussen, body=StatusBody, build=_status,
+                            where=_status_where, params=("zaak", "statustype", "indicatieLaatstGezetteStatus"),
+                            operations=("list", "create", "get")))
 
 
 # --- resultaten -------------------------------------------------------------------------------------------------
@@ -187,52 +176,10 @@ def _resultaat(r: Resolver, body: ResultaatBody, existing: dict[str, Any] | None
             "toelichting": body.toelichting}
 
 
-@router.get("/resultaten", openapi_extra=query_doc("zaak", "resultaattype"))
-async def list_resultaten(request: Request) -> Response:
-    q = Query(request, ("zaak", "resultaattype"))
-    where = Where("resultaat").eq("zaak", q.ref("zaak", "zaak"))
-    where.eq("resultaattype", q.ref("resultaattype", "resultaattype"))
-    return paginate(request, where, API + "resultaten", lambda rows: rows)
+def _resultaat_where(q: Query) -> Where:
+    return Where("resultaat").eq("zaak", q.ref("zaak", "zaak")).eq("resultaattype", q.ref("resultaattype", "resultaattype"))
 
 
-@router.post("/resultaten", status_code=201)
-async def create_resultaat(request: Request, body: ResultaatBody) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        doc = _resultaat(r, body, None)
-        r.db.insert("resultaat", doc)
-    return created(request, doc)
-
-
-@router.get("/resultaten/{uuid}")
-async def get_resultaat(request: Request, uuid: str) -> Response:
-    return respond(request, get_or_404(request, "resultaat", uuid))
-
-
-def _update_resultaat(request: Request, uuid: str, body: Any) -> Response:
-    r = Resolver(request)
-    with r.db.tx():
-        existing = get_or_404(request, "resultaat", uuid)
-        merged = merge_patch(ResultaatBody, r.absolute(existing), body)
-        doc = _resultaat(r, merged, existing)  # type: ignore[arg-type]
-        r.db.update("resultaat", doc)
-    return respond(request, doc)
-
-
-@router.put("/resultaten/{uuid}")
-async def put_resultaat(request: Request, uuid: str, body: ResultaatBody) -> Response:
-    return _update_resultaat(request, uuid, body)
-
-
-@router.patch("/resultaten/{uuid}")
-async def patch_resultaat(request: Request, uuid: str, body: PatchedResultaat) -> Response:  # type: ignore[valid-type]
-    return _update_resultaat(request, uuid, body)
-
-
-@router.delete("/resultaten/{uuid}", status_code=204)
-async def delete_resultaat(request: Request, uuid: str) -> Response:
-    database = db(request)
-    with database.tx():
-        doc = get_or_404(request, "resultaat", uuid)
-        database.delete("resultaat", doc["uuid"])
-    return no_content()
+RESULTATEN = Resource("resultaten", "resultaat", render=fields(*RESULTAAT_FIELDS), body=ResultaatBody,
+                      build=_resultaat, where=_resultaat_where, params=("zaak", "resultaattype"))
+add_routes(router, RESULTATEN)
