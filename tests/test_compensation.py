@@ -6,7 +6,7 @@ import pytest
 
 from stuf_bridge.errors import StepFailed
 from stuf_bridge.faults import to_fault
-from stuf_bridge.operations.compensation import UndoLog
+from stuf_bridge.operations.compensation import UndoLog, delete_created, patch_back, post_back, put_back
 from stuf_bridge.zgw import ZgwUnavailable, ZgwValidationError
 
 
@@ -48,7 +48,8 @@ async def test_failure_undoes_in_reverse_and_names_the_step() -> None:
     assert failed.undone == ["ongedaan: POST zaakobjecten", "ongedaan: POST zaken"]
     fault = to_fault(failed)
     assert fault.code_for("Fo03") == "StUF058" and fault.plek == "client"
-    assert "POST rollen (initiator)" in fault.details and "teruggedraaid" in fault.details
+    assert "POST rollen (initiator)" in fault.details  # the failed step
+    assert "ongedaan: POST zaakobjecten, ongedaan: POST zaken" in fault.details  # what was undone, newest first
 
 
 async def test_concurrent_steps_register_every_success_before_unwinding() -> None:
@@ -81,3 +82,42 @@ async def test_a_failing_undo_is_reported_and_the_rest_still_runs() -> None:
     assert caught.value.not_undone == ["ongedaan: POST status"]
     assert "NIET teruggedraaid" in caught.value.summary()
     assert to_fault(caught.value).plek == "server"  # an unexpected cause is the gateway's problem
+
+
+class _Client:
+    """Records what the undo actions ask of a ZGW API client."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    async def delete(self, url: str) -> None:
+        self.calls.append(("DELETE", url))
+
+    async def patch(self, url: str, body: dict) -> dict:
+        self.calls.append(("PATCH", url, repr(body)))
+        return body
+
+    async def update(self, url: str, body: dict) -> dict:
+        self.calls.append(("PUT", url, repr(body)))
+        return body
+
+    async def create(self, resource: str, body: dict) -> dict:
+        self.calls.append(("POST", resource, repr(body)))
+        return body
+
+
+async def test_the_usual_undo_actions_reverse_their_step() -> None:
+    client = _Client()
+    with pytest.raises(StepFailed):
+        async with UndoLog() as log:
+            await log.step("POST zaken", _ok({"url": "z/1"}), undo=delete_created(client))
+            await log.step("PATCH zaken", _ok({}), undo=patch_back(client, "z/1", {"omschrijving": "oud"}))
+            await log.step("PUT zaakobjecten", _ok({}), undo=put_back(client, "zo/1", {"objectType": "adres"}))
+            await log.step("DELETE rollen", _ok(None), undo=post_back(client, "rollen", {"roltype": "rt/1"}))
+            await log.step("POST statussen", _fail(ZgwUnavailable("gone")))
+    assert client.calls == [
+        ("POST", "rollen", "{'roltype': 'rt/1'}"),
+        ("PUT", "zo/1", "{'objectType': 'adres'}"),
+        ("PATCH", "z/1", "{'omschrijving': 'oud'}"),
+        ("DELETE", "z/1"),
+    ]

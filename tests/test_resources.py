@@ -1,6 +1,6 @@
 """The gateway's own paths close what they open: the spool of a document that is refused halfway, and the listening
-socket of a start that a broken mapping file stops. (pytest shows ResourceWarnings rather than failing on them, since
-the garbage collector reports them at random moments; these tests collect them on purpose, where they belong.)"""
+socket of a start that a broken mapping file stops. (pytest ignores ResourceWarnings elsewhere, since the garbage
+collector reports them at random moments; these tests record them on purpose, around the paths that matter.)"""
 
 from __future__ import annotations
 
@@ -14,6 +14,15 @@ import pytest
 from stuf_bridge.cli import main
 from stuf_bridge.content import Content
 from stuf_bridge.errors import MessageError
+from stuf_bridge.gateway import Gateway
+from stuf_bridge.operations import MessageContext
+from stuf_bridge.pipeline.read import Read
+from stuf_bridge.settings import load_settings
+from stuf_bridge.store import create_store
+from stuf_bridge.stuf.namespaces import ZKN
+from stuf_bridge.stuf.registry import Service
+from stuf_bridge.stuf.validation import Schemas
+from tests.operations import document_messages as dm
 
 
 @pytest.fixture
@@ -43,6 +52,35 @@ def test_a_document_above_the_limit_leaves_no_open_spool(resource_warnings: list
         Content.from_base64("QUJD" * 100, max_bytes=10)
     assert refused.value.reason == "document-above-limit"
     del refused
+    assert unclosed(resource_warnings) == []
+
+
+async def read_every_document(ctx: MessageContext) -> None:
+    """As a document flow does: the content of each inhoud (spooled while streaming, else decoded now)."""
+    for element in ctx.message.iter(f"{{{ZKN}}}inhoud"):
+        ctx.content(element)
+
+
+@pytest.mark.parametrize("stream_above", [0, 1 << 30], ids=["streamed", "whole"])
+@pytest.mark.parametrize("inhoud", ["QUJD!A==", "QUJD" * 1000], ids=["malformed", "above-the-limit"])
+async def test_a_document_refused_by_the_gateway_leaves_no_open_spool(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resource_warnings: list[warnings.WarningMessage],
+        stream_above: int, inhoud: str) -> None:
+    monkeypatch.setattr(Read, "stream_above", stream_above)
+    settings = load_settings(None, data_dir=tmp_path, max_document_bytes=1000)
+    store = create_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    await store.open()
+    try:
+        gateway = Gateway(settings, store, Schemas.from_settings(settings),
+                          handlers={"voegZaakdocumentToe": read_every_document})
+        body, headers = dm.voeg_zaakdocument_toe(inhoud=inhoud)
+        reply = await gateway.handle(Service.ONTVANG_ASYNCHROON, body, content_type=headers["Content-Type"],
+                                     soap_action=headers["SOAPAction"])
+    finally:
+        await store.close()
+    assert (reply.fault_code, reply.fault_reason) == (
+        "StUF055", "base64-invalid" if inhoud.startswith("QUJD!") else "document-above-limit")
+    del reply, gateway
     assert unclosed(resource_warnings) == []
 
 

@@ -25,6 +25,7 @@ from .operations.besluit_messages import (
     voeg_besluit_toe,
 )
 from .operations.messages import creeer_zaak
+from .support.faults import stuf_fault
 from .support.messages import di02
 from .support.server import running_gateway
 
@@ -148,7 +149,7 @@ def test_voeg_besluit_toe_fault_over_http(gateway_url: str) -> None:
     assert response.status_code == 500
     root = etree.fromstring(response.content)
     assert root.findtext(".//faultcode").endswith("Client")
-    assert root.findtext(f".//{{{STUF}}}Fo03Bericht/{{{STUF}}}body/{{{STUF}}}code") == "StUF058"
+    assert stuf_fault(root).codes == ("StUF058", "zaak-not-found")
     besluiten = httpx.get(f"{gateway_url}/zgw/besluiten/api/v1/besluiten",
                           params={"identificatie": "0363BS-E2E-FOUT"}, headers=_zgw_headers()).json()
     assert besluiten["count"] == 0

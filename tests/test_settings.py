@@ -96,8 +96,8 @@ def test_default_rsin_is_checked_and_the_backend_never_chooses_it() -> None:
         Settings(default_rsin="123456789")
     for settings in (Settings(), Settings(zgw_url="https://openzaak.example.nl")):
         assert settings.default_rsin is None
-        assert settings.effective_default_rsin is None  # the old name, now the configured value only
-    assert Settings(zgw_url="https://x", default_rsin="123456782").effective_default_rsin == "123456782"
+        assert settings.default_rsin is None  # the old name, now the configured value only
+    assert Settings(zgw_url="https://x", default_rsin="123456782").default_rsin == "123456782"
 
 
 def test_the_demo_profile_fills_in_only_what_an_embedded_start_lacks() -> None:

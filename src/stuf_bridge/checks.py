@@ -79,7 +79,7 @@ async def run_checks(settings: Settings) -> Report:
         report.ok(f"mapping files load ({where}): {len(mappings.entities)} entities")
     except MappingError as exc:
         report.error(f"mapping files: {exc}")
-    if settings.effective_default_rsin is None:
+    if settings.default_rsin is None:
         report.warn("no default RSIN: a zender/organisatie not listed in organisaties.yaml gets StUF013")
 
     report.section("ZGW backend")

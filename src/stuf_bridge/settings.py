@@ -212,11 +212,6 @@ class Settings(BaseSettings):
         return value
 
     @property
-    def effective_default_rsin(self) -> str | None:
-        """The same as ``default_rsin`` (the name callers used when the backend chose the RSIN; it no longer does)."""
-        return self.default_rsin
-
-    @property
     def zgw_embedded(self) -> bool:
         """True when no external backend is configured: `serve` starts the embedded one under /zgw."""
         return not (self.zgw_url or self.zgw_zaken_url or self.zgw_documenten_url or self.zgw_catalogi_url
@@ -224,7 +219,7 @@ class Settings(BaseSettings):
 
     def zgw_api_url(self, api: str, embedded_base: str | None = None) -> str:
         """Root URL of one ZGW API (no trailing slash). ``embedded_base`` is where the embedded backend runs."""
-        explicit = getattr(self, f"zgw_{api}_url")
+        explicit: str | None = getattr(self, f"zgw_{api}_url")
         if explicit:
             return explicit.rstrip("/")
         base = self.zgw_url or embedded_base

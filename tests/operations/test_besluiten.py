@@ -9,16 +9,17 @@ import pytest
 from lxml import etree
 
 from stuf_bridge.errors import StepFailed
+from stuf_bridge.faults import to_fault
 from stuf_bridge.gateway import parse_answer
 from stuf_bridge.operations import MessageContext
 from stuf_bridge.operations.besluiten import apply_leidt_tot
-from stuf_bridge.operations.compensation import UndoLog
 from stuf_bridge.stuf.namespaces import STUF, ZDS, ZKN
 from stuf_bridge.stuf.registry import Service
 from stuf_bridge.stuf.stuurgegevens import AnswerParties, read_stuurgegevens
 from stuf_bridge.stuf.validation import Schemas
 from stuf_bridge.zgw import CatalogueNotFound
 
+from ..support.faults import stuf_fault
 from ..support.messages import di02
 from .besluit_messages import (
     KERN_SCOPE,
@@ -55,7 +56,7 @@ async def _document(harness: Harness, zaak: dict[str, Any], identificatie: str, 
     zt = await harness.zgw.catalogue.zaaktype(zaaktype)
     informatieobjecttype = await harness.zgw.catalogue.informatieobjecttype(zt, iot)
     eio = await harness.zgw.documenten.create("enkelvoudiginformatieobjecten", {
-        "identificatie": identificatie, "bronorganisatie": harness.settings.effective_default_rsin,
+        "identificatie": identificatie, "bronorganisatie": harness.settings.default_rsin,
         "creatiedatum": "2024-11-08", "titel": f"Document {identificatie}", "auteur": "Team vergunningen",
         "taal": "dut", "informatieobjecttype": informatieobjecttype["url"], "formaat": "application/pdf",
         "inhoud": "JVBERi0xLjQK", "bestandsnaam": f"{identificatie}.pdf", "indicatieGebruiksrecht": False,
@@ -69,14 +70,6 @@ async def _send(harness: Harness, message: tuple[bytes, dict[str, str]],
     body, headers = message
     return await harness.gateway.handle(service, body, content_type=headers["Content-Type"],
                                         soap_action=headers["SOAPAction"])
-
-
-def _fault(reply) -> tuple[str, str, str, str]:
-    root = etree.fromstring(reply.body)
-    body = root.find(f".//{{{STUF}}}body")
-    assert body is not None, reply.body.decode()
-    return (body.findtext(f"{{{STUF}}}code") or "", body.findtext(f"{{{STUF}}}plek") or "",
-            body.findtext(f"{{{STUF}}}omschrijving") or "", body.findtext(f"{{{STUF}}}details") or "")
 
 
 async def _ok(harness: Harness, message, schemas: Schemas, service: Service = Service.ONTVANG_ASYNCHROON,
@@ -117,7 +110,7 @@ async def test_voeg_besluit_toe_with_documents(harness: Harness, schemas: Schema
     besluittype = await harness.zgw.get(besluit["besluittype"])
     assert besluittype["omschrijving"] == "Omgevingsvergunning verleend"
     assert besluit["identificatie"] == "0363BS-1"
-    assert besluit["verantwoordelijkeOrganisatie"] == harness.settings.effective_default_rsin
+    assert besluit["verantwoordelijkeOrganisatie"] == harness.settings.default_rsin
     assert besluit["zaak"] == zaak["url"]
     assert (besluit["datum"], besluit["ingangsdatum"], besluit["vervaldatum"]) == (
         "2024-11-10", "2024-11-10", "2025-11-10")
@@ -158,24 +151,24 @@ async def test_without_bst_omschrijving_and_several_besluittypen_is_a_fault(harn
     await _zaak(harness)
     reply = await _send(harness, voeg_besluit_toe(identificatie="0363BS-X", zaak=ZAAK, bst_omschrijving=None))
     assert reply.status == 500
-    code, plek, omschrijving, details = _fault(reply)
-    assert (code, plek, omschrijving) == ("StUF058", "client", "Het besluittype ontbreekt")
-    assert "Omgevingsvergunning geweigerd" in details
+    fault = stuf_fault(reply)
+    assert (fault.code, fault.plek, fault.reason) == ("StUF058", "client", "besluittype-not-determined")
+    assert "Omgevingsvergunning geweigerd" in fault.details  # what the zaaktype has
     assert await _besluiten(harness) == []
 
 
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
-        ("besluittype", ("StUF058", "client", "Niet gevonden in de catalogus", "Vergunning ingetrokken")),
-        ("zaak", ("StUF058", "client", "Zaak 0363ZK-ONBEKEND niet gevonden", "0363ZK-ONBEKEND")),
-        ("document", ("StUF058", "client", "Document 0363DOC-ONBEKEND niet gevonden", "0363DOC-ONBEKEND")),
-        ("duplicate", ("StUF058", "client", "Besluit 0363BS-1 bestaat al", "0363BS-1")),
-        ("iot", ("StUF058", "client", "Documenttype past niet bij het besluittype", "0363DOC-MELDING")),
+        ("besluittype", ("StUF058", "client", None, "Vergunning ingetrokken")),  # the catalogue's reason (errors.py)
+        ("zaak", ("StUF058", "client", "zaak-not-found", "0363ZK-ONBEKEND")),
+        ("document", ("StUF058", "client", "document-not-found", "0363DOC-ONBEKEND")),
+        ("duplicate", ("StUF058", "client", "besluit-already-exists", "0363BS-1")),
+        ("iot", ("StUF058", "client", "informatieobjecttype-not-allowed", "0363DOC-MELDING")),
     ],
 )
 async def test_bad_input_is_a_fault_and_leaves_nothing(harness: Harness, schemas: Schemas, case: str,
-                                                       expected: tuple[str, str, str, str]) -> None:
+                                                       expected: tuple[str, str, str | None, str]) -> None:
     zaak = await _zaak(harness)
     await _document(harness, zaak, "0363DOC-1")
     await _zaak(harness, "0363ZK-MELDING", "MELDING-OR")
@@ -195,9 +188,11 @@ async def test_bad_input_is_a_fault_and_leaves_nothing(harness: Harness, schemas
     }[case]
     reply = await _send(harness, message)
     assert reply.status == 500, reply.body.decode()
-    code, plek, omschrijving, details = _fault(reply)
-    assert (code, plek, omschrijving) == expected[:3]
-    assert expected[3] in details
+    fault = stuf_fault(reply)
+    assert (fault.code, fault.plek) == expected[:2]
+    if expected[2] is not None:
+        assert fault.reason == expected[2]
+    assert expected[3] in fault.details
     fo03 = etree.fromstring(reply.body).find(f".//{{{STUF}}}Fo03Bericht")
     assert fo03 is not None and schemas.validate(fo03) == []
     assert await _state(harness) == before
@@ -229,8 +224,9 @@ async def test_a_failure_at_every_step_leaves_the_backend_as_before(harness: Har
     harness.transport.fail_on = None
     assert harness.transport.seen >= step[2], f"{step} was never called"
     assert reply.status == 500, reply.body.decode()
-    code, plek, _, details = _fault(reply)
-    assert (code, plek) == ("StUF046", "server")  # a 500 from ZGW: backend unavailable (Fo03)
+    fault = stuf_fault(reply)
+    details = fault.details
+    assert (fault.code, fault.plek) == ("StUF046", "server")  # a 500 from ZGW: backend unavailable (Fo03)
     assert "NIET teruggedraaid" not in details
     if step[0] == "POST" and step != ("POST", "/besluiten", 1):
         assert "ongedaan: POST besluiten" in details  # the besluit, made before the failing step, is undone
@@ -300,15 +296,17 @@ async def test_update_besluit_faults(harness: Harness, schemas: Schemas) -> None
     before = await _state(harness)
     unknown = await _send(harness, update_besluit(identificatie="0363BS-ONBEKEND", one_object=True,
                                                   new="<ZKN:toelichting>x</ZKN:toelichting>"))
-    assert _fault(unknown)[:3] == ("StUF058", "client", "Besluit 0363BS-ONBEKEND niet gevonden")
+    assert stuf_fault(unknown).codes == ("StUF058", "besluit-not-found")
+    assert "0363BS-ONBEKEND" in stuf_fault(unknown).details
     other_type = await _send(harness, update_besluit(identificatie="0363BS-U", one_object=True,
                                                      bst_omschrijving="Omgevingsvergunning geweigerd",
                                                      referentienummer="ubs-2"))
-    assert _fault(other_type)[:3] == ("StUF058", "client", "Het besluittype kan niet gewijzigd worden")
+    assert stuf_fault(other_type).codes == ("StUF058", "besluittype-immutable")
     unknown_doc = await _send(harness, update_besluit(identificatie="0363BS-U", referentienummer="ubs-3",
                                                       new="<ZKN:toelichting>nieuw</ZKN:toelichting>",
                                                       new_documenten=document("0363DOC-ONBEKEND", "T")))
-    assert _fault(unknown_doc)[:3] == ("StUF058", "client", "Document 0363DOC-ONBEKEND niet gevonden")
+    assert stuf_fault(unknown_doc).codes == ("StUF058", "document-not-found")
+    assert "0363DOC-ONBEKEND" in stuf_fault(unknown_doc).details
     assert await _state(harness) == before
 
 
@@ -329,7 +327,7 @@ async def test_update_besluit_failure_is_undone(harness: Harness, schemas: Schem
     harness.transport.fail_on = None
     assert harness.transport.seen >= 1
     assert reply.status == 500
-    assert "NIET teruggedraaid" not in _fault(reply)[3]
+    assert "NIET teruggedraaid" not in stuf_fault(reply).details
     after = await _state(harness)
     # the undo of a DELETE makes a new besluitinformatieobject (new URL) for the same document
     assert after[0] == before[0]
@@ -433,13 +431,13 @@ async def test_leidt_tot_creates_and_links(harness: Harness, schemas: Schemas) -
     zaaktype = await harness.zgw.catalogue.zaaktype(ZAAKTYPE)
     geweigerd = await harness.zgw.catalogue.besluittype(zaaktype, "Omgevingsvergunning geweigerd")
     los = await harness.zgw.besluiten.create("besluiten", {
-        "identificatie": "0363BS-LOS", "verantwoordelijkeOrganisatie": harness.settings.effective_default_rsin,
+        "identificatie": "0363BS-LOS", "verantwoordelijkeOrganisatie": harness.settings.default_rsin,
         "besluittype": geweigerd["url"], "datum": "2024-11-01", "ingangsdatum": "2024-11-01"})
     ctx = _context(harness)
     old = [_relation(nil_leidt_tot())]  # as the old object of Suites4SociaalDomein 605 has it
     new = [_relation(leidt_tot("0363BS-NIEUW")), _relation(leidt_tot("0363BS-LOS", soort="I", datum=None))]
-    async with UndoLog() as undo:
-        await apply_leidt_tot(ctx, zaak, new, undo, old_relations=old)
+    async with ctx.undo:
+        await apply_leidt_tot(ctx, zaak, new, old_relations=old)
     besluiten = {b["identificatie"]: b for b in await harness.zgw.besluiten.list("besluiten", {"zaak": zaak["url"]})}
     assert set(besluiten) == {"0363BS-NIEUW", "0363BS-LOS"}
     nieuw = besluiten["0363BS-NIEUW"]
@@ -449,12 +447,14 @@ async def test_leidt_tot_creates_and_links(harness: Harness, schemas: Schemas) -
     assert any("ingangsdatum" in w for w in ctx.warnings)
     # a second time changes nothing (both are the zaak's already)
     harness.transport.requests.clear()
-    async with UndoLog() as undo:
-        await apply_leidt_tot(ctx, zaak, new, undo)
+    ctx = _context(harness)
+    async with ctx.undo:
+        await apply_leidt_tot(ctx, zaak, new)
     assert [m for m, _, _ in harness.transport.requests if m != "GET"] == []
     # V unlinks, without deleting
-    async with UndoLog() as undo:
-        await apply_leidt_tot(ctx, zaak, [], undo, old_relations=[_relation(leidt_tot("0363BS-LOS", soort="V"))])
+    ctx = _context(harness)
+    async with ctx.undo:
+        await apply_leidt_tot(ctx, zaak, [], old_relations=[_relation(leidt_tot("0363BS-LOS", soort="V"))])
     assert (await harness.zgw.get(los["url"]))["zaak"] == ""
     answer = await _ok(harness, geef_lijst_besluiten(ZAAK), schemas, Service.BEANTWOORD_VRAAG)
     assert answer.xpath("//ZKN:leidtTot/ZKN:gerelateerde/ZKN:identificatie/text()", namespaces=NS) == [
@@ -465,29 +465,37 @@ async def test_leidt_tot_faults_and_undo(harness: Harness) -> None:
     zaak = await _zaak(harness)
     await _zaak(harness, "0363ZK-ANDER")
     await _send(harness, voeg_besluit_toe(identificatie="0363BS-ANDER", zaak="0363ZK-ANDER"))
-    ctx = _context(harness)
     before = await _state(harness)
 
     async def attempt(*relations: str) -> Exception:
+        ctx = _context(harness)  # a context per message: its undo log too
         with pytest.raises(Exception) as info:
-            async with UndoLog() as undo:
-                await apply_leidt_tot(ctx, zaak, [_relation(r) for r in relations], undo)
+            async with ctx.undo:
+                await apply_leidt_tot(ctx, zaak, [_relation(r) for r in relations])
         return info.value
 
     other = await attempt(leidt_tot("0363BS-NIEUW"), leidt_tot("0363BS-ANDER"))
-    assert isinstance(other, StepFailed) and "hoort bij een andere zaak" in str(other.cause)
-    assert "ontbreekt" in str((await attempt(leidt_tot("0363BS-N2", datum=None))).cause)
-    assert "niet gevonden" in str((await attempt(leidt_tot("0363BS-N3", soort="I"))).cause)
+    assert isinstance(other, StepFailed) and reason(other) == "besluit-of-other-zaak"
+    assert reason(await attempt(leidt_tot("0363BS-N2", datum=None))) == "required-element-missing"
+    assert reason(await attempt(leidt_tot("0363BS-N3", soort="I"))) == "besluit-not-found"
     unknown_type = await attempt(leidt_tot("0363BS-N4", bst_omschrijving="Bestaat niet"))
     assert isinstance(unknown_type, StepFailed) and isinstance(unknown_type.cause, CatalogueNotFound)
     assert await _state(harness) == before
 
     # a failure of the caller's later step undoes the besluit made here
+    ctx = _context(harness)
     with pytest.raises(StepFailed):
-        async with UndoLog() as undo:
-            await apply_leidt_tot(ctx, zaak, [_relation(leidt_tot("0363BS-N5"))], undo)
+        async with ctx.undo as undo:
+            await apply_leidt_tot(ctx, zaak, [_relation(leidt_tot("0363BS-N5"))])
             await undo.step("later", _boom())
     assert await _state(harness) == before
+
+
+def reason(error: Exception) -> str:
+    """The reason of the fault an error is answered with (a failed step: its cause's)."""
+    fault = to_fault(error)
+    assert fault is not None, error
+    return fault.reason
 
 
 async def _boom() -> None:
@@ -499,7 +507,7 @@ async def test_geef_besluitdetails_of_a_besluit_without_zaak(harness: Harness, s
     zaaktype = await harness.zgw.catalogue.zaaktype(ZAAKTYPE)
     besluittype = await harness.zgw.catalogue.besluittype(zaaktype, "Omgevingsvergunning geweigerd")
     await harness.zgw.besluiten.create("besluiten", {
-        "identificatie": "0363BS-LOS", "verantwoordelijkeOrganisatie": harness.settings.effective_default_rsin,
+        "identificatie": "0363BS-LOS", "verantwoordelijkeOrganisatie": harness.settings.default_rsin,
         "besluittype": besluittype["url"], "datum": "2024-11-01", "ingangsdatum": "2024-11-01"})
     answer = await _ok(harness, geef_besluitdetails("0363BS-LOS"), schemas, Service.BEANTWOORD_VRAAG)
     uitkomst = answer.find("ZKN:antwoord/ZKN:object/ZKN:isUitkomstVan", NS)

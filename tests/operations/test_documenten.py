@@ -17,6 +17,7 @@ from stuf_bridge.stuf.namespaces import STUF, ZDS, ZKN
 from stuf_bridge.stuf.registry import Service
 from stuf_bridge.stuf.validation import Schemas
 
+from ..support.faults import stuf_fault
 from . import document_messages as dm
 from .conftest import Harness
 from .messages import creeer_zaak
@@ -45,14 +46,9 @@ async def ok(harness: Harness, message: tuple[bytes, dict[str, str]], service: S
 
 
 def fault(reply: Reply) -> tuple[str, str, str]:
-    """(code, omschrijving, details) of a fault reply."""
-    assert reply.status == 500, reply.body.decode()[:2000]
-    root = etree.fromstring(reply.body)
-    return (
-        root.findtext(".//{*}detail//StUF:code", namespaces=NS) or "",
-        root.findtext(".//{*}detail//StUF:omschrijving", namespaces=NS) or "",
-        root.findtext(".//{*}detail//StUF:details", namespaces=NS) or "",
-    )
+    """(code, omschrijving, details) of a fault reply, for faults from outside the flows (content, ZGW)."""
+    found = stuf_fault(reply)
+    return found.code, found.omschrijving, found.details
 
 
 async def with_zaak(harness: Harness, dialect: str = "1.1", identificatie: str = ZAAK) -> None:
@@ -274,8 +270,7 @@ async def test_checkout_of_a_locked_document_is_a_fault(harness: Harness) -> Non
     await ok(harness, dm.geef_zaakdocument_bewerken(), Service.VRIJE_BERICHTEN)
     reply = await send(harness, dm.geef_zaakdocument_bewerken(referentienummer="doc-checkout-2"),
                        Service.VRIJE_BERICHTEN)
-    code, omschrijving, _ = fault(reply)
-    assert (code, omschrijving) == ("StUF058", "Het document is al uitgecheckt")
+    assert stuf_fault(reply).codes == ("StUF058", "document-checked-out")
 
 
 async def test_wrong_lock_and_missing_lock_are_faults_and_change_nothing(harness: Harness) -> None:
@@ -289,7 +284,7 @@ async def test_wrong_lock_and_missing_lock_are_faults_and_change_nothing(harness
     assert fault(reply)[:2] == ("StUF058", "De checkedOutId klopt niet")
     reply = await send(harness, dm.update_zaakdocument(content=b"nieuw", referentienummer="doc-checkin-2"),
                        Service.VRIJE_BERICHTEN)
-    assert fault(reply)[:2] == ("StUF058", "Het document is uitgecheckt")
+    assert stuf_fault(reply).codes == ("StUF058", "document-checked-out")
     reply = await send(harness, dm.cancel_checkout(checked_out_id="niet-de-lock"), Service.VRIJE_BERICHTEN)
     assert fault(reply)[:2] == ("StUF058", "De checkedOutId klopt niet")
 
@@ -301,21 +296,22 @@ async def test_wrong_lock_and_missing_lock_are_faults_and_change_nothing(harness
     assert not (await eio_now(harness))["locked"]
     reply = await send(harness, dm.cancel_checkout(checked_out_id=lock, referentienummer="doc-cancel-3"),
                        Service.VRIJE_BERICHTEN)
-    assert fault(reply)[:2] == ("StUF058", "Het document is niet uitgecheckt")
+    assert stuf_fault(reply).codes == ("StUF058", "document-not-checked-out")
 
 
 async def test_definitief_document_cannot_be_updated(harness: Harness) -> None:
     await with_zaak(harness)
     await ok(harness, dm.voeg_zaakdocument_toe(documentstatus="Definitief"), Service.ONTVANG_ASYNCHROON)
     reply = await send(harness, dm.update_zaakdocument(content=b"nieuw"), Service.VRIJE_BERICHTEN)
-    assert fault(reply)[:2] == ("StUF058", "Het document is definitief")
+    assert stuf_fault(reply).codes == ("StUF058", "document-definitief")
     assert not (await eio_now(harness))["locked"]
 
 
 async def test_unknown_document_is_stuf064_on_di02(harness: Harness) -> None:
     reply = await send(harness, dm.geef_zaakdocument_bewerken(identificatie="bestaat-niet"), Service.VRIJE_BERICHTEN)
-    code, omschrijving, _ = fault(reply)
-    assert code == "StUF064" and "niet gevonden" in omschrijving
+    found = stuf_fault(reply)
+    assert found.codes == ("StUF064", "document-not-found")
+    assert "bestaat-niet" in found.details
 
 
 async def test_ontkoppel_zaakdocument_keeps_the_document(harness: Harness, schemas: Schemas) -> None:
@@ -323,7 +319,7 @@ async def test_ontkoppel_zaakdocument_keeps_the_document(harness: Harness, schem
     await ok(harness, dm.voeg_zaakdocument_toe(dialect="1.2"), Service.ONTVANG_ASYNCHROON)
     lock = checked_out_id(await ok(harness, dm.geef_zaakdocument_bewerken(dialect="1.2"), Service.VRIJE_BERICHTEN))
     reply = await send(harness, dm.ontkoppel_zaakdocument(), Service.VRIJE_BERICHTEN)
-    assert fault(reply)[:2] == ("StUF058", "Het document is uitgecheckt")
+    assert stuf_fault(reply).codes == ("StUF058", "document-checked-out")
     await ok(harness, dm.cancel_checkout(dialect="1.2", checked_out_id=lock), Service.VRIJE_BERICHTEN)
     bv02 = await ok(harness, dm.ontkoppel_zaakdocument(referentienummer="doc-ontkoppel-2"), Service.VRIJE_BERICHTEN,
                     schemas)
@@ -334,7 +330,7 @@ async def test_ontkoppel_zaakdocument_keeps_the_document(harness: Harness, schem
     [relevant] = lijst.xpath("//ZKN:heeftRelevant", namespaces=NS)
     assert relevant.get("{http://www.w3.org/2001/XMLSchema-instance}nil") == "true"
     reply = await send(harness, dm.ontkoppel_zaakdocument(referentienummer="doc-ontkoppel-3"), Service.VRIJE_BERICHTEN)
-    assert fault(reply)[:2] == ("StUF058", "Het document hoort niet bij de zaak")
+    assert stuf_fault(reply).codes == ("StUF058", "document-not-linked-to-zaak")
 
 
 # --- failures: every step of updateZaakdocument --------------------------------------------------------------------
@@ -409,8 +405,9 @@ async def test_oversize_document_is_stuf055(harness: Harness) -> None:
 
 async def test_missing_zaak_is_a_fault(harness: Harness) -> None:
     reply = await send(harness, dm.voeg_zaakdocument_toe(zaak="0363ZK-ONBEKEND"), Service.ONTVANG_ASYNCHROON)
-    code, omschrijving, _ = fault(reply)
-    assert (code, omschrijving) == ("StUF058", "Zaak 0363ZK-ONBEKEND niet gevonden")
+    found = stuf_fault(reply)
+    assert found.codes == ("StUF058", "zaak-not-found")  # StUF058 on OntvangAsynchroon (Fo03)
+    assert "0363ZK-ONBEKEND" in found.details
     await nothing_in_zgw(harness)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..support.faults import stuf_fault
 from .conftest import Harness
 from .messages import creeer_zaak
-from .test_creeer_zaak import berichtcode, fault
+from .test_creeer_zaak import berichtcode
 from .update_messages import NIL, empty_relation, open_formulieren_betaling, persoon, update_zaak, zaak_object
 
 IDENT = "0363ZK2024-000101"
@@ -111,9 +112,9 @@ async def test_was_value_disagreeing_with_zgw_is_a_warning(harness: Harness) -> 
 async def test_unknown_zaak_is_a_fault(harness: Harness) -> None:
     response = await harness.post(*update_zaak(open_formulieren_betaling("0363ZK2099-999999")))
     assert response.status_code == 500
-    code, omschrijving, details = fault(response)
-    assert code == "StUF058"
-    assert "0363ZK2099-999999" in omschrijving + details
+    found = stuf_fault(response)
+    assert found.codes == ("StUF058", "zaak-not-found")
+    assert "0363ZK2099-999999" in found.details
 
 
 async def test_failure_after_patch_is_compensated(harness: Harness) -> None:
@@ -126,7 +127,7 @@ async def test_failure_after_patch_is_compensated(harness: Harness) -> None:
     harness.transport.fail_on = ("POST", "/rollen", 1)
     response = await harness.post(*update_zaak(wordt))
     assert response.status_code == 500
-    _, _, details = fault(response)
+    details = stuf_fault(response).details
     assert "POST rollen" in details
     assert "PATCH zaken" in details  # named among what was undone
 
@@ -140,8 +141,9 @@ async def test_einddatum_without_resultaat_or_fallback_is_a_fault_naming_the_set
     await _zaak(harness)
     response = await harness.post(*update_zaak(zaak_object(IDENT, "<ZKN:einddatum>20241110</ZKN:einddatum>")))
     assert response.status_code == 500, response.text
-    _, omschrijving, details = fault(response)
-    assert "fallback_resultaat" in omschrijving + details
+    found = stuf_fault(response)
+    assert found.codes == ("StUF058", "fallback-resultaat-missing")
+    assert "fallback_resultaat" in found.details  # the setting to configure
     zaak = await _read(harness)
     assert zaak["einddatum"] is None
 
@@ -215,7 +217,7 @@ async def test_failure_after_rol_delete_posts_the_rol_back(harness: Harness) -> 
     harness.transport.fail_on = ("POST", "/rollen", 1)
     response = await harness.post(*update_zaak(wordt))
     assert response.status_code == 500, response.text
-    _, _, details = fault(response)
+    details = stuf_fault(response).details
     assert "POST rollen" in details and "DELETE rollen" in details
     assert (await _read(harness))["omschrijving"] == "Melding losliggende stoeptegels"
     [rol] = await harness.all("rollen", zaak=zaak["url"])  # the removed initiator, posted back
@@ -229,9 +231,9 @@ async def test_zaaktype_cannot_change(harness: Harness) -> None:
     </ZKN:isVan>"""
     response = await harness.post(*update_zaak(zaak_object(IDENT, "<ZKN:omschrijving>x</ZKN:omschrijving>" + isvan)))
     assert response.status_code == 500
-    code, omschrijving, details = fault(response)
-    assert code == "StUF058"
-    assert "zaaktype" in omschrijving.lower() and "ANDER-ZT" in details
+    found = stuf_fault(response)
+    assert found.codes == ("StUF058", "zaaktype-immutable")
+    assert "ANDER-ZT" in found.details
     assert (await _read(harness))["omschrijving"] == "Melding losliggende stoeptegels"
 
 
@@ -334,8 +336,9 @@ async def test_closing_with_a_checked_out_document_is_a_fault_before_anything_is
                "<ZKN:einddatum>20241110</ZKN:einddatum>")
     response = await harness.post(*update_zaak(zaak_object(IDENT, content), referentienummer="locked-close"))
     assert berichtcode(response) == "Fo03"
-    _, omschrijving, details = fault(response)
-    assert "uitgecheckt" in omschrijving and "cancelCheckout" in details
+    found = stuf_fault(response)
+    assert found.codes == ("StUF058", "zaak-has-checked-out-document")
+    assert "cancelCheckout" in found.details  # what the client can do
     assert [m for m, _, _ in harness.transport.requests if m != "GET"] == []
     assert (await _read(harness))["einddatum"] is None
 
@@ -374,8 +377,9 @@ async def test_an_unknown_verwerkingssoort_is_a_fault_naming_the_relation(harnes
     response = await harness.post(*update_zaak(zaak_object(IDENT, persoon("999990019", "Jansen", soort="X")),
                                                referentienummer="soort-x"))
     assert berichtcode(response) == "Fo03"
-    _, omschrijving, details = fault(response)
-    assert omschrijving == "Onbekende verwerkingssoort" and "'X'" in details and "rol" in details
+    found = stuf_fault(response)
+    assert found.codes == ("StUF058", "unknown-verwerkingssoort")
+    assert "'X'" in found.details
     assert len(await harness.all("rollen")) == 1
 
 
@@ -386,7 +390,7 @@ async def test_adding_a_rol_the_zaaktype_has_no_roltype_for_is_a_fault_and_chang
     overig = persoon("999990019", "Jansen", relation="heeftAlsOverigBetrokkene", entiteit="ZAKBTROVR")
     response = await harness.post(*update_zaak(zaak_object(IDENT, overig)))
     assert berichtcode(response) == "Fo03"
-    code, _, details = fault(response)
-    assert code == "StUF058"
-    assert "heeftAlsOverigBetrokkene" in details and "'OverigeBetrokkene'" in details
+    found = stuf_fault(response)
+    assert found.codes == ("StUF058", "roltype-not-found")
+    assert "heeftAlsOverigBetrokkene" in found.details and "'OverigeBetrokkene'" in found.details
     assert await harness.all("rollen", zaak=zaak["url"]) == rollen

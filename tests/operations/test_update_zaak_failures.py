@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from ..support.faults import stuf_fault
 from .conftest import Harness
 from .messages import creeer_zaak, status, zaak_relatie
-from .test_creeer_zaak import berichtcode, fault
+from .test_creeer_zaak import berichtcode
 from .update_messages import adres, persoon, update_zaak, zaak_object
 
 ZAAK = "0363ZK2024-000601"
@@ -109,7 +110,7 @@ async def test_a_failure_at_any_step_leaves_the_backend_as_before(
     response = await harness.post(*_message(f"f-{method}-{target}"))
     harness.transport.fail_on = None
     assert berichtcode(response) == "Fo03", response.text
-    details = fault(response)[2]
+    details = stuf_fault(response).details
     assert step in details, details
     after = await _snapshot(harness, zaak, deel)
     for key, value in before.items():

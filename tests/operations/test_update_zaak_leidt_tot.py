@@ -3,10 +3,11 @@ leidtTot on the old one) and through creeerZaak; a failure afterwards takes the 
 
 from __future__ import annotations
 
+from ..support.faults import stuf_fault
 from .besluit_messages import leidt_tot, nil_leidt_tot
 from .conftest import Harness
 from .messages import creeer_zaak, status
-from .test_creeer_zaak import berichtcode, fault
+from .test_creeer_zaak import berichtcode
 from .update_messages import update_zaak, zaak_object
 
 ZAAK = "0363ZK2024-000701"
@@ -50,5 +51,5 @@ async def test_a_failure_after_the_besluit_removes_it_again(harness: Harness) ->
         referentienummer="lt-fail"))
     harness.transport.fail_on = None
     assert berichtcode(response) == "Fo03"
-    assert "POST statussen" in fault(response)[2]
+    assert "POST statussen" in stuf_fault(response).details
     assert [b async for b in harness.zgw.besluiten.iterate("besluiten", {"zaak": zaak["url"]})] == []

@@ -3,9 +3,10 @@ replaces, V/E remove, I leaves alone (MAPPING.md §3.3; ZaakBrug #599). A failur
 
 from __future__ import annotations
 
+from ..support.faults import stuf_fault
 from .conftest import Harness
 from .messages import creeer_zaak
-from .test_creeer_zaak import berichtcode, fault
+from .test_creeer_zaak import berichtcode
 from .update_messages import adres, no_adres, update_zaak, zaak_object
 
 ZAAK = "0363ZK2024-000101"
@@ -78,7 +79,7 @@ async def test_a_failed_put_leaves_the_zaak_as_it_was(harness: Harness) -> None:
         referentienummer="zo-w-fail"))
     harness.transport.fail_on = None
     assert berichtcode(response) == "Fo03"
-    details = fault(response)[2]
+    details = stuf_fault(response).details
     assert "POST resultaten" in details and "PUT zaakobjecten" in details, details
     assert await _adressen(harness, zaak) == [(FIRST, 263)]
     assert (await harness.zgw.get(zaak["url"]))["resultaat"] is None

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from stuf_bridge.stuf.namespaces import ZKN
 
+from ..support.faults import stuf_fault
 from .conftest import Harness
 from .details_messages import geef_zaakdetails
 from .messages import creeer_zaak, zaak_relatie
-from .test_creeer_zaak import berichtcode, fault
+from .test_creeer_zaak import berichtcode
 from .test_zaakdetails import ask
 from .update_messages import update_zaak, zaak_object
 
@@ -67,7 +68,7 @@ async def test_a_relation_to_itself_is_a_fault(harness: Harness) -> None:
         zaak_relations=zaak_relatie("heeftBetrekkingOpAndere", MELDING),
     ))
     assert berichtcode(response) == "Fo03"
-    assert "zichzelf" in fault(response)[1]
+    assert stuf_fault(response).codes == ("StUF058", "zaak-related-to-itself")
     assert await harness.all("zaken") == []
 
 
@@ -80,7 +81,7 @@ async def test_a_failed_deelzaak_link_deletes_the_new_zaak_and_leaves_the_deelza
     ))
     harness.transport.fail_on = None
     assert berichtcode(response) == "Fo03"
-    assert "hoofdzaak van deelzaak" in fault(response)[2]
+    assert "hoofdzaak van deelzaak" in stuf_fault(response).details  # the failed step
     assert await harness.all("zaken", identificatie=VERGUNNING) == []
     assert (await harness.zgw.get(bezwaar["url"]))["hoofdzaak"] is None
 

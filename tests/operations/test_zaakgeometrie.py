@@ -7,10 +7,11 @@ from stuf_bridge.stuf.geometry import to_geojson
 from stuf_bridge.stuf.namespaces import GML, ZKN
 from stuf_bridge.stuf.validation import Schemas
 
+from ..support.faults import stuf_fault
 from .conftest import Harness
 from .details_messages import geef_zaakdetails
 from .messages import creeer_zaak
-from .test_creeer_zaak import berichtcode, fault
+from .test_creeer_zaak import berichtcode
 from .test_zaakdetails import ask
 from .update_messages import NIL, update_zaak, zaak_object
 
@@ -53,8 +54,9 @@ async def test_malformed_lokatie_is_a_fault_and_nothing_is_created(harness: Harn
     bad = '<GML:Point srsName="EPSG:4326"><GML:pos>4.893</GML:pos><GML:pos>x y</GML:pos></GML:Point>'
     response = await harness.post(*creeer_zaak(ander_zaak_object=ander(bad), referentienummer="geo-3"))
     assert berichtcode(response) == "Fo03"
-    code, omschrijving, details = fault(response)
-    assert code == "StUF058" and omschrijving == "Ongeldige lokatie" and "lokatie" in details
+    found = stuf_fault(response)
+    assert found.codes == ("StUF058", "invalid-lokatie")
+    assert "lokatie" in found.details
     assert await harness.all("zaken") == []
 
 

@@ -15,6 +15,7 @@ from stuf_bridge.stuf.namespaces import SOAP11, STUF, ZKN
 from stuf_bridge.stuf.validation import Schemas
 from stuf_bridge.stuf.values import AMSTERDAM
 
+from ..support.faults import stuf_fault
 from .conftest import Harness, profile_overlay, running_harness
 from .messages import creeer_zaak
 from .status_messages import actualiseer_zaakstatus, geef_zaakstatus, gezet_door
@@ -28,12 +29,6 @@ def _q(name: str) -> str:
 
 def berichtcode(content: bytes) -> str | None:
     return etree.fromstring(content).findtext(f".//{{{STUF}}}berichtcode")
-
-
-def fault(content: bytes) -> tuple[str, str]:
-    body = etree.fromstring(content).find(f".//{{{STUF}}}body")
-    assert body is not None, content
-    return body.findtext(f"{{{STUF}}}code") or "", body.findtext(f"{{{STUF}}}details") or ""
 
 
 async def ask(harness: Harness, message: tuple[bytes, dict[str, str]]) -> etree._Element:
@@ -117,9 +112,9 @@ async def test_eindstatus_without_resultaat_or_fallback_is_a_clear_fault(harness
     )
     assert response.status_code == 500
     assert berichtcode(response.content) == "Fo03"
-    code, details = fault(response.content)
-    assert code == "StUF058"
-    assert "fallback_resultaat" in details and "MELDING-OR" in details, details
+    fault = stuf_fault(response)
+    assert fault.codes == ("StUF058", "fallback-resultaat-missing")
+    assert "fallback_resultaat" in fault.details and "MELDING-OR" in fault.details, fault.details
     [zaak] = await harness.all("zaken", identificatie=ZAAK)
     assert not zaak.get("einddatum")
     assert await harness.all("resultaten", zaak=zaak["url"]) == []
@@ -184,17 +179,18 @@ async def test_unknown_zaak_is_a_fault_naming_it(harness: Harness) -> None:
     response = await harness.post(*actualiseer_zaakstatus(identificatie="0363ZK-ONBEKEND"))
     assert response.status_code == 500
     assert berichtcode(response.content) == "Fo03"
-    code, details = fault(response.content)
-    assert code == "StUF058" and "0363ZK-ONBEKEND" in details
+    fault = stuf_fault(response)
+    assert fault.codes == ("StUF058", "zaak-not-found")
+    assert "0363ZK-ONBEKEND" in fault.details
 
 
 async def test_unknown_statustype_is_a_fault_naming_what_exists(harness: Harness) -> None:
     zaak = await zaak_with_status(harness)
     response = await harness.post(*actualiseer_zaakstatus(omschrijving="Bestaat niet", volgnummer="7"))
     assert berichtcode(response.content) == "Fo03"
-    code, details = fault(response.content)
-    assert code == "StUF058"
-    assert "Bestaat niet" in details and "In behandeling" in details, details
+    fault = stuf_fault(response)
+    assert fault.codes == ("StUF058", "statustype-not-found")
+    assert "Bestaat niet" in fault.details and "In behandeling" in fault.details, fault.details
     assert len(await statussen(harness, zaak)) == 1
 
 
@@ -228,8 +224,8 @@ async def test_a_refused_eindstatus_leaves_no_resultaat(closing_harness: Harness
     )
     harness.transport.fail_on = None
     assert berichtcode(response.content) == "Fo03"
-    _, details = fault(response.content)
-    assert "POST statussen" in details and "teruggedraaid" in details, details
+    details = stuf_fault(response).details
+    assert "POST statussen" in details and "ongedaan: POST resultaten" in details, details
     assert await harness.all("resultaten", zaak=zaak["url"]) == []
     [zaak] = await harness.all("zaken", identificatie=ZAAK)
     assert not zaak.get("einddatum")
@@ -283,7 +279,9 @@ async def test_eindstatus_with_a_checked_out_document_is_a_fault_before_anything
         *actualiseer_zaakstatus(omschrijving="Afgehandeld", volgnummer="3", datum="20241107120000")
     )
     assert reply.status == 500 and berichtcode(reply.body) == "Fo03"
-    assert "uitgecheckt" in fault(reply.body)[0] + fault(reply.body)[1]
+    fault = stuf_fault(reply)
+    assert fault.codes == ("StUF058", "zaak-has-checked-out-document")
+    assert (await harness.zgw.get(url))["identificatie"] in fault.details  # the document is named
     assert [m for m, _, _ in harness.transport.requests if m != "GET"] == []
     [zaak] = await harness.all("zaken", identificatie=ZAAK)
     assert not zaak["einddatum"] and not zaak["resultaat"]

@@ -67,7 +67,8 @@ def test_every_split_of_a_whole_message_in_three() -> None:
         for second in range(first, len(doc), 97):
             root, contents = streamed(doc, first, second)
             assert etree.tostring(root, method="c14n") == expected
-            assert contents[0].read_all() == data
+            with contents[0] as content:
+                assert content.read_all() == data
 
 
 def test_line_numbers_of_the_streamed_tree_match_the_whole_parse() -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import structlog
 from lxml import etree
 
-from . import MessageContext
+from . import MessageContext, handler
 
 log = structlog.get_logger(__name__)
 
 
+@handler("ontvangBv01", "ontvangBv03", "ontvangFo01", "ontvangFo03", backend=False)
 async def receive(ctx: MessageContext) -> None:
     body = next((el for el in ctx.message if isinstance(el.tag, str) and etree.QName(el).localname == "body"), None)
     fields = {}
@@ -25,10 +26,7 @@ async def receive(ctx: MessageContext) -> None:
     getattr(log, "warning" if event == "stuf_fault_received" else "info")(
         event,
         berichtcode=ctx.stuurgegevens.berichtcode,
-        zender=ctx.stuurgegevens.zender.label() if ctx.stuurgegevens.zender else None,
+        zender=ctx.zender.label() if ctx.zender else None,
         cross_refnummer=ctx.stuurgegevens.cross_refnummer,
         **{k: fields[k] for k in ("code", "plek", "omschrijving") if k in fields},
     )
-
-
-HANDLERS = {f"ontvang{code}": receive for code in ("Bv01", "Bv03", "Fo01", "Fo03")}

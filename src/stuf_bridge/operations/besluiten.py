@@ -17,25 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from ..errors import ProcessingError
-from ..mapping import MappedObject, MappingContext, UnknownOrganisation
 from ..stuf.namespaces import STUF, XSI
 from ..zgw import by_identificatie
-from . import MessageContext
-from .common import find_document_or_fault, find_zaak, la01, lookup_zaak, not_found, require_zgw, zkn
-from .compensation import UndoLog
+from . import MessageContext, handler
+from .common import JSON, find_document_or_fault, find_zaak, la01, lookup_zaak, not_found, zkn
+from .compensation import delete_created, patch_back, post_back
 
 if TYPE_CHECKING:
-    from ..mapping import Mappings
     from ..zgw import ZgwClients
-
-JSON = dict[str, Any]
 VERWERKINGSSOORT = f"{{{STUF}}}verwerkingssoort"
 NIL = f"{{{XSI}}}nil"
 _ALLES = re.compile(r"^alles", re.IGNORECASE)
@@ -49,38 +45,6 @@ LIJST_REQUIRED = frozenset({"identificatie", "datumBeslissing", "ingangsdatumWer
 # --- shared look-ups ----------------------------------------------------------------------------------------
 
 
-def _rsin(ctx: MessageContext) -> str:
-    """The RSIN of the sender (organisaties, else the default RSIN); unmapped is StUF013 (plek client)."""
-    assert ctx.mappings is not None
-    zender = ctx.stuurgegevens.zender
-    return ctx.mappings.rsin_for(zender.organisatie if zender else None, ctx.settings.effective_default_rsin)
-
-
-def _rsin_or_none(ctx: MessageContext) -> str | None:
-    """For questions the RSIN only chooses between equal identificaties: an unmapped sender may still ask."""
-    try:
-        return _rsin(ctx)
-    except UnknownOrganisation:
-        return None
-
-
-def _context(ctx: MessageContext, *, mode: str = "create", rsin: str | None = None) -> MappingContext:
-    zender = ctx.stuurgegevens.zender
-    return MappingContext(
-        dialect=ctx.dialect,
-        mode=mode,  # type: ignore[arg-type]
-        rsin=rsin,
-        gemeentecode=zender.organisatie if zender else None,
-        applicatie=zender.applicatie if zender else None,
-        gebruiker=zender.gebruiker if zender else None,
-    )
-
-
-def _mapped(ctx: MessageContext, mapped: MappedObject) -> MappedObject:
-    ctx.warnings.extend(mapped.warnings)
-    return mapped
-
-
 async def lookup_besluit(zgw: ZgwClients, identificatie: str, *, rsin: str | None, strict: bool) -> JSON | None:
     """The besluit with this identificatie. ``strict`` (mutations): only the sender's organisation's
     (``verantwoordelijkeOrganisatie=RSIN``, MAPPING.md §2.4); else any, the RSIN choosing between several."""
@@ -90,12 +54,13 @@ async def lookup_besluit(zgw: ZgwClients, identificatie: str, *, rsin: str | Non
                                   params=params)
 
 
-async def _find_besluit(zgw: ZgwClients, identificatie: str, *, rsin: str, operation: str) -> JSON:
-    besluit = await lookup_besluit(zgw, identificatie, rsin=rsin, strict=True)
+async def _find_besluit(ctx: MessageContext, identificatie: str, *, what: str) -> JSON:
+    """The sender's organisation's besluit with this identificatie; a missing one is a fault (``not_found``)."""
+    besluit = await lookup_besluit(ctx.backend.zgw, identificatie, rsin=ctx.rsin, strict=True)
     if besluit is None:
         raise not_found("Besluit", identificatie,
-                        f"{operation}: er is geen besluit met identificatie {identificatie!r} van verantwoordelijke "
-                        f"organisatie {rsin} in de Besluiten API.")
+                        f"{what}: er is geen besluit met identificatie {identificatie!r} van verantwoordelijke "
+                        f"organisatie {ctx.rsin} in de Besluiten API.", reason="besluit-not-found")
     return besluit
 
 
@@ -107,12 +72,14 @@ async def _refuse_duplicate(zgw: ZgwClients, identificatie: str, rsin: str) -> N
             f"Er is al een besluit met identificatie {identificatie!r} van verantwoordelijke organisatie {rsin}; "
             "een identificatie wordt één keer gebruikt (genereerBesluitIdentificatie geeft een nieuwe).",
             plek="client",
+            reason="besluit-already-exists",
         )
 
 
-async def _besluittype(ctx: MessageContext, zgw: ZgwClients, zaak: JSON, omschrijving: str | None) -> JSON:
+async def _besluittype(ctx: MessageContext, zaak: JSON, omschrijving: str | None) -> JSON:
     """The besluittype among the zaak's zaaktype's by omschrijving (unknown: CatalogueNotFound, StUF058). Without
     omschrijving (optional in voegBesluitToe), the zaaktype's only besluittype valid today."""
+    zgw = ctx.backend.zgw
     zaaktype = await zgw.catalogue.zaaktype_by_url(zaak["zaaktype"])
     if omschrijving:
         return await zgw.catalogue.besluittype(zaaktype, omschrijving)
@@ -129,12 +96,13 @@ async def _besluittype(ctx: MessageContext, zgw: ZgwClients, zaak: JSON, omschri
         f"bst.omschrijving is nodig om het besluittype te kiezen: zaaktype {zaaktype.get('identificatie')!r} "
         f"heeft er {len(besluittypen)} (bekend: {known}).",
         plek="client",
+        reason="besluittype-not-determined",
     )
 
 
-async def _document(zgw: ZgwClients, identificatie: str, rsin: str | None) -> JSON:
+async def _document(ctx: MessageContext, identificatie: str, rsin: str | None) -> JSON:
     """The enkelvoudiginformatieobject with this identificatie (MAPPING.md §2.4); missing is StUF058 (client)."""
-    return await find_document_or_fault(zgw, identificatie, operation="isVastgelegdIn", rsin=rsin)
+    return await find_document_or_fault(ctx, identificatie, operation="isVastgelegdIn", rsin=rsin)
 
 
 def _check_iot(besluittype: JSON, document: JSON) -> None:
@@ -146,6 +114,7 @@ def _check_iot(besluittype: JSON, document: JSON) -> None:
             f"Document {document.get('identificatie')!r}: het informatieobjecttype hoort niet bij besluittype "
             f"{besluittype.get('omschrijving')!r}; zo'n document kan het besluit niet vastleggen.",
             plek="client",
+            reason="informatieobjecttype-not-allowed",
         )
 
 
@@ -157,8 +126,8 @@ def _is_nil(element: etree._Element) -> bool:
     return element.get(NIL) in ("true", "1")
 
 
-def _document_relations(ctx: MessageContext, mappings: Mappings, relations: Iterable[etree._Element],
-                        kinds: Sequence[str]) -> list[str]:
+def _document_relations(ctx: MessageContext, relations: Iterable[etree._Element], kinds: Sequence[str]
+                        ) -> list[str]:
     """The document identificaties of the isVastgelegdIn relations with these verwerkingssoorten (nil ones
     and relations without gerelateerde are no statement)."""
     out: list[str] = []
@@ -167,30 +136,24 @@ def _document_relations(ctx: MessageContext, mappings: Mappings, relations: Iter
             continue
         if (relation.get(VERWERKINGSSOORT) or "T") not in kinds:
             continue
-        mapped = _mapped(ctx, mappings.to_zgw("BSLEDC", relation, context=_context(ctx)))
+        mapped = ctx.mapped(ctx.backend.mappings.to_zgw("BSLEDC", relation, context=ctx.mapping_context()))
         identificatie = str(mapped.values.get("identificatie") or "")
         if identificatie and identificatie not in out:
             out.append(identificatie)
     return out
 
 
-def _deleter(client_delete: Callable[[str], Awaitable[None]]) -> Callable[[JSON], Awaitable[None]]:
-    async def delete(created: JSON) -> None:
-        await client_delete(created["url"])
-
-    return delete
-
-
 def _bio_step(zgw: ZgwClients, besluit_url: str, document: JSON) -> tuple[Awaitable[JSON], Any]:
     body = {"besluit": besluit_url, "informatieobject": document["url"]}
-    return zgw.besluiten.create("besluitinformatieobjecten", body), _deleter(zgw.besluiten.delete)
+    return zgw.besluiten.create("besluitinformatieobjecten", body), delete_created(zgw.besluiten)
 
 
 # --- voegBesluitToe_Di01 → Bv03 ---------------------------------------------------------------------------------
 
 
+@handler("voegBesluitToe")
 async def voeg_besluit_toe(ctx: MessageContext) -> None:
-    zgw, mappings = require_zgw(ctx)
+    zgw, mappings = ctx.backend
     obj = ctx.message.find(zkn("object"))
     besluit_el = obj.find(zkn("besluit")) if obj is not None else None
     zaak_id = _text(obj, f"{zkn('zaak')}/{zkn('identificatie')}")
@@ -199,58 +162,55 @@ async def voeg_besluit_toe(ctx: MessageContext) -> None:
             "Besluit of zaak ontbreekt",
             "voegBesluitToe heeft object/besluit en object/zaak/identificatie nodig (ZDS 1.2 §4.1.7).",
             plek="client",
+            reason="required-element-missing",
         )
-    rsin = _rsin(ctx)
+    rsin = ctx.rsin
 
     # --- look up and map (nothing written yet) ---
-    mapped = _mapped(ctx, mappings.to_zgw("BSL", besluit_el, context=_context(ctx, rsin=rsin)))
+    mapped = ctx.mapped(mappings.to_zgw("BSL", besluit_el, context=ctx.mapping_context(rsin=rsin)))
     identificatie = str(mapped.values["identificatie"])
-    document_ids = _document_relations(ctx, mappings, besluit_el.iterfind(zkn("isVastgelegdIn")), ("T", "I", "W"))
+    document_ids = _document_relations(ctx, besluit_el.iterfind(zkn("isVastgelegdIn")), ("T", "I", "W"))
     zaak, _, documenten = await asyncio.gather(
-        find_zaak(zgw, zaak_id, operation="voegBesluitToe", rsin=rsin),
+        find_zaak(ctx, zaak_id, rsin=rsin),
         _refuse_duplicate(zgw, identificatie, rsin),
-        asyncio.gather(*(_document(zgw, d, rsin) for d in document_ids)),
+        asyncio.gather(*(_document(ctx, d, rsin) for d in document_ids)),
     )
-    besluittype = await _besluittype(ctx, zgw, zaak, (mapped.expand.get("besluittype") or {}).get("omschrijving"))
+    besluittype = await _besluittype(ctx, zaak, (mapped.expand.get("besluittype") or {}).get("omschrijving"))
     for document in documenten:
         _check_iot(besluittype, document)
     body = {**mapped.body, "besluittype": besluittype["url"], "zaak": zaak["url"]}
 
     # --- write ---
-    async with UndoLog() as undo:
-        await _create_besluit(undo, zgw, body, documenten)
-
-
-async def _create_besluit(undo: UndoLog, zgw: ZgwClients, body: JSON, documenten: Sequence[JSON]) -> JSON:
-    """POST the besluit, then its besluitinformatieobjecten concurrently; each undone if a later step fails."""
-    besluit = await undo.step("POST besluiten", zgw.besluiten.create("besluiten", body),
-                              undo=_deleter(zgw.besluiten.delete))
-    calls = {
-        f"POST besluitinformatieobjecten ({document.get('identificatie')})": _bio_step(zgw, besluit["url"], document)
-        for document in documenten
-    }
-    if calls:
-        await undo.steps(calls)
-    return besluit
+    async with ctx.undo as undo:
+        besluit = await undo.step("POST besluiten", zgw.besluiten.create("besluiten", body),
+                                  undo=delete_created(zgw.besluiten))
+        calls = {
+            f"POST besluitinformatieobjecten ({document.get('identificatie')})": _bio_step(zgw, besluit["url"],
+                                                                                           document)
+            for document in documenten
+        }
+        if calls:
+            await undo.steps(calls)
 
 
 # --- updateBesluit_BslLk01 → Bv03 -------------------------------------------------------------------------------
 
 
+@handler("updateBesluit")
 async def update_besluit(ctx: MessageContext) -> None:
     """PATCH what changed (the new object, the last one), and add (T) or remove (V/E) besluitinformatieobjecten.
     As in updateZaak, a removed relation is identified in the old object (or the new one, if it has one)."""
-    zgw, mappings = require_zgw(ctx)
+    zgw, mappings = ctx.backend
     objects = [o for o in ctx.message.findall(zkn("object")) if not _is_nil(o)]
     if not objects:
-        raise ProcessingError("Het object ontbreekt", "updateBesluit heeft een object nodig.", plek="client")
+        raise ProcessingError("Het object ontbreekt", "updateBesluit heeft een object nodig.", plek="client",
+                              reason="wrong-object-count")
     old, new = (objects[0], objects[-1]) if len(objects) > 1 else (None, objects[0])
     identificatie = _text(new, zkn("identificatie"))
-    rsin = _rsin(ctx)
 
     # --- look up and map ---
-    besluit = await _find_besluit(zgw, identificatie, rsin=rsin, operation="updateBesluit")
-    mapped = _mapped(ctx, mappings.to_zgw("BSL", new, context=_context(ctx, mode="update", rsin=rsin)))
+    besluit = await _find_besluit(ctx, identificatie, what="updateBesluit")
+    mapped = ctx.mapped(mappings.to_zgw("BSL", new, context=ctx.mapping_context("update", rsin=ctx.rsin)))
     besluittype = await zgw.catalogue.besluittype_by_url(besluit["besluittype"])
     wanted = (mapped.expand.get("besluittype") or {}).get("omschrijving")
     if wanted and wanted.casefold() != str(besluittype.get("omschrijving") or "").casefold():
@@ -259,22 +219,23 @@ async def update_besluit(ctx: MessageContext) -> None:
             f"Besluit {identificatie!r} heeft besluittype {besluittype.get('omschrijving')!r}; de Besluiten API staat "
             f"niet toe dat het {wanted!r} wordt. Maak een nieuw besluit (voegBesluitToe).",
             plek="client",
+            reason="besluittype-immutable",
         )
     patch = {k: v for k, v in mapped.patch_body().items()
              if k not in ("identificatie", "verantwoordelijkeOrganisatie") and besluit.get(k) != v}
 
     new_relations = list(new.iterfind(zkn("isVastgelegdIn")))
     old_relations = list(old.iterfind(zkn("isVastgelegdIn"))) if old is not None else []
-    adds = _document_relations(ctx, mappings, new_relations, ("T", "R"))
-    removes = _document_relations(ctx, mappings, [*new_relations, *old_relations], ("V", "E", "R"))
+    adds = _document_relations(ctx, new_relations, ("T", "R"))
+    removes = _document_relations(ctx, [*new_relations, *old_relations], ("V", "E", "R"))
     removes = [d for d in removes if d not in adds]
     for relation in new_relations:
         if relation.get(VERWERKINGSSOORT) == "W" and not _is_nil(relation):
             ctx.warnings.append("isVastgelegdIn W: updateBesluit wijzigt geen documenten; genegeerd")
     existing, add_docs, remove_docs = await asyncio.gather(
         _bios(zgw, besluit) if adds or removes else _nothing(),
-        asyncio.gather(*(_document(zgw, d, rsin) for d in adds)),
-        asyncio.gather(*(_document(zgw, d, None) for d in removes)),
+        asyncio.gather(*(_document(ctx, d, ctx.rsin) for d in adds)),
+        asyncio.gather(*(_document(ctx, d, None) for d in removes)),
     )
     linked = {str(bio.get("informatieobject")): bio for bio in existing}
     to_add = []
@@ -294,18 +255,20 @@ async def update_besluit(ctx: MessageContext) -> None:
         to_remove.append((document, bio))
 
     # --- write ---
-    async with UndoLog() as undo:
+    async with ctx.undo as undo:
         if patch:
             previous = {k: besluit.get(k) for k in patch}
             await undo.step("PATCH besluiten", zgw.besluiten.patch(besluit["url"], patch),
-                            undo=_patcher(zgw, besluit["url"], previous))
+                            undo=patch_back(zgw.besluiten, besluit["url"], previous))
         calls: dict[str, tuple[Awaitable[Any], Any]] = {}
         for document in to_add:
             calls[f"POST besluitinformatieobjecten ({document.get('identificatie')})"] = _bio_step(
                 zgw, besluit["url"], document)
         for document, bio in to_remove:
             calls[f"DELETE besluitinformatieobjecten ({document.get('identificatie')})"] = (
-                zgw.besluiten.delete(bio["url"]), _recreator(zgw, besluit["url"], document))
+                zgw.besluiten.delete(bio["url"]),
+                post_back(zgw.besluiten, "besluitinformatieobjecten",
+                          {"besluit": besluit["url"], "informatieobject": document["url"]}))
         if calls:
             await undo.steps(calls)
 
@@ -316,21 +279,6 @@ async def _bios(zgw: ZgwClients, besluit: JSON) -> list[JSON]:
 
 async def _nothing() -> list[JSON]:
     return []
-
-
-def _patcher(zgw: ZgwClients, url: str, previous: JSON) -> Callable[[Any], Awaitable[JSON]]:
-    async def undo(_patched: Any) -> JSON:
-        return await zgw.besluiten.patch(url, previous)
-
-    return undo
-
-
-def _recreator(zgw: ZgwClients, besluit_url: str, document: JSON) -> Callable[[Any], Awaitable[JSON]]:
-    async def undo(_deleted: Any) -> JSON:
-        return await zgw.besluiten.create("besluitinformatieobjecten",
-                                          {"besluit": besluit_url, "informatieobject": document["url"]})
-
-    return undo
 
 
 # --- geefBesluitdetails_BslLv01 → La01 --------------------------------------------------------------------------
@@ -369,19 +317,20 @@ def _keep(element: etree._Element, names: frozenset[str] | None, required: froze
             element.remove(child)
 
 
-def _identificatie_asked(ctx: MessageContext) -> str:
+def _question(ctx: MessageContext, relation: str, entiteittype: str) -> tuple[str, Scope, etree._Element]:
+    """What a question asks: (gelijk/identificatie, the scope of ``relation``, the La01 frame to answer in)."""
     identificatie = _text(ctx.message.find(zkn("gelijk")), zkn("identificatie"))
     if not identificatie:
-        raise ProcessingError("Geen selectie in de vraag", "gelijk/identificatie is verplicht.", plek="client")
-    return identificatie
+        raise ProcessingError("Geen selectie in de vraag", "gelijk/identificatie is verplicht.", plek="client",
+                              reason="selection-missing")
+    return identificatie, _scope(ctx.message, relation), la01(ctx, entiteittype)
 
 
+@handler("geefBesluitdetails")
 async def geef_besluitdetails(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = require_zgw(ctx)
-    identificatie = _identificatie_asked(ctx)
-    scope = _scope(ctx.message, "isVastgelegdIn")
-    root = la01(ctx, "BSL")
-    besluit = await lookup_besluit(zgw, identificatie, rsin=_rsin_or_none(ctx), strict=False)
+    zgw, mappings = ctx.backend
+    identificatie, scope, root = _question(ctx, "isVastgelegdIn", "BSL")
+    besluit = await lookup_besluit(zgw, identificatie, rsin=ctx.rsin_or_none, strict=False)
     if besluit is None:
         return root  # an unknown besluit: La01 without antwoord (DESIGN.md, "Unknown zaak")
     fetches: dict[str, Awaitable[Any]] = {"besluittype": zgw.catalogue.besluittype_by_url(besluit["besluittype"])}
@@ -397,7 +346,7 @@ async def geef_besluitdetails(ctx: MessageContext) -> etree._Element:
         "documenten": results.get("documenten", []),
     }
     obj = etree.SubElement(etree.SubElement(root, zkn("antwoord")), zkn("object"))
-    context = _context(ctx)
+    context = ctx.mapping_context()
     ctx.warnings.extend(mappings.to_stuf("BSL", {**besluit, "_expand": expand}, obj, dialect=ctx.dialect,
                                          context=context))
     for nil in obj.iterfind(zkn("isUitkomstVan")):
@@ -420,12 +369,11 @@ async def _documenten_of(zgw: ZgwClients, besluit: JSON) -> list[JSON]:
 # --- geefLijstBesluiten_ZakLv01 → La01 --------------------------------------------------------------------------
 
 
+@handler("geefLijstBesluiten")
 async def geef_lijst_besluiten(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = require_zgw(ctx)
-    identificatie = _identificatie_asked(ctx)
-    scope = _scope(ctx.message, "leidtTot")
-    root = la01(ctx, "ZAK")
-    zaak = await lookup_zaak(zgw, identificatie, rsin=_rsin_or_none(ctx))
+    zgw, mappings = ctx.backend
+    identificatie, scope, root = _question(ctx, "leidtTot", "ZAK")
+    zaak = await lookup_zaak(ctx, identificatie, rsin=ctx.rsin_or_none)
     if zaak is None:
         return root  # DESIGN.md, "Unknown zaak"
     besluiten = await zgw.besluiten.list("besluiten", {"zaak": zaak["url"]})
@@ -434,7 +382,7 @@ async def geef_lijst_besluiten(ctx: MessageContext) -> etree._Element:
     obj = etree.SubElement(etree.SubElement(root, zkn("antwoord")), zkn("object"))
     obj.set(f"{{{STUF}}}entiteittype", "ZAK")
     etree.SubElement(obj, zkn("identificatie")).text = zaak.get("identificatie")
-    context = _context(ctx)
+    context = ctx.mapping_context()
     for besluit, besluittype in sorted(zip(besluiten, besluittypen, strict=True),
                                        key=lambda pair: (str(pair[0].get("datum")), str(pair[0].get("identificatie")))):
         element = etree.SubElement(obj, zkn("leidtTot"))
@@ -460,12 +408,11 @@ async def apply_leidt_tot(
     ctx: MessageContext,
     zaak: JSON,
     relations: Sequence[etree._Element],
-    undo: UndoLog,
     *,
     old_relations: Sequence[etree._Element] = (),
 ) -> None:
     """Create or link the besluiten of the ``leidtTot`` (ZAKBSL) relations of a creeerZaak/updateZaak object, as
-    steps of the caller's ``undo`` (Suites4SociaalDomein "605 Koppelen Besluit", MAPPING.md §1.1, §3.3).
+    steps of the flow's ``ctx.undo`` (Suites4SociaalDomein "605 Koppelen Besluit", MAPPING.md §1.1, §3.3).
 
     ``relations``: the ``ZKN:leidtTot`` children of the (new) zaak object; ``old_relations``: those of the old
     object of an updateZaak with two objects (a removed relation is identified there). Per relation:
@@ -481,18 +428,18 @@ async def apply_leidt_tot(
     left it, and a later failure undoes these writes with the rest."""
     if not relations and not old_relations:
         return
-    zgw, mappings = require_zgw(ctx)
-    rsin = _rsin(ctx)
+    zgw, mappings = ctx.backend
+    rsin = ctx.rsin
     plan = _LeidtTotPlan()
     seen: set[str] = set()
     for relation, old_side in [*((r, False) for r in relations), *((r, True) for r in old_relations)]:
-        if _is_nil(relation) or relation.find(zkn("gerelateerde")) is None:
+        gerelateerde = relation.find(zkn("gerelateerde"))
+        if _is_nil(relation) or gerelateerde is None:
             continue
-        soort = (relation.get(VERWERKINGSSOORT) or relation.find(zkn("gerelateerde")).get(VERWERKINGSSOORT)
-                 or "T")
+        soort = relation.get(VERWERKINGSSOORT) or gerelateerde.get(VERWERKINGSSOORT) or "T"
         if old_side and soort not in ("V", "E", "R"):
             continue  # the old side only says what goes
-        mapped = _mapped(ctx, mappings.to_zgw("ZAKBSL", relation, context=_context(ctx, rsin=rsin)))
+        mapped = ctx.mapped(mappings.to_zgw("ZAKBSL", relation, context=ctx.mapping_context(rsin=rsin)))
         identificatie = str(mapped.values["identificatie"])
         unlinking = soort in ("V", "E") or (old_side and soort == "R")
         key = f"{'-' if unlinking else '+'}{identificatie}"
@@ -516,13 +463,14 @@ async def apply_leidt_tot(
                     f"leidtTot: besluit {identificatie!r} is de uitkomst van {besluit['zaak']}; een besluit hoort "
                     "bij één zaak.",
                     plek="client",
+                    reason="besluit-of-other-zaak",
                 )
             plan.link.append(besluit)
             continue
         if soort == "I":
             raise not_found("Besluit", identificatie,
                             f"leidtTot (verwerkingssoort I): er is geen besluit met identificatie {identificatie!r} "
-                            f"van verantwoordelijke organisatie {rsin}.")
+                            f"van verantwoordelijke organisatie {rsin}.", reason="besluit-not-found")
         datum = mapped.values.get("datum")
         if not datum:
             raise ProcessingError(
@@ -530,8 +478,9 @@ async def apply_leidt_tot(
                 f"leidtTot: besluit {identificatie!r} bestaat nog niet; om het te maken is "
                 "gerelateerde/datumBeslissing nodig.",
                 plek="client",
+                reason="required-element-missing",
             )
-        besluittype = await _besluittype(ctx, zgw, zaak, (mapped.expand.get("besluittype") or {}).get("omschrijving"))
+        besluittype = await _besluittype(ctx, zaak, (mapped.expand.get("besluittype") or {}).get("omschrijving"))
         ctx.warnings.append(f"leidtTot: besluit {identificatie!r} aangemaakt met ingangsdatum = datumBeslissing")
         plan.create.append((identificatie, {
             "identificatie": identificatie, "verantwoordelijkeOrganisatie": rsin, "besluittype": besluittype["url"],
@@ -541,20 +490,14 @@ async def apply_leidt_tot(
     calls: dict[str, tuple[Awaitable[Any], Any]] = {}
     for identificatie, body in plan.create:
         calls[f"POST besluiten ({identificatie})"] = (zgw.besluiten.create("besluiten", body),
-                                                      _deleter(zgw.besluiten.delete))
+                                                      delete_created(zgw.besluiten))
     for besluit in plan.link:
         calls[f"PATCH besluiten (zaak, {besluit.get('identificatie')})"] = (
-            zgw.besluiten.patch(besluit["url"], {"zaak": zaak["url"]}), _patcher(zgw, besluit["url"], {"zaak": ""}))
+            zgw.besluiten.patch(besluit["url"], {"zaak": zaak["url"]}),
+            patch_back(zgw.besluiten, besluit["url"], {"zaak": ""}))
     for besluit in plan.unlink:
         calls[f"PATCH besluiten (zaak weg, {besluit.get('identificatie')})"] = (
-            zgw.besluiten.patch(besluit["url"], {"zaak": ""}), _patcher(zgw, besluit["url"], {"zaak": zaak["url"]}))
+            zgw.besluiten.patch(besluit["url"], {"zaak": ""}),
+            patch_back(zgw.besluiten, besluit["url"], {"zaak": zaak["url"]}))
     if calls:
-        await undo.steps(calls)
-
-
-HANDLERS = {
-    "voegBesluitToe": voeg_besluit_toe,
-    "updateBesluit": update_besluit,
-    "geefBesluitdetails": geef_besluitdetails,
-    "geefLijstBesluiten": geef_lijst_besluiten,
-}
+        await ctx.undo.steps(calls)

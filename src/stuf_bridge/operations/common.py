@@ -1,36 +1,108 @@
-"""Small pieces the zaak flows share: ZKN names, the La01 frame, finding the zaak a message is about."""
+"""The pieces the flows share, in one public module: ZKN names and the La01 frame, was/wordt relations, finding
+the zaak or document a message names, the faults for what is missing or unknown, the statussen, resultaat,
+eigenschappen and geometry of a zaak object, and closing a zaak.
+
+Why one module: a newcomer who adds an operation finds here (and on ``MessageContext``) everything the existing
+flows use, and no flow imports another flow's private helpers. What only one flow needs stays in its module.
+
+Reasons. Every fault a flow raises carries a stable reason code of ours beside the StUF code (``Fault.reason``,
+sent in ``detailsXML/fout:reden``). The same situation has the same reason in every operation. StUF058 unless
+the table says otherwise; "server" is plek server (the gateway's configuration), else plek client.
+
+=================================  ==========  ===============================================================
+reason                             StUF        the situation
+=================================  ==========  ===============================================================
+no-zgw-backend                     StUF040     no ZGW backend is configured (server)
+wrong-object-count                 StUF058     the message has not the number of ZKN:object the operation takes
+required-element-missing           StUF058     an element the operation needs is absent or empty (named in details)
+zaak-identificatie-missing         StUF058     the zaak the message is about is not named
+selection-missing                  StUF058     a question without its selection (gelijk/...)
+initiator-missing                  StUF058     creeerZaak without heeftAlsInitiator while ``require_initiator`` is on
+initiator-not-a-bsn                StUF058     geefZaakdetails by initiator whose identificatie is not "11" + BSN
+unknown-verwerkingssoort           StUF058     a relation's verwerkingssoort is not T, W, V, E, R or I
+invalid-lokatie                    StUF058     anderZaakObject/lokatie is malformed GML
+zaak-not-found                     StUF058/064 no zaak with that identificatie (StUF064 on the synchronous services)
+document-not-found                 StUF058/064 no document with that identificatie (likewise)
+besluit-not-found                  StUF058     no besluit with that identificatie of the sender's organisation
+roltype-not-found                  StUF058     the zaaktype has no roltype for a rol of the message
+statustype-not-found               StUF058     the zaaktype has no statustype of that omschrijving
+statustype-not-determined          StUF058     a status names neither omschrijving nor volgnummer
+resultaattype-not-found            StUF058     the zaaktype has no resultaattype of that omschrijving
+fallback-resultaat-missing         StUF058     closing a zaak without resultaat, and no usable fallback resultaat
+besluittype-not-determined         StUF058     no bst.omschrijving, and the zaaktype has not exactly one besluittype
+informatieobjecttype-not-allowed   StUF058     a document's type is not among the besluittype's
+identificatie-immutable            StUF058     updateZaak changes the zaak's identificatie
+zaaktype-immutable                 StUF058     updateZaak names another zaaktype than the zaak has
+besluittype-immutable              StUF058     updateBesluit names another besluittype than the besluit has
+rol-not-identified                 StUF058     a rol to change or remove (W/V/E/R) without betrokkene
+rol-without-betrokkene             StUF058     a rol to add (T/W/R) without betrokkene
+zaakobject-without-object          StUF058     a zaakobject to add (T/W/R) without object
+related-zaak-missing               StUF058     a zaak-zaak relation to add without gerelateerde/identificatie
+zaak-related-to-itself             StUF058     a zaak-zaak relation naming the zaak itself
+zaak-cannot-reopen                 StUF058     einddatum geenWaarde, but the zaaktype has no status before the end
+zaak-has-checked-out-document      StUF058     closing a zaak while one of its documents is checked out
+besluit-already-exists             StUF058     voegBesluitToe with an identificatie the organisation has used
+besluit-of-other-zaak              StUF058     leidtTot names a besluit that belongs to another zaak
+document-definitief                StUF058     changing a document whose status is definitief
+document-checked-out               StUF058     checking out, changing without checkedOutId or unlinking a locked one
+document-not-checked-out           StUF058     check-in with checkedOutId or cancelCheckout of an unlocked document
+document-not-linked-to-zaak        StUF058     ontkoppelZaakdocument for a document the zaak does not have
+no-gemeentecode                    StUF013     genereer*Identificatie: zender/organisatie is no gemeentecode
+identificatie-too-long             StUF058     the generated identificatie is longer than 40 characters (server)
+=================================  ==========  ===============================================================
+
+Faults from elsewhere keep their own reasons: an unknown sender organisation (``UnknownOrganisation``, StUF013),
+catalogue misses and ZGW errors (``faults.to_fault``), failed steps (the cause's).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from ..errors import NotSupported, ProcessingError
+from ..errors import ProcessingError
+from ..mapping import MissingFallbackResultaat
+from ..stuf.geometry import GeometryError, UnsupportedCrs, to_geojson
 from ..stuf.namespaces import BG, STUF, XSI, ZDS, ZKN
 from ..stuf.stuurgegevens import write_stuurgegevens
-from ..zgw import ZgwClients, by_identificatie
+from ..stuf.values import AMSTERDAM, iso
+from ..zgw import by_identificatie
 from ..zgw.documents import find_document
 from . import MessageContext
+from .compensation import Undo
 
 if TYPE_CHECKING:
-    from ..mapping import MappedRol, Mappings
-    from .compensation import UndoLog
+    from ..mapping import MappedObject, MappedRol, MappingContext, Mappings
 
 JSON = dict[str, Any]
+ONE_SECOND = timedelta(seconds=1)
 
 
-def require_zgw(ctx: MessageContext) -> tuple[ZgwClients, Mappings]:
-    if ctx.zgw is None or ctx.mappings is None:
-        # StUF040 (plek server), as for an operation the gateway does not carry out: without a backend it cannot
-        raise NotSupported(
-            f"{ctx.operation.name} wordt zonder ZGW-backend niet ondersteund",
-            f"stuf-bridge herkent {ctx.operation.name} (ZDS {ctx.dialect.value}), maar er is geen ZGW-backend "
-            "geconfigureerd om de zaak in aan te maken.",
-        )
-    return ctx.zgw, ctx.mappings
+# --- names and frames -------------------------------------------------------------------------------------------
+
+
+def zkn(name: str) -> str:
+    """A ZKN element name in Clark notation (both dialects keep the entity content in the ZKN namespace)."""
+    return f"{{{ZKN}}}{name}"
+
+
+def la01(ctx: MessageContext, entiteittype: str = "ZAK") -> etree._Element:
+    """The frame of a La01 answer in the request's dialect: stuurgegevens (MAPPING.md §1.2) and parameters with
+    the mandatory ``indicatorVervolgvraag=false``; the caller appends ``antwoord`` when there is one."""
+    op = ctx.operation
+    nsmap = {"StUF": STUF, "ZKN": ZKN, "BG": BG, "xsi": XSI} | ({"ZDS": ZDS} if op.response[0] == ZDS else {})
+    root = etree.Element(f"{{{op.response[0]}}}{op.response[1]}", nsmap=nsmap)
+    write_stuurgegevens(root, zkn("stuurgegevens"), "La01", ctx.parties, entiteittype=entiteittype)
+    parameters = etree.SubElement(root, zkn("parameters"))
+    etree.SubElement(parameters, f"{{{STUF}}}indicatorVervolgvraag").text = "false"
+    return root
+
+
+# --- was/wordt relations ----------------------------------------------------------------------------------------
 
 
 def pair_relations(
@@ -68,37 +140,56 @@ def verwerkingssoort(old: etree._Element | None, new: etree._Element | None, wha
             "Onbekende verwerkingssoort",
             f"verwerkingssoort {soort!r} op {what}; verwacht T, W, V, E, R of I (STUF §5.2.6).",
             plek="client",
+            reason="unknown-verwerkingssoort",
         )
     return soort
 
 
-def zkn(name: str) -> str:
-    """A ZKN element name in Clark notation (both dialects keep the entity content in the ZKN namespace)."""
-    return f"{{{ZKN}}}{name}"
+# --- finding what a message names -----------------------------------------------------------------------------
 
 
-def la01(ctx: MessageContext, entiteittype: str = "ZAK") -> etree._Element:
-    """The frame of a La01 answer in the request's dialect: stuurgegevens (MAPPING.md §1.2) and parameters with
-    the mandatory ``indicatorVervolgvraag=false``; the caller appends ``antwoord`` when there is one."""
-    op = ctx.operation
-    nsmap = {"StUF": STUF, "ZKN": ZKN, "BG": BG, "xsi": XSI} | ({"ZDS": ZDS} if op.response[0] == ZDS else {})
-    root = etree.Element(f"{{{op.response[0]}}}{op.response[1]}", nsmap=nsmap)
-    write_stuurgegevens(root, zkn("stuurgegevens"), "La01", ctx.parties, entiteittype=entiteittype)
-    parameters = etree.SubElement(root, zkn("parameters"))
-    etree.SubElement(parameters, f"{{{STUF}}}indicatorVervolgvraag").text = "false"
-    return root
+def not_found(what: str, identificatie: str, details: str, *, reason: str, code: str | None = None
+              ) -> ProcessingError:
+    """The fault for an object a message names that does not exist: StUF058 unless ``code`` says otherwise, plek
+    client (MAPPING.md §1.3)."""
+    return ProcessingError(f"{what} {identificatie} niet gevonden"[:200], details, code=code, plek="client",
+                           reason=reason)
 
 
-async def lookup_zaak(zgw: ZgwClients, identificatie: str, *, rsin: str | None = None) -> JSON | None:
+def missing_code(ctx: MessageContext) -> str | None:
+    """The code for a named object that does not exist: StUF064 ("object niet gevonden") on the synchronous
+    services, StUF058 on Fo03 (MAPPING.md §1.3)."""
+    return "StUF064" if ctx.operation.fault_kind == "Fo02" else None
+
+
+async def lookup_zaak(ctx: MessageContext, identificatie: str, *, rsin: str | None = None) -> JSON | None:
     """The zaak with this identificatie, or None (unique per bronorganisatie: ``by_identificatie``)."""
-    return await by_identificatie(zgw.zaken, "zaken", identificatie, organisation_field="bronorganisatie",
+    return await by_identificatie(ctx.backend.zgw.zaken, "zaken", identificatie, organisation_field="bronorganisatie",
                                   rsin=rsin, what="Zaak")
 
 
-def not_found(what: str, identificatie: str, details: str, *, code: str | None = None) -> ProcessingError:
-    """The fault for an object a message names that does not exist: StUF058 unless ``code`` says otherwise, plek
-    client (MAPPING.md §1.3)."""
-    return ProcessingError(f"{what} {identificatie} niet gevonden"[:200], details, code=code, plek="client")
+async def find_zaak(ctx: MessageContext, identificatie: str, *, rsin: str | None = None, code: str | None = None,
+                    operation: str | None = None) -> JSON:
+    """The zaak a message is about; a missing one is a fault (``zaak-not-found``). ``operation``: who asks, for
+    the details (default: the message's operation)."""
+    zaak = await lookup_zaak(ctx, identificatie, rsin=rsin)
+    if zaak is None:
+        raise not_found("Zaak", identificatie,
+                        f"{operation or ctx.operation.function}: er is geen zaak met identificatie {identificatie!r} "
+                        "in de ZGW-API.", code=code, reason="zaak-not-found")
+    return zaak
+
+
+async def find_document_or_fault(ctx: MessageContext, identificatie: str, *, rsin: str | None = None,
+                                 code: str | None = None, operation: str | None = None) -> JSON:
+    """The enkelvoudiginformatieobject a message names; a missing one is a fault (``document-not-found``)."""
+    document = await find_document(ctx.backend.zgw, identificatie, rsin=rsin)
+    if document is None:
+        raise not_found("Document", identificatie,
+                        f"{operation or ctx.operation.function}: er is geen document (enkelvoudiginformatieobject) "
+                        f"met identificatie {identificatie!r} in de Documenten API.", code=code,
+                        reason="document-not-found")
+    return document
 
 
 def roltype_for(mappings: Mappings, rol: MappedRol, roltypen: list[JSON], zaaktype: JSON) -> JSON:
@@ -116,44 +207,181 @@ def roltype_for(mappings: Mappings, rol: MappedRol, roltypen: list[JSON], zaakty
             f"{rol.relation}: zaaktype {zaaktype.get('identificatie')!r} heeft geen roltype {wanted} "
             f"(bekend: {known or 'geen'})",
             plek="client",
+            reason="roltype-not-found",
         )
     return dict(roltype)
 
 
-async def find_zaak(
-    zgw: ZgwClients, identificatie: str, *, operation: str, rsin: str | None = None, code: str | None = None
-) -> JSON:
-    """The zaak a message is about; a missing one is a fault (``not_found``)."""
-    zaak = await lookup_zaak(zgw, identificatie, rsin=rsin)
-    if zaak is None:
-        raise not_found("Zaak", identificatie,
-                        f"{operation}: er is geen zaak met identificatie {identificatie!r} in de ZGW-API.", code=code)
-    return zaak
+def _zaaktype_says(zaaktype: JSON, text: str) -> str:
+    return f"zaaktype {zaaktype.get('identificatie')!r}: {text}"
 
 
-async def find_document_or_fault(
-    zgw: ZgwClients, identificatie: str, *, operation: str, rsin: str | None = None, code: str | None = None
-) -> JSON:
-    """The enkelvoudiginformatieobject a message names; a missing one is a fault (``not_found``)."""
-    document = await find_document(zgw, identificatie, rsin=rsin)
-    if document is None:
-        raise not_found("Document", identificatie,
-                        f"{operation}: er is geen document (enkelvoudiginformatieobject) met identificatie "
-                        f"{identificatie!r} in de Documenten API.", code=code)
-    return document
+# --- the parts of a zaak object (creeerZaak, updateZaak, actualiseerZaakstatus, documents with a status) ----------
+
+
+async def statussen(
+    ctx: MessageContext,
+    obj: etree._Element,
+    context: MappingContext,
+    zaaktype: JSON,
+    *,
+    skip_unidentified: bool = True,
+) -> list[tuple[str, JSON]]:
+    """(label, body without zaak) per heeft relation of ``obj``, oldest first. A status that names no statustype at
+    all is skipped with a warning, unless ``skip_unidentified`` is False (actualiseerZaakstatus: there it is the
+    point)."""
+    relations = list(obj.iterfind(zkn("heeft")))
+    if not relations:
+        return []
+    statustypen = await ctx.backend.zgw.catalogue.statustypen(zaaktype)
+    out: list[tuple[str, JSON]] = []
+    for relation in relations:
+        mapped = ctx.mapped(ctx.backend.mappings.to_zgw("ZAKSTT", relation, context=context))
+        keys: Mapping[str, Any] = mapped.expand.get("statustype") or {}
+        omschrijving, volgnummer = keys.get("omschrijving"), keys.get("volgnummer")
+        if omschrijving:
+            match = ctx.backend.mappings.match_statustype(
+                statustypen, omschrijving=omschrijving, volgnummer=volgnummer, zaaktype=zaaktype.get("identificatie")
+            )
+            if not match:
+                raise ProcessingError("Statustype niet gevonden", _zaaktype_says(zaaktype, match.warnings[-1]),
+                                      plek="client", reason="statustype-not-found")
+            ctx.warnings.extend(match.warnings)
+            statustype = match.item
+        elif volgnummer is not None:
+            statustype = await ctx.backend.zgw.catalogue.statustype(zaaktype, volgnummer=volgnummer)
+        elif skip_unidentified:  # ZaakBrug #52: the rest of the message is still good
+            ctx.warnings.append("heeft: status zonder omschrijving en volgnummer overgeslagen (het statustype is "
+                                "niet te bepalen)")
+            continue
+        else:
+            raise ProcessingError(
+                "Status zonder omschrijving en volgnummer",
+                "heeft/gerelateerde heeft omschrijving of volgnummer nodig om het statustype te vinden.",
+                plek="client",
+                reason="statustype-not-determined",
+            )
+        assert statustype is not None
+        body = {**mapped.body, "statustype": statustype["url"]}
+        if not body.get("datumStatusGezet"):
+            raise ProcessingError("datumStatusGezet ontbreekt", "heeft/datumStatusGezet is verplicht.", plek="client",
+                                  reason="required-element-missing")
+        out.append((str(statustype.get("omschrijving")), body))
+    # oldest first: the last one posted is the zaak's current status
+    out.sort(key=lambda item: str(item[1]["datumStatusGezet"]))
+    return out
+
+
+async def resultaat(ctx: MessageContext, zaak: MappedObject, zaaktype: JSON) -> JSON | None:
+    """The body (without zaak) of the resultaat a mapped zaak gives, with its resultaattype; None without one."""
+    given = zaak.expand.get("resultaat")
+    if not given:
+        return None
+    omschrijving = ((given.get("_expand") or {}).get("resultaattype") or {}).get("omschrijving")
+    if not omschrijving:
+        return None
+    resultaattypen = await ctx.backend.zgw.catalogue.resultaattypen(zaaktype)
+    match = ctx.backend.mappings.match_resultaattype(
+        resultaattypen, omschrijving=omschrijving, zaaktype=zaaktype.get("identificatie")
+    )
+    if not match:
+        raise ProcessingError("Resultaattype niet gevonden", _zaaktype_says(zaaktype, match.warnings[-1]),
+                              plek="client", reason="resultaattype-not-found")
+    ctx.warnings.extend(match.warnings)
+    assert match.item is not None
+    body = {k: v for k, v in given.items() if not k.startswith("_")}
+    return {**body, "resultaattype": match.item["url"]}
+
+
+async def zaakeigenschappen(ctx: MessageContext, zaak: MappedObject, zaaktype: JSON) -> list[tuple[str, JSON]]:
+    """extraElementen whose naam is an eigenschap of the zaaktype become zaakeigenschappen (MAPPING.md §3.2,
+    §5); the others are not taken over (one warning lists them: Open Formulieren sends every form value)."""
+    given = zaak.expand.get("eigenschappen") or []
+    if not given:
+        return []
+    eigenschappen = await ctx.backend.zgw.catalogue.eigenschappen(zaaktype)
+    by_naam = {str(e.get("naam")): e for e in eigenschappen if e.get("zaaktype") in (None, zaaktype["url"])}
+    out: list[tuple[str, JSON]] = []
+    left: list[str] = []
+    for item in given:
+        naam = str(((item.get("_expand") or {}).get("eigenschap") or {}).get("naam") or "")
+        eigenschap = by_naam.get(naam)
+        if eigenschap is None or item.get("waarde") in (None, ""):
+            left.append(naam)
+            continue
+        out.append((naam, {"eigenschap": eigenschap["url"], "waarde": str(item["waarde"])}))
+    if left:
+        ctx.warnings.append(
+            f"extraElementen zonder eigenschap bij zaaktype {zaaktype.get('identificatie')!r} niet overgenomen: "
+            + ", ".join(left)
+        )
+    return out
+
+
+def zaakgeometrie(ctx: MessageContext, obj: etree._Element) -> JSON | None:
+    """The zaak's ``zaakgeometrie`` from its ``anderZaakObject/lokatie`` elements (GML → GeoJSON, MAPPING.md §3.2;
+    Open Formulieren's map component): one geometry as it is, several as a GeometryCollection. None when there is
+    none; geometry in a coordinate system the gateway does not convert is left out with a warning; malformed GML is
+    a fault naming it."""
+    geometries: list[JSON] = []
+    for index, ander in enumerate(obj.iterfind(zkn("anderZaakObject")), 1):
+        lokatie = ander.find(zkn("lokatie"))
+        label = ander.findtext(zkn("omschrijving")) or str(index)
+        if lokatie is None or not len(lokatie):
+            ctx.warnings.append(f"anderZaakObject {label!r} zonder lokatie niet overgenomen (ZGW kent het niet)")
+            continue
+        try:
+            geometries.append(to_geojson(lokatie, ctx.warnings))
+        except UnsupportedCrs as exc:
+            ctx.warnings.append(f"anderZaakObject {label!r}: lokatie niet overgenomen: {exc}")
+        except GeometryError as exc:
+            raise ProcessingError("Ongeldige lokatie", f"anderZaakObject {label!r}/lokatie: {exc}.",
+                                  plek="client", reason="invalid-lokatie") from None
+    if not geometries:
+        return None
+    if len(geometries) == 1:
+        return geometries[0]
+    return {"type": "GeometryCollection", "geometries": geometries}
+
+
+async def later_than(ctx: MessageContext, current: JSON | None, value: str) -> str:
+    """``value``, or one second after the ``current`` status when it is not later than that: ZGW's current status
+    is the one with the latest datumStatusGezet and it refuses two at the same moment (with a warning)."""
+    if current is None:
+        return value
+    gezet = current.get("datumStatusGezet")
+    if not gezet:
+        return value
+    new, before = datetime.fromisoformat(value), datetime.fromisoformat(gezet)
+    if new > before:
+        return value
+    moved = (before + ONE_SECOND).astimezone(AMSTERDAM)
+    wait = (moved - datetime.now(AMSTERDAM)).total_seconds()
+    if wait > 0:
+        await asyncio.sleep(min(wait, 1.0) + 0.01)  # ZGW refuses a datumStatusGezet in the future
+    ctx.warnings.append(
+        f"datumStatusGezet {value} is niet later dan die van de huidige status ({gezet}); gezet op {iso(moved)} "
+        "zodat de nieuwe status de huidige wordt"
+    )
+    return iso(moved)
 
 
 # --- closing a zaak: ZRC closes it only through the eindstatus, with a resultaat and with every document's
 # indicatieGebruiksrecht set (GZ-ZRC zrc-007). Both updateZaak and actualiseerZaakstatus can close.
 
 
-async def fallback_resultaat(ctx: MessageContext, mappings: Mappings, zgw: ZgwClients, zaaktype: JSON) -> JSON:
+async def fallback_resultaat(ctx: MessageContext, zaaktype: JSON) -> JSON:
     """The body (without zaak) of the zaaktype's configured fallback resultaat, for closing a zaak that has none.
-    Without a configured fallback: MissingFallbackResultaat, whose text says what to set."""
+    Without a usable fallback: a fault (``fallback-resultaat-missing``) whose text says what to set: plek client
+    when none is configured (the client can send a resultaat), server when the configured one is no resultaattype of
+    the zaaktype."""
     code = str(zaaktype.get("identificatie") or "")
-    omschrijving = mappings.fallback_resultaat(code)
-    match = mappings.match_resultaattype(
-        await zgw.catalogue.resultaattypen(zaaktype), omschrijving=omschrijving, zaaktype=code
+    try:
+        omschrijving = ctx.backend.mappings.fallback_resultaat(code)
+    except MissingFallbackResultaat:  # none configured: the mapping's own fault, reason fallback-resultaat-missing
+        raise
+    match = ctx.backend.mappings.match_resultaattype(
+        await ctx.backend.zgw.catalogue.resultaattypen(zaaktype), omschrijving=omschrijving, zaaktype=code
     )
     if not match:
         raise ProcessingError(
@@ -161,6 +389,7 @@ async def fallback_resultaat(ctx: MessageContext, mappings: Mappings, zgw: ZgwCl
             f"zaaktype {code!r}: het fallback-resultaat {omschrijving!r} uit het profiel is geen resultaattype van "
             f"dit zaaktype ({match.warnings[-1] if match.warnings else ''})",
             plek="server",  # the gateway's configuration, not the message
+            reason="fallback-resultaat-missing",
         )
     assert match.item is not None
     ctx.warnings.extend(match.warnings)
@@ -171,13 +400,14 @@ async def fallback_resultaat(ctx: MessageContext, mappings: Mappings, zgw: ZgwCl
     }
 
 
-async def documents_for_closing(zgw: ZgwClients, zaak: JSON) -> list[str]:
+async def documents_for_closing(ctx: MessageContext, zaak: JSON) -> list[str]:
     """The zaak's documents whose indicatieGebruiksrecht is unset: ZRC will not close the zaak with them. A checked
-    out (locked) document stops the close as well (``informatieobject-locked``): that is a fault here, before
-    anything is written, naming the document and what the client can do."""
-    zios = await zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
+    out (locked) document stops the close as well (``informatieobject-locked``): that is a fault here
+    (``zaak-has-checked-out-document``), before anything is written, naming the document and what the client can
+    do."""
+    zios = await ctx.backend.zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
     urls = sorted({str(zio["informatieobject"]) for zio in zios if zio.get("informatieobject")})
-    documenten = await asyncio.gather(*(zgw.get(url) for url in urls))
+    documenten = await asyncio.gather(*(ctx.backend.zgw.get(url) for url in urls))
     locked = [str(doc.get("identificatie") or url) for url, doc in zip(urls, documenten, strict=True)
               if doc.get("locked")]
     if locked:
@@ -187,30 +417,31 @@ async def documents_for_closing(zgw: ZgwClients, zaak: JSON) -> list[str]:
             "een zaak niet zolang een document gelockt is. Check het document eerst in (updateZaakdocument) of "
             "annuleer de checkout (cancelCheckout).",
             plek="client",
+            reason="zaak-has-checked-out-document",
         )
     return [url for url, doc in zip(urls, documenten, strict=True) if doc.get("indicatieGebruiksrecht") is None]
 
 
-async def set_gebruiksrecht_steps(undo: UndoLog, zgw: ZgwClients, urls: list[str]) -> None:
+async def set_gebruiksrecht_steps(ctx: MessageContext, urls: list[str]) -> None:
     """Set indicatieGebruiksrecht to false on these documents, each undone (back to unset) if a later step fails."""
     for url in urls:
-        await undo.step(
+        await ctx.undo.step(
             f"PATCH enkelvoudiginformatieobjecten (indicatieGebruiksrecht, {url.rsplit('/', 1)[-1]})",
-            _set_gebruiksrecht(zgw, url, False),
-            undo=_unsetter(zgw, url),
+            _set_gebruiksrecht(ctx, url, False),
+            undo=_unsetter(ctx, url),
         )
 
 
-def _unsetter(zgw: ZgwClients, url: str) -> Callable[[JSON], Awaitable[JSON]]:
-    async def undo(_patched: JSON) -> JSON:
-        return await _set_gebruiksrecht(zgw, url, None)
+def _unsetter(ctx: MessageContext, url: str) -> Undo:
+    async def undo(_patched: Any) -> JSON:
+        return await _set_gebruiksrecht(ctx, url, None)
 
     return undo
 
 
-async def _set_gebruiksrecht(zgw: ZgwClients, url: str, value: bool | None) -> JSON:
+async def _set_gebruiksrecht(ctx: MessageContext, url: str, value: bool | None) -> JSON:
     """PATCH indicatieGebruiksrecht under a lock of our own (the Documenten API demands one for a PATCH)."""
-    client = zgw.for_url(url)
+    client = ctx.backend.zgw.for_url(url)
     lock = (await client.post(f"{url}/lock") or {}).get("lock")
     try:
         return await client.patch(url, {"indicatieGebruiksrecht": value, "lock": lock})

@@ -13,7 +13,10 @@ therefore runs its calls as named steps inside an ``UndoLog``::
 
 When a step fails, the undo actions registered so far run newest first, and ``StepFailed`` is raised naming the
 step, the backend's reason, and whether the undo was complete. The gateway turns it into a StUF fault; the client
-can simply send the message again.
+can simply send the message again. A flow's log is ``MessageContext.undo``.
+
+The usual undo actions against a ZGW API are here too (``delete_created``, ``patch_back``, ``put_back``,
+``post_back``), so that no flow writes its own.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import structlog
 
 from ..errors import StepFailed
+
+if TYPE_CHECKING:
+    from ..zgw import ZgwApiClient
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -94,3 +100,42 @@ class UndoLog:
         undone, not_undone = await asyncio.shield(self.rollback())
         if isinstance(exc, Exception) and not isinstance(exc, StepFailed):
             raise StepFailed(self._current or "verwerking", exc, undone, not_undone) from exc
+
+
+# --- the usual undo actions ---------------------------------------------------------------------------------
+
+
+def delete_created(client: ZgwApiClient) -> Undo:
+    """The undo of a POST: DELETE the object the step created (its result)."""
+
+    async def delete(created: Any) -> None:
+        await client.delete(created["url"])
+
+    return delete
+
+
+def patch_back(client: ZgwApiClient, url: str, before: dict[str, Any]) -> Undo:
+    """The undo of a PATCH: PATCH the fields back to ``before``."""
+
+    async def patch(_: Any) -> Any:
+        return await client.patch(url, before)
+
+    return patch
+
+
+def put_back(client: ZgwApiClient, url: str, before: dict[str, Any]) -> Undo:
+    """The undo of a PUT: PUT the earlier body back."""
+
+    async def put(_: Any) -> Any:
+        return await client.update(url, before)
+
+    return put
+
+
+def post_back(client: ZgwApiClient, resource: str, body: dict[str, Any]) -> Undo:
+    """The undo of a DELETE: POST the removed object back (it gets a new url)."""
+
+    async def post(_: Any) -> Any:
+        return await client.create(resource, body)
+
+    return post

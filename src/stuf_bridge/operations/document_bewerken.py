@@ -36,16 +36,16 @@ from ..zgw.documents import (
     unlock_document,
     uses_bestandsdelen,
 )
-from . import MessageContext
-from .common import require_zgw, zkn
-from .compensation import UndoLog
+from . import MessageContext, handler
+from .common import JSON, zkn
+from .compensation import post_back
 from .document_common import (
+    check_lock,
     child,
     children,
     document_or_fault,
     edc_object,
     is_nil,
-    mapping_context,
     refuse_definitief,
     required_text,
     text,
@@ -56,30 +56,24 @@ from .document_common import (
 if TYPE_CHECKING:
     from ..zgw import ZgwClients
 
-JSON = dict[str, Any]
-
 
 # --- geefZaakdocumentbewerken (checkout) --------------------------------------------------------------------------
 
 
+@handler("geefZaakdocumentbewerken")
 async def geef_zaakdocument_bewerken(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = require_zgw(ctx)
+    zgw = ctx.backend.zgw
     vraag = child(ctx.message, "edcLv01")
-    identificatie = required_text(vraag, "gelijk", "identificatie", operation=ctx.operation.name)
-    eio = await document_or_fault(ctx, zgw, identificatie)  # a definitief one too: it can be read, not checked in
-    if eio.get("locked"):
-        raise ProcessingError(
-            "Het document is al uitgecheckt",
-            f"Document {identificatie!r} is al uitgecheckt (de Documenten API heeft er een lock op); eerst "
-            "inchecken (updateZaakdocument) of cancelCheckout.",
-            plek="client",
-        )
+    identificatie = required_text(ctx, vraag, "gelijk", "identificatie", reason="selection-missing")
+    eio = await document_or_fault(ctx, identificatie)  # a definitief one too: it can be read, not checked in
+    check_lock(eio, locked=False, details=f"Document {identificatie!r} is al uitgecheckt (de Documenten API heeft "
+               "er een lock op); eerst inchecken (updateZaakdocument) of cancelCheckout.")
     url = str(eio["url"])
-    async with UndoLog() as undo:  # an answer that cannot be built releases the lock again
+    async with ctx.undo as undo:  # an answer that cannot be built releases the lock again
         lock = await undo.step(
             "POST enkelvoudiginformatieobjecten/lock", lock_document(zgw, url), undo=_unlocker(zgw, url)
         )
-        obj = await edc_object(ctx, zgw, mappings, eio, complete=True)
+        obj = await edc_object(ctx, eio, complete=True)
         return _du02(ctx, lock, obj)
 
 
@@ -105,49 +99,42 @@ def _du02(ctx: MessageContext, lock: str, obj: etree._Element) -> etree._Element
 # --- updateZaakdocument (check-in) --------------------------------------------------------------------------------
 
 
+@handler("updateZaakdocument")
 async def update_zaakdocument(ctx: MessageContext) -> None:
-    zgw, mappings = require_zgw(ctx)
+    zgw, mappings = ctx.backend
     checked_out_id = text(ctx.message, "parameters", "checkedOutId")
     objects = [o for o in children(child(ctx.message, "edcLk02"), "object") if not is_nil(o)]
     if not objects:
         raise ProcessingError(
-            "Het document ontbreekt", "edcLk02/object (het nieuwe document) is verplicht.", plek="client"
+            "Het document ontbreekt", "edcLk02/object (het nieuwe document) is verplicht.", plek="client",
+            reason="wrong-object-count",
         )
     new = objects[-1]
     identificatie = text(new, "identificatie") or text(objects[0], "identificatie")
     if not identificatie:
         raise ProcessingError(
-            "identificatie ontbreekt", "edcLk02/object/identificatie is verplicht.", plek="client"
+            "identificatie ontbreekt", "edcLk02/object/identificatie is verplicht.", plek="client",
+            reason="required-element-missing",
         )
 
     # --- read and check (nothing written yet) ---
     inhoud = child(new, "inhoud")
     content = ctx.content(inhoud) if inhoud is not None else None  # malformed / too large: StUF055 here
-    eio = await document_or_fault(ctx, zgw, identificatie)
+    eio = await document_or_fault(ctx, identificatie)
     refuse_definitief(ctx, eio)
-    if checked_out_id and not eio.get("locked"):
-        raise ProcessingError(
-            "Het document is niet uitgecheckt",
-            f"updateZaakdocument met checkedOutId, maar document {identificatie!r} heeft geen lock.",
-            plek="client",
-        )
-    if not checked_out_id and eio.get("locked"):
-        raise ProcessingError(
-            "Het document is uitgecheckt",
-            f"Document {identificatie!r} is uitgecheckt; geef de checkedOutId van geefZaakdocumentbewerken mee.",
-            plek="client",
-        )
-    mapped = mappings.to_zgw("EDC", new, context=mapping_context(ctx, mode="update"))
-    ctx.warnings.extend(mapped.warnings)
+    check_lock(eio, locked=bool(checked_out_id), details=(
+        f"updateZaakdocument met checkedOutId, maar document {identificatie!r} heeft geen lock." if checked_out_id
+        else f"Document {identificatie!r} is uitgecheckt; geef de checkedOutId van geefZaakdocumentbewerken mee."))
+    mapped = ctx.mapped(mappings.to_zgw("EDC", new, context=ctx.mapping_context("update")))
     changes = mapped.patch_body()
     changes.pop("identificatie", None)  # the key, not a change
-    await _informatieobjecttype_change(ctx, zgw, eio, mapped.expand, changes)
+    await _informatieobjecttype_change(ctx, eio, mapped.expand, changes)
     data = from_content(content) if content is not None else None
     threshold = ctx.settings.bestandsdelen_threshold_bytes
     url = str(eio["url"])
 
     # --- write ---
-    async with UndoLog() as undo:
+    async with ctx.undo as undo:
         if checked_out_id:
             lock = checked_out_id
         else:
@@ -160,18 +147,18 @@ async def update_zaakdocument(ctx: MessageContext) -> None:
             undo=_restorer(zgw, eio, set(changes), lock, data is not None, threshold, own_lock=not checked_out_id),
         )
         if data is not None and uses_bestandsdelen(data, threshold):
-            await upload_parts(undo, zgw, updated, lock, data, str(changes.get("bestandsnaam") or "inhoud"))
+            await upload_parts(ctx, updated, lock, data, str(changes.get("bestandsnaam") or "inhoud"))
         await undo.step("POST enkelvoudiginformatieobjecten/unlock", unlock_document(zgw, url, lock))
 
 
-async def _informatieobjecttype_change(
-    ctx: MessageContext, zgw: ZgwClients, eio: JSON, expand: dict[str, Any], changes: JSON
-) -> None:
+async def _informatieobjecttype_change(ctx: MessageContext, eio: JSON, expand: dict[str, Any], changes: JSON
+                                       ) -> None:
     """A new dct.omschrijving: the informatieobjecttype of that name of the (first) zaak's zaaktype. One the
     zaaktype does not have leaves the type as it is, with a warning (ZaakBrug's ketentest sends free text here)."""
     omschrijving = str((expand.get("informatieobjecttype") or {}).get("omschrijving") or "").strip()
     if not omschrijving:
         return
+    zgw = ctx.backend.zgw
     current = await zgw.catalogue.informatieobjecttype_by_url(str(eio["informatieobjecttype"]))
     if str(current.get("omschrijving") or "").casefold() == omschrijving.casefold():
         return
@@ -231,25 +218,21 @@ def _unlocker(zgw: ZgwClients, url: str) -> Callable[[str], Awaitable[None]]:
 # --- cancelCheckout -------------------------------------------------------------------------------------------
 
 
+@handler("cancelCheckout")
 async def cancel_checkout(ctx: MessageContext) -> None:
-    zgw, _ = require_zgw(ctx)
-    checked_out_id = required_text(ctx.message, "parameters", "checkedOutId", operation=ctx.operation.name)
-    identificatie = required_text(ctx.message, "document", "identificatie", operation=ctx.operation.name)
-    eio = await document_or_fault(ctx, zgw, identificatie)
-    if not eio.get("locked"):
-        raise ProcessingError(
-            "Het document is niet uitgecheckt",
-            f"cancelCheckout: document {identificatie!r} heeft geen lock.",
-            plek="client",
-        )
-    await unlock_document(zgw, str(eio["url"]), checked_out_id)  # a wrong checkedOutId: "klopt niet"
+    checked_out_id = required_text(ctx, ctx.message, "parameters", "checkedOutId")
+    identificatie = required_text(ctx, ctx.message, "document", "identificatie")
+    eio = await document_or_fault(ctx, identificatie)
+    check_lock(eio, locked=True, details=f"cancelCheckout: document {identificatie!r} heeft geen lock.")
+    await unlock_document(ctx.backend.zgw, str(eio["url"]), checked_out_id)  # a wrong checkedOutId: "klopt niet"
 
 
 # --- ontkoppelZaakdocument (ZDS 1.2) -----------------------------------------------------------------------------
 
 
+@handler("ontkoppelZaakdocument")
 async def ontkoppel_zaakdocument(ctx: MessageContext) -> None:
-    zgw, _ = require_zgw(ctx)
+    zgw = ctx.backend.zgw
     objects = [o for o in children(child(ctx.message, "edcLk02"), "object") if not is_nil(o)]
     identificatie = next((text(o, "identificatie") for o in objects if text(o, "identificatie")), "")
     zaak_id = next(
@@ -267,15 +250,12 @@ async def ontkoppel_zaakdocument(ctx: MessageContext) -> None:
             "ontkoppelZaakdocument heeft object/identificatie en (in het oude object) "
             "isRelevantVoor/gerelateerde/identificatie nodig.",
             plek="client",
+            reason="required-element-missing",
         )
-    eio = await document_or_fault(ctx, zgw, identificatie)
-    zaak = await zaak_or_fault(ctx, zgw, zaak_id)
-    if eio.get("locked"):
-        raise ProcessingError(
-            "Het document is uitgecheckt",
-            f"ontkoppelZaakdocument: document {identificatie!r} is uitgecheckt; eerst inchecken of cancelCheckout.",
-            plek="client",
-        )
+    eio = await document_or_fault(ctx, identificatie)
+    zaak = await zaak_or_fault(ctx, zaak_id)
+    check_lock(eio, locked=False, details=f"ontkoppelZaakdocument: document {identificatie!r} is uitgecheckt; "
+               "eerst inchecken of cancelCheckout.")
     zios = [
         zio for zio in await zgw.zaken.list(
             "zaakinformatieobjecten", {"zaak": zaak["url"], "informatieobject": eio["url"]}
@@ -287,25 +267,10 @@ async def ontkoppel_zaakdocument(ctx: MessageContext) -> None:
             "Het document hoort niet bij de zaak",
             f"Document {identificatie!r} is niet gekoppeld aan zaak {zaak_id!r}.",
             plek="client",
+            reason="document-not-linked-to-zaak",
         )
-    async with UndoLog() as undo:
+    async with ctx.undo as undo:
         for zio in zios:
-            await undo.step(
-                "DELETE zaakinformatieobjecten", zgw.zaken.delete(str(zio["url"])), undo=_relinker(zgw, zio)
-            )
-
-
-def _relinker(zgw: ZgwClients, zio: JSON) -> Callable[[None], Awaitable[Any]]:
-    async def relink(_: None) -> Any:
-        body = {k: zio.get(k) for k in ("zaak", "informatieobject", "titel", "beschrijving") if zio.get(k)}
-        return await zgw.zaken.create("zaakinformatieobjecten", body)
-
-    return relink
-
-
-HANDLERS = {
-    "geefZaakdocumentbewerken": geef_zaakdocument_bewerken,
-    "updateZaakdocument": update_zaakdocument,
-    "cancelCheckout": cancel_checkout,
-    "ontkoppelZaakdocument": ontkoppel_zaakdocument,
-}
+            body = {k: zio.get(k) for k in ("zaak", "informatieobject", "titel", "beschrijving") if zio.get(k)}
+            await undo.step("DELETE zaakinformatieobjecten", zgw.zaken.delete(str(zio["url"])),
+                            undo=post_back(zgw.zaken, "zaakinformatieobjecten", body))

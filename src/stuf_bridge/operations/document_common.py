@@ -9,24 +9,14 @@ name, so one flow reads both.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from ..errors import ProcessingError
-from ..mapping import MappingContext
 from ..stuf.namespaces import STUF, XMIME, XSI
 from ..zgw.documents import ByteSource, PartReader, content_type, from_download, parts_of, put_part
 from . import MessageContext
-from .common import find_document_or_fault, find_zaak, zkn
-
-if TYPE_CHECKING:
-    from ..mapping import Mappings
-    from ..zgw import ZgwClients
-    from .compensation import UndoLog
-
-JSON = dict[str, Any]
-
+from .common import JSON, find_document_or_fault, find_zaak, missing_code, zkn
 
 # --- reading ----------------------------------------------------------------------------------------------------
 
@@ -55,46 +45,37 @@ def is_nil(el: etree._Element) -> bool:
     return el.get(f"{{{XSI}}}nil") in ("true", "1")
 
 
-def required_text(el: etree._Element | None, *path: str, operation: str) -> str:
+def required_text(ctx: MessageContext, el: etree._Element | None, *path: str,
+                  reason: str = "required-element-missing") -> str:
+    """The text at ``path``; absent or empty is a fault naming the path."""
     value = text(el, *path)
     if not value:
         raise ProcessingError(
             f"{path[-1]} ontbreekt",
-            f"{'/'.join(path)} is verplicht in {operation}.",
+            f"{'/'.join(path)} is verplicht in {ctx.operation.name}.",
             plek="client",
+            reason=reason,
         )
     return value
 
 
-def rsin(ctx: MessageContext) -> str:
-    assert ctx.mappings is not None
-    zender = ctx.stuurgegevens.zender
-    return ctx.mappings.rsin_for(zender.organisatie if zender else None, ctx.settings.effective_default_rsin)
+async def document_or_fault(ctx: MessageContext, identificatie: str) -> JSON:
+    return await find_document_or_fault(ctx, identificatie, operation=ctx.operation.name, code=missing_code(ctx))
 
 
-def mapping_context(ctx: MessageContext, mode: str = "create", **more: Any) -> MappingContext:
-    zender = ctx.stuurgegevens.zender
-    return MappingContext(
-        dialect=ctx.dialect,
-        mode="create" if mode == "create" else "update",
-        gemeentecode=zender.organisatie if zender else None,
-        applicatie=zender.applicatie if zender else None,
-        gebruiker=zender.gebruiker if zender else None,
-        **more,
-    )
+async def zaak_or_fault(ctx: MessageContext, identificatie: str) -> JSON:
+    return await find_zaak(ctx, identificatie, operation=ctx.operation.name, code=missing_code(ctx))
 
 
-def _missing_code(ctx: MessageContext) -> str | None:
-    """StUF064 ("object niet gevonden") on the synchronous services, StUF058 on Fo03 (MAPPING.md §1.3)."""
-    return "StUF064" if ctx.operation.fault_kind == "Fo02" else None
-
-
-async def document_or_fault(ctx: MessageContext, zgw: ZgwClients, identificatie: str) -> JSON:
-    return await find_document_or_fault(zgw, identificatie, operation=ctx.operation.name, code=_missing_code(ctx))
-
-
-async def zaak_or_fault(ctx: MessageContext, zgw: ZgwClients, identificatie: str) -> JSON:
-    return await find_zaak(zgw, identificatie, operation=ctx.operation.name, code=_missing_code(ctx))
+def check_lock(eio: JSON, *, locked: bool, details: str) -> None:
+    """A fault unless the document is checked out (has a lock) exactly when ``locked``: ``document-checked-out``
+    or ``document-not-checked-out``, with ``details`` saying what the client can do."""
+    if bool(eio.get("locked")) == locked:
+        return
+    if locked:
+        raise ProcessingError("Het document is niet uitgecheckt", details, plek="client",
+                              reason="document-not-checked-out")
+    raise ProcessingError("Het document is uitgecheckt", details, plek="client", reason="document-checked-out")
 
 
 def refuse_definitief(ctx: MessageContext, eio: JSON) -> None:
@@ -104,23 +85,18 @@ def refuse_definitief(ctx: MessageContext, eio: JSON) -> None:
             f"{ctx.operation.name}: document {eio.get('identificatie')!r} heeft status definitief; de Documenten API "
             "staat geen wijzigingen meer toe (drc-010).",
             plek="client",
+            reason="document-definitief",
         )
 
 
 # --- answering --------------------------------------------------------------------------------------------------
 
 
-async def edc_object(
-    ctx: MessageContext,
-    zgw: ZgwClients,
-    mappings: Mappings,
-    eio: JSON,
-    *,
-    complete: bool = False,
-) -> etree._Element:
+async def edc_object(ctx: MessageContext, eio: JSON, *, complete: bool = False) -> etree._Element:
     """``antwoord/object`` (EDC) for a document: its metadata (document.yaml), ``inhoud`` whose bytes the gateway
     streams in from the download, and an ``isRelevantVoor`` per zaak. ``complete``: fill the fields the Du02 of
     geefZaakdocumentbewerken requires without nil (formaat, titel)."""
+    zgw, mappings = ctx.backend
     iot, zios = await asyncio.gather(
         zgw.catalogue.informatieobjecttype_by_url(str(eio["informatieobjecttype"])),
         zgw.zaken.list("zaakinformatieobjecten", {"informatieobject": eio["url"]}),
@@ -141,7 +117,7 @@ async def edc_object(
     if complete:
         data["formaat"] = eio.get("formaat") or content_type(eio)
         data["titel"] = eio.get("titel") or eio.get("bestandsnaam") or eio.get("identificatie")
-    context = MappingContext(dialect=ctx.dialect)
+    context = ctx.mapping_context()
     obj = etree.Element(zkn("object"))
     ctx.warnings.extend(mappings.to_stuf("EDC", data, obj, dialect=ctx.dialect, context=context))
 
@@ -162,14 +138,13 @@ async def edc_object(
     return obj
 
 
-async def upload_parts(
-    undo: UndoLog, zgw: ZgwClients, document: JSON, lock: str, data: ByteSource, filename: str
-) -> None:
+async def upload_parts(ctx: MessageContext, document: JSON, lock: str, data: ByteSource, filename: str) -> None:
     """PUT every bestandsdeel of ``document`` under ``lock``, streamed from ``data`` in order (each a step)."""
     parts = parts_of(document)
     reader = PartReader(data)
     try:
         for index, part in enumerate(parts, 1):
-            await undo.step(f"PUT bestandsdelen ({index}/{len(parts)})", put_part(zgw, part, lock, reader, filename))
+            await ctx.undo.step(f"PUT bestandsdelen ({index}/{len(parts)})",
+                                put_part(ctx.backend.zgw, part, lock, reader, filename))
     finally:
         await reader.aclose()

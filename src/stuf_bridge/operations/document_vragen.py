@@ -13,25 +13,22 @@ answers La01 without ``antwoord``.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from lxml import etree
 
-from ..mapping import MappingContext
 from ..stuf.namespaces import STUF, XSI, Dialect
 from ..zgw.documents import find_document
-from . import MessageContext
-from .common import la01, lookup_zaak, require_zgw, zkn
+from . import MessageContext, handler
+from .common import la01, lookup_zaak, zkn
 from .document_common import child, edc_object, required_text
 
-JSON = dict[str, Any]
 
-
+@handler("geefLijstZaakdocumenten")
 async def geef_lijst_zaakdocumenten(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = require_zgw(ctx)
-    identificatie = required_text(child(ctx.message, "gelijk"), "identificatie", operation=ctx.operation.name)
+    zgw, mappings = ctx.backend
+    identificatie = required_text(ctx, child(ctx.message, "gelijk"), "identificatie", reason="selection-missing")
     root = la01(ctx, "ZAK")
-    zaak = await lookup_zaak(zgw, identificatie)
+    zaak = await lookup_zaak(ctx, identificatie)
     if zaak is None:
         return root  # La01 without antwoord: no such zaak (MAPPING.md §1.3)
     zios = [zio for zio in await zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
@@ -47,7 +44,7 @@ async def geef_lijst_zaakdocumenten(ctx: MessageContext) -> etree._Element:
     etree.SubElement(obj, zkn("identificatie")).text = zaak["identificatie"]
     if zaak.get("omschrijving"):
         etree.SubElement(obj, zkn("omschrijving")).text = str(zaak["omschrijving"])[:80]
-    context = MappingContext(dialect=ctx.dialect)
+    context = ctx.mapping_context()
     for zio, doc, iot in zip(zios, documenten, iots, strict=True):
         expand = {"informatieobjecttype": {"omschrijving": iot.get("omschrijving")},
                   "link": doc.get("link") or doc.get("url")}
@@ -62,19 +59,13 @@ async def geef_lijst_zaakdocumenten(ctx: MessageContext) -> etree._Element:
     return root
 
 
+@handler("geefZaakdocumentLezen")
 async def geef_zaakdocument_lezen(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = require_zgw(ctx)
-    identificatie = required_text(child(ctx.message, "gelijk"), "identificatie", operation=ctx.operation.name)
+    identificatie = required_text(ctx, child(ctx.message, "gelijk"), "identificatie", reason="selection-missing")
     root = la01(ctx, "EDC")
-    eio = await find_document(zgw, identificatie)
+    eio = await find_document(ctx.backend.zgw, identificatie)
     if eio is None:
         return root  # La01 without antwoord: no such document
     antwoord = etree.SubElement(root, zkn("antwoord"))
-    antwoord.append(await edc_object(ctx, zgw, mappings, eio))
+    antwoord.append(await edc_object(ctx, eio))
     return root
-
-
-HANDLERS = {
-    "geefLijstZaakdocumenten": geef_lijst_zaakdocumenten,
-    "geefZaakdocumentLezen": geef_zaakdocument_lezen,
-}

@@ -15,7 +15,7 @@ On failure the zaakinformatieobjecten are deleted, then the document (emptied an
 in parts was interrupted): the backend is as it was before the message.
 
 The other document operations live in document_vragen.py (questions) and document_bewerken.py (checkout,
-check-in, cancelCheckout, ontkoppelen); this module registers them all.
+check-in, cancelCheckout, ontkoppelen).
 """
 
 from __future__ import annotations
@@ -34,47 +34,37 @@ from ..zgw.documents import (
     unlock_document,
     uses_bestandsdelen,
 )
-from . import MessageContext, document_bewerken, document_vragen
-from .common import require_zgw, zkn
-from .compensation import UndoLog
-from .document_common import child, children, is_nil, mapping_context, rsin, upload_parts, zaak_or_fault
-from .zaakstatus import _after_current
-from .zaken import _deleter, _statussen
+from . import MessageContext, handler
+from .common import JSON, later_than, statussen, zkn
+from .compensation import delete_created
+from .document_common import child, children, is_nil, upload_parts, zaak_or_fault
 
 if TYPE_CHECKING:
-    from ..mapping import MappedObject, Mappings
-    from ..zgw import ZgwClients
+    from ..mapping import MappedObject, MappingContext
     from ..zgw.documents import ByteSource
 
-JSON = dict[str, Any]
 
-
+@handler("voegZaakdocumentToe", "maakZaakdocument")
 async def voeg_zaakdocument_toe(ctx: MessageContext) -> None:
-    await _add_document(ctx)
-
-
-async def maak_zaakdocument(ctx: MessageContext) -> None:
-    """A document without content yet (updateZaakdocument fills it later), ZDS 1.2 §4.3.5."""
-    await _add_document(ctx)
-
-
-async def _add_document(ctx: MessageContext) -> None:
-    zgw, mappings = require_zgw(ctx)
+    """voegZaakdocumentToe, and maakZaakdocument: a document without content yet (updateZaakdocument fills it
+    later), ZDS 1.2 §4.3.5."""
+    zgw, mappings = ctx.backend
     obj = _the_object(ctx)
 
     # --- read and look up (nothing written yet) ---
     inhoud = child(obj, "inhoud")
     content = ctx.content(inhoud) if inhoud is not None else None  # malformed / too large: StUF055 here
-    context = mapping_context(ctx, rsin=rsin(ctx))
-    document = _mapped(ctx, mappings.to_zgw("EDC", obj, context=context))
-    links = _links(ctx, mappings, obj, context)
-    zaken = await asyncio.gather(*(zaak_or_fault(ctx, zgw, identificatie) for identificatie in links))
+    context = ctx.mapping_context(rsin=ctx.rsin)
+    document = ctx.mapped(mappings.to_zgw("EDC", obj, context=context))
+    links = _links(ctx, obj, context)
+    zaken = await asyncio.gather(*(zaak_or_fault(ctx, identificatie) for identificatie in links))
     omschrijving = str((document.expand.get("informatieobjecttype") or {}).get("omschrijving") or "").strip()
     if not omschrijving:
         raise ProcessingError(
             "Het documenttype ontbreekt",
             f"{ctx.operation.name}: object/dct.omschrijving (het informatieobjecttype) is verplicht.",
             plek="client",
+            reason="required-element-missing",
         )
     zaaktypen = await asyncio.gather(*(zgw.catalogue.zaaktype_by_url(str(zaak["zaaktype"])) for zaak in zaken))
     # an unknown omschrijving is a CatalogueNotFound naming what the zaaktype has (StUF058, plek client)
@@ -83,11 +73,11 @@ async def _add_document(ctx: MessageContext) -> None:
     if content is None:
         body["bestandsomvang"] = 0  # an empty document (maakZaakdocument): DRC gives it empty content
     data = from_content(content) if content is not None else None
-    statussen = await _statussen_of_links(ctx, mappings, zgw, links, zaken, zaaktypen)
+    link_statussen = await _statussen_of_links(ctx, links, zaken, zaaktypen)
     threshold = ctx.settings.bestandsdelen_threshold_bytes
 
     # --- write ---
-    async with UndoLog() as undo:
+    async with ctx.undo as undo:
         created = await undo.step(
             "POST enkelvoudiginformatieobjecten",
             post_document(zgw, body, data, threshold),
@@ -95,25 +85,25 @@ async def _add_document(ctx: MessageContext) -> None:
         )
         url = created["url"]
         if data is not None and uses_bestandsdelen(data, threshold):
-            await _upload_parts(undo, zgw, created, data, str(body.get("bestandsnaam") or "inhoud"))
+            await _upload_parts(ctx, created, data, str(body.get("bestandsnaam") or "inhoud"))
         for (identificatie, link), zaak in zip(links.items(), zaken, strict=True):
             zio = {"titel": body.get("titel"), **link.body, "zaak": zaak["url"], "informatieobject": url}
             zio = {key: value for key, value in zio.items() if value is not None}
             await undo.step(
                 f"POST zaakinformatieobjecten ({identificatie})",
                 zgw.zaken.create("zaakinformatieobjecten", zio),
-                undo=_deleter(zgw),
+                undo=delete_created(zgw.zaken),
             )
-        for zaak, label, status in statussen:
+        for zaak_url, label, status in link_statussen:
             # statussen cannot be deleted in ZRC 1.5: the status is the last step, nothing after it can fail
-            await undo.step(f"POST statussen ({label})", zgw.zaken.create("statussen", {**status, "zaak": zaak}))
+            await undo.step(f"POST statussen ({label})", zgw.zaken.create("statussen", {**status, "zaak": zaak_url}))
 
 
-async def _upload_parts(undo: UndoLog, zgw: ZgwClients, created: JSON, data: ByteSource, filename: str) -> None:
+async def _upload_parts(ctx: MessageContext, created: JSON, data: ByteSource, filename: str) -> None:
     """PUT every bestandsdeel, streamed from the spool in order, then unlock: the API joins the parts."""
     lock = str(created.get("lock") or "")
-    await upload_parts(undo, zgw, created, lock, data, filename)
-    await undo.step("POST enkelvoudiginformatieobjecten/unlock", unlock_document(zgw, created["url"], lock))
+    await upload_parts(ctx, created, lock, data, filename)
+    await ctx.undo.step("POST enkelvoudiginformatieobjecten/unlock", unlock_document(ctx.backend.zgw, created["url"], lock))
 
 
 def _the_object(ctx: MessageContext) -> etree._Element:
@@ -124,23 +114,19 @@ def _the_object(ctx: MessageContext) -> etree._Element:
             f"{ctx.operation.name} heeft een object nodig",
             "Het bericht heeft geen ZKN:object met het document.",
             plek="client",
+            reason="wrong-object-count",
         )
     return objects[-1]
 
 
-def _mapped(ctx: MessageContext, mapped: MappedObject) -> MappedObject:
-    ctx.warnings.extend(mapped.warnings)
-    return mapped
-
-
-def _links(ctx: MessageContext, mappings: Mappings, obj: etree._Element, context: Any) -> dict[str, MappedObject]:
+def _links(ctx: MessageContext, obj: etree._Element, context: MappingContext) -> dict[str, MappedObject]:
     """isRelevantVoor per zaak identificatie (a repeated relation to the same zaak counts once; Suites4Sociaal-
     Domein sends it twice)."""
     links: dict[str, MappedObject] = {}
     for relation in children(obj, "isRelevantVoor"):
         if is_nil(relation):
             continue
-        mapped = _mapped(ctx, mappings.to_zgw("EDCZAK", relation, context=context))
+        mapped = ctx.mapped(ctx.backend.mappings.to_zgw("EDCZAK", relation, context=context))
         identificatie = str((mapped.expand.get("zaak") or {}).get("identificatie") or "").strip()
         if not identificatie:
             continue
@@ -154,14 +140,13 @@ def _links(ctx: MessageContext, mappings: Mappings, obj: etree._Element, context
             f"{ctx.operation.name}: object/isRelevantVoor/gerelateerde/identificatie (de zaak van het document) "
             "is verplicht.",
             plek="client",
+            reason="zaak-identificatie-missing",
         )
     return links
 
 
 async def _statussen_of_links(
     ctx: MessageContext,
-    mappings: Mappings,
-    zgw: ZgwClients,
     links: dict[str, MappedObject],
     zaken: list[JSON],
     zaaktypen: list[JSON],
@@ -178,18 +163,21 @@ async def _statussen_of_links(
                 "sta.datumStatusGezet ontbreekt",
                 "isRelevantVoor met stt.omschrijving/stt.volgnummer heeft ook sta.datumStatusGezet nodig.",
                 plek="client",
+                reason="required-element-missing",
             )
         heeft = _heeft(keys)
-        context = mapping_context(ctx, zaaktype=zaaktype.get("identificatie"))
-        [(label, body)] = await _statussen(ctx, mappings, zgw, heeft, context, zaaktype)
-        current = await zgw.get(str(zaak["status"])) if zaak.get("status") else None
+        context = ctx.mapping_context(zaaktype=zaaktype.get("identificatie"))
+        [(label, body)] = await statussen(ctx, heeft, context, zaaktype)
+        current = await ctx.backend.zgw.get(str(zaak["status"])) if zaak.get("status") else None
         if current is not None and current.get("statustype") == body["statustype"]:
             ctx.warnings.append(f"zaak {zaak.get('identificatie')} heeft status {label!r} al; niet opnieuw gezet")
             continue
         gezet = (current or {}).get("datumStatusGezet")
         if gezet and datetime.fromisoformat(body["datumStatusGezet"]) <= datetime.fromisoformat(gezet):
-            # ZGW's current status is the latest datumStatusGezet: the new one goes just after it (warning)
-            body["datumStatusGezet"] = await _after_current(ctx, zgw, zaak, body["datumStatusGezet"])
+            # ZGW's current status is the latest datumStatusGezet: the new one goes just after the current one,
+            # read again here (the case files pin this GET; ``current`` would do as well)
+            again = await ctx.backend.zgw.get(str(zaak["status"]))
+            body["datumStatusGezet"] = await later_than(ctx, again, body["datumStatusGezet"])
         body["statustoelichting"] = body.get("statustoelichting") or "Gezet bij het toevoegen van een document"
         out.append((zaak["url"], label, body))
     return out
@@ -206,11 +194,3 @@ def _heeft(keys: dict[str, Any]) -> etree._Element:
         etree.SubElement(gerelateerde, zkn("omschrijving")).text = str(keys["omschrijving"])
     etree.SubElement(heeft, zkn("datumStatusGezet")).text = str(keys["datumStatusGezet"])
     return obj
-
-
-HANDLERS = {
-    "voegZaakdocumentToe": voeg_zaakdocument_toe,
-    "maakZaakdocument": maak_zaakdocument,
-    **document_vragen.HANDLERS,
-    **document_bewerken.HANDLERS,
-}

@@ -18,7 +18,7 @@ from ..errors import ProcessingError, StuurgegevensError
 from ..stuf.namespaces import STUF, ZDS, ZKN, Dialect
 from ..stuf.stuurgegevens import write_stuurgegevens
 from ..stuf.values import AMSTERDAM
-from . import MessageContext
+from . import MessageContext, handler
 
 _GEMEENTECODE = re.compile(r"^\d{4}$")
 IDENTIFICATIE_MAX = 40
@@ -32,7 +32,7 @@ _KINDS = {
 
 
 def gemeentecode_for(ctx: MessageContext) -> str:
-    organisatie = ctx.stuurgegevens.zender.organisatie if ctx.stuurgegevens.zender else None
+    organisatie = ctx.zender.organisatie if ctx.zender else None
     if organisatie and _GEMEENTECODE.match(organisatie):
         return organisatie
     if ctx.settings.default_gemeentecode:
@@ -42,6 +42,7 @@ def gemeentecode_for(ctx: MessageContext) -> str:
         "zender/organisatie is geen gemeentecode",
         f"Een identificatie begint met de gemeentecode van de zender (4 cijfers); zender/organisatie is "
         f"{organisatie!r}. Stel STUF_BRIDGE_DEFAULT_GEMEENTECODE in voor zenders zonder gemeentecode.",
+        reason="no-gemeentecode",
     )
 
 
@@ -62,6 +63,7 @@ async def next_identificatie(ctx: MessageContext, kind: str) -> str:
             f"{identificatie!r} is {len(identificatie)} tekens; ZDS staat er {IDENTIFICATIE_MAX} toe. "
             f"Pas de instelling {template_setting} aan.",
             plek="server",
+            reason="identificatie-too-long",
         )
     return identificatie
 
@@ -80,16 +82,16 @@ def _du02(ctx: MessageContext, kind: str, identificatie: str) -> etree._Element:
     return root
 
 
-def _handler(kind: str):
-    async def handle(ctx: MessageContext) -> etree._Element:
-        return _du02(ctx, kind, await next_identificatie(ctx, kind))
-
-    handle.__name__ = f"genereer_{kind}_identificatie"
-    return handle
+@handler("genereerZaakIdentificatie", backend=False)
+async def genereer_zaak_identificatie(ctx: MessageContext) -> etree._Element:
+    return _du02(ctx, "zaak", await next_identificatie(ctx, "zaak"))
 
 
-HANDLERS = {
-    "genereerZaakIdentificatie": _handler("zaak"),
-    "genereerDocumentIdentificatie": _handler("document"),
-    "genereerBesluitIdentificatie": _handler("besluit"),
-}
+@handler("genereerDocumentIdentificatie", backend=False)
+async def genereer_document_identificatie(ctx: MessageContext) -> etree._Element:
+    return _du02(ctx, "document", await next_identificatie(ctx, "document"))
+
+
+@handler("genereerBesluitIdentificatie", backend=False)
+async def genereer_besluit_identificatie(ctx: MessageContext) -> etree._Element:
+    return _du02(ctx, "besluit", await next_identificatie(ctx, "besluit"))

@@ -16,7 +16,6 @@ verwerkingssoort: T, W and R link (W/R first unlink what the old side names), V 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +23,10 @@ from lxml import etree
 
 from ..errors import ProcessingError
 from ..stuf.namespaces import STUF
-from ..zgw import ZgwClients
-from .common import lookup_zaak, pair_relations, verwerkingssoort, zkn
-from .compensation import UndoLog
+from . import MessageContext
+from .common import JSON, lookup_zaak, pair_relations, verwerkingssoort, zkn
+from .compensation import patch_back
 
-JSON = dict[str, Any]
 AARD_RELATIE = "onderwerp"
 RELATIONS = ("heeftAlsHoofdzaak", "heeftAlsDeelzaak", "heeftBetrekkingOpAndere")
 _NO_VALUE = f"{{{STUF}}}noValue"
@@ -71,8 +69,7 @@ def _relevant(item: Any) -> JSON:
 
 
 async def read_relations(
-    warnings: list[str],
-    zgw: ZgwClients,
+    ctx: MessageContext,
     was: etree._Element | None,
     wordt: etree._Element,
     *,
@@ -90,7 +87,7 @@ async def read_relations(
             if soort in ("W", "V", "E", "R"):
                 gone = _identificatie(old) or (_identificatie(new) if soort in ("V", "E") else None)
                 if gone:
-                    await _unlink(out, warnings, zgw, name, gone, rsin=rsin)
+                    await _relate(ctx, out, name, gone, rsin=rsin, link=False)
             if soort in ("T", "W", "R"):
                 wanted = _identificatie(new)
                 if not wanted:
@@ -100,14 +97,16 @@ async def read_relations(
                         f"{name} zonder zaak",
                         f"{name} (verwerkingssoort {soort}) heeft gerelateerde/identificatie nodig.",
                         plek="client",
+                        reason="related-zaak-missing",
                     )
                 if this is not None and wanted == this:
                     raise ProcessingError(
                         "Een zaak kan niet aan zichzelf gerelateerd zijn",
                         f"{name} noemt de zaak zelf ({wanted!r}).",
                         plek="client",
+                        reason="zaak-related-to-itself",
                     )
-                await _link(out, warnings, zgw, name, wanted, rsin=rsin)
+                await _relate(ctx, out, name, wanted, rsin=rsin, link=True)
     return out
 
 
@@ -118,55 +117,34 @@ def _identificatie(relation: etree._Element | None) -> str | None:
     return text.strip() if text and text.strip() else None
 
 
-async def _other(warnings: list[str], zgw: ZgwClients, name: str, identificatie: str, *, rsin: str | None,
-                 action: str) -> JSON | None:
-    other = await lookup_zaak(zgw, identificatie, rsin=rsin)
+async def _relate(ctx: MessageContext, out: ZaakRelations, name: str, identificatie: str, *, rsin: str | None,
+                  link: bool) -> None:
+    """Add the zaak named by a relation to what ``out`` links (``link``) or unlinks; an unknown zaak is a
+    warning."""
+    other = await lookup_zaak(ctx, identificatie, rsin=rsin)
     if other is None:
-        warnings.append(f"{name}: zaak {identificatie!r} bestaat niet in ZGW; relatie niet {action}")
-    return other
-
-
-async def _link(out: ZaakRelations, warnings: list[str], zgw: ZgwClients, name: str, identificatie: str, *,
-                rsin: str | None) -> None:
-    other = await _other(warnings, zgw, name, identificatie, rsin=rsin, action="gelegd")
-    if other is None:
+        ctx.warnings.append(f"{name}: zaak {identificatie!r} bestaat niet in ZGW; relatie niet "
+                            f"{'gelegd' if link else 'verwijderd'}")
         return
     if name == "heeftAlsHoofdzaak":
-        out.hoofdzaak = other["url"]
-    elif name == "heeftBetrekkingOpAndere":
-        out.relevant_add.append(other["url"])
-    else:
-        out.deelzaken_add.append(other)
-
-
-async def _unlink(out: ZaakRelations, warnings: list[str], zgw: ZgwClients, name: str, identificatie: str, *,
-                  rsin: str | None) -> None:
-    other = await _other(warnings, zgw, name, identificatie, rsin=rsin, action="verwijderd")
-    if other is None:
-        return
-    if name == "heeftAlsHoofdzaak":
-        if out.hoofdzaak is _UNCHANGED:
+        if link:
+            out.hoofdzaak = other["url"]
+        elif out.hoofdzaak is _UNCHANGED:
             out.hoofdzaak = None
     elif name == "heeftBetrekkingOpAndere":
-        out.relevant_remove.append(other["url"])
+        (out.relevant_add if link else out.relevant_remove).append(other["url"])
     else:
-        out.deelzaken_remove.append(other)
+        (out.deelzaken_add if link else out.deelzaken_remove).append(other)
 
 
-async def deelzaak_steps(undo: UndoLog, zgw: ZgwClients, relations: ZaakRelations, zaak_url: str) -> None:
+async def deelzaak_steps(ctx: MessageContext, relations: ZaakRelations, zaak_url: str) -> None:
     """Point each added deelzaak at this zaak, and release each removed one; each undone by a PATCH back."""
-    changes = [(other, zaak_url) for other in relations.deelzaken_add if other.get("hoofdzaak") != zaak_url]
+    zaken = ctx.backend.zgw.zaken
+    changes: list[tuple[JSON, str | None]] = [(other, zaak_url) for other in relations.deelzaken_add if other.get("hoofdzaak") != zaak_url]
     changes += [(other, None) for other in relations.deelzaken_remove if other.get("hoofdzaak") == zaak_url]
     for other, hoofdzaak in changes:
-        await undo.step(
+        await ctx.undo.step(
             f"PATCH zaken (hoofdzaak van deelzaak {other.get('identificatie')})",
-            zgw.zaken.patch(other["url"], {"hoofdzaak": hoofdzaak}),
-            undo=_patch_back(zgw, other["url"], other.get("hoofdzaak")),
+            zaken.patch(other["url"], {"hoofdzaak": hoofdzaak}),
+            undo=patch_back(zaken, other["url"], {"hoofdzaak": other.get("hoofdzaak")}),
         )
-
-
-def _patch_back(zgw: ZgwClients, url: str, hoofdzaak: str | None) -> Callable[[Any], Awaitable[Any]]:
-    async def back(_: Any) -> Any:
-        return await zgw.zaken.patch(url, {"hoofdzaak": hoofdzaak})
-
-    return back

@@ -8,57 +8,47 @@ what ZGW holds; disagreements are warnings, never faults. identificatie and zaak
 As in creeerZaak, everything is looked up and mapped first, then written as named steps of an ``UndoLog``:
 
 ``PATCH zaken`` (only what changed: present values and ``geenWaarde`` clears, hoofdzaak and relevanteAndereZaken;
-undo: PATCH the old values back) → the rollen by verwerkingssoort (T: POST; W/R: DELETE + POST, ZRC 1.5 has no PUT on rollen; V/E: DELETE; I:
-nothing; undo of a DELETE is a POST of the old rol) → deelzaken (``hoofdzaak`` of the other zaak) → the resultaat (DELETE the existing one, POST the new one)
-→ leidtTot besluiten (created or linked, operations/besluiten.py) → the statussen from ``heeft``, oldest first, then, when the zaak is to be closed (``einddatum``) and no
-eindstatus was among them, the eindstatus. ZRC closes a zaak only through its eindstatus, which needs a
+undo: PATCH the old values back) → the rollen by verwerkingssoort (T: POST; W/R: DELETE + POST, ZRC 1.5 has no PUT
+on rollen; V/E: DELETE; I: nothing; undo of a DELETE is a POST of the old rol) → deelzaken (``hoofdzaak`` of the other zaak) → the
+resultaat (DELETE the existing one, POST the new one) → leidtTot besluiten (created or linked, operations/besluiten.py)
+→ the statussen from ``heeft``, oldest first, then, when the zaak is to be closed (``einddatum``) and no eindstatus
+was among them, the eindstatus. ZRC closes a zaak only through its eindstatus, which needs a
 resultaat: the given one, the zaak's existing one, else the mapping's fallback resultaat for the zaaktype.
 Statussen are posted last because they cannot be undone (ZRC 1.5 has no DELETE on statussen).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from copy import deepcopy
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from ..errors import ProcessingError
-from ..mapping import MappedObject, MappedRol, MappingContext
+from ..mapping import MappedObject, MappedRol, MappingContext, Mappings
 from ..mapping.paths import get_in
 from ..stuf.namespaces import STUF
-from . import MessageContext
+from . import MessageContext, handler
 from .besluiten import apply_leidt_tot
 from .common import (
+    JSON,
     documents_for_closing,
     fallback_resultaat,
     find_zaak,
     pair_relations,
-    require_zgw,
+    resultaat,
     roltype_for,
     set_gebruiksrecht_steps,
+    statussen,
     verwerkingssoort,
+    zaakeigenschappen,
+    zaakgeometrie,
     zkn,
 )
-from .compensation import UndoLog
+from .compensation import Undo, delete_created, patch_back, post_back, put_back
 from .zaak_relaties import deelzaak_steps, read_relations
-from .zaken import (
-    JSON,
-    _deleter,
-    _mapped,
-    _resultaat,
-    _rsin,
-    _statussen,
-    _zaakeigenschappen,
-    zaakgeometrie,
-)
-
-if TYPE_CHECKING:
-    from ..mapping import Mappings
-    from ..zgw import ZgwClients
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 VERWERKINGSSOORT = f"{{{STUF}}}verwerkingssoort"
@@ -88,60 +78,52 @@ _BETROKKENE_KEYS = {
 }
 
 
+@handler("updateZaak")
 async def update_zaak(ctx: MessageContext) -> None:
-    zgw, mappings = require_zgw(ctx)
+    zgw, mappings = ctx.backend
     was, wordt = _was_wordt(ctx.message)
 
     # --- look up and map (nothing written yet) ---
     identificatie = _identificatie(was, wordt)
-    zaak = await _find_zaak(ctx, zgw, identificatie)
+    zaak = await find_zaak(ctx, identificatie, rsin=ctx.rsin)
     zaaktype = await zgw.catalogue.zaaktype_by_url(zaak["zaaktype"])
     code = str(zaaktype.get("identificatie") or "")
     _check_immutable(was, wordt, identificatie, code)
-    zender = ctx.stuurgegevens.zender
-    context = MappingContext(
-        dialect=ctx.dialect,
-        mode="update",
-        rsin=_rsin(ctx),
-        gemeentecode=zender.organisatie if zender else None,
-        applicatie=zender.applicatie if zender else None,
-        gebruiker=zender.gebruiker if zender else None,
-        zaaktype=code,
-    )
-    new = _mapped(ctx, mappings.to_zgw("ZAK", wordt, context=context))
+    context = ctx.mapping_context("update", rsin=ctx.rsin, zaaktype=code)
+    new = ctx.mapped(mappings.to_zgw("ZAK", wordt, context=context))
     if was is not None:
         _compare_was(ctx, mappings.to_zgw("ZAK", was, context=context), zaak)
     patch = _patch(new, zaak)
-    relations = await read_relations(ctx.warnings, zgw, was, wordt, rsin=context.rsin, this=identificatie)
+    relations = await read_relations(ctx, was, wordt, rsin=ctx.rsin, this=identificatie)
     patch.update(relations.zaak_fields(zaak))
     patch.update(_geometrie_patch(ctx, wordt, zaak))
 
-    rollen = await _rol_changes(ctx, mappings, zgw, was, wordt, context, zaak, zaaktype)
-    zaakobjecten = await _zaakobject_changes(ctx, mappings, zgw, was, wordt, context, zaak)
-    eigenschappen = await _eigenschap_changes(ctx, zgw, new, zaak, zaaktype)
-    resultaat = await _resultaat(ctx, mappings, zgw, new, zaaktype)
-    statussen = await _statussen(ctx, mappings, zgw, _added_statussen(wordt), context, zaaktype)
-    eindstatus, fallback, closes = await _closing(ctx, mappings, zgw, new, zaak, zaaktype, statussen, resultaat)
-    resultaat = resultaat or fallback
+    rollen = await _rol_changes(ctx, was, wordt, context, zaak, zaaktype)
+    zaakobjecten = await _zaakobject_changes(ctx, was, wordt, context, zaak)
+    eigenschappen = await _eigenschap_changes(ctx, new, zaak, zaaktype)
+    nieuw_resultaat = await resultaat(ctx, new, zaaktype)
+    nieuwe_statussen = await statussen(ctx, _added_statussen(wordt), context, zaaktype)
+    eindstatus, fallback, closes = await _closing(ctx, new, zaak, zaaktype, nieuwe_statussen, nieuw_resultaat)
+    nieuw_resultaat = nieuw_resultaat or fallback
     if eindstatus is not None:
-        statussen.append(("eindstatus", eindstatus))
-    reopening = await _reopening(ctx, zgw, new, zaak, zaaktype, statussen)
+        nieuwe_statussen.append(("eindstatus", eindstatus))
+    reopening = await _reopening(ctx, new, zaak, zaaktype, nieuwe_statussen)
     if reopening is not None:
-        statussen.append(("heropenen", reopening))
-    documenten = await documents_for_closing(zgw, zaak) if closes else []
+        nieuwe_statussen.append(("heropenen", reopening))
+    documenten = await documents_for_closing(ctx, zaak) if closes else []
 
     # --- write ---
     url = zaak["url"]
-    delete = _deleter(zgw)
-    async with UndoLog() as undo:
+    delete = delete_created(zgw.zaken)
+    async with ctx.undo as undo:
         if patch:
             old = {key: deepcopy(zaak.get(key)) for key in patch}
-            await undo.step("PATCH zaken", zgw.zaken.patch(url, patch), undo=lambda _: zgw.zaken.patch(url, old))
+            await undo.step("PATCH zaken", zgw.zaken.patch(url, patch), undo=patch_back(zgw.zaken, url, old))
         deletes: dict[str, tuple[Any, Any]] = {}
         for index, (label, existing) in enumerate(rollen.deletes, 1):
             deletes[f"DELETE rollen ({label}, {index})"] = (
                 zgw.zaken.delete(existing["url"]),
-                _reposter(zgw, "rollen", existing),
+                _reposter(ctx, "rollen", existing),
             )
         if deletes:
             await undo.steps(deletes)
@@ -150,20 +132,20 @@ async def update_zaak(ctx: MessageContext) -> None:
             posts[f"POST rollen ({label}, {index})"] = (zgw.zaken.create("rollen", {**body, "zaak": url}), delete)
         if posts:
             await undo.steps(posts)
-        await _zaakobject_steps(undo, zgw, zaakobjecten, url)
-        await _eigenschap_steps(undo, zgw, eigenschappen, url)
-        await deelzaak_steps(undo, zgw, relations, url)
-        if resultaat is not None:
+        await _zaakobject_steps(ctx, zaakobjecten, url)
+        await _eigenschap_steps(ctx, eigenschappen, url)
+        await deelzaak_steps(ctx, relations, url)
+        if nieuw_resultaat is not None:
             if zaak.get("resultaat"):
                 existing = await undo.step("GET resultaten", zgw.zaken.get(zaak["resultaat"]))
-                await undo.step(
-                    "DELETE resultaten", zgw.zaken.delete(existing["url"]), undo=_reposter(zgw, "resultaten", existing)
-                )
-            await undo.step("POST resultaten", zgw.zaken.create("resultaten", {**resultaat, "zaak": url}), undo=delete)
-        await apply_leidt_tot(ctx, zaak, wordt.findall(zkn("leidtTot")), undo,
+                await undo.step("DELETE resultaten", zgw.zaken.delete(existing["url"]),
+                                undo=_reposter(ctx, "resultaten", existing))
+            await undo.step("POST resultaten", zgw.zaken.create("resultaten", {**nieuw_resultaat, "zaak": url}),
+                            undo=delete)
+        await apply_leidt_tot(ctx, zaak, wordt.findall(zkn("leidtTot")),
                               old_relations=was.findall(zkn("leidtTot")) if was is not None else ())
-        await set_gebruiksrecht_steps(undo, zgw, documenten)
-        for index, (label, body) in enumerate(statussen, 1):
+        await set_gebruiksrecht_steps(ctx, documenten)
+        for index, (label, body) in enumerate(nieuwe_statussen, 1):
             # no DELETE on statussen in ZRC 1.5: they go last, after everything that can fail and be undone
             await undo.step(f"POST statussen ({label}, {index})", zgw.zaken.create("statussen", {**body, "zaak": url}))
 
@@ -182,6 +164,7 @@ def _was_wordt(message: etree._Element) -> tuple[etree._Element | None, etree._E
         f"Het bericht heeft {len(objects)} ZKN:object-elementen; updateZaak verwacht het paar oud/nieuw "
         "(of alleen het nieuwe object).",
         plek="client",
+        reason="wrong-object-count",
     )
 
 
@@ -198,12 +181,9 @@ def _identificatie(was: etree._Element | None, wordt: etree._Element) -> str:
             "De zaakidentificatie ontbreekt",
             "object/identificatie is verplicht in updateZaak: het wijst de zaak aan.",
             plek="client",
+            reason="zaak-identificatie-missing",
         )
     return identificatie
-
-
-async def _find_zaak(ctx: MessageContext, zgw: ZgwClients, identificatie: str) -> JSON:
-    return await find_zaak(zgw, identificatie, operation="updateZaak", rsin=_rsin(ctx))
 
 
 def _check_immutable(was: etree._Element | None, wordt: etree._Element, identificatie: str, code: str) -> None:
@@ -215,6 +195,7 @@ def _check_immutable(was: etree._Element | None, wordt: etree._Element, identifi
             f"updateZaak: identificatie {old_id!r} → {new_id!r}; de identificatie van een zaak is onveranderlijk "
             "(ZDS 1.2 §4.1.5).",
             plek="client",
+            reason="identificatie-immutable",
         )
     path = f"{zkn('isVan')}/{zkn('gerelateerde')}/{zkn('code')}"
     for side in (was, wordt):
@@ -225,6 +206,7 @@ def _check_immutable(was: etree._Element | None, wordt: etree._Element, identifi
                 f"updateZaak: zaak {identificatie!r} heeft zaaktype {code!r}, het bericht noemt {given!r}; het "
                 "zaaktype van een zaak is onveranderlijk (ZDS 1.2 §4.1.5).",
                 plek="client",
+                reason="zaaktype-immutable",
             )
 
 
@@ -314,16 +296,22 @@ def _has_content(relation: etree._Element | None) -> bool:
     return gerelateerde is not None and len(gerelateerde) > 0 and not gerelateerde.get(NO_VALUE)
 
 
+def _adding(new_el: etree._Element | None, omschrijving: str, details: str, *, reason: str) -> etree._Element:
+    """The new side of a relation that adds something (T, W, R); one without content is a fault."""
+    if new_el is None or not _has_content(new_el):
+        raise ProcessingError(omschrijving, details, plek="client", reason=reason)
+    return new_el
+
+
 async def _rol_changes(
     ctx: MessageContext,
-    mappings: Mappings,
-    zgw: ZgwClients,
     was: etree._Element | None,
     wordt: etree._Element,
     context: MappingContext,
     zaak: JSON,
     zaaktype: JSON,
 ) -> _RolChanges:
+    zgw, mappings = ctx.backend
     changes = _RolChanges()
     pairs = _relation_pairs(mappings, was, wordt)
     if not pairs:
@@ -345,10 +333,10 @@ async def _rol_changes(
                     "Rol niet aangewezen",
                     f"verwerkingssoort {soort} zonder gegevens van de betrokkene om de rol te vinden.",
                     plek="client",
+                    reason="rol-not-identified",
                 )
             assert source is not None
-            mapped = mappings.rol_to_zgw(source, context=context)
-            _mapped(ctx, mapped)
+            mapped = ctx.mapped(mappings.rol_to_zgw(source, context=context))
             roltype = roltype_for(mappings, mapped, roltypen, zaaktype)
             if existing is None:
                 existing = await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
@@ -365,16 +353,10 @@ async def _rol_changes(
                 existing.remove(match)
                 changes.deletes.append((mapped.relation, match))
         if soort in ("T", "W", "R"):
-            if not _has_content(new_el):
-                raise ProcessingError(
-                    "Rol zonder betrokkene",
-                    f"verwerkingssoort {soort} op een rol zonder gegevens van de (nieuwe) betrokkene.",
-                    plek="client",
-                )
-            assert new_el is not None
+            added = _adding(new_el, "Rol zonder betrokkene", f"verwerkingssoort {soort} op een rol zonder gegevens "
+                            "van de (nieuwe) betrokkene.", reason="rol-without-betrokkene")
             # a new rol: its create defaults (roltoelichting) apply
-            mapped = mappings.rol_to_zgw(new_el, context=context.replace(mode="create"))
-            _mapped(ctx, mapped)
+            mapped = ctx.mapped(mappings.rol_to_zgw(added, context=context.replace(mode="create")))
             if mapped.skipped:
                 ctx.warnings.append(f"{mapped.relation} overgeslagen: {mapped.skipped}")
                 continue
@@ -432,7 +414,7 @@ def _matching_rol(rollen: list[JSON], roltype: JSON, mapped: MappedRol) -> JSON 
     return None
 
 
-def _reposter(zgw: ZgwClients, resource: str, existing: JSON) -> Callable[[Any], Awaitable[Any]]:
+def _reposter(ctx: MessageContext, resource: str, existing: JSON) -> Undo:
     """The undo of a DELETE: POST the removed object back (it gets a new url)."""
     if resource == "rollen":
         body = {key: existing[key] for key in _ROL_FIELDS if existing.get(key) not in (None, "", {})}
@@ -440,11 +422,7 @@ def _reposter(zgw: ZgwClients, resource: str, existing: JSON) -> Callable[[Any],
         body = _zaakobject_body(existing)
     else:
         body = {key: existing[key] for key in ("zaak", "resultaattype", "toelichting") if existing.get(key)}
-
-    async def repost(_: Any) -> None:
-        await zgw.zaken.create(resource, body)
-
-    return repost
+    return post_back(ctx.backend.zgw.zaken, resource, body)
 
 
 # --- zaakobjecten ----------------------------------------------------------------------------------------------
@@ -467,14 +445,13 @@ def _pairs(
 
 async def _zaakobject_changes(
     ctx: MessageContext,
-    mappings: Mappings,
-    zgw: ZgwClients,
     was: etree._Element | None,
     wordt: etree._Element,
     context: MappingContext,
     zaak: JSON,
 ) -> _ZaakobjectChanges:
     """heeftBetrekkingOp by verwerkingssoort (MAPPING.md §3.3): T POST, W PUT, R DELETE + POST, V/E DELETE."""
+    zgw, mappings = ctx.backend
     changes = _ZaakobjectChanges()
     existing: list[JSON] | None = None
     for old_el, new_el in _pairs(zkn("heeftBetrekkingOp"), was, wordt):
@@ -484,7 +461,8 @@ async def _zaakobject_changes(
         match: JSON | None = None
         if soort in ("W", "V", "E", "R"):
             source = old_el if _has_content(old_el) else new_el
-            old = _mapped(ctx, mappings.to_zgw("ZAKOBJ", source, context=context)) if _has_content(source) else None
+            old = (ctx.mapped(mappings.to_zgw("ZAKOBJ", source, context=context))
+                   if source is not None and _has_content(source) else None)
             if old is None or old.skipped:
                 ctx.warnings.append(f"heeftBetrekkingOp (verwerkingssoort {soort}): geen adres om het zaakobject "
                                     "mee te vinden; niets verwijderd of gewijzigd")
@@ -499,13 +477,9 @@ async def _zaakobject_changes(
                     existing.remove(match)
         new = None
         if soort in ("T", "W", "R"):
-            if not _has_content(new_el):
-                raise ProcessingError(
-                    "Zaakobject zonder object",
-                    f"heeftBetrekkingOp (verwerkingssoort {soort}) zonder gegevens van het (nieuwe) object.",
-                    plek="client",
-                )
-            mapped = _mapped(ctx, mappings.to_zgw("ZAKOBJ", new_el, context=context.replace(mode="create")))
+            added = _adding(new_el, "Zaakobject zonder object", f"heeftBetrekkingOp (verwerkingssoort {soort}) "
+                            "zonder gegevens van het (nieuwe) object.", reason="zaakobject-without-object")
+            mapped = ctx.mapped(mappings.to_zgw("ZAKOBJ", added, context=context.replace(mode="create")))
             new = None if mapped.skipped else mapped.body
         if soort == "W" and match is not None and new is not None:
             changes.puts.append((match, new))
@@ -530,42 +504,36 @@ def _matching_zaakobject(zaakobjecten: list[JSON], body: JSON) -> JSON | None:
     return None
 
 
-async def _zaakobject_steps(undo: UndoLog, zgw: ZgwClients, changes: _ZaakobjectChanges, url: str) -> None:
+async def _zaakobject_steps(ctx: MessageContext, changes: _ZaakobjectChanges, url: str) -> None:
+    zaken = ctx.backend.zgw.zaken
     for index, existing in enumerate(changes.deletes, 1):
-        await undo.step(f"DELETE zaakobjecten ({index})", zgw.zaken.delete(existing["url"]),
-                        undo=_reposter(zgw, "zaakobjecten", existing))
+        await ctx.undo.step(f"DELETE zaakobjecten ({index})", zaken.delete(existing["url"]),
+                            undo=_reposter(ctx, "zaakobjecten", existing))
     for index, (existing, body) in enumerate(changes.puts, 1):
         before = _zaakobject_body(existing)
-        await undo.step(f"PUT zaakobjecten ({index})", zgw.zaken.update(existing["url"], {**body, "zaak": url}),
-                        undo=_putter(zgw, existing["url"], before))
+        await ctx.undo.step(f"PUT zaakobjecten ({index})", zaken.update(existing["url"], {**body, "zaak": url}),
+                            undo=put_back(zaken, existing["url"], before))
     for index, body in enumerate(changes.posts, 1):
-        await undo.step(f"POST zaakobjecten ({index})", zgw.zaken.create("zaakobjecten", {**body, "zaak": url}),
-                        undo=_deleter(zgw))
+        await ctx.undo.step(f"POST zaakobjecten ({index})", zaken.create("zaakobjecten", {**body, "zaak": url}),
+                            undo=delete_created(zaken))
 
 
 def _zaakobject_body(existing: JSON) -> JSON:
     return {key: existing[key] for key in _ZAAKOBJECT_FIELDS if existing.get(key) not in (None, "")}
 
 
-def _putter(zgw: ZgwClients, url: str, body: JSON) -> Callable[[Any], Awaitable[Any]]:
-    async def put_back(_: Any) -> Any:
-        return await zgw.zaken.update(url, body)
-
-    return put_back
-
-
 # --- zaakeigenschappen ------------------------------------------------------------------------------------------
 
 
 async def _eigenschap_changes(
-    ctx: MessageContext, zgw: ZgwClients, new: MappedObject, zaak: JSON, zaaktype: JSON
+    ctx: MessageContext, new: MappedObject, zaak: JSON, zaaktype: JSON
 ) -> list[tuple[str, JSON | None, JSON]]:
     """(naam, the zaakeigenschap as ZGW has it or None, the new body) per extraElement that names an eigenschap of
     the zaaktype and whose value differs from the zaak's (MAPPING.md §3.2, §5; ZaakBrug #277)."""
-    wanted = await _zaakeigenschappen(ctx, zgw, new, zaaktype)
+    wanted = await zaakeigenschappen(ctx, new, zaaktype)
     if not wanted:
         return []
-    current = await zgw.zaken.list(f"{zaak['url']}/zaakeigenschappen")
+    current = await ctx.backend.zgw.zaken.list(f"{zaak['url']}/zaakeigenschappen")
     by_eigenschap = {str(item.get("eigenschap")): item for item in current}
     changes: list[tuple[str, JSON | None, JSON]] = []
     for naam, body in wanted:
@@ -575,24 +543,18 @@ async def _eigenschap_changes(
     return changes
 
 
-async def _eigenschap_steps(undo: UndoLog, zgw: ZgwClients, changes: list[tuple[str, JSON | None, JSON]],
-                            url: str) -> None:
+async def _eigenschap_steps(ctx: MessageContext, changes: list[tuple[str, JSON | None, JSON]], url: str) -> None:
+    zaken = ctx.backend.zgw.zaken
     for naam, existing, body in changes:
         if existing is None:
-            await undo.step(f"POST zaakeigenschappen ({naam})",
-                            zgw.zaken.create(f"{url}/zaakeigenschappen", {**body, "zaak": url}), undo=_deleter(zgw))
+            await ctx.undo.step(f"POST zaakeigenschappen ({naam})",
+                                zaken.create(f"{url}/zaakeigenschappen", {**body, "zaak": url}),
+                                undo=delete_created(zaken))
         else:
             old = {"waarde": existing.get("waarde")}
-            await undo.step(f"PATCH zaakeigenschappen ({naam})",
-                            zgw.zaken.patch(existing["url"], {"waarde": body["waarde"]}),
-                            undo=_patcher(zgw, existing["url"], old))
-
-
-def _patcher(zgw: ZgwClients, url: str, body: JSON) -> Callable[[Any], Awaitable[Any]]:
-    async def patch_back(_: Any) -> Any:
-        return await zgw.zaken.patch(url, body)
-
-    return patch_back
+            await ctx.undo.step(f"PATCH zaakeigenschappen ({naam})",
+                                zaken.patch(existing["url"], {"waarde": body["waarde"]}),
+                                undo=patch_back(zaken, existing["url"], old))
 
 
 # --- statussen and closing -------------------------------------------------------------------------------------
@@ -609,8 +571,6 @@ def _added_statussen(wordt: etree._Element) -> etree._Element:
 
 async def _closing(
     ctx: MessageContext,
-    mappings: Mappings,
-    zgw: ZgwClients,
     new: MappedObject,
     zaak: JSON,
     zaaktype: JSON,
@@ -620,7 +580,7 @@ async def _closing(
     """(the eindstatus to post, the fallback resultaat to post, whether this message closes the zaak). No eindstatus
     to add when the message's own ``heeft`` has it."""
     einddatum = new.values.get("einddatum")
-    eindstatustype = await zgw.catalogue.eindstatustype(zaaktype) if (einddatum or statussen) else None
+    eindstatustype = await ctx.backend.zgw.catalogue.eindstatustype(zaaktype) if (einddatum or statussen) else None
     has_eindstatus = eindstatustype is not None and any(
         body.get("statustype") == eindstatustype["url"] for _, body in statussen
     )
@@ -640,7 +600,7 @@ async def _closing(
         return None, None, False
     fallback = None
     if resultaat is None and not zaak.get("resultaat"):
-        fallback = await fallback_resultaat(ctx, mappings, zgw, zaaktype)
+        fallback = await fallback_resultaat(ctx, zaaktype)
     if has_eindstatus:
         return None, fallback, True
     assert eindstatustype is not None
@@ -655,20 +615,20 @@ async def _closing(
 
 
 async def _reopening(
-    ctx: MessageContext, zgw: ZgwClients, new: MappedObject, zaak: JSON, zaaktype: JSON,
-    statussen: list[tuple[str, JSON]],
+    ctx: MessageContext, new: MappedObject, zaak: JSON, zaaktype: JSON, statussen: list[tuple[str, JSON]]
 ) -> JSON | None:
     """einddatum ``geenWaarde`` on a closed zaak reopens it. ZRC reopens a zaak when a status that is not the
     eindstatus is set (zrc-008, scope zaken.heropenen) and then clears einddatum and the archive fields itself. The
     message's own non-final status does that; without one, the status before the eindstatus is set again."""
     if "einddatum" not in new.cleared or not zaak.get("einddatum"):
         return None
-    statustypen = await zgw.catalogue.statustypen(zaaktype)
+    statustypen = await ctx.backend.zgw.catalogue.statustypen(zaaktype)
     if len(statustypen) < 2:
         raise ProcessingError(
             "De zaak kan niet heropend worden",
             f"zaaktype {zaaktype.get('identificatie')!r} heeft geen statustype vóór de eindstatus.",
             plek="client",
+            reason="zaak-cannot-reopen",
         )
     eind = statustypen[-1]["url"]
     if any(body.get("statustype") != eind for _, body in statussen):
@@ -682,6 +642,3 @@ async def _reopening(
         "datumStatusGezet": datetime.now(AMSTERDAM).isoformat(timespec="seconds"),
         "statustoelichting": "Zaak heropend (einddatum geenWaarde in updateZaak)",
     }
-
-
-HANDLERS = {"updateZaak": update_zaak}

@@ -23,17 +23,14 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from ..errors import ProcessingError
-from ..mapping import MappingContext
 from ..stuf.geometry import to_gml
 from ..stuf.namespaces import STUF, Dialect
-from . import MessageContext
-from .common import la01, require_zgw, zkn
+from . import MessageContext, handler
+from .common import JSON, la01, zkn
 
 if TYPE_CHECKING:
     from ..mapping import Mappings
     from ..zgw import ZgwClients
-
-JSON = dict[str, Any]
 
 # OZB caps a question by BSN at 20 zaken (MAPPING.md §3.6).
 MAX_ZAKEN_BY_BSN = 20
@@ -103,8 +100,9 @@ def read_scope(message: etree._Element) -> Scope:
 # --- the flow ---------------------------------------------------------------------------------------------------
 
 
+@handler("geefZaakdetails")
 async def geef_zaakdetails(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = require_zgw(ctx)
+    zgw, mappings = ctx.backend
     scope = read_scope(ctx.message)
     identificatie, bsn = _selection(ctx)
     if identificatie is not None:
@@ -155,12 +153,14 @@ def _selection(ctx: MessageContext) -> tuple[str | None, str | None]:
                 f"gelijk/heeftAlsInitiator/gerelateerde/identificatie {initiator.strip()!r} is geen '11' + BSN; "
                 "alleen natuurlijke personen worden zo gezocht.",
                 plek="client",
+                reason="initiator-not-a-bsn",
             )
         return None, match.group(1)
     raise ProcessingError(
         "Geen selectie in de vraag",
         "geefZaakdetails selecteert op gelijk/identificatie of gelijk/heeftAlsInitiator/gerelateerde/identificatie.",
         plek="client",
+        reason="selection-missing",
     )
 
 
@@ -229,10 +229,10 @@ async def _object(ctx: MessageContext, zgw: ZgwClients, mappings: Mappings, zaak
         expand["eigenschappen"] = [{"naam": e.get("naam"), "waarde": e.get("waarde")} for e in results["eigenschappen"]]
     data = {**zaak, "_expand": expand}
 
-    context = MappingContext(dialect=ctx.dialect, zaaktype=code)
+    context = ctx.mapping_context(zaaktype=code)
     obj = etree.Element(zkn("object"))
     ctx.warnings.extend(mappings.to_stuf("ZAK", data, obj, dialect=ctx.dialect, context=context))
-    lokatie = to_gml(zaak.get("zaakgeometrie"))  # a surface only: ZKN:lokatie takes no points or lines
+    lokatie = to_gml(zaak.get("zaakgeometrie") or {})  # a surface only: ZKN:lokatie takes no points or lines
     if lokatie is not None:
         ander = etree.Element(zkn("anderZaakObject"))
         etree.SubElement(ander, zkn("omschrijving")).text = "zaakgeometrie"
@@ -328,6 +328,3 @@ async def _resultaat(zgw: ZgwClients, zaak: JSON, zaaktype_task: Awaitable[JSON]
         resultaat["resultaattype"]
     )
     return {**resultaat, "_expand": {"resultaattype": {"omschrijving": resultaattype.get("omschrijving")}}}
-
-
-HANDLERS = {"geefZaakdetails": geef_zaakdetails}

@@ -20,55 +20,45 @@ Choices (say them, do not hide them):
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
 
 from lxml import etree
 
 from ..errors import ProcessingError
-from ..mapping import MappingContext
 from ..stuf.namespaces import STUF, XSI, Dialect
 from ..stuf.values import AMSTERDAM, iso
-from . import MessageContext
+from . import MessageContext, handler
 from .common import (
+    JSON,
     documents_for_closing,
     fallback_resultaat,
     find_zaak,
     la01,
+    later_than,
     lookup_zaak,
-    require_zgw,
     set_gebruiksrecht_steps,
+    statussen,
     zkn,
 )
-from .compensation import UndoLog
-from .zaken import _deleter, _statussen
-
-if TYPE_CHECKING:
-    from ..mapping import Mappings
-    from ..zgw import ZgwClients
-
-JSON = dict[str, Any]
-ONE_SECOND = timedelta(seconds=1)
-
-
-
+from .compensation import delete_created
 
 # --- actualiseerZaakstatus ---------------------------------------------------------------------------------------
 
 
+@handler("actualiseerZaakstatus")
 async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
-    zgw, mappings = require_zgw(ctx)
+    zgw, mappings = ctx.backend
     obj = _new_object(ctx.message)
     relation = _the_status(obj)
 
     # --- look up and map (nothing written yet) ---
-    zaak = await _zaak_or_fault(zgw, obj)
+    zaak = await find_zaak(ctx, _identificatie(obj))
     zaaktype = await zgw.catalogue.zaaktype_by_url(zaak["zaaktype"])
     code = str(zaaktype.get("identificatie") or "")
-    context = MappingContext(dialect=ctx.dialect, mode="create", zaaktype=code or None)
+    context = ctx.mapping_context("create", zaaktype=code or None)
     only = etree.Element(zkn("object"))
     only.append(_copy(relation))
-    [(label, body)] = await _statussen(ctx, mappings, zgw, only, context, zaaktype, skip_unidentified=False)
+    [(label, body)] = await statussen(ctx, only, context, zaaktype, skip_unidentified=False)
     statustypen = await zgw.catalogue.statustypen(zaaktype)
     statustype = next((st for st in statustypen if st.get("url") == body["statustype"]), None) or {}
     eind = _is_eindstatus(statustype, statustypen)
@@ -85,7 +75,7 @@ async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
         return
     body["datumStatusGezet"] = _today_gets_now(relation, body["datumStatusGezet"])
     body["datumStatusGezet"], gezetdoor = await asyncio.gather(
-        _later_than(ctx, current, body["datumStatusGezet"]), _gezetdoor(ctx, zgw, relation, zaak)
+        later_than(ctx, current, body["datumStatusGezet"]), _gezetdoor(ctx, relation, zaak)
     )
     if gezetdoor:
         body["gezetdoor"] = gezetdoor
@@ -93,14 +83,15 @@ async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
     documenten: list[str] = []
     if eind:  # ZRC closes the zaak only with a resultaat and with every document's indicatieGebruiksrecht set
         resultaat, documenten = await asyncio.gather(
-            _closing_resultaat(ctx, mappings, zgw, zaak, zaaktype), documents_for_closing(zgw, zaak)
+            _closing_resultaat(ctx, zaak, zaaktype), documents_for_closing(ctx, zaak)
         )
 
     # --- write ---
-    async with UndoLog() as undo:
+    async with ctx.undo as undo:
         if resultaat is not None:
-            await undo.step("POST resultaten", zgw.zaken.create("resultaten", resultaat), undo=_deleter(zgw))
-        await set_gebruiksrecht_steps(undo, zgw, documenten)
+            await undo.step("POST resultaten", zgw.zaken.create("resultaten", resultaat),
+                            undo=delete_created(zgw.zaken))
+        await set_gebruiksrecht_steps(ctx, documenten)
         # no DELETE on statussen in ZRC 1.5: a status is the last step, nothing after it can fail
         await undo.step(f"POST statussen ({label})", zgw.zaken.create("statussen", {**body, "zaak": zaak["url"]}))
 
@@ -114,6 +105,7 @@ def _new_object(message: etree._Element) -> etree._Element:
             f"Het bericht heeft {len(objects)} ZKN:object-elementen; verwacht: het oude en het nieuwe (of alleen "
             "het nieuwe) object van de zaak.",
             plek="client",
+            reason="wrong-object-count",
         )
     return objects[-1]
 
@@ -125,6 +117,7 @@ def _the_status(obj: etree._Element) -> etree._Element:
             "De nieuwe status ontbreekt",
             "Het (nieuwe) object van actualiseerZaakstatus heeft geen heeft-relatie (ZAKSTT) met de status.",
             plek="client",
+            reason="required-element-missing",
         )
     return relations[-1]
 
@@ -133,17 +126,13 @@ def _copy(el: etree._Element) -> etree._Element:
     return etree.fromstring(etree.tostring(el))
 
 
-def _identificatie(obj: etree._Element, operation: str) -> str:
+def _identificatie(obj: etree._Element) -> str:
     identificatie = (obj.findtext(zkn("identificatie")) or "").strip()
     if not identificatie:
-        raise ProcessingError(
-            "De zaakidentificatie ontbreekt", f"object/identificatie is verplicht in {operation}.", plek="client"
-        )
+        raise ProcessingError("De zaakidentificatie ontbreekt",
+                              "object/identificatie is verplicht in actualiseerZaakstatus.", plek="client",
+                              reason="zaak-identificatie-missing")
     return identificatie
-
-
-async def _zaak_or_fault(zgw: ZgwClients, obj: etree._Element) -> JSON:
-    return await find_zaak(zgw, _identificatie(obj, "actualiseerZaakstatus"), operation="actualiseerZaakstatus")
 
 
 def _is_eindstatus(statustype: JSON, statustypen: list[JSON]) -> bool:
@@ -174,32 +163,6 @@ def _repeat_of_current(zaak: JSON, current: JSON | None, body: JSON, eind: bool)
     return None
 
 
-async def _after_current(ctx: MessageContext, zgw: ZgwClients, zaak: JSON, value: str) -> str:
-    """ZGW's current status is the one with the latest datumStatusGezet: make the new one later than it."""
-    return await _later_than(ctx, await zgw.get(zaak["status"]) if zaak.get("status") else None, value)
-
-
-async def _later_than(ctx: MessageContext, current: JSON | None, value: str) -> str:
-    """``value``, or one second after the ``current`` status when it is not later than that."""
-    if current is None:
-        return value
-    gezet = current.get("datumStatusGezet")
-    if not gezet:
-        return value
-    new, before = datetime.fromisoformat(value), datetime.fromisoformat(gezet)
-    if new > before:
-        return value
-    moved = (before + ONE_SECOND).astimezone(AMSTERDAM)
-    wait = (moved - datetime.now(AMSTERDAM)).total_seconds()
-    if wait > 0:
-        await asyncio.sleep(min(wait, 1.0) + 0.01)  # ZGW refuses a datumStatusGezet in the future
-    ctx.warnings.append(
-        f"datumStatusGezet {value} is niet later dan die van de huidige status ({gezet}); gezet op {iso(moved)} "
-        "zodat de nieuwe status de huidige wordt"
-    )
-    return iso(moved)
-
-
 def _gezet_door_keys(relation: etree._Element) -> tuple[str, str] | None:
     """(betrokkeneType, identificatie) of heeft/isGezetDoor/gerelateerde/{medewerker|organisatorischeEenheid}."""
     gerelateerde = relation.find(f"{zkn('isGezetDoor')}/{zkn('gerelateerde')}")
@@ -212,12 +175,12 @@ def _gezet_door_keys(relation: etree._Element) -> tuple[str, str] | None:
     return None
 
 
-async def _gezetdoor(ctx: MessageContext, zgw: ZgwClients, relation: etree._Element, zaak: JSON) -> str | None:
+async def _gezetdoor(ctx: MessageContext, relation: etree._Element, zaak: JSON) -> str | None:
     keys = _gezet_door_keys(relation)
     if keys is None:
         return None
     betrokkene_type, identificatie = keys
-    rollen = await zgw.zaken.list("rollen", {"zaak": zaak["url"], "betrokkeneType": betrokkene_type})
+    rollen = await ctx.backend.zgw.zaken.list("rollen", {"zaak": zaak["url"], "betrokkeneType": betrokkene_type})
     for rol in rollen:
         found = (rol.get("betrokkeneIdentificatie") or {}).get("identificatie")
         if rol.get("betrokkeneType") == betrokkene_type and found == identificatie:
@@ -229,20 +192,19 @@ async def _gezetdoor(ctx: MessageContext, zgw: ZgwClients, relation: etree._Elem
     return None
 
 
-async def _closing_resultaat(
-    ctx: MessageContext, mappings: Mappings, zgw: ZgwClients, zaak: JSON, zaaktype: JSON
-) -> JSON | None:
+async def _closing_resultaat(ctx: MessageContext, zaak: JSON, zaaktype: JSON) -> JSON | None:
     """The resultaat to post before the eindstatus, or None when the zaak has one already."""
-    if zaak.get("resultaat") or await zgw.zaken.list("resultaten", {"zaak": zaak["url"]}, max_items=1):
+    if zaak.get("resultaat") or await ctx.backend.zgw.zaken.list("resultaten", {"zaak": zaak["url"]}, max_items=1):
         return None
-    return {"zaak": zaak["url"], **await fallback_resultaat(ctx, mappings, zgw, zaaktype)}
+    return {"zaak": zaak["url"], **await fallback_resultaat(ctx, zaaktype)}
 
 
 # --- geefZaakstatus ------------------------------------------------------------------------------------------------
 
 
+@handler("geefZaakstatus")
 async def geef_zaakstatus(ctx: MessageContext) -> etree._Element:
-    zgw, mappings = require_zgw(ctx)
+    zgw, mappings = ctx.backend
     gelijk = ctx.message.find(zkn("gelijk"))
     identificatie = (gelijk.findtext(zkn("identificatie")) if gelijk is not None else "") or ""
     identificatie = identificatie.strip()
@@ -251,11 +213,12 @@ async def geef_zaakstatus(ctx: MessageContext) -> etree._Element:
             "De zaakidentificatie ontbreekt",
             "geefZaakstatus selecteert op gelijk/identificatie; die ontbreekt.",
             plek="client",
+            reason="selection-missing",
         )
     only_last = ctx.dialect is Dialect.ZDS12 or _asks_last_only(gelijk)
 
     root = la01(ctx)
-    zaak = await lookup_zaak(zgw, identificatie)
+    zaak = await lookup_zaak(ctx, identificatie)
     if zaak is None:
         return root  # La01 without antwoord: no such zaak (MAPPING.md §1.3)
     params = {"zaak": zaak["url"]}
@@ -289,6 +252,3 @@ def _asks_last_only(gelijk: etree._Element | None) -> bool:
         return False
     value = gelijk.findtext(f"{zkn('heeft')}/{zkn('indicatieLaatsteStatus')}")
     return (value or "").strip().upper() == "J"
-
-
-HANDLERS = {"actualiseerZaakstatus": actualiseer_zaakstatus, "geefZaakstatus": geef_zaakstatus}

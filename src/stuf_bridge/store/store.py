@@ -256,7 +256,8 @@ class _SqliteRunner:
         def transaction() -> T:
             pooled = self._relaxed.raw_connection()
             try:
-                return _sqlite_transaction(pooled.driver_connection, work, wait=True)
+                driver = cast(sqlite3.Connection, pooled.driver_connection)  # pysqlite under SQLAlchemy's pool
+                return _sqlite_transaction(driver, work, wait=True)
             finally:
                 pooled.close()
 
@@ -290,7 +291,8 @@ class _SqliteRunner:
     def _checkpoint(self) -> None:
         pooled = self._relaxed.raw_connection()
         try:
-            pooled.driver_connection.execute("PRAGMA wal_checkpoint(RESTART)")
+            driver = cast(sqlite3.Connection, pooled.driver_connection)
+            driver.execute("PRAGMA wal_checkpoint(RESTART)")
         finally:
             pooled.close()
 

@@ -31,7 +31,6 @@ from .auth import DEFAULT_RENEW_AFTER, JwtAuth
 from .catalogue import Catalogue
 from .errors import (
     ZgwAmbiguous,
-    ZgwBadResponse,
     ZgwError,
     bad_response,
     error_from_exception,

@@ -9,12 +9,12 @@ Public surface::
     DEMO_CATALOGUE                                      # path of the bundled demo catalogue
 """
 
-from pathlib import Path
+from pathlib import Path as _Path
 
 from .app import create_app
 from .config import EmbeddedConfig, EmbeddedSettings
 from .seeding import SeedError, SeedReport, seed
 
-DEMO_CATALOGUE = Path(__file__).with_name("demo-catalogue.yaml")
+DEMO_CATALOGUE = _Path(__file__).with_name("demo-catalogue.yaml")
 
-__all__ = ["DEMO_CATALOGUE", "EmbeddedConfig", "EmbeddedSettings", "SeedError", "SeedReport", "create_app", "seed"]
+__all__ = ["create_app", "DEMO_CATALOGUE", "EmbeddedConfig", "EmbeddedSettings", "seed", "SeedError", "SeedReport"]

@@ -112,7 +112,8 @@ def _endpoint(handler: Callable[..., Any], path_params: Sequence[str], body: typ
     """``handler`` with the signature FastAPI reads: the request, the path parameters, the body model (if any)."""
 
     async def endpoint(**values: Any) -> Response:
-        return await handler(**values)
+        response: Response = await handler(**values)
+        return response
 
     params = [inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
     params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=str) for name in path_params]

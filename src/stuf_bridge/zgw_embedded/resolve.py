@@ -61,7 +61,8 @@ class Resolver:
 
     def absolute(self, doc: dict[str, Any]) -> dict[str, Any]:
         """A stored document with absolute URLs, as a client would have read it."""
-        return json.loads(render(doc, self.base))
+        absolute: dict[str, Any] = json.loads(render(doc, self.base))
+        return absolute
 
 
 def get_or_404(request: Request, table: str, uuid: str) -> dict[str, Any]:

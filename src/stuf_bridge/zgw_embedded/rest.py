@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -74,10 +74,12 @@ def state(request: Request) -> Any:
 
 
 def db(request: Request) -> Database:
-    return state(request).db
+    database: Database = state(request).db
+    return database
 
 
-def respond(request: Request, document: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def respond(request: Request, document: Any, status: int = 200, headers: Mapping[str, str] | None = None
+            ) -> Response:
     """JSON out, references rendered for this request. A single resource read with GET/HEAD gets an ``ETag`` and
     answers ``If-None-Match`` with 304, as Open Zaak does."""
     body = render(document, base_url(request))
@@ -90,7 +92,7 @@ def respond(request: Request, document: Any, status: int = 200, headers: dict[st
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-def created(request: Request, document: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def created(request: Request, document: dict[str, Any], headers: Mapping[str, str] | None = None) -> Response:
     location = absolute(document["url"], base_url(request))
     return respond(request, document, 201, {"Location": location, **(headers or {})})
 
