@@ -194,7 +194,8 @@ def test_zgw_calls_are_counted_in_the_metrics(gateway_url: str) -> None:
     from .operations.messages import creeer_zaak
 
     body, headers = creeer_zaak(identificatie="0363ZK-METRICS-1", referentienummer="metrics-creeer")
-    assert httpx.post(f"{gateway_url}/zds/OntvangAsynchroon", content=body, headers=headers, timeout=30).status_code == 200
+    answer = httpx.post(f"{gateway_url}/zds/OntvangAsynchroon", content=body, headers=headers, timeout=30)
+    assert answer.status_code == 200
     metrics = httpx.get(f"{gateway_url}/metrics").text
     assert 'stuf_bridge_zgw_calls_total{api="zaken",method="POST",status="201"}' in metrics
 

@@ -152,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd = commands.add_parser("serve", help="start the gateway")
     serve_cmd.add_argument("--host", help="interface to listen on (STUF_BRIDGE_HOST, default 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, help="port to listen on (STUF_BRIDGE_PORT, default 8080)")
-    serve_cmd.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
+    serve_cmd.add_argument("--data-dir", type=Path,
+                           help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
     serve_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
     serve_cmd.add_argument("--mappings-dir", type=Path, help="a deployment's mapping directory over the defaults")
     serve_cmd.add_argument("--zgw-url", help="base URL of an external ZGW backend (STUF_BRIDGE_ZGW_URL); "

@@ -30,7 +30,7 @@ DEMO_PROFILE: dict[str, Any] = {"default_rsin": DEMO_RSIN}
 IDENTIFIER_FIELDS = frozenset({"gemeentecode", "jaar", "volgnummer"})
 
 
-class ValidationPolicy(str, enum.Enum):
+class ValidationPolicy(enum.StrEnum):
     """What happens to a message that does not validate against the schemas."""
 
     STRICT = "strict"  # fault StUF055 naming the line and path of the first error
@@ -173,9 +173,11 @@ class Settings(BaseSettings):
     zgw_documenten_url: str | None = Field(None, description="Root of the Documenten API, overrides zgw_url.")
     zgw_catalogi_url: str | None = Field(None, description="Root of the Catalogi API, overrides zgw_url.")
     zgw_besluiten_url: str | None = Field(None, description="Root of the Besluiten API, overrides zgw_url.")
-    zgw_client_id: str = Field("stuf-bridge", description="JWT client id towards the ZGW APIs (and of the embedded backend).")
+    zgw_client_id: str = Field(
+        "stuf-bridge", description="JWT client id towards the ZGW APIs (and of the embedded backend).")
     zgw_secret: str = Field(
-        "stuf-bridge-demo-secret-not-for-production", description="JWT secret (HS256) towards the ZGW APIs; change it in production."
+        "stuf-bridge-demo-secret-not-for-production",
+        description="JWT secret (HS256) towards the ZGW APIs; change it in production.",
     )
     zgw_credentials: dict[str, ZgwCredentials] = Field(
         default_factory=dict,
@@ -186,7 +188,8 @@ class Settings(BaseSettings):
     zgw_user_representation: str = Field("stuf-bridge", description="JWT `user_representation` claim.")
     zgw_timeout: float = Field(30.0, gt=0, description="Seconds before a ZGW call times out.")
     zgw_max_connections: int = Field(20, gt=0, description="Connections per ZGW API.")
-    zgw_catalogue_ttl: float = Field(300.0, ge=0, description="Seconds a catalogue look-up (zaaktype, statustypen…) is cached.")
+    zgw_catalogue_ttl: float = Field(
+        300.0, ge=0, description="Seconds a catalogue look-up (zaaktype, statustypen…) is cached.")
 
     # --- side by side with a legacy zaaksysteem ----------------------------------------------------------------
     legacy: LegacySettings = Field(default_factory=LegacySettings, description="The legacy ZDS services (proxy).")
@@ -295,7 +298,7 @@ class Settings(BaseSettings):
 def check_identifier_template(template: str) -> None:
     """Reject templates with unknown fields, attribute/index access, or without a volgnummer."""
     fields = set()
-    for _, name, spec, conversion in string.Formatter().parse(template):
+    for _, name, _spec, conversion in string.Formatter().parse(template):
         if name is None:
             continue
         if name not in IDENTIFIER_FIELDS:

@@ -19,8 +19,9 @@ def message_store(store_of_each_kind: Store) -> Store:
 
 
 async def test_first_claim_is_new_then_pending_then_done(message_store: Store) -> None:
-    assert (await message_store.claim_message("1900/App", "ref-1", "d1", "creeerZaak_Lk01", stale_after=STALE)).state == "new"
-    assert (await message_store.claim_message("1900/App", "ref-1", "d1", "creeerZaak_Lk01", stale_after=STALE)).state == "pending"
+    first = await message_store.claim_message("1900/App", "ref-1", "d1", "creeerZaak_Lk01", stale_after=STALE)
+    again = await message_store.claim_message("1900/App", "ref-1", "d1", "creeerZaak_Lk01", stale_after=STALE)
+    assert (first.state, again.state) == ("new", "pending")
     await message_store.complete_message("1900/App", "ref-1", b"<Bv03/>")
     done = await message_store.claim_message("1900/App", "ref-1", "d1", "creeerZaak_Lk01", stale_after=STALE)
     assert (done.state, done.answer) == ("done", b"<Bv03/>")

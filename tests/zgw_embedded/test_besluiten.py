@@ -60,7 +60,8 @@ async def test_besluit_validation(zgw: Zgw) -> None:
             "ingangsdatum": "2024-03-11"}
     assert codes(await zgw.post(BESLUITEN, json={**base, "identificatie": "B-1"})) == {
         "identificatie": "identificatie-niet-uniek"}
-    await zgw.ok("POST", BESLUITEN, 201, json={**base, "identificatie": "B-1", "verantwoordelijkeOrganisatie": OTHER_RSIN})
+    await zgw.ok("POST", BESLUITEN, 201,
+                 json={**base, "identificatie": "B-1", "verantwoordelijkeOrganisatie": OTHER_RSIN})
     tomorrow = (date.today() + timedelta(days=2)).isoformat()
     assert codes(await zgw.post(BESLUITEN, json={**base, "datum": tomorrow})) == {"datum": "future_not_allowed"}
     assert codes(await zgw.post(BESLUITEN, json={**base, "verantwoordelijkeOrganisatie": "123456780"})) == {

@@ -60,7 +60,8 @@ def test_seeding_more_zaaktypen_later_keeps_the_earlier_ones(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (lambda d: d["zaaktypen"][0].pop("omschrijving"), "zaaktypen[0] (identificatie 'MINI'): 'omschrijving' is required"),
+    (lambda d: d["zaaktypen"][0].pop("omschrijving"),
+     "zaaktypen[0] (identificatie 'MINI'): 'omschrijving' is required"),
     (lambda d: d["zaaktypen"][0]["roltypen"][0].update(omschrijvingGeneriek="baas"),
      "zaaktypen[0] (identificatie 'MINI').roltypen[0]: 'omschrijvingGeneriek' must be one of"),
     (lambda d: d["zaaktypen"][0]["statustypen"][1].update(volgnummer=2),

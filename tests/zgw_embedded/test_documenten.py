@@ -176,7 +176,8 @@ async def test_bestandsdeel_errors(zgw: Zgw) -> None:
     assert codes(await zgw.post(f"{document['url']}/unlock", json={"lock": document["lock"]})) == {
         "nonFieldErrors": "file-size"}
     huge = await zgw.post(EIOS, json={"bronorganisatie": RSIN, "creatiedatum": "2024-03-01", "titel": "t",
-                                      "auteur": "a", "taal": "nld", "informatieobjecttype": document["informatieobjecttype"],
+                                      "auteur": "a", "taal": "nld",
+                                      "informatieobjecttype": document["informatieobjecttype"],
                                       "bestandsomvang": 2**62})
     assert codes(huge) == {"bestandsomvang": "file-size"}
     # the urlencoded form of the OAS works too

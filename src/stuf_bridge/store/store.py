@@ -69,7 +69,8 @@ _SQLITE_IDEMPOTENCY = {
     "claim": "INSERT INTO messages (zender, referentienummer, digest, operation, state, created_at) "
              "VALUES (:k_zender, :k_ref, :v_digest, :v_operation, 'pending', :v_now) "
              "ON CONFLICT (zender, referentienummer) DO NOTHING RETURNING state",
-    "read": "SELECT digest, state, answer, created_at FROM messages WHERE zender = :k_zender AND referentienummer = :k_ref",
+    "read": "SELECT digest, state, answer, created_at FROM messages "
+            "WHERE zender = :k_zender AND referentienummer = :k_ref",
     "take_over": "UPDATE messages SET created_at = :v_now WHERE zender = :k_zender AND referentienummer = :k_ref "
                  "AND state = 'pending' AND created_at = :k_created RETURNING state",
     "complete": "UPDATE messages SET state = 'done', answer = :v_answer, completed_at = :v_now "

@@ -39,7 +39,8 @@ def _geldigheid(q: Query, where: Where, *names: str) -> Where:
         day = q.day(name)
         if day is not None:
             where.raw("json_extract(data, '$.beginGeldigheid') <= ?", day)
-            where.raw("(json_extract(data, '$.eindeGeldigheid') IS NULL OR json_extract(data, '$.eindeGeldigheid') >= ?)",
+            where.raw("(json_extract(data, '$.eindeGeldigheid') IS NULL "
+                      "OR json_extract(data, '$.eindeGeldigheid') >= ?)",
                       day)
     return where
 
@@ -57,7 +58,8 @@ def _catalogussen(q: Query) -> Where:
 
 
 def _zaaktypen(q: Query) -> Where:
-    where = Where("zaaktype").eq("catalogus", q.ref("catalogus", "catalogus")).eq("identificatie", q.text("identificatie"))
+    where = (Where("zaaktype").eq("catalogus", q.ref("catalogus", "catalogus"))
+             .eq("identificatie", q.text("identificatie")))
     for word in q.texts("trefwoorden") or ():
         _contains(where, "trefwoorden", word)
     return _geldigheid(q, _status(q, where), "datumGeldigheid")

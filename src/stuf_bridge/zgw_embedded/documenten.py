@@ -65,7 +65,7 @@ def render_eios(database: Database, versions: list[dict[str, Any]], canonicals: 
     canonicals = canonicals or versions
     delen = _delen(database, canonicals)
     out = []
-    for version, canonical in zip(versions, canonicals):
+    for version, canonical in zip(versions, canonicals, strict=True):
         lock = canonical.get("_lock", "")
         doc = {k: version.get(k) for k in EIO_FIELDS}
         doc["inhoud"] = (path("documenten", f"enkelvoudiginformatieobjecten/{canonical['uuid']}/download"
@@ -406,7 +406,8 @@ async def unlock_eio(request: Request, uuid: str, body: UnlockBody | None = None
         with database.tx():
             doc = get_or_404(request, TABLE, uuid)
             if _check_unlock(database, doc, lock) != delen:
-                raise ValidationFailed.one("nonFieldErrors", "incomplete-upload", "Upload of part files is not complete")
+                raise ValidationFailed.one("nonFieldErrors", "incomplete-upload",
+                                           "Upload of part files is not complete")
             changes: dict[str, Any] = {"_lock": ""}
             if joined is not None:
                 changes["_file"] = blobs.keep(joined, doc["uuid"], uuidlib.uuid4().hex)

@@ -33,7 +33,8 @@ def _gebruiksrecht(r: Resolver, body: GebruiksrechtenBody, existing: dict[str, A
     r.check()
     assert eio is not None
     if existing is not None and eio["url"] != existing["informatieobject"]:
-        raise ValidationFailed.one("informatieobject", "wijzigen-niet-toegelaten", "Dit veld mag niet gewijzigd worden.")
+        raise ValidationFailed.one("informatieobject", "wijzigen-niet-toegelaten",
+                                   "Dit veld mag niet gewijzigd worden.")
     uuid = existing["uuid"] if existing else str(uuidlib.uuid4())
     return {"url": ref("gebruiksrechten", uuid), "uuid": uuid, "informatieobject": eio["url"],
             "startdatum": iso_datetime(body.startdatum),

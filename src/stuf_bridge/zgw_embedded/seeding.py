@@ -52,13 +52,15 @@ _DEFAULTS: dict[str, dict[str, tuple[Any, Any]]] = {
     "zaaktype": {
         "identificatie": ("!", 50), "omschrijving": ("!", 80), "omschrijvingGeneriek": ("", 80),
         "vertrouwelijkheidaanduiding": ("openbaar", VERTROUWELIJKHEID), "doel": (None, None),
-        "aanleiding": (None, None), "toelichting": ("", None), "indicatieInternOfExtern": ("extern", ("intern", "extern")),
+        "aanleiding": (None, None), "toelichting": ("", None),
+        "indicatieInternOfExtern": ("extern", ("intern", "extern")),
         "handelingInitiator": ("indienen", 20), "onderwerp": (None, 80), "handelingBehandelaar": ("behandelen", 20),
         "doorlooptijd": ("P8W", None), "servicenorm": (None, None), "opschortingEnAanhoudingMogelijk": (False, None),
         "verlengingMogelijk": (False, None), "verlengingstermijn": (None, None), "trefwoorden": ([], None),
         "publicatieIndicatie": (False, None), "publicatietekst": ("", None), "verantwoordingsrelatie": ([], None),
         "productenOfDiensten": ([], None), "selectielijstProcestype": (DEFAULT_PROCESTYPE, None),
-        "referentieproces": (None, None), "verantwoordelijke": ("Gemeente", 50), "beginGeldigheid": ("2020-01-01", None),
+        "referentieproces": (None, None), "verantwoordelijke": ("Gemeente", 50),
+        "beginGeldigheid": ("2020-01-01", None),
         "eindeGeldigheid": (None, None), "versiedatum": (None, None), "deelzaaktypen": ([], None),
         "gerelateerdeZaaktypen": ([], None), "statustypen": ([], None), "roltypen": ([], None),
         "resultaattypen": ([], None), "informatieobjecttypen": ([], None), "besluittypen": ([], None),
@@ -66,7 +68,8 @@ _DEFAULTS: dict[str, dict[str, tuple[Any, Any]]] = {
     },
     "statustype": {
         "volgnummer": ("!", None), "omschrijving": ("!", 80), "omschrijvingGeneriek": ("", 80),
-        "statustekst": ("", 1000), "informeren": (False, None), "doorlooptijd": (None, None), "toelichting": (None, 1000),
+        "statustekst": ("", 1000), "informeren": (False, None), "doorlooptijd": (None, None),
+        "toelichting": (None, 1000),
     },
     "roltype": {"omschrijving": ("!", 100), "omschrijvingGeneriek": ("!", ROL_GENERIEK)},
     "resultaattype": {

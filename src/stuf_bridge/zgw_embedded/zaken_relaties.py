@@ -46,7 +46,8 @@ def check_iot(r: Resolver, eio: dict[str, Any], type_doc: dict[str, Any] | None,
     """The document's informatieobjecttype must be one of the zaaktype's (or besluittype's)."""
     if type_doc is not None and eio["informatieobjecttype"] not in type_doc.get("informatieobjecttypen", []):
         r.add("nonFieldErrors", f"missing-{kind}-informatieobjecttype-relation",
-              f"Het informatieobjecttype hoort niet bij het {kind} van de {'zaak' if kind == 'zaaktype' else 'besluit'}.")
+              f"Het informatieobjecttype hoort niet bij het {kind} van de "
+              f"{'zaak' if kind == 'zaaktype' else 'besluit'}.")
 
 
 def _zio(r: Resolver, body: ZaakInformatieObjectBody, existing: dict[str, Any] | None) -> dict[str, Any]:

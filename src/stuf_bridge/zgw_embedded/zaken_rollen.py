@@ -102,7 +102,8 @@ def _rol(r: Resolver, body: RolBody, existing: dict[str, Any] | None) -> dict[st
         if count >= 1:
             r.add("roltype", "max-occurences", f"There are already {count} `{generiek}` occurences")
     if zaak.get("archiefstatus", "nog_te_archiveren") != "nog_te_archiveren":
-        r.add("nonFieldErrors", "zaak-archiefstatus-invalid", "De huidige zaak archiefstatus staat dit request niet toe.")
+        r.add("nonFieldErrors", "zaak-archiefstatus-invalid",
+              "De huidige zaak archiefstatus staat dit request niet toe.")
     r.check()
     uuid = str(uuidlib.uuid4())
     return {

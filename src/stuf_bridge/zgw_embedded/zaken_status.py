@@ -177,7 +177,8 @@ def _resultaat(r: Resolver, body: ResultaatBody, existing: dict[str, Any] | None
 
 
 def _resultaat_where(q: Query) -> Where:
-    return Where("resultaat").eq("zaak", q.ref("zaak", "zaak")).eq("resultaattype", q.ref("resultaattype", "resultaattype"))
+    return (Where("resultaat").eq("zaak", q.ref("zaak", "zaak"))
+            .eq("resultaattype", q.ref("resultaattype", "resultaattype")))
 
 
 RESULTATEN = Resource("resultaten", "resultaat", render=fields(*RESULTAAT_FIELDS), body=ResultaatBody,
