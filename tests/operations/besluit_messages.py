@@ -190,7 +190,8 @@ def leidt_tot(identificatie: str, *, soort: str = "T", bst_omschrijving: str | N
     """A leidtTot (ZAKBSL) relation as creeerZaak/updateZaak carry it (Suites4SociaalDomein 605)."""
     oms = f"<ZKN:bst.omschrijving>{bst_omschrijving}</ZKN:bst.omschrijving>" if bst_omschrijving else ""
     dat = f"<ZKN:datumBeslissing>{datum}</ZKN:datumBeslissing>" if datum else ""
-    return f"""<ZKN:leidtTot xmlns:ZKN="{ZKN}" xmlns:StUF="{STUF}" StUF:entiteittype="ZAKBSL" StUF:verwerkingssoort="{soort}">
+    return f"""<ZKN:leidtTot xmlns:ZKN="{ZKN}" xmlns:StUF="{STUF}"
+     StUF:entiteittype="ZAKBSL" StUF:verwerkingssoort="{soort}">
   <ZKN:gerelateerde StUF:entiteittype="BSL" StUF:verwerkingssoort="{soort}">
    <ZKN:identificatie>{identificatie}</ZKN:identificatie>{oms}{dat}
   </ZKN:gerelateerde>

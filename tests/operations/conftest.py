@@ -36,7 +36,8 @@ class FailingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # a streamed body (document content) is read here: the tests look at what was POSTed
-        self.requests.append((request.method, request.url.path, await request.aread() if request.method == "POST" else b""))
+        body = await request.aread() if request.method == "POST" else b""
+        self.requests.append((request.method, request.url.path, body))
         if self.fail_on is not None:
             method, suffix, nth = self.fail_on
             if request.method == method and _matches(request.url.path.rstrip("/"), suffix):

@@ -87,7 +87,8 @@ def voeg_zaakdocument_toe(
     <ZKN:auteur>Open Formulieren</ZKN:auteur>
     {inhoud_el}
     <ZKN:isRelevantVoor StUF:entiteittype="EDCZAK" StUF:verwerkingssoort="T">
-     <ZKN:gerelateerde StUF:entiteittype="ZAK" StUF:verwerkingssoort="I"><ZKN:identificatie>{zaak}</ZKN:identificatie></ZKN:gerelateerde>
+     <ZKN:gerelateerde StUF:entiteittype="ZAK" StUF:verwerkingssoort="I">
+      <ZKN:identificatie>{zaak}</ZKN:identificatie></ZKN:gerelateerde>
      {status}
     </ZKN:isRelevantVoor>
    </ZKN:object>"""
@@ -129,7 +130,9 @@ def geef_zaakdocument_bewerken(*, dialect: str = "1.1", identificatie: str = "03
                                referentienummer: str = "doc-checkout") -> Message:
     frame = "ZKN" if dialect == "1.1" else "ZDS"
     root = f"{frame}:geefZaakdocumentbewerken_Di02" if dialect == "1.1" else "ZDS:geefZaakdocumentBewerken_Di02"
-    inner = f"""{_stuurgegevens(frame, "Di02", referentienummer, functie="geefZaakdocumentbewerken", gebruiker="medewerker1")}
+    stuurgegevens = _stuurgegevens(frame, "Di02", referentienummer, functie="geefZaakdocumentbewerken",
+                                   gebruiker="medewerker1")
+    inner = f"""{stuurgegevens}
    <{frame}:edcLv01 StUF:entiteittype="EDC" StUF:functie="selectie">
     <ZKN:parameters/>
     <ZKN:gelijk StUF:entiteittype="EDC"><ZKN:identificatie>{identificatie}</ZKN:identificatie></ZKN:gelijk>
@@ -191,7 +194,8 @@ def ontkoppel_zaakdocument(*, identificatie: str = "0363D20240000001", zaak: str
     <ZKN:object StUF:entiteittype="EDC" StUF:verwerkingssoort="W">
      <ZKN:identificatie>{identificatie}</ZKN:identificatie>
      <ZKN:isRelevantVoor StUF:entiteittype="EDCZAK" StUF:verwerkingssoort="V">
-      <ZKN:gerelateerde StUF:entiteittype="ZAK" StUF:verwerkingssoort="I"><ZKN:identificatie>{zaak}</ZKN:identificatie></ZKN:gerelateerde>
+      <ZKN:gerelateerde StUF:entiteittype="ZAK" StUF:verwerkingssoort="I">
+      <ZKN:identificatie>{zaak}</ZKN:identificatie></ZKN:gerelateerde>
      </ZKN:isRelevantVoor>
     </ZKN:object>
     <ZKN:object StUF:entiteittype="EDC" StUF:verwerkingssoort="W">

@@ -183,7 +183,8 @@ async def test_resultaat_is_replaced(harness: Harness) -> None:
     response = await harness.post(*creeer_zaak(resultaat="Opgelost"))
     assert response.status_code == 200, response.text
     first = (await _read(harness))["resultaat"]
-    content = "<ZKN:resultaat><ZKN:omschrijving>Opgelost</ZKN:omschrijving><ZKN:toelichting>nieuw</ZKN:toelichting></ZKN:resultaat>"
+    content = ("<ZKN:resultaat><ZKN:omschrijving>Opgelost</ZKN:omschrijving>"
+               "<ZKN:toelichting>nieuw</ZKN:toelichting></ZKN:resultaat>")
     response = await harness.post(*update_zaak(zaak_object(IDENT, content)))
     assert response.status_code == 200, response.text
     zaak = await _read(harness)
@@ -227,7 +228,8 @@ async def test_failure_after_rol_delete_posts_the_rol_back(harness: Harness) -> 
 async def test_zaaktype_cannot_change(harness: Harness) -> None:
     await _zaak(harness)
     isvan = """<ZKN:isVan StUF:entiteittype="ZAKZKT" StUF:verwerkingssoort="W">
-      <ZKN:gerelateerde StUF:entiteittype="ZKT" StUF:verwerkingssoort="I"><ZKN:code>ANDER-ZT</ZKN:code></ZKN:gerelateerde>
+      <ZKN:gerelateerde StUF:entiteittype="ZKT" StUF:verwerkingssoort="I">
+       <ZKN:code>ANDER-ZT</ZKN:code></ZKN:gerelateerde>
     </ZKN:isVan>"""
     response = await harness.post(*update_zaak(zaak_object(IDENT, "<ZKN:omschrijving>x</ZKN:omschrijving>" + isvan)))
     assert response.status_code == 500

@@ -103,7 +103,8 @@ async def _upload_parts(ctx: MessageContext, created: JSON, data: ByteSource, fi
     """PUT every bestandsdeel, streamed from the spool in order, then unlock: the API joins the parts."""
     lock = str(created.get("lock") or "")
     await upload_parts(ctx, created, lock, data, filename)
-    await ctx.undo.step("POST enkelvoudiginformatieobjecten/unlock", unlock_document(ctx.backend.zgw, created["url"], lock))
+    unlocked = unlock_document(ctx.backend.zgw, created["url"], lock)
+    await ctx.undo.step("POST enkelvoudiginformatieobjecten/unlock", unlocked)
 
 
 def _the_object(ctx: MessageContext) -> etree._Element:

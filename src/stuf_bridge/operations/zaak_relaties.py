@@ -5,7 +5,7 @@ relevanteAndereZaken.
 |-------------------------|-------------------------------------------------------|----------------------------------|
 | heeftAlsHoofdzaak       | ``zaak.hoofdzaak``                                    | field of the zaak (POST / PATCH) |
 | heeftBetrekkingOpAndere | ``zaak.relevanteAndereZaken[{url, aardRelatie}]``     | field of the zaak (POST / PATCH) |
-| heeftAlsDeelzaak        | ``hoofdzaak`` of the *other* zaak (ZRC derives deelzaken) | PATCH of that zaak, undone by a PATCH back |
+| heeftAlsDeelzaak        | ``hoofdzaak`` of the *other* zaak (ZRC derives them)  | PATCH of that zaak (PATCH back)  |
 
 The related zaak is named by ``gerelateerde/identificatie``. One that ZGW does not know is a warning, not a fault
 (Open Zaakbrug #264/#265: the client cannot repair it, and the rest of the message is still good). StUF has no
@@ -140,7 +140,8 @@ async def _relate(ctx: MessageContext, out: ZaakRelations, name: str, identifica
 async def deelzaak_steps(ctx: MessageContext, relations: ZaakRelations, zaak_url: str) -> None:
     """Point each added deelzaak at this zaak, and release each removed one; each undone by a PATCH back."""
     zaken = ctx.backend.zgw.zaken
-    changes: list[tuple[JSON, str | None]] = [(other, zaak_url) for other in relations.deelzaken_add if other.get("hoofdzaak") != zaak_url]
+    changes: list[tuple[JSON, str | None]] = [
+        (other, zaak_url) for other in relations.deelzaken_add if other.get("hoofdzaak") != zaak_url]
     changes += [(other, None) for other in relations.deelzaken_remove if other.get("hoofdzaak") == zaak_url]
     for other, hoofdzaak in changes:
         await ctx.undo.step(

@@ -8,12 +8,13 @@ what ZGW holds; disagreements are warnings, never faults. identificatie and zaak
 As in creeerZaak, everything is looked up and mapped first, then written as named steps of an ``UndoLog``:
 
 ``PATCH zaken`` (only what changed: present values and ``geenWaarde`` clears, hoofdzaak and relevanteAndereZaken;
-undo: PATCH the old values back) → the rollen by verwerkingssoort (T: POST; W/R: DELETE + POST, ZRC 1.5 has no PUT
-on rollen; V/E: DELETE; I: nothing; undo of a DELETE is a POST of the old rol) → deelzaken (``hoofdzaak`` of the other zaak) → the
-resultaat (DELETE the existing one, POST the new one) → leidtTot besluiten (created or linked, operations/besluiten.py)
-→ the statussen from ``heeft``, oldest first, then, when the zaak is to be closed (``einddatum``) and no eindstatus
-was among them, the eindstatus. ZRC closes a zaak only through its eindstatus, which needs a
-resultaat: the given one, the zaak's existing one, else the mapping's fallback resultaat for the zaaktype.
+undo: PATCH the old values back) → the rollen by verwerkingssoort (T: POST; W/R: DELETE + POST, ZRC 1.5 has no PUT on
+rollen; V/E: DELETE; I: nothing; undo of a DELETE is a POST of the old rol) → deelzaken (``hoofdzaak`` of the other
+zaak) → the resultaat (DELETE the existing one, POST the new one) → leidtTot besluiten (created or linked,
+operations/besluiten.py) → the statussen from ``heeft``, oldest first, then, when the zaak is to be closed
+(``einddatum``) and no eindstatus was among them, the eindstatus. ZRC closes a zaak only through its eindstatus,
+which needs a resultaat: the given one, the zaak's existing one, else the mapping's fallback resultaat for the
+zaaktype.
 Statussen are posted last because they cannot be undone (ZRC 1.5 has no DELETE on statussen).
 """
 
@@ -380,7 +381,8 @@ async def _rol_changes(
 SINGLE_ROLES = frozenset({"initiator", "zaakcoordinator"})
 
 
-def _replace_single_roles(ctx: MessageContext, changes: _RolChanges, roltypen: list[JSON], existing: list[JSON]) -> None:
+def _replace_single_roles(ctx: MessageContext, changes: _RolChanges, roltypen: list[JSON],
+                          existing: list[JSON]) -> None:
     """A new initiator or zaakcoordinator replaces the zaak's current one (with a warning): ZGW allows only one,
     and the client that sends it means the new one (ZaakBrug e2e "Natuurlijk Persoon", step 06)."""
     generiek = {str(r.get("url")): r.get("omschrijvingGeneriek") for r in roltypen}

@@ -8,7 +8,8 @@ step of an ``UndoLog``: a failure leaves the backend as it was before the messag
 Order of the writes: ``POST zaken`` (with hoofdzaak and relevanteAndereZaken) → concurrently the rollen,
 zaakobjecten, zaakeigenschappen and the resultaat → deelzaken pointed at the new zaak → the statussen one by one,
 oldest first. leidtTot besluiten are created or linked just before the statussen (operations/besluiten.py). The
-resultaat goes before the statussen because ZRC refuses an eindstatus on a zaak without resultaat (zrc-007); statussen are sequential because each one becomes the zaak's current status in turn.
+resultaat goes before the statussen because ZRC refuses an eindstatus on a zaak without resultaat (zrc-007);
+statussen are sequential because each one becomes the zaak's current status in turn.
 Statussen cannot be deleted in ZRC 1.5: their undo is the ``DELETE`` of the zaak, which removes them with it.
 """
 
