@@ -21,6 +21,7 @@ from stuf_bridge.stuf.namespaces import STUF, ZDS, ZKN
 
 from .operations import document_messages as dm
 from .operations.messages import creeer_zaak
+from .support.faults import stuf_fault
 from .support.messages import di02
 from .support.server import running_gateway
 from .test_server import _zgw_headers
@@ -40,10 +41,11 @@ def _post(url: str, service: str, message: tuple[bytes, dict[str, str]]) -> etre
     return parse_answer(response.content)
 
 
-def _fault(url: str, service: str, message: tuple[bytes, dict[str, str]]) -> str:
+def _fault(url: str, service: str, message: tuple[bytes, dict[str, str]]) -> tuple[str, str]:
+    """(StUF code, reason) of the fault answer."""
     response = httpx.post(f"{url}/zds/{service}", content=message[0], headers=message[1], timeout=60)
     assert response.status_code == 500, response.text[:3000]
-    return etree.fromstring(response.content).findtext(".//{*}detail//StUF:omschrijving", namespaces=NS) or ""
+    return stuf_fault(response).codes
 
 
 def _inhoud(answer: etree._Element) -> bytes:
@@ -110,12 +112,12 @@ def test_bad_input_over_http_leaves_nothing_behind(gateway_url: str) -> None:
     url = gateway_url
     zaak = "0363ZK-DOC-E2E-2"
     _post(url, "OntvangAsynchroon", creeer_zaak(identificatie=zaak, referentienummer="e2e-doc-zaak-2"))
-    omschrijving = _fault(url, "OntvangAsynchroon", dm.voeg_zaakdocument_toe(
-        identificatie="0363D-E2E-BAD-1", zaak=zaak, inhoud="JVBER!!", referentienummer="e2e-doc-bad-1"))
-    assert omschrijving == "De inhoud is geen geldige base64"
-    omschrijving = _fault(url, "OntvangAsynchroon", dm.voeg_zaakdocument_toe(
-        identificatie="0363D-E2E-BAD-2", zaak=zaak, dct="Bestaat niet", referentienummer="e2e-doc-bad-2"))
-    assert omschrijving == "Niet gevonden in de catalogus"
+    assert _fault(url, "OntvangAsynchroon", dm.voeg_zaakdocument_toe(
+        identificatie="0363D-E2E-BAD-1", zaak=zaak, inhoud="JVBER!!", referentienummer="e2e-doc-bad-1"),
+    ) == ("StUF055", "base64-invalid")
+    assert _fault(url, "OntvangAsynchroon", dm.voeg_zaakdocument_toe(
+        identificatie="0363D-E2E-BAD-2", zaak=zaak, dct="Bestaat niet", referentienummer="e2e-doc-bad-2"),
+    ) == ("StUF058", "catalogue-not-found")
     assert _documents(url, "0363D-E2E-BAD-1") == [] and _documents(url, "0363D-E2E-BAD-2") == []
 
 

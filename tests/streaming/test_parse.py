@@ -97,7 +97,7 @@ def test_malformed_base64_is_a_message_error_naming_inhoud(text: bytes, reason: 
     before, after = voeg_toe_parts()
     with pytest.raises(MessageError) as caught:
         streamed(before + text + after, len(before) + 2)
-    assert caught.value.omschrijving == "De inhoud is geen geldige base64"
+    assert (caught.value.code, caught.value.reason) == ("StUF055", "base64-invalid")
     assert "inhoud" in (caught.value.details or "") and reason in (caught.value.details or "")
 
 
