@@ -52,12 +52,13 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 
 @pytest_asyncio.fixture
-async def make_client(schemas: Schemas) -> AsyncIterator[Callable[[Settings], Any]]:
-    """Start an app for given settings (lifespan included) and give an httpx client that talks ASGI to it."""
+async def make_client(schemas: Schemas) -> AsyncIterator[Callable[..., Any]]:
+    """Start an app for given settings (lifespan included; ``app`` are further ``create_app`` arguments, such as a
+    router) and give an httpx client that talks ASGI to it."""
     stack: list[Any] = []
 
-    async def make(settings: Settings) -> httpx.AsyncClient:
-        app = create_app(settings, schemas=schemas)
+    async def make(settings: Settings, **app_arguments: Any) -> httpx.AsyncClient:
+        app = create_app(settings, schemas=schemas, **app_arguments)
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test")

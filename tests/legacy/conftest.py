@@ -14,8 +14,6 @@ from lxml import etree
 from stuf_bridge.legacy.answers import LegacyFault, stuf_fault
 from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.namespaces import FOUT
-from stuf_bridge.stuf.validation import Schemas
-from stuf_bridge.web.app import create_app
 
 from ..support.legacy import StandIn, closed_port, stand_in
 from ..support.legacy_gateway import ProxyAll
@@ -30,24 +28,16 @@ def standin() -> Iterator[StandIn]:
 
 
 @pytest_asyncio.fixture
-async def proxy_app(schemas: Schemas, make_settings: Callable[..., Settings]) -> AsyncIterator[ProxyApp]:
+async def proxy_app(make_client: Callable[..., Any], make_settings: Callable[..., Settings]) -> AsyncIterator[ProxyApp]:
     """``make(endpoints, **legacy_settings)`` → an httpx client talking ASGI to a gateway that proxies everything.
     Its ZGW backend is a closed port: a message that reached ZGW instead of legacy would fail."""
-    stack: list[Any] = []
 
     async def make(endpoints: dict[str, str], **legacy: Any) -> httpx.AsyncClient:
         settings = make_settings(legacy={"endpoints": endpoints, **legacy}, zgw_url=closed_port())
-        app = create_app(settings, schemas=schemas, router=ProxyAll())
-        lifespan = app.router.lifespan_context(app)
-        await lifespan.__aenter__()
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test")
-        stack.append((lifespan, client))
+        client: httpx.AsyncClient = await make_client(settings, router=ProxyAll())
         return client
 
     yield make
-    for lifespan, client in reversed(stack):
-        await client.aclose()
-        await lifespan.__aexit__(None, None, None)
 
 
 def gateway_fault(body: bytes) -> tuple[LegacyFault, str | None]:

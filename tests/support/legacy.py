@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 from stuf_bridge.stuf.namespaces import SOAP11, SOAP12, STUF, ZKN
 from stuf_bridge.stuf.registry import Service
 
-from .server import running_gateway
+from .server import running_gateway, stop
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -195,12 +195,7 @@ def running_proxy(data_dir: Path, endpoints: dict[str, str], *, timeout: float =
     try:
         yield _listening(proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def _listening(proc: subprocess.Popen[str], timeout: float = 30.0) -> str:

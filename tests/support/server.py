@@ -76,12 +76,17 @@ def running_gateway(
                 raise RuntimeError("gateway did not start:\n" + "".join(seen))
         yield url[0]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    """Stop a gateway process: SIGTERM, and SIGKILL when it has not ended within ten seconds."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:  # pragma: no cover
+        proc.kill()
+        proc.wait()
 
 
 def memory_kib(pid: int) -> dict[str, int]:
