@@ -28,6 +28,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 
 from lxml import etree
 
+from . import correlation
 from .mapping import Mappings
 from .operations import Handler, default_handlers
 from .pipeline.answer import Answer
@@ -128,7 +129,7 @@ class Gateway:
 
     async def handle_stream(
         self, service: Service | None, body: AsyncIterable[bytes], *, content_type: str | None,
-        soap_action: str | None,
+        soap_action: str | None, request_id: str | None = None,
     ) -> Reply:
         """A request read from the pieces of its body as they arrive; document content is spooled while parsing, and
         an answer carrying documents comes back as ``Reply.stream``."""
@@ -136,6 +137,7 @@ class Gateway:
             self.env, service, body, content_type, soap_action,
             version=SoapVersion.guess(content_type),
             fault_kind=(service or Service.VRIJE_BERICHTEN).fault_kind,
+            correlation_id=correlation.new_id(request_id),
         )
         await self._run(x)
         assert x.reply is not None

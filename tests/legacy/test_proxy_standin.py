@@ -29,6 +29,8 @@ async def test_request_and_answer_pass_unchanged(proxy_app: ProxyApp, standin: S
     assert seen.body == body and seen.size == len(body) and seen.headers["content-length"] == str(len(body))
     assert seen.headers["soapaction"] == headers["SOAPAction"]
     assert seen.headers["content-type"] == headers["Content-Type"]
+    # the message's correlation id reaches legacy too, and comes back in the answer's header
+    assert seen.headers["x-request-id"] == response.headers["x-request-id"]
 
 
 async def test_soap12_action_stays_in_the_content_type(proxy_app: ProxyApp, standin: StandIn) -> None:

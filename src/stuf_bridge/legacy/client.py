@@ -24,6 +24,7 @@ import anyio
 import httpx
 import structlog
 
+from .. import correlation
 from ..settings import Settings
 from ..stuf.registry import Service
 from .answers import LegacyAnswer, read_answer
@@ -142,6 +143,9 @@ class LegacyClient:
             headers["soapaction"] = soap_action
         if length is not None:
             headers["content-length"] = str(length)
+        correlation_id = correlation.current()
+        if correlation_id is not None:  # the message this is sent for, as in the gateway's log
+            headers[correlation.HEADER.lower()] = correlation_id
         content = body if isinstance(body, bytes | AsyncIterable) else _file_chunks(body)
         request = self._client.build_request("POST", endpoint, content=content, headers=headers)
         try:

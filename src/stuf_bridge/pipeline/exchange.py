@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 from lxml import etree
 
+from .. import correlation
 from ..soap.envelope import SoapRequest, SoapVersion
 from ..stuf.registry import Operation, Service
 from ..stuf.stuurgegevens import AnswerParties, Stuurgegevens, Systeem
@@ -49,6 +50,7 @@ class Reply:
     zender: str | None = None
     referentienummer: str | None = None
     replayed: bool = False  # the stored answer to an earlier copy of this message (idempotency)
+    correlation_id: str | None = None  # X-Request-ID: the message's id in the logs and in the calls made for it
     stream: AsyncIterator[bytes] | None = field(default=None, repr=False)
     length: int | None = None
     headers: dict[str, str] = field(default_factory=dict)  # more HTTP headers (a proxied answer's Content-Encoding)
@@ -99,6 +101,7 @@ class Exchange:
     version: SoapVersion  # from the Content-Type until the envelope says
     fault_kind: str  # Fo02 | Fo03: from the endpoint until the operation is known
     warnings: list[str] = field(default_factory=list)
+    correlation_id: str = field(default_factory=correlation.new_id)  # in its log lines, calls and answer header
     # filled in by the stages, in this order
     raw: RawBody | None = None  # read, when a legacy side is configured: the bytes as they came
     request: SoapRequest | None = None  # read

@@ -17,7 +17,8 @@ from typing import Protocol
 
 import structlog
 
-from ..zgw import record_zgw_calls
+from ..correlation import correlated
+from ..zgw import ZgwCall, record_zgw_calls
 from .exchange import Exchange, Next, Reply
 
 log = structlog.get_logger("stuf_bridge.gateway")
@@ -35,10 +36,16 @@ class Record:
 
     async def __call__(self, x: Exchange, call_next: Next) -> None:
         started = time.perf_counter()
-        with record_zgw_calls() as zgw_calls:
-            await call_next(x)
+        with correlated(x.correlation_id):  # every log line of the message, and every call made for it
+            with record_zgw_calls() as zgw_calls:
+                await call_next(x)
+            self.written(x, zgw_calls, time.perf_counter() - started)
+
+    def written(self, x: Exchange, zgw_calls: list[ZgwCall], seconds: float) -> None:
+        """The message's log line and the recorders, once it is answered."""
         reply = x.reply
         assert reply is not None  # the answer stage always leaves one
+        reply.correlation_id = x.correlation_id
         op, sg = x.operation, x.stuurgegevens
         reply.zgw_calls = zgw_calls
         reply.warnings = x.warnings
@@ -47,7 +54,6 @@ class Record:
         reply.soap = x.version.value
         reply.zender = sg.zender.label() if sg and sg.zender else None
         reply.referentienummer = sg.referentienummer if sg else None
-        seconds = time.perf_counter() - started
         route = x.route.log_fields() if x.route else {}
         log.info(
             "message",

@@ -22,6 +22,7 @@ from prometheus_client import (
 )
 from starlette.requests import ClientDisconnect
 
+from .. import correlation
 from ..gateway import Gateway, Reply
 from ..legacy.client import LegacyClient
 from ..legacy.proxy import LegacyProxy
@@ -139,12 +140,14 @@ def create_app(
         body = request.stream()
         reply = await gateway.handle_stream(
             service, body, content_type=request.headers.get("content-type"),
-            soap_action=request.headers.get("soapaction"),
+            soap_action=request.headers.get("soapaction"), request_id=request.headers.get(correlation.HEADER),
         )
         await _drain(body)
         # The Content-Type goes as a header, not as media_type: Starlette would add a charset to a legacy's bare
         # "text/xml", and a proxied answer must pass unchanged.
         headers = {**reply.headers, "content-type": reply.content_type} if reply.content_type else dict(reply.headers)
+        if reply.correlation_id is not None:
+            headers[correlation.HEADER.lower()] = reply.correlation_id
         if reply.stream is not None:
             if reply.length is not None:
                 headers["content-length"] = str(reply.length)

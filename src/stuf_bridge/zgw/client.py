@@ -26,6 +26,7 @@ from typing import IO, Any, Self, cast
 
 import httpx
 
+from .. import correlation
 from ..settings import ZGW_APIS, Settings
 from .auth import DEFAULT_RENEW_AFTER, JwtAuth
 from .catalogue import Catalogue
@@ -216,6 +217,9 @@ class ZgwApiClient:
                            url=str(url_or_path)) from exc
         if self._auth is not None:
             request.headers["Authorization"] = f"Bearer {self._auth.token()}"
+        correlation_id = correlation.current()
+        if correlation_id is not None:  # the message this call is made for, as in the gateway's log
+            request.headers[correlation.HEADER] = correlation_id
         return request
 
     async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
