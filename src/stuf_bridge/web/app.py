@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect
 from .. import correlation
 from ..gateway import Gateway, Reply
 from ..legacy.client import LegacyClient
+from ..legacy.lookup import LegacyZaaktype
 from ..legacy.proxy import LegacyProxy
 from ..mapping import Mappings
 from ..pipeline.exchange import Exchange
@@ -36,6 +37,7 @@ from ..soap.wsdl import render_wsdl
 from ..store import Store, StoreError, create_store
 from ..stuf.namespaces import Dialect
 from ..stuf.registry import Service
+from ..stuf.stuurgegevens import Systeem
 from ..stuf.validation import Schemas
 from ..zgw import ZgwClients
 
@@ -112,12 +114,18 @@ def create_app(
                 zgw = ZgwClients.from_settings(settings, embedded_base, zgw_transport)
                 await stack.enter_async_context(zgw)
             modes: dict[Mode, ModeHandler] = {}
+            legacy_zaaktype = None
             if settings.legacy.configured:
                 legacy = await stack.enter_async_context(LegacyClient(settings, legacy_transport))
                 modes[Mode.PROXY] = LegacyProxy(legacy)
+                identity = Systeem(organisatie=settings.organisatie, applicatie=settings.applicatie)
+                legacy_zaaktype = LegacyZaaktype(legacy, identity)
             app.state.store = the_store
             # Only a routing table that can send a message elsewhere than ZGW needs the router (and its registry)
-            routing = router or (RuleRouter(settings.routing, the_store, zgw) if settings.routing.active else None)
+            routing = router or (
+                RuleRouter(settings.routing, the_store, zgw, legacy_zaaktype=legacy_zaaktype)
+                if settings.routing.active else None
+            )
             app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing,
                                         modes=modes, recorders=[metrics])
             purger = asyncio.get_running_loop().create_task(_purge_idempotency_records(settings, the_store))
