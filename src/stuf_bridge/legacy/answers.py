@@ -16,11 +16,10 @@ from lxml import etree
 from ..content import Content
 from ..errors import MessageError
 from ..soap.envelope import RequestReader, SoapVersion
-from ..soap.headers import ContentType
+from ..soap.headers import soap_media_type
 from .errors import LegacyNotSoap
 
 # Media types a SOAP answer comes in (plain or MTOM); no media type at all is judged by the bytes.
-SOAP_MEDIA_TYPES = frozenset({"text/xml", "application/soap+xml", "application/xml", "multipart/related"})
 _FOUTBERICHT = re.compile(r"Fo0[123]Bericht")
 
 
@@ -50,12 +49,6 @@ class LegacyAnswer:
     def close(self) -> None:
         for content in self.contents:
             content.close()
-
-
-def soap_media_type(content_type: str | None) -> bool:
-    """Could an answer of this Content-Type be SOAP? (No Content-Type: perhaps; the bytes decide.)"""
-    media_type = ContentType.parse(content_type).media_type
-    return not media_type or media_type in SOAP_MEDIA_TYPES
 
 
 def read_answer(status: int, content_type: str | None, body: bytes, *, endpoint: str, max_bytes: int,

@@ -16,7 +16,8 @@ what is needed to tell a usable answer from none is looked at first:
 from __future__ import annotations
 
 from ..pipeline.exchange import Exchange, Reply
-from .answers import read_answer, soap_media_type
+from ..soap.headers import soap_media_type
+from .answers import read_answer
 from .client import LegacyClient, LegacyStream
 from .errors import LegacyNotConfigured, LegacyNotSoap
 

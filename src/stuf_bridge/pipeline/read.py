@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
 
+from ..errors import MessageError
 from ..soap.envelope import read_request_stream
+from ..soap.headers import soap_media_type
 from ..soap.streaming import STREAM_ABOVE
 from ..stuf.dispatch import resolve
 from ..stuf.registry import REGISTRY, Registry
@@ -30,6 +32,13 @@ class Read:
 
     async def __call__(self, x: Exchange, call_next: Next) -> None:
         settings = self.env.settings
+        if not soap_media_type(x.content_type):  # JSON, a form, an image: not a SOAP client, nothing is read
+            raise MessageError(
+                "Het bericht is geen SOAP-bericht (Content-Type)",
+                f"Content-Type {(x.content_type or '')[:80]!r} wordt niet ondersteund; verwacht text/xml (SOAP 1.1), "
+                "application/soap+xml (SOAP 1.2) of multipart/related (MTOM).",
+                reason="content-type-unsupported",
+            )
         body = x.body
         if settings.legacy.configured:
             x.raw = RawBody()

@@ -37,3 +37,14 @@ class ContentType:
         """SOAP 1.2 over MTOM puts the action in start-info (the root part's real media type)."""
         nested = self.params.get("start-info")
         return ContentType.parse("x;" + nested.split(";", 1)[1]).action if nested and ";" in nested else None
+
+
+# What SOAP clients send: SOAP 1.1 (text/xml), SOAP 1.2 (application/soap+xml), MTOM (multipart/related), and
+# plain application/xml from lenient clients. No Content-Type at all is taken as XML too.
+SOAP_MEDIA_TYPES = frozenset({"text/xml", "application/soap+xml", "application/xml", "multipart/related"})
+
+
+def soap_media_type(content_type: str | None) -> bool:
+    """Could a body of this Content-Type be SOAP? (No Content-Type: perhaps; the bytes decide.)"""
+    media_type = ContentType.parse(content_type).media_type
+    return not media_type or media_type in SOAP_MEDIA_TYPES
