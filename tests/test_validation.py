@@ -57,3 +57,28 @@ def test_official_bundles_can_replace_our_schemas() -> None:
 def test_official_bundle_without_root_is_refused(tmp_path) -> None:
     with pytest.raises(SchemaLoadError, match="has no"):
         Schemas(official={ZKN: tmp_path})
+
+
+
+def test_a_schema_issue_never_quotes_document_content(schemas: Schemas) -> None:
+    """A malformed document under policy warn: the warning names the element and the length, not the content (a
+    37 KB document once made a 50 KB log line)."""
+    from stuf_bridge.gateway import parse_answer
+
+    from .operations import document_messages as dm
+
+    secret = "JVBERi0xLjQK" * 3000 + "JVB"  # base64 of a document, made invalid by its length
+    issues = [str(issue) for issue in schemas.validate(parse_answer(dm.voeg_zaakdocument_toe(inhoud=secret)[0]))]
+    assert len(issues) == 1 and "inhoud" in issues[0] and f"({len(secret)} tekens)" in issues[0], issues
+    assert "JVBERi0x" not in issues[0] and len(issues[0]) < 300
+
+
+def test_a_long_refused_value_is_said_by_its_length() -> None:
+    from stuf_bridge.stuf.validation import without_values
+
+    long = "x" * 41
+    quoted = f"Element '{{ns}}code': [facet 'enumeration'] The value '{long}' is not an element of the set {{'a'}}."
+    assert without_values(quoted) == ("Element '{ns}code': [facet 'enumeration'] The value (41 tekens) is not an "
+                                      "element of the set {'a'}.")
+    short = quoted.replace(long, "B1026")
+    assert without_values(short) == short

@@ -8,6 +8,7 @@ lets libxml2 load it (the official files import the StUF namespace from several 
 from __future__ import annotations
 
 import itertools
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 ENTRY_SCHEMAS = {ZKN: "zds11.xsd", ZDS: "zds12.xsd", STUF: "stuf.xsd"}
 # Root schema per namespace inside an unpacked official VNG bundle (SCHEMAS.md §3).
 OFFICIAL_ROOTS = {ZKN: "zkn0310/zkn0310_msg_totaal.xsd", ZDS: "zds0120/berichten/zds0120_msg_zs-dms.xsd"}
+QUOTED_MAX = 40  # longest value a schema error may quote whole
 MAX_ISSUES = 20
 
 
@@ -77,7 +79,8 @@ class Schemas:
         official = self._official.get(namespace or "")
         if official is not None:
             return [
-                SchemaIssue(getattr(err.elem, "sourceline", None) or 0, err.path or "/", err.reason or str(err))
+                SchemaIssue(getattr(err.elem, "sourceline", None) or 0, err.path or "/",
+                            without_values(err.reason or str(err)))
                 for err in itertools.islice(official.iter_errors(message), MAX_ISSUES)
             ]
         schema = self._schemas.get(namespace or "")
@@ -87,7 +90,7 @@ class Schemas:
         if schema.validate(message):
             return []
         return [
-            SchemaIssue(entry.line, _short_path(entry.path), entry.message)
+            SchemaIssue(entry.line, _short_path(entry.path), without_values(entry.message))
             for entry in itertools.islice(cast(Iterable[Any], schema.error_log), MAX_ISSUES)
         ]
 
@@ -116,3 +119,26 @@ def _short_path(path: str | None) -> str:
     if not path:
         return "/"
     return path.replace("/*[local-name()='Envelope']", "").replace("/*[local-name()='Body']", "")
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def without_values(message: str) -> str:
+    """A schema error quotes the value it refuses; a document's base64 ``inhoud`` or a pasted text would then stand
+    in the log line and the fault. The value of an ``inhoud`` is never quoted, other long values not whole: only
+    their length is said. The names in the message (element, type, facet) stay."""
+    content = message.startswith("Element '") and message.split("'", 2)[1].endswith("inhoud")
+    index = -1
+
+    def shown(match: re.Match[str]) -> str:
+        nonlocal index
+        index += 1
+        value = match.group(1)
+        if index == 0 and message.startswith("Element '"):  # the element's name
+            return match.group(0)
+        if (content and index == 1) or len(value) > QUOTED_MAX:  # libxml2: "Element 'name': 'value' is not …"
+            return f"({len(value)} tekens)"
+        return match.group(0)
+
+    return _QUOTED.sub(shown, message)
