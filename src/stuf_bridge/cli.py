@@ -88,6 +88,7 @@ def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, s
         access_log=False,
         log_config=None,
         lifespan="on",
+        timeout_keep_alive=int(settings.keep_alive_seconds),
     )
     _Server(config, settings, what).run(sockets=[sock])
 

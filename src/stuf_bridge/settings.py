@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_format: str = Field("json", pattern="^(json|console)$", description="Log output: `json` or `console`.")
+    keep_alive_seconds: float = Field(
+        75.0, gt=0,
+        description="Seconds an idle client connection is kept open. Longer than clients keep theirs idle, so the "
+        "gateway never closes one a client is about to reuse (uvicorn's own default of 5 s lost requests).",
+    )
 
     # --- gateway identity -----------------------------------------------------------------------------------
     applicatie: str = Field(
