@@ -126,9 +126,3 @@ async def test_a_resend_that_waits_too_long_gets_a_clear_fault(store: Store, sch
     assert sorted([first.status, second.status]) == [200, 500]
     assert b"al verwerkt" in (second.body if second.status == 500 else first.body)
 
-
-def test_logged_warnings_mask_bsns() -> None:
-    from stuf_bridge.pipeline.record import mask as _mask
-
-    assert _mask("schema: The value '111222333' is not accepted") == "schema: The value '*******33' is not accepted"
-    assert _mask("identificatie 036320240000001") == "identificatie 036320240000001"

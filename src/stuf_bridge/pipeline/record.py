@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import structlog
+from lxml import etree
 
 from ..correlation import correlated
 from ..zgw import ZgwCall, record_zgw_calls
@@ -73,7 +74,7 @@ class Record:
             fault_code=reply.fault_code,
             fault_reason=reply.fault_reason,
             replayed=reply.replayed or None,
-            warnings=[mask(w) for w in x.warnings] or None,
+            warnings=masked_warnings(x) or None,
             zgw_calls=len(zgw_calls),
             zgw_ms=round(sum(c.elapsed_ms for c in zgw_calls), 2),
             ms=round(seconds * 1000, 2),
@@ -85,9 +86,41 @@ class Record:
             recorder.record(x, reply, seconds)
 
 
-_NINE_DIGITS = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
+# A BSN written as a number: 8 to 10 digits (a BSN, one with a digit too many, an RSIN, which is no secret), also
+# in groups separated by single spaces or dots ("999 99 3653", "999.99.3653").
+_NUMBER = re.compile(r"(?<![\d.])(?:\d[ .]?){7,9}\d(?![\d])")
+_BSN_ELEMENTS = ("inp.bsn", "bsn", "BSN", "burgerservicenummer")
 
 
-def mask(text: str) -> str:
-    """Logs carry no BSNs: any 8–9 digit number (a BSN, or an RSIN, which is no secret) is masked."""
-    return _NINE_DIGITS.sub(lambda m: "*" * (len(m.group()) - 2) + m.group()[-2:], text)
+def mask(text: str, secrets: Iterable[str] = ()) -> str:
+    """Logs carry no BSNs: by pattern (any number that could be one, however grouped) and by meaning (``secrets``:
+    the values of the message's BSN elements, whatever their form). All but the last two digits become ``*``."""
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, _hidden(secret))
+    return _NUMBER.sub(lambda m: _hidden(m.group()), text)
+
+
+def _hidden(value: str) -> str:
+    digits = sum(c.isdigit() for c in value)
+    seen = 0
+    out = []
+    for c in value:
+        if c.isdigit():
+            seen += 1
+            out.append(c if seen > digits - 2 else "*")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def masked_warnings(x: Exchange) -> list[str]:
+    """The message's warnings as they may be logged (and, later, traced)."""
+    if not x.warnings:
+        return []
+    secrets: list[str] = []
+    if x.request is not None:
+        for element in x.request.body.iter("{*}*"):
+            if etree.QName(element).localname in _BSN_ELEMENTS and element.text and element.text.strip():
+                secrets.append(element.text.strip())
+    return [mask(warning, secrets) for warning in x.warnings]
