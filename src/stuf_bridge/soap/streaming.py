@@ -30,6 +30,7 @@ from .xmlparse import (
     parse_errors,
     parse_xml,
     parser_encoding,
+    Shape,
     too_deep,
 )
 
@@ -130,6 +131,7 @@ class _Target:
         self.max_depth = max_depth
         self.max_document_bytes = max_document_bytes
         self.depth = 0
+        self.shape = Shape()
         self.contents: list[Content] = []
         self.content_chars = 0  # characters that went into spools, not into the tree
         self._line = 1
@@ -151,6 +153,7 @@ class _Target:
         self.depth += 1
         if self.depth > self.max_depth:
             raise too_deep(self.max_depth)
+        self.shape.element(len(attrib), len(nsmap))
         if self._spool is not None:
             if tag != XOP_INCLUDE or self.depth != self._element_depth + 1:
                 raise MessageError(

@@ -63,6 +63,8 @@ def parse_xml(body: bytes, *, max_bytes: int, max_depth: int, charset: str | Non
         )
     body = check_head(body)
     encoding = parser_encoding(body, charset)
+    if body.count(b"xmlns") > MAX_NAMESPACES:  # before parsing: the declarations are what makes parsing slow
+        raise too_large_tree("namespace-declaraties", MAX_NAMESPACES)
     with parse_errors():
         root = etree.fromstring(body, _parser(encoding))
     if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]  # lxml-stubs lack DocInfo.doctype
@@ -91,6 +93,41 @@ def parser_encoding(head: bytes, charset: str | None) -> str | None:
 def dtd_refused() -> MessageError:
     return MessageError("Het bericht bevat een DTD", "DTD's (<!DOCTYPE ...>) zijn in SOAP-berichten niet toegestaan.",
                         reason="dtd-forbidden")
+
+
+# What one message may hold besides its documents, so that no request takes more than a bounded amount of memory and
+# time: a parsed element costs some 30 times its bytes, and canonical forms grow with attributes and namespace
+# declarations per element. Real ZDS messages stay far below (a large creeerZaak: ~300 elements, ~10 declarations).
+MAX_ELEMENTS = 100_000
+MAX_ATTRIBUTES = 64  # on one element
+MAX_NAMESPACES = 256  # declarations in the whole message
+
+
+def too_large_tree(what: str, limit: int) -> MessageError:
+    return MessageError(
+        "Het bericht is te groot van opbouw",
+        f"Het bericht heeft meer dan {limit} {what}; de grens bewaakt het geheugen van de gateway.",
+        reason="too-many-nodes",
+    )
+
+
+class Shape:
+    """Counts a message's elements, attributes and namespace declarations as they are read; a limit passed is a
+    StUF055 that names it."""
+
+    def __init__(self) -> None:
+        self.elements = 0
+        self.namespaces = 0
+
+    def element(self, attributes: int, declarations: int) -> None:
+        self.elements += 1
+        self.namespaces += declarations
+        if self.elements > MAX_ELEMENTS:
+            raise too_large_tree("elementen", MAX_ELEMENTS)
+        if attributes > MAX_ATTRIBUTES:
+            raise too_large_tree("attributen op één element", MAX_ATTRIBUTES)
+        if self.namespaces > MAX_NAMESPACES:
+            raise too_large_tree("namespace-declaraties", MAX_NAMESPACES)
 
 
 def too_deep(max_depth: int) -> MessageError:
@@ -128,12 +165,15 @@ def empty_body() -> MessageError:
 
 
 def _check_depth(root: etree._Element, max_depth: int) -> None:
+    """Depth and shape of a message parsed whole (the streaming parser checks them as it reads)."""
     depth = 0
-    for event, _ in etree.iterwalk(root, events=("start", "end")):
+    shape = Shape()
+    for event, element in etree.iterwalk(root, events=("start", "end")):
         if event == "start":
             depth += 1
             if depth > max_depth:
                 raise too_deep(max_depth)
+            shape.element(len(element.attrib), 0)
         else:
             depth -= 1
 
