@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table
 
 SEQUENCE_NAME_LENGTH = 200
 
@@ -50,4 +50,28 @@ document_zaken = Table(
     Column("document", String(200), primary_key=True),
     Column("zaak", String(200), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: The outbox (replicate's durable secondary leg): one row per message and target, delivered at least once, in order
+#: per ``partition_key`` (the zaak identificatie; ``doc:<id>`` or ``msg:<referentienummer>`` without one). ``status``
+#: is pending | inflight (claimed by a worker until ``lease_until``) | done | dead (parks its partition) | skipped.
+#: ``payload`` holds the raw request bytes (in the row, documents included).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("partition_key", String(250), nullable=False),
+    Column("target", String(100), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("content_type", String(500), nullable=True),
+    Column("soap_action", String(500), nullable=True),
+    Column("idem_key", String(600), nullable=False, unique=True),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("last_error", String(2000), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_outbox_partition", "partition_key", "id"),
+    Index("ix_outbox_status", "status", "next_attempt_at"),
 )
