@@ -55,9 +55,10 @@ class Replicate:
                 x.outbox.append(await self._item(x, ZGW_TARGET))
             return
         assert self.translate is not None, "Replicate.translate is set when the gateway is built"
+        if replicated:  # no legacy endpoint for this service: a fault before anything changed, not a dead item later
+            self.client.endpoint(service)
         await self.translate(x)
         if replicated:
-            self.client.endpoint(service)  # no legacy endpoint for this service: a fault now, not a dead item later
             x.outbox.append(await self._item(x, f"{LEGACY_TARGET}{service.value}"))
 
     async def _legacy(self, x: Exchange, service: str) -> bool:
