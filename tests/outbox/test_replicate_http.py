@@ -125,3 +125,34 @@ def test_primary_legacy_the_zgw_side_gets_the_zaak_through_the_worker(tmp_path: 
             assert outbox_gauges(url) == {"stuf_bridge_outbox_pending": 0.0, "stuf_bridge_outbox_dead": 0.0,
                                           "stuf_bridge_outbox_oldest_pending_age_seconds": 0.0}
             assert len(zgw_zaken(url, zaak)) == 1
+
+
+def test_two_gateway_processes_on_postgresql_deliver_each_item_once_in_order(
+    tmp_path: Path, pg_database_factory: Callable[[], str]
+) -> None:
+    """Two gateways share one PostgreSQL store, so both workers claim from one outbox: every item reaches legacy
+    exactly once (no item held by both at once), each zaak's status after its zaak."""
+    legacy_base = closed_port()
+    port = int(legacy_base.rsplit(":", 1)[1])
+    endpoints = {s.value: f"{legacy_base}/zds/{s.value}" for s in Service}
+    env = {**gateway_env("zgw", endpoints), "STUF_BRIDGE_DATABASE_URL": pg_database_factory()}
+    zaken = [f"0363ZK-PG-{n}" for n in range(8)]
+    with running_gateway(tmp_path / "gw1", env=env) as one, running_gateway(tmp_path / "gw2", env=env) as two:
+        for n, zaak in enumerate(zaken):
+            url = (one, two)[n % 2]  # a zaak's messages to one gateway: its ZGW backend is its own
+            assert post(url, "OntvangAsynchroon", zm.creeer_zaak(identificatie=zaak, referentienummer=f"pg-c{n}")
+                        ).status_code == 200
+            assert post(url, "OntvangAsynchroon", sm.actualiseer_zaakstatus(identificatie=zaak,
+                                                                            referentienummer=f"pg-s{n}")
+                        ).status_code == 200
+        assert outbox_gauges(two)["stuf_bridge_outbox_pending"] == 16  # each process sees the whole outbox
+        log: list[str] = []
+        with running_gateway(tmp_path / "legacy", port=port, log=log) as legacy_url:
+            wait_for(lambda: outbox_gauges(one)["stuf_bridge_outbox_pending"] == 0, timeout=60)
+            for zaak in zaken:
+                [found] = zgw_zaken(legacy_url, zaak)
+                assert len(zgw_statussen(legacy_url, str(found["url"]))) == 2
+        delivered = [json.loads(line) for line in log if line.startswith("{") and '"event": "message"' in line]
+        refs = sorted(str(event["referentienummer"]) for event in delivered)
+        assert refs == sorted([f"pg-c{n}" for n in range(8)] + [f"pg-s{n}" for n in range(8)])
+        assert all(event["outcome"] == "ok" and not event["replayed"] for event in delivered)
