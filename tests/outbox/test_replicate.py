@@ -4,6 +4,7 @@ holds, and what happens to the idempotency record."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -14,17 +15,18 @@ import pytest_asyncio
 from stuf_bridge.pipeline.route import Mode, Route
 from stuf_bridge.settings import Settings
 from stuf_bridge.store import Store
-from stuf_bridge.stuf.registry import Operation
+from stuf_bridge.stuf.registry import Operation, Service
 from stuf_bridge.stuf.stuurgegevens import Stuurgegevens
 from stuf_bridge.stuf.subject import Subject
 from stuf_bridge.stuf.validation import Schemas
 from stuf_bridge.web.app import create_app
 from tests.operations import details_messages as dm
 from tests.operations import messages as zm
-from tests.support.legacy import FAULT_ANSWER, OK_ANSWER, StandIn, stand_in
+from tests.support.legacy import FAULT_ANSWER, OK_ANSWER, StandIn, closed_port, stand_in
 from tests.support.messages import di02
 
 BASE = "http://gateway.test"
+STALE = dt.timedelta(minutes=10)
 
 
 class ReplicateAll:
@@ -47,8 +49,9 @@ async def gateway(make_settings: Callable[..., Settings], schemas: Schemas,
     """``make(primary, behaviour)`` → (client, store): replicate everything, legacy = the stand-in's behaviour."""
     stack: list[Any] = []
 
-    async def make(primary: str, behaviour: str = "ok") -> tuple[httpx.AsyncClient, Store]:
-        settings = make_settings(legacy={"endpoints": standin.endpoints(behaviour), "timeout": 2},
+    async def make(primary: str, behaviour: str = "ok",
+                   endpoints: dict[str, str] | None = None) -> tuple[httpx.AsyncClient, Store]:
+        settings = make_settings(legacy={"endpoints": endpoints or standin.endpoints(behaviour), "timeout": 2},
                                  outbox={"enabled": False})
         transport = httpx.ASGITransport(app=None)  # type: ignore[arg-type]
         app = create_app(settings, schemas=schemas, embedded_base=f"{BASE}/zgw", zgw_transport=transport,
@@ -114,6 +117,30 @@ async def test_primary_legacy_fault_is_relayed_and_enqueues_nothing(gateway: Any
     # the claim was released: a resend goes to legacy again (not answered from a record)
     await post(client, "OntvangAsynchroon", message)
     assert len(standin.seen) == 2
+
+
+async def test_primary_legacy_down_is_a_fault_and_enqueues_nothing(gateway: Any) -> None:
+    down = closed_port()
+    client, store = await gateway("legacy", endpoints={s.value: f"{down}/zds/{s.value}" for s in Service})
+    answer = await post(client, "OntvangAsynchroon", zm.creeer_zaak(identificatie="0363ZK-R-8", referentienummer="r-8"))
+    assert answer.status_code == 500 and b"StUF058" in answer.content and b"legacy-unavailable" in answer.content
+    assert await store.outbox_items() == []
+    assert (await store.claim_message(*_key("r-8"), "x", "op", stale_after=STALE)).state == "new"  # released
+
+
+async def test_primary_zgw_without_a_legacy_endpoint_for_the_service_changes_nothing(gateway: Any,
+                                                                                      standin: StandIn) -> None:
+    client, store = await gateway("zgw", endpoints={"BeantwoordVraag": f"{standin.url}/ok/BeantwoordVraag"})
+    answer = await post(client, "OntvangAsynchroon", zm.creeer_zaak(identificatie="0363ZK-R-9", referentienummer="r-9"))
+    assert answer.status_code == 500 and b"legacy-not-configured" in answer.content
+    assert await store.outbox_items() == []
+    client2, _ = await gateway("zgw")  # the zaak was not created in ZGW: with legacy there it is created now
+    assert (await post(client2, "OntvangAsynchroon", zm.creeer_zaak(identificatie="0363ZK-R-9",
+                                                                    referentienummer="r-9b"))).status_code == 200
+
+
+def _key(ref: str) -> tuple[str, str]:
+    return "0363/OpenFormulieren/", ref
 
 
 async def test_questions_and_numbers_go_to_the_primary_only(gateway: Any, standin: StandIn) -> None:
