@@ -22,7 +22,8 @@ from tests.support.messages import di02
 from tests.support.server import running_gateway
 
 # A short lease: the gateway is killed while an item may be inflight (a delivery attempt is under way)
-FAST_OUTBOX = {"poll_seconds": 0.1, "backoff_base_seconds": 0.2, "backoff_max_seconds": 0.5, "lease_seconds": 3}
+FAST_OUTBOX = {"poll_seconds": 0.1, "backoff_base_seconds": 0.2, "backoff_max_seconds": 0.5, "lease_seconds": 3,
+               "max_attempts": 10_000}  # legacy stays down as long as a slow machine takes: never dead here
 AUTH = JwtAuth("stuf-bridge", "stuf-bridge-demo-secret-not-for-production")
 
 
@@ -137,7 +138,9 @@ def test_two_gateway_processes_on_postgresql_deliver_each_item_once_in_order(
     endpoints = {s.value: f"{legacy_base}/zds/{s.value}" for s in Service}
     env = {**gateway_env("zgw", endpoints), "STUF_BRIDGE_DATABASE_URL": pg_database_factory()}
     zaken = [f"0363ZK-PG-{n}" for n in range(8)]
-    with running_gateway(tmp_path / "gw1", env=env) as one, running_gateway(tmp_path / "gw2", env=env) as two:
+    gw_log: list[str] = []
+    with running_gateway(tmp_path / "gw1", env=env, log=gw_log) as one, \
+            running_gateway(tmp_path / "gw2", env=env, log=gw_log) as two:
         for n, zaak in enumerate(zaken):
             url = (one, two)[n % 2]  # a zaak's messages to one gateway: its ZGW backend is its own
             assert post(url, "OntvangAsynchroon", zm.creeer_zaak(identificatie=zaak, referentienummer=f"pg-c{n}")
@@ -148,7 +151,11 @@ def test_two_gateway_processes_on_postgresql_deliver_each_item_once_in_order(
         assert outbox_gauges(two)["stuf_bridge_outbox_pending"] == 16  # each process sees the whole outbox
         log: list[str] = []
         with running_gateway(tmp_path / "legacy", port=port, log=log) as legacy_url:
-            wait_for(lambda: outbox_gauges(one)["stuf_bridge_outbox_pending"] == 0, timeout=60)
+            try:
+                wait_for(lambda: outbox_gauges(one)["stuf_bridge_outbox_pending"] == 0, timeout=60)
+            except AssertionError:
+                print("".join(line for line in gw_log if "outbox" in line or "error" in line)[-6000:])
+                raise
             for zaak in zaken:
                 [found] = zgw_zaken(legacy_url, zaak)
                 assert len(zgw_statussen(legacy_url, str(found["url"]))) == 2

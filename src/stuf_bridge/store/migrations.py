@@ -111,6 +111,8 @@ def _m003_zaak_routes(conn: Connection) -> None:
 
 
 def _m004_outbox(conn: Connection) -> None:
+    _PENDING = text("status = 'pending'")  # noqa: N806 (as the index predicates are spelt in schema.py)
+    _WAITING = text("status IN ('pending', 'inflight', 'dead')")  # noqa: N806
     metadata = MetaData()
     Table(
         "outbox",
@@ -128,7 +130,9 @@ def _m004_outbox(conn: Connection) -> None:
         Column("lease_until", DateTime(timezone=True), nullable=True),
         Column("last_error", String(2000), nullable=True),
         Column("created_at", DateTime(timezone=True), nullable=False),
-        Index("ix_outbox_partition", "partition_key", "id"),
+        # the claim: heads of the waiting items by id, and a partition's older waiting items (not its done ones)
+        Index("ix_outbox_pending", "id", postgresql_where=_PENDING, sqlite_where=_PENDING),
+        Index("ix_outbox_waiting", "partition_key", "id", postgresql_where=_WAITING, sqlite_where=_WAITING),
         Index("ix_outbox_status", "status", "next_attempt_at"),
     )
     metadata.create_all(conn, checkfirst=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, text
 
 SEQUENCE_NAME_LENGTH = 200
 
@@ -56,6 +56,11 @@ document_zaken = Table(
 #: per ``partition_key`` (the zaak identificatie; ``doc:<id>`` or ``msg:<referentienummer>`` without one). ``status``
 #: is pending | inflight (claimed by a worker until ``lease_until``) | done | dead (parks its partition) | skipped.
 #: ``payload`` holds the raw request bytes (in the row, documents included).
+#: The predicates of the outbox's partial indexes; the claim's SQL spells its conditions the same way (as literals:
+#: PostgreSQL uses a partial index only when the query's condition implies the predicate, which a bound parameter
+#: does not).
+OUTBOX_PENDING = text("status = 'pending'")
+OUTBOX_WAITING = text("status IN ('pending', 'inflight', 'dead')")
 outbox = Table(
     "outbox",
     metadata,
@@ -72,6 +77,7 @@ outbox = Table(
     Column("lease_until", DateTime(timezone=True), nullable=True),
     Column("last_error", String(2000), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Index("ix_outbox_partition", "partition_key", "id"),
+    Index("ix_outbox_pending", "id", postgresql_where=OUTBOX_PENDING, sqlite_where=OUTBOX_PENDING),
+    Index("ix_outbox_waiting", "partition_key", "id", postgresql_where=OUTBOX_WAITING, sqlite_where=OUTBOX_WAITING),
     Index("ix_outbox_status", "status", "next_attempt_at"),
 )

@@ -596,12 +596,13 @@ class Store:
             conn.execute(update(outbox).where((outbox.c.status == "inflight") & (outbox.c.lease_until < now))
                          .values(status="pending", lease_until=None))
             older = outbox.alias("older")
+            # the statuses as literals, as in the partial indexes' predicates (schema.py), so that they are used
             blocked = (select(older.c.id)
                        .where((older.c.partition_key == outbox.c.partition_key) & (older.c.id < outbox.c.id)
-                              & older.c.status.in_(_BLOCKING))
+                              & text("older.status IN ('pending', 'inflight', 'dead')"))
                        .exists())
             head = (select(outbox.c.id)
-                    .where((outbox.c.status == "pending") & (outbox.c.next_attempt_at <= now) & ~blocked)
+                    .where(text("outbox.status = 'pending'") & (outbox.c.next_attempt_at <= now) & ~blocked)
                     .order_by(outbox.c.id).limit(1))
             if postgres:
                 head = head.with_for_update(skip_locked=True, of=outbox)
