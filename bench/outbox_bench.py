@@ -3,9 +3,9 @@ claim + done, no delivery) and delivering (the worker over HTTP to the legacy st
 
     python bench/outbox_bench.py [--items 2000] [--zaken 200] [--workers 4] [--database-url postgresql://...]
 
-SQLite in a temporary data directory unless --database-url is given (an empty database). ``--workers`` stores claim at once, standing for gateway processes: on PostgreSQL (SKIP
-LOCKED); on SQLite the outbox has one worker (several stores in one process queue on the write lock through SQLite's
-busy handler, which sleeps: use --workers 1 there).
+SQLite in a temporary data directory unless --database-url is given (an empty database). ``--workers`` stores claim
+at once, standing for gateway processes: on PostgreSQL (SKIP LOCKED); on SQLite the outbox has one worker (several
+stores in one process queue on the write lock through SQLite's busy handler, which sleeps: use --workers 1 there).
 Results are printed and written to bench/results/outbox-<store>.json.
 """
 
