@@ -145,6 +145,41 @@ def seed_zgw(settings: Settings, catalogue: Path) -> int:
     return 0
 
 
+def outbox_command(settings: Settings, action: str, item: int | None, dead: bool) -> int:
+    """``stuf-bridge outbox list|retry|skip``: the same store as ``serve`` (settings from environment, file, flags)."""
+    import asyncio
+
+    from .store import StoreError, create_store
+
+    async def run() -> int:
+        async with create_store(settings.store_url) as store:
+            if action == "list":
+                statuses = ("dead",) if dead else ("pending", "inflight", "dead")
+                entries = await store.outbox_items(statuses=statuses)
+                print(f"{'id':>6}  {'status':8}  {'tries':>5}  {'target':28}  {'zaak':24}  {'created (UTC)':19}  error")
+                for e in entries:
+                    error = e.last_error.splitlines()[0][:80] if e.last_error else ""
+                    print(f"{e.id:>6}  {e.status:8}  {e.attempts:>5}  {e.target:28}  {e.partition_key:24}  "
+                          f"{e.created_at:%Y-%m-%d %H:%M:%S}  {error}")
+                stats = await store.outbox_stats()
+                print(f"pending {stats.pending}, dead {stats.dead}, "
+                      f"oldest pending {stats.oldest_pending_seconds:.0f} s")
+                return 0
+            assert item is not None
+            done = await (store.outbox_requeue(item) if action == "retry" else store.outbox_skip(item))
+            if not done:
+                print(f"stuf-bridge: outbox item {item} is not dead (or does not exist)", file=sys.stderr)
+                return 1
+            print(f"outbox item {item}: {'pending again' if action == 'retry' else 'skipped'}")
+            return 0
+
+    try:
+        return asyncio.run(run())
+    except StoreError as exc:
+        print(f"stuf-bridge: store: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stuf-bridge", description="StUF-ZKN / ZDS → ZGW gateway")
     parser.add_argument("--version", action="version", version=f"stuf-bridge {__version__}")
@@ -178,6 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     zgw_serve_cmd.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
     zgw_serve_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
 
+    outbox_cmd = commands.add_parser("outbox", help="the outbox of replicate's secondary leg")
+    outbox_commands = outbox_cmd.add_subparsers(dest="outbox_command", required=True)
+    list_cmd = outbox_commands.add_parser("list", help="items waiting (pending, inflight) and dead")
+    list_cmd.add_argument("--dead", action="store_true", help="only the dead items")
+    retry_cmd = outbox_commands.add_parser("retry", help="a dead item pending again (attempts from zero)")
+    retry_cmd.add_argument("id", type=int)
+    skip_cmd = outbox_commands.add_parser("skip", help="give up a dead item: its zaak's later items go on")
+    skip_cmd.add_argument("id", type=int)
+    for sub in (list_cmd, retry_cmd, skip_cmd):
+        sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
+        sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
+
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "zgw_url", "mappings_dir")}
     try:
@@ -198,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         from .checks import check_config
 
         return check_config(with_demo_profile(settings))
+    if args.command == "outbox":
+        return outbox_command(settings, args.outbox_command, getattr(args, "id", None), getattr(args, "dead", False))
     if args.zgw_command == "seed":
         return seed_zgw(settings, args.catalogue)
     serve_zgw(settings)

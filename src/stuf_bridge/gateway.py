@@ -117,6 +117,10 @@ class Gateway:
             raise ValueError(f"handlers for functions the registry does not know: {sorted(unknown)}")
         self._handle.handlers = dict(handlers)
 
+    async def translate(self, x: Exchange) -> None:
+        """The translate flow on one exchange (for a mode handler that runs it as a part: replicate)."""
+        await self._handle.translate(x)
+
     async def handle(
         self, service: Service | None, data: bytes, *, content_type: str | None, soap_action: str | None
     ) -> Reply:

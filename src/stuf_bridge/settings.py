@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from .legacy.config import LegacySettings
+from .outbox.config import OutboxSettings
 from .routing.config import RoutingSettings
 
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
@@ -202,6 +203,10 @@ class Settings(BaseSettings):
         default_factory=RoutingSettings,
         description="The routing table: per operation, zender and zaaktype translate, proxy or replicate "
         "(README, Routing); a zaak keeps the route it was created under.",
+    )
+    outbox: OutboxSettings = Field(
+        default_factory=OutboxSettings,
+        description="Delivery of replicate's secondary leg (README, Replicate and the outbox).",
     )
 
     @field_validator("zgw_credentials")

@@ -21,10 +21,12 @@ def running_gateway(
     command: tuple[str, ...] = ("serve",),
     pid: list[int] | None = None,
     log: list[str] | None = None,
+    port: int = 0,
 ) -> Iterator[str]:
     """Start the gateway on 127.0.0.1 with port 0 and yield its base URL, read from its 'listening' log line.
     ``command`` picks the subcommand (``("zgw", "serve")`` for the embedded backend alone); the process id is
-    appended to ``pid`` when given (benchmarks read its memory); every log line is appended to ``log`` when given."""
+    appended to ``pid`` when given (benchmarks read its memory); every log line is appended to ``log`` when given.
+    ``port`` is the port to listen on (0: a free one)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_") or k == "STUF_BRIDGE_SHARED"}
     full_env.update({"STUF_BRIDGE_LOG_FORMAT": "json", "STUF_BRIDGE_LOG_LEVEL": "INFO", **(env or {})})
     proc = subprocess.Popen(
@@ -36,7 +38,7 @@ def running_gateway(
             "--host",
             "127.0.0.1",
             "--port",
-            "0",
+            str(port),
             "--data-dir",
             str(data_dir),
         ],

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..mapping import Mappings
     from ..operations import MessageContext
     from ..settings import Settings
-    from ..store import Store
+    from ..store import OutboxItem, Store
     from ..stuf.subject import Subject
     from ..zgw import ZgwCall, ZgwClients
     from .route import Route
@@ -113,6 +113,7 @@ class Exchange:
     replayed: bool = False  # claim
     fault: Fault | None = None  # answer, when anything failed
     reply: Reply | None = None  # answer
+    outbox: list[OutboxItem] = field(default_factory=list)  # handle (replicate): written by claim with the answer
     _context: MessageContext | None = field(default=None, repr=False)
 
     @property

@@ -33,6 +33,9 @@ class Route:
     rule: str = "default"  # which rule decided (for the log and the trace)
     zaaktype: str | None = None
     zaaktype_source: str | None = None  # message | registry | zgw | legacy: how the zaaktype was found
+    # A replicate's secondary leg, translated by the outbox worker: its idempotency record is its own (the record of
+    # the primary's processing of the same referentienummer is already done and must not answer it).
+    replica: bool = False
 
     def log_fields(self) -> dict[str, str | None]:
         return {"mode": self.mode.value, "primary": self.primary, "rule": self.rule, "zaaktype": self.zaaktype,

@@ -10,11 +10,14 @@ SQLite is the embedded default, PostgreSQL the production backend shared by seve
 from __future__ import annotations
 
 from .errors import StoreError
-from .store import MessageClaim, Store, ZaakRoute, create_store
+from .store import MessageClaim, OutboxEntry, OutboxItem, OutboxStats, Store, ZaakRoute, create_store
 
 __all__ = [
     "create_store",
     "MessageClaim",
+    "OutboxEntry",
+    "OutboxItem",
+    "OutboxStats",
     "Store",
     "StoreError",
     "ZaakRoute",

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -109,11 +110,41 @@ def _m003_zaak_routes(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=False)
 
 
+def _m004_outbox(conn: Connection) -> None:
+    _PENDING = text("status = 'pending'")  # noqa: N806 (as the index predicates are spelt in schema.py)
+    _WAITING = text("status IN ('pending', 'inflight', 'dead')")  # noqa: N806
+    metadata = MetaData()
+    Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("partition_key", String(250), nullable=False),
+        Column("target", String(100), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("content_type", String(500), nullable=True),
+        Column("soap_action", String(500), nullable=True),
+        Column("idem_key", String(600), nullable=False, unique=True),
+        Column("status", String(10), nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+        Column("lease_until", DateTime(timezone=True), nullable=True),
+        Column("last_error", String(2000), nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        # the claim: heads of the waiting items by id, and a partition's older waiting items (not its done ones)
+        Index("ix_outbox_pending", "id", postgresql_where=_PENDING, sqlite_where=_PENDING),
+        Index("ix_outbox_waiting", "partition_key", "id", postgresql_where=_WAITING, sqlite_where=_WAITING),
+        Index("ix_outbox_status", "status", "next_attempt_at"),
+    )
+    metadata.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
     Migration(3, "zaak_routes, document_zaken: the zaak registry (a zaak's pinned route; a document's zaak)",
               _m003_zaak_routes),
+    Migration(4, "outbox: the durable secondary leg of replicate (FIFO per zaak, retried, dead items park)",
+              _m004_outbox),
 )
 
 

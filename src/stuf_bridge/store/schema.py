@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, text
 
 SEQUENCE_NAME_LENGTH = 200
 
@@ -50,4 +50,34 @@ document_zaken = Table(
     Column("document", String(200), primary_key=True),
     Column("zaak", String(200), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: The outbox (replicate's durable secondary leg): one row per message and target, delivered at least once, in order
+#: per ``partition_key`` (the zaak identificatie; ``doc:<id>`` or ``msg:<referentienummer>`` without one). ``status``
+#: is pending | inflight (claimed by a worker until ``lease_until``) | done | dead (parks its partition) | skipped.
+#: ``payload`` holds the raw request bytes (in the row, documents included).
+#: The predicates of the outbox's partial indexes; the claim's SQL spells its conditions the same way (as literals:
+#: PostgreSQL uses a partial index only when the query's condition implies the predicate, which a bound parameter
+#: does not).
+OUTBOX_PENDING = text("status = 'pending'")
+OUTBOX_WAITING = text("status IN ('pending', 'inflight', 'dead')")
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("partition_key", String(250), nullable=False),
+    Column("target", String(100), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("content_type", String(500), nullable=True),
+    Column("soap_action", String(500), nullable=True),
+    Column("idem_key", String(600), nullable=False, unique=True),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("last_error", String(2000), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_outbox_pending", "id", postgresql_where=OUTBOX_PENDING, sqlite_where=OUTBOX_PENDING),
+    Index("ix_outbox_waiting", "partition_key", "id", postgresql_where=OUTBOX_WAITING, sqlite_where=OUTBOX_WAITING),
+    Index("ix_outbox_status", "status", "next_attempt_at"),
 )

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
 import structlog
-from sqlalchemy import Connection, Table, bindparam, delete, select, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from . import engine as engines
 from .errors import StoreError
 from .migrations import MIGRATIONS, Migration, check_migrations, migrate
-from .schema import SEQUENCE_NAME_LENGTH, messages, sequences
+from .schema import SEQUENCE_NAME_LENGTH, messages, outbox, sequences
 
 try:
     import asyncpg  # type: ignore[import-untyped]
@@ -63,6 +63,11 @@ _IDEMPOTENCY: dict[str, Any] = {
     "release": delete(messages).where(_KEY & (messages.c.state == "pending")),
 }
 
+# An outbox item, written in the transaction that completes its message's idempotency record (complete_message).
+_ENQUEUE_SQL = ("INSERT INTO outbox (partition_key, target, payload, content_type, soap_action, idem_key, status, "
+                "attempts, next_attempt_at, created_at) VALUES (:v_partition, :v_target, :v_payload, :v_content_type, "
+                ":v_soap_action, :v_idem, 'pending', 0, :v_now, :v_now) ON CONFLICT (idem_key) DO NOTHING")
+
 # The same statements as SQLite's own SQL, for a SQLite file (see _SqliteRunner.inline). Timestamps are stored the
 # way SQLAlchemy stores a DateTime on SQLite (naive UTC text), so both paths read and purge each other's rows.
 _SQLITE_IDEMPOTENCY = {
@@ -76,6 +81,7 @@ _SQLITE_IDEMPOTENCY = {
     "complete": "UPDATE messages SET state = 'done', answer = :v_answer, completed_at = :v_now "
                 "WHERE zender = :k_zender AND referentienummer = :k_ref",
     "release": "DELETE FROM messages WHERE zender = :k_zender AND referentienummer = :k_ref AND state = 'pending'",
+    "enqueue": _ENQUEUE_SQL,
 }
 _SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -93,6 +99,10 @@ _PG_IDEMPOTENCY: dict[str, tuple[str, tuple[str, ...]]] = {
                  "WHERE zender = $3 AND referentienummer = $4"), ("v_answer", "v_now", "k_zender", "k_ref")),
     "release": ("DELETE FROM messages WHERE zender = $1 AND referentienummer = $2 AND state = 'pending'",
                 ("k_zender", "k_ref")),
+    "enqueue": (("INSERT INTO outbox (partition_key, target, payload, content_type, soap_action, idem_key, status, "
+                 "attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7) "
+                 "ON CONFLICT (idem_key) DO NOTHING"),
+                ("v_partition", "v_target", "v_payload", "v_content_type", "v_soap_action", "v_idem", "v_now")),
 }
 
 # The zaak registry's statements in SQLite's SQL with named parameters (a SQLite file runs them inline, an in-memory
@@ -156,6 +166,17 @@ def _claim_statement(insert: Callable[[Table], Any]) -> Any:
                 operation=bindparam("v_operation"), state="pending", created_at=bindparam("v_now"))
         .on_conflict_do_nothing(index_elements=[messages.c.zender, messages.c.referentienummer])
         .returning(messages.c.state)
+    )
+
+
+def _enqueue_statement(insert: Callable[[Table], Any]) -> Any:
+    return (
+        insert(outbox)
+        .values(partition_key=bindparam("v_partition"), target=bindparam("v_target"), payload=bindparam("v_payload"),
+                content_type=bindparam("v_content_type"), soap_action=bindparam("v_soap_action"),
+                idem_key=bindparam("v_idem"), status="pending", attempts=0, next_attempt_at=bindparam("v_now"),
+                created_at=bindparam("v_now"))
+        .on_conflict_do_nothing(index_elements=[outbox.c.idem_key])
     )
 
 
@@ -316,6 +337,54 @@ class MessageClaim:
 
     state: str
     answer: bytes | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A secondary delivery to write with a message's idempotency record (``Store.complete_message``).
+
+    ``target`` is ``legacy:<Service>`` (the raw request sent on, same referentienummer) or ``zgw`` (the raw request
+    translated by the worker); ``idem_key`` (zender|referentienummer|target) makes a second enqueue of the same leg a
+    no-op; ``partition_key`` orders delivery (the zaak identificatie; ``doc:<id>`` or ``msg:<ref>`` without one)."""
+
+    partition_key: str
+    target: str
+    payload: bytes
+    content_type: str | None
+    soap_action: str | None
+    idem_key: str
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An outbox row as stored."""
+
+    id: int
+    partition_key: str
+    target: str
+    payload: bytes
+    content_type: str | None
+    soap_action: str | None
+    idem_key: str
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    lease_until: dt.datetime | None
+    last_error: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    """For the metrics: items waiting (pending or inflight), the age of the oldest of them, and dead items."""
+
+    pending: int
+    oldest_pending_seconds: float
+    dead: int
+
+
+#: Statuses that hold back a partition's later items: order per zaak is kept until the item is done or skipped.
+_BLOCKING = ("pending", "inflight", "dead")
 
 
 @dataclass(frozen=True)
@@ -483,10 +552,22 @@ class Store:
 
         return await self._run_idempotency(f"claim_message({referentienummer!r})", steps)
 
-    async def complete_message(self, zender: str, referentienummer: str, answer: bytes) -> None:
-        """Store the answer of a claimed message; a resend gets exactly this answer."""
-        values = {"k_zender": zender, "k_ref": referentienummer, "v_answer": answer, "v_now": dt.datetime.now(dt.UTC)}
-        await self._run_idempotency(f"complete_message({referentienummer!r})", lambda: _one("complete", values))
+    async def complete_message(self, zender: str, referentienummer: str, answer: bytes,
+                               outbox_items: Sequence[OutboxItem] = ()) -> None:
+        """Store the answer of a claimed message; a resend gets exactly this answer. ``outbox_items`` are written in
+        the same transaction (replicate's secondary leg: stored before the answer goes out, STUF §4.4.1); an item
+        whose ``idem_key`` is already there is left as it is."""
+        now = dt.datetime.now(dt.UTC)
+        values = {"k_zender": zender, "k_ref": referentienummer, "v_answer": answer, "v_now": now}
+
+        def steps() -> Steps[None]:
+            yield "complete", values
+            for item in outbox_items:
+                yield "enqueue", {"v_partition": item.partition_key, "v_target": item.target,
+                                  "v_payload": item.payload, "v_content_type": item.content_type,
+                                  "v_soap_action": item.soap_action, "v_idem": item.idem_key, "v_now": now}
+
+        await self._run_idempotency(f"complete_message({referentienummer!r})", steps, atomic=bool(outbox_items))
 
     async def release_message(self, zender: str, referentienummer: str) -> None:
         """Give up a claim (the message failed and changed nothing), so that a resend is processed anew."""
@@ -499,6 +580,91 @@ class Store:
         return await self._run(
             "purge_messages", lambda conn: int(conn.execute(statement).rowcount or 0), durable=False
         )
+
+    # --- the outbox ------------------------------------------------------------------------------------------
+
+    async def claim_outbox(self, lease: dt.timedelta) -> OutboxEntry | None:
+        """The next item to deliver, now inflight until ``now + lease`` (its attempts counted), or None.
+
+        The item is the oldest due pending item whose partition has no older pending, inflight or dead item: FIFO
+        per partition, and a dead item parks its partition only. Inflight items whose lease ran out (their worker
+        died) go back to pending first. On PostgreSQL the head is locked ``FOR UPDATE SKIP LOCKED``, so concurrent
+        workers (processes) never get the same item; on SQLite the transaction holds the write lock."""
+        postgres = self.dialect == "postgresql"
+
+        def work(conn: Connection) -> OutboxEntry | None:
+            now = dt.datetime.now(dt.UTC)
+            conn.execute(update(outbox).where((outbox.c.status == "inflight") & (outbox.c.lease_until < now))
+                         .values(status="pending", lease_until=None))
+            older = outbox.alias("older")
+            # the statuses as literals, as in the partial indexes' predicates (schema.py), so that they are used
+            blocked = (select(older.c.id)
+                       .where((older.c.partition_key == outbox.c.partition_key) & (older.c.id < outbox.c.id)
+                              & text("older.status IN ('pending', 'inflight', 'dead')"))
+                       .exists())
+            head = (select(outbox.c.id)
+                    .where(text("outbox.status = 'pending'") & (outbox.c.next_attempt_at <= now) & ~blocked)
+                    .order_by(outbox.c.id).limit(1))
+            if postgres:
+                head = head.with_for_update(skip_locked=True, of=outbox)
+            found = conn.execute(head).scalar()
+            if found is None:
+                return None
+            row = conn.execute(update(outbox).where((outbox.c.id == found) & (outbox.c.status == "pending"))
+                               .values(status="inflight", attempts=outbox.c.attempts + 1, lease_until=now + lease)
+                               .returning(*outbox.c)).first()
+            return _outbox_entry(row) if row is not None else None
+
+        return await self._run("claim_outbox", work)
+
+    async def outbox_done(self, item_id: int) -> None:
+        """An inflight item was delivered."""
+        await self._outbox_update("outbox_done", item_id, ("inflight",), status="done", lease_until=None)
+
+    async def outbox_retry_later(self, item_id: int, error: str, delay: dt.timedelta) -> None:
+        """An inflight item failed in a way that may pass: pending again, due after ``delay``."""
+        await self._outbox_update("outbox_retry_later", item_id, ("inflight",), status="pending", lease_until=None,
+                                  last_error=error[:2000], next_attempt_at=dt.datetime.now(dt.UTC) + delay)
+
+    async def outbox_dead(self, item_id: int, error: str) -> None:
+        """An inflight item failed for good: dead, holding back its partition's later items."""
+        await self._outbox_update("outbox_dead", item_id, ("inflight",), status="dead", lease_until=None,
+                                  last_error=error[:2000])
+
+    async def outbox_requeue(self, item_id: int) -> bool:
+        """Operator: a dead item pending again (attempts from zero); False when there is no such dead item."""
+        return await self._outbox_update("outbox_requeue", item_id, ("dead",), status="pending", attempts=0,
+                                         next_attempt_at=dt.datetime.now(dt.UTC))
+
+    async def outbox_skip(self, item_id: int) -> bool:
+        """Operator: give up a dead item (status skipped), releasing its partition; False when there is none."""
+        return await self._outbox_update("outbox_skip", item_id, ("dead",), status="skipped")
+
+    async def outbox_items(self, *, statuses: Sequence[str] = ("pending", "inflight", "dead"),
+                           limit: int = 1000) -> list[OutboxEntry]:
+        """Items in these statuses, oldest first."""
+        query = select(*outbox.c).where(outbox.c.status.in_(tuple(statuses))).order_by(outbox.c.id).limit(limit)
+        return await self._run("outbox_items", lambda conn: [_outbox_entry(row) for row in conn.execute(query)],
+                               durable=False)
+
+    async def outbox_item(self, item_id: int) -> OutboxEntry | None:
+        query = select(*outbox.c).where(outbox.c.id == item_id)
+        row = await self._run("outbox_item", lambda conn: conn.execute(query).first(), durable=False)
+        return _outbox_entry(row) if row is not None else None
+
+    async def outbox_stats(self) -> OutboxStats:
+        query = select(outbox.c.status, func.count(), func.min(outbox.c.created_at)).where(
+            outbox.c.status.in_(_BLOCKING)).group_by(outbox.c.status)
+        rows = await self._run("outbox_stats", lambda conn: list(conn.execute(query)), durable=False)
+        counts = {status: (int(count), oldest) for status, count, oldest in rows}
+        waiting = [counts[s] for s in ("pending", "inflight") if s in counts]
+        oldest = min((_as_utc(first) for _, first in waiting if first is not None), default=None)
+        age = (dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest is not None else 0.0
+        return OutboxStats(sum(n for n, _ in waiting), max(age, 0.0), counts.get("dead", (0, None))[0])
+
+    async def _outbox_update(self, action: str, item_id: int, when: tuple[str, ...], **values: Any) -> bool:
+        statement = update(outbox).where((outbox.c.id == item_id) & outbox.c.status.in_(when)).values(**values)
+        return await self._run(f"{action}({item_id})", lambda conn: (conn.execute(statement).rowcount or 0) > 0)
 
     # --- the zaak registry ----------------------------------------------------------------------------------
 
@@ -559,7 +725,7 @@ class Store:
 
     @functools.cached_property
     def _idempotency(self) -> dict[str, Any]:
-        return {**_IDEMPOTENCY, "claim": _claim_statement(self._insert)}
+        return {**_IDEMPOTENCY, "claim": _claim_statement(self._insert), "enqueue": _enqueue_statement(self._insert)}
 
     def _insert(self, table: Table) -> Any:
         return (pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert)(table)
@@ -586,15 +752,19 @@ class Store:
                     await conn.execute(text("SET LOCAL synchronous_commit = off"))
                 return await conn.run_sync(work)
 
-    async def _run_idempotency(self, action: str, steps: Callable[[], Steps[T]]) -> T:
+    async def _run_idempotency(self, action: str, steps: Callable[[], Steps[T]], *, atomic: bool = False) -> T:
         """An idempotency operation, not durable (see _run). On a SQLite file it runs inline on the event loop when
         the write lock is free (``_SqliteRunner.inline``), else in the worker thread; on PostgreSQL each statement
         is one round trip on the store's asyncpg pool (READ COMMITTED: a transaction around the statements of a
-        claim would see and lock nothing more); an in-memory database runs it on the async engine."""
+        claim would see and lock nothing more; ``atomic``: the statements in one transaction, for a completion that
+        writes outbox items); an in-memory database runs it on the async engine."""
         if self._pg is not None:
             pool = self._pg
             with self._translated(action):
                 async with pool.acquire() as conn:
+                    if atomic:
+                        async with conn.transaction():
+                            return await _drive_async(steps(), _pg_execute(conn))
                     return await _drive_async(steps(), _pg_execute(conn))
         runner = self._sqlite
         if runner is None:
@@ -623,6 +793,15 @@ class Store:
 
 def _first(result: Any) -> Any:
     return result.first() if result.returns_rows else None
+
+
+def _outbox_entry(row: Any) -> OutboxEntry:
+    values = dict(row._mapping)
+    for name in ("next_attempt_at", "lease_until", "created_at"):
+        if values[name] is not None:
+            values[name] = _as_utc(values[name])
+    values["payload"] = bytes(values["payload"])
+    return OutboxEntry(**values)
 
 
 def _zaak_route(row: Any) -> ZaakRoute:

@@ -17,6 +17,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -28,6 +29,8 @@ from ..legacy.client import LegacyClient
 from ..legacy.lookup import LegacyZaaktype
 from ..legacy.proxy import LegacyProxy
 from ..mapping import Mappings
+from ..outbox.replicate import Replicate
+from ..outbox.worker import OutboxWorker, ReplicaRouter, TranslateRequest
 from ..pipeline.exchange import Exchange
 from ..pipeline.handle import ModeHandler
 from ..pipeline.route import Mode, Router
@@ -65,6 +68,23 @@ class Metrics:
             "stuf_bridge_zgw_calls_total", "Calls to the ZGW APIs", ["api", "method", "status"],
             registry=self.registry,
         )
+        self.outbox_pending = Gauge("stuf_bridge_outbox_pending", "Outbox items waiting for delivery (pending or "
+                                    "inflight)", registry=self.registry)
+        self.outbox_oldest = Gauge("stuf_bridge_outbox_oldest_pending_age_seconds", "Age of the oldest outbox item "
+                                   "waiting for delivery (0 when none waits)", registry=self.registry)
+        self.outbox_dead = Gauge("stuf_bridge_outbox_dead", "Dead outbox items (each parks its zaak's later items)",
+                                 registry=self.registry)
+
+    async def refresh_outbox(self, store: Store) -> None:
+        """The outbox gauges from the store (at each scrape: every process shows the whole store's outbox)."""
+        try:
+            stats = await store.outbox_stats()
+        except StoreError as exc:
+            log.warning("outbox_stats_failed", error=str(exc))
+            return
+        self.outbox_pending.set(stats.pending)
+        self.outbox_oldest.set(stats.oldest_pending_seconds)
+        self.outbox_dead.set(stats.dead)
 
     def record(self, x: Exchange, reply: Reply, seconds: float) -> None:
         """The record stage's hook (``pipeline/record.py``): one message answered."""
@@ -114,20 +134,32 @@ def create_app(
                 zgw = ZgwClients.from_settings(settings, embedded_base, zgw_transport)
                 await stack.enter_async_context(zgw)
             modes: dict[Mode, ModeHandler] = {}
+            legacy = replicate = None
             legacy_zaaktype = None
             if settings.legacy.configured:
                 legacy = await stack.enter_async_context(LegacyClient(settings, legacy_transport))
                 modes[Mode.PROXY] = LegacyProxy(legacy)
+                modes[Mode.REPLICATE] = replicate = Replicate(legacy)
                 identity = Systeem(organisatie=settings.organisatie, applicatie=settings.applicatie)
                 legacy_zaaktype = LegacyZaaktype(legacy, identity)
             app.state.store = the_store
+            app.state.outbox = legacy is not None  # replicate needs a legacy side: only then is there an outbox
             # Only a routing table that can send a message elsewhere than ZGW needs the router (and its registry)
             routing = router or (
                 RuleRouter(settings.routing, the_store, zgw, legacy_zaaktype=legacy_zaaktype)
                 if settings.routing.active else None
             )
-            app.state.gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing,
-                                        modes=modes, recorders=[metrics])
+            gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing, modes=modes,
+                              recorders=[metrics])
+            app.state.gateway = gateway
+            if replicate is not None:
+                replicate.translate = gateway.translate
+            if legacy is not None and settings.outbox.enabled:
+                worker = OutboxWorker(the_store, settings.outbox, legacy=legacy,
+                                      translate=_replica_translate(settings, the_store, schemas, zgw, mappings))
+                worker.start()
+                stack.push_async_callback(worker.stop)
+                app.state.outbox_worker = worker
             purger = asyncio.get_running_loop().create_task(_purge_idempotency_records(settings, the_store))
             stack.callback(purger.cancel)
             # What start-up built (schemas, mappings, the routes, the embedded backend) lives as long as the app: out
@@ -208,13 +240,30 @@ def create_app(
                             status_code=200 if store_ok else 503)
 
     @app.get("/metrics")
-    async def get_metrics() -> Response:
+    async def get_metrics(request: Request) -> Response:
+        if getattr(request.app.state, "outbox", False):
+            await metrics.refresh_outbox(request.app.state.store)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
 
 DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+def _replica_translate(settings: Settings, store: Store, schemas: Schemas, zgw: ZgwClients | None,
+                       mappings: Mappings) -> TranslateRequest | None:
+    """How the outbox worker translates a stored request for ZGW: a gateway of its own on the same store and
+    backends whose router translates everything as a replica (idempotency records of its own)."""
+    if zgw is None:
+        return None
+    replica = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings, router=ReplicaRouter())
+
+    async def translate(service: Service | None, payload: bytes, content_type: str | None,
+                        soap_action: str | None) -> Reply:
+        return await replica.handle(service, payload, content_type=content_type, soap_action=soap_action)
+
+    return translate
 
 
 async def _drain(body: AsyncIterator[bytes]) -> None:

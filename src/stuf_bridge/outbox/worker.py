@@ -1,0 +1,195 @@
+"""The outbox worker: delivers replicate's secondary leg, at least once and in order per zaak.
+
+It claims the next due item (``Store.claim_outbox``: the oldest pending item whose zaak has nothing older still
+pending, inflight or dead; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several gateway processes share the work and
+never hold the same item), delivers it, and records the outcome:
+
+* delivered (a 2xx answer that is no fault) — ``done``;
+* transport error, timeout, an answer that is no SOAP, HTTP 5xx, a StUF fault with plek server (or none) — tried
+  again after an exponential backoff with jitter, until ``outbox.max_attempts``;
+* a StUF fault with plek client (the message itself is refused: sending it again changes nothing), or too many
+  attempts — ``dead``: it holds back that zaak's later items (order is kept) but no other zaak's, until an operator
+  retries or skips it (``stuf-bridge outbox retry|skip ID``).
+
+Towards legacy the stored request goes unchanged (same referentienummer: a StUF end node answers a repeat with its
+earlier answer); towards ZGW it is translated through the gateway's own pipeline with a route marked ``replica``
+(its idempotency record is its own), so a retry after a crash mid-delivery is answered from that record rather than
+creating anything twice. A killed process's inflight items go back to pending when their lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+from lxml import etree
+
+from ..legacy.answers import LegacyFault, stuf_fault
+from ..legacy.client import LegacyClient
+from ..legacy.errors import LegacyError, LegacyNotConfigured
+from ..pipeline.exchange import Reply
+from ..pipeline.route import Mode, Route
+from ..store import OutboxEntry, Store, StoreError
+from ..stuf.registry import Operation, Service
+from ..stuf.stuurgegevens import Stuurgegevens
+from ..stuf.subject import Subject
+from .config import OutboxSettings
+from .replicate import LEGACY_TARGET, ZGW_TARGET
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """done | retry | dead, and what went wrong."""
+
+    status: str
+    error: str | None = None
+
+
+DONE = Outcome("done")
+
+#: Runs a stored request through the translate flow: (service, payload, content_type, soap_action) -> the reply.
+TranslateRequest = Callable[[Service | None, bytes, str | None, str | None], Awaitable[Reply]]
+
+
+class ReplicaRouter:
+    """The router of the worker's gateway: every message translated, as a replica (its own idempotency records)."""
+
+    async def route(self, operation: Operation, stuurgegevens: Stuurgegevens, subject: Subject) -> Route:
+        return Route(Mode.TRANSLATE, "zgw", "outbox", subject.zaaktype, "message" if subject.zaaktype else None,
+                     replica=True)
+
+
+def judge(status: int, fault: LegacyFault | None) -> Outcome:
+    """What an answer means for the item: a client fault is for good, anything else that is no success may pass."""
+    if fault is not None:
+        what = f"HTTP {status}, StUF {fault.code or '-'} plek {fault.plek or '-'}: {fault.omschrijving or ''}"
+        return Outcome("dead" if fault.plek == "client" else "retry", what)
+    if 200 <= status < 300:
+        return DONE
+    return Outcome("retry", f"HTTP {status}")
+
+
+def reply_fault(body: bytes) -> LegacyFault | None:
+    """The StUF fault in one of the gateway's own fault answers (None when it is not one)."""
+    try:
+        root = etree.fromstring(body)
+    except etree.XMLSyntaxError:
+        return None
+    soap_body = next((el for el in root if isinstance(el.tag, str) and etree.QName(el).localname == "Body"), None)
+    message = next((el for el in soap_body if isinstance(el.tag, str)), None) if soap_body is not None else None
+    return stuf_fault(message) if message is not None else None
+
+
+class OutboxWorker:
+    """One delivery loop (``start``/``stop`` with the app). ``deliver_once`` is one step, for tests and tools."""
+
+    def __init__(self, store: Store, settings: OutboxSettings, *, legacy: LegacyClient | None,
+                 translate: TranslateRequest | None, rng: Callable[[], float] = random.random):
+        self.store = store
+        self.settings = settings
+        self.legacy = legacy
+        self.translate = translate
+        self.rng = rng
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.run(), name="stuf-bridge-outbox")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let the delivery under way finish (up to ``grace`` seconds), then end the loop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def run(self) -> None:
+        log.info("outbox_worker_started")
+        while not self._stopping.is_set():
+            try:
+                delivered = await self.deliver_once()
+            except StoreError as exc:  # the store is down: try again later, the items are safe in it
+                log.warning("outbox_store_error", error=str(exc))
+                delivered = False
+            except Exception:  # a bug must not end delivery for every zaak
+                log.exception("outbox_worker_error")
+                delivered = False
+            if not delivered:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.settings.poll_seconds)
+        log.info("outbox_worker_stopped")
+
+    async def deliver_once(self) -> bool:
+        """Claim and deliver one item; False when none was due."""
+        entry = await self.store.claim_outbox(dt.timedelta(seconds=self.settings.lease_seconds))
+        if entry is None:
+            return False
+        try:
+            outcome = await self.deliver(entry)
+        except (StoreError, LegacyError) as exc:
+            outcome = Outcome("retry", str(exc))
+        except Exception as exc:
+            log.exception("outbox_delivery_error", item=entry.id)
+            outcome = Outcome("retry", f"{type(exc).__name__}: {exc}")
+        await self.record(entry, outcome)
+        return True
+
+    async def deliver(self, entry: OutboxEntry) -> Outcome:
+        if entry.target.startswith(LEGACY_TARGET):
+            return await self._to_legacy(entry)
+        if entry.target == ZGW_TARGET:
+            if self.translate is None:
+                return Outcome("dead", "geen ZGW-backend in deze gateway")
+            reply = await self.translate(None, entry.payload, entry.content_type, entry.soap_action)
+            return judge(reply.status, reply_fault(reply.body) if reply.status != 200 else None)
+        return Outcome("dead", f"onbekend doel {entry.target!r}")
+
+    async def _to_legacy(self, entry: OutboxEntry) -> Outcome:
+        if self.legacy is None:
+            return Outcome("dead", "geen legacy-zaaksysteem ingesteld")
+        name = entry.target.removeprefix(LEGACY_TARGET)
+        try:
+            service = Service(name)
+            answer = await self.legacy.call(service, entry.payload, soap_action=entry.soap_action,
+                                            content_type=entry.content_type or "text/xml")
+        except ValueError:
+            return Outcome("dead", f"onbekende service {name!r}")
+        except LegacyNotConfigured as exc:
+            return Outcome("dead", str(exc))
+        try:
+            return judge(answer.status, answer.fault)
+        finally:
+            answer.close()
+
+    def backoff(self, attempts: int) -> dt.timedelta:
+        """Exponential with jitter: between half and all of base * 2^(attempts - 1), at most the maximum."""
+        s = self.settings
+        full = min(s.backoff_max_seconds, s.backoff_base_seconds * 2 ** min(attempts - 1, 62))
+        return dt.timedelta(seconds=full / 2 + self.rng() * full / 2)
+
+    async def record(self, entry: OutboxEntry, outcome: Outcome) -> None:
+        fields = {"item": entry.id, "target": entry.target, "partition": entry.partition_key,
+                  "attempts": entry.attempts}
+        if outcome.status == "done":
+            await self.store.outbox_done(entry.id)
+            log.info("outbox_delivered", **fields)
+        elif outcome.status == "dead" or entry.attempts >= self.settings.max_attempts:
+            await self.store.outbox_dead(entry.id, outcome.error or "")
+            log.error("outbox_dead", error=outcome.error, **fields)
+        else:
+            delay = self.backoff(entry.attempts)
+            await self.store.outbox_retry_later(entry.id, outcome.error or "", delay)
+            log.warning("outbox_retry", error=outcome.error, delay_seconds=round(delay.total_seconds(), 3), **fields)

@@ -1,0 +1,137 @@
+"""The outbox worker against a legacy stand-in over real HTTP: outcomes (done, retry with backoff, dead), a dead
+item parking only its zaak, operator retry and skip; and the judging of answers and the backoff by themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from stuf_bridge.legacy.answers import LegacyFault
+from stuf_bridge.legacy.client import LegacyClient
+from stuf_bridge.outbox.config import OutboxSettings
+from stuf_bridge.outbox.worker import OutboxWorker, judge
+from stuf_bridge.settings import Settings
+from stuf_bridge.store import OutboxItem, Store, create_store
+from tests.support.legacy import StandIn, closed_port, stand_in
+
+STALE = dt.timedelta(minutes=10)
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    with stand_in(slow_seconds=2.0) as legacy:
+        yield legacy
+
+
+@pytest_asyncio.fixture
+async def store(sqlite_url: str) -> AsyncIterator[Store]:
+    async with create_store(sqlite_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Any) -> str:
+    return f"sqlite:///{tmp_path / 'data' / 'outbox.db'}"
+
+
+@pytest_asyncio.fixture
+async def make_worker(store: Store, make_settings: Callable[..., Settings]) -> AsyncIterator[Callable[..., Any]]:
+    clients: list[LegacyClient] = []
+
+    async def make(endpoints: dict[str, str], **outbox: Any) -> OutboxWorker:
+        settings = make_settings(legacy={"endpoints": endpoints, "timeout": 1})
+        client = LegacyClient(settings)
+        await client.__aenter__()
+        clients.append(client)
+        return OutboxWorker(store, OutboxSettings(**outbox), legacy=client, translate=None, rng=lambda: 1.0)
+
+    yield make
+    for client in clients:
+        await client.__aexit__(None, None, None)
+
+
+async def enqueue(store: Store, ref: str, zaak: str, service: str) -> None:
+    assert (await store.claim_message("z", ref, "d", "op", stale_after=STALE)).state == "new"
+    target = f"legacy:{service}"
+    await store.complete_message("z", ref, b"<Bv03/>", [OutboxItem(zaak, target, f"<m>{ref}</m>".encode(),
+                                                                   "text/xml", '"op"', f"z|{ref}|{target}")])
+
+
+async def drain(worker: OutboxWorker) -> int:
+    count = 0
+    while await worker.deliver_once():
+        count += 1
+    return count
+
+
+async def test_a_client_fault_parks_its_zaak_only(store: Store, standin: StandIn, make_worker: Any) -> None:
+    # zaak A's items go to a service whose legacy answers a StUF fault plek client; zaak B's to one that answers Bv03
+    worker = await make_worker({"OntvangAsynchroon": f"{standin.url}/fault/OntvangAsynchroon",
+                                "VrijeBerichten": f"{standin.url}/ok/VrijeBerichten"})
+    await enqueue(store, "a1", "A", "OntvangAsynchroon")
+    await enqueue(store, "a2", "A", "OntvangAsynchroon")
+    await enqueue(store, "b1", "B", "VrijeBerichten")
+    await enqueue(store, "b2", "B", "VrijeBerichten")
+    assert await drain(worker) == 3  # a1 (dead), b1, b2; a2 parked behind a1
+    dead = await store.outbox_items(statuses=("dead",))
+    assert [(d.idem_key, d.attempts) for d in dead] == [("z|a1|legacy:OntvangAsynchroon", 1)]
+    assert dead[0].last_error is not None and "StUF064 plek client" in dead[0].last_error
+    assert [(i.idem_key, i.status) for i in await store.outbox_items()] == [
+        ("z|a1|legacy:OntvangAsynchroon", "dead"), ("z|a2|legacy:OntvangAsynchroon", "pending")]
+    assert [s.path for s in standin.seen] == ["/fault/OntvangAsynchroon", "/ok/VrijeBerichten", "/ok/VrijeBerichten"]
+    assert standin.seen[1].body == b"<m>b1</m>" and standin.seen[1].headers["soapaction"] == '"op"'
+    # the operator skips the dead item: a2 goes (and is refused in turn)
+    assert await store.outbox_skip(dead[0].id)
+    assert await drain(worker) == 1
+    assert [(i.idem_key, i.status) for i in await store.outbox_items(statuses=("dead", "skipped"))] == [
+        ("z|a1|legacy:OntvangAsynchroon", "skipped"), ("z|a2|legacy:OntvangAsynchroon", "dead")]
+
+
+async def test_legacy_down_is_retried_with_backoff_then_dead(store: Store, make_worker: Any) -> None:
+    down = closed_port()
+    worker = await make_worker({"OntvangAsynchroon": f"{down}/zds/OntvangAsynchroon"}, backoff_base_seconds=0.01,
+                               backoff_max_seconds=0.02, max_attempts=3)
+    await enqueue(store, "a1", "A", "OntvangAsynchroon")
+    assert await drain(worker) == 1
+    [item] = await store.outbox_items()
+    assert (item.status, item.attempts) == ("pending", 1)
+    assert item.last_error is not None and "niet bereikbaar" in item.last_error
+    assert item.next_attempt_at > dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    deadline = asyncio.get_running_loop().time() + 20
+    while item.status != "dead" and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+        await drain(worker)
+        [item] = await store.outbox_items(statuses=("pending", "dead"))
+    assert (item.status, item.attempts) == ("dead", 3)
+
+
+async def test_a_server_fault_and_a_5xx_are_retried(store: Store, standin: StandIn, make_worker: Any) -> None:
+    worker = await make_worker({"OntvangAsynchroon": f"{standin.url}/html/OntvangAsynchroon"},
+                               backoff_base_seconds=60)
+    await enqueue(store, "a1", "A", "OntvangAsynchroon")
+    assert await drain(worker) == 1
+    [item] = await store.outbox_items()
+    assert item.status == "pending" and item.next_attempt_at > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=50)
+
+
+def test_judge() -> None:
+    assert judge(200, None).status == "done"
+    assert judge(503, None).status == "retry"
+    assert judge(500, LegacyFault("StUF058", "server", "x")).status == "retry"
+    assert judge(500, LegacyFault(None, None, "soap fault without StUF")).status == "retry"
+    assert judge(500, LegacyFault("StUF064", "client", "niet gevonden")).status == "dead"
+
+
+def test_backoff_is_exponential_with_jitter_and_capped() -> None:
+    draws = iter([0.0, 1.0, 0.5, 1.0])
+    worker = OutboxWorker(None, OutboxSettings(backoff_base_seconds=1, backoff_max_seconds=10), legacy=None,  # type: ignore[arg-type]
+                          translate=None, rng=lambda: next(draws))
+    assert worker.backoff(1) == dt.timedelta(seconds=0.5)  # half of 1 s, the lowest draw
+    assert worker.backoff(3) == dt.timedelta(seconds=4)  # all of 4 s
+    assert worker.backoff(4) == dt.timedelta(seconds=6)  # 8 s, three quarters
+    assert worker.backoff(40) == dt.timedelta(seconds=10)  # capped
