@@ -132,3 +132,42 @@ def test_logged_warnings_mask_bsns() -> None:
 
     assert _mask("schema: The value '111222333' is not accepted") == "schema: The value '*******33' is not accepted"
     assert _mask("identificatie 036320240000001") == "identificatie 036320240000001"
+
+
+def _rewritten(body: bytes) -> bytes:
+    """The same message as another client library writes it: other prefixes, StUF as a default namespace on its
+    elements, and an extra unused declaration on the envelope."""
+    text = body.decode().replace("StUF:", "st:").replace("xmlns:StUF=", "xmlns:st=").replace("ZKN:", "z:")
+    text = text.replace("xmlns:ZKN=", "xmlns:z=").replace("env:", "soapenv:").replace("xmlns:env=", "xmlns:soapenv=")
+    text = text.replace("<soapenv:Envelope ", '<soapenv:Envelope xmlns:unused="urn:unused" ')
+    return text.replace("<st:zender>", f'<zender xmlns="{STUF}">').replace("</st:zender>", "</zender>").replace(
+        "st:organisatie>", "organisatie>").replace("st:applicatie>", "applicatie>", 2).encode()
+
+
+def test_digest_ignores_soap_version_prefixes_and_unused_declarations() -> None:
+    from stuf_bridge.pipeline.claim import digest
+
+    def message(body: bytes) -> etree._Element:
+        return etree.fromstring(body)[0][0]  # Envelope → Body → the StUF message
+
+    soap12, _ = di02(soap="1.2", referentienummer="r-d")
+    soap11, _ = di02(soap="1.1", referentienummer="r-d")
+    other = _rewritten(soap11)
+    assert b"st:referentienummer" in other and b"<zender xmlns=" in other and b"soapenv:Body" in other
+    digests = {digest(message(body)) for body in (soap12, soap11, other)}
+    assert len(digests) == 1
+    changed = _rewritten(soap11).replace(b"r-d<", b"r-e<")
+    assert digest(message(changed)) not in digests
+
+
+async def test_a_resend_over_another_soap_version_with_other_prefixes_gets_the_stored_answer(
+        store: Store, schemas: Schemas) -> None:
+    gateway = _gateway(store, schemas)
+    body12, headers12 = di02(soap="1.2", referentienummer="r-v")
+    first = await gateway.handle(None, body12, content_type=headers12["Content-Type"], soap_action=None)
+    body11, headers11 = di02(soap="1.1", referentienummer="r-v")
+    again = await gateway.handle(None, _rewritten(body11), content_type=headers11["Content-Type"],
+                                 soap_action=headers11["SOAPAction"])
+    assert first.status == again.status == 200, again.body
+    assert _identificatie(again) == _identificatie(first)
+    assert any("herhaald bericht" in w for w in again.warnings)

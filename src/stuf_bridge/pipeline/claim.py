@@ -34,7 +34,9 @@ from .route import Mode
 log = structlog.get_logger(__name__)
 
 _CHANGING = frozenset({"Lk01", "Di01", "Di02", "Du01"})
-_TIJDSTIP = re.compile(rb"<([\w.-]+:)?tijdstipBericht>[^<]*</([\w.-]+:)?tijdstipBericht>")
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+# in the canonical form, the start tag may carry the declaration of its (rewritten) prefix
+_TIJDSTIP = re.compile(rb"<([\w.-]+:)?tijdstipBericht(\s[^>]*)?>[^<]*</([\w.-]+:)?tijdstipBericht>")
 
 # In the stored copy of an answer, a document element carries "<size> <download URL>" here, so that a resend —
 # typically after a timeout, when the client did not get the document — gets the document again.
@@ -131,12 +133,27 @@ def idempotency_key(op: Operation, sg: Stuurgegevens) -> tuple[str, str] | None:
 
 def digest(message: etree._Element, contents: Sequence[Content] = ()) -> str:
     """What makes a resend "the same message": its canonical form, without tijdstipBericht (clients that resend
-    often stamp a new time on the same message), and the sha256 of each document spooled out of it."""
-    canonical = etree.tostring(message, method="c14n")
+    often stamp a new time on the same message), and the sha256 of each document spooled out of it.
+
+    The canonical form is that of the StUF message element alone, in C14N 2.0 with its prefixes rewritten: it
+    carries no namespace declaration the message does not use (the SOAP envelope's among them) and no prefix the
+    client chose, so a resend over another SOAP version, or written with other prefixes or default namespaces, is
+    the same message."""
+    canonical = canonical_form(message).encode("utf-8")
     body_digest = hashlib.sha256(_TIJDSTIP.sub(b"", canonical, count=1))
     for content in contents:
         body_digest.update(f"\ninhoud:{content.sha256}".encode("ascii"))
     return body_digest.hexdigest()
+
+
+def canonical_form(message: etree._Element) -> str:
+    """The message element in C14N 2.0 with rewritten prefixes (``n0``, ``n1``, … in order of use); prefixed
+    QNames in xsi:type values are rewritten with them (left as written when their prefix is not declared)."""
+    text = etree.tostring(message, encoding="unicode")
+    try:
+        return etree.canonicalize(text, rewrite_prefixes=True, qname_aware_attrs=[_XSI_TYPE])
+    except ValueError:  # an xsi:type with an undeclared prefix: not a QName to rewrite
+        return etree.canonicalize(text, rewrite_prefixes=True)
 
 
 def for_storage(answer: etree._Element, outbound: Sequence[Outbound]) -> bytes:
