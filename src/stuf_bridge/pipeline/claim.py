@@ -151,9 +151,10 @@ def canonical_form(message: etree._Element) -> str:
     QNames in xsi:type values are rewritten with them (left as written when their prefix is not declared)."""
     text = etree.tostring(message, encoding="unicode")
     try:
-        return etree.canonicalize(text, rewrite_prefixes=True, qname_aware_attrs=[_XSI_TYPE])
+        canonical: str = etree.canonicalize(text, rewrite_prefixes=True, qname_aware_attrs=[_XSI_TYPE])
     except ValueError:  # an xsi:type with an undeclared prefix: not a QName to rewrite
-        return etree.canonicalize(text, rewrite_prefixes=True)
+        canonical = etree.canonicalize(text, rewrite_prefixes=True)
+    return canonical
 
 
 def for_storage(answer: etree._Element, outbound: Sequence[Outbound]) -> bytes:
