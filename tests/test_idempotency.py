@@ -17,6 +17,7 @@ from stuf_bridge.store import Store, create_store
 from stuf_bridge.stuf.namespaces import STUF, ZKN
 from stuf_bridge.stuf.validation import Schemas
 
+from .support.faults import stuf_fault
 from .support.messages import di02
 
 NS = {"ZKN": ZKN, "StUF": STUF}
@@ -171,3 +172,29 @@ async def test_a_resend_over_another_soap_version_with_other_prefixes_gets_the_s
     assert first.status == again.status == 200, again.body
     assert _identificatie(again) == _identificatie(first)
     assert any("herhaald bericht" in w for w in again.warnings)
+
+
+async def test_by_body_sender_reusing_one_referentienummer_gets_each_new_message_processed(
+        store: Store, schemas: Schemas) -> None:
+    gateway = _gateway(store, schemas, idempotency_senders={"*/Rapportage": "by_body"})
+    first = await _send(gateway, referentienummer="vast", applicatie="Rapportage")
+    other = await _send(gateway, referentienummer="vast", applicatie="Rapportage",
+                        operation="genereerDocumentIdentificatie")
+    again = await _send(gateway, referentienummer="vast", applicatie="Rapportage")
+    assert first.status == other.status == again.status == 200
+    assert not any("herhaald bericht" in w for w in other.warnings)
+    assert _identificatie(again) == _identificatie(first)  # the same body is still a resend
+    assert any("herhaald bericht" in w for w in again.warnings)
+    strict = await _send(gateway, referentienummer="vast", applicatie="Ander")  # another sender stays strict
+    reused = await _send(gateway, referentienummer="vast", applicatie="Ander",
+                         operation="genereerDocumentIdentificatie")
+    assert strict.status == 200 and reused.status == 500
+    assert stuf_fault(reused).codes == ("StUF016", "referentienummer-reused")
+
+
+async def test_off_sender_gets_every_message_processed(store: Store, schemas: Schemas) -> None:
+    gateway = _gateway(store, schemas, idempotency_senders={"1900/*": "off"})
+    first = await _send(gateway, referentienummer="vast")
+    again = await _send(gateway, referentienummer="vast")
+    assert first.status == again.status == 200
+    assert int(_identificatie(again)[-7:]) == int(_identificatie(first)[-7:]) + 1
