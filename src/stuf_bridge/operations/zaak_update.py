@@ -102,7 +102,7 @@ async def update_zaak(ctx: MessageContext) -> None:
     zaakobjecten = await _zaakobject_changes(ctx, was, wordt, context, zaak)
     eigenschappen = await _eigenschap_changes(ctx, new, zaak, zaaktype)
     nieuw_resultaat = await resultaat(ctx, new, zaaktype)
-    nieuwe_statussen = await statussen(ctx, _added_statussen(wordt), context, zaaktype)
+    nieuwe_statussen = await _not_repeated(ctx, zaak, await statussen(ctx, _added_statussen(wordt), context, zaaktype))
     eindstatus, fallback, closes = await _closing(ctx, new, zaak, zaaktype, nieuwe_statussen, nieuw_resultaat)
     nieuw_resultaat = nieuw_resultaat or fallback
     if eindstatus is not None:
@@ -567,6 +567,33 @@ def _added_statussen(wordt: etree._Element) -> etree._Element:
         if (relation.get(VERWERKINGSSOORT) or "T").upper() in ("T", "W", "R") and _has_content(relation):
             holder.append(deepcopy(relation))
     return holder
+
+
+async def _not_repeated(ctx: MessageContext, zaak: JSON, nieuwe: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
+    """The message's statussen without those the zaak has already (the same statustype at the same moment), each
+    skipped with a warning: clients that send the whole zaak on every update repeat its statussen, and ZGW refuses
+    a second status at the same moment. actualiseerZaakstatus skips its current status the same way."""
+    if not nieuwe or not zaak.get("status"):
+        return nieuwe
+    existing = await ctx.backend.zgw.zaken.list("statussen", {"zaak": zaak["url"]})
+    have = {(str(s.get("statustype")), _moment(s.get("datumStatusGezet"))) for s in existing}
+    out: list[tuple[str, JSON]] = []
+    for label, body in nieuwe:
+        gezet = body.get("datumStatusGezet")
+        if (str(body.get("statustype")), _moment(gezet)) in have:
+            ctx.warnings.append(f"status {label!r} niet opnieuw gezet: de zaak heeft deze status al sinds {gezet}")
+            continue
+        out.append((label, body))
+    return out
+
+
+def _moment(value: Any) -> datetime | str:
+    """A datumStatusGezet as a moment (a value without offset is Amsterdam time), to compare across offsets."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=AMSTERDAM)
 
 
 async def _closing(
