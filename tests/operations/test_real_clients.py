@@ -3,6 +3,7 @@ message of its own: the gateway must process it, not fault on it."""
 
 from __future__ import annotations
 
+from ..support.faults import stuf_fault
 from .conftest import Harness
 from .messages import creeer_zaak, status
 from .test_zaakstatus import ZAAK, statussen
@@ -20,3 +21,31 @@ async def test_update_zaak_repeating_the_current_status_skips_it_and_applies_the
     [zaak] = await harness.all("zaken", identificatie=ZAAK)
     assert zaak["omschrijving"] == "Stoeptegels, bijgewerkt"
     assert [s[0] for s in await statussen(harness, zaak)] == ["Ontvangen"]
+
+
+EMPTY_INITIATOR = """
+    <ZKN:heeftAlsInitiator StUF:entiteittype="ZAKBTRINI" StUF:verwerkingssoort="T">
+      <ZKN:gerelateerde/>
+    </ZKN:heeftAlsInitiator>"""
+
+
+async def test_an_empty_relation_identical_in_old_and_new_changes_nothing(harness: Harness) -> None:
+    reply = await harness.handle(*creeer_zaak(referentienummer="rc-2a"))
+    assert reply.status == 200, reply.body.decode()
+    was = zaak_object(ZAAK, EMPTY_INITIATOR, soort="W")
+    wordt = zaak_object(ZAAK, EMPTY_INITIATOR + "<ZKN:resultaat><ZKN:omschrijving>Opgelost</ZKN:omschrijving>"
+                        "</ZKN:resultaat><ZKN:einddatum>20241110</ZKN:einddatum>", soort="W")
+    reply = await harness.handle(*update_zaak(was, wordt, referentienummer="rc-2b"))
+    assert reply.status == 200, reply.body.decode()
+    [zaak] = await harness.all("zaken", identificatie=ZAAK)
+    assert zaak["einddatum"] == "2024-11-10"
+    resultaat = await harness.zgw.get(zaak["resultaat"])
+    assert (await harness.zgw.get(resultaat["resultaattype"]))["omschrijving"] == "Opgelost"
+    assert len(await harness.all("rollen", zaak=zaak["url"])) == 1  # the initiator creeerZaak set is still there
+
+
+async def test_an_empty_relation_that_adds_without_old_counterpart_is_still_a_fault(harness: Harness) -> None:
+    reply = await harness.handle(*creeer_zaak(referentienummer="rc-2c"))
+    assert reply.status == 200, reply.body.decode()
+    reply = await harness.handle(*update_zaak(zaak_object(ZAAK, EMPTY_INITIATOR), referentienummer="rc-2d"))
+    assert stuf_fault(reply).codes == ("StUF058", "rol-without-betrokkene")
