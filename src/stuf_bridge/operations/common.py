@@ -159,7 +159,9 @@ def empty_relation(relation: etree._Element) -> bool:
 
 def same_element(a: etree._Element, b: etree._Element) -> bool:
     """The same tag, attributes, text (whitespace around it aside) and children, recursively."""
-    if a.tag != b.tag or dict(a.attrib) != dict(b.attrib) or (a.text or "").strip() != (b.text or "").strip():
+    if a.tag != b.tag or sorted(a.attrib.items()) != sorted(b.attrib.items()):
+        return False
+    if (a.text or "").strip() != (b.text or "").strip():
         return False
     children_a = [child for child in a if isinstance(child.tag, str)]
     children_b = [child for child in b if isinstance(child.tag, str)]
