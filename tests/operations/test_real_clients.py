@@ -6,7 +6,8 @@ from __future__ import annotations
 from ..support.faults import stuf_fault
 from .conftest import Harness
 from .messages import creeer_zaak, status
-from .test_zaakstatus import ZAAK, statussen
+from .status_messages import actualiseer_zaakstatus
+from .test_zaakstatus import ZAAK, statussen, zaak_with_status
 from .update_messages import update_zaak, zaak_object
 
 
@@ -49,3 +50,43 @@ async def test_an_empty_relation_that_adds_without_old_counterpart_is_still_a_fa
     assert reply.status == 200, reply.body.decode()
     reply = await harness.handle(*update_zaak(zaak_object(ZAAK, EMPTY_INITIATOR), referentienummer="rc-2d"))
     assert stuf_fault(reply).codes == ("StUF058", "rol-without-betrokkene")
+
+
+def _eindstatus_with_resultaat(resultaat: str, referentienummer: str) -> tuple[bytes, dict[str, str]]:
+    """actualiseerZaakstatus to the eindstatus whose new object also carries the zaak's resultaat."""
+    body, headers = actualiseer_zaakstatus(omschrijving="Afgehandeld", volgnummer="3", datum="20241107120000",
+                                           referentienummer=referentienummer)
+    status_t = b'<ZKN:heeft StUF:entiteittype="ZAKSTT" StUF:verwerkingssoort="T">'
+    assert body.count(status_t) == 1
+    element = f"<ZKN:resultaat><ZKN:omschrijving>{resultaat}</ZKN:omschrijving></ZKN:resultaat>\n    ".encode()
+    return body.replace(status_t, element + status_t), headers
+
+
+async def _closed_with(harness: Harness) -> tuple[str, str | None]:
+    [zaak] = await harness.all("zaken", identificatie=ZAAK)
+    [resultaat] = await harness.all("resultaten", zaak=zaak["url"])
+    return (await harness.zgw.get(resultaat["resultaattype"]))["omschrijving"], zaak["einddatum"]
+
+
+async def test_eindstatus_with_a_resultaat_closes_with_it_without_fallback(harness: Harness) -> None:
+    await zaak_with_status(harness)
+    reply = await harness.handle(*_eindstatus_with_resultaat("Niet opgelost", "rc-3a"))
+    assert reply.status == 200, reply.body.decode()
+    assert await _closed_with(harness) == ("Niet opgelost", "2024-11-07")
+
+
+async def test_eindstatus_with_a_resultaat_wins_over_the_fallback(closing_harness: Harness) -> None:
+    harness = closing_harness  # its fallback resultaat is Opgelost
+    await zaak_with_status(harness)
+    reply = await harness.handle(*_eindstatus_with_resultaat("Doorverwezen", "rc-3b"))
+    assert reply.status == 200, reply.body.decode()
+    assert not any("fallback" in w for w in reply.warnings), reply.warnings
+    assert await _closed_with(harness) == ("Doorverwezen", "2024-11-07")
+
+
+async def test_eindstatus_with_a_resultaat_replaces_the_zaaks_other_resultaat(harness: Harness) -> None:
+    reply = await harness.handle(*creeer_zaak(resultaat="Opgelost", referentienummer="rc-3c"))
+    assert reply.status == 200, reply.body.decode()
+    reply = await harness.handle(*_eindstatus_with_resultaat("Niet opgelost", "rc-3d"))
+    assert reply.status == 200, reply.body.decode()
+    assert await _closed_with(harness) == ("Niet opgelost", "2024-11-07")
