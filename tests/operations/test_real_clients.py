@@ -3,8 +3,14 @@ message of its own: the gateway must process it, not fault on it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
+from stuf_bridge.settings import Settings
+from stuf_bridge.stuf.validation import Schemas
+
 from ..support.faults import stuf_fault
-from .conftest import Harness
+from .conftest import Harness, running_harness
 from .messages import creeer_zaak, status
 from .status_messages import actualiseer_zaakstatus
 from .test_zaakstatus import ZAAK, statussen, zaak_with_status
@@ -90,3 +96,15 @@ async def test_eindstatus_with_a_resultaat_replaces_the_zaaks_other_resultaat(ha
     reply = await harness.handle(*_eindstatus_with_resultaat("Niet opgelost", "rc-3d"))
     assert reply.status == 200, reply.body.decode()
     assert await _closed_with(harness) == ("Niet opgelost", "2024-11-07")
+
+
+async def test_an_organisatie_that_is_no_gemeentecode_gets_its_rsin_from_the_mapping(
+        make_settings: Callable[..., Settings], schemas: Schemas, tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "organisaties.yaml").write_text("organisaties: {'AMS': '823288444'}\n")
+    async with running_harness(make_settings(mappings_dir=overlay, demo=False), schemas) as harness:
+        reply = await harness.handle(*creeer_zaak(organisatie="AMS", referentienummer="rc-6a"))
+        assert reply.status == 200, reply.body.decode()
+        [zaak] = await harness.all("zaken", identificatie=ZAAK)
+        assert zaak["bronorganisatie"] == zaak["verantwoordelijkeOrganisatie"] == "823288444"

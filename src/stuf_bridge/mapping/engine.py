@@ -178,8 +178,12 @@ class Mappings:
         # organisaties
         self.organisaties: dict[str, str] = {}
         for code, (rsin, label) in merged.organisaties.items():
-            if not (isinstance(code, str) and code.isdigit() and len(code) == 4):
-                problems.append(MappingError(label, f"organisaties.{code}", "a gemeentecode is four digits, quoted"))
+            # any zender/organisatie string is a key (a gemeentecode "0363", or "AMS"): only the identifier
+            # templates need a four-digit gemeentecode (default_gemeentecode covers the others)
+            if not (isinstance(code, str) and code.strip() and code == code.strip()):
+                problems.append(MappingError(label, f"organisaties.{code}",
+                                             "an organisatie is a non-empty string without surrounding spaces, "
+                                             "quoted (YAML reads 0363 unquoted as a number)"))
             elif not valid_rsin(rsin):
                 problems.append(
                     MappingError(label, f"organisaties.{code}", f"RSIN {rsin!r} is not nine digits passing the 11-test")
