@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from lxml import etree
+
 from stuf_bridge.settings import Settings
+from stuf_bridge.stuf.namespaces import STUF, ZKN
 from stuf_bridge.stuf.validation import Schemas
 
 from ..support.faults import stuf_fault
 from .conftest import Harness, running_harness
 from .messages import creeer_zaak, status
-from .status_messages import actualiseer_zaakstatus
-from .test_zaakstatus import ZAAK, statussen, zaak_with_status
+from .status_messages import actualiseer_zaakstatus, geef_zaakstatus
+from .test_zaakstatus import ZAAK, ask, statussen, zaak_with_status
 from .update_messages import update_zaak, zaak_object
 
 
@@ -108,3 +111,37 @@ async def test_an_organisatie_that_is_no_gemeentecode_gets_its_rsin_from_the_map
         assert reply.status == 200, reply.body.decode()
         [zaak] = await harness.all("zaken", identificatie=ZAAK)
         assert zaak["bronorganisatie"] == zaak["verantwoordelijkeOrganisatie"] == "823288444"
+
+
+ZENDER = "<StUF:zender><StUF:organisatie>0363</StUF:organisatie><StUF:applicatie>Zaaksysteem</StUF:applicatie></StUF:zender>"
+
+
+async def _question_without_zender(harness: Harness, *, referentienummer: bool) -> etree._Element:
+    body, headers = geef_zaakstatus()
+    assert body.count(ZENDER.encode()) == 1
+    body = body.replace(ZENDER.encode(), b"")
+    if not referentienummer:
+        body = body.replace(b"<StUF:referentienummer>vraag-1</StUF:referentienummer>", b"")
+    assert (b"vraag-1" in body) is referentienummer
+    return await ask(harness, (body, headers))
+
+
+async def test_a_question_without_zender_is_answered_with_what_it_has(harness: Harness, schemas: Schemas) -> None:
+    await zaak_with_status(harness)
+    la01 = await _question_without_zender(harness, referentienummer=True)
+    assert schemas.validate(la01) == []
+    sg = la01.find(f"{{{ZKN}}}stuurgegevens")
+    assert sg is not None
+    assert sg.findtext(f"{{{STUF}}}crossRefnummer") == "vraag-1"
+    assert sg.find(f"{{{STUF}}}ontvanger") is None  # not a made-up "onbekend"
+    assert b"onbekend" not in etree.tostring(la01)
+
+
+async def test_a_question_without_zender_or_referentienummer_leaves_both_out(harness: Harness,
+                                                                            schemas: Schemas) -> None:
+    await zaak_with_status(harness)
+    la01 = await _question_without_zender(harness, referentienummer=False)
+    assert schemas.validate(la01) == []
+    sg = la01.find(f"{{{ZKN}}}stuurgegevens")
+    assert sg is not None
+    assert sg.find(f"{{{STUF}}}crossRefnummer") is None and sg.find(f"{{{STUF}}}ontvanger") is None
