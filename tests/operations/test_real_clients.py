@@ -113,7 +113,8 @@ async def test_an_organisatie_that_is_no_gemeentecode_gets_its_rsin_from_the_map
         assert zaak["bronorganisatie"] == zaak["verantwoordelijkeOrganisatie"] == "823288444"
 
 
-ZENDER = "<StUF:zender><StUF:organisatie>0363</StUF:organisatie><StUF:applicatie>Zaaksysteem</StUF:applicatie></StUF:zender>"
+ZENDER = ("<StUF:zender><StUF:organisatie>0363</StUF:organisatie><StUF:applicatie>Zaaksysteem</StUF:applicatie>"
+          "</StUF:zender>")
 
 
 async def _question_without_zender(harness: Harness, *, referentienummer: bool) -> etree._Element:
