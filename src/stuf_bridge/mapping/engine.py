@@ -102,7 +102,13 @@ class Mappings:
         self.files = list(merged.files)
         self.tables: dict[str, conv.CodeTableSpec] = dict(conv.BUILTIN_TABLES)
         for name, (table, _label) in merged.tables.items():
-            self.tables[name] = conv.CodeTableSpec(stuf_values.CodeTable(name, dict(table.codes)), table.unknown)
+            builtin = conv.BUILTIN_TABLES.get(name)
+            if builtin is not None and not table.replace:  # merged code by code, as the overlay merges tables
+                codes = stuf_values.merge_codes(builtin.codes.stuf_to_zgw, table.codes)
+                unknown = table.unknown if "unknown" in table.model_fields_set else builtin.unknown
+                self.tables[name] = conv.CodeTableSpec(stuf_values.CodeTable(builtin.codes.name, codes), unknown)
+            else:
+                self.tables[name] = conv.CodeTableSpec(stuf_values.CodeTable(name, dict(table.codes)), table.unknown)
         self._mappings: dict[str, CompiledMapping] = {}
         bodies = {name: Body(name, entiteittype=entity.model.entiteittype) for name, entity in merged.entities.items()}
 

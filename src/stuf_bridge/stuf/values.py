@@ -199,6 +199,23 @@ def _normalise(text: str) -> str:
     return re.sub(r"[\s_]+", " ", text.strip()).lower()
 
 
+def merge_codes(base: dict[str, str], top: dict[str, str]) -> dict[str, str]:
+    """A code table's codes with another's laid over them code by code (a mapping overlay): ``top``'s value wins for
+    a StUF code both have (compared as look-ups compare them: case, blanks and underscores aside), the others stay
+    in their order, so a ZGW value both map keeps its StUF code on the way out; ``top``'s new codes come last."""
+    overlaid = {_normalise(code): code for code in top}
+    out: dict[str, str] = {}
+    for code, value in base.items():
+        other = overlaid.get(_normalise(code))
+        if other is None:
+            out[code] = value
+        else:
+            out[other] = top[other]
+    for code, value in top.items():
+        out.setdefault(code, value)
+    return out
+
+
 VERTROUWELIJKHEID = CodeTable(
     "vertrouwelijkAanduiding",
     {
