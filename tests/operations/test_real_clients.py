@@ -146,3 +146,35 @@ async def test_a_question_without_zender_or_referentienummer_leaves_both_out(har
     sg = la01.find(f"{{{ZKN}}}stuurgegevens")
     assert sg is not None
     assert sg.find(f"{{{STUF}}}crossRefnummer") is None and sg.find(f"{{{STUF}}}ontvanger") is None
+
+
+async def _current_status(harness: Harness) -> tuple[dict, str]:
+    [zaak] = await harness.all("zaken", identificatie=ZAAK)
+    status = await harness.zgw.get(zaak["status"])
+    return zaak, (await harness.zgw.get(status["statustype"]))["omschrijving"]
+
+
+async def test_einddatum_earlier_than_the_current_status_closes_after_it(harness: Harness) -> None:
+    reply = await harness.handle(*creeer_zaak(statussen=status("Ontvangen", "20241105", "1"),
+                                              referentienummer="rc-9a"))
+    assert reply.status == 200, reply.body.decode()
+    content = ("<ZKN:resultaat><ZKN:omschrijving>Opgelost</ZKN:omschrijving></ZKN:resultaat>"
+               "<ZKN:einddatum>20241101</ZKN:einddatum>")
+    reply = await harness.handle(*update_zaak(zaak_object(ZAAK, content), referentienummer="rc-9b"))
+    assert reply.status == 200, reply.body.decode()
+    assert any("niet later dan die van de huidige status" in w for w in reply.warnings), reply.warnings
+    zaak, current = await _current_status(harness)
+    assert current == "Afgehandeld" and zaak["einddatum"] == "2024-11-05"
+
+
+async def test_einddatum_on_the_day_of_a_status_in_the_same_message_closes_after_that_status(
+        harness: Harness) -> None:
+    reply = await harness.handle(*creeer_zaak(referentienummer="rc-9c"))
+    assert reply.status == 200, reply.body.decode()
+    content = ("<ZKN:resultaat><ZKN:omschrijving>Opgelost</ZKN:omschrijving></ZKN:resultaat>"
+               "<ZKN:einddatum>20241110</ZKN:einddatum>" + status("In behandeling", "20241110120000", "2"))
+    reply = await harness.handle(*update_zaak(zaak_object(ZAAK, content), referentienummer="rc-9d"))
+    assert reply.status == 200, reply.body.decode()
+    zaak, current = await _current_status(harness)
+    assert current == "Afgehandeld" and zaak["einddatum"] == "2024-11-10"
+    assert [s[0] for s in await statussen(harness, zaak)] == ["Ontvangen", "In behandeling", "Afgehandeld"]

@@ -37,6 +37,7 @@ from .common import (
     documents_for_closing,
     fallback_resultaat,
     find_zaak,
+    later_than,
     pair_relations,
     resultaat,
     roltype_for,
@@ -633,12 +634,31 @@ async def _closing(
     assert eindstatustype is not None
     day = date.fromisoformat(str(einddatum)[:10])
     gezet = datetime.combine(day, time(0, 0), tzinfo=AMSTERDAM).isoformat()
+    # not earlier than the current status, nor than a status of this message, as in actualiseerZaakstatus: else the
+    # zaak would be closed while its latest status is not the eindstatus
+    latest = await _latest_status(ctx, zaak, statussen)
+    theirs = _moment(latest["datumStatusGezet"]) if latest is not None else None
+    if latest is not None and isinstance(theirs, datetime) and datetime.fromisoformat(gezet) <= theirs:
+        ctx.warnings.append(f"updateZaak: einddatum {einddatum} ligt niet na de laatste status "
+                            f"({latest['datumStatusGezet']}); de eindstatus wordt daarna gezet")
+        gezet = await later_than(ctx, latest, gezet)
     body = {
         "statustype": eindstatustype["url"],
         "datumStatusGezet": gezet,
         "statustoelichting": "Zaak afgesloten (einddatum in updateZaak)",
     }
     return body, fallback, True
+
+
+async def _latest_status(ctx: MessageContext, zaak: JSON, statussen: list[tuple[str, JSON]]) -> JSON | None:
+    """The latest of the zaak's current status and the statussen this message sets (by datumStatusGezet)."""
+    candidates = [body for _, body in statussen if body.get("datumStatusGezet")]
+    if zaak.get("status"):
+        current = await ctx.backend.zgw.get(zaak["status"])
+        if current.get("datumStatusGezet"):
+            candidates.append(current)
+    moments = [(m, body) for body in candidates if isinstance(m := _moment(body["datumStatusGezet"]), datetime)]
+    return max(moments, key=lambda item: item[0])[1] if moments else None
 
 
 async def _reopening(
