@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from stuf_bridge.settings import Settings
@@ -14,7 +15,7 @@ from stuf_bridge.stuf.validation import Schemas
 
 from ..support.faults import stuf_fault
 from .conftest import Harness, running_harness
-from .messages import creeer_zaak, status
+from .messages import INITIATOR, creeer_zaak, status
 from .status_messages import actualiseer_zaakstatus, geef_zaakstatus
 from .test_zaakstatus import ZAAK, ask, statussen, zaak_with_status
 from .update_messages import update_zaak, zaak_object
@@ -178,3 +179,21 @@ async def test_einddatum_on_the_day_of_a_status_in_the_same_message_closes_after
     zaak, current = await _current_status(harness)
     assert current == "Afgehandeld" and zaak["einddatum"] == "2024-11-10"
     assert [s[0] for s in await statussen(harness, zaak)] == ["Ontvangen", "In behandeling", "Afgehandeld"]
+
+
+@pytest.mark.parametrize(("written", "ind", "expected"), [("199007", "D", "1990-07-01"), ("1990", "M", "1990-01-01")])
+async def test_a_partially_known_birth_date_written_short_is_accepted(harness: Harness, schemas: Schemas,
+                                                                       written: str, ind: str, expected: str) -> None:
+    """A form portal writes a partially known geboortedatum as 6 or 4 digits with StUF:indOnvolledigeDatum."""
+    born = f'<BG:geboortedatum StUF:indOnvolledigeDatum="{ind}">{written}</BG:geboortedatum>'
+    initiator = INITIATOR.replace("<BG:geslachtsaanduiding>V</BG:geslachtsaanduiding>",
+                                  f"<BG:geslachtsaanduiding>V</BG:geslachtsaanduiding>{born}")
+    assert born in initiator
+    message = creeer_zaak(initiator=initiator, referentienummer=f"rc-4-{written}")
+    assert schemas.validate(etree.fromstring(message[0])[0][0]) == []  # StUF allows it (Datum: up to 8 digits)
+    reply = await harness.handle(*message)
+    assert reply.status == 200, reply.body.decode()
+    assert any("onvolledig" in w for w in reply.warnings), reply.warnings
+    [zaak] = await harness.all("zaken", identificatie=ZAAK)
+    [rol] = await harness.all("rollen", zaak=zaak["url"])
+    assert rol["betrokkeneIdentificatie"]["geboortedatum"] == expected
