@@ -103,8 +103,11 @@ async def update_zaak(ctx: MessageContext) -> None:
     zaakobjecten = await _zaakobject_changes(ctx, was, wordt, context, zaak)
     eigenschappen = await _eigenschap_changes(ctx, new, zaak, zaaktype)
     nieuw_resultaat = await resultaat(ctx, new, zaaktype)
-    nieuwe_statussen = await _not_repeated(ctx, zaak, await statussen(ctx, _added_statussen(wordt), context, zaaktype))
-    eindstatus, fallback, closes = await _closing(ctx, new, zaak, zaaktype, nieuwe_statussen, nieuw_resultaat)
+    nieuwe_statussen = await statussen(ctx, _added_statussen(wordt), context, zaaktype)
+    current = await _current_status(ctx, zaak) if nieuwe_statussen or new.values.get("einddatum") else None
+    nieuwe_statussen = _not_repeated(ctx, current, nieuwe_statussen)
+    eindstatus, fallback, closes = await _closing(ctx, new, zaak, zaaktype, nieuwe_statussen, nieuw_resultaat,
+                                                  current)
     nieuw_resultaat = nieuw_resultaat or fallback
     if eindstatus is not None:
         nieuwe_statussen.append(("eindstatus", eindstatus))
@@ -570,18 +573,22 @@ def _added_statussen(wordt: etree._Element) -> etree._Element:
     return holder
 
 
-async def _not_repeated(ctx: MessageContext, zaak: JSON, nieuwe: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
-    """The message's statussen without those the zaak has already (the same statustype at the same moment), each
-    skipped with a warning: clients that send the whole zaak on every update repeat its statussen, and ZGW refuses
-    a second status at the same moment. actualiseerZaakstatus skips its current status the same way."""
-    if not nieuwe or not zaak.get("status"):
+async def _current_status(ctx: MessageContext, zaak: JSON) -> JSON | None:
+    """The zaak's current status, or None."""
+    return await ctx.backend.zgw.get(zaak["status"]) if zaak.get("status") else None
+
+
+def _not_repeated(ctx: MessageContext, current: JSON | None, nieuwe: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
+    """The message's statussen without the zaak's current status (the same statustype at the same moment), skipped
+    with a warning: clients that send the whole zaak on every update repeat it, and ZGW refuses a second status at
+    the same moment. actualiseerZaakstatus skips its current status the same way."""
+    if current is None or not current.get("datumStatusGezet"):
         return nieuwe
-    existing = await ctx.backend.zgw.zaken.list("statussen", {"zaak": zaak["url"]})
-    have = {(str(s.get("statustype")), _moment(s.get("datumStatusGezet"))) for s in existing}
+    have = (str(current.get("statustype")), _moment(current["datumStatusGezet"]))
     out: list[tuple[str, JSON]] = []
     for label, body in nieuwe:
         gezet = body.get("datumStatusGezet")
-        if (str(body.get("statustype")), _moment(gezet)) in have:
+        if (str(body.get("statustype")), _moment(gezet)) == have:
             ctx.warnings.append(f"status {label!r} niet opnieuw gezet: de zaak heeft deze status al sinds {gezet}")
             continue
         out.append((label, body))
@@ -604,6 +611,7 @@ async def _closing(
     zaaktype: JSON,
     statussen: list[tuple[str, JSON]],
     resultaat: JSON | None,
+    current: JSON | None,
 ) -> tuple[JSON | None, JSON | None, bool]:
     """(the eindstatus to post, the fallback resultaat to post, whether this message closes the zaak). No eindstatus
     to add when the message's own ``heeft`` has it."""
@@ -636,7 +644,7 @@ async def _closing(
     gezet = datetime.combine(day, time(0, 0), tzinfo=AMSTERDAM).isoformat()
     # not earlier than the current status, nor than a status of this message, as in actualiseerZaakstatus: else the
     # zaak would be closed while its latest status is not the eindstatus
-    latest = await _latest_status(ctx, zaak, statussen)
+    latest = _latest_status(current, statussen)
     theirs = _moment(latest["datumStatusGezet"]) if latest is not None else None
     if latest is not None and isinstance(theirs, datetime) and datetime.fromisoformat(gezet) <= theirs:
         ctx.warnings.append(f"updateZaak: einddatum {einddatum} ligt niet na de laatste status "
@@ -650,13 +658,11 @@ async def _closing(
     return body, fallback, True
 
 
-async def _latest_status(ctx: MessageContext, zaak: JSON, statussen: list[tuple[str, JSON]]) -> JSON | None:
+def _latest_status(current: JSON | None, statussen: list[tuple[str, JSON]]) -> JSON | None:
     """The latest of the zaak's current status and the statussen this message sets (by datumStatusGezet)."""
     candidates = [body for _, body in statussen if body.get("datumStatusGezet")]
-    if zaak.get("status"):
-        current = await ctx.backend.zgw.get(zaak["status"])
-        if current.get("datumStatusGezet"):
-            candidates.append(current)
+    if current is not None and current.get("datumStatusGezet"):
+        candidates.append(current)
     moments = [(m, body) for body in candidates if isinstance(m := _moment(body["datumStatusGezet"]), datetime)]
     return max(moments, key=lambda item: item[0])[1] if moments else None
 
