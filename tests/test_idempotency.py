@@ -17,6 +17,7 @@ from stuf_bridge.store import Store, create_store
 from stuf_bridge.stuf.namespaces import STUF, ZKN
 from stuf_bridge.stuf.validation import Schemas
 
+from .support.faults import stuf_fault
 from .support.messages import di02
 
 NS = {"ZKN": ZKN, "StUF": STUF}
@@ -126,3 +127,67 @@ async def test_a_resend_that_waits_too_long_gets_a_clear_fault(store: Store, sch
     assert sorted([first.status, second.status]) == [200, 500]
     assert b"al verwerkt" in (second.body if second.status == 500 else first.body)
 
+
+def _rewritten(body: bytes) -> bytes:
+    """The same message as another client library writes it: other prefixes, StUF as a default namespace on its
+    elements, and an extra unused declaration on the envelope."""
+    text = body.decode().replace("StUF:", "st:").replace("xmlns:StUF=", "xmlns:st=").replace("ZKN:", "z:")
+    text = text.replace("xmlns:ZKN=", "xmlns:z=").replace("env:", "soapenv:").replace("xmlns:env=", "xmlns:soapenv=")
+    text = text.replace("<soapenv:Envelope ", '<soapenv:Envelope xmlns:unused="urn:unused" ')
+    return text.replace("<st:zender>", f'<zender xmlns="{STUF}">').replace("</st:zender>", "</zender>").replace(
+        "st:organisatie>", "organisatie>").replace("st:applicatie>", "applicatie>", 2).encode()
+
+
+def test_digest_ignores_soap_version_prefixes_and_unused_declarations() -> None:
+    from stuf_bridge.pipeline.claim import digest
+
+    def message(body: bytes) -> etree._Element:
+        return etree.fromstring(body)[0][0]  # Envelope → Body → the StUF message
+
+    soap12, _ = di02(soap="1.2", referentienummer="r-d")
+    soap11, _ = di02(soap="1.1", referentienummer="r-d")
+    other = _rewritten(soap11)
+    assert b"st:referentienummer" in other and b"<zender xmlns=" in other and b"soapenv:Body" in other
+    digests = {digest(message(body)) for body in (soap12, soap11, other)}
+    assert len(digests) == 1
+    changed = _rewritten(soap11).replace(b"r-d<", b"r-e<")
+    assert digest(message(changed)) not in digests
+
+
+async def test_a_resend_over_another_soap_version_with_other_prefixes_gets_the_stored_answer(
+        store: Store, schemas: Schemas) -> None:
+    gateway = _gateway(store, schemas)
+    body12, headers12 = di02(soap="1.2", referentienummer="r-v")
+    first = await gateway.handle(None, body12, content_type=headers12["Content-Type"], soap_action=None)
+    body11, headers11 = di02(soap="1.1", referentienummer="r-v")
+    again = await gateway.handle(None, _rewritten(body11), content_type=headers11["Content-Type"],
+                                 soap_action=headers11["SOAPAction"])
+    assert first.status == again.status == 200, again.body
+    assert _identificatie(again) == _identificatie(first)
+    assert any("herhaald bericht" in w for w in again.warnings)
+
+
+async def test_by_body_sender_reusing_one_referentienummer_gets_each_new_message_processed(
+        store: Store, schemas: Schemas) -> None:
+    gateway = _gateway(store, schemas, idempotency_senders={"*/Rapportage": "by_body"})
+    first = await _send(gateway, referentienummer="vast", applicatie="Rapportage")
+    other = await _send(gateway, referentienummer="vast", applicatie="Rapportage",
+                        operation="genereerDocumentIdentificatie")
+    again = await _send(gateway, referentienummer="vast", applicatie="Rapportage")
+    assert first.status == other.status == again.status == 200
+    assert not any("herhaald bericht" in w for w in other.warnings)
+    assert _identificatie(again) == _identificatie(first)  # the same body is still a resend
+    assert any("herhaald bericht" in w for w in again.warnings)
+    strict = await _send(gateway, referentienummer="vast", applicatie="Ander")  # another sender stays strict
+    reused = await _send(gateway, referentienummer="vast", applicatie="Ander",
+                         operation="genereerDocumentIdentificatie")
+    assert strict.status == 200 and reused.status == 500
+    assert stuf_fault(reused).codes == ("StUF016", "referentienummer-reused")
+
+
+async def test_off_sender_gets_every_message_processed(store: Store, schemas: Schemas) -> None:
+    gateway = _gateway(store, schemas, idempotency_senders={"1900/*": "off"})
+    first = await _send(gateway, referentienummer="vast")
+    again = await _send(gateway, referentienummer="vast")
+    assert first.status == again.status == 200
+    assert int(_identificatie(again)[-7:]) == int(_identificatie(first)[-7:]) + 1

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from stuf_bridge.settings import DEMO_RSIN, Settings, ValidationPolicy, load_settings, with_demo_profile
+from stuf_bridge.settings import (
+    DEMO_RSIN,
+    IdempotencyPolicy,
+    Settings,
+    ValidationPolicy,
+    load_settings,
+    with_demo_profile,
+)
 from stuf_bridge.zgw_embedded import EmbeddedSettings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -119,3 +126,15 @@ def test_the_embedded_backend_has_its_own_settings(monkeypatch: pytest.MonkeyPat
         Settings(zgw_jwt_leeway=5)  # no longer the gateway's
 
 
+
+
+def test_idempotency_policy_per_sender_uses_the_same_lookup(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("idempotency_senders: {'*/Rapportage': by_body, '1900/*': off, '1900/Rapportage': strict}\n")
+    settings = load_settings(config)
+    assert settings.idempotency_policy_for("1900", "Rapportage") is IdempotencyPolicy.STRICT
+    assert settings.idempotency_policy_for("0363", "Rapportage") is IdempotencyPolicy.BY_BODY
+    assert settings.idempotency_policy_for("1900", "Other") is IdempotencyPolicy.OFF  # YAML's `off` is false
+    assert settings.idempotency_policy_for("0363", "Other") is IdempotencyPolicy.STRICT
+    with pytest.raises(ValueError, match="organisatie/applicatie"):
+        Settings(idempotency_senders={"Rapportage": "off"})

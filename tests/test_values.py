@@ -56,12 +56,23 @@ def test_bad_tijdstip_names_the_value(text: str) -> None:
         ("20240100", "D", date(2024, 1, 1), True),
         ("20240000", "M", date(2024, 1, 1), True),
         ("00000000", "J", None, True),
+        # a partially known date written short, as StUF's Datum (a decimal of up to 8 digits) allows
+        ("199007", "D", date(1990, 7, 1), True),
+        ("1990", "M", date(1990, 1, 1), True),
+        ("199007", None, date(1990, 7, 1), True),
+        ("0", "J", None, True),
     ],
 )
 def test_datum_and_ind_onvolledige_datum(text: str, ind: str | None, expected: date | None, lossy: bool) -> None:
     value, note = v.parse_datum(text, ind)
     assert value == expected
     assert (note is not None) == lossy
+
+
+@pytest.mark.parametrize("text", ["19900", "1990071", "199", "1990-07"])
+def test_a_datum_of_another_length_names_the_value(text: str) -> None:
+    with pytest.raises(v.ConversionError, match=text):
+        v.parse_datum(text, "D")
 
 
 def test_datum_out() -> None:

@@ -10,7 +10,7 @@ import contextvars
 import enum
 import string
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
@@ -37,6 +37,17 @@ class ValidationPolicy(enum.StrEnum):
     STRICT = "strict"  # fault StUF055 naming the line and path of the first error
     WARN = "warn"  # process the message, record the errors as warnings
     OFF = "off"  # do not validate
+
+
+class IdempotencyPolicy(enum.StrEnum):
+    """What the referentienummer of a message that changes something means for a resend (StUF §4.4)."""
+
+    STRICT = "strict"  # zender + referentienummer name one message: same body = resend, another body = StUF016
+    BY_BODY = "by_body"  # the same referentienummer with another body is a new message; the same body a resend
+    OFF = "off"  # no resend detection: every message is processed
+
+
+_Policy = TypeVar("_Policy", ValidationPolicy, IdempotencyPolicy)
 
 
 class ZgwCredentials(BaseModel):
@@ -168,6 +179,11 @@ class Settings(BaseSettings):
         description="A message still marked 'being processed' after this long belongs to a process that died; "
         "a resend then processes it again.",
     )
+    idempotency_senders: dict[str, IdempotencyPolicy] = Field(
+        default_factory=dict,
+        description="Resend policy per sender, keyed `organisatie/applicatie` like validation_senders (either part "
+        "may be `*`): strict (the default for senders not listed), by_body or off.",
+    )
 
     # --- ZGW backend ----------------------------------------------------------------------------------------
     zgw_url: str | None = Field(
@@ -255,16 +271,16 @@ class Settings(BaseSettings):
         # YAML 1.1 reads an unquoted `off` as false; that is what the writer meant.
         return "off" if value is False else value
 
-    @field_validator("validation_senders", mode="before")
+    @field_validator("validation_senders", "idempotency_senders", mode="before")
     @classmethod
     def _yaml_off_per_sender(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return {key: "off" if policy is False else policy for key, policy in value.items()}
         return value
 
-    @field_validator("validation_senders")
+    @field_validator("validation_senders", "idempotency_senders")
     @classmethod
-    def _check_sender_keys(cls, value: dict[str, ValidationPolicy]) -> dict[str, ValidationPolicy]:
+    def _check_sender_keys(cls, value: dict[str, _Policy]) -> dict[str, _Policy]:
         for key in value:
             if key.count("/") != 1:
                 raise ValueError(f"sender key {key!r} must be 'organisatie/applicatie' (either may be '*')")
@@ -282,12 +298,12 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'stuf-bridge.sqlite3').resolve()}"
 
     def validation_policy_for(self, organisatie: str | None, applicatie: str | None) -> ValidationPolicy:
-        """The policy for a sender: exact match first, then `org/*`, then `*/app`, then the default."""
-        org, app = organisatie or "", applicatie or ""
-        for key in (f"{org}/{app}", f"{org}/*", f"*/{app}"):
-            if key in self.validation_senders:
-                return self.validation_senders[key]
-        return self.validation
+        """The validation policy for a sender (see ``policy_for_sender``)."""
+        return policy_for_sender(self.validation_senders, self.validation, organisatie, applicatie)
+
+    def idempotency_policy_for(self, organisatie: str | None, applicatie: str | None) -> IdempotencyPolicy:
+        """The resend policy for a sender (see ``policy_for_sender``); strict for a sender not listed."""
+        return policy_for_sender(self.idempotency_senders, IdempotencyPolicy.STRICT, organisatie, applicatie)
 
     @classmethod
     def settings_customise_sources(
@@ -303,6 +319,17 @@ class Settings(BaseSettings):
         if config_file is not None:
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
         return tuple(sources)
+
+
+def policy_for_sender(per_sender: dict[str, _Policy], default: _Policy, organisatie: str | None,
+                      applicatie: str | None) -> _Policy:
+    """The policy for a sender from a table keyed `organisatie/applicatie`: exact match first, then `org/*`, then
+    `*/app`, then the default."""
+    org, app = organisatie or "", applicatie or ""
+    for key in (f"{org}/{app}", f"{org}/*", f"*/{app}"):
+        if key in per_sender:
+            return per_sender[key]
+    return default
 
 
 def check_identifier_template(template: str) -> None:

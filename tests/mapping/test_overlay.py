@@ -135,7 +135,7 @@ class TestMergeRules:
         )
         assert res.values == {"_expand": {"resultaattype": {"omschrijving": "A"}}}
 
-    def test_roles_merge_field_by_field_and_tables_replace(self, tmp_path: Path) -> None:
+    def test_roles_merge_field_by_field_and_tables_code_by_code(self, tmp_path: Path) -> None:
         m = self.overlay(
             tmp_path,
             x="roles:\n  heeftAlsInitiator: {omschrijving: Aanvrager}\n"
@@ -146,6 +146,33 @@ class TestMergeRules:
         assert m.roles.roles["heeftAlsInitiator"].entiteittype == "ZAKBTRINI"
         zaak = m.to_zgw("ZAK", zaak_object("X", "<ZKN:archiefnominatie>B</ZKN:archiefnominatie>"), context=ctx())
         assert zaak.values["archiefnominatie"] == "blijvend_bewaren"
+
+    def test_an_overlay_table_with_one_code_merges_into_the_default_table(self, tmp_path: Path) -> None:
+        m = self.overlay(tmp_path, x="tables:\n  taal: {codes: {nl: dut}}\n")  # document.yaml's taal table
+        taal = m.tables["taal"]
+        assert taal.codes.to_zgw("nl") == "dut"  # the overlay's code wins
+        assert taal.codes.to_zgw("fr") == "fre" and taal.codes.to_zgw("es") == "spa"  # the others stay
+        assert taal.unknown == "keep"  # not given in the overlay: the default's
+
+    def test_an_overlay_table_with_one_code_merges_into_a_built_in_table(self, tmp_path: Path) -> None:
+        m = self.overlay(tmp_path, x="tables:\n  archiefnominatie: {codes: {B: blijvend_bewaren}}\n")
+        codes = m.tables["archiefnominatie"].codes
+        assert codes.to_zgw("B") == codes.to_zgw("N") == "blijvend_bewaren" and codes.to_zgw("J") == "vernietigen"
+        assert codes.to_stuf("blijvend_bewaren") == "N"  # the way out keeps the default's code
+
+    def test_an_overlay_table_with_replace_replaces_the_whole_table(self, tmp_path: Path) -> None:
+        m = self.overlay(tmp_path, x="tables:\n  taal: {codes: {nl: dut}, replace: true}\n")
+        assert m.tables["taal"].codes.stuf_to_zgw == {"nl": "dut"}
+        assert m.tables["taal"].unknown == "error"
+
+    def test_an_overlay_entry_of_a_roles_table_merges_into_it(self, tmp_path: Path) -> None:
+        extra = "roles:\n  heeftAlsOverigBetrokkene:\n    by_rol_omschrijving: {adviseur: {omschrijving: Adviseur}}\n"
+        m = self.overlay(tmp_path, x=extra)
+        keys = m.roles.roles["heeftAlsOverigBetrokkene"].by_rol_omschrijving
+        assert set(keys) == {"mede_initiator", "adviseur"}  # the default's entry is still there
+        whole = extra.replace("    by_rol", "    replace: true\n    entiteittype: ZAKBTROVR\n    by_rol")
+        replaced = self.overlay(tmp_path / "r", x=whole)
+        assert set(replaced.roles.roles["heeftAlsOverigBetrokkene"].by_rol_omschrijving) == {"adviseur"}
 
     def test_the_overlay_may_redefine_what_the_defaults_define(self, tmp_path: Path) -> None:
         m = self.overlay(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from stuf_bridge.mapping import (
@@ -204,3 +206,12 @@ class TestFallbackResultaat:
     def test_ignore_eindstatus_profile_flag(self, overlaid: Mappings) -> None:
         assert overlaid.profile("MOR").ignore_eindstatus is True
         assert overlaid.profile("B1026").ignore_eindstatus is False
+
+
+def test_any_organisatie_string_is_a_key_of_the_rsin_mapping(tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "organisaties.yaml").write_text("organisaties: {'AMS': '002564440', 'Gemeente X': '823288444'}\n")
+    mappings = Mappings.load(overlay_dir=overlay)
+    assert mappings.rsin_for("AMS") == "002564440"
+    assert mappings.rsin_for("Gemeente X") == "823288444"

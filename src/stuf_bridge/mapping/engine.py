@@ -102,7 +102,13 @@ class Mappings:
         self.files = list(merged.files)
         self.tables: dict[str, conv.CodeTableSpec] = dict(conv.BUILTIN_TABLES)
         for name, (table, _label) in merged.tables.items():
-            self.tables[name] = conv.CodeTableSpec(stuf_values.CodeTable(name, dict(table.codes)), table.unknown)
+            builtin = conv.BUILTIN_TABLES.get(name)
+            if builtin is not None and not table.replace:  # merged code by code, as the overlay merges tables
+                codes = stuf_values.merge_codes(builtin.codes.stuf_to_zgw, table.codes)
+                unknown = table.unknown if "unknown" in table.model_fields_set else builtin.unknown
+                self.tables[name] = conv.CodeTableSpec(stuf_values.CodeTable(builtin.codes.name, codes), unknown)
+            else:
+                self.tables[name] = conv.CodeTableSpec(stuf_values.CodeTable(name, dict(table.codes)), table.unknown)
         self._mappings: dict[str, CompiledMapping] = {}
         bodies = {name: Body(name, entiteittype=entity.model.entiteittype) for name, entity in merged.entities.items()}
 
@@ -178,8 +184,12 @@ class Mappings:
         # organisaties
         self.organisaties: dict[str, str] = {}
         for code, (rsin, label) in merged.organisaties.items():
-            if not (isinstance(code, str) and code.isdigit() and len(code) == 4):
-                problems.append(MappingError(label, f"organisaties.{code}", "a gemeentecode is four digits, quoted"))
+            # any zender/organisatie string is a key (a gemeentecode "0363", or "AMS"): only the identifier
+            # templates need a four-digit gemeentecode (default_gemeentecode covers the others)
+            if not (isinstance(code, str) and code.strip() and code == code.strip()):
+                problems.append(MappingError(label, f"organisaties.{code}",
+                                             "an organisatie is a non-empty string without surrounding spaces, "
+                                             "quoted (YAML reads 0363 unquoted as a number)"))
             elif not valid_rsin(rsin):
                 problems.append(
                     MappingError(label, f"organisaties.{code}", f"RSIN {rsin!r} is not nine digits passing the 11-test")

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ..stuf import values as stuf_values
 from .errors import MappingError
 from .model import EntityMapping, MappingFile, MatchRule, Profile, Role, Rule, Table
 
@@ -264,11 +265,19 @@ def _overlay(base: Merged, top: Merged, problems: list[MappingError], *, first: 
         settings = {k: getattr(entity.model, k) for k in entity.model.model_fields_set if k not in ("rules", "entity")}
         model = current.model.model_copy(update=settings)
         base.entities[name] = MergedEntity(model, current.file, current.where, rules)
-    base.tables.update(top.tables)
+    for name, (table, label) in top.tables.items():
+        if name in base.tables and not first and not table.replace:
+            old_table, _ = base.tables[name]
+            table = old_table.model_copy(update={
+                "codes": stuf_values.merge_codes(old_table.codes, table.codes),
+                **({"unknown": table.unknown} if "unknown" in table.model_fields_set else {}),
+            })
+        base.tables[name] = (table, label)
     for name, (role, label) in top.roles.items():
-        if name in base.roles and not first:
+        if name in base.roles and not first and not role.replace:
             old, _ = base.roles[name]
-            role = old.model_copy(update={k: getattr(role, k) for k in role.model_fields_set})
+            role = old.model_copy(update={k: _merged_field(getattr(old, k), getattr(role, k))
+                                          for k in role.model_fields_set})
         base.roles[name] = (role, label)
     base.organisaties.update(top.organisaties)
     base.matching.update(top.matching)
@@ -276,6 +285,14 @@ def _overlay(base: Merged, top: Merged, problems: list[MappingError], *, first: 
         base.profile_defaults = _merge_profile(base.profile_defaults, top.profile_defaults)
     for zaaktype, located_profile in top.profiles.items():
         base.profiles[zaaktype] = _merge_profile(base.profiles.get(zaaktype), located_profile)
+
+
+def _merged_field(old: Any, new: Any) -> Any:
+    """A role field an overlay gives: a table (``set``, ``by_rol_omschrijving``) merged key by key into the
+    default's, anything else replaced."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {**old, **new}
+    return new
 
 
 def _merge_profile(old: tuple[Profile, str] | None, new: tuple[Profile, str]) -> tuple[Profile, str]:

@@ -147,8 +147,12 @@ class EntityMapping(Closed):
 
 
 class Table(Closed):
+    """A code table. An overlay's table of a name that exists already (a default file's or a built-in one) is
+    merged into it code by code; ``replace: true`` replaces the whole table instead."""
+
     codes: dict[str, str]
     unknown: Literal["error", "keep", "omit"] = "error"
+    replace: bool = False
 
 
 class Role(Closed):
@@ -162,6 +166,7 @@ class Role(Closed):
     answer: bool = True
     answer_generiek: list[str] | None = None
     answer_machtiging: Literal["any", "gemachtigde", "zonder"] = "any"
+    replace: bool = False  # in an overlay: this role as given, instead of merged into the default's
 
 
 class RoleKeys(Closed):

@@ -128,8 +128,11 @@ def pair_relations(
 def verwerkingssoort(old: etree._Element | None, new: etree._Element | None, what: str, *,
                      default: str = "T") -> str | None:
     """The verwerkingssoort of a was/wordt relation pair: the new side's, else the old side's, else ``default``.
-    None when there is nothing to do (I, or no verwerkingssoort with an empty default); one that is not T, W, V, E,
-    R or I is a fault naming the relation (STUF §5.2.6)."""
+    None when there is nothing to do (I, no verwerkingssoort with an empty default, or an empty relation that is the
+    same in the old and the new object: it changes nothing, whatever its verwerkingssoort); one that is not T, W, V,
+    E, R or I is a fault naming the relation (STUF §5.2.6)."""
+    if old is not None and new is not None and empty_relation(old) and same_element(old, new):
+        return None
     name = f"{{{STUF}}}verwerkingssoort"
     soort = ((new.get(name) if new is not None else None) or (old.get(name) if old is not None else None)
              or default).upper()
@@ -143,6 +146,27 @@ def verwerkingssoort(old: etree._Element | None, new: etree._Element | None, wha
             reason="unknown-verwerkingssoort",
         )
     return soort
+
+
+def empty_relation(relation: etree._Element) -> bool:
+    """A relation without a related object: ``noValue``, or no ``gerelateerde`` with content (``<gerelateerde/>``,
+    or one that has ``noValue`` itself)."""
+    if relation.get(f"{{{STUF}}}noValue"):
+        return True
+    gerelateerde = relation.find(zkn("gerelateerde"))
+    return gerelateerde is None or gerelateerde.get(f"{{{STUF}}}noValue") is not None or not len(gerelateerde)
+
+
+def same_element(a: etree._Element, b: etree._Element) -> bool:
+    """The same tag, attributes, text (whitespace around it aside) and children, recursively."""
+    if a.tag != b.tag or sorted(a.attrib.items()) != sorted(b.attrib.items()):
+        return False
+    if (a.text or "").strip() != (b.text or "").strip():
+        return False
+    children_a = [child for child in a if isinstance(child.tag, str)]
+    children_b = [child for child in b if isinstance(child.tag, str)]
+    return len(children_a) == len(children_b) and all(
+        same_element(x, y) for x, y in zip(children_a, children_b, strict=True))
 
 
 # --- finding what a message names -----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from .common import (
     documents_for_closing,
     fallback_resultaat,
     find_zaak,
+    later_than,
     pair_relations,
     resultaat,
     roltype_for,
@@ -104,7 +105,10 @@ async def update_zaak(ctx: MessageContext) -> None:
     eigenschappen = await _eigenschap_changes(ctx, new, zaak, zaaktype)
     nieuw_resultaat = await resultaat(ctx, new, zaaktype)
     nieuwe_statussen = await statussen(ctx, _added_statussen(wordt), context, zaaktype)
-    eindstatus, fallback, closes = await _closing(ctx, new, zaak, zaaktype, nieuwe_statussen, nieuw_resultaat)
+    current = await _current_status(ctx, zaak) if nieuwe_statussen or new.values.get("einddatum") else None
+    nieuwe_statussen = _not_repeated(ctx, current, nieuwe_statussen)
+    eindstatus, fallback, closes = await _closing(ctx, new, zaak, zaaktype, nieuwe_statussen, nieuw_resultaat,
+                                                  current)
     nieuw_resultaat = nieuw_resultaat or fallback
     if eindstatus is not None:
         nieuwe_statussen.append(("eindstatus", eindstatus))
@@ -571,6 +575,37 @@ def _added_statussen(wordt: etree._Element) -> etree._Element:
     return holder
 
 
+async def _current_status(ctx: MessageContext, zaak: JSON) -> JSON | None:
+    """The zaak's current status, or None."""
+    return await ctx.backend.zgw.get(zaak["status"]) if zaak.get("status") else None
+
+
+def _not_repeated(ctx: MessageContext, current: JSON | None, nieuwe: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
+    """The message's statussen without the zaak's current status (the same statustype at the same moment), skipped
+    with a warning: clients that send the whole zaak on every update repeat it, and ZGW refuses a second status at
+    the same moment. actualiseerZaakstatus skips its current status the same way."""
+    if current is None or not current.get("datumStatusGezet"):
+        return nieuwe
+    have = (str(current.get("statustype")), _moment(current["datumStatusGezet"]))
+    out: list[tuple[str, JSON]] = []
+    for label, body in nieuwe:
+        gezet = body.get("datumStatusGezet")
+        if (str(body.get("statustype")), _moment(gezet)) == have:
+            ctx.warnings.append(f"status {label!r} niet opnieuw gezet: de zaak heeft deze status al sinds {gezet}")
+            continue
+        out.append((label, body))
+    return out
+
+
+def _moment(value: Any) -> datetime | str:
+    """A datumStatusGezet as a moment (a value without offset is Amsterdam time), to compare across offsets."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=AMSTERDAM)
+
+
 async def _closing(
     ctx: MessageContext,
     new: MappedObject,
@@ -578,6 +613,7 @@ async def _closing(
     zaaktype: JSON,
     statussen: list[tuple[str, JSON]],
     resultaat: JSON | None,
+    current: JSON | None,
 ) -> tuple[JSON | None, JSON | None, bool]:
     """(the eindstatus to post, the fallback resultaat to post, whether this message closes the zaak). No eindstatus
     to add when the message's own ``heeft`` has it."""
@@ -608,12 +644,29 @@ async def _closing(
     assert eindstatustype is not None
     day = date.fromisoformat(str(einddatum)[:10])
     gezet = datetime.combine(day, time(0, 0), tzinfo=AMSTERDAM).isoformat()
+    # not earlier than the current status, nor than a status of this message, as in actualiseerZaakstatus: else the
+    # zaak would be closed while its latest status is not the eindstatus
+    latest = _latest_status(current, statussen)
+    theirs = _moment(latest["datumStatusGezet"]) if latest is not None else None
+    if latest is not None and isinstance(theirs, datetime) and datetime.fromisoformat(gezet) <= theirs:
+        ctx.warnings.append(f"updateZaak: einddatum {einddatum} ligt niet na de laatste status "
+                            f"({latest['datumStatusGezet']}); de eindstatus wordt daarna gezet")
+        gezet = await later_than(ctx, latest, gezet)
     body = {
         "statustype": eindstatustype["url"],
         "datumStatusGezet": gezet,
         "statustoelichting": "Zaak afgesloten (einddatum in updateZaak)",
     }
     return body, fallback, True
+
+
+def _latest_status(current: JSON | None, statussen: list[tuple[str, JSON]]) -> JSON | None:
+    """The latest of the zaak's current status and the statussen this message sets (by datumStatusGezet)."""
+    candidates = [body for _, body in statussen if body.get("datumStatusGezet")]
+    if current is not None and current.get("datumStatusGezet"):
+        candidates.append(current)
+    moments = [(m, body) for body in candidates if isinstance(m := _moment(body["datumStatusGezet"]), datetime)]
+    return max(moments, key=lambda item: item[0])[1] if moments else None
 
 
 async def _reopening(

@@ -2,8 +2,9 @@
 
 actualiseerZaakstatus: ``GET zaken?identificatie`` → the zaaktype and its statustypen (catalogue) → the new
 status mapped (status.yaml) and its statustype matched as in creeerZaak → when the status is the eindstatus:
-the resultaat (the message's zaak has none: the zaaktype's fallback resultaat) and ``indicatieGebruiksrecht`` of
-the zaak's documents → ``POST statussen``. Every write is a step of an ``UndoLog``: if the status is refused, the
+the resultaat (the one the message's zaak object carries, replacing one of another resultaattype the zaak has;
+without one in the message, the zaak's own, else the zaaktype's fallback resultaat) and ``indicatieGebruiksrecht``
+of the zaak's documents → ``POST statussen``. Every write is a step of an ``UndoLog``: if the status is refused, the
 resultaat is deleted again and the documents get their indicator back.
 
 Choices (say them, do not hide them):
@@ -25,6 +26,7 @@ from datetime import datetime
 from lxml import etree
 
 from ..errors import ProcessingError
+from ..mapping import MappingContext
 from ..stuf.namespaces import STUF, XSI, Dialect
 from ..stuf.values import AMSTERDAM, iso
 from . import MessageContext, handler
@@ -36,11 +38,12 @@ from .common import (
     la01,
     later_than,
     lookup_zaak,
+    resultaat,
     set_gebruiksrecht_steps,
     statussen,
     zkn,
 )
-from .compensation import delete_created
+from .compensation import delete_created, post_back
 
 # --- actualiseerZaakstatus ---------------------------------------------------------------------------------------
 
@@ -79,15 +82,23 @@ async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
     )
     if gezetdoor:
         body["gezetdoor"] = gezetdoor
+    given = await _message_resultaat(ctx, obj, context, zaaktype)
+    if given is not None and not eind:
+        ctx.warnings.append(f"resultaat niet gezet: status {label!r} is niet de eindstatus (actualiseerZaakstatus "
+                            "zet het resultaat alleen bij het afsluiten)")
     resultaat: JSON | None = None
+    replaced: JSON | None = None
     documenten: list[str] = []
     if eind:  # ZRC closes the zaak only with a resultaat and with every document's indicatieGebruiksrecht set
-        resultaat, documenten = await asyncio.gather(
-            _closing_resultaat(ctx, zaak, zaaktype), documents_for_closing(ctx, zaak)
+        (resultaat, replaced), documenten = await asyncio.gather(
+            _closing_resultaat(ctx, zaak, zaaktype, given), documents_for_closing(ctx, zaak)
         )
 
     # --- write ---
     async with ctx.undo as undo:
+        if replaced is not None:
+            await undo.step("DELETE resultaten", zgw.zaken.delete(replaced["url"]),
+                            undo=post_back(zgw.zaken, "resultaten", _resultaat_body(replaced)))
         if resultaat is not None:
             await undo.step("POST resultaten", zgw.zaken.create("resultaten", resultaat),
                             undo=delete_created(zgw.zaken))
@@ -192,11 +203,39 @@ async def _gezetdoor(ctx: MessageContext, relation: etree._Element, zaak: JSON) 
     return None
 
 
-async def _closing_resultaat(ctx: MessageContext, zaak: JSON, zaaktype: JSON) -> JSON | None:
-    """The resultaat to post before the eindstatus, or None when the zaak has one already."""
-    if zaak.get("resultaat") or await ctx.backend.zgw.zaken.list("resultaten", {"zaak": zaak["url"]}, max_items=1):
+async def _message_resultaat(ctx: MessageContext, obj: etree._Element, context: MappingContext,
+                             zaaktype: JSON) -> JSON | None:
+    """The body (without zaak) of the resultaat the message's (new) zaak object carries, mapped as in updateZaak;
+    None without one."""
+    given = [el for el in obj.iterfind(zkn("resultaat")) if el.get(f"{{{STUF}}}noValue") is None]
+    if not given:
         return None
-    return {"zaak": zaak["url"], **await fallback_resultaat(ctx, zaaktype)}
+    holder = etree.Element(zkn("object"))
+    holder.append(_copy(given[-1]))
+    mapped = ctx.backend.mappings.to_zgw("ZAK", holder, context=context.replace(mode="update"))  # a part of a zaak
+    return await resultaat(ctx, ctx.mapped(mapped), zaaktype)
+
+
+async def _closing_resultaat(ctx: MessageContext, zaak: JSON, zaaktype: JSON,
+                             given: JSON | None) -> tuple[JSON | None, JSON | None]:
+    """(the resultaat to post before the eindstatus, the zaak's resultaat it replaces). The message's own resultaat
+    comes first: it replaces one of another resultaattype the zaak has. Without one, the zaak's existing resultaat
+    stays (nothing to post), else the zaaktype's fallback resultaat."""
+    existing = await ctx.backend.zgw.zaken.list("resultaten", {"zaak": zaak["url"]}, max_items=1)
+    current = existing[0] if existing else None
+    if given is not None:
+        if current is not None and current.get("resultaattype") == given["resultaattype"]:
+            return None, None
+        if current is not None:
+            ctx.warnings.append("het resultaat van de zaak is vervangen door het resultaat uit het bericht")
+        return {"zaak": zaak["url"], **given}, current
+    if zaak.get("resultaat") or current is not None:
+        return None, None
+    return {"zaak": zaak["url"], **await fallback_resultaat(ctx, zaaktype)}, None
+
+
+def _resultaat_body(existing: JSON) -> JSON:
+    return {key: existing[key] for key in ("zaak", "resultaattype", "toelichting") if existing.get(key)}
 
 
 # --- geefZaakstatus ------------------------------------------------------------------------------------------------

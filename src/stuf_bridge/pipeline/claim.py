@@ -4,6 +4,12 @@ body gets the stored answer without running them again; one that arrives while t
 processed waits for it; the same referentienummer with another body is StUF016. A message that failed releases its
 claim, so that the client can send it again. Questions (Lv01) and acknowledgements are not claimed.
 
+That is the ``strict`` policy, the default: StUF §4.4 makes zender + referentienummer name one message, and a
+changed body under a known referentienummer is more often a client that re-serialised a resend than a new message,
+so processing it would risk doing it twice. ``idempotency_senders`` relaxes it per sender: ``by_body`` (a client
+that reuses one referentienummer for every message: the body digest becomes part of the key, so only the same
+body is a resend) and ``off`` (nothing is claimed).
+
 A proxied message is not claimed either: the legacy system is then the end node that answers a resend (StUF §4.4
 puts that duty on the receiver that processed the message, and it has its own record of what it did), and storing
 the gateway's copy would mean buffering every proxied answer, documents included, and answering a resend with a
@@ -24,6 +30,7 @@ from lxml import etree
 
 from ..content import Content, Outbound
 from ..errors import ProcessingError, StuurgegevensError
+from ..settings import IdempotencyPolicy
 from ..store import StoreError
 from ..stuf.registry import Operation
 from ..stuf.stuurgegevens import Stuurgegevens
@@ -34,7 +41,9 @@ from .route import Mode
 log = structlog.get_logger(__name__)
 
 _CHANGING = frozenset({"Lk01", "Di01", "Di02", "Du01"})
-_TIJDSTIP = re.compile(rb"<([\w.-]+:)?tijdstipBericht>[^<]*</([\w.-]+:)?tijdstipBericht>")
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+# in the canonical form, the start tag may carry the declaration of its (rewritten) prefix
+_TIJDSTIP = re.compile(rb"<([\w.-]+:)?tijdstipBericht(\s[^>]*)?>[^<]*</([\w.-]+:)?tijdstipBericht>")
 
 # In the stored copy of an answer, a document element carries "<size> <download URL>" here, so that a resend —
 # typically after a timeout, when the client did not get the document — gets the document again.
@@ -54,10 +63,16 @@ class Claim:
         key = None if proxied else idempotency_key(x.operation, x.stuurgegevens)
         if key is not None and x.route is not None and x.route.replica:  # the outbox's delivery to ZGW
             key = (f"{key[0]}|replica", key[1])
-        if key is None:
+        zender = x.stuurgegevens.zender
+        policy = IdempotencyPolicy.OFF if zender is None else self.env.settings.idempotency_policy_for(
+            zender.organisatie, zender.applicatie)
+        if key is None or policy is IdempotencyPolicy.OFF:
             await call_next(x)
             return
-        stored = await self._claim(key, x.operation, digest(x.request.body, x.request.contents))
+        body_digest, ref = digest(x.request.body, x.request.contents), key[1]
+        if policy is IdempotencyPolicy.BY_BODY:  # another body under this referentienummer is another message
+            key = (key[0], f"{key[1]}|{body_digest[:32]}")
+        stored = await self._claim(key, x.operation, body_digest, ref)
         if stored is not None:
             x.warnings.append("herhaald bericht: het eerder gegeven antwoord is teruggestuurd")
             x.answer = self._replayed(etree.fromstring(stored), x)
@@ -77,7 +92,7 @@ class Claim:
         outbound = x.context.outbound if x.has_context else ()
         await self.env.store.complete_message(*key, for_storage(x.answer, outbound), x.outbox)
 
-    async def _claim(self, key: tuple[str, str], op: Operation, body_digest: str) -> bytes | None:
+    async def _claim(self, key: tuple[str, str], op: Operation, body_digest: str, ref: str) -> bytes | None:
         """None when this message is new (and now claimed); the stored answer when it is a resend."""
         settings, store = self.env.settings, self.env.store
         stale = timedelta(seconds=settings.idempotency_stale_seconds)
@@ -92,14 +107,14 @@ class Claim:
                 raise StuurgegevensError(
                     "StUF016",
                     "Combinatie zender en referentienummer niet uniek",
-                    f"Referentienummer {key[1]!r} van zender {key[0]!r} is al gebruikt voor een ander bericht; "
+                    f"Referentienummer {ref!r} van zender {key[0]!r} is al gebruikt voor een ander bericht; "
                     "geef elk nieuw bericht een nieuw referentienummer.",
                     reason="referentienummer-reused",
                 )
             if time.monotonic() >= deadline:
                 raise ProcessingError(
                     "Het bericht wordt al verwerkt",
-                    f"Een eerder exemplaar van {key[1]!r} is nog in behandeling; stuur het later opnieuw.",
+                    f"Een eerder exemplaar van {ref!r} is nog in behandeling; stuur het later opnieuw.",
                     plek="server", reason="message-in-progress",
                 )
             await asyncio.sleep(0.05)
@@ -135,12 +150,28 @@ def idempotency_key(op: Operation, sg: Stuurgegevens) -> tuple[str, str] | None:
 
 def digest(message: etree._Element, contents: Sequence[Content] = ()) -> str:
     """What makes a resend "the same message": its canonical form, without tijdstipBericht (clients that resend
-    often stamp a new time on the same message), and the sha256 of each document spooled out of it."""
-    canonical = etree.tostring(message, method="c14n")
+    often stamp a new time on the same message), and the sha256 of each document spooled out of it.
+
+    The canonical form is that of the StUF message element alone, in C14N 2.0 with its prefixes rewritten: it
+    carries no namespace declaration the message does not use (the SOAP envelope's among them) and no prefix the
+    client chose, so a resend over another SOAP version, or written with other prefixes or default namespaces, is
+    the same message."""
+    canonical = canonical_form(message).encode("utf-8")
     body_digest = hashlib.sha256(_TIJDSTIP.sub(b"", canonical, count=1))
     for content in contents:
         body_digest.update(f"\ninhoud:{content.sha256}".encode("ascii"))
     return body_digest.hexdigest()
+
+
+def canonical_form(message: etree._Element) -> str:
+    """The message element in C14N 2.0 with rewritten prefixes (``n0``, ``n1``, … in order of use); prefixed
+    QNames in xsi:type values are rewritten with them (left as written when their prefix is not declared)."""
+    text = etree.tostring(message, encoding="unicode")
+    try:
+        canonical: str = etree.canonicalize(text, rewrite_prefixes=True, qname_aware_attrs=[_XSI_TYPE])
+    except ValueError:  # an xsi:type with an undeclared prefix: not a QName to rewrite
+        canonical = etree.canonicalize(text, rewrite_prefixes=True)
+    return canonical
 
 
 def for_storage(answer: etree._Element, outbound: Sequence[Outbound]) -> bytes:

@@ -113,24 +113,45 @@ def _add_systeem(parent: etree._Element, name: str, systeem: Systeem) -> None:
             etree.SubElement(el, f"{{{STUF}}}{field}").text = value
 
 
+# Answers whose stuurgegevens may leave out ontvanger and crossRefnummer (ZAK-/EDC-/BSL-StuurgegevensLa01): a
+# question without zender (or referentienummer) gets them left out, not filled with a made-up value.
+_PARTIES_OPTIONAL = frozenset({"La01"})
+UNKNOWN = "onbekend"
+
+
 @dataclass(frozen=True)
 class AnswerParties:
-    """Who an answer comes from and goes to: the request's ontvanger and zender, swapped."""
+    """Who an answer comes from and goes to: the request's ontvanger and zender, swapped. ``ontvanger`` is the
+    request's zender as it is (None without one), ``cross_refnummer`` None when the request has no referentienummer;
+    ``ontvanger_for`` and ``cross_refnummer_for`` give what an answer writes."""
 
     zender: Systeem
-    ontvanger: Systeem
-    cross_refnummer: str
+    ontvanger: Systeem | None
+    cross_refnummer: str | None
 
     @classmethod
     def for_request(cls, request: Stuurgegevens | None, gateway: Systeem) -> AnswerParties:
         zender = request.ontvanger if request and request.ontvanger and request.ontvanger.applicatie else gateway
-        if request and request.zender and request.zender.applicatie:
-            ontvanger = request.zender
-        else:  # the schema demands an applicatie; say honestly that we do not know it
-            ontvanger = Systeem(organisatie=request.zender.organisatie if request and request.zender else None,
-                                applicatie="onbekend")
-        cross = (request.referentienummer if request else None) or "onbekend"
-        return cls(zender=zender, ontvanger=ontvanger, cross_refnummer=cross[:40])
+        ontvanger = request.zender if request else None
+        cross = request.referentienummer if request else None
+        return cls(zender=zender, ontvanger=ontvanger, cross_refnummer=cross[:40] if cross else None)
+
+    def ontvanger_for(self, berichtcode: str) -> Systeem | None:
+        """The answer's ontvanger: the request's zender; without one (or without its applicatie, which a Systeem
+        must have), left out where the answer's schema allows, else (Fo03, Bv03, …: required) the request's
+        organisatie with applicatie "onbekend"."""
+        if self.ontvanger is not None and self.ontvanger.applicatie:
+            return self.ontvanger
+        if berichtcode in _PARTIES_OPTIONAL:
+            return None
+        return Systeem(organisatie=self.ontvanger.organisatie if self.ontvanger else None, applicatie=UNKNOWN)
+
+    def cross_refnummer_for(self, berichtcode: str) -> str | None:
+        """The answer's crossRefnummer: the request's referentienummer; without one, left out where allowed, else
+        "onbekend"."""
+        if self.cross_refnummer is not None or berichtcode in _PARTIES_OPTIONAL:
+            return self.cross_refnummer
+        return UNKNOWN
 
 
 def write_stuurgegevens(
@@ -147,10 +168,14 @@ def write_stuurgegevens(
     etree.SubElement(sg, f"{{{STUF}}}berichtcode").text = berichtcode
     if parties is not None:
         _add_systeem(sg, "zender", parties.zender)
-        _add_systeem(sg, "ontvanger", parties.ontvanger)
+        ontvanger = parties.ontvanger_for(berichtcode)
+        if ontvanger is not None:
+            _add_systeem(sg, "ontvanger", ontvanger)
         etree.SubElement(sg, f"{{{STUF}}}referentienummer").text = new_referentienummer()
         etree.SubElement(sg, f"{{{STUF}}}tijdstipBericht").text = tijdstip_now()
-        etree.SubElement(sg, f"{{{STUF}}}crossRefnummer").text = parties.cross_refnummer
+        cross = parties.cross_refnummer_for(berichtcode)
+        if cross is not None:
+            etree.SubElement(sg, f"{{{STUF}}}crossRefnummer").text = cross
         if entiteittype:
             etree.SubElement(sg, f"{{{STUF}}}entiteittype").text = entiteittype
         if functie:

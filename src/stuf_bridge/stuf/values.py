@@ -80,11 +80,17 @@ def parse_datum(text: str, ind_onvolledig: str | None = None) -> tuple[date | No
     ``StUF:indOnvolledigeDatum`` says which part is unknown: D (day), M (month and day), J (the whole date), V (a
     complete date). ZGW dates are always complete, so an unknown day becomes the 1st, an unknown month January, and
     an unknown year no date at all; each of those is reported as Lossy.
+
+    The unknown part may be zeros (``19900700``) or left off: StUF's Datum is a decimal of up to eight digits, and
+    clients write a partially known date short, ``199007`` (day unknown) or ``1990`` (month unknown), read alike.
     """
-    if not _DIGITS.match(text) or len(text) != 8:
-        raise ConversionError(f"datum {text!r} is geen yyyyMMdd")
-    year, month, day = int(text[:4]), int(text[4:6]), int(text[6:8])
     ind = (ind_onvolledig or "V").upper()
+    if ind == "J" and _DIGITS.match(text) and len(text) <= 8:
+        return None, Lossy(f"datum {text} is onvolledig (jaar onbekend) en is weggelaten")
+    if not _DIGITS.match(text) or len(text) not in (4, 6, 8):
+        raise ConversionError(f"datum {text!r} is geen yyyyMMdd (of yyyyMM, yyyy: een onvolledige datum)")
+    padded = text.ljust(8, "0")
+    year, month, day = int(padded[:4]), int(padded[4:6]), int(padded[6:8])
     if ind == "J" or year == 0:
         return None, Lossy(f"datum {text} is onvolledig (jaar onbekend) en is weggelaten")
     lossy = None
@@ -197,6 +203,23 @@ class CodeTable:
 
 def _normalise(text: str) -> str:
     return re.sub(r"[\s_]+", " ", text.strip()).lower()
+
+
+def merge_codes(base: dict[str, str], top: dict[str, str]) -> dict[str, str]:
+    """A code table's codes with another's laid over them code by code (a mapping overlay): ``top``'s value wins for
+    a StUF code both have (compared as look-ups compare them: case, blanks and underscores aside), the others stay
+    in their order, so a ZGW value both map keeps its StUF code on the way out; ``top``'s new codes come last."""
+    overlaid = {_normalise(code): code for code in top}
+    out: dict[str, str] = {}
+    for code, value in base.items():
+        other = overlaid.get(_normalise(code))
+        if other is None:
+            out[code] = value
+        else:
+            out[other] = top[other]
+    for code, value in top.items():
+        out.setdefault(code, value)
+    return out
 
 
 VERTROUWELIJKHEID = CodeTable(
