@@ -123,3 +123,18 @@ def test_the_container_script_sends_the_readmes_and_the_tests_messages() -> None
     finally:
         sys.path.remove(str(ROOT))
     assert (ROOT / ".ci" / "messages" / "creeerZaak.xml").read_bytes() == creeer_zaak()[0]
+
+
+def test_the_compose_file_gives_the_gateway_postgresql_through_its_secret_files() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    gateway, postgres = compose["services"]["stuf-bridge"], compose["services"]["postgres"]
+    secrets = {name: ROOT / spec["file"] for name, spec in compose["secrets"].items()}
+    assert all(path.is_file() for path in secrets.values())
+    url_file = gateway["environment"]["STUF_BRIDGE_DATABASE_URL_FILE"]
+    assert url_file.startswith("/run/secrets/") and url_file.rsplit("/", 1)[1] in gateway["secrets"]
+    url = secrets[url_file.rsplit("/", 1)[1]].read_text(encoding="utf-8").strip()
+    password = secrets["postgres_password"].read_text(encoding="utf-8").strip()
+    env = postgres["environment"]
+    assert url == f"postgresql://{env['POSTGRES_USER']}:{password}@postgres:5432/{env['POSTGRES_DB']}"
+    assert gateway["depends_on"]["postgres"]["condition"] == "service_healthy" and postgres["healthcheck"]["test"]
+    assert "/var/lib/stuf-bridge" in gateway["volumes"][0]
