@@ -314,7 +314,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, SecretFilesSource(settings_cls)]
         config_file = _CONFIG_FILE.get()
         if config_file is not None:
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
@@ -330,6 +330,57 @@ def policy_for_sender(per_sender: dict[str, _Policy], default: _Policy, organisa
         if key in per_sender:
             return per_sender[key]
     return default
+
+
+class SecretFilesSource(PydanticBaseSettingsSource):
+    """Settings that hold secrets, read from files as Docker and Kubernetes mount secrets: ``STUF_BRIDGE_<NAME>_FILE``
+    names a file whose content (without its trailing newline) is the value, when ``STUF_BRIDGE_<NAME>`` itself is not
+    set; both set is an error naming both. ``STUF_BRIDGE_ZGW_CREDENTIALS_FILE`` holds the JSON of zgw_credentials."""
+
+    # variable -> (path to the setting, the variable that sets it directly, key inside that variable's JSON or None)
+    FILES: dict[str, tuple[tuple[str, ...], str, str | None]] = {
+        "STUF_BRIDGE_ZGW_SECRET_FILE": (("zgw_secret",), "STUF_BRIDGE_ZGW_SECRET", None),
+        "STUF_BRIDGE_DATABASE_URL_FILE": (("database_url",), "STUF_BRIDGE_DATABASE_URL", None),
+        "STUF_BRIDGE_ZGW_CREDENTIALS_FILE": (("zgw_credentials",), "STUF_BRIDGE_ZGW_CREDENTIALS", None),
+        "STUF_BRIDGE_LEGACY_PASSWORD_FILE": (("legacy", "password"), "STUF_BRIDGE_LEGACY", "password"),
+    }
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ reads everything at once
+
+    def __call__(self) -> dict[str, Any]:
+        import json
+        import os
+
+        values: dict[str, Any] = {}
+        for variable, (path, direct, key) in self.FILES.items():
+            file_name = os.environ.get(variable)
+            if not file_name:
+                continue
+            given = os.environ.get(direct)
+            if given is not None and key is not None:
+                try:
+                    given = json.loads(given).get(key)
+                except (ValueError, AttributeError):
+                    given = None  # not JSON: the environment source reports that itself
+            if given is not None:
+                what = direct if key is None else f"{direct} (its {key!r})"
+                raise ValueError(f"both {what} and {variable} are set; give the value in one of them")
+            try:
+                content = Path(file_name).read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ValueError(f"{variable}: cannot read {file_name}: {exc.strerror or exc}") from exc
+            value: Any = content
+            if path == ("zgw_credentials",):
+                try:
+                    value = json.loads(content)
+                except ValueError as exc:
+                    raise ValueError(f"{variable}: {file_name} does not hold JSON: {exc}") from exc
+            target = values
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
+            target[path[-1]] = value
+        return values
 
 
 def check_identifier_template(template: str) -> None:

@@ -1,0 +1,140 @@
+"""The deployment files: the Kubernetes manifests render (kubectl kustomize) and validate against the Kubernetes
+schemas (kubernetes-validate, offline), keep the promises the Deployment makes, and carry a config file and mappings
+the gateway accepts; the CI container script's messages are the README's and the tests' own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stuf_bridge.mapping.engine import Mappings
+from stuf_bridge.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+TARGETS = [KUBERNETES / "base", KUBERNETES / "overlays" / "gemeente-voorbeeld"]
+KINDS = {"Deployment", "Service", "ConfigMap", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"}
+
+
+def kubectl() -> str:
+    path = shutil.which("kubectl")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("kubectl is not installed (CI must install it to render the Kubernetes manifests)")
+        pytest.skip("kubectl is not installed: the Kubernetes manifests are not rendered")
+    return path
+
+
+def render(target: Path) -> list[dict[str, Any]]:
+    done = subprocess.run([kubectl(), "kustomize", str(target)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr, done.stderr  # deprecated kustomize fields
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [obj for obj in objects if obj["kind"] == kind]
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
+def test_every_rendered_object_validates_against_the_kubernetes_schemas(target: Path) -> None:
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    objects = render(target)
+    assert KINDS <= {obj["kind"] for obj in objects}
+    version = kubernetes_validate.latest_version()
+    for obj in objects:
+        kubernetes_validate.validate(obj, version, strict=True)  # strict: unknown fields are errors too
+
+
+def test_the_validation_would_notice_a_wrong_manifest() -> None:
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    deployment = by_kind(render(TARGETS[0]), "Deployment")[0]
+    deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"]["paht"] = "/health"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, kubernetes_validate.latest_version(), strict=True)
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
+def test_the_deployment_keeps_its_promises(target: Path) -> None:
+    objects = render(target)
+    [deployment] = by_kind(objects, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert container[probe]["httpGet"]["path"] == "/health", probe
+        assert container[probe]["httpGet"]["port"] in ("http", 8080), probe
+    assert {"name": "http", "containerPort": 8080, "protocol": "TCP"} in container["ports"]
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
+    assert pod["terminationGracePeriodSeconds"] >= 30
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+    assert "emptyDir" in volumes[mounts["/tmp"]], "/tmp must be writable (document spooling)"
+    assert "emptyDir" in volumes[mounts["/var/lib/stuf-bridge"]]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    secret_volume = volumes[mounts["/run/secrets/stuf-bridge"]]["secret"]
+    keys = {item["key"]: item["path"] for item in secret_volume["items"]}
+    assert env["STUF_BRIDGE_ZGW_SECRET_FILE"] == f"/run/secrets/stuf-bridge/{keys['zgw-secret']}"
+    assert env["STUF_BRIDGE_DATABASE_URL_FILE"] == f"/run/secrets/stuf-bridge/{keys['database-url']}"
+    # the config maps the pod mounts are the ones the kustomization generated (names with their content hash)
+    config_maps = {obj["metadata"]["name"] for obj in by_kind(objects, "ConfigMap")}
+    assert {volumes[name]["configMap"]["name"] for name in ("config", "mappings")} <= config_maps
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert selector.items() <= labels.items()
+    for kind in ("Service", "PodDisruptionBudget", "NetworkPolicy"):
+        [obj] = by_kind(objects, kind)
+        chosen = obj["spec"].get("selector") or obj["spec"]["podSelector"]
+        assert chosen.get("matchLabels", chosen).items() <= labels.items(), kind
+    [hpa] = by_kind(objects, "HorizontalPodAutoscaler")
+    assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
+def test_the_config_file_and_mappings_are_ones_the_gateway_accepts(target: Path, tmp_path: Path) -> None:
+    objects = render(target)
+    for obj in by_kind(objects, "ConfigMap"):
+        folder = tmp_path / obj["metadata"]["name"].rsplit("-", 1)[0]
+        folder.mkdir()
+        for name, content in obj["data"].items():
+            (folder / name).write_text(content, encoding="utf-8")
+    settings = load_settings(tmp_path / "stuf-bridge-config" / "config.yaml")
+    assert settings.log_format == "json"
+    Mappings.load(overlay_dir=tmp_path / "stuf-bridge-mappings")
+
+
+def test_the_container_script_sends_the_readmes_and_the_tests_messages() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    genereer = (ROOT / ".ci" / "messages" / "genereerZaakIdentificatie.xml").read_text(encoding="utf-8")
+    assert f"--data-binary @- <<'EOF'\n{genereer}EOF\n" in readme
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tests.operations.messages import creeer_zaak
+    finally:
+        sys.path.remove(str(ROOT))
+    assert (ROOT / ".ci" / "messages" / "creeerZaak.xml").read_bytes() == creeer_zaak()[0]
+
+
+def test_the_compose_file_gives_the_gateway_postgresql_through_its_secret_files() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    gateway, postgres = compose["services"]["stuf-bridge"], compose["services"]["postgres"]
+    secrets = {name: ROOT / spec["file"] for name, spec in compose["secrets"].items()}
+    assert all(path.is_file() for path in secrets.values())
+    url_file = gateway["environment"]["STUF_BRIDGE_DATABASE_URL_FILE"]
+    assert url_file.startswith("/run/secrets/") and url_file.rsplit("/", 1)[1] in gateway["secrets"]
+    url = secrets[url_file.rsplit("/", 1)[1]].read_text(encoding="utf-8").strip()
+    password = secrets["postgres_password"].read_text(encoding="utf-8").strip()
+    env = postgres["environment"]
+    assert url == f"postgresql://{env['POSTGRES_USER']}:{password}@postgres:5432/{env['POSTGRES_DB']}"
+    assert gateway["depends_on"]["postgres"]["condition"] == "service_healthy" and postgres["healthcheck"]["test"]
+    assert "/var/lib/stuf-bridge" in gateway["volumes"][0]
