@@ -18,7 +18,7 @@ from stuf_bridge.stuf.namespaces import STUF, ZKN
 from ..operations import messages as zm
 from ..operations.details_messages import geef_zaakdetails
 from ..streaming.messages import Generated, base64_lines, headers, lezen, mtom, voeg_toe_parts
-from ..streaming.test_http import InhoudDecoder
+from ..streaming.test_http import read_back
 from ..support.legacy import as_soap12, running_legacy, running_proxy
 from ..support.server import memory_kib
 from .conftest import gateway_fault
@@ -114,12 +114,7 @@ def test_large_document_through_the_proxy_both_ways_in_flat_memory(tmp_path: Pat
             response = client.post(f"{url}/zds/OntvangAsynchroon", headers=headers(),
                                    content=itertools.chain([start], base64_lines(document.chunks()), [end]))
             assert response.status_code == 200, response.text
-            decoder = InhoudDecoder()
-            with client.stream("POST", f"{url}/zds/BeantwoordVraag", content=lezen(),
-                               headers=headers("geefZaakdocumentLezen_Lv01")) as answer:
-                assert answer.status_code == 200
-                for chunk in answer.iter_raw():
-                    decoder.feed(chunk)
+            decoder = read_back(client, url)
             after = memory_kib(pid[0])
     assert decoder.done and decoder.size == document.size
     assert decoder.digest.hexdigest() == document.hash.hexdigest()

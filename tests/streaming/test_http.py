@@ -86,6 +86,17 @@ class InhoudDecoder:
         self.done = bool(end)
 
 
+def read_back(client: httpx.Client, url: str) -> InhoudDecoder:
+    """geefZaakdocumentLezen of the test document, its answer decoded as it streams in (never held whole)."""
+    decoder = InhoudDecoder()
+    with client.stream("POST", f"{url}/zds/BeantwoordVraag", content=lezen(),
+                       headers=headers("geefZaakdocumentLezen_Lv01")) as answer:
+        assert answer.status_code == 200
+        for chunk in answer.iter_raw():
+            decoder.feed(chunk)
+    return decoder
+
+
 def test_large_answer_streams_out_over_http(live_app: Any) -> None:
     document = Generated(48 * MB, seed=3)
     data = b"".join(document.chunks())  # the source in the handler: held by the test, not by the gateway
@@ -146,12 +157,7 @@ def test_real_document_operations_round_trip_a_large_document(tmp_path: Path) ->
         response = client.post(f"{url}/zds/OntvangAsynchroon", content=body_of(document, "stream-echt"),
                                headers=headers())
         assert response.status_code == 200, response.text
-        decoder = InhoudDecoder()
-        with client.stream("POST", f"{url}/zds/BeantwoordVraag", content=lezen(),
-                           headers=headers("geefZaakdocumentLezen_Lv01")) as answer:
-            assert answer.status_code == 200
-            for chunk in answer.iter_raw():
-                decoder.feed(chunk)
+        decoder = read_back(client, url)
         after = memory_kib(pid[0])
     assert decoder.done and decoder.size == document.size
     assert decoder.digest.hexdigest() == document.hash.hexdigest()
