@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -32,6 +31,7 @@ from ..content import Content, Outbound
 from ..errors import ProcessingError, StuurgegevensError
 from ..settings import IdempotencyPolicy
 from ..store import StoreError
+from ..stuf.namespaces import STUF
 from ..stuf.registry import Operation
 from ..stuf.stuurgegevens import Stuurgegevens
 from ..zgw.documents import download_source
@@ -42,8 +42,7 @@ log = structlog.get_logger(__name__)
 
 _CHANGING = frozenset({"Lk01", "Di01", "Di02", "Du01"})
 _XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
-# in the canonical form, the start tag may carry the declaration of its (rewritten) prefix
-_TIJDSTIP = re.compile(rb"<([\w.-]+:)?tijdstipBericht(\s[^>]*)?>[^<]*</([\w.-]+:)?tijdstipBericht>")
+_TIJDSTIP_TAG = f"{{{STUF}}}tijdstipBericht"
 
 # In the stored copy of an answer, a document element carries "<size> <download URL>" here, so that a resend —
 # typically after a timeout, when the client did not get the document — gets the document again.
@@ -149,29 +148,57 @@ def idempotency_key(op: Operation, sg: Stuurgegevens) -> tuple[str, str] | None:
 
 
 def digest(message: etree._Element, contents: Sequence[Content] = ()) -> str:
-    """What makes a resend "the same message": its canonical form, without tijdstipBericht (clients that resend
-    often stamp a new time on the same message), and the sha256 of each document spooled out of it.
+    """What makes a resend "the same message": its canonical form, without the stuurgegevens' tijdstipBericht
+    (clients that resend often stamp a new time on the same message), and the sha256 of each document spooled out
+    of it.
 
-    The canonical form is that of the StUF message element alone, in C14N 2.0 with its prefixes rewritten: it
-    carries no namespace declaration the message does not use (the SOAP envelope's among them) and no prefix the
-    client chose, so a resend over another SOAP version, or written with other prefixes or default namespaces, is
-    the same message."""
-    canonical = canonical_form(message).encode("utf-8")
-    body_digest = hashlib.sha256(_TIJDSTIP.sub(b"", canonical, count=1))
+    The canonical form (``canonical_form``) is that of the StUF message element alone, by namespace URI rather than
+    prefix: it carries no namespace declaration (the SOAP envelope's among them) and no prefix the client chose, so a
+    resend over another SOAP version, or written with other prefixes or default namespaces, is the same message."""
+    body_digest = hashlib.sha256(canonical_form(message).encode("utf-8"))
     for content in contents:
         body_digest.update(f"\ninhoud:{content.sha256}".encode("ascii"))
     return body_digest.hexdigest()
 
 
 def canonical_form(message: etree._Element) -> str:
-    """The message element in C14N 2.0 with rewritten prefixes (``n0``, ``n1``, … in order of use); prefixed
-    QNames in xsi:type values are rewritten with them (left as written when their prefix is not declared)."""
-    text = etree.tostring(message, encoding="unicode")
-    try:
-        canonical: str = etree.canonicalize(text, rewrite_prefixes=True, qname_aware_attrs=[_XSI_TYPE])
-    except ValueError:  # an xsi:type with an undeclared prefix: not a QName to rewrite
-        canonical = etree.canonicalize(text, rewrite_prefixes=True)
-    return canonical
+    """The message as a string that depends on its content only: every element and attribute by its namespace URI
+    and local name (attributes sorted), prefixed QNames in ``xsi:type`` values resolved to their URI (left as written
+    when their prefix is not declared), text and tails as they are (escaped), comments and processing instructions
+    left out, and the text of the stuurgegevens' tijdstipBericht left out. One walk of the tree: linear in its size
+    (C14N 2.0 with rewritten prefixes took about 1 ms for a creeerZaak)."""
+    out: list[str] = []
+    _canonical(message, out)
+    return "".join(out)
+
+
+def _canonical(element: etree._Element, out: list[str]) -> None:
+    out.append("<" + element.tag)
+    for name, value in sorted((str(key), str(item)) for key, item in element.attrib.items()):
+        if name == _XSI_TYPE and ":" in value:
+            prefix, _, local = value.partition(":")
+            uri = element.nsmap.get(prefix)
+            if uri is not None:
+                value = f"{{{uri}}}{local}"
+        out.append(f" {name}={_escaped(value)}")
+    out.append(">")
+    if element.text and not (element.tag == _TIJDSTIP_TAG and _in_stuurgegevens(element)):
+        out.append(_escaped(element.text))
+    for child in element:
+        if isinstance(child.tag, str):
+            _canonical(child, out)
+        if child.tail:
+            out.append(_escaped(child.tail))
+    out.append("</>")
+
+
+def _in_stuurgegevens(element: etree._Element) -> bool:
+    parent = element.getparent()
+    return parent is not None and isinstance(parent.tag, str) and parent.tag.endswith("}stuurgegevens")
+
+
+def _escaped(text: str) -> str:
+    return '"' + text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;") + '"'
 
 
 def for_storage(answer: etree._Element, outbound: Sequence[Outbound]) -> bytes:
