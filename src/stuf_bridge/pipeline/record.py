@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import structlog
-from lxml import etree
 
 from ..correlation import correlated
 from ..zgw import ZgwCall, record_zgw_calls
@@ -89,7 +88,7 @@ class Record:
 # A BSN written as a number: 8 to 10 digits (a BSN, one with a digit too many, an RSIN, which is no secret), also
 # in groups separated by single spaces or dots ("999 99 3653", "999.99.3653").
 _NUMBER = re.compile(r"(?<![\d.])(?:\d[ .]?){7,9}\d(?![\d])")
-_BSN_ELEMENTS = ("inp.bsn", "bsn", "BSN", "burgerservicenummer")
+_BSN_TAGS = tuple(f"{{*}}{name}" for name in ("inp.bsn", "bsn", "BSN", "burgerservicenummer"))
 
 
 def mask(text: str, secrets: Iterable[str] = ()) -> str:
@@ -120,7 +119,7 @@ def masked_warnings(x: Exchange) -> list[str]:
         return []
     secrets: list[str] = []
     if x.request is not None:
-        for element in x.request.body.iter("{*}*"):
-            if etree.QName(element).localname in _BSN_ELEMENTS and element.text and element.text.strip():
+        for element in x.request.body.iter(*_BSN_TAGS):  # lxml filters by tag in C: no Python per element
+            if element.text and element.text.strip():
                 secrets.append(element.text.strip())
     return [mask(warning, secrets) for warning in x.warnings]
