@@ -105,7 +105,7 @@ async def test_primary_legacy_answers_with_legacy_and_enqueues_for_zgw(gateway: 
     assert (answer.status_code, answer.content) == (200, OK_ANSWER)
     assert [s.body for s in standin.seen] == [message[0]]
     [item] = await store.outbox_items()
-    assert (item.target, item.partition_key, item.payload) == ("zgw", "0363ZK-R-3", message[0])
+    assert (item.target, item.partition_key, item.payload) == ("zgw:OntvangAsynchroon", "0363ZK-R-3", message[0])
 
 
 async def test_primary_legacy_fault_is_relayed_and_enqueues_nothing(gateway: Any, standin: StandIn) -> None:

@@ -154,11 +154,14 @@ class LegacyClient:
             raise transport_error(endpoint, exc, self.legacy.timeout) from exc
         return LegacyStream(endpoint, response, self.legacy.timeout)
 
-    async def call(self, service: Service, envelope: bytes, *, soap_action: str | None,
-                   content_type: str) -> LegacyAnswer:
-        """Send a whole envelope the gateway built; the whole answer, read (a StUF fault in ``.fault``)."""
+    async def call(self, service: Service, envelope: Body, *, soap_action: str | None,
+                   content_type: str, length: int | None = None) -> LegacyAnswer:
+        """Send an envelope (whole, or streamed from a spool or pieces: ``length`` then says its size, else it goes
+        chunked); the whole answer, read (a StUF fault in ``.fault``)."""
+        if isinstance(envelope, bytes):
+            length = len(envelope)
         stream = await self.forward(service, envelope, content_type=content_type, soap_action=soap_action,
-                                    length=len(envelope))
+                                    length=length)
         body = await stream.read()
         return read_answer(stream.status, stream.content_type, body, endpoint=stream.endpoint, **self.limits)
 

@@ -20,6 +20,15 @@ class OutboxSettings(BaseModel):
     lease_seconds: float = Field(default=300.0, gt=0, description="How long a claimed item is the worker's; after "
                                  "that (its process died) it is pending again. Longer than a delivery can take.")
 
+    inline_bytes: int = Field(default=256 * 1024, ge=0, description="A secondary leg's message up to this size is "
+                              "kept in its outbox row; a larger one (a document) in chunks beside it, never whole in "
+                              "memory.")
+    intent_seconds: float = Field(default=900.0, gt=0, description="An intent item (written before the primary "
+                                  "call) still held after this long belongs to a process that died before the "
+                                  "answer was stored: the sweep then settles it. Longer than a primary call can take.")
+    retention_hours: float = Field(default=168.0, gt=0, description="Delivered and skipped items (and their "
+                                   "payloads) are purged this long after they finished.")
+
     @model_validator(mode="after")
     def _max_over_base(self) -> Self:
         if self.backoff_max_seconds < self.backoff_base_seconds:

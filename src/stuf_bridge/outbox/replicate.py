@@ -16,14 +16,21 @@ the writing: this handler only puts the items on ``x.outbox``), so it is stored 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
+
+import structlog
 
 from ..legacy.client import LegacyClient
 from ..legacy.errors import LegacyNotConfigured
 from ..legacy.proxy import LegacyProxy
-from ..pipeline.claim import idempotency_key
+from ..pipeline.claim import digest, idempotency_key
 from ..pipeline.exchange import Exchange, Reply
-from ..store import OutboxItem
+from ..settings import IdempotencyPolicy
+from ..store import OutboxItem, StoreError
+from .store import drop_hold, hold, spool
+
+log = structlog.get_logger(__name__)
 
 Translate = Callable[[Exchange], Awaitable[None]]
 
@@ -33,7 +40,12 @@ _GENERATES = "genereer"
 
 
 class Replicate:
-    """The mode handler for ``Mode.REPLICATE``."""
+    """The mode handler for ``Mode.REPLICATE``.
+
+    Around the primary call the secondary leg's item is an intent (``outbox/store.py``, ``hold``): written as
+    ``held`` before the call, turned pending by the commit of the message's answer, dropped when the primary failed.
+    A process killed between the primary's answer and that commit leaves the intent, which the worker's sweep
+    settles, so the secondary leg is not lost in that window either."""
 
     def __init__(self, client: LegacyClient, translate: Translate | None = None):
         self.client = client
@@ -51,20 +63,47 @@ class Replicate:
             if key is None:  # a question: answered by legacy, streamed as in proxy
                 await self.proxy(x)
                 return
-            if await self._legacy(x, service.value) and replicated:
-                x.outbox.append(await self._item(x, ZGW_TARGET))
+            item = await self._item(x, ZGW_TARGET, f"{ZGW_TARGET}:{service.value}") if replicated else None
+            await self._primary(x, item, lambda: self._legacy(x))
             return
         assert self.translate is not None, "Replicate.translate is set when the gateway is built"
-        if replicated:  # no legacy endpoint for this service: a fault before anything changed, not a dead item later
-            self.client.endpoint(service)
-        await self.translate(x)
-        if replicated:
-            x.outbox.append(await self._item(x, f"{LEGACY_TARGET}{service.value}"))
+        if not replicated:
+            await self.translate(x)
+            return
+        self.client.endpoint(service)  # no legacy endpoint for this service: a fault before anything changed
+        translate = self.translate
 
-    async def _legacy(self, x: Exchange, service: str) -> bool:
-        """Call legacy with the raw request; its answer becomes the reply. True when it is no fault."""
+        async def primary() -> bool:
+            await translate(x)
+            return True
+
+        await self._primary(x, await self._item(x, f"{LEGACY_TARGET}{service.value}"), primary)
+
+    async def _primary(self, x: Exchange, item: OutboxItem | None, call: Callable[[], Awaitable[bool]]) -> None:
+        """Call the primary with the secondary leg's intent held around it; on success the item goes on
+        ``x.outbox`` (written with the answer by the claim stage), else the intent is dropped."""
+        if item is None:
+            await call()
+            return
+        store = x.env.store
+        await hold(store, item, due_in=dt.timedelta(seconds=x.env.settings.outbox.intent_seconds))
+        landed = False
+        try:
+            landed = await call()
+        finally:
+            if landed:
+                x.outbox.append(item)
+            else:
+                try:
+                    await drop_hold(store, item)
+                except StoreError as exc:  # the sweep settles it later (the primary refused: nothing to replicate)
+                    log.warning("outbox_intent_drop_failed", idem_key=item.idem_key, error=str(exc))
+
+    async def _legacy(self, x: Exchange) -> bool:
+        """Call legacy with the raw request (streamed from its spool); its answer becomes the reply. True when it is
+        no fault."""
         assert x.raw is not None and x.operation is not None
-        answer = await self.client.call(x.service or x.operation.service, x.raw.rewound().read(),
+        answer = await self.client.call(x.service or x.operation.service, x.raw.rewound(), length=x.raw.size,
                                         soap_action=x.soap_action, content_type=x.content_type or "text/xml")
         try:
             x.reply = Reply(answer.status, answer.content_type, answer.body)
@@ -77,12 +116,25 @@ class Replicate:
         finally:
             answer.close()
 
-    async def _item(self, x: Exchange, target: str) -> OutboxItem:
+    async def _item(self, x: Exchange, leg: str, target: str | None = None) -> OutboxItem:
+        """The secondary leg: the raw request in the row, or (above ``outbox.inline_bytes``) in a blob. ``leg`` is
+        in its idem_key; ``target`` (default ``leg``) also names, for ZGW, the service the primary was sent to."""
         assert x.raw is not None and x.operation is not None and x.stuurgegevens is not None
         key = idempotency_key(x.operation, x.stuurgegevens)
         assert key is not None
-        return OutboxItem(await partition_key(x), target, x.raw.rewound().read(), x.content_type, x.soap_action,
-                          f"{key[0]}|{key[1]}|{target}")
+        target = target or leg
+        partition, idem = await partition_key(x), f"{key[0]}|{key[1]}|{leg}"
+        zender = x.stuurgegevens.zender
+        assert zender is not None and x.request is not None
+        if x.env.settings.idempotency_policy_for(zender.organisatie, zender.applicatie) is not IdempotencyPolicy.STRICT:
+            # a sender that may reuse a referentienummer for another message: the body tells the items apart
+            idem = f"{idem}|{digest(x.request.body, x.request.contents)[:32]}"
+        if x.raw.size > x.env.settings.outbox.inline_bytes:
+            blob = await spool(x.env.store, x.raw.rewound(), x.raw.size)
+            return OutboxItem(partition, target, b"", x.content_type, x.soap_action, idem, payload_ref=blob,
+                              payload_size=x.raw.size)
+        return OutboxItem(partition, target, x.raw.rewound().read(), x.content_type, x.soap_action, idem,
+                          payload_size=x.raw.size)
 
 
 async def partition_key(x: Exchange) -> str:

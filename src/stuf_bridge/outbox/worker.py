@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
@@ -40,6 +40,7 @@ from ..stuf.stuurgegevens import Stuurgegevens
 from ..stuf.subject import Subject
 from .config import OutboxSettings
 from .replicate import LEGACY_TARGET, ZGW_TARGET
+from .store import claim_held, drop_blob, payload, purge, settle_held
 
 log = structlog.get_logger(__name__)
 
@@ -54,8 +55,17 @@ class Outcome:
 
 DONE = Outcome("done")
 
-#: Runs a stored request through the translate flow: (service, payload, content_type, soap_action) -> the reply.
-TranslateRequest = Callable[[Service | None, bytes, str | None, str | None], Awaitable[Reply]]
+#: Seconds between two purges of finished items.
+PURGE_EVERY = 3600.0
+
+#: Runs a stored request through the translate flow: (service, payload in pieces, content_type, soap_action) -> the
+#: reply (read whole).
+TranslateRequest = Callable[[Service | None, AsyncIterable[bytes], str | None, str | None], Awaitable[Reply]]
+
+#: Settles an intent item whose process died, for a primary ``zgw``: did the primary write land in ZGW? True (yes:
+#: deliver the secondary leg), False (no: nothing to replicate), None (cannot tell: the item is parked as dead for an
+#: operator). The gateway plugs in ``ZgwPrimaryCheck``; a journal of ZGW write steps can answer better.
+PrimaryCheck = Callable[[OutboxEntry], Awaitable[bool | None]]
 
 
 class ReplicaRouter:
@@ -91,14 +101,17 @@ class OutboxWorker:
     """One delivery loop (``start``/``stop`` with the app). ``deliver_once`` is one step, for tests and tools."""
 
     def __init__(self, store: Store, settings: OutboxSettings, *, legacy: LegacyClient | None,
-                 translate: TranslateRequest | None, rng: Callable[[], float] = random.random):
+                 translate: TranslateRequest | None, rng: Callable[[], float] = random.random,
+                 primary_check: PrimaryCheck | None = None):
         self.store = store
         self.settings = settings
         self.legacy = legacy
         self.translate = translate
         self.rng = rng
+        self.primary_check = primary_check
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._next_purge = 0.0
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self.run(), name="stuf-bridge-outbox")
@@ -120,7 +133,8 @@ class OutboxWorker:
         log.info("outbox_worker_started")
         while not self._stopping.is_set():
             try:
-                delivered = await self.deliver_once()
+                await self._housekeeping()
+                delivered = await self.deliver_once() or await self.sweep_once()
             except StoreError as exc:  # the store is down: try again later, the items are safe in it
                 log.warning("outbox_store_error", error=str(exc))
                 delivered = False
@@ -131,6 +145,56 @@ class OutboxWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.settings.poll_seconds)
         log.info("outbox_worker_stopped")
+
+    async def _housekeeping(self) -> None:
+        """The purge of finished items, at start and then hourly."""
+        now = asyncio.get_running_loop().time()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + PURGE_EVERY
+        purged = await purge(self.store, dt.timedelta(hours=self.settings.retention_hours))
+        if purged:
+            log.info("outbox_purged", count=purged)
+
+    async def sweep_once(self) -> bool:
+        """Settle one intent item whose process died between its primary call and the commit of its answer; False
+        when there is none.
+
+        * primary legacy (the item is for ``zgw``): the stored request goes to legacy again with the same
+          referentienummer — an end node answers a repeat with its earlier answer, and one that never got it
+          processes it now (the client, which got no answer, would resend it anyway). A success: the item becomes
+          pending and ZGW gets it; a fault plek client: legacy refused it, nothing to replicate (skipped); anything
+          else: tried again later.
+        * primary zgw (the item is for legacy): ``primary_check`` asks whether the write landed in ZGW.
+        """
+        entry = await claim_held(self.store, dt.timedelta(seconds=self.settings.lease_seconds))
+        if entry is None:
+            return False
+        fields = {"item": entry.id, "target": entry.target, "partition": entry.partition_key}
+        if is_zgw(entry.target):
+            try:
+                outcome = await self._to_legacy(entry)
+            except (StoreError, LegacyError, OSError) as exc:
+                outcome = Outcome("retry", str(exc))
+            if outcome.status == "done":
+                await settle_held(self.store, entry, "pending", "primary legacy bevestigd na herstart")
+                log.warning("outbox_intent_settled", outcome="pending", **fields)
+            elif outcome.status == "dead":
+                await settle_held(self.store, entry, "skipped", f"primary legacy weigerde: {outcome.error}")
+                log.warning("outbox_intent_settled", outcome="skipped", error=outcome.error, **fields)
+            else:
+                log.warning("outbox_intent_unsettled", error=outcome.error, **fields)  # due again after the lease
+            return True
+        landed = await self.primary_check(entry) if self.primary_check is not None else None
+        if landed is None:
+            await settle_held(self.store, entry, "dead", "onbekend of de ZGW-kant (primary) het bericht verwerkte: "
+                              "controleer ZGW, dan stuf-bridge outbox retry ID (wel) of skip ID (niet)")
+        else:
+            await settle_held(self.store, entry, "pending" if landed else "skipped",
+                              "primary ZGW bevestigd na herstart" if landed else "primary ZGW verwerkte het niet")
+        log.warning("outbox_intent_settled", outcome={None: "dead", True: "pending", False: "skipped"}[landed],
+                    **fields)
+        return True
 
     async def deliver_once(self) -> bool:
         """Claim and deliver one item; False when none was due."""
@@ -150,21 +214,25 @@ class OutboxWorker:
     async def deliver(self, entry: OutboxEntry) -> Outcome:
         if entry.target.startswith(LEGACY_TARGET):
             return await self._to_legacy(entry)
-        if entry.target == ZGW_TARGET:
+        if is_zgw(entry.target):
             if self.translate is None:
                 return Outcome("dead", "geen ZGW-backend in deze gateway")
-            reply = await self.translate(None, entry.payload, entry.content_type, entry.soap_action)
+            service = _service(entry.target.partition(":")[2])
+            reply = await self.translate(service, payload(self.store, entry), entry.content_type, entry.soap_action)
             return judge(reply.status, reply_fault(reply.body) if reply.status != 200 else None)
         return Outcome("dead", f"onbekend doel {entry.target!r}")
 
     async def _to_legacy(self, entry: OutboxEntry) -> Outcome:
+        """The stored request to legacy, streamed from its row or blob: for an item for legacy to its service, for
+        one for ZGW (the sweep's resend to a primary legacy) to the service its primary was sent to."""
         if self.legacy is None:
             return Outcome("dead", "geen legacy-zaaksysteem ingesteld")
-        name = entry.target.removeprefix(LEGACY_TARGET)
+        name = entry.target.partition(":")[2]
         try:
             service = Service(name)
-            answer = await self.legacy.call(service, entry.payload, soap_action=entry.soap_action,
-                                            content_type=entry.content_type or "text/xml")
+            answer = await self.legacy.call(service, payload(self.store, entry), soap_action=entry.soap_action,
+                                            content_type=entry.content_type or "text/xml",
+                                            length=entry.payload_size if entry.payload_ref else len(entry.payload))
         except ValueError:
             return Outcome("dead", f"onbekende service {name!r}")
         except LegacyNotConfigured as exc:
@@ -185,6 +253,7 @@ class OutboxWorker:
                   "attempts": entry.attempts}
         if outcome.status == "done":
             await self.store.outbox_done(entry.id)
+            await drop_blob(self.store, entry.payload_ref)
             log.info("outbox_delivered", **fields)
         elif outcome.status == "dead" or entry.attempts >= self.settings.max_attempts:
             await self.store.outbox_dead(entry.id, outcome.error or "")
@@ -193,3 +262,16 @@ class OutboxWorker:
             delay = self.backoff(entry.attempts)
             await self.store.outbox_retry_later(entry.id, outcome.error or "", delay)
             log.warning("outbox_retry", error=outcome.error, delay_seconds=round(delay.total_seconds(), 3), **fields)
+
+
+
+def is_zgw(target: str) -> bool:
+    """An item for ZGW: ``zgw``, or ``zgw:<Service>`` naming the service its primary legacy was sent to."""
+    return target == ZGW_TARGET or target.startswith(f"{ZGW_TARGET}:")
+
+
+def _service(name: str) -> Service | None:
+    try:
+        return Service(name)
+    except ValueError:
+        return None

@@ -65,8 +65,15 @@ class Claim:
         zender = x.stuurgegevens.zender
         policy = IdempotencyPolicy.OFF if zender is None else self.env.settings.idempotency_policy_for(
             zender.organisatie, zender.applicatie)
+        if x.route is not None and x.route.replica:
+            # the outbox's own delivery: a retry after a crash mid-delivery must never create anything twice, so it
+            # is claimed whatever the sender's policy, by body (the stored request is byte for byte the same each
+            # time, and a sender whose policy is off may reuse a referentienummer for other messages)
+            policy = IdempotencyPolicy.BY_BODY
         if key is None or policy is IdempotencyPolicy.OFF:
             await call_next(x)
+            if x.outbox:  # replicate for a sender whose messages are not claimed: the secondary leg still goes
+                await self.env.store.enqueue_outbox(x.outbox)
             return
         body_digest, ref = digest(x.request.body, x.request.contents), key[1]
         if policy is IdempotencyPolicy.BY_BODY:  # another body under this referentienummer is another message

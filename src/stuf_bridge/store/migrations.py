@@ -138,6 +138,32 @@ def _m004_outbox(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=False)
 
 
+def _m005_outbox_blobs(conn: Connection) -> None:
+    """The outbox holds large payloads by reference (chunks in ``outbox_blobs``), keeps an intent (``held``) item
+    from before the primary call, says what kind of item it is, and when it was finished (for the purge)."""
+    for column in ("kind VARCHAR(40) NOT NULL DEFAULT 'replicate'", "payload_ref VARCHAR(100)",
+                   "payload_size BIGINT", "finished_at TIMESTAMP WITH TIME ZONE"
+                   if conn.dialect.name == "postgresql" else "finished_at DATETIME"):
+        conn.execute(text(f"ALTER TABLE outbox ADD COLUMN {column}"))
+    # a held item (an intent written before the primary call) holds back its zaak's later items too
+    conn.execute(text("DROP INDEX ix_outbox_waiting"))
+    _waiting = text("status IN ('pending', 'inflight', 'dead', 'held')")
+    metadata = MetaData()
+    outbox = Table("outbox", metadata, Column("id", Integer, primary_key=True), Column("partition_key", String(250)),
+                   Column("status", String(10)), Column("finished_at", DateTime(timezone=True)))
+    Index("ix_outbox_waiting", outbox.c.partition_key, outbox.c.id, postgresql_where=_waiting,
+          sqlite_where=_waiting).create(conn)
+    Index("ix_outbox_finished", outbox.c.status, outbox.c.finished_at).create(conn)
+    Table(
+        "outbox_blobs",
+        metadata,
+        Column("blob", String(100), primary_key=True),
+        Column("seq", Integer, primary_key=True, autoincrement=False),
+        Column("data", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
@@ -145,6 +171,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _m003_zaak_routes),
     Migration(4, "outbox: the durable secondary leg of replicate (FIFO per zaak, retried, dead items park)",
               _m004_outbox),
+    Migration(5, "outbox: payloads by reference (outbox_blobs), intent items, kind, purge of finished items",
+              _m005_outbox_blobs),
 )
 
 

@@ -55,12 +55,15 @@ document_zaken = Table(
 #: The outbox (replicate's durable secondary leg): one row per message and target, delivered at least once, in order
 #: per ``partition_key`` (the zaak identificatie; ``doc:<id>`` or ``msg:<referentienummer>`` without one). ``status``
 #: is pending | inflight (claimed by a worker until ``lease_until``) | done | dead (parks its partition) | skipped.
-#: ``payload`` holds the raw request bytes (in the row, documents included).
+#: ``held`` is an intent written before the primary call (turned pending when the message's answer is stored, resolved
+#: by the sweep when its process died); ``kind`` says what the item is (``replicate``; other features add theirs).
+#: ``payload`` holds the raw request bytes when they are small; a large one is in ``outbox_blobs`` under
+#: ``payload_ref`` (``payload`` then empty), never whole in memory. ``finished_at``: when it became done or skipped.
 #: The predicates of the outbox's partial indexes; the claim's SQL spells its conditions the same way (as literals:
 #: PostgreSQL uses a partial index only when the query's condition implies the predicate, which a bound parameter
 #: does not).
 OUTBOX_PENDING = text("status = 'pending'")
-OUTBOX_WAITING = text("status IN ('pending', 'inflight', 'dead')")
+OUTBOX_WAITING = text("status IN ('pending', 'inflight', 'dead', 'held')")
 outbox = Table(
     "outbox",
     metadata,
@@ -80,4 +83,19 @@ outbox = Table(
     Index("ix_outbox_pending", "id", postgresql_where=OUTBOX_PENDING, sqlite_where=OUTBOX_PENDING),
     Index("ix_outbox_waiting", "partition_key", "id", postgresql_where=OUTBOX_WAITING, sqlite_where=OUTBOX_WAITING),
     Index("ix_outbox_status", "status", "next_attempt_at"),
+    Column("kind", String(40), nullable=False, server_default="replicate"),
+    Column("payload_ref", String(100), nullable=True),
+    Column("payload_size", BigInteger, nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Index("ix_outbox_finished", "status", "finished_at"),
+)
+
+#: A large outbox payload in chunks (``seq`` from 0), written before the item that refers to it is committed.
+outbox_blobs = Table(
+    "outbox_blobs",
+    metadata,
+    Column("blob", String(100), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

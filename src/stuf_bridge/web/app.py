@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from ..legacy.client import LegacyClient
 from ..legacy.lookup import LegacyZaaktype
 from ..legacy.proxy import LegacyProxy
 from ..mapping import Mappings
+from ..outbox.primary import ZgwPrimaryCheck
 from ..outbox.replicate import Replicate
 from ..outbox.worker import OutboxWorker, ReplicaRouter, TranslateRequest
 from ..pipeline.exchange import Exchange
@@ -156,7 +157,8 @@ def create_app(
                 replicate.translate = gateway.translate
             if legacy is not None and settings.outbox.enabled:
                 worker = OutboxWorker(the_store, settings.outbox, legacy=legacy,
-                                      translate=_replica_translate(settings, the_store, schemas, zgw, mappings))
+                                      translate=_replica_translate(settings, the_store, schemas, zgw, mappings),
+                                      primary_check=ZgwPrimaryCheck(zgw) if zgw is not None else None)
                 worker.start()
                 stack.push_async_callback(worker.stop)
                 app.state.outbox_worker = worker
@@ -259,9 +261,13 @@ def _replica_translate(settings: Settings, store: Store, schemas: Schemas, zgw: 
         return None
     replica = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings, router=ReplicaRouter())
 
-    async def translate(service: Service | None, payload: bytes, content_type: str | None,
+    async def translate(service: Service | None, payload: AsyncIterable[bytes], content_type: str | None,
                         soap_action: str | None) -> Reply:
-        return await replica.handle(service, payload, content_type=content_type, soap_action=soap_action)
+        reply = await replica.handle_stream(service, payload, content_type=content_type, soap_action=soap_action)
+        if reply.stream is not None:  # (an acknowledgement carries no documents; read whatever came)
+            reply.body = b"".join([piece async for piece in reply.stream])
+            reply.stream = None
+        return reply
 
     return translate
 
