@@ -3,10 +3,10 @@
     pip install -e '.[bench]'
     python bench/proxy_bench.py [--messages 2000] [--gb 1] [--out bench/results/proxy.json]
 
-The gateway runs as a process of its own (``tests/support/legacy_gateway.py``: the real app with every message routed
-to legacy) in front of the legacy stand-in of ``tests/support/legacy.py``, a threaded HTTP server in this process
-that answers at once (zero latency): a fixed Bv03 for the small messages, a sink that counts a large request, and a
-La01 whose document it writes from a precomputed base64 block.
+The gateway runs as a process of its own (``stuf-bridge serve`` with a config file whose routing default is
+``proxy``, see ``running_proxy``) in front of the legacy stand-in of ``tests/support/legacy.py``, a threaded HTTP
+server in this process that answers at once (zero latency): a fixed Bv03 for the small messages, a sink that counts
+a large request, and a La01 whose document it writes from a precomputed base64 block.
 
 * **Overhead**: ``--messages`` genereerZaakIdentificatie_Di02 one after another, timed through the gateway and
   straight to the stand-in on the same kind of keep-alive connection; p50/p99 of each and the difference (what the

@@ -16,7 +16,6 @@ from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.namespaces import FOUT
 
 from ..support.legacy import StandIn, closed_port, stand_in
-from ..support.legacy_gateway import ProxyAll
 
 ProxyApp = Callable[..., Any]
 
@@ -33,8 +32,9 @@ async def proxy_app(make_client: Callable[..., Any], make_settings: Callable[...
     Its ZGW backend is a closed port: a message that reached ZGW instead of legacy would fail."""
 
     async def make(endpoints: dict[str, str], **legacy: Any) -> httpx.AsyncClient:
-        settings = make_settings(legacy={"endpoints": endpoints, **legacy}, zgw_url=closed_port())
-        client: httpx.AsyncClient = await make_client(settings, router=ProxyAll())
+        settings = make_settings(legacy={"endpoints": endpoints, **legacy}, zgw_url=closed_port(),
+                                 routing={"default": "proxy"})
+        client: httpx.AsyncClient = await make_client(settings)
         return client
 
     yield make

@@ -6,19 +6,16 @@
   (``/<behaviour>/<service>``): ``ok`` (records the request, answers a fixed SOAP answer), ``fault`` (a StUF Fo02 with
   HTTP 500), ``slow`` (answers after ``slow_seconds``), ``html`` (a 502 HTML page), ``empty`` (an empty 502), ``sink``
   (reads any size, answers a Bv03), ``source`` (a La01 carrying ``?size=`` bytes of document, streamed);
-* ``running_proxy``: the gateway under test as a process (``legacy_gateway.py``): everything proxied to its
-  ``legacy`` settings;
+* ``running_proxy``: the gateway under test as a process (``stuf-bridge serve`` with a config file whose routing
+  default is ``proxy``): everything proxied to its ``legacy`` settings;
 * ``closed_port``: an address where nothing listens (a legacy that is down).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,10 +25,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import yaml
+
 from stuf_bridge.stuf.namespaces import SOAP11, SOAP12, STUF, ZKN
 from stuf_bridge.stuf.registry import Service
 
-from .server import running_gateway, stop
+from .server import running_gateway
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -179,46 +178,18 @@ def running_legacy(data_dir: Path, pid: list[int] | None = None) -> Iterator[dic
 @contextmanager
 def running_proxy(data_dir: Path, endpoints: dict[str, str], *, timeout: float = 30.0,
                   env: dict[str, str] | None = None, pid: list[int] | None = None) -> Iterator[str]:
-    """The gateway under test as a process, proxying every message to ``endpoints``; its base URL. Its own ZGW
-    backend is a closed port: anything that reached ZGW instead of legacy would fail."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_")}
-    full_env.update({
-        "STUF_BRIDGE_LOG_FORMAT": "json", "STUF_BRIDGE_ZGW_URL": closed_port(),
-        "STUF_BRIDGE_LEGACY": json.dumps({"endpoints": endpoints, "timeout": timeout}), **(env or {}),
-    })
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.legacy_gateway", "--data-dir", str(data_dir)],
-        cwd=REPO, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    if pid is not None:
-        pid.append(proc.pid)
-    try:
-        yield _listening(proc)
-    finally:
-        stop(proc)
-
-
-def _listening(proc: subprocess.Popen[str], timeout: float = 30.0) -> str:
-    """The URL from the process's 'listening' log line; its log keeps being drained (a full pipe would block it)."""
-    found: list[str] = []
-    seen: list[str] = []
-    ready = threading.Event()
-
-    def pump() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if not ready.is_set():
-                seen.append(line)
-                if line.startswith("{") and json.loads(line).get("event") == "listening":
-                    found.append(json.loads(line)["url"])
-                    ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + timeout
-    while not ready.wait(0.1):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("proxying gateway did not start:\n" + "".join(seen))
-    return found[0]
+    """The gateway under test as a process — ``stuf-bridge serve`` with a YAML config file as a municipality writes
+    it: a ``legacy:`` side and a routing table whose default is ``proxy`` — proxying every message to ``endpoints``;
+    its base URL. Its ZGW backend is a closed port: anything that reached ZGW instead of legacy would fail."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = data_dir / "stuf-bridge.yaml"
+    config.write_text(yaml.safe_dump({
+        "zgw_url": closed_port(),
+        "legacy": {"endpoints": endpoints, "timeout": timeout},
+        "routing": {"default": "proxy"},
+    }), encoding="utf-8")
+    with running_gateway(data_dir, env={"STUF_BRIDGE_CONFIG": str(config), **(env or {})}, pid=pid) as url:
+        yield url
 
 
 def as_soap12(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
