@@ -10,6 +10,7 @@ import functools
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,15 +139,17 @@ def _positional(sql: str) -> str:
 
 _REGISTRY = {name: (sql, _positional(sql)) for name, sql in _REGISTRY_SQL.items()}
 
-# The outbox's claim, one statement: the head is the oldest item that is due (pending and due, or inflight with a
-# lease that ran out: its worker died) and has no older waiting item in its partition. PostgreSQL locks it FOR
-# UPDATE SKIP LOCKED; SQLite's transaction holds the write lock. The statuses are literals, as in the partial indexes.
+# The outbox's claim, one statement: the head is the oldest due pending item with no older waiting item in its
+# partition. PostgreSQL locks it FOR UPDATE SKIP LOCKED; SQLite's transaction holds the write lock. The statuses are
+# literals, as in the partial indexes (so that those are used). Inflight items whose lease ran out (their worker
+# died) are put back to pending by "expire", run by the claim now and then (see Store.claim_outbox).
 _OUTBOX_COLUMNS = ("id, partition_key, target, payload, content_type, soap_action, idem_key, status, attempts, "
                    "next_attempt_at, lease_until, last_error, created_at, kind, payload_ref, payload_size, finished_at")
-_OUTBOX_HEAD = ("SELECT o.id FROM outbox o WHERE ((o.status = 'pending' AND o.next_attempt_at <= {now}) OR "
-                "(o.status = 'inflight' AND o.lease_until < {now})) AND NOT EXISTS "
+_OUTBOX_HEAD = ("SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= {now} AND NOT EXISTS "
                 "(SELECT 1 FROM outbox older WHERE older.partition_key = o.partition_key AND older.id < o.id "
                 "AND older.status IN ('pending', 'inflight', 'dead', 'held')) ORDER BY o.id LIMIT 1")
+_OUTBOX_EXPIRE = ("UPDATE outbox SET status = 'pending', lease_until = NULL WHERE status = 'inflight' "
+                  "AND lease_until < :now RETURNING id")
 _OUTBOX_SQL: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "claim": (
         "UPDATE outbox SET status = 'inflight', attempts = attempts + 1, lease_until = :lease WHERE id = ("
@@ -156,7 +159,11 @@ _OUTBOX_SQL: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "WHERE outbox.id = head.id RETURNING " + ", ".join(f"outbox.{c}" for c in _OUTBOX_COLUMNS.split(", ")),
         ("now", "lease"),
     ),
+    "expire": (_OUTBOX_EXPIRE, _positional(_OUTBOX_EXPIRE), ("now",)),
 }
+
+#: Seconds between two looks for inflight items whose lease ran out, while claims keep finding work.
+OUTBOX_EXPIRE_EVERY = 5.0
 
 #: Runs one idempotency statement by name with its parameters; returns its first row (None if it has none).
 Execute = Callable[[str, Mapping[str, Any]], Any]
@@ -456,6 +463,7 @@ class Store:
         # statement, where a SQLAlchemy transaction took five (ping, BEGIN, SET LOCAL, the statement, COMMIT).
         self._pg: Any = None
         self._batches = _Batches(self.advance)
+        self._outbox_expire_at = 0.0  # (time.monotonic) when claim_outbox next looks for leases that ran out
 
     @property
     def url(self) -> str:
@@ -632,12 +640,25 @@ class Store:
 
         The item is the oldest due pending item whose partition has no older pending, inflight, held or dead item:
         FIFO per partition, and a dead item parks its partition only. Inflight items whose lease ran out (their
-        worker died) go back to pending first. On PostgreSQL it is one statement on the store's asyncpg pool, the
+        worker died) go back to pending first: every OUTBOX_EXPIRE_EVERY seconds, and whenever nothing else is due
+        (a look costs a statement; the lease runs minutes). On PostgreSQL it is one statement on the store's asyncpg
+        pool, the
         head locked ``FOR UPDATE SKIP LOCKED``, so concurrent workers (processes) never get the same item; on a
         SQLite file it runs inline like the idempotency records, its transaction holding the write lock."""
         now = dt.datetime.now(dt.UTC)
-        row = await self.outbox_statement("claim_outbox", "claim", {"now": now, "lease": now + lease})
+        params = {"now": now, "lease": now + lease}
+        expire_due = time.monotonic() >= self._outbox_expire_at
+        if expire_due:
+            await self._outbox_expire(now)
+        row = await self.outbox_statement("claim_outbox", "claim", params)
+        if row is None and not expire_due and await self._outbox_expire(now):  # idle: a lease that ran out now
+            row = await self.outbox_statement("claim_outbox", "claim", params)
         return _outbox_entry(row) if row is not None else None
+
+    async def _outbox_expire(self, now: dt.datetime) -> bool:
+        """Inflight items whose lease ran out go back to pending; True when there were any."""
+        self._outbox_expire_at = time.monotonic() + OUTBOX_EXPIRE_EVERY
+        return await self.outbox_statement("expire_outbox_leases", "expire", {"now": now}) is not None
 
     async def outbox_done(self, item_id: int) -> None:
         """An inflight item was delivered."""
