@@ -141,20 +141,22 @@ _REGISTRY = {name: (sql, _positional(sql)) for name, sql in _REGISTRY_SQL.items(
 
 # The outbox's claim, one statement: the head is the oldest due pending item with no older waiting item in its
 # partition. PostgreSQL locks it FOR UPDATE SKIP LOCKED; SQLite's transaction holds the write lock. The statuses are
-# literals, as in the partial indexes (so that those are used). Inflight items whose lease ran out (their worker
-# died) are put back to pending by "expire", run by the claim now and then (see Store.claim_outbox).
+# literals, as in the partial indexes, so that those are used (SQLite is told to walk the pending items in id order
+# and stop at the first head; it would otherwise sort all due items on every claim). Inflight items whose lease ran
+# out (their worker died) are put back to pending by "expire", run by the claim now and then (Store.claim_outbox).
 _OUTBOX_COLUMNS = ("id, partition_key, target, payload, content_type, soap_action, idem_key, status, attempts, "
                    "next_attempt_at, lease_until, last_error, created_at, kind, payload_ref, payload_size, finished_at")
-_OUTBOX_HEAD = ("SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= {now} AND NOT EXISTS "
-                "(SELECT 1 FROM outbox older WHERE older.partition_key = o.partition_key AND older.id < o.id "
-                "AND older.status IN ('pending', 'inflight', 'dead', 'held')) ORDER BY o.id LIMIT 1")
+_OUTBOX_HEAD = ("SELECT o.id FROM outbox o{hint} WHERE o.status = 'pending' AND o.next_attempt_at <= {now} "
+                "AND NOT EXISTS (SELECT 1 FROM outbox older WHERE older.partition_key = o.partition_key "
+                "AND older.id < o.id AND older.status IN ('pending', 'inflight', 'dead', 'held')) "
+                "ORDER BY o.id LIMIT 1")
 _OUTBOX_EXPIRE = ("UPDATE outbox SET status = 'pending', lease_until = NULL WHERE status = 'inflight' "
                   "AND lease_until < :now RETURNING id")
 _OUTBOX_SQL: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "claim": (
         "UPDATE outbox SET status = 'inflight', attempts = attempts + 1, lease_until = :lease WHERE id = ("
-        + _OUTBOX_HEAD.format(now=":now") + f") RETURNING {_OUTBOX_COLUMNS}",
-        "WITH head AS (" + _OUTBOX_HEAD.format(now="$1") + " FOR UPDATE SKIP LOCKED) "
+        + _OUTBOX_HEAD.format(now=":now", hint=" INDEXED BY ix_outbox_pending") + f") RETURNING {_OUTBOX_COLUMNS}",
+        "WITH head AS (" + _OUTBOX_HEAD.format(now="$1", hint="") + " FOR UPDATE SKIP LOCKED) "
         "UPDATE outbox SET status = 'inflight', attempts = outbox.attempts + 1, lease_until = $2 FROM head "
         "WHERE outbox.id = head.id RETURNING " + ", ".join(f"outbox.{c}" for c in _OUTBOX_COLUMNS.split(", ")),
         ("now", "lease"),
