@@ -154,7 +154,7 @@ def outbox_command(settings: Settings, action: str, item: int | None, dead: bool
     async def run() -> int:
         async with create_store(settings.store_url) as store:
             if action == "list":
-                statuses = ("dead",) if dead else ("pending", "inflight", "dead")
+                statuses = ("dead",) if dead else ("pending", "inflight", "held", "dead")
                 entries = await store.outbox_items(statuses=statuses)
                 print(f"{'id':>6}  {'status':8}  {'tries':>5}  {'target':28}  {'zaak':24}  {'created (UTC)':19}  error")
                 for e in entries:
@@ -166,7 +166,12 @@ def outbox_command(settings: Settings, action: str, item: int | None, dead: bool
                       f"oldest pending {stats.oldest_pending_seconds:.0f} s")
                 return 0
             assert item is not None
+            entry = await store.outbox_item(item)
             done = await (store.outbox_requeue(item) if action == "retry" else store.outbox_skip(item))
+            if done and action == "skip" and entry is not None:  # a skipped item's large payload is not needed
+                from .outbox.store import drop_blob
+
+                await drop_blob(store, entry.payload_ref)
             if not done:
                 print(f"stuf-bridge: outbox item {item} is not dead (or does not exist)", file=sys.stderr)
                 return 1

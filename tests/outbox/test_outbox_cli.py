@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
 
 from stuf_bridge.cli import main
+from stuf_bridge.outbox.store import hold, spool
 from stuf_bridge.settings import load_settings
 from stuf_bridge.store import OutboxItem, create_store
 
@@ -66,3 +68,37 @@ async def _kill(data_dir: Path, item: int) -> None:
         entry = await store.claim_outbox(dt.timedelta(seconds=30))
         assert entry is not None and entry.id == item
         await store.outbox_dead(item, "again")
+
+
+async def _fill_large(data_dir: Path) -> int:
+    """A dead item whose payload is a blob, and an intent (held) of another zaak; returns the dead item's id."""
+    async with create_store(load_settings(None, data_dir=data_dir).store_url) as store:
+        blob = await spool(store, io.BytesIO(b"d" * 5000), 5000)
+        await store.enqueue_outbox([OutboxItem("ZAAK-C", "legacy:OntvangAsynchroon", b"", "text/xml", None,
+                                               "z|c1|legacy", payload_ref=blob, payload_size=5000)])
+        await hold(store, OutboxItem("ZAAK-D", "zgw:OntvangAsynchroon", b"<m/>", "text/xml", None, "z|d1|zgw"),
+                   due_in=dt.timedelta(minutes=15))
+        entry = await store.claim_outbox(dt.timedelta(seconds=30))
+        assert entry is not None
+        await store.outbox_dead(entry.id, "HTTP 500, StUF StUF064 plek client")
+        return entry.id
+
+
+async def _blobs(data_dir: Path) -> int:
+    async with create_store(load_settings(None, data_dir=data_dir).store_url) as store:
+        row = await store.outbox_statement("count", "SELECT COUNT(*) FROM outbox_blobs", {})
+        return int(row[0])
+
+
+def test_list_shows_intents_and_skip_drops_a_large_payload(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("STUF_BRIDGE_DATABASE_URL", "STUF_BRIDGE_CONFIG", "STUF_BRIDGE_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    data = tmp_path / "data"
+    dead = asyncio.run(_fill_large(data))
+    assert main(["outbox", "list", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in out[1:3]] == ["dead", "held"]
+    assert asyncio.run(_blobs(data)) == 1
+    assert main(["outbox", "skip", str(dead), "--data-dir", str(data)]) == 0
+    assert asyncio.run(_blobs(data)) == 0
