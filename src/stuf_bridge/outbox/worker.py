@@ -230,9 +230,9 @@ class OutboxWorker:
         name = entry.target.partition(":")[2]
         try:
             service = Service(name)
-            answer = await self.legacy.call(service, payload(self.store, entry), soap_action=entry.soap_action,
-                                            content_type=entry.content_type or "text/xml",
-                                            length=entry.payload_size if entry.payload_ref else len(entry.payload))
+            body = payload(self.store, entry) if entry.payload_ref is not None else entry.payload
+            answer = await self.legacy.call(service, body, soap_action=entry.soap_action,
+                                            content_type=entry.content_type or "text/xml", length=entry.payload_size)
         except ValueError:
             return Outcome("dead", f"onbekende service {name!r}")
         except LegacyNotConfigured as exc:
