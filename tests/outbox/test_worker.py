@@ -14,6 +14,8 @@ import pytest_asyncio
 from stuf_bridge.legacy.answers import LegacyFault
 from stuf_bridge.legacy.client import LegacyClient
 from stuf_bridge.outbox.config import OutboxSettings
+from stuf_bridge.outbox.replicate import LIVE_INTENTS
+from stuf_bridge.outbox.store import hold
 from stuf_bridge.outbox.worker import OutboxWorker, judge
 from stuf_bridge.settings import Settings
 from stuf_bridge.store import OutboxItem, Store, create_store
@@ -138,3 +140,16 @@ def test_backoff_is_exponential_with_jitter_and_capped() -> None:
     assert worker.backoff(3) == dt.timedelta(seconds=4)  # all of 4 s
     assert worker.backoff(4) == dt.timedelta(seconds=6)  # 8 s, three quarters
     assert worker.backoff(40) == dt.timedelta(seconds=10)  # capped
+
+
+async def test_the_sweep_leaves_an_intent_whose_primary_call_is_under_way(store: Store, make_worker: Any) -> None:
+    worker = await make_worker({"OntvangAsynchroon": f"{closed_port()}/zds/OntvangAsynchroon"})
+    item = OutboxItem("A", "zgw:OntvangAsynchroon", b"<m/>", "text/xml", None, "z|live|zgw")
+    await hold(store, item, due_in=dt.timedelta(0))  # past its time (a primary call longer than intent_seconds)
+    LIVE_INTENTS.add(item.idem_key)
+    try:
+        assert await worker.sweep_once()
+    finally:
+        LIVE_INTENTS.discard(item.idem_key)
+    [entry] = await store.outbox_items()
+    assert entry.status == "held" and entry.next_attempt_at > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)

@@ -38,6 +38,10 @@ ZGW_TARGET = "zgw"
 LEGACY_TARGET = "legacy:"
 _GENERATES = "genereer"
 
+#: The idem_keys of the intents whose primary call is under way in this process: the sweep leaves them alone however
+#: long the call takes (``outbox.intent_seconds`` only has to cover calls of other processes).
+LIVE_INTENTS: set[str] = set()
+
 
 class Replicate:
     """The mode handler for ``Mode.REPLICATE``.
@@ -88,9 +92,11 @@ class Replicate:
         store = x.env.store
         await hold(store, item, due_in=dt.timedelta(seconds=x.env.settings.outbox.intent_seconds))
         landed = False
+        LIVE_INTENTS.add(item.idem_key)
         try:
             landed = await call()
         finally:
+            LIVE_INTENTS.discard(item.idem_key)
             if landed:
                 x.outbox.append(item)
             else:

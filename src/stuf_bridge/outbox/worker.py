@@ -39,7 +39,7 @@ from ..stuf.registry import Operation, Service
 from ..stuf.stuurgegevens import Stuurgegevens
 from ..stuf.subject import Subject
 from .config import OutboxSettings
-from .replicate import LEGACY_TARGET, ZGW_TARGET
+from .replicate import LEGACY_TARGET, LIVE_INTENTS, ZGW_TARGET
 from .store import claim_held, drop_blob, payload, purge, settle_held
 
 log = structlog.get_logger(__name__)
@@ -171,6 +171,9 @@ class OutboxWorker:
         if entry is None:
             return False
         fields = {"item": entry.id, "target": entry.target, "partition": entry.partition_key}
+        if entry.idem_key in LIVE_INTENTS:  # its primary call is still under way in this process: look again later
+            log.info("outbox_intent_still_live", **fields)
+            return True
         if is_zgw(entry.target):
             try:
                 outcome = await self._to_legacy(entry)
