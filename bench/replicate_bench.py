@@ -21,6 +21,7 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,7 +48,7 @@ def body(blocks: int) -> Iterator[bytes]:
 
 
 def outbox(url: str) -> dict[str, float]:
-    text = httpx.get(f"{url}/metrics", timeout=30).text
+    text = httpx.get(f"{url}/metrics", timeout=900).text
     return {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
             if line.startswith("stuf_bridge_outbox_")}
 
@@ -58,6 +59,30 @@ def wait_delivered(url: str, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"outbox not delivered within {timeout} s: {outbox(url)}")
         time.sleep(0.5)
+
+
+class Probe:
+    """``/health`` asked every half second from a thread: the longest wait shows how long the gateway's event loop
+    was kept from other requests while the document went through."""
+
+    def __init__(self, url: str):
+        self.url, self.longest, self._stop = url, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=3600) as client:
+            while not self._stop.wait(0.5):
+                start = time.perf_counter()
+                client.get(f"{self.url}/health")
+                self.longest = max(self.longest, time.perf_counter() - start)
+
+    def __enter__(self) -> Probe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(3600)
 
 
 def main() -> None:
@@ -83,13 +108,14 @@ def main() -> None:
             idle = memory_kib(pid[0])
             Path(f"/proc/{pid[0]}/clear_refs").write_text("5")
             wire = sum(len(piece) for piece in body(blocks))
-            start = time.perf_counter()
-            answer = client.post(f"{url}/zds/OntvangAsynchroon", content=body(blocks), headers=headers())
-            answered = time.perf_counter() - start
-            assert answer.status_code == 200, answer.text[:2000]
-            after_request = memory_kib(pid[0])
-            wait_delivered(url, 3600)
-            delivered = time.perf_counter() - start
+            with Probe(url) as probe:
+                start = time.perf_counter()
+                answer = client.post(f"{url}/zds/OntvangAsynchroon", content=body(blocks), headers=headers())
+                answered = time.perf_counter() - start
+                assert answer.status_code == 200, answer.text[:2000]
+                after_request = memory_kib(pid[0])
+                wait_delivered(url, 3600)
+                delivered = time.perf_counter() - start
             after = memory_kib(pid[0])
             gauges = outbox(url)
             assert gauges["stuf_bridge_outbox_dead"] == 0, gauges
@@ -115,6 +141,7 @@ def main() -> None:
         "end_to_end_mb_per_s": round(wire / MB / delivered, 1),
         "rss_peak_until_delivered_mib": round(after["VmHWM"] / 1024, 1),
         "rss_grown_mib": round((after["VmHWM"] - idle["VmRSS"]) / 1024, 1),
+        "longest_health_answer_seconds": round(probe.longest, 2),
     }
     print(json.dumps(result, indent=2))
     args.out.write_text(json.dumps(result, indent=2) + "\n")

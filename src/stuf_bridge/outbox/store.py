@@ -34,6 +34,9 @@ from ..store.store import _OUTBOX_COLUMNS, _outbox_entry
 #: Bytes per blob chunk (one row each).
 CHUNK = 1 << 20
 
+#: Chunks deleted per transaction.
+DROP_BATCH = 32
+
 #: A blob older than this that no item refers to is dropped by the purge (its item was never written).
 ORPHAN_AGE = dt.timedelta(days=1)
 
@@ -64,7 +67,7 @@ async def spool(store: Store, source: IO[bytes], size: int) -> str:
         await store.outbox_statement(
             f"outbox_blob({blob}, {seq})",
             "INSERT INTO outbox_blobs (blob, seq, data, created_at) VALUES (:blob, :seq, :data, :now)",
-            {"blob": blob, "seq": seq, "data": chunk, "now": now})
+            {"blob": blob, "seq": seq, "data": chunk, "now": now}, inline=False)
         seq += 1
     return blob
 
@@ -75,7 +78,7 @@ async def chunks(store: Store, blob: str) -> AsyncIterator[bytes]:
     while True:
         row = await store.outbox_statement(f"outbox_blob({blob}, {seq})",
                                            "SELECT data FROM outbox_blobs WHERE blob = :blob AND seq = :seq",
-                                           {"blob": blob, "seq": seq})
+                                           {"blob": blob, "seq": seq}, inline=False)
         if row is None:
             if seq == 0:
                 raise OSError(f"outbox payload {blob} is not in the store")
@@ -94,9 +97,16 @@ async def payload(store: Store, entry: OutboxEntry) -> AsyncIterator[bytes]:
 
 
 async def drop_blob(store: Store, blob: str | None) -> None:
-    if blob is not None:
-        await store.outbox_statement(f"drop_blob({blob})", "DELETE FROM outbox_blobs WHERE blob = :blob",
-                                     {"blob": blob})
+    """Delete a blob, DROP_BATCH chunks per transaction (off the event loop on SQLite: freeing a gigabyte of pages
+    takes a while)."""
+    while blob is not None:
+        rows = await store.outbox_statement(
+            f"drop_blob({blob})",
+            "DELETE FROM outbox_blobs WHERE blob = :blob AND seq IN (SELECT seq FROM outbox_blobs WHERE blob = :blob "
+            "ORDER BY seq LIMIT :batch) RETURNING seq", {"blob": blob, "batch": DROP_BATCH}, all_rows=True,
+            inline=False)
+        if len(rows) < DROP_BATCH:
+            return
 
 
 async def hold(store: Store, item: OutboxItem, *, due_in: dt.timedelta) -> None:

@@ -719,11 +719,13 @@ class Store:
         return row is not None
 
     async def outbox_statement(self, action: str, sql: str, params: Mapping[str, Any], *,
-                               all_rows: bool = False) -> Any:
+                               all_rows: bool = False, inline: bool = True) -> Any:
         """One outbox statement in SQLite's SQL with named parameters (or the name of one in ``_OUTBOX_SQL``); its
         first row (or every row) or None. Run like the idempotency records (``_run_idempotency``): inline on a
         SQLite file, one round trip on the asyncpg pool on PostgreSQL (the claim through SQLAlchemy took 15-30
-        ms there), on the async engine for an in-memory database. Shared with ``outbox/store.py``."""
+        ms there), on the async engine for an in-memory database. ``inline=False`` sends it to the store's worker
+        thread on a SQLite file (statements that move megabytes: a payload's chunks). Shared with
+        ``outbox/store.py``."""
         if sql in _OUTBOX_SQL:
             sqlite_sql, pg_sql, pg_names = _OUTBOX_SQL[sql]
         else:
@@ -756,6 +758,8 @@ class Store:
 
             return await self._run(action, on_engine, durable=False)
         with self._translated(action):
+            if not inline:
+                return await runner.run_driver(work)
             try:
                 return runner.inline(work)
             except _Busy:
