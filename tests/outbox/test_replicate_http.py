@@ -24,6 +24,7 @@ from tests.support.server import running_gateway
 # A short lease: the gateway is killed while an item may be inflight (a delivery attempt is under way)
 FAST_OUTBOX = {"poll_seconds": 0.1, "backoff_base_seconds": 0.2, "backoff_max_seconds": 0.5, "lease_seconds": 3,
                "max_attempts": 10_000}  # legacy stays down as long as a slow machine takes: never dead here
+START = 120.0  # seconds a gateway may take to start on a loaded machine
 AUTH = JwtAuth("stuf-bridge", "stuf-bridge-demo-secret-not-for-production")
 
 
@@ -163,3 +164,49 @@ def test_two_gateway_processes_on_postgresql_deliver_each_item_once_in_order(
         refs = sorted(str(event["referentienummer"]) for event in delivered)
         assert refs == sorted([f"pg-c{n}" for n in range(8)] + [f"pg-s{n}" for n in range(8)])
         assert all(event["outcome"] == "ok" and not event["replayed"] for event in delivered)
+
+
+def test_the_migration_path_proxy_then_replicate_then_translate_by_configuration(tmp_path: Path) -> None:
+    """The issue's "done when": one zaaktype moves from proxy to replicate (primary legacy) to translate, each by a
+    configuration change and a restart; every zaak stays on the route it was created under (pinned), and each side
+    holds each zaak once — nothing lost or doubled through the restarts."""
+
+    def routing(mode: str | None) -> dict[str, str]:
+        table: dict[str, object] = {"default": "proxy"}
+        if mode == "replicate":
+            table["rules"] = [{"match": {"zaaktype": ["MELDING-OR"]}, "mode": "replicate", "primary": "legacy"}]
+        elif mode == "translate":
+            table["rules"] = [{"match": {"zaaktype": ["MELDING-OR"]}, "mode": "translate"}]
+        return {"STUF_BRIDGE_ROUTING": json.dumps(table)}
+
+    def status(url: str, zaak: str, ref: str) -> None:
+        assert post(url, "OntvangAsynchroon", sm.actualiseer_zaakstatus(identificatie=zaak, referentienummer=ref)
+                    ).status_code == 200
+
+    with running_legacy(tmp_path / "legacy", timeout=START) as endpoints:
+        legacy_url = endpoints["OntvangAsynchroon"].rsplit("/zds/", 1)[0]
+        env = {**gateway_env("legacy", endpoints)}
+        # day one: everything proxied
+        with running_gateway(tmp_path / "gw", env={**env, **routing(None)}, timeout=START) as url:
+            assert post(url, "OntvangAsynchroon", zm.creeer_zaak(identificatie="0363ZK-MIG-1", referentienummer="m1")
+                        ).status_code == 200
+        with running_gateway(tmp_path / "gw", env={**env, **routing("replicate")}, timeout=START) as url:
+            assert post(url, "OntvangAsynchroon", zm.creeer_zaak(identificatie="0363ZK-MIG-2", referentienummer="m2")
+                        ).status_code == 200
+            status(url, "0363ZK-MIG-1", "m1-s")  # pinned to proxy: legacy only
+            wait_for(lambda: len(zgw_zaken(url, "0363ZK-MIG-2")) == 1, timeout=120)
+        with running_gateway(tmp_path / "gw", env={**env, **routing("translate")}, timeout=START) as url:
+            assert post(url, "OntvangAsynchroon", zm.creeer_zaak(identificatie="0363ZK-MIG-3", referentienummer="m3")
+                        ).status_code == 200
+            status(url, "0363ZK-MIG-2", "m2-s")  # pinned to replicate: both sides, through the outbox
+            wait_for(lambda: outbox_gauges(url)["stuf_bridge_outbox_pending"] == 0, timeout=120)
+            assert outbox_gauges(url)["stuf_bridge_outbox_dead"] == 0
+            ours = {zaak: zgw_zaken(url, zaak) for zaak in ("0363ZK-MIG-1", "0363ZK-MIG-2", "0363ZK-MIG-3")}
+            our_statussen = len(zgw_statussen(url, str(ours["0363ZK-MIG-2"][0]["url"])))
+        theirs = {zaak: zgw_zaken(legacy_url, zaak) for zaak in ("0363ZK-MIG-1", "0363ZK-MIG-2", "0363ZK-MIG-3")}
+        assert {zaak: len(found) for zaak, found in ours.items()} == {
+            "0363ZK-MIG-1": 0, "0363ZK-MIG-2": 1, "0363ZK-MIG-3": 1}
+        assert {zaak: len(found) for zaak, found in theirs.items()} == {
+            "0363ZK-MIG-1": 1, "0363ZK-MIG-2": 1, "0363ZK-MIG-3": 0}
+        assert len(zgw_statussen(legacy_url, str(theirs["0363ZK-MIG-1"][0]["url"]))) == 2
+        assert len(zgw_statussen(legacy_url, str(theirs["0363ZK-MIG-2"][0]["url"]))) == our_statussen == 2

@@ -169,9 +169,9 @@ def closed_port() -> str:
 
 
 @contextmanager
-def running_legacy(data_dir: Path, pid: list[int] | None = None) -> Iterator[dict[str, str]]:
+def running_legacy(data_dir: Path, pid: list[int] | None = None, timeout: float = 30.0) -> Iterator[dict[str, str]]:
     """A stuf-bridge in translate mode with its own embedded backend: the legacy ZDS endpoints by service."""
-    with running_gateway(data_dir, pid=pid) as url:
+    with running_gateway(data_dir, pid=pid, timeout=timeout) as url:
         yield {service.value: f"{url}/zds/{service.value}" for service in Service}
 
 
