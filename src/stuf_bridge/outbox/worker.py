@@ -1,8 +1,8 @@
 """The outbox worker: delivers replicate's secondary leg, at least once and in order per zaak.
 
 It claims the next due item (``Store.claim_outbox``: the oldest pending item whose zaak has nothing older still
-pending, inflight or dead; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several gateway processes share the work and
-never hold the same item), delivers it, and records the outcome:
+pending, inflight, held or dead; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several gateway processes share the
+work and never hold the same item), delivers it, and records the outcome:
 
 * delivered (a 2xx answer that is no fault) — ``done``;
 * transport error, timeout, an answer that is no SOAP, HTTP 5xx, a StUF fault with plek server (or none) — tried
@@ -15,6 +15,11 @@ Towards legacy the stored request goes unchanged (same referentienummer: a StUF 
 earlier answer); towards ZGW it is translated through the gateway's own pipeline with a route marked ``replica``
 (its idempotency record is its own), so a retry after a crash mid-delivery is answered from that record rather than
 creating anything twice. A killed process's inflight items go back to pending when their lease runs out.
+
+When nothing is due it sweeps: an intent item (``held``, written by replicate before its primary call) past
+``outbox.intent_seconds`` belongs to a process that died between the primary's answer and the commit of the item;
+``sweep_once`` settles it (see there; for primary zgw through a ``PrimaryCheck``). At start and then hourly it purges
+finished items (``outbox/store.py``).
 """
 
 from __future__ import annotations
