@@ -64,6 +64,7 @@ async def test_a_held_item_waits_holds_back_its_zaak_and_is_turned_pending_by_th
     [held, later] = await store.outbox_items()
     assert (held.status, later.status) == ("held", "pending")
     assert await store.claim_outbox(LEASE) is None  # the intent holds its zaak back: order is kept
+    assert (await store.outbox_stats()).pending == 2  # and the metrics count it as waiting
     await complete(store, "r1", first)
     entry = await store.claim_outbox(LEASE)
     assert entry is not None and (entry.idem_key, entry.status, entry.attempts) == ("z|r1|zgw", "inflight", 1)

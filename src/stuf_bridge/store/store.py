@@ -420,7 +420,8 @@ class OutboxEntry:
 
 @dataclass(frozen=True)
 class OutboxStats:
-    """For the metrics: items waiting (pending or inflight), the age of the oldest of them, and dead items."""
+    """For the metrics: items waiting (pending, inflight, or held: an intent whose primary call is under way or
+    waits for the sweep), the age of the oldest of them, and dead items."""
 
     pending: int
     oldest_pending_seconds: float
@@ -428,7 +429,7 @@ class OutboxStats:
 
 
 #: Statuses that hold back a partition's later items: order per zaak is kept until the item is done or skipped.
-_BLOCKING = ("pending", "inflight", "dead")
+_BLOCKING = ("pending", "inflight", "held", "dead")
 
 
 @dataclass(frozen=True)
@@ -704,7 +705,7 @@ class Store:
             outbox.c.status.in_(_BLOCKING)).group_by(outbox.c.status)
         rows = await self._run("outbox_stats", lambda conn: list(conn.execute(query)), durable=False)
         counts = {status: (int(count), oldest) for status, count, oldest in rows}
-        waiting = [counts[s] for s in ("pending", "inflight") if s in counts]
+        waiting = [counts[s] for s in ("pending", "inflight", "held") if s in counts]
         oldest = min((_as_utc(first) for _, first in waiting if first is not None), default=None)
         age = (dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest is not None else 0.0
         return OutboxStats(sum(n for n, _ in waiting), max(age, 0.0), counts.get("dead", (0, None))[0])

@@ -69,8 +69,8 @@ class Metrics:
             "stuf_bridge_zgw_calls_total", "Calls to the ZGW APIs", ["api", "method", "status"],
             registry=self.registry,
         )
-        self.outbox_pending = Gauge("stuf_bridge_outbox_pending", "Outbox items waiting for delivery (pending or "
-                                    "inflight)", registry=self.registry)
+        self.outbox_pending = Gauge("stuf_bridge_outbox_pending", "Outbox items waiting for delivery (pending, "
+                                    "inflight, or held intents)", registry=self.registry)
         self.outbox_oldest = Gauge("stuf_bridge_outbox_oldest_pending_age_seconds", "Age of the oldest outbox item "
                                    "waiting for delivery (0 when none waits)", registry=self.registry)
         self.outbox_dead = Gauge("stuf_bridge_outbox_dead", "Dead outbox items (each parks its zaak's later items)",
