@@ -42,7 +42,7 @@ def outbox_gauges(url: str) -> dict[str, float]:
             if line.startswith("stuf_bridge_outbox_")}
 
 
-def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> None:
+def wait_for(check: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
@@ -80,16 +80,16 @@ def test_primary_zgw_legacy_down_gateway_killed_then_both_back_delivers_once(tmp
     creeer = zm.creeer_zaak(identificatie=zaak, referentienummer="outbox-creeer-1")
     status = sm.actualiseer_zaakstatus(identificatie=zaak, referentienummer="outbox-status-1")
     pid: list[int] = []
-    with running_gateway(tmp_path / "gw", env=env, pid=pid) as url:
+    with running_gateway(tmp_path / "gw", env=env, pid=pid, timeout=START) as url:
         assert post(url, "OntvangAsynchroon", creeer).status_code == 200
         assert post(url, "OntvangAsynchroon", status).status_code == 200
         assert len(zgw_zaken(url, zaak)) == 1  # the primary has it
         wait_for(lambda: outbox_gauges(url)["stuf_bridge_outbox_pending"] == 2)
         time.sleep(0.5)  # a few failed attempts
         os.kill(pid[0], signal.SIGKILL)
-    with running_gateway(tmp_path / "legacy", port=port) as legacy_url:
+    with running_gateway(tmp_path / "legacy", port=port, timeout=START) as legacy_url:
         assert zgw_zaken(legacy_url, zaak) == []
-        with running_gateway(tmp_path / "gw", env=env) as url:
+        with running_gateway(tmp_path / "gw", env=env, timeout=START) as url:
             wait_for(lambda: outbox_gauges(url)["stuf_bridge_outbox_pending"] == 0)
             gauges = outbox_gauges(url)
             assert gauges["stuf_bridge_outbox_dead"] == gauges["stuf_bridge_outbox_oldest_pending_age_seconds"] == 0
@@ -108,9 +108,9 @@ def test_primary_zgw_legacy_down_gateway_killed_then_both_back_delivers_once(tmp
 
 
 def test_primary_legacy_the_zgw_side_gets_the_zaak_through_the_worker(tmp_path: Path) -> None:
-    with running_legacy(tmp_path / "legacy") as endpoints:
+    with running_legacy(tmp_path / "legacy", timeout=START) as endpoints:
         legacy_url = endpoints["OntvangAsynchroon"].rsplit("/zds/", 1)[0]
-        with running_gateway(tmp_path / "gw", env=gateway_env("legacy", endpoints)) as url:
+        with running_gateway(tmp_path / "gw", env=gateway_env("legacy", endpoints), timeout=START) as url:
             zaak = "0363ZK-OUTBOX-2"
             answer = post(url, "OntvangAsynchroon", zm.creeer_zaak(identificatie=zaak, referentienummer="ob-2"))
             assert answer.status_code == 200 and b"Bv03" in answer.content
@@ -140,8 +140,8 @@ def test_two_gateway_processes_on_postgresql_deliver_each_item_once_in_order(
     env = {**gateway_env("zgw", endpoints), "STUF_BRIDGE_DATABASE_URL": pg_database_factory()}
     zaken = [f"0363ZK-PG-{n}" for n in range(8)]
     gw_log: list[str] = []
-    with running_gateway(tmp_path / "gw1", env=env, log=gw_log) as one, \
-            running_gateway(tmp_path / "gw2", env=env, log=gw_log) as two:
+    with running_gateway(tmp_path / "gw1", env=env, log=gw_log, timeout=START) as one, \
+            running_gateway(tmp_path / "gw2", env=env, log=gw_log, timeout=START) as two:
         for n, zaak in enumerate(zaken):
             url = (one, two)[n % 2]  # a zaak's messages to one gateway: its ZGW backend is its own
             assert post(url, "OntvangAsynchroon", zm.creeer_zaak(identificatie=zaak, referentienummer=f"pg-c{n}")
@@ -151,7 +151,7 @@ def test_two_gateway_processes_on_postgresql_deliver_each_item_once_in_order(
                         ).status_code == 200
         assert outbox_gauges(two)["stuf_bridge_outbox_pending"] == 16  # each process sees the whole outbox
         log: list[str] = []
-        with running_gateway(tmp_path / "legacy", port=port, log=log) as legacy_url:
+        with running_gateway(tmp_path / "legacy", port=port, log=log, timeout=START) as legacy_url:
             try:
                 wait_for(lambda: outbox_gauges(one)["stuf_bridge_outbox_pending"] == 0, timeout=60)
             except AssertionError:
