@@ -28,6 +28,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     func,
     insert,
     select,
@@ -138,6 +139,45 @@ def _m004_outbox(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=False)
 
 
+def _m005_reserved(conn: Connection) -> None:
+    """Number 5 is another branch's (issue 12: the outbox's payloads by reference); on this branch it does nothing
+    so that 6 can follow. Merging replaces this step by the real one."""
+
+
+def _m006_journal(conn: Connection) -> None:
+    metadata = MetaData()
+    Table(
+        "journal",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("zender", String(200), nullable=False),
+        Column("referentienummer", String(200), nullable=False),
+        Column("seq", Integer, nullable=False),
+        Column("operation", String(100), nullable=False),
+        Column("step", String(200), nullable=True),
+        Column("method", String(10), nullable=True),
+        Column("url", String(2000), nullable=True),
+        Column("body", Text, nullable=True),
+        Column("undo", Text, nullable=True),
+        Column("state", String(10), nullable=False),
+        Column("result", Text, nullable=True),
+        Column("owner", String(100), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Index("ux_journal_step", "zender", "referentienummer", "seq", unique=True),
+        Index("ix_journal_owner", "owner", "seq"),
+    )
+    Table(
+        "journal_owners",
+        metadata,
+        Column("owner", String(100), primary_key=True),
+        Column("host", String(200), nullable=False),
+        Column("pid", Integer, nullable=False),
+        Column("started", String(40), nullable=False),
+        Column("lease_until", DateTime(timezone=True), nullable=False),
+    )
+    metadata.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
@@ -145,6 +185,9 @@ MIGRATIONS: tuple[Migration, ...] = (
               _m003_zaak_routes),
     Migration(4, "outbox: the durable secondary leg of replicate (FIFO per zaak, retried, dead items park)",
               _m004_outbox),
+    Migration(5, "reserved for issue 12 (outbox payloads by reference); a no-op on this branch", _m005_reserved),
+    Migration(6, "journal, journal_owners: the steps of unfinished messages and the processes that run them",
+              _m006_journal),
 )
 
 

@@ -133,6 +133,12 @@ def _positional(sql: str) -> str:
 
 _REGISTRY = {name: (sql, _positional(sql)) for name, sql in _REGISTRY_SQL.items()}
 
+
+@functools.lru_cache(maxsize=256)
+def _positional_cached(sql: str) -> str:
+    """``_positional`` of a feature module's statement (``Store.statement``), converted once."""
+    return _positional(sql)
+
 #: Runs one idempotency statement by name with its parameters; returns its first row (None if it has none).
 Execute = Callable[[str, Mapping[str, Any]], Any]
 
@@ -693,6 +699,38 @@ class Store:
         """The zaak identificatie a document was linked to, or None."""
         row = await self._registry(f"document_zaak({document!r})", "document_zaak", {"document": document})
         return str(row[0]) if row is not None else None
+
+    # --- statements of feature modules (recovery/journal.py) ---------------------------------------------------
+
+    async def statement(self, action: str, sql: str, params: Mapping[str, Any], *, rows: bool = False) -> Any:
+        """One statement in SQLite's SQL with named parameters (``:name``), run as the zaak registry's are: inline
+        on a SQLite file, one round trip on the asyncpg pool on PostgreSQL (positional there), not durable. Returns
+        its first row (None if none), or with ``rows`` every row. For a feature's small bookkeeping tables that live
+        in a module of their own (the step journal)."""
+        if self._pg is not None:
+            positional = _positional_cached(sql)
+            with self._translated(action):
+                async with self._pg.acquire() as conn:
+                    args = [params[key] for key in _named(sql)]
+                    return await (conn.fetch(positional, *args) if rows else conn.fetchrow(positional, *args))
+        values = {key: value.astimezone(dt.UTC).strftime(_SQLITE_TIMESTAMP) if isinstance(value, dt.datetime)
+                  else value for key, value in params.items()}
+        runner = self._sqlite
+        if runner is None:  # an in-memory database: through its async engine
+            def in_memory(conn: Connection) -> Any:
+                result = conn.execute(text(sql), values)
+                return (result.all() if rows else result.first()) if result.returns_rows else None
+            return await self._run(action, in_memory, durable=False)
+
+        def work(conn: sqlite3.Connection) -> Any:
+            cursor = conn.execute(sql, values)
+            return cursor.fetchall() if rows else cursor.fetchone()
+
+        with self._translated(action):
+            try:
+                return runner.inline(work)
+            except _Busy:
+                return await runner.run_driver(work)
 
     async def _registry(self, action: str, name: str, params: Mapping[str, Any]) -> Any:
         """One zaak registry statement (``_REGISTRY``); its first row or None. Run the way the idempotency records
