@@ -121,9 +121,27 @@ class UndoLog:
     ) -> None:
         if exc is None:
             return
+        if isinstance(exc, Exception) and await _completed_after_all():  # nothing to undo: the message is done
+            raise StepFailed(self._current or "verwerking", exc, [], []) from exc
         undone, not_undone = await asyncio.shield(self.rollback())
         if isinstance(exc, Exception) and not isinstance(exc, StepFailed):
             raise StepFailed(self._current or "verwerking", exc, undone, not_undone) from exc
+
+
+async def _completed_after_all() -> bool:
+    """With a step journal: whether the failing write was a status that happened after all (its answer was lost),
+    which by recovery's rule makes the message complete (recovery/resolve.py) — then nothing is undone."""
+    journal = JOURNAL.get()
+    if not isinstance(journal, MessageJournal) or journal.zgw is None:
+        return False
+    from ..recovery.resolve import completed_after_all
+    from ..zgw.errors import ZgwError
+
+    try:
+        return await completed_after_all(journal.zgw, journal.journal, journal.key)
+    except (ZgwError, StoreError) as exc:
+        log.warning("journal_lookup_failed", error=str(exc))
+        return False
 
 
 async def _in_step(record: StepRecord, call: Awaitable[T]) -> T:

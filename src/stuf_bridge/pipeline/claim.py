@@ -93,7 +93,7 @@ class Claim:
             except BaseException:
                 await self._release(key)
                 raise
-            token = JOURNAL.set(journal.for_message(key, x.operation.name))
+            token = JOURNAL.set(journal.for_message(key, x.operation.name, self.env.zgw))
         try:
             await call_next(x)
         except BaseException as exc:

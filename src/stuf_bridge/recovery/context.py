@@ -33,6 +33,8 @@ class StepRecord:
 JOURNAL: ContextVar[WriteJournal | None] = ContextVar("stuf_bridge_journal", default=None)
 #: The undo-log step being run (set by ``UndoLog.step``/``steps`` around each call).
 STEP: ContextVar[StepRecord | None] = ContextVar("stuf_bridge_journal_step", default=None)
+#: The JSON body of a write whose request streams (a document with its content): what the journal records of it.
+BODY: ContextVar[dict[str, Any] | None] = ContextVar("stuf_bridge_journal_body", default=None)
 #: True while compensating: undo calls are not new steps of the message.
 COMPENSATING: ContextVar[bool] = ContextVar("stuf_bridge_compensating", default=False)
 

@@ -33,6 +33,7 @@ from . import context
 
 if TYPE_CHECKING:
     from ..store import Store
+    from ..zgw import ZgwClients
 
 Key = tuple[str, str]
 
@@ -234,15 +235,16 @@ class Journal:
         await self._do("outcome", zender=key[0], ref=key[1], seq=seq, state=state,
                        result=json.dumps(result) if result is not None else None)
 
-    def for_message(self, key: Key, operation: str) -> MessageJournal:
-        return MessageJournal(self, key, operation)
+    def for_message(self, key: Key, operation: str, zgw: ZgwClients | None = None) -> MessageJournal:
+        return MessageJournal(self, key, operation, zgw)
 
 
 class MessageJournal:
     """The journal of one message while it is processed: the ZGW client's ``WriteJournal``."""
 
-    def __init__(self, journal: Journal, key: Key, operation: str):
+    def __init__(self, journal: Journal, key: Key, operation: str, zgw: ZgwClients | None = None):
         self.journal = journal
+        self.zgw = zgw
         self.key = key
         self.operation = operation
         self.seq = 0

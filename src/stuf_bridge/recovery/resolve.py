@@ -120,6 +120,9 @@ async def _resolve(zgw: ZgwClients, journal: Journal, key: Key, settle: dt.timed
                         return _left(result)
                     await asyncio.sleep(min(0.5, (settle - _age(row)).total_seconds()))
                     found = await _probe(zgw, row, known)
+            except _Unknowable as exc:
+                result.left.append(f"{row.describe()}: uitkomst onbekend ({exc.summary})")
+                return _left(result)
             except ZgwError as exc:
                 result.left.append(f"{row.describe()}: uitkomst onbekend, ZGW niet bereikbaar ({exc.summary})")
                 return _left(result)
@@ -136,11 +139,9 @@ async def _resolve(zgw: ZgwClients, journal: Journal, key: Key, settle: dt.timed
     # 2. the rule: a status on a zaak the message did not create cannot be undone → the message is complete
     created_zaken = {r.created for r in settled if r.method == "POST" and r.resource == "zaken"
                      and r.state in ("done", "undone") and r.created}
-    for row in settled:
-        if (row.state == "done" and row.method == "POST" and row.resource == "statussen"
-                and (row.body or {}).get("zaak") not in created_zaken):
-            result.outcome = "completed"
-            return result
+    if _completed(settled, created_zaken):
+        result.outcome = "completed"
+        return result
     # 3. compensate, newest first
     for row in reversed(settled):
         if row.state != "done":
@@ -157,6 +158,40 @@ async def _resolve(zgw: ZgwClients, journal: Journal, key: Key, settle: dt.timed
         if undone:
             result.undone.append(row.describe())
     return _left(result) if result.left else result
+
+
+def _completed(rows: list[Row], created_zaken: set[str]) -> bool:
+    """The rule: a status written on a zaak the message did not create, while nothing of the message was undone,
+    means every earlier write happened: the message is complete. (Had earlier writes been undone already, the
+    status stays — it cannot be removed — and the rest is compensated; the resend then runs the message again,
+    and updateZaak and actualiseerZaakstatus skip a status that is the zaak's current one already.)"""
+    if any(row.state == "undone" for row in rows):
+        return False
+    return any(row.state == "done" and row.method == "POST" and row.resource == "statussen"
+               and (row.body or {}).get("zaak") not in created_zaken for row in rows)
+
+
+async def completed_after_all(zgw: ZgwClients, journal: Journal, key: Key) -> bool:
+    """Before a failed message is undone: whether its failing write was a status that did happen (its answer was
+    lost), which makes the message complete by the rule. Only statussen are looked up here, without waiting."""
+    token = COMPENSATING.set(True)
+    try:
+        rows = await journal.rows(key)
+        if not any(r.state in ("intent", "unknown") and r.method == "POST" and r.resource == "statussen"
+                   for r in rows):
+            return False
+        settled = []
+        for row in rows:
+            if row.state in ("intent", "unknown") and row.method == "POST" and row.resource == "statussen":
+                found = await _probe(zgw, row, set())
+                if found is not None:
+                    await journal.settle(key, row.seq, "done", found)
+                    row = _with(row, state="done", result=found)
+            settled.append(row)
+        created = {r.created for r in settled if r.method == "POST" and r.resource == "zaken" and r.created}
+        return _completed(settled, created)
+    finally:
+        COMPENSATING.reset(token)
 
 
 def _age(row: Row) -> dt.timedelta:
@@ -177,30 +212,26 @@ def _with(row: Row, **changes: Any) -> Row:
 
 async def _undo(zgw: ZgwClients, row: Row, created_zaken: set[str]) -> bool | None:
     """Undo one done write: True (undone), False (nothing to do), None (no way to undo it automatically)."""
-    from ..zgw.documents import discard_document
-
     resource = row.resource
     if row.method == "POST":
         if resource == "unlock" or "bestandsdelen" in row.url:
             return False  # the document's own DELETE removes the upload
-        if resource == "lock":
+        if resource == "lock":  # without the lock value (lost with the answer): unlocked by force
             lock = (row.result or {}).get("lock")
-            if not lock:
-                return None
             document = row.url.rsplit("/", 1)[0]
             try:
-                await zgw.for_url(document).post(f"{document}/unlock", {"lock": lock})
+                await zgw.for_url(document).post(f"{document}/unlock", {"lock": lock} if lock else {})
             except (ZgwNotFound, ZgwValidationError):  # gone, or unlocked already
                 return False
             return True
-        if resource == "statussen":
-            return False if (row.body or {}).get("zaak") in created_zaken else None
+        if resource == "statussen":  # goes with its zaak; on another zaak it stays (see _completed)
+            return False
         created = row.created
         if not created:
             return None
         try:
             if resource == "enkelvoudiginformatieobjecten":
-                await discard_document(zgw, created, (row.result or {}).get("lock"))
+                await _discard(zgw, created, (row.result or {}).get("lock"))
             else:
                 await zgw.for_url(created).delete(created)
         except ZgwNotFound:
@@ -219,6 +250,16 @@ async def _undo(zgw: ZgwClients, row: Row, created_zaken: set[str]) -> bool | No
     else:
         await client.create(plan["url"], plan["body"])
     return True
+
+
+async def _discard(zgw: ZgwClients, url: str, lock: str | None) -> None:
+    """Delete a document the message created. Its lock, when the answer that carried it was lost, is unknown: the
+    document is then unlocked by force (DRC: the gateway needs scope ``documenten.geforceerd-unlock``)."""
+    from ..zgw.documents import discard_document
+
+    if not lock and (await zgw.documenten.get(url)).get("locked"):
+        await zgw.documenten.post(f"{url}/unlock", {})
+    await discard_document(zgw, url, lock)
 
 
 # --- probes ---------------------------------------------------------------------------------------------------
@@ -262,8 +303,13 @@ async def _probe(zgw: ZgwClients, row: Row, known: set[str]) -> dict[str, Any] |
         candidates = await client.list(row.url)
     elif resource == "besluitinformatieobjecten" and body.get("besluit"):
         candidates = await client.list(row.url, {"besluit": body["besluit"]})
-    elif resource == "lock":
-        return None  # the lock value is only in the lost answer; the document's own undo deals with it
+    elif resource in ("lock", "unlock"):  # the document's state says it (the lock value itself was in the answer)
+        document = row.url.rsplit("/", 1)[0]
+        try:
+            locked = bool((await zgw.documenten.get(document)).get("locked"))
+        except ZgwNotFound:
+            return {"url": document} if resource == "unlock" else None
+        return {"url": document} if locked == (resource == "lock") else None
     else:
         raise _unprobeable(row)
     matches = [c for c in candidates if _equal(body, c) and c.get("url") not in known]
@@ -275,8 +321,12 @@ async def _probe(zgw: ZgwClients, row: Row, known: set[str]) -> dict[str, Any] |
     return {name: found[name] for name in ("url", "identificatie", "zaak") if found.get(name) is not None}
 
 
+class _Unknowable(ZgwError):
+    """ZGW answers, but cannot tell whether the write happened."""
+
+
 def _unprobeable(row: Row, why: str = "niet na te gaan") -> ZgwError:
-    return ZgwError(f"{row.method} {row.resource}: {why}")
+    return _Unknowable(f"{row.method} {row.resource}: {why}")
 
 
 def _equal(sent: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:

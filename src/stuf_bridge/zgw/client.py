@@ -231,6 +231,8 @@ class ZgwApiClient:
         if journal is None:
             return await self._send_plain(request, stream=stream)
         content = request.content if isinstance(request.stream, httpx.ByteStream) else None
+        if content is None and (streamed := _journal.BODY.get()) is not None:  # a document with its content
+            content = jsonlib.dumps(streamed, ensure_ascii=False).encode()
         seq = await journal.before(request.method, str(request.url), content)
         if seq is None:
             return await self._send_plain(request, stream=stream)
