@@ -36,7 +36,7 @@ MODES = ("lost", "late", "down")
 
 
 class FaultProxy(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport, *, late_seconds: float = 0.2):
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, late_seconds: float = 0.1):
         self.inner = inner
         self.late_seconds = late_seconds
         self.plan: tuple[str, int] | None = None
