@@ -199,6 +199,7 @@ def recover_command(settings: Settings, action: str, everything: bool) -> int:
         async with create_store(settings.store_url) as store, contextlib.AsyncExitStack() as stack:
             journal = journal_for(store, lease_seconds=settings.recovery.lease_seconds)
             if action == "list":
+                await journal.purge_done()
                 messages = await journal.messages()
                 print(f"{'state':10}  {'operation':28}  {'since (UTC)':19}  {'held by':8}  zender / referentienummer")
                 for m in messages:

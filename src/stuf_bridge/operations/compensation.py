@@ -66,7 +66,8 @@ class UndoLog:
         """Independent named calls, concurrently. Every call is awaited even when one fails, so that each success
         registers its undo before the log unwinds; the first failure (in the given order) is raised."""
         names = list(calls)
-        records = {name: StepRecord(name, getattr(undo, "plan", None)) for name, (_, undo) in calls.items()}
+        records = {name: StepRecord(name, getattr(undo, "plan", None), concurrent=True)
+                   for name, (_, undo) in calls.items()}
         results = await asyncio.gather(*(_in_step(records[name], call) for name, (call, _) in calls.items()),
                                        return_exceptions=True)
         failure: tuple[str, BaseException] | None = None
@@ -95,6 +96,11 @@ class UndoLog:
         journal = JOURNAL.get()
         token = COMPENSATING.set(True)
         try:
+            if isinstance(journal, MessageJournal):
+                try:
+                    await journal.flush()  # the outcomes waiting first: the marks below must come after them
+                except StoreError as exc:
+                    log.warning("journal_flush_failed", error=str(exc))
             for name, undo, rows in reversed(self._undo):
                 try:
                     await undo()
@@ -138,6 +144,7 @@ async def _completed_after_all() -> bool:
     from ..zgw.errors import ZgwError
 
     try:
+        await journal.flush()
         return await completed_after_all(journal.zgw, journal.journal, journal.key)
     except (ZgwError, StoreError) as exc:
         log.warning("journal_lookup_failed", error=str(exc))

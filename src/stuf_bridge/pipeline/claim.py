@@ -30,7 +30,7 @@ from lxml import etree
 from ..content import Content, Outbound
 from ..errors import DETAILS_MAX, ProcessingError, StepFailed, StuurgegevensError, clip
 from ..recovery.context import JOURNAL
-from ..recovery.journal import Journal
+from ..recovery.journal import Journal, MessageJournal
 from ..recovery.resolve import resolve
 from ..recovery.service import journal_for
 from ..settings import IdempotencyPolicy
@@ -111,8 +111,8 @@ class Claim:
             return
         outbound = x.context.outbound if x.has_context else ()
         await self.env.store.complete_message(*key, for_storage(x.answer, outbound), x.outbox)
-        if journal is not None:  # after the answer is stored: a crash in between is swept as done (service.py)
-            await journal.finish(key)
+        # The journal of an answered message is forgotten by the sweep (Journal.purge_done), not here: one commit
+        # less per message; until then recovery sees its claim is done and leaves it alone (service.py).
 
     # --- the step journal (recovery/) ---------------------------------------------------------------------
 
@@ -135,7 +135,11 @@ class Claim:
         if await journal.begin(key, x.operation.name):
             return False
         message = await journal.message(key)
-        if message is not None and message.owner != journal.owner.id and message.state == "active":
+        if message is not None and message.owner == journal.owner.id and message.state == "active":
+            await journal.finish(key)  # an earlier copy answered here, its journal not yet swept: nothing to repair
+            await journal.begin(key, x.operation.name)
+            return False
+        if message is not None and message.state == "active":
             await journal.take(key, message.owner)  # its process is gone: the claim was taken over from it
         if message is None or message.state != "completed":
             resolution = await resolve(self.env.zgw, journal, key,
@@ -160,6 +164,12 @@ class Claim:
                              x: Exchange) -> bool:
         """Resolve what a failed message left; True when it turned out complete (answered Bv03 after all)."""
         assert self.env.zgw is not None
+        message_journal = JOURNAL.get()
+        if isinstance(message_journal, MessageJournal):
+            try:
+                await asyncio.shield(message_journal.flush())
+            except StoreError as error:
+                log.error("journal_failed", referentienummer=key[1], error=str(error))
         if not isinstance(exc, Exception):  # cancelled: the sweep resolves it
             try:
                 await asyncio.shield(journal.set_message(key, "unfinished"))

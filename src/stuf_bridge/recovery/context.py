@@ -27,6 +27,7 @@ class StepRecord:
     name: str
     plan: dict[str, Any] | None = None
     rows: list[int] = field(default_factory=list)
+    concurrent: bool = False  # one of several steps started together (their intents share a commit)
 
 
 #: The journal of the message being processed (set by the claim stage for a claimed message).

@@ -79,6 +79,7 @@ async def sweep(store: Store, zgw: ZgwClients, journal: Journal, *, everything: 
     """Resolve the unfinished messages, and those of gone processes. ``everything``: also messages held by live
     processes (the operator's ``stuf-bridge recover --all`` with every gateway stopped)."""
     swept: list[Swept] = []
+    await journal.purge_done()
     for message in await journal.messages():
         if message.state == "completed":
             continue

@@ -250,6 +250,18 @@ def _sqlite_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connec
     return result
 
 
+def _sqlite_statement(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work`` (a single statement) in autocommit mode; a taken write lock raises _Busy, and nothing was written."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+    try:
+        return work(conn)
+    except sqlite3.Error as exc:
+        if _is_busy(exc):
+            raise _Busy from exc
+        raise
+
+
 def _is_busy(exc: BaseException) -> bool:
     """SQLITE_BUSY or SQLITE_LOCKED, extended codes included."""
     return isinstance(exc, sqlite3.OperationalError) and (exc.sqlite_errorcode & 0xFF) in (
@@ -291,7 +303,7 @@ class _SqliteRunner:
 
         return await asyncio.get_running_loop().run_in_executor(self._thread, transaction)
 
-    def inline(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def inline(self, work: Callable[[sqlite3.Connection], T], *, transaction: bool = True) -> T:
         """``work`` right here on the calling (event-loop) thread, or _Busy if the write lock is taken: by this
         process's worker thread, by another process, or by another thread in here. The caller then queues it with
         ``run_driver``.
@@ -306,7 +318,9 @@ class _SqliteRunner:
         if not self._inline_lock.acquire(blocking=False):
             raise _Busy
         try:
-            result = _sqlite_transaction(self._inline, work, wait=False)
+            # ``transaction=False``: ``work`` is one statement, atomic on its own in autocommit mode (no BEGIN/COMMIT)
+            result = _sqlite_transaction(self._inline, work, wait=False) if transaction else \
+                _sqlite_statement(self._inline, work)
             self._inline_commits += 1
             checkpoint = self._inline_commits % CHECKPOINT_EVERY == 0
         finally:
@@ -704,9 +718,10 @@ class Store:
 
     async def statement(self, action: str, sql: str, params: Mapping[str, Any], *, rows: bool = False) -> Any:
         """One statement in SQLite's SQL with named parameters (``:name``), run as the zaak registry's are: inline
-        on a SQLite file, one round trip on the asyncpg pool on PostgreSQL (positional there), not durable. Returns
-        its first row (None if none), or with ``rows`` every row. For a feature's small bookkeeping tables that live
-        in a module of their own (the step journal)."""
+        on a SQLite file (in autocommit mode: one statement is its own transaction), one round trip on the asyncpg
+        pool on PostgreSQL (positional there), not durable. Returns its first row (None if none), or with ``rows``
+        every row. For a feature's small bookkeeping tables that live in a module of their own (the step
+        journal)."""
         if self._pg is not None:
             positional = _positional_cached(sql)
             with self._translated(action):
@@ -728,7 +743,7 @@ class Store:
 
         with self._translated(action):
             try:
-                return runner.inline(work)
+                return runner.inline(work, transaction=False)
             except _Busy:
                 return await runner.run_driver(work)
 
