@@ -44,7 +44,7 @@ _ROW_COLUMNS = "seq, operation, step, method, url, body, undo, state, result, ow
 SQL = {
     "begin": "INSERT INTO journal (zender, referentienummer, seq, operation, state, owner, created_at) "
              "VALUES (:zender, :ref, 0, :operation, 'active', :owner, :now) "
-             "ON CONFLICT (zender, referentienummer, seq) DO NOTHING RETURNING id",
+             "ON CONFLICT (zender, referentienummer, seq) DO NOTHING RETURNING seq",
     "intent": "INSERT INTO journal (zender, referentienummer, seq, operation, step, method, url, body, undo, state, "
               "owner, created_at) VALUES (:zender, :ref, :seq, :operation, :step, :method, :url, :body, :undo, "
               "'intent', :owner, :now)",
@@ -58,9 +58,9 @@ SQL = {
     "set_message": "UPDATE journal SET state = :state, owner = :owner "
                    "WHERE zender = :zender AND referentienummer = :ref AND seq = 0",
     "take": "UPDATE journal SET owner = :owner, state = 'active' "
-            "WHERE zender = :zender AND referentienummer = :ref AND seq = 0 AND owner = :previous RETURNING id",
+            "WHERE zender = :zender AND referentienummer = :ref AND seq = 0 AND owner = :previous RETURNING seq",
     "messages": "SELECT zender, referentienummer, operation, state, owner, created_at FROM journal "
-                "WHERE seq = 0 ORDER BY id",
+                "WHERE seq = 0 ORDER BY created_at",
     "register": "INSERT INTO journal_owners (owner, host, pid, started, lease_until) "
                 "VALUES (:owner, :host, :pid, :started, :lease_until) "
                 "ON CONFLICT (owner) DO UPDATE SET lease_until = excluded.lease_until",

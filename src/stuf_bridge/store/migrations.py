@@ -149,10 +149,10 @@ def _m006_journal(conn: Connection) -> None:
     Table(
         "journal",
         metadata,
-        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-        Column("zender", String(200), nullable=False),
-        Column("referentienummer", String(200), nullable=False),
-        Column("seq", Integer, nullable=False),
+        # one b-tree on SQLite (no rowid, no second index): every write of a message commits a row here
+        Column("zender", String(200), primary_key=True),
+        Column("referentienummer", String(200), primary_key=True),
+        Column("seq", Integer, primary_key=True, autoincrement=False),
         Column("operation", String(100), nullable=False),
         Column("step", String(200), nullable=True),
         Column("method", String(10), nullable=True),
@@ -163,8 +163,7 @@ def _m006_journal(conn: Connection) -> None:
         Column("result", Text, nullable=True),
         Column("owner", String(100), nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False),
-        Index("ux_journal_step", "zender", "referentienummer", "seq", unique=True),
-        Index("ix_journal_owner", "owner", "seq"),
+        sqlite_with_rowid=False,
     )
     Table(
         "journal_owners",
