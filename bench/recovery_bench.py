@@ -196,11 +196,12 @@ async def kills(count: int, seed: int = 14) -> dict[str, Any]:
         root = Path(tmp)
         env_base = {"STUF_BRIDGE_DEFAULT_RSIN": RSIN, "STUF_BRIDGE_RECOVERY": '{"settle_seconds": 2}',
                     "STUF_BRIDGE_LOG_LEVEL": "WARNING"}
-        with running_gateway(root / "zgw", command=("zgw", "serve")) as zgw_url, SlowProxy(zgw_url) as proxy:
+        with running_gateway(root / "zgw", command=("zgw", "serve"), timeout=180) as zgw_url, \
+                SlowProxy(zgw_url) as proxy:
             env = {**env_base, "STUF_BRIDGE_ZGW_URL": proxy.url}
             for number in range(count + 1):
                 pids: list[int] = []
-                with running_gateway(root / "gateway", env, pid=pids) as url:
+                with running_gateway(root / "gateway", env, pid=pids, timeout=180) as url:
                     if number > 0:
                         started = time.monotonic()
                         response = await asyncio.to_thread(_post, url, messages[number - 1])
@@ -241,15 +242,20 @@ def main() -> None:
         "load_average_at_start": os.getloadavg()[0],
         "cpus": os.cpu_count(),
     }
+    def save() -> None:  # after each part: a long run that fails later keeps what it measured
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+
     result["journal_cost"] = asyncio.run(journal_cost(args.cost_messages))
+    save()
     print(json.dumps({k: v for k, v in result["journal_cost"].items() if k not in ("on", "off")}), flush=True)
     if args.rounds:
         result["fault_matrix"] = asyncio.run(fault_matrix(args.rounds))
+        save()
     if args.kills:
         result["kill"] = asyncio.run(kills(args.kills))
         print(json.dumps({k: v for k, v in result["kill"].items() if k != "resends"}), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    save()
     print(f"written to {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
 
 

@@ -66,11 +66,12 @@ async def test_kill_mid_creeer_zaak_then_resend(tmp_path: Path, make_settings: C
     rounds = [scenario.round(number, "k") for number in range(len(KILL_AFTER))]
     messages = [creeer_zaak(identificatie=r.zaak, referentienummer=r.ref) for r in rounds]
     resends: list[tuple[httpx.Response, float]] = []
-    with running_gateway(tmp_path / "zgw", command=("zgw", "serve")) as zgw_url, SlowProxy(zgw_url) as proxy:
+    with running_gateway(tmp_path / "zgw", command=("zgw", "serve"), timeout=120) as zgw_url, \
+            SlowProxy(zgw_url) as proxy:
         env = {**ENV, "STUF_BRIDGE_ZGW_URL": proxy.url}
         for number, after in enumerate((*KILL_AFTER, None)):
             pids: list[int] = []
-            with running_gateway(tmp_path / "gateway", env, pid=pids) as url:
+            with running_gateway(tmp_path / "gateway", env, pid=pids, timeout=120) as url:
                 if number > 0:
                     started = time.monotonic()
                     response = await asyncio.to_thread(post, url, messages[number - 1])
