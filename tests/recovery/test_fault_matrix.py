@@ -51,7 +51,7 @@ async def running_rig(settings: Settings, schemas: Schemas) -> AsyncIterator[Rig
 def rig_settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings(
         bestandsdelen_threshold_bytes=1000,
-        recovery={"settle_seconds": 0.4, "sweep_seconds": 3600},
+        recovery={"settle_seconds": 1.0, "sweep_seconds": 3600},
     )
 
 

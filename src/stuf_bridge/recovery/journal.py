@@ -266,10 +266,20 @@ class MessageJournal:
         self.writes = 0
         self._pending: list[dict[str, Any]] = []
         self._batch: asyncio.Task[None] | None = None
+        self._urgent: set[int] = set()  # writes whose outcome is committed at once
+        self._zaken: set[int] = set()  # the POST zaken of this message
+        self._created_zaken: set[str] = set()  # the zaken it created (their parts need no journal rows)
 
     async def before(self, method: str, url: str, content: bytes | None) -> int | None:
+        resource = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        if method == "POST" and resource in CASCADED and content and self._created_zaken:
+            match = _ZAAK.search(content[:4096])
+            if match and match.group(1).decode() in self._created_zaken:
+                return None  # part of a zaak this message created: the zaak's DELETE takes it along
         self.seq += 1
         seq = self.seq
+        if method == "POST" and resource == "zaken" and not (content and b'"identificatie"' in content):
+            self._urgent.add(seq)  # ZGW numbers this zaak: its URL is only in the answer, which must be kept
         step = context.STEP.get()
         plan = step.plan if step is not None and method in ("PATCH", "PUT", "DELETE") else None
         self._pending.append(dict(
@@ -277,6 +287,8 @@ class MessageJournal:
             step=step.name[:200] if step is not None else None, method=method, url=url[:2000],
             body=_intent_body(content), undo=json.dumps(plan) if plan is not None else None, state="intent",
             owner=self.journal.owner.id))
+        if method == "POST" and resource == "zaken":
+            self._zaken.add(seq)
         if step is not None and step.concurrent:
             await self._commit()  # with the intents of the steps started together
         else:
@@ -287,11 +299,13 @@ class MessageJournal:
         return seq
 
     async def after(self, seq: int, state: str, result: bytes | None) -> None:
+        found = _result(result) if state == "done" else None
         self._pending.append(dict(zender=self.key[0], referentienummer=self.key[1], seq=seq,
-                                  operation=self.operation, state=state,
-                                  result=_result(result) if state == "done" else None, owner=self.journal.owner.id))
-        if state != "done":
+                                  operation=self.operation, state=state, result=found, owner=self.journal.owner.id))
+        if seq in self._urgent or state != "done":
             await self._commit()
+        if found is not None and seq in self._zaken:
+            self._created_zaken.add(json.loads(found).get("url", ""))
 
     async def flush(self) -> None:
         """Commit the outcomes still waiting."""
@@ -342,6 +356,9 @@ def _upsert(batch: list[dict[str, Any]], sqlite: bool) -> tuple[str, dict[str, A
 
 # --- bodies ---------------------------------------------------------------------------------------------------
 
+#: Writes that belong to a zaak and go with its DELETE: not journalled when the message created that zaak.
+CASCADED = frozenset({"rollen", "statussen", "zaakobjecten", "resultaten", "zaakeigenschappen"})
+_ZAAK = re.compile(rb'"zaak"\s*:\s*"([^"\\]*)"')
 _INHOUD = b'"inhoud":"'
 
 
