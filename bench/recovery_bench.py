@@ -194,8 +194,7 @@ async def kills(count: int, seed: int = 14) -> dict[str, Any]:
     kill_times: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        env_base = {"STUF_BRIDGE_DEFAULT_RSIN": RSIN, "STUF_BRIDGE_RECOVERY": '{"settle_seconds": 2}',
-                    "STUF_BRIDGE_LOG_LEVEL": "WARNING"}
+        env_base = {"STUF_BRIDGE_DEFAULT_RSIN": RSIN, "STUF_BRIDGE_RECOVERY": '{"settle_seconds": 2}'}
         with running_gateway(root / "zgw", command=("zgw", "serve"), timeout=180) as zgw_url, \
                 SlowProxy(zgw_url) as proxy:
             env = {**env_base, "STUF_BRIDGE_ZGW_URL": proxy.url}
@@ -246,9 +245,10 @@ def main() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
 
-    result["journal_cost"] = asyncio.run(journal_cost(args.cost_messages))
-    save()
-    print(json.dumps({k: v for k, v in result["journal_cost"].items() if k not in ("on", "off")}), flush=True)
+    if args.cost_messages:
+        result["journal_cost"] = asyncio.run(journal_cost(args.cost_messages))
+        save()
+        print(json.dumps({k: v for k, v in result["journal_cost"].items() if k not in ("on", "off")}), flush=True)
     if args.rounds:
         result["fault_matrix"] = asyncio.run(fault_matrix(args.rounds))
         save()
