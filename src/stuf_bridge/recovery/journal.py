@@ -359,18 +359,18 @@ def _upsert(batch: list[dict[str, Any]], sqlite: bool) -> tuple[str, dict[str, A
 #: Writes that belong to a zaak and go with its DELETE: not journalled when the message created that zaak.
 CASCADED = frozenset({"rollen", "statussen", "zaakobjecten", "resultaten", "zaakeigenschappen"})
 _ZAAK = re.compile(rb'"zaak"\s*:\s*"([^"\\]*)"')
-_INHOUD = b'"inhoud":"'
+_INHOUD = re.compile(rb'"inhoud"\s*:\s*"')
 
 
 def _intent_body(content: bytes | None) -> str | None:
     """The request body as journalled: JSON without document content (``inhoud`` is cut out unread)."""
     if not content:
         return None
-    start = content.find(_INHOUD)
-    if start >= 0:
-        end = content.find(b'"', start + len(_INHOUD))
+    match = _INHOUD.search(content)
+    if match:
+        end = content.find(b'"', match.end())
         if end > 0:
-            content = content[:start] + b'"inhoud":null' + content[end + 1:]
+            content = content[:match.start()] + b'"inhoud":null' + content[end + 1:]
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
