@@ -13,6 +13,11 @@ from urllib.parse import urlsplit
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A killed gateway's connections reset: expected here, not worth a traceback."""
+
+
 class SlowProxy:
     def __init__(self, backend: str, *, write_delay: float = 0.15, read_delay: float = 0.02):
         target = urlsplit(backend)
@@ -55,7 +60,7 @@ class SlowProxy:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
