@@ -185,6 +185,73 @@ def outbox_command(settings: Settings, action: str, item: int | None, dead: bool
         return 1
 
 
+def recover_command(settings: Settings, action: str, everything: bool) -> int:
+    """``stuf-bridge recover list|run``: the unfinished messages in the step journal of the same store as ``serve``,
+    and their resolution (docs/recovery.md). ``run`` resolves those whose process is gone (or, with ``--all``, every
+    one: only with every gateway on this store stopped); exit status 1 while something is left."""
+    import asyncio
+    import contextlib
+
+    import httpx
+
+    from .recovery.service import journal_for, sweep
+    from .store import StoreError, create_store
+    from .zgw import ZgwClients, ZgwError
+
+    settings = completed(settings)
+
+    async def run() -> int:
+        async with create_store(settings.store_url) as store, contextlib.AsyncExitStack() as stack:
+            journal = journal_for(store, lease_seconds=settings.recovery.lease_seconds)
+            if action == "list":
+                await journal.purge_done()
+                messages = await journal.messages()
+                print(f"{'state':10}  {'operation':28}  {'since (UTC)':19}  {'held by':8}  zender / referentienummer")
+                for m in messages:
+                    holder = "gone" if await journal.is_gone(m.owner) else "live"
+                    print(f"{m.state:10}  {m.operation:28}  {m.created_at:%Y-%m-%d %H:%M:%S}  {holder:8}  "
+                          f"{m.zender} / {m.referentienummer}")
+                    for row in await journal.rows(m.key):
+                        print(f"{'':12}{row.seq:>3} {row.state:8} {row.describe()}")
+                print(f"{len(messages)} message(s) in the journal")
+                return 0
+            transport = None
+            embedded_base = None
+            if settings.zgw_embedded:  # its data directory, in this process, under the URLs serve gives it
+                from fastapi import FastAPI
+
+                from .web.app import embedded_backend
+
+                embedded = embedded_backend(settings)
+                await stack.enter_async_context(embedded.router.lifespan_context(embedded))
+                root = FastAPI()
+                root.mount("/zgw", embedded)
+                host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+                embedded_base = f"http://{host}:{settings.port}/zgw"
+                transport = httpx.ASGITransport(app=root)
+            zgw = await stack.enter_async_context(ZgwClients.from_settings(settings, embedded_base, transport))
+            await journal.register()
+            try:
+                swept = await sweep(store, zgw, journal, everything=everything,
+                                    settle_seconds=settings.recovery.settle_seconds, wait=True)
+            finally:
+                await journal.unregister()
+            left = 0
+            for item in swept:
+                m = item.message
+                outcome = item.resolution.summary() if item.resolution else "was al verwerkt; journaal opgeruimd"
+                left += bool(item.resolution and item.resolution.outcome == "left")
+                print(f"{m.operation} {m.zender} / {m.referentienummer}: {outcome}")
+            print(f"{len(swept)} message(s) resolved, {left} with something left")
+            return 1 if left else 0
+
+    try:
+        return asyncio.run(run())
+    except (StoreError, ZgwError) as exc:
+        print(f"stuf-bridge: recover: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stuf-bridge", description="StUF-ZKN / ZDS → ZGW gateway")
     parser.add_argument("--version", action="version", version=f"stuf-bridge {__version__}")
@@ -230,6 +297,17 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
         sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
 
+    recover_cmd = commands.add_parser("recover", help="messages left half-done: list them, or resolve them")
+    recover_commands = recover_cmd.add_subparsers(dest="recover_command", required=True)
+    recover_list_cmd = recover_commands.add_parser("list", help="the unfinished messages and their steps")
+    recover_run_cmd = recover_commands.add_parser("run", help="resolve the unfinished messages of gone processes")
+    recover_run_cmd.add_argument("--all", action="store_true", dest="everything",
+                                 help="also messages held by running gateways (stop them first)")
+    for sub in (recover_list_cmd, recover_run_cmd):
+        sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
+        sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
+        sub.add_argument("--zgw-url", help="base URL of an external ZGW backend (STUF_BRIDGE_ZGW_URL)")
+
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "zgw_url", "mappings_dir")}
     try:
@@ -252,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         return check_config(with_demo_profile(settings))
     if args.command == "outbox":
         return outbox_command(settings, args.outbox_command, getattr(args, "id", None), getattr(args, "dead", False))
+    if args.command == "recover":
+        return recover_command(settings, args.recover_command, getattr(args, "everything", False))
     if args.zgw_command == "seed":
         return seed_zgw(settings, args.catalogue)
     serve_zgw(settings)

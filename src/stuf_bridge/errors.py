@@ -130,11 +130,13 @@ class BackendTimeout(BackendUnavailable):
 class StepFailed(StufBridgeError):
     """A step of a multi-call operation failed; ``cause`` is the original error."""
 
-    def __init__(self, step: str, cause: BaseException, undone: list[str], not_undone: list[str]):
+    def __init__(self, step: str, cause: BaseException, undone: list[str], not_undone: list[str], *,
+                 repair: bool = False):
         self.step = step
         self.cause = cause
         self.undone = undone
         self.not_undone = not_undone
+        self.repair = repair  # what is left is in the step journal: a resend or `stuf-bridge recover` repairs it
         super().__init__(self.summary())
 
     def summary(self, cause: str | None = None) -> str:
@@ -142,7 +144,10 @@ class StepFailed(StufBridgeError):
         text = f"stap '{self.step}' mislukte: {self.cause if cause is None else cause}"
         if self.undone:
             text += f"; teruggedraaid: {', '.join(self.undone)}"
-        if self.not_undone:
+        if self.not_undone and self.repair:
+            text += (f"; nog over in ZGW: {', '.join(self.not_undone)} — dit wordt hersteld bij het opnieuw sturen van "
+                     "dit bericht (zelfde referentienummer) of met 'stuf-bridge recover'")
+        elif self.not_undone:
             text += f"; NIET teruggedraaid (handmatig opruimen): {', '.join(self.not_undone)}"
         return text
 

@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from .legacy.config import LegacySettings
 from .outbox.config import OutboxSettings
+from .recovery.config import RecoverySettings
 from .routing.config import RoutingSettings
 
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
@@ -223,6 +224,11 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = Field(
         default_factory=OutboxSettings,
         description="Delivery of replicate's secondary leg (README, Replicate and the outbox).",
+    )
+    recovery: RecoverySettings = Field(
+        default_factory=RecoverySettings,
+        description="The step journal and the recovery of messages left half-done (README, What happens when "
+        "things fail halfway; docs/recovery.md).",
     )
 
     @field_validator("zgw_credentials")

@@ -30,6 +30,9 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import structlog
 
 from ..errors import StepFailed
+from ..recovery.context import COMPENSATING, JOURNAL, STEP, StepRecord
+from ..recovery.journal import MessageJournal
+from ..store.errors import StoreError
 
 if TYPE_CHECKING:
     from ..zgw import ZgwApiClient
@@ -44,48 +47,75 @@ Undo = Callable[[Any], Awaitable[Any]]  # gets the step's result, undoes what it
 @dataclass
 class UndoLog:
     done: list[str] = field(default_factory=list)
-    _undo: list[tuple[str, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
+    _undo: list[tuple[str, Callable[[], Awaitable[Any]], list[int]]] = field(default_factory=list)
     _current: str | None = None
 
     async def step(self, name: str, call: Awaitable[T], *, undo: Callable[[T], Awaitable[Any]] | None = None) -> T:
         """Run one named call; its failure is attributed to this step. ``undo(result)`` runs if a later step fails."""
         self._current = name
-        result = await call
-        self._succeeded(name, result, undo)
+        record = StepRecord(name, getattr(undo, "plan", None))
+        token = STEP.set(record)
+        try:
+            result = await call
+        finally:
+            STEP.reset(token)
+        self._succeeded(name, result, undo, record.rows)
         return result
 
     async def steps(self, calls: dict[str, tuple[Awaitable[Any], Undo | None]]) -> list[Any]:
         """Independent named calls, concurrently. Every call is awaited even when one fails, so that each success
         registers its undo before the log unwinds; the first failure (in the given order) is raised."""
         names = list(calls)
-        results = await asyncio.gather(*(call for call, _ in calls.values()), return_exceptions=True)
+        records = {name: StepRecord(name, getattr(undo, "plan", None), concurrent=True)
+                   for name, (_, undo) in calls.items()}
+        results = await asyncio.gather(*(_in_step(records[name], call) for name, (call, _) in calls.items()),
+                                       return_exceptions=True)
         failure: tuple[str, BaseException] | None = None
         for name, result in zip(names, results, strict=True):
             if isinstance(result, BaseException):
                 failure = failure or (name, result)
             else:
-                self._succeeded(name, result, calls[name][1])
+                self._succeeded(name, result, calls[name][1], records[name].rows)
         if failure is not None:
             self._current = failure[0]
             raise failure[1]
         self._current = None
         return results
 
-    def _succeeded(self, name: str, result: Any, undo: Undo | None) -> None:
+    def _succeeded(self, name: str, result: Any, undo: Undo | None, rows: list[int] | None = None) -> None:
         self.done.append(name)
         self._current = None
         if undo is not None:
-            self._undo.append((f"ongedaan: {name}", lambda: undo(result)))
+            self._undo.append((f"ongedaan: {name}", lambda: undo(result), list(rows or ())))
 
     async def rollback(self) -> tuple[list[str], list[str]]:
+        """Undo the registered steps, newest first. With a step journal (recovery/journal.py) each undone step's
+        writes are marked ``undone`` there, so that recovery does not undo them again; the undo calls themselves
+        are not journalled as new writes of the message."""
         undone, not_undone = [], []
-        for name, undo in reversed(self._undo):
-            try:
-                await undo()
-                undone.append(name)
-            except Exception as exc:  # noqa: BLE001 - keep going: undo as much as possible, say what is left
-                log.error("compensation_failed", action=name, error=str(exc))
-                not_undone.append(name)
+        journal = JOURNAL.get()
+        token = COMPENSATING.set(True)
+        try:
+            if isinstance(journal, MessageJournal):
+                try:
+                    await journal.flush()  # the outcomes waiting first: the marks below must come after them
+                except StoreError as exc:
+                    log.warning("journal_flush_failed", error=str(exc))
+            for name, undo, rows in reversed(self._undo):
+                try:
+                    await undo()
+                    undone.append(name)
+                except Exception as exc:  # noqa: BLE001 - keep going: undo as much as possible, say what is left
+                    log.error("compensation_failed", action=name, error=str(exc))
+                    not_undone.append(name)
+                    continue
+                if rows and isinstance(journal, MessageJournal):
+                    try:
+                        await journal.journal.mark(journal.key, rows, "undone")
+                    except StoreError as exc:  # recovery then finds the object gone (404): nothing is done twice
+                        log.warning("journal_mark_failed", action=name, error=str(exc))
+        finally:
+            COMPENSATING.reset(token)
         self._undo.clear()
         return undone, not_undone
 
@@ -97,12 +127,58 @@ class UndoLog:
     ) -> None:
         if exc is None:
             return
+        if isinstance(exc, Exception) and await _completed_after_all():  # nothing to undo: the message is done
+            raise StepFailed(self._current or "verwerking", exc, [], []) from exc
         undone, not_undone = await asyncio.shield(self.rollback())
         if isinstance(exc, Exception) and not isinstance(exc, StepFailed):
             raise StepFailed(self._current or "verwerking", exc, undone, not_undone) from exc
 
 
+async def _completed_after_all() -> bool:
+    """With a step journal: whether the failing write was a status that happened after all (its answer was lost),
+    which by recovery's rule makes the message complete (recovery/resolve.py) — then nothing is undone."""
+    journal = JOURNAL.get()
+    if not isinstance(journal, MessageJournal) or journal.zgw is None:
+        return False
+    from ..recovery.resolve import completed_after_all
+    from ..zgw.errors import ZgwError
+
+    try:
+        await journal.flush()
+        return await completed_after_all(journal.zgw, journal.journal, journal.key)
+    except (ZgwError, StoreError) as exc:
+        log.warning("journal_lookup_failed", error=str(exc))
+        return False
+
+
+async def _in_step(record: StepRecord, call: Awaitable[T]) -> T:
+    """``call`` as part of the step ``record`` (its own task under ``steps``: the journal learns its rows)."""
+    STEP.set(record)
+    return await call
+
+
 # --- the usual undo actions ---------------------------------------------------------------------------------
+# Each carries its ``plan`` where it is known before the call (the earlier values, the removed object's body), so
+# that the step journal has it even when the process dies before the undo could run.
+
+
+@dataclass(frozen=True)
+class _Planned:
+    method: str
+    client: ZgwApiClient
+    target: str
+    body: dict[str, Any]
+
+    @property
+    def plan(self) -> dict[str, Any]:
+        return {"method": self.method, "url": self.client.url(self.target), "body": self.body}
+
+    async def __call__(self, _: Any) -> Any:
+        if self.method == "PATCH":
+            return await self.client.patch(self.target, self.body)
+        if self.method == "PUT":
+            return await self.client.update(self.target, self.body)
+        return await self.client.create(self.target, self.body)
 
 
 def delete_created(client: ZgwApiClient) -> Undo:
@@ -116,26 +192,14 @@ def delete_created(client: ZgwApiClient) -> Undo:
 
 def patch_back(client: ZgwApiClient, url: str, before: dict[str, Any]) -> Undo:
     """The undo of a PATCH: PATCH the fields back to ``before``."""
-
-    async def patch(_: Any) -> Any:
-        return await client.patch(url, before)
-
-    return patch
+    return _Planned("PATCH", client, url, before)
 
 
 def put_back(client: ZgwApiClient, url: str, before: dict[str, Any]) -> Undo:
     """The undo of a PUT: PUT the earlier body back."""
-
-    async def put(_: Any) -> Any:
-        return await client.update(url, before)
-
-    return put
+    return _Planned("PUT", client, url, before)
 
 
 def post_back(client: ZgwApiClient, resource: str, body: dict[str, Any]) -> Undo:
     """The undo of a DELETE: POST the removed object back (it gets a new url)."""
-
-    async def post(_: Any) -> Any:
-        return await client.create(resource, body)
-
-    return post
+    return _Planned("POST", client, resource, body)

@@ -28,10 +28,15 @@ import structlog
 from lxml import etree
 
 from ..content import Content, Outbound
-from ..errors import ProcessingError, StuurgegevensError
+from ..errors import DETAILS_MAX, ProcessingError, StepFailed, StuurgegevensError, clip
+from ..recovery.context import JOURNAL
+from ..recovery.journal import Journal, MessageJournal
+from ..recovery.resolve import resolve
+from ..recovery.service import journal_for
 from ..settings import IdempotencyPolicy
 from ..store import StoreError
 from ..stuf.namespaces import STUF
+from ..stuf.answers import bevestiging
 from ..stuf.registry import Operation
 from ..stuf.stuurgegevens import Stuurgegevens
 from ..zgw.documents import download_source
@@ -84,19 +89,137 @@ class Claim:
             x.answer = self._replayed(etree.fromstring(stored), x)
             x.replayed = True
             return
+        journal = self._journal()
+        token = None
+        if journal is not None:
+            try:
+                if await self._repair(journal, key, x):  # an earlier copy's writes are all there: answered Bv03
+                    await self.env.store.complete_message(*key, for_storage(x.answer, ()), ())  # type: ignore[arg-type]
+                    await journal.finish(key)
+                    return
+            except BaseException:
+                await self._release(key)
+                raise
+            token = JOURNAL.set(journal.for_message(key, x.operation.name, self.env.zgw))
         try:
             await call_next(x)
-        except BaseException:
-            try:  # a failed message changed nothing (it was compensated): a resend must be processed anew
-                await self.env.store.release_message(*key)
-            except StoreError as exc:
-                log.error("idempotency_release_failed", referentienummer=key[1], error=str(exc))
-            raise
+        except BaseException as exc:
+            completed = False
+            if journal is not None:  # find out what the failed message left in ZGW, and resolve it
+                completed = await self._after_failure(journal, key, exc, x)
+            if not completed:
+                await self._release(key)  # nothing is left (or the journal has it): a resend is processed anew
+                raise
+        finally:
+            if token is not None:
+                JOURNAL.reset(token)
         if x.answer is None:  # a mode handler passed on another system's fault (replicate, primary legacy)
             await self.env.store.release_message(*key)
             return
         outbound = x.context.outbound if x.has_context else ()
         await self.env.store.complete_message(*key, for_storage(x.answer, outbound), x.outbox)
+        # The journal of an answered message is forgotten by the sweep (Journal.purge_done), not here: one commit
+        # less per message; until then recovery sees its claim is done and leaves it alone (service.py).
+
+    # --- the step journal (recovery/) ---------------------------------------------------------------------
+
+    def _journal(self) -> Journal | None:
+        if self.env.zgw is None or not self.env.settings.recovery.enabled:
+            return None
+        return journal_for(self.env.store, lease_seconds=self.env.settings.recovery.lease_seconds)
+
+    async def _release(self, key: tuple[str, str]) -> None:
+        try:
+            await self.env.store.release_message(*key)
+        except StoreError as exc:
+            log.error("idempotency_release_failed", referentienummer=key[1], error=str(exc))
+
+    async def _repair(self, journal: Journal, key: tuple[str, str], x: Exchange) -> bool:
+        """Before a claimed message runs: if an earlier copy left writes in the journal (it failed, or its process
+        died), resolve them first. True when the earlier copy turned out complete (``x.answer`` is then its Bv03);
+        a resolution that cannot finish now (ZGW still away) is a fault that says so, and nothing runs."""
+        assert x.operation is not None and self.env.zgw is not None
+        if await journal.begin(key, x.operation.name):
+            return False
+        message = await journal.message(key)
+        if message is not None and message.owner == journal.owner.id and message.state == "active":
+            await journal.finish(key)  # an earlier copy answered here, its journal not yet swept: nothing to repair
+            await journal.begin(key, x.operation.name)
+            return False
+        if message is not None and message.state == "active":
+            await journal.take(key, message.owner)  # its process is gone: the claim was taken over from it
+        if message is None or message.state != "completed":
+            resolution = await resolve(self.env.zgw, journal, key,
+                                       settle_seconds=self.env.settings.recovery.settle_seconds)
+            if resolution.outcome == "left":
+                await journal.set_message(key, "unfinished")
+                raise ProcessingError(
+                    "Een eerder exemplaar van dit bericht is nog niet hersteld",
+                    clip(f"ZGW kon nog niet worden hersteld ({resolution.summary()}); stuur het bericht later "
+                         "opnieuw, of laat de beheerder 'stuf-bridge recover' uitvoeren.", DETAILS_MAX),
+                    plek="server", reason="recovery-pending",
+                )
+            if resolution.outcome == "clean":
+                await journal.finish(key)
+                await journal.begin(key, x.operation.name)
+                x.warnings.append("een eerder, onvolledig verwerkt exemplaar van dit bericht is eerst teruggedraaid")
+                return False
+            await journal.set_message(key, "completed")
+        return self._completed(x)
+
+    async def _after_failure(self, journal: Journal, key: tuple[str, str], exc: BaseException,
+                             x: Exchange) -> bool:
+        """Resolve what a failed message left; True when it turned out complete (answered Bv03 after all)."""
+        assert self.env.zgw is not None
+        message_journal = JOURNAL.get()
+        if isinstance(message_journal, MessageJournal):
+            try:
+                await asyncio.shield(message_journal.flush())
+            except StoreError as error:
+                log.error("journal_failed", referentienummer=key[1], error=str(error))
+        if not isinstance(exc, Exception):  # cancelled: the sweep resolves it
+            try:
+                await asyncio.shield(journal.set_message(key, "unfinished"))
+            except StoreError as error:
+                log.error("journal_failed", referentienummer=key[1], error=str(error))
+            return False
+        try:
+            resolution = await resolve(self.env.zgw, journal, key, wait=False,
+                                       settle_seconds=self.env.settings.recovery.settle_seconds)
+            if resolution.outcome == "clean":
+                await journal.finish(key)
+            elif resolution.outcome == "completed" and self._completed(x):
+                return True
+            else:
+                await journal.set_message(key, "unfinished")
+        except StoreError as error:
+            log.error("journal_failed", referentienummer=key[1], error=str(error))
+            return False
+        if isinstance(exc, StepFailed):
+            exc.undone.extend(resolution.undone)
+            exc.not_undone[:] = resolution.left
+            exc.repair = bool(resolution.left)
+        elif resolution.left:
+            raise StepFailed("verwerking", exc, resolution.undone, resolution.left, repair=True) from exc
+        return False
+
+    async def _holder_gone(self, key: tuple[str, str]) -> bool:
+        """Whether the process that holds this pending claim is known to be gone (recovery/journal.py)."""
+        journal = self._journal()
+        if journal is None:
+            return False
+        message = await journal.message(key)
+        return message is not None and message.state == "active" and await journal.is_gone(message.owner)
+
+    @staticmethod
+    def _completed(x: Exchange) -> bool:
+        """Answer the message with its acknowledgement: its writes are all in ZGW (the rule of recovery/resolve.py)."""
+        assert x.operation is not None
+        if x.operation.response_kind not in ("Bv02", "Bv03"):
+            return False
+        x.answer = bevestiging(x.operation.response_kind, x.context.parties)
+        x.warnings.append("het bericht bleek na een storing toch volledig verwerkt")
+        return True
 
     async def _claim(self, key: tuple[str, str], op: Operation, body_digest: str, ref: str) -> bytes | None:
         """None when this message is new (and now claimed); the stored answer when it is a resend."""
@@ -117,6 +240,11 @@ class Claim:
                     "geef elk nieuw bericht een nieuw referentienummer.",
                     reason="referentienummer-reused",
                 )
+            if await self._holder_gone(key):  # its process died: take the claim over now, not after 15 minutes
+                claim = await store.claim_message(*key, body_digest, op.name, stale_after=timedelta(0))
+                if claim.state == "new":
+                    return None
+                continue
             if time.monotonic() >= deadline:
                 raise ProcessingError(
                     "Het bericht wordt al verwerkt",

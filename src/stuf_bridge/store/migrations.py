@@ -28,6 +28,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     func,
     insert,
     select,
@@ -164,6 +165,39 @@ def _m005_outbox_blobs(conn: Connection) -> None:
     ).create(conn)
 
 
+def _m006_journal(conn: Connection) -> None:
+    metadata = MetaData()
+    Table(
+        "journal",
+        metadata,
+        # one b-tree on SQLite (no rowid, no second index): every write of a message commits a row here
+        Column("zender", String(200), primary_key=True),
+        Column("referentienummer", String(200), primary_key=True),
+        Column("seq", Integer, primary_key=True, autoincrement=False),
+        Column("operation", String(100), nullable=False),
+        Column("step", String(200), nullable=True),
+        Column("method", String(10), nullable=True),
+        Column("url", String(2000), nullable=True),
+        Column("body", Text, nullable=True),
+        Column("undo", Text, nullable=True),
+        Column("state", String(10), nullable=False),
+        Column("result", Text, nullable=True),
+        Column("owner", String(100), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        sqlite_with_rowid=False,
+    )
+    Table(
+        "journal_owners",
+        metadata,
+        Column("owner", String(100), primary_key=True),
+        Column("host", String(200), nullable=False),
+        Column("pid", Integer, nullable=False),
+        Column("started", String(40), nullable=False),
+        Column("lease_until", DateTime(timezone=True), nullable=False),
+    )
+    metadata.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
@@ -173,6 +207,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _m004_outbox),
     Migration(5, "outbox: payloads by reference (outbox_blobs), intent items, kind, purge of finished items",
               _m005_outbox_blobs),
+    Migration(6, "journal, journal_owners: the steps of unfinished messages and the processes that run them",
+              _m006_journal),
 )
 
 

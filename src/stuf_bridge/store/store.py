@@ -167,6 +167,11 @@ _OUTBOX_SQL: dict[str, tuple[str, str, tuple[str, ...]]] = {
 #: Seconds between two looks for inflight items whose lease ran out, while claims keep finding work.
 OUTBOX_EXPIRE_EVERY = 5.0
 
+@functools.lru_cache(maxsize=256)
+def _positional_cached(sql: str) -> str:
+    """``_positional`` of a feature module's statement (``Store.statement``), converted once."""
+    return _positional(sql)
+
 #: Runs one idempotency statement by name with its parameters; returns its first row (None if it has none).
 Execute = Callable[[str, Mapping[str, Any]], Any]
 
@@ -281,6 +286,18 @@ def _sqlite_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connec
     return result
 
 
+def _sqlite_statement(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work`` (a single statement) in autocommit mode; a taken write lock raises _Busy, and nothing was written."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+    try:
+        return work(conn)
+    except sqlite3.Error as exc:
+        if _is_busy(exc):
+            raise _Busy from exc
+        raise
+
+
 def _is_busy(exc: BaseException) -> bool:
     """SQLITE_BUSY or SQLITE_LOCKED, extended codes included."""
     return isinstance(exc, sqlite3.OperationalError) and (exc.sqlite_errorcode & 0xFF) in (
@@ -322,7 +339,7 @@ class _SqliteRunner:
 
         return await asyncio.get_running_loop().run_in_executor(self._thread, transaction)
 
-    def inline(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def inline(self, work: Callable[[sqlite3.Connection], T], *, transaction: bool = True) -> T:
         """``work`` right here on the calling (event-loop) thread, or _Busy if the write lock is taken: by this
         process's worker thread, by another process, or by another thread in here. The caller then queues it with
         ``run_driver``.
@@ -337,7 +354,9 @@ class _SqliteRunner:
         if not self._inline_lock.acquire(blocking=False):
             raise _Busy
         try:
-            result = _sqlite_transaction(self._inline, work, wait=False)
+            # ``transaction=False``: ``work`` is one statement, atomic on its own in autocommit mode (no BEGIN/COMMIT)
+            result = _sqlite_transaction(self._inline, work, wait=False) if transaction else \
+                _sqlite_statement(self._inline, work)
             self._inline_commits += 1
             checkpoint = self._inline_commits % CHECKPOINT_EVERY == 0
         finally:
@@ -793,6 +812,39 @@ class Store:
         """The zaak identificatie a document was linked to, or None."""
         row = await self._registry(f"document_zaak({document!r})", "document_zaak", {"document": document})
         return str(row[0]) if row is not None else None
+
+    # --- statements of feature modules (recovery/journal.py) ---------------------------------------------------
+
+    async def statement(self, action: str, sql: str, params: Mapping[str, Any], *, rows: bool = False) -> Any:
+        """One statement in SQLite's SQL with named parameters (``:name``), run as the zaak registry's are: inline
+        on a SQLite file (in autocommit mode: one statement is its own transaction), one round trip on the asyncpg
+        pool on PostgreSQL (positional there), not durable. Returns its first row (None if none), or with ``rows``
+        every row. For a feature's small bookkeeping tables that live in a module of their own (the step
+        journal)."""
+        if self._pg is not None:
+            positional = _positional_cached(sql)
+            with self._translated(action):
+                async with self._pg.acquire() as conn:
+                    args = [params[key] for key in _named(sql)]
+                    return await (conn.fetch(positional, *args) if rows else conn.fetchrow(positional, *args))
+        values = {key: value.astimezone(dt.UTC).strftime(_SQLITE_TIMESTAMP) if isinstance(value, dt.datetime)
+                  else value for key, value in params.items()}
+        runner = self._sqlite
+        if runner is None:  # an in-memory database: through its async engine
+            def in_memory(conn: Connection) -> Any:
+                result = conn.execute(text(sql), values)
+                return (result.all() if rows else result.first()) if result.returns_rows else None
+            return await self._run(action, in_memory, durable=False)
+
+        def work(conn: sqlite3.Connection) -> Any:
+            cursor = conn.execute(sql, values)
+            return cursor.fetchall() if rows else cursor.fetchone()
+
+        with self._translated(action):
+            try:
+                return runner.inline(work, transaction=False)
+            except _Busy:
+                return await runner.run_driver(work)
 
     async def _registry(self, action: str, name: str, params: Mapping[str, Any]) -> Any:
         """One zaak registry statement (``_REGISTRY``); its first row or None. Run the way the idempotency records

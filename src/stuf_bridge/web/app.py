@@ -32,6 +32,7 @@ from ..mapping import Mappings
 from ..outbox.primary import ZgwPrimaryCheck
 from ..outbox.replicate import Replicate
 from ..outbox.worker import OutboxWorker, ReplicaRouter, TranslateRequest
+from ..recovery.service import RecoveryService
 from ..pipeline.exchange import Exchange
 from ..pipeline.handle import ModeHandler
 from ..pipeline.route import Mode, Router
@@ -162,6 +163,12 @@ def create_app(
                 worker.start()
                 stack.push_async_callback(worker.stop)
                 app.state.outbox_worker = worker
+            if zgw is not None and settings.recovery.enabled:  # unfinished messages: at start, then in a sweep
+                recovery = RecoveryService(the_store, zgw, lease_seconds=settings.recovery.lease_seconds,
+                                           sweep_seconds=settings.recovery.sweep_seconds,
+                                           settle_seconds=settings.recovery.settle_seconds)
+                await recovery.start()
+                stack.push_async_callback(recovery.stop)
             purger = asyncio.get_running_loop().create_task(_purge_idempotency_records(settings, the_store))
             stack.callback(purger.cancel)
             # What start-up built (schemas, mappings, the routes, the embedded backend) lives as long as the app: out

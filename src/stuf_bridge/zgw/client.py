@@ -27,12 +27,14 @@ from typing import IO, Any, Self, cast
 import httpx
 
 from .. import correlation
+from ..recovery import context as _journal
 from ..settings import ZGW_APIS, Settings
 from .auth import DEFAULT_RENEW_AFTER, JwtAuth
 from .catalogue import Catalogue
 from .errors import (
     ZgwAmbiguous,
     ZgwError,
+    ZgwTimeout,
     bad_response,
     error_from_exception,
     error_from_response,
@@ -223,7 +225,29 @@ class ZgwApiClient:
         return request
 
     async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
-        """Send; translate transport errors and non-2xx answers into :class:`ZgwError`."""
+        """Send; translate transport errors and non-2xx answers into :class:`ZgwError`. A write made for a claimed
+        message is recorded in its step journal before and after (recovery/journal.py)."""
+        journal = _journal.current() if request.method in _JOURNALLED else None
+        if journal is None:
+            return await self._send_plain(request, stream=stream)
+        content = request.content if isinstance(request.stream, httpx.ByteStream) else None
+        if content is None and (streamed := _journal.BODY.get()) is not None:  # a document with its content
+            content = jsonlib.dumps(streamed, ensure_ascii=False).encode()
+        seq = await journal.before(request.method, str(request.url), content)
+        if seq is None:
+            return await self._send_plain(request, stream=stream)
+        try:
+            response = await self._send_plain(request, stream=stream)
+        except ZgwError as exc:
+            await journal.after(seq, _journal_outcome(exc), None)
+            raise
+        except BaseException:  # cancelled mid-call: the request may have been processed
+            await asyncio.shield(journal.after(seq, "unknown", None))
+            raise
+        await journal.after(seq, "done", None if stream else response.content)
+        return response
+
+    async def _send_plain(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         started = time.perf_counter()
         try:
             if self._direct is not None and not stream:
@@ -586,3 +610,20 @@ async def by_identificatie(
     if len(found) > 1:
         raise ZgwAmbiguous(what, identificatie, [str(item.get("url")) for item in found])
     return found[0] if found else None
+
+
+_JOURNALLED = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _journal_outcome(exc: ZgwError) -> str:
+    """Whether a failed write may have happened: ``failed`` when the backend answered that it did not (4xx, 500,
+    503) or the request never left (no connection); ``unknown`` for a timeout after sending, a dropped connection,
+    or a 502/504 from a proxy in between (the backend behind it may have done it)."""
+    if isinstance(exc, ZgwTimeout):
+        return "unknown" if exc.may_have_succeeded else "failed"
+    if exc.status is not None:
+        return "unknown" if exc.status in (502, 504) else "failed"
+    cause = exc.__cause__
+    if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)):
+        return "failed"
+    return "unknown"

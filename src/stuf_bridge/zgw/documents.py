@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..content import aencode_chunks
+from ..recovery import context as _journal
 from .client import by_identificatie
 from .errors import LOCK_ERRORS, ZgwClientError, ZgwError, ZgwTooLarge, ZgwValidationError
 
@@ -119,8 +120,12 @@ async def _write(
         with _document_errors():
             return await (client.create(url, plain) if method == "POST" else client.patch(url, plain))
     stream, length = _json_with_inhoud({**body, "bestandsomvang": data.size}, data)
-    with _document_errors():
-        answer = await client.send_stream(method, url, stream, length, "application/json")
+    token = _journal.BODY.set(dict(body))  # the step journal records the body without its content
+    try:
+        with _document_errors():
+            answer = await client.send_stream(method, url, stream, length, "application/json")
+    finally:
+        _journal.BODY.reset(token)
     if not isinstance(answer, dict):
         raise ZgwError(f"{method} {url} → antwoord zonder document", method=method, url=url)
     return answer

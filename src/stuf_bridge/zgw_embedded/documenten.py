@@ -397,6 +397,13 @@ async def unlock_eio(request: Request, uuid: str, body: UnlockBody | None = None
     blobs = state(request).blobs
     lock = body.lock if body is not None else ""
     doc = get_or_404(request, TABLE, uuid)
+    if not lock and doc.get("_lock"):  # forced: every client of this backend has all authorisations
+        with database.tx():
+            doc = get_or_404(request, TABLE, uuid)
+            if _forced_unlock_drops_parts(database, doc):
+                _wipe_delen(request, doc["uuid"])
+            update_latest(database, doc, _lock="")
+        return no_content()
     delen = _check_unlock(database, doc, lock)
     joined = None
     if delen:
@@ -416,6 +423,12 @@ async def unlock_eio(request: Request, uuid: str, body: UnlockBody | None = None
     finally:
         blobs.discard(joined)
     return no_content()
+
+
+def _forced_unlock_drops_parts(database: Database, doc: dict[str, Any]) -> bool:
+    """A forced unlock (DRC: scope ``documenten.geforceerd-unlock``, which every client here has; an empty lock)
+    ends an upload in bestandsdelen without joining them: the parts uploaded so far are dropped."""
+    return bool(database.select(Where("bestandsdeel").eq("informatieobject", doc["uuid"]), order="volgnummer"))
 
 
 def _check_unlock(database: Database, doc: dict[str, Any], lock: str) -> list[dict[str, Any]]:

@@ -1,0 +1,414 @@
+"""The step journal: what a message is about to write to ZGW, and what came of it (tables of migration 6).
+
+Per claimed message one row with ``seq`` 0 (the *message row*: operation, state, the process that holds it), and
+per ZGW write one row (``seq`` 1, 2, …) written before the call (state ``intent``: method, URL, the body without
+document content, the undo plan known beforehand) and updated after it: ``done`` (with the URL, lock and
+identificatie from the answer), ``failed`` (the backend answered that it did not do it, or the request never left)
+or ``unknown`` (a timeout after sending, a dropped connection, a 502/504). A message that ends cleanly (answered,
+or failed and fully undone) deletes its rows; what stays is an unfinished message, resolved by recovery/resolve.py.
+
+Message row states: ``active`` (being processed by ``owner``), ``unfinished`` (failed, something may be left),
+``completed`` (resolved as done: a resend is answered Bv03).
+
+Processes (``journal_owners``): each registers itself with host, pid, the pid's start time and a lease it renews.
+Another process is *gone* when it ran on this host and that pid no longer runs (or runs another program started
+at another time: a restarted container is pid 1 again), or, on another host, when its lease ran out.
+
+Cost: one insert per message, two statements per ZGW write, one delete at the end; each a single-row statement
+run inline on SQLite (about 20-40 µs) or one round trip on PostgreSQL (``Store.statement``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import json
+import os
+import re
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import context
+
+if TYPE_CHECKING:
+    from ..store import Store
+    from ..zgw import ZgwClients
+
+Key = tuple[str, str]
+
+_ROW_COLUMNS = "seq, operation, step, method, url, body, undo, state, result, owner, created_at"
+SQL = {
+    "begin": "INSERT INTO journal (zender, referentienummer, seq, operation, state, owner, created_at) "
+             "VALUES (:zender, :ref, 0, :operation, 'active', :owner, :now) "
+             "ON CONFLICT (zender, referentienummer, seq) DO NOTHING RETURNING seq",
+    "intent": "INSERT INTO journal (zender, referentienummer, seq, operation, step, method, url, body, undo, state, "
+              "owner, created_at) VALUES (:zender, :ref, :seq, :operation, :step, :method, :url, :body, :undo, "
+              "'intent', :owner, :now)",
+    "outcome": "UPDATE journal SET state = :state, result = :result "
+               "WHERE zender = :zender AND referentienummer = :ref AND seq = :seq",
+    "mark": "UPDATE journal SET state = :state WHERE zender = :zender AND referentienummer = :ref AND seq = :seq",
+    "finish": "DELETE FROM journal WHERE zender = :zender AND referentienummer = :ref",
+    "rows": f"SELECT {_ROW_COLUMNS} FROM journal WHERE zender = :zender AND referentienummer = :ref ORDER BY seq",
+    "message": "SELECT operation, state, owner, created_at FROM journal "
+               "WHERE zender = :zender AND referentienummer = :ref AND seq = 0",
+    "set_message": "UPDATE journal SET state = :state, owner = :owner "
+                   "WHERE zender = :zender AND referentienummer = :ref AND seq = 0",
+    "take": "UPDATE journal SET owner = :owner, state = 'active' "
+            "WHERE zender = :zender AND referentienummer = :ref AND seq = 0 AND owner = :previous RETURNING seq",
+    "messages": "SELECT zender, referentienummer, operation, state, owner, created_at FROM journal "
+                "WHERE seq = 0 ORDER BY created_at",
+    "register": "INSERT INTO journal_owners (owner, host, pid, started, lease_until) "
+                "VALUES (:owner, :host, :pid, :started, :lease_until) "
+                "ON CONFLICT (owner) DO UPDATE SET lease_until = excluded.lease_until",
+    "owner": "SELECT host, pid, started, lease_until FROM journal_owners WHERE owner = :owner",
+    "unregister": "DELETE FROM journal_owners WHERE owner = :owner",
+    "purge_owners": "DELETE FROM journal_owners WHERE lease_until < :before",
+    # the journals of messages answered since (their rows are not deleted on the hot path: see Claim)
+    "purge_done": "DELETE FROM journal WHERE EXISTS (SELECT 1 FROM messages m WHERE m.zender = journal.zender "
+                  "AND m.referentienummer = journal.referentienummer AND m.state = 'done')",
+}
+
+#: Write rows whose outcome recovery must still settle.
+OPEN_STATES = frozenset({"intent", "done", "unknown"})
+
+
+@dataclass(frozen=True)
+class Row:
+    """One write of a message, as journalled."""
+
+    seq: int
+    operation: str
+    step: str | None
+    method: str
+    url: str
+    body: dict[str, Any] | None
+    undo: dict[str, Any] | None
+    state: str
+    result: dict[str, Any] | None
+    created_at: dt.datetime
+
+    @property
+    def resource(self) -> str:
+        """The last path segment of the URL (``zaken``, ``rollen``, ``lock``, a UUID for PATCH/PUT/DELETE)."""
+        return self.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def created(self) -> str | None:
+        """The URL of what this write created (from its answer, or found by recovery)."""
+        return (self.result or {}).get("url")
+
+    def describe(self) -> str:
+        what = self.step or f"{self.method} {self.resource}"
+        target = self.created or (self.url if self.method != "POST" else None)
+        return f"{what} ({target})" if target else what
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    zender: str
+    referentienummer: str
+    operation: str
+    state: str
+    owner: str
+    created_at: dt.datetime
+
+    @property
+    def key(self) -> Key:
+        return (self.zender, self.referentienummer)
+
+
+class Owner:
+    """This process, as the journal knows it."""
+
+    def __init__(self) -> None:
+        self.id = uuid.uuid4().hex[:20]
+        self.host = socket.gethostname()[:200]
+        self.pid = os.getpid()
+        self.started = _process_started(self.pid) or dt.datetime.now(dt.UTC).isoformat()
+
+
+def _process_started(pid: int) -> str | None:
+    """The start time of a process (clock ticks since boot, from /proc), None where there is no /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    fields = text.rpartition(")")[2].split()
+    return f"proc:{fields[19]}" if len(fields) > 19 else None
+
+
+def _pid_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Journal:
+    """The journal's store code, on the gateway's store."""
+
+    def __init__(self, store: Store, owner: Owner | None = None, *, lease_seconds: float = 30.0):
+        self.store = store
+        self.owner = owner or Owner()
+        self.lease = dt.timedelta(seconds=lease_seconds)
+        self._registered = False
+
+    async def _do(self, name: str, rows: bool = False, **params: Any) -> Any:
+        return await self.store.statement(f"journal.{name}", SQL[name], params, rows=rows)
+
+    # --- the processes -------------------------------------------------------------------------------------
+
+    async def register(self) -> None:
+        """Register this process (again): its lease runs ``lease_seconds`` from now."""
+        o = self.owner
+        self._registered = True
+        await self._do("register", owner=o.id, host=o.host, pid=o.pid, started=o.started,
+                       lease_until=_now() + self.lease)
+
+    async def unregister(self) -> None:
+        await self._do("unregister", owner=self.owner.id)
+
+    async def purge_owners(self) -> None:
+        await self._do("purge_owners", before=_now() - dt.timedelta(days=1))
+
+    async def purge_done(self) -> None:
+        """Forget the journals of messages that were answered (the claim stage leaves them for this)."""
+        await self._do("purge_done")
+
+    async def is_gone(self, owner: str) -> bool:
+        """Whether the process that holds a message is known to be gone (see the module's docstring)."""
+        if owner == self.owner.id:
+            return False
+        row = await self._do("owner", owner=owner)
+        if row is None:
+            return True
+        host, pid, started, lease_until = row
+        if host == self.owner.host:
+            if not _pid_runs(int(pid)):
+                return True
+            now_started = _process_started(int(pid))
+            if now_started is not None and started.startswith("proc:"):
+                return bool(now_started != started)
+        return _as_utc(lease_until) < _now()
+
+    # --- messages ------------------------------------------------------------------------------------------
+
+    async def begin(self, key: Key, operation: str) -> bool:
+        """Open the journal of a claimed message; False when it has one already (an unfinished earlier copy)."""
+        if not self._registered:  # a gateway without the recovery service (tests, benchmarks) registers on first use
+            await self.register()
+        row = await self._do("begin", zender=key[0], ref=key[1], operation=operation, owner=self.owner.id,
+                             now=_now())
+        return row is not None
+
+    async def finish(self, key: Key) -> None:
+        """The message ended cleanly: forget its journal."""
+        await self._do("finish", zender=key[0], ref=key[1])
+
+    async def message(self, key: Key) -> MessageRow | None:
+        row = await self._do("message", zender=key[0], ref=key[1])
+        if row is None:
+            return None
+        operation, state, owner, created_at = row
+        return MessageRow(key[0], key[1], operation, state, owner, _as_utc(created_at))
+
+    async def set_message(self, key: Key, state: str) -> None:
+        await self._do("set_message", zender=key[0], ref=key[1], state=state, owner=self.owner.id)
+
+    async def take(self, key: Key, previous: str) -> bool:
+        """Take a message over from a process that is gone; False if another process was quicker."""
+        return await self._do("take", zender=key[0], ref=key[1], owner=self.owner.id, previous=previous) is not None
+
+    async def messages(self) -> list[MessageRow]:
+        rows = await self._do("messages", rows=True)
+        return [MessageRow(z, r, op, state, owner, _as_utc(created)) for z, r, op, state, owner, created in rows]
+
+    async def rows(self, key: Key) -> list[Row]:
+        """The writes of a message, oldest first."""
+        rows = await self._do("rows", rows=True, zender=key[0], ref=key[1])
+        return [Row(seq, op, step, method, url, _loads(body), _loads(undo), state, _loads(result), _as_utc(created))
+                for seq, op, step, method, url, body, undo, state, result, _owner, created in rows if seq > 0]
+
+    async def mark(self, key: Key, seqs: Sequence[int], state: str) -> None:
+        for seq in seqs:
+            await self._do("mark", zender=key[0], ref=key[1], seq=seq, state=state)
+
+    async def settle(self, key: Key, seq: int, state: str, result: dict[str, Any] | None) -> None:
+        await self._do("outcome", zender=key[0], ref=key[1], seq=seq, state=state,
+                       result=json.dumps(result) if result is not None else None)
+
+    def for_message(self, key: Key, operation: str, zgw: ZgwClients | None = None) -> MessageJournal:
+        return MessageJournal(self, key, operation, zgw)
+
+
+class MessageJournal:
+    """The journal of one message while it is processed: the ZGW client's ``WriteJournal``.
+
+    One commit per write, before it is sent: the intents of the writes a flow starts together (``UndoLog.steps``)
+    share it, and the outcome ``done`` of the previous write rides along (until then it is only in memory: after a
+    crash that write is ``intent`` in the journal, and recovery looks it up in ZGW). Other outcomes (``failed``,
+    ``unknown``) are committed at once. ``flush`` commits what is waiting, before anything reads the journal."""
+
+    def __init__(self, journal: Journal, key: Key, operation: str, zgw: ZgwClients | None = None):
+        self.journal = journal
+        self.zgw = zgw
+        self.key = key
+        self.operation = operation
+        self.seq = 0
+        self.writes = 0
+        self._pending: list[dict[str, Any]] = []
+        self._batch: asyncio.Task[None] | None = None
+        self._urgent: set[int] = set()  # writes whose outcome is committed at once
+        self._zaken: set[int] = set()  # the POST zaken of this message
+        self._created_zaken: set[str] = set()  # the zaken it created (their parts need no journal rows)
+
+    async def before(self, method: str, url: str, content: bytes | None) -> int | None:
+        resource = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        if method == "POST" and resource in CASCADED and content and self._created_zaken:
+            match = _ZAAK.search(content[:4096])
+            if match and match.group(1).decode() in self._created_zaken:
+                return None  # part of a zaak this message created: the zaak's DELETE takes it along
+        self.seq += 1
+        seq = self.seq
+        if method == "POST" and resource == "zaken" and not (content and b'"identificatie"' in content):
+            self._urgent.add(seq)  # ZGW numbers this zaak: its URL is only in the answer, which must be kept
+        step = context.STEP.get()
+        plan = step.plan if step is not None and method in ("PATCH", "PUT", "DELETE") else None
+        self._pending.append(dict(
+            zender=self.key[0], referentienummer=self.key[1], seq=seq, operation=self.operation,
+            step=step.name[:200] if step is not None else None, method=method, url=url[:2000],
+            body=_intent_body(content), undo=json.dumps(plan) if plan is not None else None, state="intent",
+            owner=self.journal.owner.id))
+        if method == "POST" and resource == "zaken":
+            self._zaken.add(seq)
+        if step is not None and step.concurrent:
+            await self._commit()  # with the intents of the steps started together
+        else:
+            await self._commit_now()
+        self.writes += 1
+        if step is not None:
+            step.rows.append(seq)
+        return seq
+
+    async def after(self, seq: int, state: str, result: bytes | None) -> None:
+        found = _result(result) if state == "done" else None
+        self._pending.append(dict(zender=self.key[0], referentienummer=self.key[1], seq=seq,
+                                  operation=self.operation, state=state, result=found, owner=self.journal.owner.id))
+        if seq in self._urgent or state != "done":
+            await self._commit()
+        if found is not None and seq in self._zaken:
+            self._created_zaken.add(json.loads(found).get("url", ""))
+
+    async def flush(self) -> None:
+        """Commit the outcomes still waiting."""
+        if self._pending:
+            await self._commit()
+
+    async def _commit(self) -> None:
+        if self._batch is None:
+            self._batch = asyncio.get_running_loop().create_task(self._commit_soon())
+        await asyncio.shield(self._batch)
+
+    async def _commit_soon(self) -> None:
+        await asyncio.sleep(0)  # the other writes started in this turn of the event loop queue their intents
+        self._batch = None
+        await self._commit_now()
+
+    async def _commit_now(self) -> None:
+        batch, self._pending = self._pending, []
+        if batch:
+            sql, params = _upsert(batch, self.journal.store.dialect == "sqlite")
+            await self.journal.store.statement("journal.commit", sql, params)
+
+
+_COLUMNS = ("zender", "referentienummer", "seq", "operation", "step", "method", "url", "body", "undo", "state",
+            "result", "owner", "created_at")
+
+
+@functools.lru_cache(maxsize=32)
+def _upsert_sql(count: int) -> str:
+    rows = ", ".join("(" + ", ".join(f":{column}{n}" for column in _COLUMNS) + ")" for n in range(count))
+    return (f"INSERT INTO journal ({', '.join(_COLUMNS)}) VALUES {rows} ON CONFLICT (zender, referentienummer, seq) "
+            "DO UPDATE SET state = excluded.state, result = excluded.result")
+
+
+def _upsert(batch: list[dict[str, Any]], sqlite: bool) -> tuple[str, dict[str, Any]]:
+    """The waiting intents (new rows) and outcomes (state and result of existing rows) as one statement: one
+    commit, without BEGIN/COMMIT round trips. (On SQLite the time goes in as the text SQLAlchemy would store.)"""
+    params: dict[str, Any] = {}
+    now: Any = _now()
+    if sqlite:
+        now = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    for n, row in enumerate(batch):
+        for column in _COLUMNS:
+            params[f"{column}{n}"] = row.get(column)
+        params[f"created_at{n}"] = now
+    return _upsert_sql(len(batch)), params
+
+
+# --- bodies ---------------------------------------------------------------------------------------------------
+
+#: Writes that belong to a zaak and go with its DELETE: not journalled when the message created that zaak.
+CASCADED = frozenset({"rollen", "statussen", "zaakobjecten", "resultaten", "zaakeigenschappen"})
+_ZAAK = re.compile(rb'"zaak"\s*:\s*"([^"\\]*)"')
+_INHOUD = re.compile(rb'"inhoud"\s*:\s*"')
+
+
+def _intent_body(content: bytes | None) -> str | None:
+    """The request body as journalled: JSON without document content (``inhoud`` is cut out unread)."""
+    if not content:
+        return None
+    match = _INHOUD.search(content)
+    if match:
+        end = content.find(b'"', match.end())
+        if end > 0:
+            content = content[:match.start()] + b'"inhoud":null' + content[end + 1:]
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text.startswith("{") else None
+
+
+_FIELD = {name: re.compile(rb'"' + name.encode() + rb'"\s*:\s*"([^"\\]*)"') for name in ("url", "lock",
+                                                                                          "identificatie")}
+
+
+def _result(content: bytes | None) -> str | None:
+    """What recovery needs of an answer: the created object's URL (a ZGW object's first field), its lock and
+    identificatie. Read with a pattern, not a JSON parse: it runs for every write."""
+    if not content:
+        return None
+    head = content[:8192]
+    found = {}
+    for name, pattern in _FIELD.items():
+        match = pattern.search(head)
+        if match:
+            found[name] = match.group(1).decode("utf-8", "replace")
+    return json.dumps(found) if found else None
+
+
+def _loads(text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _as_utc(value: dt.datetime | str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -1,0 +1,90 @@
+"""kill -9 of a real gateway process in the middle of a creeerZaak against a slowed backend (a real embedded ZGW
+process behind a slow proxy), restart on the same store, resend: the resend is answered Bv03 at once (the claim
+of the killed process is taken over, not waited for), and ZGW holds exactly one complete zaak. A few rounds at
+spread-out moments; bench/recovery_bench.py runs many more."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from lxml import etree
+
+from stuf_bridge.settings import Settings
+from stuf_bridge.stuf.namespaces import STUF
+from stuf_bridge.zgw import ZgwClients
+
+from ..operations.messages import creeer_zaak
+from ..support.server import running_gateway
+from .faults import SCENARIOS, snapshot
+from .slow_proxy import SlowProxy
+
+RSIN = "002220647"
+ENV = {"STUF_BRIDGE_DEFAULT_RSIN": RSIN, "STUF_BRIDGE_RECOVERY": '{"settle_seconds": 2}',
+       "STUF_BRIDGE_ZGW_TIMEOUT": "20"}
+
+
+def post(url: str, message: tuple[bytes, dict[str, str]], timeout: float = 60) -> httpx.Response:
+    body, headers = message
+    return httpx.post(f"{url}/zds/OntvangAsynchroon", content=body, headers=headers, timeout=timeout)
+
+
+def send_and_kill(url: str, pid: int, message: tuple[bytes, dict[str, str]], after: float) -> None:
+    """Send ``message`` to the gateway at ``url`` and kill -9 the gateway process ``after`` seconds later."""
+    sender = threading.Thread(target=lambda: _try(lambda: post(url, message)), daemon=True)
+    sender.start()
+    time.sleep(after)
+    os.kill(pid, signal.SIGKILL)
+    sender.join(30)
+
+
+def _try(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except httpx.HTTPError as exc:
+        return exc
+
+
+def berichtcode(response: httpx.Response) -> str | None:
+    return etree.fromstring(response.content).findtext(f".//{{{STUF}}}berichtcode")
+
+
+KILL_AFTER = (0.3, 0.9)  # seconds into a creeerZaak of about 1 s through the slow proxy
+
+
+async def test_kill_mid_creeer_zaak_then_resend(tmp_path: Path, make_settings: Callable[..., Settings]) -> None:
+    """Round n: the gateway started for the resend of round n-1 is killed in the middle of message n."""
+    import asyncio
+
+    scenario = SCENARIOS["creeerZaak"]
+    rounds = [scenario.round(number, "k") for number in range(len(KILL_AFTER))]
+    messages = [creeer_zaak(identificatie=r.zaak, referentienummer=r.ref) for r in rounds]
+    resends: list[tuple[httpx.Response, float]] = []
+    with running_gateway(tmp_path / "zgw", command=("zgw", "serve"), timeout=120) as zgw_url, \
+            SlowProxy(zgw_url) as proxy:
+        env = {**ENV, "STUF_BRIDGE_ZGW_URL": proxy.url}
+        for number, after in enumerate((*KILL_AFTER, None)):
+            pids: list[int] = []
+            with running_gateway(tmp_path / "gateway", env, pid=pids, timeout=120) as url:
+                if number > 0:
+                    started = time.monotonic()
+                    response = await asyncio.to_thread(post, url, messages[number - 1])
+                    resends.append((response, time.monotonic() - started))
+                if after is not None:
+                    await asyncio.to_thread(send_and_kill, url, pids[0], messages[number], after)
+        settings = make_settings(zgw_url=zgw_url, default_rsin=RSIN)
+        async with ZgwClients.from_settings(settings) as zgw:
+            found = [await snapshot(zgw, scenario, r) for r in rounds]
+    for (response, seconds), zaak in zip(resends, found, strict=True):
+        assert response.status_code == 200 and berichtcode(response) == "Bv03", response.text
+        assert seconds < 15, f"the resend took {seconds:.1f} s (a dead process's claim must not be waited for)"
+        assert zaak["zaken"] == 1, zaak
+        assert zaak["rollen"] == [("Initiator", "999993653", "Visser")]
+        assert zaak["statussen"] == ["Ontvangen"]
+        assert zaak["zaakeigenschappen"] == 1

@@ -1,0 +1,143 @@
+"""The journal's bookkeeping: a claim held by a process that is gone is taken over at once; the sweep and
+``stuf-bridge recover`` resolve what a gone process left; faults name what is left and how it is repaired."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from collections.abc import Callable
+
+import pytest
+
+from stuf_bridge.cli import main
+from stuf_bridge.recovery.journal import Journal, Owner
+from stuf_bridge.recovery.service import journal_for, sweep
+from stuf_bridge.settings import Settings
+from stuf_bridge.stuf.validation import Schemas
+
+from ..operations.messages import creeer_zaak
+from ..support.faults import stuf_fault
+from .faults import SCENARIOS, snapshot
+from .test_fault_matrix import berichtcode, rig_settings, running_rig
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+async def _leave_half_a_zaak(rig: object, settings: Settings, identificatie: str, ref: str) -> Journal:
+    """What a gateway process killed after ``POST zaken`` leaves: a pending claim, its journal (the zaak's POST
+    done, the rol's intent written) under an owner whose pid has ended, and the bare zaak in ZGW."""
+    from stuf_bridge.pipeline.claim import digest
+
+    store = rig.client._transport.app.state.store  # type: ignore[attr-defined]
+    gone = Owner()
+    gone.pid = _dead_pid()
+    dead = Journal(store, gone)
+    await dead.register()
+    body, _ = creeer_zaak(identificatie=identificatie, referentienummer=ref)
+    zgw = rig.zgw  # type: ignore[attr-defined]
+    zaaktype = await zgw.catalogue.zaaktype("MELDING-OR")
+    zaak = await zgw.zaken.create("zaken", {
+        "identificatie": identificatie, "bronorganisatie": settings.default_rsin, "zaaktype": zaaktype["url"],
+        "verantwoordelijkeOrganisatie": settings.default_rsin,
+        "startdatum": "2024-11-05", "omschrijving": "half"})
+    key = ("0363/OpenFormulieren/", ref)
+    from lxml import etree
+
+    message = etree.fromstring(body).find(".//{http://schemas.xmlsoap.org/soap/envelope/}Body")[0]
+    await store.claim_message(*key, digest(message), "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1))
+    await dead.begin(key, "creeerZaak_Lk01")
+    writes = dead.for_message(key, "creeerZaak_Lk01", zgw)
+    first = await writes.before("POST", zgw.zaken.url("zaken"), b'{"identificatie": "%s"}' % identificatie.encode())
+    await writes.after(first, "done", b'{"url": "%s"}' % zaak["url"].encode())
+    await writes.before("POST", zgw.zaken.url("rollen"), b'{"zaak": "%s"}' % zaak["url"].encode())
+    return dead
+
+
+@pytest.fixture
+def fast_settings(make_settings: Callable[..., Settings]) -> Settings:
+    return rig_settings(make_settings)
+
+
+async def test_resend_takes_over_the_claim_of_a_gone_process_and_repairs(
+    fast_settings: Settings, schemas: Schemas
+) -> None:
+    scenario = SCENARIOS["creeerZaak"]
+    r = scenario.round(1, "g")
+    async with running_rig(fast_settings, schemas) as rig:
+        await _leave_half_a_zaak(rig, fast_settings, r.zaak, r.ref)
+        assert (await snapshot(rig.zgw, scenario, r))["rollen"] == []  # half a zaak
+        started = dt.datetime.now(dt.UTC)
+        response = await rig.send(creeer_zaak(identificatie=r.zaak, referentienummer=r.ref))
+        seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+        assert response.status_code == 200 and berichtcode(response) == "Bv03", response.text
+        assert seconds < fast_settings.idempotency_wait_seconds / 2  # not waited for: its process is gone
+        found = await snapshot(rig.zgw, scenario, r)
+    assert found["zaken"] == 1 and found["rollen"] == [("Initiator", "999993653", "Visser")]
+    assert found["statussen"] == ["Ontvangen"]
+
+
+async def test_sweep_resolves_what_a_gone_process_left(fast_settings: Settings, schemas: Schemas) -> None:
+    scenario = SCENARIOS["creeerZaak"]
+    r = scenario.round(2, "g")
+    async with running_rig(fast_settings, schemas) as rig:
+        store = rig.client._transport.app.state.store  # type: ignore[attr-defined]
+        await _leave_half_a_zaak(rig, fast_settings, r.zaak, r.ref)
+        journal = journal_for(store)
+        swept = await sweep(store, rig.zgw, journal, settle_seconds=0.0)
+        assert [item.resolution.outcome for item in swept if item.resolution] == ["clean"]
+        assert (await snapshot(rig.zgw, scenario, r))["zaken"] == 0  # the bare zaak is gone
+        assert await journal.messages() == []
+        # and the claim is free: the resend is processed anew, not answered "in progress"
+        response = await rig.send(creeer_zaak(identificatie=r.zaak, referentienummer=r.ref))
+        assert berichtcode(response) == "Bv03", response.text
+        assert (await snapshot(rig.zgw, scenario, r))["rollen"] == [("Initiator", "999993653", "Visser")]
+
+
+async def test_fault_names_what_is_left_and_the_resend_repairs(fast_settings: Settings, schemas: Schemas) -> None:
+    """The backend gone from the rol on: the zaak cannot be deleted; the fault says so and what repairs it."""
+    scenario = SCENARIOS["creeerZaak"]
+    r = scenario.round(3, "g")
+    async with running_rig(fast_settings, schemas) as rig:
+        rig.proxy.arm("down", 2)
+        first = await rig.send(creeer_zaak(identificatie=r.zaak, referentienummer=r.ref))
+        fault = stuf_fault(first)
+        assert "nog over in ZGW" in fault.details and "POST zaken" in fault.details
+        assert "opnieuw sturen" in fault.details and "stuf-bridge recover" in fault.details
+        await rig.proxy.restore()
+        response = await rig.send(creeer_zaak(identificatie=r.zaak, referentienummer=r.ref))
+        assert berichtcode(response) == "Bv03", response.text
+
+
+def test_recover_command_lists_and_resolves(make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str], schemas: Schemas) -> None:
+    """``stuf-bridge recover list|run`` on the store and embedded backend of a stopped gateway."""
+    import asyncio
+
+    settings = fast_settings_for(make_settings)
+    scenario = SCENARIOS["creeerZaak"]
+    r = scenario.round(4, "g")
+
+    async def leave() -> None:
+        async with running_rig(settings, schemas) as rig:
+            await _leave_half_a_zaak(rig, settings, r.zaak, r.ref)
+
+    asyncio.run(leave())
+    data = ["--data-dir", str(settings.data_dir)]
+    assert main(["recover", "list", *data]) == 0
+    listed = capsys.readouterr().out
+    assert "creeerZaak_Lk01" in listed and r.ref in listed and "gone" in listed
+    monkeypatch.setenv("STUF_BRIDGE_RECOVERY", '{"settle_seconds": 0}')
+    assert main(["recover", "run", *data]) == 0
+    ran = capsys.readouterr().out
+    assert "uitkomst: clean" in ran and "1 message(s) resolved, 0 with something left" in ran
+    assert main(["recover", "list", *data]) == 0
+    assert "0 message(s) in the journal" in capsys.readouterr().out
+
+
+def fast_settings_for(make_settings: Callable[..., Settings]) -> Settings:
+    return rig_settings(make_settings)
