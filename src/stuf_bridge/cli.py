@@ -99,8 +99,10 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        # The stream is looked up per logger, not bound once: sys.stderr may be replaced (tests, embedding).
-        logger_factory=lambda *args: structlog.PrintLogger(sys.stderr),
+        # The stream is looked up per logger, not bound once: sys.stderr may be replaced (tests, embedding). Each
+        # line is written in one call (WriteLogger; PrintLogger writes the newline apart), so that the lines of
+        # several worker processes on one stderr do not run into each other.
+        logger_factory=lambda *args: structlog.WriteLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )
 
