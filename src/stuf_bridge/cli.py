@@ -251,6 +251,49 @@ def seed_zgw(settings: Settings, catalogue: Path) -> int:
     return 0
 
 
+# Resources `zgw get` can list, with the API that holds each.
+ZGW_RESOURCES = {
+    "zaken": "zaken", "statussen": "zaken", "rollen": "zaken", "resultaten": "zaken", "zaakobjecten": "zaken",
+    "zaakinformatieobjecten": "zaken", "zaakeigenschappen": "zaken", "zaakbesluiten": "zaken",
+    "enkelvoudiginformatieobjecten": "documenten", "objectinformatieobjecten": "documenten",
+    "gebruiksrechten": "documenten", "besluiten": "besluiten", "besluitinformatieobjecten": "besluiten",
+    "catalogussen": "catalogi", "zaaktypen": "catalogi", "statustypen": "catalogi", "roltypen": "catalogi",
+    "resultaattypen": "catalogi", "informatieobjecttypen": "catalogi", "besluittypen": "catalogi",
+    "eigenschappen": "catalogi",
+}
+
+
+def zgw_get(settings: Settings, resource: str, filters: list[str], limit: int) -> int:
+    """``stuf-bridge zgw get zaken --identificatie X``: what the ZGW backend holds, as JSON, with the configured
+    credentials (the JWT is made here, not by hand). On the embedded backend the data directory is read in-process,
+    whether or not the gateway runs."""
+    import asyncio
+    import json
+
+    from .checks import _clients
+    from .zgw import ZgwError
+
+    params: dict[str, str] = {}
+    for item in filters:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"stuf-bridge: filter {item!r} must be key=value", file=sys.stderr)
+            return Exit.CONFIGURATION
+        params[key] = value
+
+    async def run() -> list[dict[str, object]]:
+        async with _clients(settings) as (zgw, _where):
+            return await zgw.api(ZGW_RESOURCES[resource]).list(resource, params or None, max_items=limit)
+
+    try:
+        items = asyncio.run(run())
+    except ZgwError as exc:
+        print(f"stuf-bridge: {resource}: {one_line(exc)}", file=sys.stderr)
+        return Exit.FAILED
+    print(json.dumps(items, indent=2, ensure_ascii=False))
+    return Exit.OK
+
+
 def outbox_command(settings: Settings, action: str, item: int | None, dead: bool) -> int:
     """``stuf-bridge outbox list|retry|skip``: the same store as ``serve`` (settings from environment, file, flags)."""
     import asyncio
@@ -338,6 +381,15 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, help="log level")
     serve_cmd.add_argument("--workers", type=int, help="gateway processes on one socket; more than one shares the "
                            "store between them (PostgreSQL, or SQLite on one machine)")
+    get_cmd = zgw_commands.add_parser("get", help="list a resource of the ZGW backend as JSON (no JWT by hand)")
+    get_cmd.add_argument("resource", choices=sorted(ZGW_RESOURCES), help="what to list, e.g. zaken")
+    get_cmd.add_argument("--identificatie", help="only the items with this identificatie")
+    get_cmd.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
+                         help="another query parameter of the list call (repeatable), e.g. zaak=<url>")
+    get_cmd.add_argument("--limit", type=int, default=20, help="at most this many items (default 20)")
+    get_cmd.add_argument("--data-dir", type=Path, help="data directory of the embedded backend (default ./data)")
+    get_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
+    get_cmd.add_argument("--zgw-url", help="base URL of an external ZGW backend; unset: the embedded one")
     describe(parser)
 
     args = parser.parse_args(argv)
@@ -396,6 +448,9 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         return outbox_command(settings, args.outbox_command, getattr(args, "id", None), getattr(args, "dead", False))
     if args.zgw_command == "seed":
         return seed_zgw(settings, args.catalogue)
+    if args.zgw_command == "get":
+        filters = args.filter + ([f"identificatie={args.identificatie}"] if args.identificatie else [])
+        return zgw_get(settings, args.resource, filters, args.limit)
     return serve_zgw(settings)
 
 
