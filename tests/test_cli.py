@@ -236,3 +236,32 @@ def test_zgw_serve_does_not_take_the_gateways_port(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(cli, "serve", lambda settings: ports.append(settings.port) or 0)
     assert main(["zgw", "serve"]) == 0 and main(["serve"]) == 0
     assert ports == [cli.ZGW_SERVE_PORT, 8080] and cli.ZGW_SERVE_PORT != 8080
+
+
+def test_an_unquoted_gemeentecode_is_said_to_need_quotes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = tmp_path / "mappings"
+    overlay.mkdir()
+    (overlay / "organisaties.yaml").write_text('organisaties:\n  0363: "002564440"\n')
+    assert main(["serve", "--mappings-dir", str(overlay), "--data-dir", str(tmp_path), "--port", "0"]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert 'organisaties.0363: the code must be quoted, as "0363"' in line and "octal number 243" in line
+
+
+def test_check_config_reports_an_unreachable_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUF_BRIDGE_DATABASE_URL", "postgresql://postgres@127.0.0.1:9/nowhere")
+    assert main(["check-config", "--data-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR store:" in out and "Connect call failed" in out
+
+
+def test_check_config_checks_the_defaults_against_every_zaaktype(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    overlay = tmp_path / "mappings"
+    overlay.mkdir()
+    (overlay / "profiles.yaml").write_text("profiles:\n  defaults:\n    fallback_resultaat: Bestaat nergens\n")
+    assert main(["check-config", "--mappings-dir", str(overlay), "--data-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR profile MELDING-OR: fallback resultaat" in out  # a zaaktype without a profile of its own
