@@ -265,3 +265,26 @@ def test_check_config_checks_the_defaults_against_every_zaaktype(
     assert main(["check-config", "--mappings-dir", str(overlay), "--data-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "ERROR profile MELDING-OR: fallback resultaat" in out  # a zaaktype without a profile of its own
+
+
+def test_seeding_again_changes_only_what_the_file_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    own = tmp_path / "own.yaml"
+    own.write_text("catalogus:\n  domein: GEM\n  rsin: '002564440'\n  naam: Catalogus van de gemeente\n"
+                   "  contactpersoonBeheerNaam: Functioneel beheer\n"
+                   "zaaktypen:\n  - identificatie: EERSTE\n    omschrijving: Eerste\n")
+    more = tmp_path / "more.yaml"  # no catalogus section: must not reset the catalogue's naam and contact
+    more.write_text("zaaktypen:\n  - identificatie: TWEEDE\n    omschrijving: Tweede\n")
+    renamed = tmp_path / "renamed.yaml"  # names one key of the catalogus: only that one changes
+    renamed.write_text("catalogus:\n  domein: GEM\n  rsin: '002564440'\n  versie: '2'\n"
+                       "zaaktypen:\n  - identificatie: TWEEDE\n    omschrijving: Tweede\n")
+    data = str(tmp_path / "data")
+    for catalogue in (own, more, renamed):
+        assert main(["zgw", "seed", str(catalogue), "--data-dir", data]) == 0
+    capsys.readouterr()
+    assert main(["zgw", "get", "catalogussen", "--data-dir", data]) == 0
+    [catalogus] = json.loads(capsys.readouterr().out)
+    assert catalogus["naam"] == "Catalogus van de gemeente"
+    assert catalogus["contactpersoonBeheerNaam"] == "Functioneel beheer"
+    assert catalogus["versie"] == "2" and len(catalogus["zaaktypen"]) == 2
