@@ -182,9 +182,9 @@ def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, s
     )
     server = _Server(config, settings, what)
     server.run(sockets=[sock])
-    if not server.started:  # the app's start-up failed (uvicorn logged why)
-        raise StartupError(Exit.STORE, "the gateway did not start: see the log line before this one")
     names = [signal.Signals(sig).name for sig in server.stopped_by]
+    if not server.started and not names:  # the app's start-up failed (uvicorn logged why), not stopped while starting
+        raise StartupError(Exit.STORE, "the gateway did not start: see the log line before this one")
     log.info("stopped", signal=names[-1] if names else None)
     return Exit.INTERRUPTED if "SIGINT" in names else Exit.OK
 
