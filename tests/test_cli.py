@@ -265,6 +265,8 @@ def test_check_config_checks_the_defaults_against_every_zaaktype(
     assert main(["check-config", "--mappings-dir", str(overlay), "--data-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "ERROR profile MELDING-OR: fallback resultaat" in out  # a zaaktype without a profile of its own
+    assert "'Bestaat nergens' is no resultaattype of the zaaktype; it has: Opgelost" in out
+    assert "geen " not in out and "aanwezig" not in out  # one language: the report's
 
 
 def test_seeding_again_changes_only_what_the_file_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -152,7 +152,10 @@ async def _check_profiles(zgw: ZgwClients, mappings: Mappings, report: Report) -
         try:
             zaaktype = await zgw.catalogue.zaaktype(code)
             roltypen = await zgw.catalogue.roltypen(zaaktype)
-        except (ZgwError, CatalogueLookupError) as exc:
+        except CatalogueLookupError:  # its text is the Dutch fault text for clients; this report speaks English
+            report.error(f"profile {code}: no published zaaktype {code!r} in the catalogue")
+            continue
+        except ZgwError as exc:
             report.error(f"profile {code}: {exc}")
             continue
         existing = ", ".join(sorted(f"{r.get('omschrijving')} ({r.get('omschrijvingGeneriek')})" for r in roltypen))
@@ -166,8 +169,10 @@ async def _check_profiles(zgw: ZgwClients, mappings: Mappings, report: Report) -
         if profile.fallback_resultaat:
             try:
                 await zgw.catalogue.resultaattype(zaaktype, profile.fallback_resultaat)
-            except CatalogueLookupError as exc:
-                report.error(f"profile {code}: fallback resultaat: {exc}")
+            except CatalogueLookupError:
+                names = ", ".join(str(r.get("omschrijving")) for r in await zgw.catalogue.resultaattypen(zaaktype))
+                report.error(f"profile {code}: fallback resultaat {profile.fallback_resultaat!r} is no resultaattype "
+                             f"of the zaaktype; it has: {names or 'none'}")
         if not missing:
             report.ok(f"profile {code}: roltypen and fallback resultaat found")
 
