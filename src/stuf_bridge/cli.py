@@ -203,6 +203,7 @@ def serve(settings: Settings) -> int:
     """The gateway: one process, or ``workers`` processes on one listening socket (``runner.py``). What can be
     found wrong before serving (the address, the data directory, the store, the mapping files) stops the start with
     one line and its exit code (:class:`Exit`)."""
+    from .mapping import MappingError
     from .runner import preflight, supervise
     from .web.app import create_app
 
@@ -220,7 +221,10 @@ def serve(settings: Settings) -> int:
         if settings.workers > 1:
             return supervise(settings, sock, what, embedded_base)
         app = create_app(settings, embedded_base=embedded_base)
-    except BaseException:  # a broken mapping file stops the start: the socket is not left behind
+    except MappingError as exc:  # a broken mapping file stops the start, saying where
+        sock.close()
+        raise StartupError(Exit.CONFIGURATION, f"mapping files: {one_line(exc)}") from None
+    except BaseException:  # the socket is not left behind
         sock.close()
         raise
     return _run(app, settings, sock, what)

@@ -68,7 +68,8 @@ def preflight(settings: Settings) -> None:
         finally:
             database.close()
     try:
-        Mappings.load(overlay_dir=settings.mappings_dir)
+        if settings.workers > 1:  # one process: create_app loads them (and serve says what is wrong in one line)
+            Mappings.load(overlay_dir=settings.mappings_dir)
     except MappingError as exc:
         raise StartupError(Exit.CONFIGURATION, f"mapping files: {one_line(exc)}") from None
 
