@@ -67,8 +67,9 @@ def test_the_deployment_keeps_its_promises(target: Path) -> None:
     [deployment] = by_kind(objects, "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     [container] = pod["containers"]
-    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-        assert container[probe]["httpGet"]["path"] == "/health", probe
+    paths = {"livenessProbe": "/health", "startupProbe": "/health", "readinessProbe": "/ready"}
+    for probe, path in paths.items():  # liveness asks nothing outside the process; readiness the store and ZGW
+        assert container[probe]["httpGet"]["path"] == path, probe
         assert container[probe]["httpGet"]["port"] in ("http", 8080), probe
     assert {"name": "http", "containerPort": 8080, "protocol": "TCP"} in container["ports"]
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
@@ -76,7 +77,10 @@ def test_the_deployment_keeps_its_promises(target: Path) -> None:
     assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
     assert security["capabilities"]["drop"] == ["ALL"]
     assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
-    assert pod["terminationGracePeriodSeconds"] >= 30
+    # the preStop pause and the gateway's own grace period fit in the pod's, or messages in flight are killed
+    pause = float(container["lifecycle"]["preStop"]["exec"]["command"][-1].rsplit("(", 1)[1].rstrip(")"))
+    grace = {item["name"]: item.get("value") for item in container["env"]}["STUF_BRIDGE_SHUTDOWN_GRACE_SECONDS"]
+    assert pause + float(grace) < pod["terminationGracePeriodSeconds"]
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
     mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
     assert "emptyDir" in volumes[mounts["/tmp"]], "/tmp must be writable (document spooling)"
@@ -138,3 +142,10 @@ def test_the_compose_file_gives_the_gateway_postgresql_through_its_secret_files(
     assert url == f"postgresql://{env['POSTGRES_USER']}:{password}@postgres:5432/{env['POSTGRES_DB']}"
     assert gateway["depends_on"]["postgres"]["condition"] == "service_healthy" and postgres["healthcheck"]["test"]
     assert "/var/lib/stuf-bridge" in gateway["volumes"][0]
+    assert "/ready" in " ".join(gateway["healthcheck"]["test"])  # healthy: the store and ZGW answer
+
+
+def test_the_image_checks_liveness_not_readiness() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    [healthcheck] = [line for line in dockerfile.splitlines() if line.lstrip().startswith("CMD [\"python3\"")]
+    assert "/health" in healthcheck and "/ready" not in healthcheck

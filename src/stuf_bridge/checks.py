@@ -82,6 +82,9 @@ async def run_checks(settings: Settings) -> Report:
     if settings.default_rsin is None:
         report.warn("no default RSIN: a zender/organisatie not listed in organisaties.yaml gets StUF013")
 
+    report.section("Store")
+    await _check_store(settings, report)
+
     report.section("ZGW backend")
     async with _clients(settings) as (zgw, where):
         report.ok(f"using {where}")
@@ -101,6 +104,23 @@ async def run_checks(settings: Settings) -> Report:
     return report
 
 
+async def _check_store(settings: Settings, report: Report) -> None:
+    """The gateway's store opens (and is migrated, as ``serve`` would) and answers."""
+    from .store import StoreError, create_store
+
+    store = create_store(settings.store_url)
+    try:
+        if settings.database_url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        async with store:
+            if not await store.ping():
+                report.error(f"store: {store.url} does not answer")
+                return
+        report.ok(f"store: {store.url} opens and answers")
+    except (StoreError, OSError) as exc:
+        report.error(f"store: {' '.join(str(exc).split())}")
+
+
 async def _check_legacy(settings: Settings, report: Report) -> None:
     """Each configured legacy endpoint must answer something (its WSDL, or any HTTP status to an empty POST)."""
     report.section("Legacy zaaksysteem")
@@ -113,20 +133,34 @@ async def _check_legacy(settings: Settings, report: Report) -> None:
 
 
 async def _check_profiles(zgw: ZgwClients, mappings: Mappings, report: Report) -> None:
-    """Everything the configuration names per zaaktype must exist in the catalogue."""
-    if not mappings.profiled_zaaktypen:
+    """Everything the configuration names per zaaktype must exist in the catalogue: for the zaaktypen with a profile
+    of their own, and for every published zaaktype (each can be reached by a creeerZaak) what the defaults name."""
+    codes = list(mappings.profiled_zaaktypen)
+    default = mappings.profile(None)
+    if default.roles or default.fallback_resultaat:
+        try:
+            published = await zgw.catalogi.list("zaaktypen", {"status": "definitief"})
+        except ZgwError as exc:
+            report.error(f"zaaktypen: {exc}")
+            published = []
+        codes += [str(z["identificatie"]) for z in published if z.get("identificatie") not in codes]
+    if not codes:
         return
     report.section("Zaaktype profiles (mapping configuration)")
-    for code in mappings.profiled_zaaktypen:
+    for code in codes:
         profile = mappings.profile(code)
         try:
             zaaktype = await zgw.catalogue.zaaktype(code)
             roltypen = await zgw.catalogue.roltypen(zaaktype)
-        except (ZgwError, CatalogueLookupError) as exc:
+        except CatalogueLookupError:  # its text is the Dutch fault text for clients; this report speaks English
+            report.error(f"profile {code}: no published zaaktype {code!r} in the catalogue")
+            continue
+        except ZgwError as exc:
             report.error(f"profile {code}: {exc}")
             continue
+        existing = ", ".join(sorted(f"{r.get('omschrijving')} ({r.get('omschrijvingGeneriek')})" for r in roltypen))
         missing = [
-            f"{relation} → {keys.omschrijving or '/'.join(keys.generiek)}"
+            f"{relation} → {keys.omschrijving or '/'.join(keys.generiek)}; the zaaktype has: {existing or 'none'}"
             for relation, keys in profile.roles.items()
             if pick_roltype(keys, roltypen) is None
         ]
@@ -135,8 +169,10 @@ async def _check_profiles(zgw: ZgwClients, mappings: Mappings, report: Report) -
         if profile.fallback_resultaat:
             try:
                 await zgw.catalogue.resultaattype(zaaktype, profile.fallback_resultaat)
-            except CatalogueLookupError as exc:
-                report.error(f"profile {code}: fallback resultaat: {exc}")
+            except CatalogueLookupError:
+                names = ", ".join(str(r.get("omschrijving")) for r in await zgw.catalogue.resultaattypen(zaaktype))
+                report.error(f"profile {code}: fallback resultaat {profile.fallback_resultaat!r} is no resultaattype "
+                             f"of the zaaktype; it has: {names or 'none'}")
         if not missing:
             report.ok(f"profile {code}: roltypen and fallback resultaat found")
 

@@ -3,18 +3,82 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import enum
 import logging
+import os
+import signal
 import socket
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import structlog
 import uvicorn
 
 from . import __version__
-from .settings import Settings, load_settings, with_demo_profile
+from .settings import LOG_LEVELS, Settings, load_settings, unknown_variables, with_demo_profile
 
 log = structlog.get_logger("stuf_bridge")
+
+
+class Exit(enum.IntEnum):
+    """The command's exit codes (README, Configuration; docs/operations.md): one per kind of failure, so that a
+    supervisor or a script can tell them apart. Each failure also prints one line saying what, where and what to do."""
+
+    OK = 0
+    FAILED = 1  # a command's check or action failed (check-config found errors, seed or outbox refused)
+    CONFIGURATION = 2  # settings, config file or mapping files are invalid (also argparse's usage errors)
+    ADDRESS = 3  # the host/port cannot be listened on (in use, not permitted, unknown address)
+    DATA_DIR = 4  # the data directory cannot be created or written
+    STORE = 5  # the store cannot be opened: unsupported URL, database unreachable, a failed migration
+    INTERRUPTED = 130  # stopped by Ctrl-C (SIGINT), as shells expect
+
+
+class StartupError(Exception):
+    """A start that cannot go on: ``main`` prints ``stuf-bridge: <message>`` and exits with ``code``."""
+
+    def __init__(self, code: Exit, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def bind_or_exit(host: str, port: int) -> socket.socket:
+    """``_bind``, with the reasons an operator meets (port in use, no permission, no such address) said in one line."""
+    try:
+        return _bind(host, port)
+    except OSError as exc:
+        import errno
+
+        reason = exc.strerror or str(exc)
+        hint = {
+            errno.EADDRINUSE: "another process listens there; stop it or choose another port (--port, "
+                              "STUF_BRIDGE_PORT)",
+            errno.EACCES: "ports below 1024 need privileges; choose a port above 1023 (--port, STUF_BRIDGE_PORT)",
+            errno.EADDRNOTAVAIL: "this machine has no such address; use 127.0.0.1, 0.0.0.0 or one of its own "
+                                 "(--host, STUF_BRIDGE_HOST)",
+        }.get(exc.errno or 0, "check --host and --port (STUF_BRIDGE_HOST, STUF_BRIDGE_PORT)")
+        raise StartupError(Exit.ADDRESS, f"cannot listen on {host}:{port}: {reason}; {hint}") from None
+    except (socket.gaierror, UnicodeError) as exc:  # pragma: no cover - gaierror is an OSError on Linux
+        raise StartupError(Exit.ADDRESS, f"cannot listen on {host}:{port}: {exc}") from None
+
+
+def one_line(exc: BaseException) -> str:
+    """A configuration error as one line: pydantic's validation errors as ``field: reason; field: reason``."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            variable = f" (STUF_BRIDGE_{str(error['loc'][0]).upper()})" if error["loc"] else ""
+            given = error.get("input")
+            shown = f", given {given!r}" if isinstance(given, (str, int, float)) and error["type"] != "missing" else ""
+            parts.append(f"{where}{variable}: {message}{shown}")
+        return "; ".join(parts)
+    return " ".join(str(exc).split())
 
 
 def configure_logging(settings: Settings) -> None:
@@ -35,19 +99,41 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        # The stream is looked up per logger, not bound once: sys.stderr may be replaced (tests, embedding).
-        logger_factory=lambda *args: structlog.PrintLogger(sys.stderr),
+        # The stream is looked up per logger, not bound once: sys.stderr may be replaced (tests, embedding). Each
+        # line is written in one call (WriteLogger; PrintLogger writes the newline apart), so that the lines of
+        # several worker processes on one stderr do not run into each other.
+        logger_factory=lambda *args: structlog.WriteLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, logging one line with the address once the socket listens."""
+    """uvicorn's server, logging one line with the address once the socket listens, and one when it stopped. A stop
+    signal (SIGTERM, SIGINT) is not raised again after the graceful shutdown (uvicorn's default, which ends the
+    process by the signal or with a KeyboardInterrupt traceback): ``stopped_by`` tells the caller which came."""
 
     def __init__(self, config: uvicorn.Config, settings: Settings, what: dict[str, str]):
         super().__init__(config)
         self.settings = settings
         self.what = what
+        self.stopped_by: list[int] = []
+
+    on_listening: ClassVar[Callable[[], object] | None] = None  # a worker tells its supervisor (runner.py)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self.stopped_by = list(self._captured_signals)
+                self._captured_signals.clear()
+
+    def handle_exit(self, sig: int, frame: object) -> None:
+        if not self.should_exit:
+            log.info("stopping", signal=signal.Signals(sig).name, grace_seconds=self.settings.shutdown_grace_seconds,
+                     reason="no new connections; messages in flight are answered first")
+        super().handle_exit(sig, frame)  # type: ignore[arg-type]
 
     async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
         await super().startup(sockets)
@@ -57,6 +143,8 @@ class _Server(uvicorn.Server):
             url = f"http://{shown}:{port}"
             log.info("listening", url=url, **{k: v.format(url=url) for k, v in self.what.items()},
                      data_dir=str(self.settings.data_dir.resolve()))
+            if type(self).on_listening is not None:
+                type(self).on_listening()  # type: ignore[misc]
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -81,7 +169,8 @@ def _loopback_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, str]) -> None:
+def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, str]) -> int:
+    """Serve until stopped; the exit code: 0 after SIGTERM (or a normal end), 130 after Ctrl-C (SIGINT)."""
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         log_level=settings.log_level.lower(),
@@ -89,8 +178,15 @@ def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, s
         log_config=None,
         lifespan="on",
         timeout_keep_alive=int(settings.keep_alive_seconds),
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
-    _Server(config, settings, what).run(sockets=[sock])
+    server = _Server(config, settings, what)
+    server.run(sockets=[sock])
+    names = [signal.Signals(sig).name for sig in server.stopped_by]
+    if not server.started and not names:  # the app's start-up failed (uvicorn logged why), not stopped while starting
+        raise StartupError(Exit.STORE, "the gateway did not start: see the log line before this one")
+    log.info("stopped", signal=names[-1] if names else None)
+    return Exit.INTERRUPTED if "SIGINT" in names else Exit.OK
 
 
 def completed(settings: Settings) -> Settings:
@@ -103,33 +199,47 @@ def completed(settings: Settings) -> Settings:
     return result
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings) -> int:
+    """The gateway: one process, or ``workers`` processes on one listening socket (``runner.py``). What can be
+    found wrong before serving (the address, the data directory, the store, the mapping files) stops the start with
+    one line and its exit code (:class:`Exit`)."""
+    from .mapping import MappingError
+    from .runner import preflight, supervise
     from .web.app import create_app
 
     configure_logging(settings)
     settings = completed(settings)
-    sock = _bind(settings.host, settings.port)
-    embedded_base = f"{_loopback_url(sock)}/zgw" if settings.zgw_embedded else None
-    what = {
-        "zds": "{url}/zds/{{BeantwoordVraag,OntvangAsynchroon,VrijeBerichten}}",
-        "zgw": "{url}/zgw (embedded)" if settings.zgw_embedded else settings.zgw_url or "per-API URLs",
-        "store": "postgresql" if settings.database_url else "sqlite",
-    }
+    sock = bind_or_exit(settings.host, settings.port)
     try:
+        preflight(settings)
+        embedded_base = f"{_loopback_url(sock)}/zgw" if settings.zgw_embedded else None
+        what = {
+            "zds": "{url}/zds/{{BeantwoordVraag,OntvangAsynchroon,VrijeBerichten}}",
+            "zgw": "{url}/zgw (embedded)" if settings.zgw_embedded else settings.zgw_url or "per-API URLs",
+            "store": "postgresql" if settings.database_url else "sqlite",
+        }
+        if settings.workers > 1:
+            return supervise(settings, sock, what, embedded_base)
         app = create_app(settings, embedded_base=embedded_base)
-    except BaseException:  # a broken mapping file stops the start: the socket is not left behind
+    except MappingError as exc:  # a broken mapping file stops the start, saying where
+        sock.close()
+        raise StartupError(Exit.CONFIGURATION, f"mapping files: {one_line(exc)}") from None
+    except BaseException:  # the socket is not left behind
         sock.close()
         raise
-    _run(app, settings, sock, what)
+    return _run(app, settings, sock, what)
 
 
-def serve_zgw(settings: Settings) -> None:
+ZGW_SERVE_PORT = 8090  # not the gateway's 8080: both can run side by side on one machine
+
+
+def serve_zgw(settings: Settings) -> int:
     """The embedded ZGW backend alone, at the root of its own server."""
     from .web.app import embedded_backend
 
     configure_logging(settings)
     what = {"zgw": "{url}/{{zaken,documenten,catalogi,besluiten}}/api/v1", "client_id": settings.zgw_client_id}
-    _run(embedded_backend(settings), settings, _bind(settings.host, settings.port), what)
+    return _run(embedded_backend(settings), settings, bind_or_exit(settings.host, settings.port), what)
 
 
 def seed_zgw(settings: Settings, catalogue: Path) -> int:
@@ -143,6 +253,49 @@ def seed_zgw(settings: Settings, catalogue: Path) -> int:
         return 1
     print(report)
     return 0
+
+
+# Resources `zgw get` can list, with the API that holds each.
+ZGW_RESOURCES = {
+    "zaken": "zaken", "statussen": "zaken", "rollen": "zaken", "resultaten": "zaken", "zaakobjecten": "zaken",
+    "zaakinformatieobjecten": "zaken", "zaakeigenschappen": "zaken", "zaakbesluiten": "zaken",
+    "enkelvoudiginformatieobjecten": "documenten", "objectinformatieobjecten": "documenten",
+    "gebruiksrechten": "documenten", "besluiten": "besluiten", "besluitinformatieobjecten": "besluiten",
+    "catalogussen": "catalogi", "zaaktypen": "catalogi", "statustypen": "catalogi", "roltypen": "catalogi",
+    "resultaattypen": "catalogi", "informatieobjecttypen": "catalogi", "besluittypen": "catalogi",
+    "eigenschappen": "catalogi",
+}
+
+
+def zgw_get(settings: Settings, resource: str, filters: list[str], limit: int) -> int:
+    """``stuf-bridge zgw get zaken --identificatie X``: what the ZGW backend holds, as JSON, with the configured
+    credentials (the JWT is made here, not by hand). On the embedded backend the data directory is read in-process,
+    whether or not the gateway runs."""
+    import asyncio
+    import json
+
+    from .checks import _clients
+    from .zgw import ZgwError
+
+    params: dict[str, str] = {}
+    for item in filters:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"stuf-bridge: filter {item!r} must be key=value", file=sys.stderr)
+            return Exit.CONFIGURATION
+        params[key] = value
+
+    async def run() -> list[dict[str, object]]:
+        async with _clients(settings) as (zgw, _where):
+            return await zgw.api(ZGW_RESOURCES[resource]).list(resource, params or None, max_items=limit)
+
+    try:
+        items = asyncio.run(run())
+    except ZgwError as exc:
+        print(f"stuf-bridge: {resource}: {one_line(exc)}", file=sys.stderr)
+        return Exit.FAILED
+    print(json.dumps(items, indent=2, ensure_ascii=False))
+    return Exit.OK
 
 
 def outbox_command(settings: Settings, action: str, item: int | None, dead: bool) -> int:
@@ -281,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     seed_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
     zgw_serve_cmd = zgw_commands.add_parser("serve", help="run the embedded backend alone")
     zgw_serve_cmd.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
-    zgw_serve_cmd.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    zgw_serve_cmd.add_argument("--port", type=int, help=f"port to listen on (default {ZGW_SERVE_PORT}, beside the "
+                               "gateway's 8080; STUF_BRIDGE_PORT is the gateway's and is not used here)")
     zgw_serve_cmd.add_argument("--data-dir", type=Path, help="data directory (default ./data)")
     zgw_serve_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
 
@@ -307,23 +461,71 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
         sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
         sub.add_argument("--zgw-url", help="base URL of an external ZGW backend (STUF_BRIDGE_ZGW_URL)")
+    # --- operating flags (docs/operations.md): added to the commands that serve or check, then every subcommand
+    # gets its help as description and every flag of a setting names its variable and default ---------------------
+    for sub in (serve_cmd, zgw_serve_cmd, check_cmd):
+        sub.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, help="log level")
+    serve_cmd.add_argument("--workers", type=int, help="gateway processes on one socket; more than one shares the "
+                           "store between them (PostgreSQL, or SQLite on one machine)")
+    get_cmd = zgw_commands.add_parser("get", help="list a resource of the ZGW backend as JSON (no JWT by hand)")
+    get_cmd.add_argument("resource", choices=sorted(ZGW_RESOURCES), help="what to list, e.g. zaken")
+    get_cmd.add_argument("--identificatie", help="only the items with this identificatie")
+    get_cmd.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
+                         help="another query parameter of the list call (repeatable), e.g. zaak=<url>")
+    get_cmd.add_argument("--limit", type=int, default=20, help="at most this many items (default 20)")
+    get_cmd.add_argument("--data-dir", type=Path, help="data directory of the embedded backend (default ./data)")
+    get_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
+    get_cmd.add_argument("--zgw-url", help="base URL of an external ZGW backend; unset: the embedded one")
+    describe(parser)
 
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "zgw_url", "mappings_dir")}
+    overrides.update({k: getattr(args, k, None) for k in ("log_level", "workers")})
+    if args.command == "zgw" and args.zgw_command == "serve" and args.port is None:
+        overrides["port"] = ZGW_SERVE_PORT
     try:
         settings = load_settings(args.config, **overrides)
     except (FileNotFoundError, ValueError) as exc:
-        print(f"stuf-bridge: invalid configuration: {exc}", file=sys.stderr)
-        return 2
-    if args.command == "serve":
-        from .mapping import MappingError
+        print(f"stuf-bridge: invalid configuration: {one_line(exc)}", file=sys.stderr)
+        return Exit.CONFIGURATION
+    configure_logging(settings)
+    for name in unknown_variables(os.environ):
+        log.warning("unknown_variable", variable=name, reason="no setting reads it: it is ignored (a typo?)")
+    try:
+        return run_command(args, settings)
+    except StartupError as exc:
+        print(f"stuf-bridge: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:  # Ctrl-C before the server took over the signals
+        print("stuf-bridge: interrupted", file=sys.stderr)
+        return Exit.INTERRUPTED
 
-        try:
-            serve(settings)
-        except MappingError as exc:  # a broken mapping file stops the start, saying where
-            print(f"stuf-bridge: mapping files: {exc}", file=sys.stderr)
-            return 2
-        return 0
+
+def describe(parser: argparse.ArgumentParser) -> None:
+    """Every subcommand (also those added later) gets its help line as description; every flag that sets a setting
+    says its environment variable and default, so that ``--help`` is the reference for both."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help or "" for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                text = helps.get(name, "")
+                if not sub.description and text:
+                    sub.description = f"{text[0].upper()}{text[1:]}."
+                describe(sub)
+        elif action.dest in Settings.model_fields and action.help and "STUF_BRIDGE_" not in action.help:
+            variable = f"STUF_BRIDGE_{action.dest.upper()}"
+            default = Settings.model_fields[action.dest].default
+            if "(default " in action.help:
+                action.help = action.help.replace("(default ", f"({variable}, default ", 1)
+                continue
+            shown = f", default {default}" if default is not None and not isinstance(default, (dict, list)) else ""
+            action.help = f"{action.help} ({variable}{shown})"
+
+
+def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    """The chosen subcommand with its settings; its exit code."""
+    if args.command == "serve":
+        return serve(settings)
     if args.command == "check-config":
         from .checks import check_config
 
@@ -334,8 +536,10 @@ def main(argv: list[str] | None = None) -> int:
         return recover_command(settings, args.recover_command, getattr(args, "everything", False))
     if args.zgw_command == "seed":
         return seed_zgw(settings, args.catalogue)
-    serve_zgw(settings)
-    return 0
+    if args.zgw_command == "get":
+        filters = args.filter + ([f"identificatie={args.identificatie}"] if args.identificatie else [])
+        return zgw_get(settings, args.resource, filters, args.limit)
+    return serve_zgw(settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ import contextvars
 import enum
 import string
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -48,6 +49,7 @@ class IdempotencyPolicy(enum.StrEnum):
     OFF = "off"  # no resend detection: every message is processed
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _Policy = TypeVar("_Policy", ValidationPolicy, IdempotencyPolicy)
 
 
@@ -86,6 +88,20 @@ class Settings(BaseSettings):
         description="Seconds an idle client connection is kept open. Longer than clients keep theirs idle, so the "
         "gateway never closes one a client is about to reuse (uvicorn's own default of 5 s lost requests).",
     )
+
+    # --- processes and shutdown (docs/operations.md) ------------------------------------------------------
+    workers: int = Field(
+        1, ge=1, le=64,
+        description="Gateway processes sharing the listening socket (`serve --workers N`). More than one needs a "
+        "store that several processes share: PostgreSQL (database_url), or SQLite on one machine.",
+    )
+    shutdown_grace_seconds: float = Field(
+        30.0, ge=0,
+        description="On SIGTERM the gateway stops accepting and waits this long for messages in flight to be "
+        "answered; what is still running then is cancelled. Keep it below Kubernetes' terminationGracePeriodSeconds.",
+    )
+    ready_timeout_seconds: float = Field(
+        3.0, gt=0, description="Seconds `GET /ready` waits for the store and each ZGW API before it answers 503.")
 
     # --- gateway identity -----------------------------------------------------------------------------------
     applicatie: str = Field(
@@ -230,6 +246,13 @@ class Settings(BaseSettings):
         description="The step journal and the recovery of messages left half-done (README, What happens when "
         "things fail halfway; docs/recovery.md).",
     )
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
 
     @field_validator("zgw_credentials")
     @classmethod
@@ -432,3 +455,29 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     finally:
         _CONFIG_FILE.reset(token)
+
+
+# Variables with the STUF_BRIDGE_ prefix that are read elsewhere than as a setting of Settings.
+OTHER_VARIABLES = frozenset({
+    "STUF_BRIDGE_CONFIG",  # the config file (load_settings)
+    "STUF_BRIDGE_SHARED",  # the tests: where ../shared is
+    "STUF_BRIDGE_TEST_PG_URL",  # the tests: the PostgreSQL admin URL
+})
+OTHER_PREFIXES = ("STUF_BRIDGE_EMBEDDED_", "STUF_BRIDGE_CI_")  # the embedded backend's own settings; .ci scripts
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """The ``STUF_BRIDGE_`` variables in ``environ`` that no setting reads: most likely typos, which would otherwise be
+    silently ignored. Each is returned with the nearest known name, when one is close (``... (did you mean X?)``)."""
+    import difflib
+
+    known = {f"STUF_BRIDGE_{name.upper()}" for name in Settings.model_fields}
+    known |= set(SecretFilesSource.FILES) | OTHER_VARIABLES
+    unknown = []
+    for name in sorted(environ):
+        if not name.upper().startswith("STUF_BRIDGE_") or name.upper() in known or name.upper().startswith(
+                OTHER_PREFIXES):
+            continue
+        near = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.8)
+        unknown.append(f"{name} (did you mean {near[0]}?)" if near else name)
+    return unknown

@@ -17,7 +17,7 @@ from pathlib import Path
 def running_gateway(
     data_dir: Path,
     env: dict[str, str] | None = None,
-    timeout: float = 30.0,
+    timeout: float = 60.0,  # a loaded machine (two cores, several suites) can take half a minute to start one
     command: tuple[str, ...] = ("serve",),
     pid: list[int] | None = None,
     log: list[str] | None = None,

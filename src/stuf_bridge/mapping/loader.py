@@ -67,10 +67,28 @@ def parse_file(path: Path, label: str) -> tuple[MappingFile, Any]:
         raw = {}
     if not isinstance(raw, dict):
         raise MappingError(label, "", "a mapping file is a YAML mapping (keys: mappings, tables, roles, …)")
+    _check_quoted_codes(label, raw)
     try:
         return MappingFile.model_validate(raw), raw
     except ValidationError as exc:
         raise MappingError.collect([_problem(label, raw, err) for err in exc.errors()]) from None
+
+
+def _check_quoted_codes(label: str, raw: dict[str, Any]) -> None:
+    """An organisatie code YAML read as a number: unquoted, 0363 is the octal number 243 and 1900 the number 1900.
+    Say that it must be quoted, rather than pydantic's 'Input should be a valid string'."""
+    organisaties = raw.get("organisaties")
+    if not isinstance(organisaties, dict):
+        return
+    problems = []
+    for key in organisaties:
+        if isinstance(key, (int, float)) and not isinstance(key, bool):
+            written = f"0{key:o}" if isinstance(key, int) and f"0{key:o}" != str(key) and key < 512 else str(key)
+            hint = f" (YAML reads an unquoted {written} as the octal number {key})" if written != str(key) else ""
+            problems.append(MappingError(label, f"organisaties.{written}",
+                                         f"the code must be quoted, as \"{written}\"{hint}"))
+    if problems:
+        raise MappingError.collect(problems)
 
 
 def _problem(label: str, raw: Any, err: Any) -> MappingError:

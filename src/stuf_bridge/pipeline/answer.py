@@ -61,7 +61,7 @@ class Answer:
         detail = foutbericht(kind, fault, parties)
         body = fault_envelope(version, plek=fault.plek, omschrijving=fault.omschrijving, detail=detail)
         return Reply(500, version.content_type, body, outcome="fault", fault_code=fault.code_for(kind),
-                     fault_reason=fault.reason)
+                     fault_reason=fault.reason, fault_plek=fault.plek)
 
 
 

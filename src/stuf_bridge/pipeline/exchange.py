@@ -43,6 +43,7 @@ class Reply:
     dialect: str = "unknown"
     outcome: str = "ok"  # ok | fault | legacy-fault (a proxied answer that is the legacy's StUF fault)
     fault_code: str | None = None
+    fault_plek: str | None = None  # client or server: the message's log level follows it (record stage)
     fault_reason: str | None = None
     warnings: list[str] = field(default_factory=list)
     zgw_calls: list[ZgwCall] = field(default_factory=list)

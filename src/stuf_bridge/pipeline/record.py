@@ -10,6 +10,7 @@ recorder. Logs carry no BSNs: warnings are masked before they are written.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -55,7 +56,11 @@ class Record:
         reply.zender = sg.zender.label() if sg and sg.zender else None
         reply.referentienummer = sg.referentienummer if sg else None
         route = x.route.log_fields() if x.route else {}
-        log.info(
+        # Alerting works on the level: a fault the gateway or its backends caused (plek server) is an error, one the
+        # client caused a warning, an answer info.
+        level = "info" if reply.outcome == "ok" else "error" if reply.fault_plek == "server" else "warning"
+        log.log(
+            logging.getLevelNamesMapping()[level.upper()],
             "message",
             operation=reply.operation,
             dialect=reply.dialect,

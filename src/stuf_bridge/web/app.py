@@ -37,7 +37,7 @@ from ..pipeline.exchange import Exchange
 from ..pipeline.handle import ModeHandler
 from ..pipeline.route import Mode, Router
 from ..routing.router import RuleRouter
-from ..settings import Settings
+from ..settings import ZGW_APIS, Settings
 from ..soap.wsdl import render_wsdl
 from ..store import Store, StoreError, create_store
 from ..stuf.namespaces import Dialect
@@ -145,6 +145,7 @@ def create_app(
                 identity = Systeem(organisatie=settings.organisatie, applicatie=settings.applicatie)
                 legacy_zaaktype = LegacyZaaktype(legacy, identity)
             app.state.store = the_store
+            app.state.zgw = zgw
             app.state.outbox = legacy is not None  # replicate needs a legacy side: only then is there an outbox
             # Only a routing table that can send a message elsewhere than ZGW needs the router (and its registry)
             routing = router or (
@@ -243,10 +244,17 @@ def create_app(
         return Response(target.read_bytes(), media_type="text/xml")
 
     @app.get("/health")
-    async def health(request: Request) -> JSONResponse:
-        store_ok = await request.app.state.store.ping()
-        return JSONResponse({"status": "ok" if store_ok else "degraded", "store": store_ok},
-                            status_code=200 if store_ok else 503)
+    async def health() -> JSONResponse:
+        """Liveness: the process serves HTTP. Nothing outside it is asked, so that an unreachable store or backend
+        makes the pods unready (``/ready``), not restarted."""
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/ready")
+    async def ready(request: Request) -> JSONResponse:
+        """Readiness: the store answers and every ZGW API is reachable."""
+        checks = await readiness(request.app.state.store, getattr(request.app.state, "zgw", None), settings)
+        ok = all(check == "ok" for check in checks.values())
+        return JSONResponse({"status": "ready" if ok else "unready", "checks": checks}, status_code=200 if ok else 503)
 
     @app.get("/metrics")
     async def get_metrics(request: Request) -> Response:
@@ -258,6 +266,38 @@ def create_app(
 
 
 DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+async def readiness(the_store: Store, zgw: ZgwClients | None, settings: Settings) -> dict[str, str]:
+    """What ``/ready`` reports: ``ok`` or the reason, per dependency, each bounded by ``ready_timeout_seconds``. A
+    ZGW API counts as reachable when its root answers anything below 500 (no credentials are sent: ``check-config``
+    checks those); the probe must be cheap, as it runs every few seconds on every pod."""
+    timeout = settings.ready_timeout_seconds
+
+    async def store() -> str:
+        try:
+            async with asyncio.timeout(timeout):
+                return "ok" if await the_store.ping() else "no answer"
+        except TimeoutError:
+            return f"no answer within {timeout:g} s"
+
+    async def api(name: str) -> str:
+        assert zgw is not None
+        client = zgw.api(name)
+        try:
+            response = await client.http.get(f"{client.base_url}/", timeout=timeout)
+        except httpx.HTTPError as exc:
+            return f"{client.base_url}: {type(exc).__name__} {exc}".strip()
+        return "ok" if response.status_code < 500 else f"{client.base_url}: HTTP {response.status_code}"
+
+    names = ["store"]
+    checks = [store()]
+    if zgw is not None:
+        for name in ZGW_APIS:
+            names.append(f"zgw_{name}")
+            checks.append(api(name))
+    results = await asyncio.gather(*checks)
+    return dict(zip(names, results, strict=True))
 
 
 def _replica_translate(settings: Settings, store: Store, schemas: Schemas, zgw: ZgwClients | None,

@@ -209,10 +209,28 @@ class _Writer:
             self.report.unchanged[table] += first
 
 
+def _catalogus(database: Database, given: Any) -> dict[str, Any]:
+    """The catalogus a seed run writes: seeding again only adds or updates what the file names. Without a
+    ``catalogus`` section the zaaktypen go to the one catalogus the store holds, unchanged (the defaults only make a
+    catalogus in an empty store); a section that names some keys of an existing catalogus (same domein and rsin)
+    changes those keys and keeps the others."""
+    existing = database.find("catalogus")
+    if not given and len(existing) == 1:
+        given = {key: existing[0][key] for key in _DEFAULTS["catalogus"] if key in existing[0]}
+    cat = _item("catalogus", given, "catalogus")
+    if isinstance(given, dict):
+        current = database.get("catalogus", _uid("catalogus", cat["domein"], cat["rsin"]))
+        if current is not None:
+            for key in _DEFAULTS["catalogus"]:
+                if key not in given and key in current:
+                    cat[key] = current[key]
+    return cat
+
+
 def seed_into(database: Database, data: dict[str, Any]) -> SeedReport:
     report = SeedReport()
     writer = _Writer(database, report)
-    cat = _item("catalogus", data.get("catalogus") or {}, "catalogus")
+    cat = _catalogus(database, data.get("catalogus") or {})
     problem = rsin_error(str(cat["rsin"]))
     if problem:
         raise SeedError(f"catalogus: 'rsin' {cat['rsin']!r} is not a valid RSIN ({problem[1]})")

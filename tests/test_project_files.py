@@ -1,0 +1,90 @@
+"""The files users expect of a Common Ground component: publiccode.yaml (the keys the publiccode.yml standard 0.4
+requires, with values it allows), CHANGELOG.md, SECURITY.md and a version that ``stuf-bridge --version`` prints."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stuf_bridge.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# publiccode.yml 0.4: the required keys (a path per key, "*" for every language of description)
+REQUIRED = [
+    "publiccodeYmlVersion", "name", "url", "platforms", "developmentStatus", "softwareType",
+    "description.*.shortDescription", "description.*.longDescription", "description.*.features",
+    "legal.license", "maintenance.type", "localisation.localisationReady", "localisation.availableLanguages",
+]
+DEVELOPMENT_STATUS = {"concept", "development", "beta", "stable", "obsolete"}
+SOFTWARE_TYPE = {"standalone/mobile", "standalone/iot", "standalone/desktop", "standalone/web", "standalone/backend",
+                 "standalone/other", "addon", "library", "configurationFiles"}
+MAINTENANCE = {"internal", "contract", "community", "none"}
+LAYER_TYPE = {"interaction", "process", "integration", "service", "data"}
+
+
+@pytest.fixture(scope="module")
+def publiccode() -> dict[str, object]:
+    data = yaml.safe_load((ROOT / "publiccode.yaml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _values(data: object, path: list[str]) -> list[object]:
+    if not path:
+        return [data]
+    if not isinstance(data, dict):
+        return []
+    head, rest = path[0], path[1:]
+    if head == "*":
+        return [v for value in data.values() for v in _values(value, rest)]
+    return _values(data[head], rest) if head in data else []
+
+
+@pytest.mark.parametrize("key", REQUIRED)
+def test_publiccode_has_every_required_key(publiccode: dict[str, object], key: str) -> None:
+    found = _values(publiccode, key.split("."))
+    assert found and all(value not in (None, "", []) for value in found), f"publiccode.yaml lacks {key}"
+
+
+def test_publiccode_values_are_ones_the_standard_allows(publiccode: dict[str, Any]) -> None:
+    assert publiccode["publiccodeYmlVersion"] == "0.4"
+    assert re.fullmatch(r"https://\S+", publiccode["url"])
+    assert publiccode["developmentStatus"] in DEVELOPMENT_STATUS
+    assert publiccode["softwareType"] in SOFTWARE_TYPE
+    assert publiccode["maintenance"]["type"] in MAINTENANCE
+    if publiccode["maintenance"]["type"] in ("internal", "contract"):
+        assert publiccode["maintenance"]["contacts"]
+    assert publiccode["nl"]["commonground"]["layerType"] in LAYER_TYPE
+    for language, text in publiccode["description"].items():
+        assert language in publiccode["localisation"]["availableLanguages"]
+        assert len(text["shortDescription"]) <= 150, language
+        assert 150 <= len(text["longDescription"]) <= 10000, language
+        assert all(len(feature) <= 100 for feature in text["features"]), language
+    date.fromisoformat(publiccode["releaseDate"])
+    licence = (ROOT / "LICENSE").read_text(encoding="utf-8").splitlines()[0]
+    assert publiccode["legal"]["license"] == "EUPL-1.2" and "EUROPEAN UNION PUBLIC LICENCE v. 1.2" in licence
+
+
+def test_one_version_everywhere(publiccode: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    installed = version("stuf-bridge")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"stuf-bridge {installed}"
+    assert publiccode["softwareVersion"] == installed
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'\nversion = "{installed}"\n' in pyproject
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## [{installed}] - {publiccode['releaseDate']}" in changelog and "## [Unreleased]" in changelog
+
+
+def test_security_policy_says_how_to_report() -> None:
+    text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    assert "## Reporting a vulnerability" in text and "not report a vulnerability in a public issue" in text
