@@ -39,7 +39,8 @@ async def test_migrations_apply_and_reopen_is_harmless(pg_url: str) -> None:
     tables = await _fetch(
         pg_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
     )
-    assert tables == [("document_zaken",), ("messages",), ("outbox",), ("schema_version",), ("sequences",),
+    assert tables == [("cutover_audit",), ("document_zaken",), ("messages",), ("migration_ledger",),
+                      ("migration_locks",), ("outbox",), ("routing_overrides",), ("schema_version",), ("sequences",),
                       ("zaak_routes",)]
 
 

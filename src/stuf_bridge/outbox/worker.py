@@ -91,8 +91,10 @@ class OutboxWorker:
     """One delivery loop (``start``/``stop`` with the app). ``deliver_once`` is one step, for tests and tools."""
 
     def __init__(self, store: Store, settings: OutboxSettings, *, legacy: LegacyClient | None,
-                 translate: TranslateRequest | None, rng: Callable[[], float] = random.random):
+                 translate: TranslateRequest | None, rng: Callable[[], float] = random.random,
+                 backfill: Callable[[OutboxEntry], Awaitable[Outcome]] | None = None):
         self.store = store
+        self.backfill = backfill  # delivers ``backfill:*`` items (migration/backfill.py)
         self.settings = settings
         self.legacy = legacy
         self.translate = translate
@@ -155,6 +157,8 @@ class OutboxWorker:
                 return Outcome("dead", "geen ZGW-backend in deze gateway")
             reply = await self.translate(None, entry.payload, entry.content_type, entry.soap_action)
             return judge(reply.status, reply_fault(reply.body) if reply.status != 200 else None)
+        if entry.target.startswith("backfill:") and self.backfill is not None:
+            return await self.backfill(entry)
         return Outcome("dead", f"onbekend doel {entry.target!r}")
 
     async def _to_legacy(self, entry: OutboxEntry) -> Outcome:

@@ -40,6 +40,9 @@ class Target(BaseModel):
 
     mode: Mode
     primary: Primary | None = Field(default=None, description="legacy | zgw; implied by proxy, translate")
+    backfill: Literal["off", "on_reference"] = Field(
+        default="off", description="on_reference: a message naming a zaak ZGW lacks but legacy has copies it into "
+        "ZGW first (docs/migration.md)")
 
     @model_validator(mode="after")
     def _primary_fits_the_mode(self) -> Self:
