@@ -225,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
         sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
 
+    from .migration.commands import add_parsers as add_migration_parsers  # issue 15: migrate, reconcile, cutover
+
+    add_migration_parsers(commands)
+
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "zgw_url", "mappings_dir")}
     try:
@@ -247,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         return check_config(with_demo_profile(settings))
     if args.command == "outbox":
         return outbox_command(settings, args.outbox_command, getattr(args, "id", None), getattr(args, "dead", False))
+    if args.command in ("migrate", "reconcile", "cutover"):
+        from .migration.commands import run as run_migration_command
+
+        return run_migration_command(settings, args)
     if args.zgw_command == "seed":
         return seed_zgw(settings, args.catalogue)
     serve_zgw(settings)

@@ -121,7 +121,8 @@ class MigrationRouter:
             if needs_documents:
                 await self._documents_now(zaak)
             return
-        if await self.copier.zgw_zaak(zaak) is not None:
+        copying = entry is not None and entry.outcome == ledger_store.COPYING  # elsewhere, now: wait for it
+        if not copying and await self.copier.zgw_zaak(zaak) is not None:
             self._remember(zaak)
             return
         result = await self.copier.copy(zaak, documents="now" if needs_documents else "later", origin="backfill")

@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -126,7 +127,7 @@ class ZaakCopier:
         self.on_related = on_related
         self.lock_seconds = lock_seconds
         self.lock_wait_seconds = lock_wait_seconds
-        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.owner = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._local: dict[str, asyncio.Lock] = {}
         self.progress: Callable[[int], None] | None = None  # bytes of document content copied, as they pass
 
@@ -136,6 +137,11 @@ class ZaakCopier:
         deadline = time.monotonic() + self.lock_wait_seconds
         delay = 0.05
         while not await self.ledger.try_lock(identificatie, self.owner, self.lock_seconds):
+            holder = await self.ledger.lock_owner(identificatie)
+            if holder is not None and _dead_here(holder):  # its process on this machine is gone: not held
+                log.warning("backfill_lock_of_dead_process", zaak=identificatie, owner=holder)
+                await self.ledger.unlock(identificatie, holder)
+                continue
             if time.monotonic() > deadline:
                 raise CopyFailed(f"zaak {identificatie} wordt al {self.lock_wait_seconds:g} s door een ander proces "
                                  "gekopieerd (back-fill-slot)")
@@ -179,8 +185,9 @@ class ZaakCopier:
     async def _copy(self, identificatie: str, documents: Documents, origin: str, replace: bool) -> CopyResult:
         entry = await self.ledger.entry(identificatie)
         existing = await self.zgw_zaak(identificatie)
-        if existing is not None and replace:
-            await self._delete_zaak(existing)
+        if existing is not None and (replace or (entry is not None and entry.outcome == ledger_store.COPYING)):
+            # a repair, or what a copy whose process died left behind: cleared, then copied anew
+            await self._clear(existing)
             existing = None
         if existing is not None:
             if entry is not None and entry.outcome == ledger_store.DOCUMENTS_PENDING and documents == "now":
@@ -198,6 +205,8 @@ class ZaakCopier:
             await self.ledger.record(LedgerEntry(identificatie, ledger_store.FAILED, origin, reason=reason,
                                                  attempts=attempts))
             return CopyResult(identificatie, "not-in-legacy", reason=reason)
+        await self.ledger.record(LedgerEntry(identificatie, ledger_store.COPYING, origin, zaak.zaaktype,
+                                             attempts=attempts))
         undo = UndoLog()
         result = CopyResult(identificatie, ledger_store.FAILED)
         try:
@@ -327,6 +336,17 @@ class ZaakCopier:
     async def _delete_zaak(self, zaak: JSON) -> None:
         await self.zgw.zaken.delete(str(zaak["url"]))
 
+    async def _clear(self, zaak: JSON) -> None:
+        """Delete a zaak from ZGW with the documents linked to it (which the copy had created)."""
+        links = await self.zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
+        for link in links:
+            await self.zgw.zaken.delete(str(link["url"]))
+            others = await self.zgw.zaken.list("zaakinformatieobjecten", {"informatieobject": link["informatieobject"]})
+            if not others:
+                await self.zgw.documenten.delete(str(link["informatieobject"]))
+        await self._delete_zaak(zaak)
+        log.info("zaak_cleared_for_copy", zaak=zaak.get("identificatie"), documents=len(links))
+
     # --- a document ---------------------------------------------------------------------------------------------
 
     async def _copy_document(self, name: str, zaak: str) -> tuple[JSON, int]:
@@ -411,6 +431,21 @@ class ZaakCopier:
         chunks = _pieces(body) if isinstance(body, bytes) else body
         return await self.replica.handle_stream(Service.ONTVANG_ASYNCHROON, chunks, content_type=CONTENT_TYPE,
                                                 soap_action=f'"{ACTIONS}{action}"')
+
+
+def _dead_here(owner: str) -> bool:
+    """Whether a lock owner (``host:pid:tag``) is a process on this machine that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:60] or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _kennisgeving(obj: etree._Element) -> None:

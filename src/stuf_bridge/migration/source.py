@@ -88,7 +88,7 @@ class LegacySource:
         self.identity = identity
 
     async def zaak(self, identificatie: str) -> LegacyZaak | None:
-        envelope = self._question("zakLv01", "ZAK", identificatie,
+        envelope = self.question("zakLv01", "ZAK", identificatie,
                                   '<ZKN:object StUF:entiteittype="ZAK" StUF:scope="alles"/>')
         answer = await self.client.call(Service.BEANTWOORD_VRAAG, envelope,
                                         soap_action=f'"{ACTIONS}geefZaakdetails_Lv01"', content_type=CONTENT_TYPE)
@@ -108,7 +108,7 @@ class LegacySource:
         scope = ('<ZKN:object StUF:entiteittype="ZAK"><ZKN:heeftRelevant StUF:entiteittype="ZAKEDC">'
                  '<ZKN:gerelateerde StUF:entiteittype="EDC"><ZKN:identificatie xsi:nil="true"/></ZKN:gerelateerde>'
                  '</ZKN:heeftRelevant></ZKN:object>')
-        envelope = self._question("zakLv01", "ZAK", zaak, scope)
+        envelope = self.question("zakLv01", "ZAK", zaak, scope)
         answer = await self.client.call(Service.BEANTWOORD_VRAAG, envelope,
                                         soap_action=f'"{ACTIONS}geefLijstZaakdocumenten_Lv01"',
                                         content_type=CONTENT_TYPE)
@@ -129,7 +129,7 @@ class LegacySource:
 
     async def document(self, identificatie: str) -> LegacyDocument | None:
         """The document, its content spooled while the answer arrives; None when legacy does not have it."""
-        envelope = self._question("edcLv01", "EDC", identificatie,
+        envelope = self.question("edcLv01", "EDC", identificatie,
                                   '<ZKN:object StUF:entiteittype="EDC" StUF:scope="alles"/>')
         stream = await self.client.forward(Service.BEANTWOORD_VRAAG, envelope, content_type=CONTENT_TYPE,
                                            soap_action=f'"{ACTIONS}geefZaakdocumentLezen_Lv01"', length=len(envelope))
@@ -162,17 +162,23 @@ class LegacySource:
             content = Content.from_base64(inhoud.text or "", max_bytes=limits["max_document_bytes"])
         return LegacyDocument(obj, content)
 
-    def _question(self, root: str, entiteittype: str, identificatie: str, scope: str) -> bytes:
-        zender = "".join(
-            f"<StUF:{name}>{escape(value)}</StUF:{name}>"
-            for name, value in (("organisatie", self.identity.organisatie),
-                                ("applicatie", self.identity.applicatie or "stuf-bridge"))
-            if value
-        )
-        tijdstip = datetime.now(_AMSTERDAM).strftime("%Y%m%d%H%M%S%f")[:17]
-        return f"""<?xml version="1.0" encoding="UTF-8"?>
+    def question(self, root: str, entiteittype: str, identificatie: str, scope: str) -> bytes:
+        return question(self.identity, root, entiteittype, identificatie, scope)
+
+
+def question(identity: Systeem, root: str, entiteittype: str, identificatie: str, scope: str) -> bytes:
+    """A ZDS 1.1 Lv01 (``root``) selecting on identificatie, with ``identity`` as zender and a fresh
+    referentienummer."""
+    zender = "".join(
+        f"<StUF:{name}>{escape(value)}</StUF:{name}>"
+        for name, value in (("organisatie", identity.organisatie),
+                            ("applicatie", identity.applicatie or "stuf-bridge"))
+        if value
+    )
+    tijdstip = datetime.now(_AMSTERDAM).strftime("%Y%m%d%H%M%S%f")[:17]
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
 <soap:Envelope xmlns:soap="{SOAP11}" xmlns:StUF="{STUF}" xmlns:ZKN="{ZKN}"
-               xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+           xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
  <soap:Body>
   <ZKN:{root}>
    <ZKN:stuurgegevens>

@@ -98,6 +98,7 @@ DOCUMENTS_PENDING = "documents-pending"  # the zaak is in ZGW, its documents fol
 FAILED = "failed"  # nothing of it is in ZGW (undone); ``reason`` says why
 QUEUED = "queued"  # named by a copied zaak's relation, not copied yet
 PRESENT = "present"  # ZGW had the zaak already (created through the gateway): nothing copied
+COPYING = "copying"  # a copy under way (or one whose process died: the next copy clears what it left in ZGW)
 FINISHED = frozenset({DONE, PRESENT})
 
 ALL_ZAAKTYPEN = "*"
@@ -218,6 +219,14 @@ class MigrationStore:
 
         held: bool = await self._run("back-fill lock", work)
         return held
+
+    async def lock_owner(self, identificatie: str) -> str | None:
+        def work(conn: Connection) -> str | None:
+            owner = conn.execute(select(locks.c.owner).where(locks.c.identificatie == identificatie)).scalar()
+            return str(owner) if owner is not None else None
+
+        result: str | None = await self._run("back-fill lock owner", work)
+        return result
 
     async def renew_lock(self, identificatie: str, owner: str, seconds: float) -> None:
         until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
