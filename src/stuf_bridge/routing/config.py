@@ -142,7 +142,7 @@ class RoutingSettings(BaseModel):
     @property
     def active(self) -> bool:
         """Whether any message could go anywhere but ZGW: only then does the gateway need a router."""
-        return bool(self.rules) or self.default.mode is not Mode.TRANSLATE
+        return bool(self.rules) or self.default.mode is not Mode.TRANSLATE or self.default.backfill != "off"
 
 
 def reasons(exc: ValidationError) -> str:
