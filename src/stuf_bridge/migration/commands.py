@@ -58,6 +58,9 @@ def _read(source: str) -> list[str]:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from ..cli import configure_logging
+
+    configure_logging(settings)  # the log goes to stderr; stdout has the progress, the findings, the outcome
     try:
         if args.command == "migrate":
             return asyncio.run(_migrate(settings, args))
