@@ -83,6 +83,39 @@ def test_migrate_killed_halfway_and_resumed_copies_every_zaak_exactly_once(sides
     assert all(",skipped," in row for row in rows[1:]) and len(rows) == ZAKEN + 1
 
 
+def test_ctrl_c_stops_cleanly_with_a_report(sides: Sides, tmp_path: Path) -> None:
+    names = [f"0363CC-{n:02d}" for n in range(12)]
+    for name in names:
+        sides.legacy_zaak(name, documents=1)
+    data = tmp_path / "front"
+    report = tmp_path / "report.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_")}
+    env.update({"STUF_BRIDGE_LOG_LEVEL": "WARNING", **sides.env()})
+    run = subprocess.Popen([sys.executable, "-m", "stuf_bridge", "migrate", "--zaken", "-", "--concurrency", "1",
+                            "--report", str(report), "--data-dir", str(data)], env=env, stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert run.stdin is not None
+    run.stdin.write("\n".join(names))
+    run.stdin.close()
+    try:
+        wait_for(lambda: ledger_done(data) >= 2 or run.poll() is not None, timeout=300)
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=300)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130, err
+    assert "migrate: stopping" in err
+    outcomes = [line["outcome"] for line in json.loads(report.read_text())["zaken"]]
+    assert len(outcomes) == len(names) and "not-started" in outcomes
+    assert set(outcomes) <= {"copied", "not-started"}
+    with sqlite3.connect(data / "stuf-bridge.sqlite3") as conn:  # nothing left half-way
+        states = dict(conn.execute("SELECT identificatie, outcome FROM migration_ledger").fetchall())
+    assert set(states.values()) == {"done"} and len(states) == outcomes.count("copied")
+    for name, outcome in zip(names, outcomes, strict=True):
+        assert len(sides.zaken(name)) == (1 if outcome == "copied" else 0)
+
+
 def test_migrate_reports_a_zaak_legacy_does_not_have_and_exits_non_zero(sides: Sides, tmp_path: Path) -> None:
     sides.legacy_zaak("0363MG-OK")
     report = tmp_path / "report.csv"
