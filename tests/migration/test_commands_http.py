@@ -91,12 +91,11 @@ def test_ctrl_c_stops_cleanly_with_a_report(sides: Sides, tmp_path: Path) -> Non
     report = tmp_path / "report.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_")}
     env.update({"STUF_BRIDGE_LOG_LEVEL": "WARNING", **sides.env()})
-    run = subprocess.Popen([sys.executable, "-m", "stuf_bridge", "migrate", "--zaken", "-", "--concurrency", "1",
-                            "--report", str(report), "--data-dir", str(data)], env=env, stdin=subprocess.PIPE,
+    listing = tmp_path / "zaken.txt"
+    listing.write_text("\n".join(names))
+    run = subprocess.Popen([sys.executable, "-m", "stuf_bridge", "migrate", "--zaken", str(listing),
+                            "--concurrency", "1", "--report", str(report), "--data-dir", str(data)], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert run.stdin is not None
-    run.stdin.write("\n".join(names))
-    run.stdin.close()
     try:
         wait_for(lambda: ledger_done(data) >= 2 or run.poll() is not None, timeout=300)
         run.send_signal(signal.SIGINT)
