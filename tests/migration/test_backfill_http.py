@@ -4,6 +4,7 @@ zaak before the message, its documents through the outbox, or at once when the m
 
 from __future__ import annotations
 
+import base64
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,6 +50,21 @@ def test_a_document_question_in_zds_1_2_gets_the_documents_at_once(sides: Sides,
         assert answer.status_code == 200, answer.text
         names = sorted(el.text or "" for el in parse_answer(answer.content).iter(f"{{{ZKN}}}identificatie"))
     assert names == ["0363BF-12", "0363BF-12-D0", "0363BF-12-D1"]
+
+
+def test_reading_a_document_of_a_zaak_only_legacy_has_copies_the_zaak_and_answers_it(sides: Sides,
+                                                                                    tmp_path: Path) -> None:
+    """geefZaakdocumentLezen names only the document: legacy is asked which zaak it belongs to, that zaak is copied
+    with its documents, and the client reads the document from ZGW."""
+    sides.legacy_zaak("0363BF-DOC", documents=2, size=5000)
+    with running_gateway(tmp_path / "front", env=sides.env(BACKFILL), timeout=START) as url:
+        answer = post(url, "BeantwoordVraag", dm.geef_zaakdocument_lezen(dialect="1.2",
+                                                                          identificatie="0363BF-DOC-D1"))
+        assert answer.status_code == 200, answer.text
+    inhoud = parse_answer(answer.content).find(f".//{{{ZKN}}}inhoud")
+    assert inhoud is not None and base64.b64decode(inhoud.text or "") == (b"0363BF-DOC-1-" * 400)[:5000]
+    [zaak] = sides.zaken("0363BF-DOC")
+    assert sides.documenten(str(zaak["url"])) == ["0363BF-DOC-D0", "0363BF-DOC-D1"]
 
 
 def found_objects(answer: bytes) -> list[str]:

@@ -107,7 +107,8 @@ class MigrationRouter:
         assert self.copier is not None
         zaak = subject.zaak
         if zaak is None and subject.documenten:
-            zaak = await self.store.document_zaak(subject.documenten[0])
+            zaak = await self.store.document_zaak(subject.documenten[0]) or await self._zaak_of_document(
+                subject.documenten[0])
         if not zaak:
             return
         needs_documents = operation.function in NEEDS_DOCUMENTS
@@ -135,6 +136,15 @@ class MigrationRouter:
         self._remember(zaak)
         log.info("zaak_backfilled", zaak=zaak, outcome=result.outcome, copied=result.copied,
                  documents=result.documents_done, operation=operation.name)
+
+    async def _zaak_of_document(self, document: str) -> str | None:
+        """A document neither the registry nor ZGW knows: the zaak legacy says it belongs to (then copied with its
+        documents, this one among them)."""
+        assert self.copier is not None
+        if f"doc:{document}" in self._present or await self.copier.zgw_document(document) is not None:
+            self._remember(f"doc:{document}")
+            return None
+        return await self.copier.source.zaak_of_document(document)
 
     async def _documents_now(self, zaak: str) -> None:
         assert self.copier is not None

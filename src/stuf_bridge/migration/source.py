@@ -127,6 +127,24 @@ class LegacySource:
         finally:
             answer.close()
 
+    async def zaak_of_document(self, identificatie: str) -> str | None:
+        """The zaak a document is relevant for (``isRelevantVoor``), as legacy says; None when it does not know."""
+        scope = ('<ZKN:object StUF:entiteittype="EDC"><ZKN:identificatie xsi:nil="true"/>'
+                 '<ZKN:isRelevantVoor StUF:entiteittype="EDCZAK"><ZKN:gerelateerde StUF:entiteittype="ZAK">'
+                 '<ZKN:identificatie xsi:nil="true"/></ZKN:gerelateerde></ZKN:isRelevantVoor></ZKN:object>')
+        envelope = self.question("edcLv01", "EDC", identificatie, scope)
+        answer = await self.client.call(Service.BEANTWOORD_VRAAG, envelope,
+                                        soap_action=f'"{ACTIONS}geefZaakdocumentLezen_Lv01"',
+                                        content_type=CONTENT_TYPE)
+        try:
+            if answer.fault is not None:
+                return None
+            zaak = answer.message.findtext(f"{z('antwoord')}/{z('object')}/{z('isRelevantVoor')}/{z('gerelateerde')}/"
+                                           f"{z('identificatie')}")
+            return (zaak or "").strip() or None
+        finally:
+            answer.close()
+
     async def document(self, identificatie: str) -> LegacyDocument | None:
         """The document, its content spooled while the answer arrives; None when legacy does not have it."""
         envelope = self.question("edcLv01", "EDC", identificatie,
