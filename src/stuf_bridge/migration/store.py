@@ -199,8 +199,9 @@ class MigrationStore:
         values = asdict(LedgerEntry(identificatie, QUEUED, origin))
 
         def work(conn: Connection) -> bool:
-            result = conn.execute(self._insert(ledger).values(**values).on_conflict_do_nothing())
-            return bool(result.rowcount)
+            result = conn.execute(self._insert(ledger).values(**values).on_conflict_do_nothing()
+                                  .returning(ledger.c.identificatie))
+            return result.first() is not None  # (rowcount is not reliable on every driver)
 
         queued: bool = await self._run("ledger queue", work)
         return queued
@@ -214,8 +215,8 @@ class MigrationStore:
             conn.execute(delete(locks).where(locks.c.identificatie == identificatie, locks.c.expires_at < now))
             result = conn.execute(self._insert(locks).values(
                 identificatie=identificatie, owner=owner, expires_at=now + dt.timedelta(seconds=seconds),
-            ).on_conflict_do_nothing())
-            return bool(result.rowcount)
+            ).on_conflict_do_nothing().returning(locks.c.identificatie))
+            return result.first() is not None
 
         held: bool = await self._run("back-fill lock", work)
         return held
