@@ -461,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
         sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
         sub.add_argument("--zgw-url", help="base URL of an external ZGW backend (STUF_BRIDGE_ZGW_URL)")
+    from .migration.commands import add_parsers as add_migration_parsers  # issue 15: migrate, reconcile, cutover
+
+    add_migration_parsers(commands)
     # --- operating flags (docs/operations.md): added to the commands that serve or check, then every subcommand
     # gets its help as description and every flag of a setting names its variable and default ---------------------
     for sub in (serve_cmd, zgw_serve_cmd, check_cmd):
@@ -534,6 +537,10 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         return outbox_command(settings, args.outbox_command, getattr(args, "id", None), getattr(args, "dead", False))
     if args.command == "recover":
         return recover_command(settings, args.recover_command, getattr(args, "everything", False))
+    if args.command in ("migrate", "reconcile", "cutover"):
+        from .migration.commands import run as run_migration_command
+
+        return run_migration_command(settings, args)
     if args.zgw_command == "seed":
         return seed_zgw(settings, args.catalogue)
     if args.zgw_command == "get":

@@ -107,8 +107,10 @@ class OutboxWorker:
 
     def __init__(self, store: Store, settings: OutboxSettings, *, legacy: LegacyClient | None,
                  translate: TranslateRequest | None, rng: Callable[[], float] = random.random,
-                 primary_check: PrimaryCheck | None = None):
+                 primary_check: PrimaryCheck | None = None,
+                 backfill: Callable[[OutboxEntry], Awaitable[Outcome]] | None = None):
         self.store = store
+        self.backfill = backfill  # delivers ``backfill:*`` items (migration/backfill.py)
         self.settings = settings
         self.legacy = legacy
         self.translate = translate
@@ -228,6 +230,8 @@ class OutboxWorker:
             service = _service(entry.target.partition(":")[2])
             reply = await self.translate(service, payload(self.store, entry), entry.content_type, entry.soap_action)
             return judge(reply.status, reply_fault(reply.body) if reply.status != 200 else None)
+        if entry.target.startswith("backfill:") and self.backfill is not None:
+            return await self.backfill(entry)
         return Outcome("dead", f"onbekend doel {entry.target!r}")
 
     async def _to_legacy(self, entry: OutboxEntry) -> Outcome:

@@ -40,6 +40,9 @@ class Target(BaseModel):
 
     mode: Mode
     primary: Primary | None = Field(default=None, description="legacy | zgw; implied by proxy, translate")
+    backfill: Literal["off", "on_reference"] = Field(
+        default="off", description="on_reference: a message naming a zaak ZGW lacks but legacy has copies it into "
+        "ZGW first (docs/migration.md)")
 
     @model_validator(mode="after")
     def _primary_fits_the_mode(self) -> Self:
@@ -139,7 +142,7 @@ class RoutingSettings(BaseModel):
     @property
     def active(self) -> bool:
         """Whether any message could go anywhere but ZGW: only then does the gateway need a router."""
-        return bool(self.rules) or self.default.mode is not Mode.TRANSLATE
+        return bool(self.rules) or self.default.mode is not Mode.TRANSLATE or self.default.backfill != "off"
 
 
 def reasons(exc: ValidationError) -> str:

@@ -198,6 +198,57 @@ def _m006_journal(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=False)
 
 
+# --- issue 15 (migration): the migration ledger, back-fill locks, routing overrides and the cut-over audit ---------
+def _m007_migration(conn: Connection) -> None:
+    metadata = MetaData()
+    Table(
+        "migration_ledger",
+        metadata,
+        Column("identificatie", String(200), primary_key=True),
+        Column("zaaktype", String(200), nullable=True),
+        Column("zgw_url", String(1000), nullable=True),
+        Column("outcome", String(20), nullable=False),
+        Column("reason", String(2000), nullable=True),
+        Column("origin", String(20), nullable=False),
+        Column("source_digest", String(64), nullable=True),
+        Column("documents_total", Integer, nullable=False),
+        Column("documents_done", Integer, nullable=False),
+        Column("bytes", BigInteger, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("migrated_at", DateTime(timezone=True), nullable=True),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Index("ix_migration_ledger_outcome", "outcome"),
+    )
+    Table(
+        "migration_locks",
+        metadata,
+        Column("identificatie", String(200), primary_key=True),
+        Column("owner", String(100), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "routing_overrides",
+        metadata,
+        Column("zaaktype", String(200), primary_key=True),
+        Column("mode", String(20), nullable=False),
+        Column("primary", String(20), nullable=False),
+        Column("reason", String(2000), nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "cutover_audit",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("zaaktypen", String(2000), nullable=False),
+        Column("forced", Integer, nullable=False),
+        Column("reason", String(2000), nullable=True),
+        Column("actor", String(200), nullable=True),
+        Column("details", String(20000), nullable=False),
+    )
+    metadata.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
@@ -209,6 +260,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _m005_outbox_blobs),
     Migration(6, "journal, journal_owners: the steps of unfinished messages and the processes that run them",
               _m006_journal),
+    Migration(7, "migration_ledger, migration_locks, routing_overrides, cutover_audit: moving the history",
+              _m007_migration),
 )
 
 

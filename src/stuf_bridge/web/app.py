@@ -30,6 +30,8 @@ from ..legacy.lookup import LegacyZaaktype
 from ..legacy.proxy import LegacyProxy
 from ..mapping import Mappings
 from ..outbox.primary import ZgwPrimaryCheck
+from ..migration.wiring import backfill_delivery, backfill_rules, migration_router
+from ..migration.wiring import copier as migration_copier
 from ..outbox.replicate import Replicate
 from ..outbox.worker import OutboxWorker, ReplicaRouter, TranslateRequest
 from ..recovery.service import RecoveryService
@@ -152,6 +154,13 @@ def create_app(
                 RuleRouter(settings.routing, the_store, zgw, legacy_zaaktype=legacy_zaaktype)
                 if settings.routing.active else None
             )
+            # issue 15: the cut-over's routing overrides and lazy back-fill around the routing table's router
+            backfill_copier = None
+            if isinstance(routing, RuleRouter):
+                if legacy is not None and zgw is not None and backfill_rules(settings.routing):
+                    backfill_copier = migration_copier(settings, the_store, schemas, zgw, mappings, legacy,
+                                                       outbox=settings.outbox.enabled)
+                routing = migration_router(routing, settings, the_store, backfill_copier)
             gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing, modes=modes,
                               recorders=[metrics])
             app.state.gateway = gateway
@@ -160,7 +169,8 @@ def create_app(
             if legacy is not None and settings.outbox.enabled:
                 worker = OutboxWorker(the_store, settings.outbox, legacy=legacy,
                                       translate=_replica_translate(settings, the_store, schemas, zgw, mappings),
-                                      primary_check=ZgwPrimaryCheck(zgw) if zgw is not None else None)
+                                      primary_check=ZgwPrimaryCheck(zgw) if zgw is not None else None,
+                                      backfill=backfill_delivery(backfill_copier) if backfill_copier else None)
                 worker.start()
                 stack.push_async_callback(worker.stop)
                 app.state.outbox_worker = worker

@@ -1,0 +1,206 @@
+"""The commands over real HTTP against the legacy stuf-bridge and the ZGW backend, as processes with the gateway's
+settings from the environment: ``migrate`` killed halfway and resumed (every zaak exactly once, a report),
+``reconcile`` finding a planted difference and ``--repair`` fixing it, ``cutover`` refusing while the outbox has a
+dead item and then flipping the routing (which a running gateway follows)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stuf_bridge.migration.store import MigrationStore
+from stuf_bridge.store import create_store
+from tests.operations import details_messages as dtm
+from tests.support.server import running_gateway
+
+from .conftest import AUTH, START, Sides, command, post, wait_for
+
+ZAKEN = 30  # the benchmark (bench/migration_bench.py) moves 200
+
+
+def ledger_done(data: Path) -> int:
+    path = data / "stuf-bridge.sqlite3"
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(path, timeout=5) as conn:
+            return int(conn.execute("SELECT count(*) FROM migration_ledger WHERE outcome = 'done'").fetchone()[0])
+    except sqlite3.OperationalError:  # the table is not there yet
+        return 0
+
+
+def test_migrate_killed_halfway_and_resumed_copies_every_zaak_exactly_once(sides: Sides, tmp_path: Path) -> None:
+    names = [f"0363MG-{n:03d}" for n in range(ZAKEN)]
+    for name in names:
+        sides.legacy_zaak(name, documents=1, size=50_000)
+    listing = tmp_path / "zaken.txt"
+    listing.write_text("# the archive\n" + "\n".join(names) + "\n\n" + names[0] + "\n")
+    data = tmp_path / "front"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_")}
+    env.update({"STUF_BRIDGE_LOG_LEVEL": "WARNING", **sides.env()})
+    first = subprocess.Popen([sys.executable, "-m", "stuf_bridge", "migrate", "--zaken", str(listing),
+                              "--concurrency", "3", "--progress-seconds", "1", "--data-dir", str(data)],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: ledger_done(data) >= ZAKEN // 3 or first.poll() is not None, timeout=300)
+    finally:
+        first.send_signal(signal.SIGKILL)  # no clean stop: copies under way are cut off
+        out, _ = first.communicate()
+    killed_at = ledger_done(data)
+    assert 0 < killed_at < ZAKEN, "the first run must be killed halfway"
+    assert "migrate: " in out and "zaken" in out  # plain progress lines (not a terminal)
+
+    report = tmp_path / "report.json"
+    second = command(sides.env(), data, "migrate", "--zaken", "-", "--concurrency", "3", "--report", str(report),
+                     stdin=listing.read_text())
+    assert second.returncode == 0, second.stderr
+    body = json.loads(report.read_text())
+    outcomes = {line["identificatie"]: line["outcome"] for line in body["zaken"]}
+    assert sorted(outcomes) == names
+    assert set(outcomes.values()) <= {"copied", "skipped"}
+    assert sum(o == "skipped" for o in outcomes.values()) >= killed_at
+    assert body["summary"]["failed"] == 0
+    for name in names:
+        [zaak] = sides.zaken(name)  # exactly once
+        assert sides.documenten(str(zaak["url"])) == [f"{name}-D0"]
+        assert len(sides.zgw_get("documenten", "enkelvoudiginformatieobjecten", identificatie=f"{name}-D0")) == 1
+
+    third = command(sides.env(), data, "migrate", "--zaken", str(listing), "--report", str(tmp_path / "r.csv"))
+    assert third.returncode == 0
+    rows = (tmp_path / "r.csv").read_text().splitlines()
+    assert rows[0].startswith("identificatie,outcome,reason,documents")
+    assert all(",skipped," in row for row in rows[1:]) and len(rows) == ZAKEN + 1
+
+
+def test_ctrl_c_stops_cleanly_with_a_report(sides: Sides, tmp_path: Path) -> None:
+    names = [f"0363CC-{n:02d}" for n in range(12)]
+    for name in names:
+        sides.legacy_zaak(name, documents=1)
+    data = tmp_path / "front"
+    report = tmp_path / "report.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_")}
+    env.update({"STUF_BRIDGE_LOG_LEVEL": "WARNING", **sides.env()})
+    listing = tmp_path / "zaken.txt"
+    listing.write_text("\n".join(names))
+    run = subprocess.Popen([sys.executable, "-m", "stuf_bridge", "migrate", "--zaken", str(listing),
+                            "--concurrency", "1", "--report", str(report), "--data-dir", str(data)], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: ledger_done(data) >= 2 or run.poll() is not None, timeout=300)
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=300)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130, err
+    assert "migrate: stopping" in err
+    outcomes = [line["outcome"] for line in json.loads(report.read_text())["zaken"]]
+    assert len(outcomes) == len(names) and "not-started" in outcomes
+    assert set(outcomes) <= {"copied", "not-started"}
+    with sqlite3.connect(data / "stuf-bridge.sqlite3") as conn:  # nothing left half-way
+        states = dict(conn.execute("SELECT identificatie, outcome FROM migration_ledger").fetchall())
+    assert set(states.values()) == {"done"} and len(states) == outcomes.count("copied")
+    for name, outcome in zip(names, outcomes, strict=True):
+        assert len(sides.zaken(name)) == (1 if outcome == "copied" else 0)
+
+
+def test_migrate_reports_a_zaak_legacy_does_not_have_and_exits_non_zero(sides: Sides, tmp_path: Path) -> None:
+    sides.legacy_zaak("0363MG-OK")
+    report = tmp_path / "report.csv"
+    done = command(sides.env(), tmp_path / "front", "migrate", "--zaken", "-", "--report", str(report),
+                   stdin="0363MG-OK\n0363MG-MISSING\n")
+    assert done.returncode == 1
+    assert "failed 0363MG-MISSING: het legacy-zaaksysteem kent deze zaak niet" in done.stderr
+    lines = report.read_text().splitlines()
+    assert lines[1].startswith("0363MG-OK,copied,") and lines[2].startswith("0363MG-MISSING,not-in-legacy,")
+
+
+def test_reconcile_finds_a_planted_difference_and_repair_fixes_it(sides: Sides, tmp_path: Path) -> None:
+    names = ["0363RC-1", "0363RC-2", "0363RC-3"]
+    for name in names:
+        sides.legacy_zaak(name, documents=1, zaak_relations="")
+    data = tmp_path / "front"
+    assert command(sides.env(), data, "migrate", "--zaken", "-", stdin="\n".join(names)).returncode == 0
+    in_sync = command(sides.env(), data, "reconcile", "--zaaktype", "MELDING-OR", "--zaken", "-",
+                      stdin="\n".join(names))
+    assert in_sync.returncode == 0, in_sync.stdout + in_sync.stderr
+    assert in_sync.stdout.splitlines()[-1].endswith(" in-sync")  # (the module's other zaken of the zaaktype too)
+
+    [zaak] = sides.zaken("0363RC-2")  # an edit in ZGW that no message made (an admin UI, an import)
+    httpx.patch(str(zaak["url"]), json={"omschrijving": "Gewijzigd in ZGW"}, auth=AUTH,
+                headers={"Content-Crs": "EPSG:4326", "Accept-Crs": "EPSG:4326"}, timeout=60).raise_for_status()
+    found = command(sides.env(), data, "reconcile", "--zaaktype", "MELDING-OR", "--zaken", "-",
+                    stdin="\n".join(names))
+    assert found.returncode == 1
+    differing = [line for line in found.stdout.splitlines() if line.startswith("different")]
+    assert differing == ["different       0363RC-2: omschrijving"]
+
+    repaired = command(sides.env(), data, "reconcile", "--zaaktype", "MELDING-OR", "--repair", "--zaken", "-",
+                       stdin="\n".join(names))
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "0363RC-2" in repaired.stdout and "hersteld uit legacy" in repaired.stdout
+    [zaak] = sides.zaken("0363RC-2")
+    assert zaak["omschrijving"] == "Melding losliggende stoeptegels"
+    assert sides.documenten(str(zaak["url"])) == ["0363RC-2-D0"]
+    again = command(sides.env(), data, "reconcile", "--zaaktype", "MELDING-OR", "--zaken", "-",
+                    stdin="\n".join(names))
+    assert again.returncode == 0
+
+
+def test_cutover_refuses_with_a_dead_outbox_item_then_flips_the_routing(sides: Sides, tmp_path: Path) -> None:
+    sides.legacy_zaak("0363CO-1")
+    data = tmp_path / "front"
+    routing = {"default": "proxy"}
+    assert command(sides.env(routing), data, "migrate", "--zaken", "-", stdin="0363CO-1\n").returncode == 0
+
+    async def plant_dead_item() -> int:
+        async with create_store(f"sqlite:///{data / 'stuf-bridge.sqlite3'}") as store:
+            await MigrationStore(store).enqueue("0363CO-1", "legacy:OntvangAsynchroon", b"<x/>", "planted-dead")
+            item = await store.claim_outbox(dt.timedelta(seconds=60))  # as the worker: claimed, then dead
+            assert item is not None
+            await store.outbox_dead(item.id, "StUF fout plek client")
+            return item.id
+
+    dead = asyncio.run(plant_dead_item())
+    refused = command(sides.env(routing), data, "cutover", "--zaaktype", "MELDING-OR")
+    assert refused.returncode == 1
+    assert f"outbox-item {dead} (dead, legacy:OntvangAsynchroon) voor 0363CO-1" in refused.stdout
+    assert "cutover refused: 1 outbox-item(s) nog niet afgeleverd of dood" in refused.stderr
+
+    assert command(sides.env(routing), data, "outbox", "skip", str(dead)).returncode == 0
+    done = command(sides.env(routing), data, "cutover", "--zaaktype", "MELDING-OR", "--actor", "test")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cutover MELDING-OR: translate, primary zgw; audit record 1" in done.stdout
+    sequences = dict(line.removeprefix("sequence ").split(" = ") for line in done.stdout.splitlines()
+                     if line.startswith("sequence "))
+    assert int(sequences["identificatie:zaak|gemeentecode=0363|jaar=" + time.strftime("%Y")]) >= 100
+    history = command(sides.env(routing), data, "cutover", "--history")
+    [record] = [json.loads(line) for line in history.stdout.splitlines()]
+    assert record["zaaktypen"] == ["MELDING-OR"] and record["forced"] is False and record["actor"] == "test"
+
+    # a running gateway whose table says proxy now answers the cut-over zaaktype from ZGW
+    log: list[str] = []
+    with running_gateway(data, env=sides.env(routing), log=log, timeout=START) as url:
+        answer = post(url, "BeantwoordVraag", dtm.geef_zaakdetails(identificatie="0363CO-1",
+                                                                     referentienummer="co-q"))
+        assert answer.status_code == 200
+    [line] = [json.loads(x) for x in log if x.startswith("{") and json.loads(x).get("event") == "message"]
+    assert (line["route"], line["rule"]) == ("translate", "cutover:MELDING-OR")
+
+
+@pytest.mark.parametrize("flags", [["--force"], ["--zaaktype", "X", "--force"]])
+def test_cutover_force_needs_a_reason(sides: Sides, tmp_path: Path, flags: list[str]) -> None:
+    done = command(sides.env(), tmp_path / "front", "cutover", *(flags if "--zaaktype" in flags else
+                                                                    ["--zaaktype", "X", *flags]))
+    assert done.returncode == 2 and "--force needs --reason" in done.stderr
