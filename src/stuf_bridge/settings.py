@@ -23,6 +23,8 @@ from pydantic_settings import (
 from .legacy.config import LegacySettings
 from .outbox.config import OutboxSettings
 from .routing.config import RoutingSettings
+from .trace.config import TraceSettings
+from .ui.config import UiSettings
 
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
 
@@ -223,6 +225,15 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = Field(
         default_factory=OutboxSettings,
         description="Delivery of replicate's secondary leg (README, Replicate and the outbox).",
+    )
+    # --- the message trace and its page (docs/tracing.md) --------------------------------------------------------
+    trace: TraceSettings = Field(
+        default_factory=TraceSettings,
+        description="What happened to every message: what is traced, how long and how much is kept (docs/tracing.md).",
+    )
+    ui: UiSettings = Field(
+        default_factory=UiSettings,
+        description="The trace page /ui/: its users and roles, or a trusted reverse proxy's header (docs/tracing.md).",
     )
 
     @field_validator("zgw_credentials")

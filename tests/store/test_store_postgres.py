@@ -19,8 +19,8 @@ from stuf_bridge.store.migrations import MIGRATIONS
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.postgres]
 
-ALL_VERSIONS = [(version,) for version in range(1, len(MIGRATIONS) + 1)]
-NEXT = len(MIGRATIONS) + 1
+ALL_VERSIONS = [(migration.version,) for migration in MIGRATIONS]
+NEXT = MIGRATIONS[-1].version + 1
 
 
 async def _fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
@@ -40,7 +40,7 @@ async def test_migrations_apply_and_reopen_is_harmless(pg_url: str) -> None:
         pg_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
     )
     assert tables == [("document_zaken",), ("messages",), ("outbox",), ("schema_version",), ("sequences",),
-                      ("zaak_routes",)]
+                      ("traces",), ("zaak_routes",)]
 
 
 async def test_sequences_start_at_one_and_are_independent(

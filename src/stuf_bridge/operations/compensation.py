@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import structlog
 
+from .. import trace
 from ..errors import StepFailed
 
 if TYPE_CHECKING:
@@ -79,13 +80,18 @@ class UndoLog:
 
     async def rollback(self) -> tuple[list[str], list[str]]:
         undone, not_undone = [], []
+        message = trace.current()  # the steps go into the message's trace (and the compensation metrics)
         for name, undo in reversed(self._undo):
             try:
                 await undo()
                 undone.append(name)
+                if message is not None:
+                    message.note_compensation(name)
             except Exception as exc:  # noqa: BLE001 - keep going: undo as much as possible, say what is left
                 log.error("compensation_failed", action=name, error=str(exc))
                 not_undone.append(name)
+                if message is not None:
+                    message.note_compensation(name, ok=False, error=str(exc))
         self._undo.clear()
         return undone, not_undone
 
