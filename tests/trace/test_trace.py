@@ -22,7 +22,7 @@ from stuf_bridge.stuf.validation import Schemas
 from stuf_bridge.trace import current
 from stuf_bridge.trace.config import TraceSettings
 from stuf_bridge.trace.privacy import Masker, body, eleven_test
-from stuf_bridge.trace.store import TraceFilter, TraceStore
+from stuf_bridge.trace.store import TraceFilter, TraceStore, pack
 from stuf_bridge.trace.tools import fake_bsn, normalise, replay
 from stuf_bridge.ui.auth import hash_password
 from stuf_bridge.web.app import create_app
@@ -53,7 +53,7 @@ async def gateway(settings: Settings, schemas: Schemas, *, transport: Any = None
 
 
 def traced(make_settings: Callable[..., Settings], **trace: Any) -> Settings:
-    return make_settings(trace=TraceSettings(flush_seconds=0.05, **trace))
+    return make_settings(trace=TraceSettings(flush_seconds=0.05, in_progress_after_seconds=0, **trace))
 
 
 async def post(client: httpx.AsyncClient, message: tuple[bytes, dict[str, str]]) -> httpx.Response:
@@ -242,7 +242,7 @@ def _row(ref: str, when: dt.datetime, size: int) -> dict[str, Any]:
     return {"correlation_id": ref, "received_at": when, "duration_ms": 1.0, "endpoint": "/zds", "soap": "1.1",
             "dialect": "1.1", "operation": "creeerZaak_Lk01", "zender": "0363/X", "ontvanger": None,
             "referentienummer": ref, "zaak": None, "identificaties": " ", "outcome": "ok", "fault_code": None,
-            "fault_reason": None, "calls": 0, "size": size, "detail": json.dumps({"referentienummer": ref})}
+            "fault_reason": None, "calls": 0, "size": size, "detail": pack({"referentienummer": ref})}
 
 
 async def test_export_and_replay(make_settings: Callable[..., Settings], schemas: Schemas, tmp_path: Path,

@@ -53,7 +53,7 @@ def served(tmp_path: Path) -> Iterator[str]:
     """The gateway process with tracing written every 50 ms and two users."""
     users = {"ada": {"password_hash": hash_password("ada-pw"), "role": "admin"}}
     env = {"STUF_BRIDGE_UI": json.dumps({"users": users}),
-           "STUF_BRIDGE_TRACE": json.dumps({"flush_seconds": 0.05})}
+           "STUF_BRIDGE_TRACE": json.dumps({"flush_seconds": 0.05, "in_progress_after_seconds": 0})}
     with running_gateway(tmp_path / "data", env=env, timeout=60) as url:
         with httpx.Client(base_url=url, timeout=60) as client:
             for number in range(3):

@@ -29,7 +29,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     insert,
     select,
     text,
@@ -163,7 +162,7 @@ def _m008_traces(conn: Connection) -> None:
         Column("fault_reason", String(1000), nullable=True),
         Column("calls", Integer, nullable=False),
         Column("size", Integer, nullable=False),
-        Column("detail", Text, nullable=False),
+        Column("detail", LargeBinary, nullable=False),  # the whole trace: JSON, zlib-compressed
     )
     metadata.create_all(conn, checkfirst=False)
 

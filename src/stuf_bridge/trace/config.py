@@ -29,8 +29,10 @@ class TraceSettings(BaseModel):
                                 "this many characters, with a visible marker.")
     store_bsn: bool = Field(default=False, description="Keep BSNs unmasked in the trace (default: masked, as in "
                             "the logs). Only for deployments that must.")
-    flush_seconds: float = Field(default=0.25, gt=0, description="Traces are written in batches this often (off "
+    flush_seconds: float = Field(default=0.5, gt=0, description="Traces are written in batches this often (off "
                                  "the message's path); a message still running then shows as in progress.")
+    in_progress_after_seconds: float = Field(default=1.0, ge=0, description="A message still running after this "
+                                             "long is written as in progress (faster ones only once answered).")
     queue_limit: int = Field(default=10000, ge=10, description="Traces waiting to be written; beyond it new "
                              "ones are dropped (and counted), never the messages slowed down.")
     prune_seconds: float = Field(default=600.0, gt=0, description="Seconds between two prunes.")

@@ -57,28 +57,50 @@ class Masker:
         masked = [(k, _hidden(v) if _BSN_KEY.search(k) and v else v) for k, v in pairs]
         return self.text(base + "?" + urllib.parse.urlencode(masked, safe=":/"))
 
-    def text(self, text: str) -> str:
+    def known(self, text: str) -> str:
+        """The BSNs known so far masked (a plain replace per value: cheap)."""
         if self.off:
             return text
         for secret in sorted(self.secrets, key=len, reverse=True):
             if secret in text:
                 text = text.replace(secret, _hidden(secret))
+        return text
+
+    def text(self, text: str) -> str:
+        """A free text (a warning, an error, a plain body): the known BSNs, and any nine-digit number that passes
+        the 11-test and is no RSIN the message names."""
+        if self.off:
+            return text
+        text = self.known(text)
         return _NINE.sub(lambda m: _hidden(m.group()) if eleven_test(m.group()) and m.group() not in self.rsins
                          else m.group(), text)
 
-    def json_value(self, value: Any, key: str = "") -> Any:
-        """A decoded JSON body with ``…bsn`` fields masked and document content (``inhoud``) replaced."""
-        if isinstance(value, dict):
-            return {k: self.json_value(v, k) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.json_value(v, key) for v in value]
-        if isinstance(value, str):
-            if key == "inhoud" and len(value) >= 64:
-                return content_marker_b64(value)
-            if _BSN_KEY.search(key) and value and not self.off:
-                self.secrets.add(value)
-                return _hidden(value)
-        return value
+    def json_field(self, match: re.Match[str]) -> str:
+        """A ``"…bsn…": "value"`` pair of a JSON text, its value masked (and remembered)."""
+        value = match.group(3)
+        self.secrets.add(value)
+        return f'"{match.group(1)}"{match.group(2)}"{_hidden(value)}"'
+
+
+def readable(text: str | None, kind: str | None = None) -> str:
+    """A kept body indented for reading: JSON by ``json``, XML by lxml; anything else (or a cut body) as it is."""
+    if not text:
+        return text or ""
+    stripped = text.lstrip()
+    if (kind or "").endswith("json") or stripped[:1] in ("{", "["):
+        try:
+            return json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+        except ValueError:
+            return text
+    if stripped.startswith("<"):
+        from lxml import etree
+
+        try:
+            parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
+            return etree.tostring(etree.fromstring(text.encode(), parser), pretty_print=True, encoding="unicode")
+        except etree.XMLSyntaxError:
+            return text
+    return text
 
 
 def digest_marker(size: int, sha256: str) -> str:
@@ -101,10 +123,16 @@ def cut(text: str, limit: int) -> tuple[str, bool]:
     return text[:limit] + f"\n… [cut by stuf-bridge: {limit} of {len(text)} characters shown]", True
 
 
+_JSON_BSN = re.compile(r'"([^"]*(?:bsn|Bsn|BSN|burgerservicenummer)[^"]*)"(\s*:\s*)"([^"]+)"')
+_BSN_HINT = re.compile(r"bsn|burgerservicenummer", re.IGNORECASE)
+_JSON_INHOUD = re.compile(r'"inhoud"(\s*:\s*)"([A-Za-z0-9+/=\\n]{64,})"')
+
+
 def body(data: bytes | None, content_type: str | None, masker: Masker, limit: int,
          streamed: bool = False) -> dict[str, Any]:
     """A body as the trace keeps it: ``{"type", "size", "text", "cut"}``; binary and document content by size and
-    sha256 only."""
+    sha256 only. Kept as it went over the wire (the page indents it for reading): a parse and a re-dump of every
+    JSON body would cost more than the rest of the trace together."""
     kind = (content_type or "").split(";")[0].strip().lower()
     if data is None:
         return {"type": kind or None, "size": None, "text": "[streamed: not kept]" if streamed else None,
@@ -119,14 +147,18 @@ def body(data: bytes | None, content_type: str | None, masker: Masker, limit: in
         return out
     text = data.decode("utf-8", errors="replace")
     if kind.endswith("json"):
-        try:
-            decoded = json.loads(text)
-        except ValueError:
-            pass
+        if '"inhoud"' in text:
+            text = _JSON_INHOUD.sub(lambda m: f'"inhoud"{m.group(1)}"{content_marker_b64(m.group(2))}"', text)
+        if not masker.off and _BSN_HINT.search(text):  # the field pattern is slow: only where a bsn field may be
+            text = _JSON_BSN.sub(masker.json_field, text)
+        text = masker.known(text)
+    else:
+        if "inhoud" in text:
+            text = _INHOUD_XML.sub(lambda m: m.group(1) + content_marker_b64(m.group(2)) + m.group(3), text)
+        if "xml" in kind or text.lstrip().startswith("<"):
+            masker.learn_xml(text)
+            text = masker.known(text)
         else:
-            text = json.dumps(masker.json_value(decoded), ensure_ascii=False, indent=2)
-    elif "xml" in kind or text.lstrip().startswith("<"):
-        masker.learn_xml(text)
-        text = _INHOUD_XML.sub(lambda m: m.group(1) + content_marker_b64(m.group(2)) + m.group(3), text)
-    out["text"], out["cut"] = cut(masker.text(text), limit)
+            text = masker.text(text)
+    out["text"], out["cut"] = cut(text, limit)
     return out

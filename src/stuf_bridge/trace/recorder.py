@@ -129,15 +129,19 @@ class TraceRecorder:
         done, self._done = self._done, []
         inserts: list[dict[str, Any]] = []
         updates: list[tuple[int, dict[str, Any]]] = []
-        for entry in done:
+        for number, entry in enumerate(done):
             if not self._wanted(entry, settings):
                 continue
+            if number and not final:
+                await asyncio.sleep(0)  # one row at a time: the messages go on between them
             row = build_row(entry.x, entry.received_at, entry.reply, entry.seconds, settings)
             if entry.row_id is not None:
                 updates.append((entry.row_id, row))
             else:
                 inserts.append(row)
-        fresh = [] if final else [e for e in self._open.values() if e.row_id is None and self._wanted(e, settings)]
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settings.in_progress_after_seconds)
+        fresh = [] if final else [e for e in self._open.values()
+                                  if e.row_id is None and e.received_at <= cutoff and self._wanted(e, settings)]
         started = [build_row(entry.x, entry.received_at, None, None, settings) for entry in fresh]
         if not inserts and not updates and not started:
             return 0
@@ -262,7 +266,7 @@ def build_row(x: Exchange, received_at: dt.datetime, reply: Reply | None, second
         "fault_code": detail["fault_code"],
         "fault_reason": _clip(detail["fault_reason"], 1000),
         "calls": len(calls),
-        "size": len(text.encode()),
+        "size": len(text),  # until the store compresses it (in its thread) and counts the stored bytes
         "detail": text,
     }
 
@@ -301,8 +305,7 @@ def _request_text(x: Exchange, masker: Masker, limit: int) -> tuple[str | None, 
     finally:
         for element, old in saved:
             element.text = old
-    masker.learn_xml(text)
-    return cut(masker.text(text), limit)
+    return cut(masker.known(text), limit)  # the BSN elements' values are the masker's secrets already
 
 
 def _validation(x: Exchange, reply: Reply | None, masker: Masker) -> dict[str, Any]:

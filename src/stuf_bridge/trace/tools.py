@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from ..settings import Settings
-from .privacy import eleven_test
+from .privacy import eleven_test, readable
 from .recorder import build_row
 
 # --- export --------------------------------------------------------------------------------------------------
@@ -257,12 +257,7 @@ def _call_lines(call: dict[str, Any]) -> list[str]:
 
 
 def _lines(text: str | None) -> list[str]:
-    text = normalise(text)
-    if text.lstrip().startswith("<"):
-        from ..ui.app import pretty_xml
-
-        text = pretty_xml(text)
-    return text.splitlines()
+    return normalise(readable(text)).splitlines()
 
 
 def load_traces(paths: Iterable[Path]) -> list[tuple[str, dict[str, Any]]]:
@@ -362,6 +357,6 @@ def _print_dry_run(detail: dict[str, Any], out: Any) -> None:
         path = parts.path.removeprefix("/zgw")
         print(f"\n{number}. {call['method']} {path}{'?' + parts.query if parts.query else ''} -> {call['status']}",
               file=out)
-        body = (call.get("request") or {}).get("text")
+        body = readable((call.get("request") or {}).get("text"))
         if body:
             print("   " + body.replace("\n", "\n   "), file=out)

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from lxml import etree
 
+from ..trace.privacy import readable
 from ..trace.store import TraceFilter, TraceStore
 from .auth import COOKIE, Access, User
 
@@ -26,18 +26,13 @@ _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templ
                          autoescape=select_autoescape(["html"]))
 _TEMPLATES.filters["when"] = lambda value: value.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M:%S")
 _TEMPLATES.filters["path"] = lambda url: urllib.parse.urlsplit(url).path
+_TEMPLATES.filters["readable"] = lambda kept: readable((kept or {}).get("text"), (kept or {}).get("type"))
 _TEMPLATES.filters["urlencode"] = lambda value: urllib.parse.quote(str(value), safe="")
 
 
 def pretty_xml(text: str | None) -> str:
-    """XML indented for reading; a body that is cut (or no XML) as it is."""
-    if not text:
-        return ""
-    try:
-        parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
-        return etree.tostring(etree.fromstring(text.encode(), parser), pretty_print=True, encoding="unicode")
-    except etree.XMLSyntaxError:
-        return text
+    """XML (or JSON) indented for reading; a body that is cut as it is."""
+    return readable(text)
 
 
 def _local(value: str) -> dt.datetime | None:
