@@ -24,7 +24,8 @@ PROTECTED = ["/ui/", "/ui/api/messages", "/ui/messages/1", "/ui/messages/1.json"
 
 
 def secured(make_settings: Callable[..., Settings], **ui: Any) -> Settings:
-    return make_settings(host="0.0.0.0", trace=TraceSettings(flush_seconds=0.05, in_progress_after_seconds=0), ui=UiSettings(**ui))
+    return make_settings(host="0.0.0.0", trace=TraceSettings(flush_seconds=0.05, in_progress_after_seconds=0),
+                         ui=UiSettings(**ui))
 
 
 async def login(client: httpx.AsyncClient, name: str, password: str) -> httpx.Response:
