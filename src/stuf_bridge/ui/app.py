@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -145,7 +146,8 @@ def ui_router(store: Callable[[], TraceStore | None], access: Access, *, prefix:
         found = await traces().get(trace_id)
         if found is None:
             return JSONResponse({"error": "not found"}, status_code=404)
-        name = f"trace-{found.get('referentienummer') or trace_id}.json".replace('"', "")
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", str(found.get("referentienummer") or trace_id))[:100]
+        name = f"trace-{safe}.json"  # a referentienummer is the sender's text: nothing of it may break the header
         return Response(json.dumps(found, ensure_ascii=False, indent=2), media_type="application/json",
                         headers={"content-disposition": f'attachment; filename="{name}"'})
 
