@@ -403,6 +403,42 @@ def recover_command(settings: Settings, action: str, everything: bool) -> int:
     except (StoreError, ZgwError) as exc:
         print(f"stuf-bridge: recover: {exc}", file=sys.stderr)
         return 1
+def trace_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``trace export``, ``replay``, ``dry-run`` and ``ui hash-password`` (``trace/tools.py``)."""
+    import asyncio
+    import getpass
+    import json
+
+    from .store import StoreError
+    from .trace import tools
+
+    if args.command == "ui":
+        password = getpass.getpass("Wachtwoord: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+        if not password:
+            print("stuf-bridge: an empty password", file=sys.stderr)
+            return 2
+        from .ui.auth import hash_password
+
+        print(hash_password(password))
+        return 0
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}))  # stdout is the tool's output
+    try:
+        if args.command == "trace":
+            found = asyncio.run(tools.export(settings, args.referentienummer))
+            if not found:
+                print(f"stuf-bridge: no trace with referentienummer {args.referentienummer}", file=sys.stderr)
+                return 1
+            print(json.dumps(found[0] if len(found) == 1 else found, ensure_ascii=False, indent=2))
+            return 0
+        if args.command == "replay":
+            return asyncio.run(tools.replay(settings, args.traces))
+        return asyncio.run(tools.dry_run(settings, args.message, args.catalogue))
+    except StoreError as exc:
+        print(f"stuf-bridge: store: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"stuf-bridge: {exc}", file=sys.stderr)
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -464,6 +500,24 @@ def main(argv: list[str] | None = None) -> int:
     from .migration.commands import add_parsers as add_migration_parsers  # issue 15: migrate, reconcile, cutover
 
     add_migration_parsers(commands)
+    # --- the message trace (docs/tracing.md) ---
+    trace_cmd = commands.add_parser("trace", help="the stored traces of messages")
+    trace_commands = trace_cmd.add_subparsers(dest="trace_command", required=True)
+    export_cmd = trace_commands.add_parser("export", help="the traces of a referentienummer as JSON on stdout")
+    export_cmd.add_argument("referentienummer")
+    replay_cmd = commands.add_parser("replay", help="run traced messages again, every outgoing call answered from "
+                                     "the trace, and compare (exit 1 on a difference)")
+    replay_cmd.add_argument("traces", type=Path, nargs="+", help="trace files (trace export) or folders of them")
+    dry_cmd = commands.add_parser("dry-run", help="what a message would do (operation, route, validation, the ZGW "
+                                  "calls), against a throw-away embedded backend")
+    dry_cmd.add_argument("message", type=Path, help="the message: a SOAP envelope or a bare StUF message")
+    dry_cmd.add_argument("--catalogue", type=Path, help="catalogue YAML for the look-ups (default: the demo one)")
+    ui_cmd = commands.add_parser("ui", help="the trace page /ui/")
+    ui_commands = ui_cmd.add_subparsers(dest="ui_command", required=True)
+    hash_cmd = ui_commands.add_parser("hash-password", help="a password hash for ui.users (read from stdin)")
+    for sub in (export_cmd, replay_cmd, dry_cmd, hash_cmd):
+        sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
+        sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
     # --- operating flags (docs/operations.md): added to the commands that serve or check, then every subcommand
     # gets its help as description and every flag of a setting names its variable and default ---------------------
     for sub in (serve_cmd, zgw_serve_cmd, check_cmd):
@@ -541,6 +595,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         from .migration.commands import run as run_migration_command
 
         return run_migration_command(settings, args)
+    if args.command in ("trace", "replay", "dry-run", "ui"):
+        return trace_command(settings, args)
     if args.zgw_command == "seed":
         return seed_zgw(settings, args.catalogue)
     if args.zgw_command == "get":

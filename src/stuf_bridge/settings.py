@@ -25,6 +25,8 @@ from .legacy.config import LegacySettings
 from .outbox.config import OutboxSettings
 from .recovery.config import RecoverySettings
 from .routing.config import RoutingSettings
+from .trace.config import TraceSettings
+from .ui.config import UiSettings
 
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
 
@@ -253,6 +255,15 @@ class Settings(BaseSettings):
         if value.upper() not in LOG_LEVELS:
             raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
         return value.upper()
+    # --- the message trace and its page (docs/tracing.md) --------------------------------------------------------
+    trace: TraceSettings = Field(
+        default_factory=TraceSettings,
+        description="What happened to every message: what is traced, how long and how much is kept (docs/tracing.md).",
+    )
+    ui: UiSettings = Field(
+        default_factory=UiSettings,
+        description="The trace page /ui/: its users and roles, or a trusted reverse proxy's header (docs/tracing.md).",
+    )
 
     @field_validator("zgw_credentials")
     @classmethod

@@ -19,8 +19,8 @@ from stuf_bridge.store.migrations import MIGRATIONS
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.postgres]
 
-ALL_VERSIONS = [(version,) for version in range(1, len(MIGRATIONS) + 1)]
-NEXT = len(MIGRATIONS) + 1
+ALL_VERSIONS = [(migration.version,) for migration in MIGRATIONS]
+NEXT = MIGRATIONS[-1].version + 1
 
 
 async def _fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
@@ -41,7 +41,7 @@ async def test_migrations_apply_and_reopen_is_harmless(pg_url: str) -> None:
     )
     assert tables == [("cutover_audit",), ("document_zaken",), ("journal",), ("journal_owners",), ("messages",),
                       ("migration_ledger",), ("migration_locks",), ("outbox",), ("outbox_blobs",),
-                      ("routing_overrides",), ("schema_version",), ("sequences",), ("zaak_routes",)]
+                      ("routing_overrides",), ("schema_version",), ("sequences",), ("traces",), ("zaak_routes",)]
 
 
 async def test_sequences_start_at_one_and_are_independent(

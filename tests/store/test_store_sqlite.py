@@ -17,8 +17,8 @@ from stuf_bridge.store.migrations import MIGRATIONS, Migration
 
 pytestmark = pytest.mark.asyncio
 
-ALL_VERSIONS = [(version,) for version in range(1, len(MIGRATIONS) + 1)]
-NEXT = len(MIGRATIONS) + 1
+ALL_VERSIONS = [(migration.version,) for migration in MIGRATIONS]
+NEXT = MIGRATIONS[-1].version + 1
 
 
 def _db_file(url: str) -> Path:
@@ -160,8 +160,20 @@ async def test_a_newer_schema_is_refused(sqlite_url: str) -> None:
 
 
 async def test_migration_versions_must_be_numbered_in_order(sqlite_url: str) -> None:
-    with pytest.raises(ValueError, match="1..n"):
-        Store(sqlite_url, migrations=[*MIGRATIONS, Migration(NEXT + 1, "gap", _m002_notes)])
+    with pytest.raises(ValueError, match="strictly increasing"):
+        Store(sqlite_url, migrations=[*MIGRATIONS, Migration(MIGRATIONS[-1].version, "again", _m002_notes)])
+    with pytest.raises(ValueError, match="strictly increasing"):
+        Store(sqlite_url, migrations=[Migration(2, "two", _m002_notes), Migration(1, "one", _m002_notes)])
+
+
+async def test_a_step_numbered_below_the_applied_ones_is_still_applied(sqlite_url: str) -> None:
+    """Numbers are handed out per feature: a build that brings a lower number later (another feature merged) applies
+    it on the next open, once."""
+    async with Store(sqlite_url, migrations=[MIGRATIONS[0], Migration(NEXT, "notes", _m002_notes)]):
+        pass
+    async with Store(sqlite_url, migrations=[*MIGRATIONS, Migration(NEXT, "notes", _m002_notes)]) as store:
+        assert await store.next_value("zaak") == 1
+    assert _query(sqlite_url, "SELECT version FROM schema_version ORDER BY version") == [*ALL_VERSIONS, (NEXT,)]
 
 
 async def test_concurrent_callers_are_coalesced_into_few_transactions(sqlite_store: Store) -> None:

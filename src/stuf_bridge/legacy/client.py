@@ -16,6 +16,7 @@ Transport failures become the typed errors of ``legacy/errors.py``, each naming 
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from types import TracebackType
 from typing import IO
@@ -25,6 +26,7 @@ import httpx
 import structlog
 
 from .. import correlation
+from .. import trace as tracing
 from ..settings import Settings
 from ..stuf.registry import Service
 from .answers import LegacyAnswer, read_answer
@@ -57,6 +59,7 @@ class LegacyStream:
         self._raw = response.aiter_raw()
         self._head = bytearray()
         self._timeout = timeout
+        self.note: tracing.CallNote | None = None  # the call in the message's trace, when it is traced
 
     async def peek(self, at_least: int) -> bytes:
         """The body's first ``at_least`` bytes (or all of it, when shorter: then ``complete`` is set)."""
@@ -148,11 +151,21 @@ class LegacyClient:
             headers[correlation.HEADER.lower()] = correlation_id
         content = body if isinstance(body, bytes | AsyncIterable) else _file_chunks(body)
         request = self._client.build_request("POST", endpoint, content=content, headers=headers)
+        message = tracing.current()
+        started = time.perf_counter()
         try:
             response = await self._client.send(request, stream=True)
         except httpx.TransportError as exc:
-            raise transport_error(endpoint, exc, self.legacy.timeout) from exc
-        return LegacyStream(endpoint, response, self.legacy.timeout)
+            error = transport_error(endpoint, exc, self.legacy.timeout)
+            if message is not None:
+                message.note_call(_note(service, endpoint, body, content_type, started, None, str(error)))
+            raise error from exc
+        stream = LegacyStream(endpoint, response, self.legacy.timeout)
+        if message is not None:  # the answer streams on to the client: only call() sees (and keeps) its body
+            stream.note = _note(service, endpoint, body, content_type, started, response.status_code, None)
+            stream.note.response_type = stream.content_type
+            message.note_call(stream.note)
+        return stream
 
     async def call(self, service: Service, envelope: Body, *, soap_action: str | None,
                    content_type: str, length: int | None = None) -> LegacyAnswer:
@@ -163,6 +176,10 @@ class LegacyClient:
         stream = await self.forward(service, envelope, content_type=content_type, soap_action=soap_action,
                                     length=length)
         body = await stream.read()
+        if stream.note is not None:
+            stream.note.response_body = body
+            stream.note.streamed = None
+            stream.note.ms = round((time.perf_counter() - stream.note.started) * 1000, 3)
         return read_answer(stream.status, stream.content_type, body, endpoint=stream.endpoint, **self.limits)
 
     async def probe(self, service: Service) -> str:
@@ -177,6 +194,17 @@ class LegacyClient:
             return f"lege POST: HTTP {response.status_code}"
         except httpx.TransportError as exc:
             raise transport_error(endpoint, exc, self.legacy.timeout) from exc
+
+
+def _note(service: Service, endpoint: str, body: Body, content_type: str | None, started: float,
+          status: int | None, error: str | None) -> tracing.CallNote:
+    sent = body if isinstance(body, bytes) else None
+    return tracing.CallNote(
+        "legacy", service.value, "POST", endpoint, status, started, round((time.perf_counter() - started) * 1000, 3),
+        error, request_body=sent, request_type=content_type,
+        streamed=("response" if sent is not None else "both") if status is not None else
+        (None if sent is not None else "request"),
+    )
 
 
 def transport_error(endpoint: str, exc: httpx.TransportError, timeout: float) -> LegacyError:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import structlog
 
+from .. import trace
 from ..errors import StepFailed
 from ..recovery.context import COMPENSATING, JOURNAL, STEP, StepRecord
 from ..recovery.journal import MessageJournal
@@ -93,6 +94,7 @@ class UndoLog:
         writes are marked ``undone`` there, so that recovery does not undo them again; the undo calls themselves
         are not journalled as new writes of the message."""
         undone, not_undone = [], []
+        message = trace.current()  # the steps go into the message's trace (and the compensation metrics)
         journal = JOURNAL.get()
         token = COMPENSATING.set(True)
         try:
@@ -105,9 +107,13 @@ class UndoLog:
                 try:
                     await undo()
                     undone.append(name)
+                    if message is not None:
+                        message.note_compensation(name)
                 except Exception as exc:  # noqa: BLE001 - keep going: undo as much as possible, say what is left
                     log.error("compensation_failed", action=name, error=str(exc))
                     not_undone.append(name)
+                    if message is not None:
+                        message.note_compensation(name, ok=False, error=str(exc))
                     continue
                 if rows and isinstance(journal, MessageJournal):
                     try:

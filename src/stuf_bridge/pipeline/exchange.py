@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..settings import Settings
     from ..store import OutboxItem, Store
     from ..stuf.subject import Subject
+    from ..trace import MessageTrace
     from ..zgw import ZgwCall, ZgwClients
     from .route import Route
 
@@ -115,6 +116,7 @@ class Exchange:
     fault: Fault | None = None  # answer, when anything failed
     reply: Reply | None = None  # answer
     outbox: list[OutboxItem] = field(default_factory=list)  # handle (replicate): written by claim with the answer
+    trace: MessageTrace | None = None  # record: the calls, compensations and notes collected for the trace
     _context: MessageContext | None = field(default=None, repr=False)
 
     @property

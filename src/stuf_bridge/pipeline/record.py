@@ -19,6 +19,7 @@ from typing import Protocol
 import structlog
 
 from ..correlation import correlated
+from ..trace.context import MessageTrace, tracing
 from ..zgw import ZgwCall, record_zgw_calls
 from .exchange import Exchange, Next, Reply
 
@@ -26,6 +27,9 @@ log = structlog.get_logger("stuf_bridge.gateway")
 
 
 class Recorder(Protocol):
+    """Told of every message once it is answered. A recorder may also have ``started(x: Exchange) -> None``: called
+    when the message arrives, before any other stage (the trace shows messages in progress)."""
+
     def record(self, x: Exchange, reply: Reply, seconds: float) -> None: ...
 
 
@@ -34,10 +38,14 @@ class Record:
 
     def __init__(self, recorders: Sequence[Recorder] = ()):
         self.recorders = list(recorders)
+        self.starters = [start for start in (getattr(r, "started", None) for r in self.recorders) if start is not None]
 
     async def __call__(self, x: Exchange, call_next: Next) -> None:
         started = time.perf_counter()
-        with correlated(x.correlation_id):  # every log line of the message, and every call made for it
+        x.trace = MessageTrace(x.correlation_id, started=started)
+        for start in self.starters:
+            start(x)
+        with correlated(x.correlation_id), tracing(x.trace):  # every log line and call of the message; its trace
             with record_zgw_calls() as zgw_calls:
                 await call_next(x)
             self.written(x, zgw_calls, time.perf_counter() - started)

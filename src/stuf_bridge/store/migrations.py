@@ -22,6 +22,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -29,7 +30,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    func,
     insert,
     select,
     text,
@@ -249,6 +249,35 @@ def _m007_migration(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=False)
 
 
+def _m008_traces(conn: Connection) -> None:
+    """The message trace (``trace/``): one row per message, searchable columns and the whole trace as JSON."""
+    metadata = MetaData()
+    Table(
+        "traces",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("correlation_id", String(64), nullable=False, index=True),
+        Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+        Column("duration_ms", Float, nullable=True),
+        Column("endpoint", String(100), nullable=True),
+        Column("soap", String(5), nullable=True),
+        Column("dialect", String(10), nullable=True),
+        Column("operation", String(100), nullable=True, index=True),
+        Column("zender", String(200), nullable=True, index=True),
+        Column("ontvanger", String(200), nullable=True),
+        Column("referentienummer", String(200), nullable=True, index=True),
+        Column("zaak", String(200), nullable=True, index=True),
+        Column("identificaties", String(4000), nullable=False),
+        Column("outcome", String(20), nullable=False, index=True),
+        Column("fault_code", String(20), nullable=True),
+        Column("fault_reason", String(1000), nullable=True),
+        Column("calls", Integer, nullable=False),
+        Column("size", Integer, nullable=False),
+        Column("detail", LargeBinary, nullable=False),  # the whole trace: JSON, zlib-compressed
+    )
+    metadata.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
@@ -262,14 +291,16 @@ MIGRATIONS: tuple[Migration, ...] = (
               _m006_journal),
     Migration(7, "migration_ledger, migration_locks, routing_overrides, cutover_audit: moving the history",
               _m007_migration),
+    Migration(8, "traces: what happened to every message (the trace store and /ui/)", _m008_traces),
 )
 
 
 def check_migrations(migrations: Sequence[Migration]) -> None:
-    """Raise ``ValueError`` unless the versions are exactly 1, 2, ..., n in order."""
+    """Raise ``ValueError`` unless the versions are positive and strictly increasing. Numbers are handed out per
+    feature ahead of time, so a build may lack some (a gap); each step is applied once, whatever else is there."""
     versions = [m.version for m in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise ValueError(f"migration versions must be 1..n in order, got {versions}")
+    if any(v < 1 for v in versions) or any(a >= b for a, b in zip(versions, versions[1:], strict=False)):
+        raise ValueError(f"migration versions must be positive and strictly increasing, got {versions}")
 
 
 check_migrations(MIGRATIONS)
@@ -278,17 +309,19 @@ check_migrations(MIGRATIONS)
 async def migrate(engine: AsyncEngine, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     """Apply the pending steps, one transaction each; return the schema version reached."""
     check_migrations(migrations)
-    latest = len(migrations)
+    latest = migrations[-1].version if migrations else 0
     while True:
         async with engine.begin() as conn:
-            current = await _locked_version(conn)
+            applied = await _locked_versions(conn)
+            current = max(applied, default=0)
             if current > latest:
                 raise StoreError(
                     f"database schema version {current} is newer than this gateway supports ({latest})"
                 )
-            if current == latest:
+            pending = [m for m in migrations if m.version not in applied]
+            if not pending:
                 return current
-            step = migrations[current]
+            step = pending[0]
             try:
                 await conn.run_sync(step.upgrade)
             except StoreError:
@@ -306,11 +339,10 @@ async def migrate(engine: AsyncEngine, migrations: Sequence[Migration] = MIGRATI
             )
 
 
-async def _locked_version(conn: AsyncConnection) -> int:
-    """Take the migration lock for this transaction, then read the current schema version."""
+async def _locked_versions(conn: AsyncConnection) -> set[int]:
+    """Take the migration lock for this transaction, then read the versions applied so far."""
     if conn.dialect.name == "postgresql":
         await conn.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"))
     # On SQLite the write lock is already held: every transaction starts with BEGIN IMMEDIATE.
     await conn.run_sync(_version_metadata.create_all, checkfirst=True)
-    current = await conn.scalar(select(func.coalesce(func.max(schema_version.c.version), 0)))
-    return int(current or 0)
+    return {int(v) for v in (await conn.scalars(select(schema_version.c.version))).all()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import platform
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Info,
     generate_latest,
 )
 from starlette.requests import ClientDisconnect
@@ -46,6 +48,10 @@ from ..stuf.namespaces import Dialect
 from ..stuf.registry import Service
 from ..stuf.stuurgegevens import Systeem
 from ..stuf.validation import Schemas
+from ..trace.recorder import TraceRecorder
+from ..trace.store import TraceStore
+from ..ui.app import ui_router
+from ..ui.auth import Access
 from ..zgw import ZgwClients
 
 if TYPE_CHECKING:
@@ -78,6 +84,43 @@ class Metrics:
                                    "waiting for delivery (0 when none waits)", registry=self.registry)
         self.outbox_dead = Gauge("stuf_bridge_outbox_dead", "Dead outbox items (each parks its zaak's later items)",
                                  registry=self.registry)
+        # --- the message trace (docs/tracing.md, Metrics) ---
+        self.call_seconds = Histogram(
+            "stuf_bridge_outgoing_call_duration_seconds", "Duration of outgoing calls (ZGW APIs and legacy)",
+            ["api", "method", "status"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.resends = Counter("stuf_bridge_resends_answered_total", "Resent messages answered from the store "
+                               "(idempotency), also counted in stuf_bridge_messages_total", ["operation"],
+                               registry=self.registry)
+        self.schema_warnings = Counter("stuf_bridge_schema_warnings_total", "Schema issues of messages let through "
+                                       "under the warn policy", ["operation"], registry=self.registry)
+        self.compensations = Counter("stuf_bridge_compensations_total", "Compensation steps run after a failed "
+                                     "message, by outcome (ok, failed)", ["outcome"], registry=self.registry)
+        self.in_flight = Gauge("stuf_bridge_messages_in_flight", "Messages being handled now",
+                               registry=self.registry)
+        self.build = Info("stuf_bridge_build", "The running stuf-bridge", registry=self.registry)
+        self.build.info({"version": _version(), "python": platform.python_version()})
+        self.trace_bytes = Gauge("stuf_bridge_trace_store_bytes", "Size of the stored traces (their JSON)",
+                                 registry=self.registry)
+        self.trace_count = Gauge("stuf_bridge_trace_store_traces", "Number of stored traces", registry=self.registry)
+        self.traces_dropped = Counter("stuf_bridge_traces_dropped_total", "Traces not written because the store "
+                                      "did not keep up", registry=self.registry)
+
+    def started(self, x: Exchange) -> None:
+        """The record stage's start hook: one more message in flight."""
+        self.in_flight.inc()
+
+    async def refresh_traces(self, traces: TraceStore) -> None:
+        """The trace store gauges (at each scrape: the whole store, as every process sees it)."""
+        try:
+            count, size = await traces.size()
+        except StoreError as exc:
+            log.warning("trace_stats_failed", error=str(exc))
+            return
+        self.trace_count.set(count)
+        self.trace_bytes.set(size)
 
     async def refresh_outbox(self, store: Store) -> None:
         """The outbox gauges from the store (at each scrape: every process shows the whole store's outbox)."""
@@ -96,6 +139,17 @@ class Metrics:
         self.seconds.labels(reply.operation).observe(seconds)
         for call in reply.zgw_calls:
             self.zgw_calls.labels(call.api, call.method, str(call.status or "error")).inc()
+        self.in_flight.dec()
+        if reply.replayed:
+            self.resends.labels(reply.operation).inc()
+        schema = sum(1 for warning in reply.warnings if warning.startswith("schema: "))
+        if schema:
+            self.schema_warnings.labels(reply.operation).inc(schema)
+        if x.trace is not None:
+            for note in x.trace.calls:
+                self.call_seconds.labels(note.api, note.method, str(note.status or "error")).observe(note.ms / 1000)
+            for step in x.trace.compensations:
+                self.compensations.labels("ok" if step["ok"] else "failed").inc()
 
 
 def create_app(
@@ -161,9 +215,15 @@ def create_app(
                     backfill_copier = migration_copier(settings, the_store, schemas, zgw, mappings, legacy,
                                                        outbox=settings.outbox.enabled)
                 routing = migration_router(routing, settings, the_store, backfill_copier)
+            trace_store = TraceStore(the_store)
+            tracer = TraceRecorder(trace_store, lambda: app.state.gateway.settings.trace,
+                                   on_dropped=metrics.traces_dropped.inc)
             gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing, modes=modes,
-                              recorders=[metrics])
+                              recorders=[metrics, tracer])
             app.state.gateway = gateway
+            app.state.trace_store, app.state.tracer = trace_store, tracer
+            tracer.start()
+            stack.push_async_callback(tracer.stop)  # before the store closes: what is queued is written
             if replicate is not None:
                 replicate.translate = gateway.translate
             if legacy is not None and settings.outbox.enabled:
@@ -190,6 +250,9 @@ def create_app(
             yield
 
     app = FastAPI(title="stuf-bridge", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    if settings.ui.enabled:  # the trace page (docs/tracing.md); its access control is its own (ui/auth.py)
+        app.include_router(ui_router(lambda: getattr(app.state, "trace_store", None),
+                                     Access(settings.ui, settings.host)))
     if embedded is not None:
         app.mount("/zgw", embedded)
 
@@ -270,6 +333,8 @@ def create_app(
     async def get_metrics(request: Request) -> Response:
         if getattr(request.app.state, "outbox", False):
             await metrics.refresh_outbox(request.app.state.store)
+        if getattr(request.app.state, "trace_store", None) is not None:
+            await metrics.refresh_traces(request.app.state.trace_store)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
@@ -371,6 +436,15 @@ def embedded_backend(settings: Settings, own: EmbeddedSettings | None = None) ->
             seed_file=DEMO_CATALOGUE,
         )
     )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("stuf-bridge")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _base_url(settings: Settings, request: Request) -> str:

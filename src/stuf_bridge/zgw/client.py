@@ -28,6 +28,7 @@ import httpx
 
 from .. import correlation
 from ..recovery import context as _journal
+from .. import trace as tracing
 from ..settings import ZGW_APIS, Settings
 from .auth import DEFAULT_RENEW_AFTER, JwtAuth
 from .catalogue import Catalogue
@@ -176,7 +177,8 @@ class ZgwApiClient:
 
     # --- plumbing ---
 
-    def _record(self, request: httpx.Request, started: float, status: int | None, error: str | None) -> None:
+    def _record(self, request: httpx.Request, started: float, status: int | None, error: str | None,
+                response: httpx.Response | None = None, *, streamed: bool = False) -> None:
         call = ZgwCall(
             self.api, request.method, str(request.url), status, round((time.perf_counter() - started) * 1000, 3), error
         )
@@ -185,6 +187,9 @@ class ZgwApiClient:
             calls.append(call)
         if self._on_call is not None:
             self._on_call(call)
+        message = tracing.current()
+        if message is not None:  # the message's trace: the bodies too (masked and cut when it is written)
+            message.note_call(_call_note(self.api, call, started, request, response, streamed))
 
     def _build(
         self,
@@ -261,10 +266,10 @@ class ZgwApiClient:
                 response = await self.http.send(request, stream=stream)
         except httpx.HTTPError as exc:
             error = error_from_exception(exc, request, self._timeout)
-            self._record(request, started, None, error.summary)
+            self._record(request, started, None, error.summary, streamed=stream)
             raise error from exc
         if response.is_success:
-            self._record(request, started, response.status_code, None)
+            self._record(request, started, response.status_code, None, response, streamed=stream)
             return response
         try:
             if stream:
@@ -276,7 +281,7 @@ class ZgwApiClient:
         finally:
             if stream:
                 await response.aclose()
-        self._record(request, started, response.status_code, error.summary)
+        self._record(request, started, response.status_code, error.summary, response)
         raise error
 
     @staticmethod
@@ -464,6 +469,30 @@ class ZgwApiClient:
                 results.append(await self.upload_bestandsdeel(str(part["url"]), lock, piece, filename=filename))
             offset += omvang
         return results
+
+
+def _call_note(api: str, call: ZgwCall, started: float, request: httpx.Request, response: httpx.Response | None,
+               streamed: bool) -> tracing.CallNote:
+    """A ZGW call as the trace keeps it: the bodies by reference (nothing copied on the message's path); a body that
+    went by as a stream (document content) is left out."""
+    try:
+        sent: bytes | None = request.content
+    except httpx.RequestNotRead:
+        sent = None
+    received: bytes | None = None
+    if response is not None and not streamed:
+        try:
+            received = response.content
+        except httpx.ResponseNotRead:
+            received = None
+    parts = [name for name, body, there in (("request", sent, True), ("response", received, response is not None))
+             if there and body is None]
+    return tracing.CallNote(
+        "zgw", api, call.method, call.url, call.status, started, call.elapsed_ms, call.error,
+        request_body=sent, request_type=request.headers.get("content-type"),
+        response_body=received, response_type=response.headers.get("content-type") if response is not None else None,
+        streamed="both" if len(parts) == 2 else (parts[0] if parts else None),
+    )
 
 
 def _with_params(url: httpx.URL, params: Mapping[str, Any]) -> httpx.URL:
