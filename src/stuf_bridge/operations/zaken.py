@@ -24,7 +24,7 @@ from ..errors import ProcessingError
 from ..mapping import MappedObject, MappedRol, MappingContext, Mappings
 from . import MessageContext, handler
 from .besluiten import apply_leidt_tot
-from .common import JSON, resultaat, roltype_for, statussen, zaakeigenschappen, zaakgeometrie, zkn
+from .common import BETROKKENE_KEYS, JSON, resultaat, roltype_for, statussen, zaakeigenschappen, zaakgeometrie, zkn
 from .compensation import delete_created
 from .zaak_relaties import deelzaak_steps, read_relations
 
@@ -45,10 +45,10 @@ async def creeer_zaak(ctx: MessageContext) -> None:
     zaakobjecten = _zaakobjecten(ctx, obj, context)
     heeft = await statussen(ctx, obj, context, zaaktype)
     gegeven_resultaat = await resultaat(ctx, zaak, zaaktype)
-    eigenschappen = await zaakeigenschappen(ctx, zaak, zaaktype)
+    eigenschappen = await zaakeigenschappen(ctx, zaak, zaaktype, obj)
     relations = await read_relations(ctx, None, obj, rsin=ctx.rsin, this=zaak.values.get("identificatie"))
     zaak_body.update(relations.zaak_fields())
-    geometrie = zaakgeometrie(ctx, obj)
+    geometrie = zaakgeometrie(ctx, obj, code)
     if geometrie:
         zaak_body["zaakgeometrie"] = geometrie
 
@@ -147,12 +147,34 @@ async def _rollen(ctx: MessageContext, obj: etree._Element, context: MappingCont
             continue
         seen.append(body)
         bodies.append((rol.relation, body))
-    return bodies
+    return _without_repeated_betrekking(ctx, bodies)
+
+
+def _without_repeated_betrekking(ctx: MessageContext, bodies: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
+    """A heeftBetrekkingOp rol for a betrokkene another relation of the message already gives that roltype (GWS4all
+    sends the citizen in heeftBetrekkingOp and in heeftAlsBelanghebbende) is left out, with a warning."""
+    def key(body: JSON) -> tuple[str, str, str] | None:
+        ident = body.get("betrokkeneIdentificatie") or {}
+        soort = str(body.get("betrokkeneType") or "")
+        value = next((str(ident[k]) for k in BETROKKENE_KEYS.get(soort, ()) if ident.get(k)), None)
+        return (str(body.get("roltype")), soort, value) if value else None
+
+    others = {key(body) for relation, body in bodies if relation != "heeftBetrekkingOp"} - {None}
+    out = []
+    for relation, body in bodies:
+        if relation == "heeftBetrekkingOp" and key(body) in others:
+            ctx.warnings.append("heeftBetrekkingOp: de betrokkene heeft deze rol al via een andere relatie in het "
+                                "bericht; geen tweede rol")
+            continue
+        out.append((relation, body))
+    return out
 
 
 def _zaakobjecten(ctx: MessageContext, obj: etree._Element, context: MappingContext) -> list[JSON]:
     bodies = []
     for relation in obj.iterfind(zkn("heeftBetrekkingOp")):
+        if ctx.backend.mappings.is_rol_relation(relation):
+            continue  # a person or organisation it concerns: a rol (_rollen)
         mapped = ctx.mapped(ctx.backend.mappings.to_zgw("ZAKOBJ", relation, context=context))
         if mapped.skipped:
             continue  # the mapping has put the reason among the warnings
