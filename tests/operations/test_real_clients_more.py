@@ -459,6 +459,17 @@ async def test_toelichtingen_and_is_gezet_door_reach_zgw(harness: Harness) -> No
     assert resultaat["toelichting"] == "Tegels teruggelegd"
 
 
+async def test_is_gezet_door_in_creeer_zaak_names_the_rol_the_same_message_makes(harness: Harness) -> None:
+    status = _status_gezet_door("Ontvangen", "1", "20241105", "Ingevoerd aan de balie", "mw-0815")
+    reply = await harness.handle(*creeer_zaak(relations=UITVOERENDE, statussen=status, referentienummer="tl-5"))
+    assert reply.status == 200, reply.body.decode()
+    [zaak] = await harness.all("zaken", identificatie=ZAAK)
+    [rol] = [r for r in await harness.all("rollen", zaak=zaak["url"]) if r["betrokkeneType"] == "medewerker"]
+    [status_gezet] = await harness.all("statussen", zaak=zaak["url"])
+    assert status_gezet["gezetdoor"] == rol["url"]
+    assert status_gezet["statustoelichting"] == "Ingevoerd aan de balie"
+
+
 async def test_is_gezet_door_without_a_rol_sets_the_status_with_a_warning(harness: Harness) -> None:
     reply = await harness.handle(*creeer_zaak(referentienummer="tl-3"))
     assert reply.status == 200, reply.body.decode()

@@ -20,7 +20,7 @@ selection-missing                  StUF058     a question without its selection 
 initiator-missing                  StUF058     creeerZaak without heeftAlsInitiator while ``require_initiator`` is on
 initiator-not-a-bsn                StUF058     geefZaakdetails by initiator whose identificatie is not "11" + BSN
 unknown-verwerkingssoort           StUF058     a relation's verwerkingssoort is not T, W, V, E, R or I
-invalid-lokatie                    StUF058     anderZaakObject/lokatie is malformed GML
+invalid-lokatie                    StUF058     malformed lokatie GML, or X/Y extraElementen without numbers
 zaak-not-found                     StUF058/064 no zaak with that identificatie (StUF064 on the synchronous services)
 document-not-found                 StUF058/064 no document with that identificatie (likewise)
 besluit-not-found                  StUF058     no besluit with that identificatie of the sender's organisation
@@ -47,8 +47,13 @@ document-definitief                StUF058     changing a document whose status 
 document-checked-out               StUF058     checking out, changing without checkedOutId or unlinking a locked one
 document-not-checked-out           StUF058     check-in with checkedOutId or cancelCheckout of an unlocked document
 document-not-linked-to-zaak        StUF058     ontkoppelZaakdocument for a document the zaak does not have
+lock-incorrect                     StUF058     a checkedOutId that is not the lock the gateway handed out
+checkout-unknown                   StUF058     cancelCheckout of a checkout the gateway did not hand out
+besluit-date-in-future             StUF058     a besluit's datumBeslissing after today (Amsterdam)
+besluit-date-before-utc-day        StUF058     a besluit dated today before 00:00 UTC (server: resend from then)
 no-gemeentecode                    StUF013     genereer*Identificatie: zender/organisatie is no gemeentecode
 identificatie-too-long             StUF058     the generated identificatie is longer than 40 characters (server)
+identificatie-range-taken          StUF058     ZGW holds the identifiers far past the sequence (server)
 =================================  ==========  ===============================================================
 
 Faults from elsewhere keep their own reasons: an unknown sender organisation (``UnknownOrganisation``, StUF013),

@@ -27,6 +27,11 @@ from .besluiten import apply_leidt_tot
 from .common import BETROKKENE_KEYS, JSON, resultaat, roltype_for, statussen, zaakeigenschappen, zaakgeometrie, zkn
 from .compensation import delete_created
 from .zaak_relaties import deelzaak_steps, read_relations
+from .zaakstatus import gezetdoor
+
+
+#: Stands in a status body for the rol of its isGezetDoor until the rollen are posted.
+PENDING_GEZETDOOR = "urn:stuf-bridge:gezetdoor:"
 
 
 @handler("creeerZaak")
@@ -43,7 +48,15 @@ async def creeer_zaak(ctx: MessageContext) -> None:
 
     rollen = await _rollen(ctx, obj, context, zaaktype)
     zaakobjecten = _zaakobjecten(ctx, obj, context)
-    heeft = await statussen(ctx, obj, context, zaaktype)
+    gezet_door: dict[str, etree._Element] = {}  # isGezetDoor: the rol exists only once the rollen are posted
+
+    async def later(relation: etree._Element) -> str | None:
+        if relation.find(zkn("isGezetDoor")) is None:
+            return None
+        gezet_door[key := f"{PENDING_GEZETDOOR}{len(gezet_door)}"] = relation
+        return key
+
+    heeft = await statussen(ctx, obj, context, zaaktype, gezetdoor=later)
     gegeven_resultaat = await resultaat(ctx, zaak, zaaktype)
     eigenschappen = await zaakeigenschappen(ctx, zaak, zaaktype, obj)
     relations = await read_relations(ctx, None, obj, rsin=ctx.rsin, this=zaak.values.get("identificatie"))
@@ -74,8 +87,16 @@ async def creeer_zaak(ctx: MessageContext) -> None:
         await deelzaak_steps(ctx, relations, url)
         await apply_leidt_tot(ctx, created, obj.findall(zkn("leidtTot")))
         for index, (label, body) in enumerate(heeft, 1):
+            body = {**body, "zaak": url}
+            pending = gezet_door.get(str(body.get("gezetdoor")))
+            if pending is not None:  # the rol of the message's isGezetDoor, now that it exists
+                rol = await gezetdoor(ctx, pending, created)
+                if rol:
+                    body["gezetdoor"] = rol
+                else:
+                    body.pop("gezetdoor")
             # no DELETE on statussen in ZRC 1.5: the zaak's DELETE removes them
-            await undo.step(f"POST statussen ({label}, {index})", zgw.zaken.create("statussen", {**body, "zaak": url}))
+            await undo.step(f"POST statussen ({label}, {index})", zgw.zaken.create("statussen", body))
 
 
 # --- the parts -------------------------------------------------------------------------------------------------
