@@ -549,7 +549,7 @@ class Mappings:
                         ) -> tuple[etree._Element, str | None]:
         """A gerelateerde with several betrokkenen (a medewerker and a fallback natuurlijkPersoon): the relation
         with only the most specific one the zaaktype's profile allows (``betrokkenen``, in order), and the warning
-        that names what was not used. Allowed: none of them is a fault (``betrokkene-not-allowed``)."""
+        that names what was not used. When the profile allows none of them: a fault (``value-invalid``)."""
         gerelateerde = relation_el.find(f"{{{ZKN}}}gerelateerde")
         if gerelateerde is None:
             return relation_el, None
