@@ -255,6 +255,26 @@ BETROKKENE_KEYS = {
 }
 
 
+def without_repeated_betrekking(ctx: MessageContext, bodies: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
+    """A heeftBetrekkingOp rol for a betrokkene another relation of the message already gives that roltype (GWS4all
+    sends the citizen in heeftBetrekkingOp and in heeftAlsBelanghebbende) is left out, with a warning."""
+    def key(body: JSON) -> tuple[str, str, str] | None:
+        ident = body.get("betrokkeneIdentificatie") or {}
+        soort = str(body.get("betrokkeneType") or "")
+        value = next((str(ident[k]) for k in BETROKKENE_KEYS.get(soort, ()) if ident.get(k)), None)
+        return (str(body.get("roltype")), soort, value) if value else None
+
+    others = {key(body) for relation, body in bodies if relation != "heeftBetrekkingOp"} - {None}
+    out = []
+    for relation, body in bodies:
+        if relation == "heeftBetrekkingOp" and key(body) in others:
+            ctx.warnings.append("heeftBetrekkingOp: de betrokkene heeft deze rol al via een andere relatie in het "
+                                "bericht; geen tweede rol")
+            continue
+        out.append((relation, body))
+    return out
+
+
 # --- the parts of a zaak object (creeerZaak, updateZaak, actualiseerZaakstatus, documents with a status) ----------
 
 

@@ -46,6 +46,7 @@ from .common import (
     set_gebruiksrecht_steps,
     statussen,
     verwerkingssoort,
+    without_repeated_betrekking,
     zaakeigenschappen,
     zaakgeometrie,
     zkn,
@@ -371,6 +372,7 @@ async def _rol_changes(
                                         "in deze rol; geen tweede rol aangemaakt")
                     continue
             changes.posts.append((mapped.relation, {**mapped.body, "roltype": roltype["url"]}))
+    changes.posts = without_repeated_betrekking(ctx, changes.posts)
     if changes.posts and roltypen:
         existing = existing if existing is not None else await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
         _replace_single_roles(ctx, changes, roltypen, existing)

@@ -24,7 +24,16 @@ from ..errors import ProcessingError
 from ..mapping import MappedObject, MappedRol, MappingContext, Mappings
 from . import MessageContext, handler
 from .besluiten import apply_leidt_tot
-from .common import BETROKKENE_KEYS, JSON, resultaat, roltype_for, statussen, zaakeigenschappen, zaakgeometrie, zkn
+from .common import (
+    JSON,
+    resultaat,
+    roltype_for,
+    statussen,
+    without_repeated_betrekking,
+    zaakeigenschappen,
+    zaakgeometrie,
+    zkn,
+)
 from .compensation import delete_created
 from .zaak_relaties import deelzaak_steps, read_relations
 from .zaakstatus import gezetdoor
@@ -168,27 +177,7 @@ async def _rollen(ctx: MessageContext, obj: etree._Element, context: MappingCont
             continue
         seen.append(body)
         bodies.append((rol.relation, body))
-    return _without_repeated_betrekking(ctx, bodies)
-
-
-def _without_repeated_betrekking(ctx: MessageContext, bodies: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
-    """A heeftBetrekkingOp rol for a betrokkene another relation of the message already gives that roltype (GWS4all
-    sends the citizen in heeftBetrekkingOp and in heeftAlsBelanghebbende) is left out, with a warning."""
-    def key(body: JSON) -> tuple[str, str, str] | None:
-        ident = body.get("betrokkeneIdentificatie") or {}
-        soort = str(body.get("betrokkeneType") or "")
-        value = next((str(ident[k]) for k in BETROKKENE_KEYS.get(soort, ()) if ident.get(k)), None)
-        return (str(body.get("roltype")), soort, value) if value else None
-
-    others = {key(body) for relation, body in bodies if relation != "heeftBetrekkingOp"} - {None}
-    out = []
-    for relation, body in bodies:
-        if relation == "heeftBetrekkingOp" and key(body) in others:
-            ctx.warnings.append("heeftBetrekkingOp: de betrokkene heeft deze rol al via een andere relatie in het "
-                                "bericht; geen tweede rol")
-            continue
-        out.append((relation, body))
-    return out
+    return without_repeated_betrekking(ctx, bodies)
 
 
 def _zaakobjecten(ctx: MessageContext, obj: etree._Element, context: MappingContext) -> list[JSON]:
