@@ -21,10 +21,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
-from pyproj import Transformer
+
+if TYPE_CHECKING:
+    from pyproj import Transformer
 
 from .namespaces import GML
 
@@ -91,6 +93,9 @@ def _check_srs(element: etree._Element) -> str:
 
 @functools.cache
 def _transformer(source: str, target: str) -> Transformer:
+    # imported on first use: pyproj takes a second or more to import, which a gateway that meets no RD need not pay
+    from pyproj import Transformer
+
     return Transformer.from_crs(source, target, always_xy=True)
 
 
