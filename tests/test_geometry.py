@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from stuf_bridge.stuf.geometry import GeometryError, UnsupportedCrs, to_geojson, to_gml
+from stuf_bridge.stuf.geometry import (
+    RD,
+    GeometryError,
+    UnsupportedCrs,
+    rd_to_wgs84,
+    to_geojson,
+    to_gml,
+    wgs84_to_rd,
+)
 from stuf_bridge.stuf.namespaces import GML
 
 G = f'xmlns:gml="{GML}"'
@@ -79,9 +87,43 @@ def test_malformed_gml_names_the_problem(gml: str, reason: str) -> None:
         to_geojson(parse(gml.format(G=G)))
 
 
-def test_rd_is_not_converted() -> None:
-    point = parse(f'<gml:Point {G} srsName="EPSG:28992"><gml:pos>121000 487000</gml:pos></gml:Point>')
-    with pytest.raises(UnsupportedCrs, match="28992"):
+def test_rd_is_transformed_to_wgs84() -> None:
+    """The RD origin (Amersfoort, x 155000 y 463000) lies at 52.15517440 N 5.38720621 E (RD definition); PROJ's
+    transformation without the RDNAPTRANS grid is within a metre of it (1e-5 degrees is about 0.7-1.1 m)."""
+    point = parse(f'<gml:Point {G} srsName="urn:ogc:def:crs:EPSG::28992"><gml:pos>155000 463000</gml:pos></gml:Point>')
+    warnings: list[str] = []
+    lon, lat = to_geojson(point, warnings)["coordinates"]
+    assert lon == pytest.approx(5.38720621, abs=1e-5) and lat == pytest.approx(52.15517440, abs=1e-5)
+    assert warnings == []  # no lat/lon swap guess for RD
+
+
+def test_rd_polygon_there_and_back() -> None:
+    ring = "121000 487000 121100 487000 121100 487100 121000 487000"
+    polygon = parse(f'<gml:Polygon {G} srsName="EPSG:28992"><gml:exterior><gml:LinearRing><gml:posList>{ring}'
+                    "</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>")
+    geometry = to_geojson(polygon)
+    assert all(4.8 < lon < 5.0 and 52.3 < lat < 52.4 for lon, lat in geometry["coordinates"][0])
+    back = to_gml(geometry, RD)
+    assert back is not None and back.get("srsName") == "EPSG:28992"
+    numbers = [float(v) for v in back.findtext(f".//{{{GML}}}posList").split()]
+    assert numbers == pytest.approx([float(v) for v in ring.split()], abs=0.01)
+    assert to_geojson(back)["coordinates"] == geometry["coordinates"]
+
+
+@pytest.mark.parametrize(("x", "y"), [(rd_x, rd_y) for rd_x, rd_y in ((13698, 380000), (278000, 600000))])
+def test_rd_wgs84_round_trip_over_the_country(x: float, y: float) -> None:
+    assert wgs84_to_rd(*rd_to_wgs84(x, y)) == pytest.approx((x, y), abs=0.01)
+
+
+def test_lat_lon_under_an_rd_srs_name_is_an_error_not_a_guess() -> None:
+    point = parse(f'<gml:Point {G} srsName="EPSG:28992"><gml:pos>52.37 4.89</gml:pos></gml:Point>')
+    with pytest.raises(GeometryError, match="buiten het RD-gebied"):
+        to_geojson(point)
+
+
+def test_other_systems_are_not_converted() -> None:
+    point = parse(f'<gml:Point {G} srsName="EPSG:3857"><gml:pos>544000 6867000</gml:pos></gml:Point>')
+    with pytest.raises(UnsupportedCrs, match="3857"):
         to_geojson(point)
 
 

@@ -11,9 +11,9 @@ import enum
 import string
 from pathlib import Path
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, PositiveInt, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -159,6 +159,18 @@ class Settings(BaseSettings):
     )
     besluit_identificatie_template: str = Field(
         "{gemeentecode}B{jaar}{volgnummer:07d}", description="Template for genereerBesluitIdentificatie."
+    )
+    identificatie_start: dict[Literal["zaak", "document", "besluit"], PositiveInt] = Field(
+        default_factory=dict,
+        description="Where each identifier sequence starts (its first volgnummer), per kind (zaak, document, besluit), "
+        "e.g. {\"zaak\": 20001} for a gateway that takes over from a numbering that reached 20000. A sequence below "
+        "its start jumps to it; one past it goes on. Whatever the start, genereer*Identificatie never hands out an "
+        "identificatie the ZGW backend already has.",
+    )
+    answer_lokatie_srs: Literal["EPSG:4326", "EPSG:28992"] = Field(
+        "EPSG:4326",
+        description="Coordinate system of the anderZaakObject/lokatie in answers (geefZaakdetails): EPSG:4326 (WGS84, "
+        "as ZGW keeps zaakgeometrie) or EPSG:28992 (RD, transformed with PROJ). Incoming lokatie may be either.",
     )
     default_gemeentecode: str | None = Field(
         None,

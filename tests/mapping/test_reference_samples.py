@@ -88,17 +88,20 @@ def test_gws4all_creeer_zaak(mappings: Mappings) -> None:
         "archiefnominatie": "vernietigen",
     }
     assert zaak.expand == {"zaaktype": {"omschrijving": "Aanvraag minima", "identificatie": "B1026"}}
+    # the person in heeftBetrekkingOp is a rol too (issue 13); creeerZaak leaves it out as a repeat of the
+    # belanghebbende (operations/common.py without_repeated_betrekking)
     assert [r.relation for r in result["rollen"]] == [
+        "heeftBetrekkingOp",
         "heeftAlsBelanghebbende",
         "heeftAlsInitiator",
         "heeftAlsUitvoerende",
         "heeftAlsVerantwoordelijke",
     ]
-    initiator = result["rollen"][1].values
+    initiator = result["rollen"][2].values
     assert initiator["betrokkeneType"] == "natuurlijk_persoon"
     assert initiator["betrokkeneIdentificatie"]["inpBsn"] == "111111110"
     assert "verblijfsadres" not in initiator["betrokkeneIdentificatie"]  # aoa.identificatie is nil
-    uitvoerende = result["rollen"][2].values
+    uitvoerende = result["rollen"][3].values
     assert uitvoerende["betrokkeneIdentificatie"] == {
         "identificatie": "012345678901234567890123",
         "achternaam": "G. Bruiker",
@@ -106,10 +109,10 @@ def test_gws4all_creeer_zaak(mappings: Mappings) -> None:
     assert uitvoerende["contactpersoonRol"]["emailadres"] == "info@sudwestfryslan.nl"
     (status,) = result["statussen"]
     assert status.values == {
-        "_expand": {"statustype": {"volgnummer": 1, "omschrijving": "Ontvangen"}},
+        "_expand": {"statustype": {"volgnummer": 1, "omschrijving": "Ontvangen", "code": "ontv"}},
         "datumStatusGezet": "2020-03-09T08:01:04+01:00",
     }
-    assert result["zaakobjecten"][0].skipped  # a person, not an address
+    assert result["zaakobjecten"][0].skipped  # a person, not an address: the ZAKOBJ mapping skips it (a rol instead)
 
 
 def test_gws4all_update_zaak_sets_opschorting(mappings: Mappings) -> None:

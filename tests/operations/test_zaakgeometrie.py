@@ -3,6 +3,8 @@ CLIENTS.md §1.3/§1.4: a GML Point in lon/lat, schema-invalid in ZKN:lokatie bu
 
 from __future__ import annotations
 
+import pytest
+
 from stuf_bridge.stuf.geometry import to_geojson
 from stuf_bridge.stuf.namespaces import GML, ZKN
 from stuf_bridge.stuf.validation import Schemas
@@ -60,11 +62,20 @@ async def test_malformed_lokatie_is_a_fault_and_nothing_is_created(harness: Harn
     assert await harness.all("zaken") == []
 
 
-async def test_rd_lokatie_is_left_out_with_a_warning(harness: Harness) -> None:
+async def test_rd_lokatie_becomes_a_wgs84_zaakgeometrie(harness: Harness) -> None:
     rd = '<GML:Point srsName="EPSG:28992"><GML:pos>121000 487000</GML:pos></GML:Point>'
     reply = await harness.handle(*creeer_zaak(ander_zaak_object=ander(rd), referentienummer="geo-4"))
     assert reply.status == 200, reply.body.decode()
-    assert any("28992" in w for w in reply.warnings), reply.warnings
+    geometrie = await _geometrie(harness)
+    assert geometrie["type"] == "Point"
+    assert geometrie["coordinates"] == pytest.approx([4.88797, 52.36983], abs=1e-4)  # Amsterdam, Dam
+
+
+async def test_lokatie_in_another_system_is_left_out_with_a_warning(harness: Harness) -> None:
+    mercator = '<GML:Point srsName="EPSG:3857"><GML:pos>544000 6867000</GML:pos></GML:Point>'
+    reply = await harness.handle(*creeer_zaak(ander_zaak_object=ander(mercator), referentienummer="geo-4b"))
+    assert reply.status == 200, reply.body.decode()
+    assert any("3857" in w for w in reply.warnings), reply.warnings
     assert await _geometrie(harness) is None
 
 

@@ -29,6 +29,7 @@ from . import converters as conv
 from .compiler import CompileError, Env, compile_rule
 from .conditions import Test, compile_cond
 from .errors import (
+    MappedValueError,
     MappingError,
     MissingFallbackResultaat,
     RequiredMissing,
@@ -36,17 +37,19 @@ from .errors import (
     UnknownRelation,
 )
 from .loader import Merged, load_layers
-from .model import MatchRule, Override, Profile, RoleKeys
+from .model import MatchRule, Override, Profile, RoleKeys, StatusCodeRule
 from .nodes import ENTITEITTYPE, Body, Node, Run, convert_in
 from .paths import PREFIXES, STUF_NAMES, Step, ensure, get_in, is_empty, make_child, parse_zgw_path, place, set_in
 from .results import MappedObject, MappedRol, MappingContext
 from .tables import (
+    DEFAULT_BETROKKENEN,
     GENERIEK,
     EffectiveProfile,
     Match,
     RoleTable,
     RoltypeKeys,
     match_by_omschrijving,
+    match_status_code,
     pick_roltype,
     valid_rsin,
 )
@@ -55,6 +58,13 @@ EXTRA_ELEMENTEN = f"{{{STUF}}}extraElementen"
 EXTRA_ELEMENT = f"{{{STUF}}}extraElement"
 VERWERKINGSSOORT = f"{{{STUF}}}verwerkingssoort"
 DEFAULT_MATCH = MatchRule()
+DEFAULT_STATUS_CODE = StatusCodeRule()
+#: The children of a gerelateerde that name a betrokkene (the cases of the rol mapping's betrokkene switch), with
+#: their ZGW betrokkeneType.
+BETROKKENE_TYPES = {"natuurlijkPersoon": "natuurlijk_persoon", "nietNatuurlijkPersoon": "niet_natuurlijk_persoon",
+                    "vestiging": "vestiging", "medewerker": "medewerker",
+                    "organisatorischeEenheid": "organisatorische_eenheid"}
+BETROKKENE_ELEMENTS = frozenset(BETROKKENE_TYPES)
 
 
 def default_mapping_dir() -> Path:
@@ -243,7 +253,8 @@ class Mappings:
         for source in (defaults.matching, own.matching if own else None):
             if source is not None:
                 matching.update(
-                    {k: getattr(source, k) for k in ("statustype", "resultaattype") if getattr(source, k) is not None}
+                    {k: getattr(source, k) for k in ("statustype", "resultaattype", "status_code")
+                     if getattr(source, k) is not None}
                 )
         overrides: dict[str, list[CompiledOverride]] = {}
         for prefix, items in (("profiles.defaults", defaults.overrides), (where, own.overrides if own else [])):
@@ -262,6 +273,8 @@ class Mappings:
             ignore_eindstatus=bool(profile.ignore_eindstatus),
             matching=matching,
             overrides={k: tuple(v) for k, v in overrides.items()},
+            betrokkenen=tuple(profile.betrokkenen) if profile.betrokkenen else DEFAULT_BETROKKENEN,
+            zaakgeometrie=profile.zaakgeometrie,
         )
 
     def _compile_override(self, override: Override, origin: str) -> CompiledOverride:
@@ -471,12 +484,22 @@ class Mappings:
         zaaktype: str | None = None,
     ) -> Match:
         rule = self.profile(zaaktype).matching.get("statustype", DEFAULT_MATCH)
+        assert isinstance(rule, MatchRule)
         return match_by_omschrijving(statustypen, omschrijving, rule, kind="statustype", volgnummer=volgnummer)
+
+    def match_status_code(
+        self, statustypen: Sequence[Mapping[str, Any]], *, code: str, zaaktype: str | None = None
+    ) -> Match:
+        """The statustype of a status given only by its code (matching.status_code, per zaaktype in profiles)."""
+        rule = self.profile(zaaktype).matching.get("status_code", DEFAULT_STATUS_CODE)
+        assert isinstance(rule, StatusCodeRule)
+        return match_status_code(statustypen, code, rule)
 
     def match_resultaattype(
         self, resultaattypen: Sequence[Mapping[str, Any]], *, omschrijving: str, zaaktype: str | None = None
     ) -> Match:
         rule = self.profile(zaaktype).matching.get("resultaattype", DEFAULT_MATCH)
+        assert isinstance(rule, MatchRule)
         return match_by_omschrijving(resultaattypen, omschrijving, rule, kind="resultaattype")
 
     def fallback_resultaat(self, zaaktype: str | None) -> str:
@@ -494,7 +517,13 @@ class Mappings:
         if relation not in self.roles.roles or self.rol_entity is None:
             raise UnknownRelation(f"relatie {relation} heeft geen roltype in de mapping (rol.yaml roles)")
         ctx = context or MappingContext()
+        relation_el, chosen = self._one_betrokkene(relation, relation_el, ctx.zaaktype)
+        own = self.extra_elementen(relation_el)  # extraElementen inside the relation (Open Formulieren 4)
+        if own:
+            ctx = ctx.replace(extra_elementen={**(ctx.extra_elementen or {}), **own})
         mapped = self.to_zgw(self.rol_entity, relation_el, context=ctx)
+        if chosen:
+            mapped.warnings.append(chosen)
         omschrijving_el = relation_el.find(f"{{{ZKN}}}omschrijving")
         rol_omschrijving = element_value(omschrijving_el)
         keys = self.roltype_for(
@@ -516,6 +545,38 @@ class Mappings:
             verwerkingssoort=relation_el.get(VERWERKINGSSOORT),
         )
 
+    def _one_betrokkene(self, relation: str, relation_el: etree._Element, zaaktype: str | None
+                        ) -> tuple[etree._Element, str | None]:
+        """A gerelateerde with several betrokkenen (a medewerker and a fallback natuurlijkPersoon): the relation
+        with only the most specific one the zaaktype's profile allows (``betrokkenen``, in order), and the warning
+        that names what was not used. When the profile allows none of them: a fault (``value-invalid``)."""
+        gerelateerde = relation_el.find(f"{{{ZKN}}}gerelateerde")
+        if gerelateerde is None:
+            return relation_el, None
+        present = [child for child in gerelateerde
+                   if isinstance(child.tag, str) and etree.QName(child).localname in BETROKKENE_ELEMENTS]
+        if len(present) < 2:
+            return relation_el, None
+        order = self.profile(zaaktype).betrokkenen
+        kinds = {id(child): BETROKKENE_TYPES[etree.QName(child).localname] for child in present}
+        allowed = sorted((c for c in present if kinds[id(c)] in order), key=lambda c: order.index(kinds[id(c)]))
+        names = ", ".join(etree.QName(child).localname for child in present)
+        if not allowed:
+            raise MappedValueError(f"{relation}/gerelateerde", f"bevat {names}; het profiel van zaaktype "
+                                   f"{zaaktype!r} staat als betrokkene alleen {', '.join(order)} toe")
+        keep = allowed[0]
+        copied = copy.deepcopy(relation_el)
+        copied_gerelateerde = copied.find(f"{{{ZKN}}}gerelateerde")
+        assert copied_gerelateerde is not None
+        twins = zip([c for c in gerelateerde if isinstance(c.tag, str)],
+                    [c for c in copied_gerelateerde if isinstance(c.tag, str)], strict=True)
+        for original, twin in twins:
+            if original is not keep and any(original is p for p in present):
+                copied_gerelateerde.remove(twin)
+        unused = ", ".join(etree.QName(c).localname for c in present if c is not keep)
+        return copied, (f"{relation}: gerelateerde bevat {names}; {etree.QName(keep).localname} gebruikt (de meest "
+                        f"specifieke betrokkene die het zaaktype toestaat), niet gebruikt: {unused}")
+
     def rollen_to_zgw(self, object_el: etree._Element, *, context: MappingContext | None = None) -> list[MappedRol]:
         """Every heeftAlsX relation of a ZAK object, in document order. The zaaktype (for per-zaaktype roltypen and
         overrides) and the extraElementen come from the object unless the context gives them."""
@@ -528,8 +589,19 @@ class Mappings:
             changes["extra_elementen"] = self.extra_elementen(object_el)
         if changes:
             ctx = ctx.replace(**changes)
-        tags = self._relation_tags
-        return [self.rol_to_zgw(child, context=ctx) for child in object_el if child.tag in tags]
+        return [self.rol_to_zgw(child, context=ctx) for child in object_el if self.is_rol_relation(child)]
+
+    def is_rol_relation(self, relation_el: etree._Element) -> bool:
+        """Whether this child of a ZAK object stands for a rol: a heeftAlsX relation, or a relation of a
+        ``betrokkene_only`` role (heeftBetrekkingOp) whose gerelateerde holds a betrokkene."""
+        relation = self._relation_tags.get(relation_el.tag)
+        if relation is None:
+            return False
+        if not self.roles.roles[relation].betrokkene_only:
+            return True
+        gerelateerde = relation_el.find(f"{{{ZKN}}}gerelateerde")
+        return gerelateerde is not None and any(
+            etree.QName(child).localname in BETROKKENE_ELEMENTS for child in gerelateerde if isinstance(child.tag, str))
 
     def rol_to_stuf(
         self,

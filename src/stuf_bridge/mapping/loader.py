@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from ..stuf import values as stuf_values
 from .errors import MappingError
-from .model import EntityMapping, MappingFile, MatchRule, Profile, Role, Rule, Table
+from .model import EntityMapping, MappingFile, MatchRule, Profile, Role, Rule, StatusCodeRule, Table
 
 # --- YAML -------------------------------------------------------------------------------------------------------
 
@@ -163,7 +163,7 @@ class Merged:
     tables: dict[str, tuple[Table, str]] = field(default_factory=dict)
     roles: dict[str, tuple[Role, str]] = field(default_factory=dict)
     organisaties: dict[str, tuple[str, str]] = field(default_factory=dict)
-    matching: dict[str, tuple[MatchRule, str]] = field(default_factory=dict)
+    matching: dict[str, tuple[MatchRule | StatusCodeRule, str]] = field(default_factory=dict)
     profile_defaults: tuple[Profile, str] | None = None
     profiles: dict[str, tuple[Profile, str]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
@@ -223,7 +223,7 @@ def _add(layer: Merged, model: MappingFile, label: str) -> None:
             problems.append(dup("gemeentecode", code, f"organisaties.{code}", layer.organisaties[code][1]))
         layer.organisaties[code] = (rsin, label)
     if model.matching is not None:
-        for kind in ("statustype", "resultaattype"):
+        for kind in ("statustype", "resultaattype", "status_code"):
             rule = getattr(model.matching, kind)
             if rule is None:
                 continue

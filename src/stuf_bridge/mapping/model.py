@@ -166,6 +166,9 @@ class Role(Closed):
     answer: bool = True
     answer_generiek: list[str] | None = None
     answer_machtiging: Literal["any", "gemachtigde", "zonder"] = "any"
+    # only a relation whose gerelateerde is a betrokkene (a person, an organisation, an employee) is a rol; the
+    # others stay what they are (heeftBetrekkingOp with an adres: a zaakobject)
+    betrokkene_only: bool = False
     replace: bool = False  # in an overlay: this role as given, instead of merged into the default's
 
 
@@ -179,9 +182,24 @@ class MatchRule(Closed):
     volgnummer: Literal["ignore", "warn", "require"] = "warn"
 
 
+StatustypeField = Literal["omschrijving", "omschrijvingGeneriek", "statustekst", "volgnummer"]
+DEFAULT_STATUS_CODE_FIELDS: tuple[StatustypeField, ...] = ("omschrijving", "volgnummer")
+
+
+class StatusCodeRule(Closed):
+    """How a status given only by its code (heeft/gerelateerde/code, no omschrijving or volgnummer) finds its
+    statustype: first ``codes`` (code → statustype omschrijving), then the code compared (case-insensitive) with each
+    statustype field of ``fields`` in turn (``volgnummer``: a numeric code is the volgnummer). The first field with
+    exactly one statustype decides."""
+
+    codes: dict[str, str] = Field(default_factory=dict)
+    fields: list[StatustypeField] = Field(default_factory=lambda: list(DEFAULT_STATUS_CODE_FIELDS))
+
+
 class Matching(Closed):
     statustype: MatchRule | None = None
     resultaattype: MatchRule | None = None
+    status_code: StatusCodeRule | None = None
 
 
 class Override(Closed):
@@ -209,8 +227,24 @@ class Override(Closed):
         return self
 
 
+class GeometrieFromExtra(Closed):
+    """A zaakgeometrie (a Point) built from two named extraElementen holding the coordinates (Signalen sends a
+    melding's location that way, in RD). Used when the message has no anderZaakObject/lokatie."""
+
+    x: str
+    y: str
+    srs: Literal["EPSG:28992", "EPSG:4326"] = "EPSG:28992"
+
+
+BetrokkeneType = Literal["natuurlijk_persoon", "niet_natuurlijk_persoon", "vestiging", "organisatorische_eenheid",
+                         "medewerker"]
+
+
 class Profile(Closed):
     roles: dict[str, str | RoleKeys] = Field(default_factory=dict)
+    # when one gerelateerde holds several betrokkenen: the kinds this zaaktype's rollen take, most preferred first
+    betrokkenen: list[BetrokkeneType] | None = None
+    zaakgeometrie: GeometrieFromExtra | None = None
     fallback_resultaat: str | None = None
     ignore_eindstatus: bool | None = None
     matching: Matching | None = None

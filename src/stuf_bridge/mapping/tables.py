@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .model import MatchRule, Role
+from .model import GeometrieFromExtra, MatchRule, Role, StatusCodeRule
 
 GENERIEK = frozenset(
     {
@@ -115,6 +115,35 @@ def match_by_omschrijving(
     return Match(None, (*warnings, f"geen {kind} met omschrijving {omschrijving!r}{extra} (bekend: {known})"))
 
 
+def match_status_code(candidates: Sequence[Mapping[str, Any]], code: str, rule: StatusCodeRule) -> Match:
+    """The statustype of a status given only by its code (see ``StatusCodeRule``); the warning says how it was
+    found, or why none was."""
+    key = _norm(code)
+    mapped = next((omschrijving for c, omschrijving in rule.codes.items() if _norm(c) == key), None)
+    if mapped is not None:
+        hits = [c for c in candidates if _norm(str(c.get("omschrijving") or "")) == _norm(mapped)]
+        if len(hits) == 1:
+            return Match(hits[0], (f"status met code {code!r}: statustype {hits[0].get('omschrijving')!r} "
+                                   "(matching.status_code.codes)",))
+        return Match(None, (f"status met code {code!r}: matching.status_code.codes noemt {mapped!r}, maar het "
+                            f"zaaktype heeft {len(hits)} statustypen met die omschrijving",))
+    for name in rule.fields:
+        if name == "volgnummer":
+            number = _int(code) if code.strip().isdigit() else None
+            hits = [c for c in candidates if number is not None and _int(c.get("volgnummer")) == number]
+        else:
+            hits = [c for c in candidates if key and _norm(str(c.get(name) or "")) == key]
+        if len(hits) == 1:
+            return Match(hits[0], (f"status met code {code!r}: statustype {hits[0].get('omschrijving')!r} "
+                                   f"(code = {name})",))
+        if len(hits) > 1:
+            return Match(None, (f"status met code {code!r} past op {len(hits)} statustypen ({name}); stel "
+                                "matching.status_code.codes in",))
+    known = ", ".join(repr(c.get("omschrijving")) for c in candidates) or "geen"
+    return Match(None, (f"geen statustype voor status met code {code!r} (vergeleken met "
+                        f"{', '.join(rule.fields) or 'niets'}; bekend: {known}); stel matching.status_code in",))
+
+
 def _norm(text: str) -> str:
     return " ".join(text.replace("_", " ").split()).casefold()
 
@@ -175,6 +204,13 @@ def _machtiging_fits(role: Role, machtiging: str) -> bool:
     return True
 
 
+#: When one gerelateerde holds several betrokkenen (Open Formulieren's medewerker with a fallback natuurlijkPersoon):
+#: the most specific first. A medewerker or organisational unit names who acted; a vestiging is more specific than
+#: its nietNatuurlijkPersoon; a natuurlijkPersoon beside any of them is a placeholder.
+DEFAULT_BETROKKENEN = ("medewerker", "organisatorische_eenheid", "vestiging", "niet_natuurlijk_persoon",
+                       "natuurlijk_persoon")
+
+
 @dataclass(frozen=True)
 class EffectiveProfile:
     """The profile for one zaaktype: the defaults with that zaaktype's settings laid over them."""
@@ -183,5 +219,7 @@ class EffectiveProfile:
     roles: Mapping[str, RoltypeKeys] = field(default_factory=dict)
     fallback_resultaat: str | None = None
     ignore_eindstatus: bool = False
-    matching: Mapping[str, MatchRule] = field(default_factory=dict)
+    matching: Mapping[str, MatchRule | StatusCodeRule] = field(default_factory=dict)
     overrides: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # resource → CompiledOverride…
+    betrokkenen: tuple[str, ...] = DEFAULT_BETROKKENEN
+    zaakgeometrie: GeometrieFromExtra | None = None

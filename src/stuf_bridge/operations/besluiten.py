@@ -19,18 +19,21 @@ import asyncio
 import re
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from ..errors import ProcessingError
 from ..stuf.namespaces import STUF, XSI
+from ..stuf.values import AMSTERDAM
 from ..zgw import by_identificatie
 from . import MessageContext, handler
 from .common import JSON, find_document_or_fault, find_zaak, la01, lookup_zaak, not_found, zkn
 from .compensation import delete_created, patch_back, post_back
 
 if TYPE_CHECKING:
+    from ..mapping import Mappings
     from ..zgw import ZgwClients
 VERWERKINGSSOORT = f"{{{STUF}}}verwerkingssoort"
 NIL = f"{{{XSI}}}nil"
@@ -40,6 +43,54 @@ _ALLES = re.compile(r"^alles", re.IGNORECASE)
 BSL_REQUIRED = frozenset({"identificatie", "datumBeslissing", "ingangsdatumWerking", "tijdvakGeldigheid",
                           "isUitkomstVan"})
 LIJST_REQUIRED = frozenset({"identificatie", "datumBeslissing", "ingangsdatumWerking"})
+
+
+# --- "not in the future": Open Zaak compares a besluit's date with the UTC date -------------------------------
+
+
+def _now() -> datetime:
+    """The current moment (a seam for tests)."""
+    return datetime.now(UTC)
+
+
+def check_besluit_datum(datum: object, *, field_name: str = "datumBeslissing") -> None:
+    """Refuse a besluit ``datum`` that the Besluiten API will refuse, with a fault that says why and when to resend.
+
+    Open Zaak's check that ``datum`` is not in the future compares it with the *UTC* date
+    (``timezone.now().date()``), while StUF dates are Amsterdam dates. Between 00:00 Amsterdam time and 00:00 UTC
+    (the first one or two hours of the Amsterdam day, two in summer time) a besluit dated today is therefore
+    refused. The gateway never shifts the date: it answers a fault that says exactly this and from when the same
+    message will be accepted (a faulted message keeps no claim, so it can be resent as it is). A date after today
+    (Amsterdam) is a client error.
+    """
+    if not isinstance(datum, str) or not datum:
+        return
+    try:
+        day = date.fromisoformat(datum[:10])
+    except ValueError:
+        return  # the mapping has checked the form already; ZGW names anything else
+    now = _now()
+    today_here = now.astimezone(AMSTERDAM).date()
+    today_utc = now.astimezone(UTC).date()
+    if day > today_here:
+        raise ProcessingError(
+            f"{field_name} ligt in de toekomst",
+            f"{field_name} {day:%Y%m%d} ligt na vandaag ({today_here:%Y%m%d}); de Besluiten API staat een besluit met "
+            "een datum in de toekomst niet toe.",
+            plek="client",
+            reason="besluit-date-in-future",
+        )
+    if day > today_utc:
+        accepted_from = datetime.combine(day, time(0), tzinfo=UTC).astimezone(AMSTERDAM)
+        raise ProcessingError(
+            f"{field_name} van vandaag kan pas na {accepted_from:%H:%M} worden vastgelegd",
+            f"{field_name} {day:%Y%m%d} is vandaag, maar de Besluiten API (Open Zaak) vergelijkt deze datum met de "
+            f"datum in UTC, en daar is het nog {today_utc:%Y-%m-%d}. Het besluit is niet vastgelegd en de datum is "
+            f"niet aangepast; stuur hetzelfde bericht opnieuw vanaf {accepted_from:%Y-%m-%d %H:%M} (Amsterdamse "
+            "tijd, 00:00 UTC).",
+            plek="server",
+            reason="besluit-date-before-utc-day",
+        )
 
 
 # --- shared look-ups ----------------------------------------------------------------------------------------
@@ -179,6 +230,7 @@ async def voeg_besluit_toe(ctx: MessageContext) -> None:
     for document in documenten:
         _check_iot(besluittype, document)
     body = {**mapped.body, "besluittype": besluittype["url"], "zaak": zaak["url"]}
+    check_besluit_datum(body.get("datum"))
 
     # --- write ---
     async with ctx.undo as undo:
@@ -223,6 +275,7 @@ async def update_besluit(ctx: MessageContext) -> None:
         )
     patch = {k: v for k, v in mapped.patch_body().items()
              if k not in ("identificatie", "verantwoordelijkeOrganisatie") and besluit.get(k) != v}
+    check_besluit_datum(patch.get("datum"))
 
     new_relations = list(new.iterfind(zkn("isVastgelegdIn")))
     old_relations = list(old.iterfind(zkn("isVastgelegdIn"))) if old is not None else []
@@ -376,22 +429,39 @@ async def geef_lijst_besluiten(ctx: MessageContext) -> etree._Element:
     zaak = await lookup_zaak(ctx, identificatie, rsin=ctx.rsin_or_none)
     if zaak is None:
         return root  # DESIGN.md, "Unknown zaak"
-    besluiten = await zgw.besluiten.list("besluiten", {"zaak": zaak["url"]})
-    besluiten = [b for b in besluiten if b.get("zaak") in (None, zaak["url"])]  # in case a server ignores the filter
-    besluittypen = await asyncio.gather(*(zgw.catalogue.besluittype_by_url(b["besluittype"]) for b in besluiten))
+    besluiten = await besluiten_van(zgw, zaak)
     obj = etree.SubElement(etree.SubElement(root, zkn("antwoord")), zkn("object"))
     obj.set(f"{{{STUF}}}entiteittype", "ZAK")
     etree.SubElement(obj, zkn("identificatie")).text = zaak.get("identificatie")
+    for element in leidt_tot(ctx, mappings, besluiten, scope.related):
+        obj.append(element)
+    return root
+
+
+async def besluiten_van(zgw: ZgwClients, zaak: JSON) -> list[JSON]:
+    """The zaak's besluiten, oldest first, each with its besluittype in ``_expand`` (the shape ZAKBSL writes)."""
+    besluiten = await zgw.besluiten.list("besluiten", {"zaak": zaak["url"]})
+    besluiten = [b for b in besluiten if b.get("zaak") in (None, zaak["url"])]  # in case a server ignores the filter
+    besluittypen = await asyncio.gather(*(zgw.catalogue.besluittype_by_url(b["besluittype"]) for b in besluiten))
+    pairs = sorted(zip(besluiten, besluittypen, strict=True),
+                   key=lambda pair: (str(pair[0].get("datum")), str(pair[0].get("identificatie"))))
+    return [{**besluit, "_expand": {"besluittype": besluittype}} for besluit, besluittype in pairs]
+
+
+def leidt_tot(ctx: MessageContext, mappings: Mappings, besluiten: list[JSON],
+              related: frozenset[str] | None = None) -> list[etree._Element]:
+    """One ``leidtTot`` (ZAKBSL) per item of ``besluiten_van``; ``related``: the besluit elements the scope lists
+    (the required ones always)."""
     context = ctx.mapping_context()
-    for besluit, besluittype in sorted(zip(besluiten, besluittypen, strict=True),
-                                       key=lambda pair: (str(pair[0].get("datum")), str(pair[0].get("identificatie")))):
-        element = etree.SubElement(obj, zkn("leidtTot"))
-        data = {**besluit, "_expand": {"besluittype": besluittype}}
+    out = []
+    for data in besluiten:
+        element = etree.Element(zkn("leidtTot"))
         ctx.warnings.extend(mappings.to_stuf("ZAKBSL", data, element, dialect=ctx.dialect, context=context))
         gerelateerde = element.find(zkn("gerelateerde"))
         if gerelateerde is not None:
-            _keep(gerelateerde, scope.related, LIJST_REQUIRED)
-    return root
+            _keep(gerelateerde, related, LIJST_REQUIRED)
+        out.append(element)
+    return out
 
 
 # --- leidtTot (ZAKBSL) in creeerZaak / updateZaak -------------------------------------------------------------
@@ -480,6 +550,7 @@ async def apply_leidt_tot(
                 plek="client",
                 reason="required-element-missing",
             )
+        check_besluit_datum(datum)
         besluittype = await _besluittype(ctx, zaak, (mapped.expand.get("besluittype") or {}).get("omschrijving"))
         ctx.warnings.append(f"leidtTot: besluit {identificatie!r} aangemaakt met ingangsdatum = datumBeslissing")
         plan.create.append((identificatie, {

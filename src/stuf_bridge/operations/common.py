@@ -20,7 +20,7 @@ selection-missing                  StUF058     a question without its selection 
 initiator-missing                  StUF058     creeerZaak without heeftAlsInitiator while ``require_initiator`` is on
 initiator-not-a-bsn                StUF058     geefZaakdetails by initiator whose identificatie is not "11" + BSN
 unknown-verwerkingssoort           StUF058     a relation's verwerkingssoort is not T, W, V, E, R or I
-invalid-lokatie                    StUF058     anderZaakObject/lokatie is malformed GML
+invalid-lokatie                    StUF058     malformed lokatie GML, or X/Y extraElementen without numbers
 zaak-not-found                     StUF058/064 no zaak with that identificatie (StUF064 on the synchronous services)
 document-not-found                 StUF058/064 no document with that identificatie (likewise)
 besluit-not-found                  StUF058     no besluit with that identificatie of the sender's organisation
@@ -47,8 +47,13 @@ document-definitief                StUF058     changing a document whose status 
 document-checked-out               StUF058     checking out, changing without checkedOutId or unlinking a locked one
 document-not-checked-out           StUF058     check-in with checkedOutId or cancelCheckout of an unlocked document
 document-not-linked-to-zaak        StUF058     ontkoppelZaakdocument for a document the zaak does not have
+lock-incorrect                     StUF058     a checkedOutId that is not the lock the gateway handed out
+checkout-unknown                   StUF058     cancelCheckout of a checkout the gateway did not hand out
+besluit-date-in-future             StUF058     a besluit's datumBeslissing after today (Amsterdam)
+besluit-date-before-utc-day        StUF058     a besluit dated today before 00:00 UTC (server: resend from then)
 no-gemeentecode                    StUF013     genereer*Identificatie: zender/organisatie is no gemeentecode
 identificatie-too-long             StUF058     the generated identificatie is longer than 40 characters (server)
+identificatie-range-taken          StUF058     ZGW holds the identifiers far past the sequence (server)
 =================================  ==========  ===============================================================
 
 Faults from elsewhere keep their own reasons: an unknown sender organisation (``UnknownOrganisation``, StUF013),
@@ -58,7 +63,7 @@ catalogue misses and ZGW errors (``faults.to_fault``), failed steps (the cause's
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +71,7 @@ from lxml import etree
 
 from ..errors import ProcessingError
 from ..mapping import MissingFallbackResultaat
-from ..stuf.geometry import GeometryError, UnsupportedCrs, to_geojson
+from ..stuf.geometry import GeometryError, UnsupportedCrs, point, to_geojson
 from ..stuf.namespaces import BG, STUF, XSI, ZDS, ZKN
 from ..stuf.stuurgegevens import write_stuurgegevens
 from ..stuf.values import AMSTERDAM, iso
@@ -240,6 +245,36 @@ def _zaaktype_says(zaaktype: JSON, text: str) -> str:
     return f"zaaktype {zaaktype.get('identificatie')!r}: {text}"
 
 
+#: The keys of betrokkeneIdentificatie that identify a betrokkene, per betrokkeneType (matching rollen).
+BETROKKENE_KEYS = {
+    "natuurlijk_persoon": ("inpBsn", "anpIdentificatie", "inpA_nummer"),
+    "niet_natuurlijk_persoon": ("innNnpId", "annIdentificatie"),
+    "vestiging": ("vestigingsNummer",),
+    "medewerker": ("identificatie",),
+    "organisatorische_eenheid": ("identificatie",),
+}
+
+
+def without_repeated_betrekking(ctx: MessageContext, bodies: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
+    """A heeftBetrekkingOp rol for a betrokkene another relation of the message already gives that roltype (GWS4all
+    sends the citizen in heeftBetrekkingOp and in heeftAlsBelanghebbende) is left out, with a warning."""
+    def key(body: JSON) -> tuple[str, str, str] | None:
+        ident = body.get("betrokkeneIdentificatie") or {}
+        soort = str(body.get("betrokkeneType") or "")
+        value = next((str(ident[k]) for k in BETROKKENE_KEYS.get(soort, ()) if ident.get(k)), None)
+        return (str(body.get("roltype")), soort, value) if value else None
+
+    others = {key(body) for relation, body in bodies if relation != "heeftBetrekkingOp"} - {None}
+    out = []
+    for relation, body in bodies:
+        if relation == "heeftBetrekkingOp" and key(body) in others:
+            ctx.warnings.append("heeftBetrekkingOp: de betrokkene heeft deze rol al via een andere relatie in het "
+                                "bericht; geen tweede rol")
+            continue
+        out.append((relation, body))
+    return out
+
+
 # --- the parts of a zaak object (creeerZaak, updateZaak, actualiseerZaakstatus, documents with a status) ----------
 
 
@@ -250,10 +285,11 @@ async def statussen(
     zaaktype: JSON,
     *,
     skip_unidentified: bool = True,
+    gezetdoor: Callable[[etree._Element], Awaitable[str | None]] | None = None,
 ) -> list[tuple[str, JSON]]:
     """(label, body without zaak) per heeft relation of ``obj``, oldest first. A status that names no statustype at
     all is skipped with a warning, unless ``skip_unidentified`` is False (actualiseerZaakstatus: there it is the
-    point)."""
+    point). ``gezetdoor`` finds the rol of the relation's isGezetDoor (updateZaak: the zaak exists)."""
     relations = list(obj.iterfind(zkn("heeft")))
     if not relations:
         return []
@@ -262,7 +298,7 @@ async def statussen(
     for relation in relations:
         mapped = ctx.mapped(ctx.backend.mappings.to_zgw("ZAKSTT", relation, context=context))
         keys: Mapping[str, Any] = mapped.expand.get("statustype") or {}
-        omschrijving, volgnummer = keys.get("omschrijving"), keys.get("volgnummer")
+        omschrijving, volgnummer, code = keys.get("omschrijving"), keys.get("volgnummer"), keys.get("code")
         if omschrijving:
             match = ctx.backend.mappings.match_statustype(
                 statustypen, omschrijving=omschrijving, volgnummer=volgnummer, zaaktype=zaaktype.get("identificatie")
@@ -274,6 +310,14 @@ async def statussen(
             statustype = match.item
         elif volgnummer is not None:
             statustype = await ctx.backend.zgw.catalogue.statustype(zaaktype, volgnummer=volgnummer)
+        elif code:  # only a code (Open Formulieren's zds_zaaktype_status_code): the configured rule
+            match = ctx.backend.mappings.match_status_code(statustypen, code=str(code),
+                                                           zaaktype=zaaktype.get("identificatie"))
+            if not match:
+                raise ProcessingError("Statustype niet gevonden", _zaaktype_says(zaaktype, match.warnings[-1]),
+                                      plek="client", reason="statustype-not-found")
+            ctx.warnings.extend(match.warnings)
+            statustype = match.item
         elif skip_unidentified:  # ZaakBrug #52: the rest of the message is still good
             ctx.warnings.append("heeft: status zonder omschrijving en volgnummer overgeslagen (het statustype is "
                                 "niet te bepalen)")
@@ -290,6 +334,8 @@ async def statussen(
         if not body.get("datumStatusGezet"):
             raise ProcessingError("datumStatusGezet ontbreekt", "heeft/datumStatusGezet is verplicht.", plek="client",
                                   reason="required-element-missing")
+        if gezetdoor is not None and (rol := await gezetdoor(relation)):
+            body["gezetdoor"] = rol
         out.append((str(statustype.get("omschrijving")), body))
     # oldest first: the last one posted is the zaak's current status
     out.sort(key=lambda item: str(item[1]["datumStatusGezet"]))
@@ -317,10 +363,16 @@ async def resultaat(ctx: MessageContext, zaak: MappedObject, zaaktype: JSON) -> 
     return {**body, "resultaattype": match.item["url"]}
 
 
-async def zaakeigenschappen(ctx: MessageContext, zaak: MappedObject, zaaktype: JSON) -> list[tuple[str, JSON]]:
+async def zaakeigenschappen(ctx: MessageContext, zaak: MappedObject, zaaktype: JSON,
+                            obj: etree._Element | None = None) -> list[tuple[str, JSON]]:
     """extraElementen whose naam is an eigenschap of the zaaktype become zaakeigenschappen (MAPPING.md §3.2,
-    §5); the others are not taken over (one warning lists them: Open Formulieren sends every form value)."""
-    given = zaak.expand.get("eigenschappen") or []
+    §5); the others are not taken over (one warning lists them: Open Formulieren sends every form value).
+
+    extraElementen at the level of a betrokkene relation of ``obj`` (Open Formulieren 4 puts them inside
+    heeftAlsInitiator) count the same way; the zaak's own extraElement of the same naam wins (with a warning)."""
+    given = list(zaak.expand.get("eigenschappen") or [])
+    if obj is not None:
+        given.extend(_relation_extra_elementen(ctx, obj, given))
     if not given:
         return []
     eigenschappen = await ctx.backend.zgw.catalogue.eigenschappen(zaaktype)
@@ -342,11 +394,34 @@ async def zaakeigenschappen(ctx: MessageContext, zaak: MappedObject, zaaktype: J
     return out
 
 
-def zaakgeometrie(ctx: MessageContext, obj: etree._Element) -> JSON | None:
+def _relation_extra_elementen(ctx: MessageContext, obj: etree._Element, zaak_level: list[JSON]) -> list[JSON]:
+    """The extraElementen of the betrokkene relations (heeftAlsInitiator/StUF:extraElementen, …) of ``obj`` in the
+    shape the zaak mapping gives zaak-level ones; a naam the zaak level has already is left out with a warning."""
+    taken = {str(((item.get("_expand") or {}).get("eigenschap") or {}).get("naam") or "") for item in zaak_level}
+    mappings = ctx.backend.mappings
+    out: list[JSON] = []
+    for relation in obj:
+        if not isinstance(relation.tag, str) or not mappings.is_rol_relation(relation):
+            continue
+        name = etree.QName(relation).localname
+        for naam, waarde in mappings.extra_elementen(relation).items():
+            if naam in taken:
+                ctx.warnings.append(f"{name}/extraElementen: {naam!r} staat ook op zaakniveau; die waarde is "
+                                    "genomen")
+                continue
+            taken.add(naam)
+            out.append({"_expand": {"eigenschap": {"naam": naam}}, "waarde": waarde})
+    return out
+
+
+def zaakgeometrie(ctx: MessageContext, obj: etree._Element, zaaktype: str | None = None) -> JSON | None:
     """The zaak's ``zaakgeometrie`` from its ``anderZaakObject/lokatie`` elements (GML → GeoJSON, MAPPING.md §3.2;
     Open Formulieren's map component): one geometry as it is, several as a GeometryCollection. None when there is
     none; geometry in a coordinate system the gateway does not convert is left out with a warning; malformed GML is
-    a fault naming it."""
+    a fault naming it. RD (EPSG:28992) is transformed to WGS84 (stuf/geometry.py).
+
+    Without a lokatie, the zaaktype's profile may name two extraElementen holding X/Y (``zaakgeometrie: {x, y,
+    srs}``): their point is the zaakgeometrie."""
     geometries: list[JSON] = []
     for index, ander in enumerate(obj.iterfind(zkn("anderZaakObject")), 1):
         lokatie = ander.find(zkn("lokatie"))
@@ -361,11 +436,45 @@ def zaakgeometrie(ctx: MessageContext, obj: etree._Element) -> JSON | None:
         except GeometryError as exc:
             raise ProcessingError("Ongeldige lokatie", f"anderZaakObject {label!r}/lokatie: {exc}.",
                                   plek="client", reason="invalid-lokatie") from None
+    from_extra = _geometrie_from_extra(ctx, obj, zaaktype)
+    if from_extra is not None:
+        if geometries:
+            ctx.warnings.append("zaakgeometrie: de lokatie van anderZaakObject is genomen; de X/Y-coördinaten uit "
+                                "extraElementen niet")
+        else:
+            geometries.append(from_extra)
     if not geometries:
         return None
     if len(geometries) == 1:
         return geometries[0]
     return {"type": "GeometryCollection", "geometries": geometries}
+
+
+def _geometrie_from_extra(ctx: MessageContext, obj: etree._Element, zaaktype: str | None) -> JSON | None:
+    """The Point of the two extraElementen the zaaktype's profile names for X and Y; None when the profile names
+    none or the message has neither. One without the other, or a value that is no number, is a fault."""
+    rule = ctx.backend.mappings.profile(zaaktype).zaakgeometrie
+    if rule is None:
+        return None
+    extra = ctx.backend.mappings.extra_elementen(obj)
+    x_text, y_text = extra.get(rule.x, "").strip(), extra.get(rule.y, "").strip()
+    if not x_text and not y_text:
+        return None
+    if not x_text or not y_text:
+        missing = rule.x if not x_text else rule.y
+        raise ProcessingError("Onvolledige coördinaten", f"extraElement {missing!r} ontbreekt of is leeg; de "
+                              f"zaakgeometrie wordt gemaakt uit {rule.x!r} en {rule.y!r} ({rule.srs}).",
+                              plek="client", reason="invalid-lokatie")
+    try:
+        x, y = (float(text.replace(",", ".")) for text in (x_text, y_text))
+        return point(x, y, rule.srs)
+    except ValueError:
+        raise ProcessingError("Ongeldige coördinaten", f"extraElementen {rule.x!r}/{rule.y!r} = {x_text[:20]!r}/"
+                              f"{y_text[:20]!r} zijn geen getallen.", plek="client",
+                              reason="invalid-lokatie") from None
+    except GeometryError as exc:
+        raise ProcessingError("Ongeldige coördinaten", f"extraElementen {rule.x!r}/{rule.y!r}: {exc}.",
+                              plek="client", reason="invalid-lokatie") from None
 
 
 async def later_than(ctx: MessageContext, current: JSON | None, value: str) -> str:

@@ -10,7 +10,10 @@ working copy and no major/minor version in ZGW.
   lock, then ``POST …/unlock``. Without checkedOutId the gateway locks and unlocks itself. On failure the
   document gets its earlier fields and content back (a new version with the old state: ZGW keeps every version)
   and a lock of the gateway's own is released; a client's checkout stays as it was.
-* cancelCheckout (→ Bv02): ``POST …/unlock`` with the checkedOutId; a wrong one is a fault.
+* cancelCheckout (→ Bv02): ``POST …/unlock`` with the checkedOutId, after the gateway has compared it with the
+  lock it handed out (``checkouts.py``): Open Zaak ignores the lock of an unlock by a client holding
+  ``documenten.geforceerd-unlock``, so its own check cannot be relied on. A wrong one is a fault, and so is a
+  checkout the gateway did not hand out.
 * ontkoppelZaakdocument (ZDS 1.2, → Bv02): ``DELETE`` the zaakinformatieobject; the document stays.
 """
 
@@ -36,7 +39,7 @@ from ..zgw.documents import (
     unlock_document,
     uses_bestandsdelen,
 )
-from . import MessageContext, handler
+from . import MessageContext, checkouts, handler
 from .common import JSON, zkn
 from .compensation import post_back
 from .document_common import (
@@ -74,6 +77,7 @@ async def geef_zaakdocument_bewerken(ctx: MessageContext) -> etree._Element:
             "POST enkelvoudiginformatieobjecten/lock", lock_document(zgw, url), undo=_unlocker(zgw, url)
         )
         obj = await edc_object(ctx, eio, complete=True)
+        await checkouts.remember(ctx.store, url, lock)
         return _du02(ctx, lock, obj)
 
 
@@ -132,6 +136,8 @@ async def update_zaakdocument(ctx: MessageContext) -> None:
     data = from_content(content) if content is not None else None
     threshold = ctx.settings.bestandsdelen_threshold_bytes
     url = str(eio["url"])
+    if checked_out_id:  # the PATCH carries the lock too; the unlock after it would not check it (geforceerd-unlock)
+        await checkouts.verify(ctx.store, url, checked_out_id, identificatie, unknown_is_fault=False)
 
     # --- write ---
     async with ctx.undo as undo:
@@ -149,6 +155,8 @@ async def update_zaakdocument(ctx: MessageContext) -> None:
         if data is not None and uses_bestandsdelen(data, threshold):
             await upload_parts(ctx, updated, lock, data, str(changes.get("bestandsnaam") or "inhoud"))
         await undo.step("POST enkelvoudiginformatieobjecten/unlock", unlock_document(zgw, url, lock))
+    if checked_out_id:
+        await checkouts.forget(ctx.store, url)
 
 
 async def _informatieobjecttype_change(ctx: MessageContext, eio: JSON, expand: dict[str, Any], changes: JSON
@@ -224,7 +232,10 @@ async def cancel_checkout(ctx: MessageContext) -> None:
     identificatie = required_text(ctx, ctx.message, "document", "identificatie")
     eio = await document_or_fault(ctx, identificatie)
     check_lock(eio, locked=True, details=f"cancelCheckout: document {identificatie!r} heeft geen lock.")
-    await unlock_document(ctx.backend.zgw, str(eio["url"]), checked_out_id)  # a wrong checkedOutId: "klopt niet"
+    url = str(eio["url"])
+    await checkouts.verify(ctx.store, url, checked_out_id, identificatie, unknown_is_fault=True)
+    await unlock_document(ctx.backend.zgw, url, checked_out_id)  # the Documenten API checks it too, if it may
+    await checkouts.forget(ctx.store, url)
 
 
 # --- ontkoppelZaakdocument (ZDS 1.2) -----------------------------------------------------------------------------

@@ -13,14 +13,19 @@ answers La01 without ``antwoord``.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from ..stuf.namespaces import STUF, XSI, Dialect
 from ..zgw.documents import find_document
 from . import MessageContext, handler
-from .common import la01, lookup_zaak, zkn
+from .common import JSON, la01, lookup_zaak, zkn
 from .document_common import child, edc_object, required_text
+
+if TYPE_CHECKING:
+    from ..mapping import Mappings
+    from ..zgw import ZgwClients
 
 
 @handler("geefLijstZaakdocumenten")
@@ -31,12 +36,7 @@ async def geef_lijst_zaakdocumenten(ctx: MessageContext) -> etree._Element:
     zaak = await lookup_zaak(ctx, identificatie)
     if zaak is None:
         return root  # La01 without antwoord: no such zaak (MAPPING.md §1.3)
-    zios = [zio for zio in await zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
-            if zio.get("zaak") in (None, zaak["url"])]
-    documenten = await asyncio.gather(*(zgw.get(str(zio["informatieobject"])) for zio in zios))
-    iots = await asyncio.gather(
-        *(zgw.catalogue.informatieobjecttype_by_url(str(doc["informatieobjecttype"])) for doc in documenten)
-    )
+    documenten = await relevante_documenten(zgw, zaak)
 
     antwoord = etree.SubElement(root, zkn("antwoord"))
     obj = etree.SubElement(antwoord, zkn("object"))
@@ -44,19 +44,42 @@ async def geef_lijst_zaakdocumenten(ctx: MessageContext) -> etree._Element:
     etree.SubElement(obj, zkn("identificatie")).text = zaak["identificatie"]
     if zaak.get("omschrijving"):
         etree.SubElement(obj, zkn("omschrijving")).text = str(zaak["omschrijving"])[:80]
-    context = ctx.mapping_context()
-    for zio, doc, iot in zip(zios, documenten, iots, strict=True):
-        expand = {"informatieobjecttype": {"omschrijving": iot.get("omschrijving")},
-                  "link": doc.get("link") or doc.get("url")}
-        data = {**zio, "_expand": {"informatieobject": {**doc, "_expand": expand}}}
-        relevant = etree.SubElement(obj, zkn("heeftRelevant"))
-        ctx.warnings.extend(mappings.to_stuf("ZAKEDC", data, relevant, dialect=ctx.dialect, context=context))
-    if not zios and ctx.dialect is Dialect.ZDS12:  # ZDS 1.2 requires heeftRelevant: nil, "no value"
+    for element in heeft_relevant(ctx, mappings, documenten):
+        obj.append(element)
+    if not documenten and ctx.dialect is Dialect.ZDS12:  # ZDS 1.2 requires heeftRelevant: nil, "no value"
         relevant = etree.SubElement(obj, zkn("heeftRelevant"))
         relevant.set(f"{{{STUF}}}entiteittype", "ZAKEDC")
         relevant.set(f"{{{XSI}}}nil", "true")
         relevant.set(f"{{{STUF}}}noValue", "geenWaarde")
     return root
+
+
+async def relevante_documenten(zgw: ZgwClients, zaak: JSON) -> list[JSON]:
+    """The zaak's zaakinformatieobjecten, each with its document and the document's informatieobjecttype in
+    ``_expand`` (the shape the ZAKEDC mapping writes), fetched concurrently."""
+    zios = [zio for zio in await zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
+            if zio.get("zaak") in (None, zaak["url"])]
+    documenten = await asyncio.gather(*(zgw.get(str(zio["informatieobject"])) for zio in zios))
+    iots = await asyncio.gather(
+        *(zgw.catalogue.informatieobjecttype_by_url(str(doc["informatieobjecttype"])) for doc in documenten)
+    )
+    out = []
+    for zio, doc, iot in zip(zios, documenten, iots, strict=True):
+        expand = {"informatieobjecttype": {"omschrijving": iot.get("omschrijving")},
+                  "link": doc.get("link") or doc.get("url")}
+        out.append({**zio, "_expand": {"informatieobject": {**doc, "_expand": expand}}})
+    return out
+
+
+def heeft_relevant(ctx: MessageContext, mappings: Mappings, relevant: list[JSON]) -> list[etree._Element]:
+    """One ``heeftRelevant`` (ZAKEDC) per item of ``relevante_documenten``."""
+    context = ctx.mapping_context()
+    out = []
+    for data in relevant:
+        element = etree.Element(zkn("heeftRelevant"))
+        ctx.warnings.extend(mappings.to_stuf("ZAKEDC", data, element, dialect=ctx.dialect, context=context))
+        out.append(element)
+    return out
 
 
 @handler("geefZaakdocumentLezen")

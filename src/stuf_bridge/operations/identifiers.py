@@ -4,6 +4,11 @@ Identifiers come from the store's sequences under a configurable template whose 
 sender's gemeentecode (ZDS 1.2 §4.1.6.1: unique, at most 40 characters, first four the gemeentecode). There is
 one sequence per kind and per value of the template's other fields, so a template without the gemeentecode
 still never hands out the same identifier to two gemeenten.
+
+An identifier is never one the ZGW backend already holds (a fresh store against an Open Zaak that has zaken would
+otherwise hand out ``…0000001`` again): before answering, the gateway asks the backend for the identificatie; when
+it is taken, the sequence skips ahead (1, 2, 4, 8 … numbers) until a free one is found, at most
+``PROBES`` times, then faults with advice. ``identificatie_start`` sets where a sequence starts.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import re
 import string
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -20,8 +26,13 @@ from ..stuf.stuurgegevens import write_stuurgegevens
 from ..stuf.values import AMSTERDAM
 from . import MessageContext, handler
 
+if TYPE_CHECKING:
+    from ..zgw import ZgwClients
+
 _GEMEENTECODE = re.compile(r"^\d{4}$")
 IDENTIFICATIE_MAX = 40
+#: How often a taken identificatie makes the sequence skip ahead before the gateway gives up (2**24 numbers on).
+PROBES = 24
 
 # kind → (settings attribute of the template, answer element, entiteittype)
 _KINDS = {
@@ -55,17 +66,45 @@ async def next_identificatie(ctx: MessageContext, kind: str) -> str:
     }
     used = [name for _, name, _, _ in string.Formatter().parse(template) if name and name != "volgnummer"]
     sequence = "|".join([f"identificatie:{kind}", *(f"{name}={values[name]}" for name in sorted(set(used)))])
-    values["volgnummer"] = await ctx.store.next_value(sequence)
-    identificatie = template.format(**values)
-    if len(identificatie) > IDENTIFICATIE_MAX:
-        raise ProcessingError(
-            "De gegenereerde identificatie is te lang",
-            f"{identificatie!r} is {len(identificatie)} tekens; ZDS staat er {IDENTIFICATIE_MAX} toe. "
-            f"Pas de instelling {template_setting} aan.",
-            plek="server",
-            reason="identificatie-too-long",
-        )
-    return identificatie
+    value = await ctx.store.next_value(sequence)
+    start = {str(k): v for k, v in ctx.settings.identificatie_start.items()}.get(kind)
+    if start and value < start:
+        value = await ctx.store.advance(sequence, start - value)
+    for probe in range(PROBES + 1):
+        values["volgnummer"] = value
+        identificatie = template.format(**values)
+        if len(identificatie) > IDENTIFICATIE_MAX:
+            raise ProcessingError(
+                "De gegenereerde identificatie is te lang",
+                f"{identificatie!r} is {len(identificatie)} tekens; ZDS staat er {IDENTIFICATIE_MAX} toe. "
+                f"Pas de instelling {template_setting} aan.",
+                plek="server",
+                reason="identificatie-too-long",
+            )
+        if ctx.zgw is None or not await _taken(ctx.zgw, kind, identificatie):
+            if probe:
+                ctx.warnings.append(f"{kind}identificatie: de ZGW-backend heeft al identificaties van deze reeks; "
+                                    f"{identificatie} is de eerste vrije gevonden")
+            return identificatie
+        value = await ctx.store.advance(sequence, 1 << probe)  # skip ahead: 1, 2, 4, 8 … numbers
+    raise ProcessingError(
+        "Geen vrije identificatie gevonden",
+        f"De ZGW-backend heeft de {kind}identificaties van deze reeks al tot ver na {identificatie}. Stel "
+        f"identificatie_start ({kind}) in op een volgnummer na de hoogste die de backend heeft.",
+        plek="server",
+        reason="identificatie-range-taken",
+    )
+
+
+async def _taken(zgw: ZgwClients, kind: str, identificatie: str) -> bool:
+    """Whether the backend has an object of this kind with this identificatie (of any organisation)."""
+    client, resource = {
+        "zaak": (zgw.zaken, "zaken"),
+        "document": (zgw.documenten, "enkelvoudiginformatieobjecten"),
+        "besluit": (zgw.besluiten, "besluiten"),
+    }[kind]
+    found = await client.list(resource, {"identificatie": identificatie}, max_items=10)
+    return any(item.get("identificatie") == identificatie for item in found)
 
 
 def _du02(ctx: MessageContext, kind: str, identificatie: str) -> etree._Element:

@@ -34,6 +34,7 @@ from ..stuf.namespaces import STUF
 from . import MessageContext, handler
 from .besluiten import apply_leidt_tot
 from .common import (
+    BETROKKENE_KEYS,
     JSON,
     documents_for_closing,
     fallback_resultaat,
@@ -45,12 +46,14 @@ from .common import (
     set_gebruiksrecht_steps,
     statussen,
     verwerkingssoort,
+    without_repeated_betrekking,
     zaakeigenschappen,
     zaakgeometrie,
     zkn,
 )
 from .compensation import Undo, delete_created, patch_back, post_back, put_back
 from .zaak_relaties import deelzaak_steps, read_relations
+from .zaakstatus import gezetdoor
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 VERWERKINGSSOORT = f"{{{STUF}}}verwerkingssoort"
@@ -71,13 +74,7 @@ _ROL_FIELDS = (
     "betrokkeneIdentificatie",
 )
 # the keys that identify a betrokkene, per betrokkeneType
-_BETROKKENE_KEYS = {
-    "natuurlijk_persoon": ("inpBsn", "anpIdentificatie", "inpA_nummer"),
-    "niet_natuurlijk_persoon": ("innNnpId", "annIdentificatie"),
-    "vestiging": ("vestigingsNummer",),
-    "medewerker": ("identificatie",),
-    "organisatorische_eenheid": ("identificatie",),
-}
+_BETROKKENE_KEYS = BETROKKENE_KEYS
 
 
 @handler("updateZaak")
@@ -98,13 +95,14 @@ async def update_zaak(ctx: MessageContext) -> None:
     patch = _patch(new, zaak)
     relations = await read_relations(ctx, was, wordt, rsin=ctx.rsin, this=identificatie)
     patch.update(relations.zaak_fields(zaak))
-    patch.update(_geometrie_patch(ctx, wordt, zaak))
+    patch.update(_geometrie_patch(ctx, wordt, zaak, code))
 
     rollen = await _rol_changes(ctx, was, wordt, context, zaak, zaaktype)
     zaakobjecten = await _zaakobject_changes(ctx, was, wordt, context, zaak)
-    eigenschappen = await _eigenschap_changes(ctx, new, zaak, zaaktype)
+    eigenschappen = await _eigenschap_changes(ctx, new, zaak, zaaktype, wordt)
     nieuw_resultaat = await resultaat(ctx, new, zaaktype)
-    nieuwe_statussen = await statussen(ctx, _added_statussen(wordt), context, zaaktype)
+    nieuwe_statussen = await statussen(ctx, _added_statussen(wordt), context, zaaktype,
+                                       gezetdoor=lambda relation: gezetdoor(ctx, relation, zaak))
     current = await _current_status(ctx, zaak) if nieuwe_statussen or new.values.get("einddatum") else None
     nieuwe_statussen = _not_repeated(ctx, current, nieuwe_statussen)
     eindstatus, fallback, closes = await _closing(ctx, new, zaak, zaaktype, nieuwe_statussen, nieuw_resultaat,
@@ -251,14 +249,15 @@ def _compare_was(ctx: MessageContext, old: MappedObject, zaak: JSON) -> None:
             ctx.warnings.append(f"updateZaak: oud heeft {key} geen waarde, de zaak in ZGW wel ({zaak.get(key)!r})")
 
 
-def _geometrie_patch(ctx: MessageContext, wordt: etree._Element, zaak: JSON) -> JSON:
-    """anderZaakObject in the new object replaces the zaakgeometrie; anderZaakObject geenWaarde clears it."""
+def _geometrie_patch(ctx: MessageContext, wordt: etree._Element, zaak: JSON, code: str) -> JSON:
+    """anderZaakObject in the new object replaces the zaakgeometrie; anderZaakObject geenWaarde clears it. Without
+    anderZaakObject, the X/Y extraElementen the zaaktype's profile names (if any) replace it."""
     elements = wordt.findall(zkn("anderZaakObject"))
-    if not elements:
-        return {}
-    if all(el.get(NO_VALUE) for el in elements):
+    if elements and all(el.get(NO_VALUE) for el in elements):
         return {"zaakgeometrie": None} if zaak.get("zaakgeometrie") else {}
-    geometrie = zaakgeometrie(ctx, wordt)
+    if not elements and ctx.backend.mappings.profile(code).zaakgeometrie is None:
+        return {}
+    geometrie = zaakgeometrie(ctx, wordt, code)
     if geometrie is None or geometrie == zaak.get("zaakgeometrie"):
         return {}
     return {"zaakgeometrie": geometrie}
@@ -277,13 +276,11 @@ def _relation_pairs(
     mappings: Mappings, was: etree._Element | None, wordt: etree._Element
 ) -> list[tuple[etree._Element | None, etree._Element | None]]:
     """The heeftAlsX relations of both objects, paired per name by verwerkingssoort (``pair_relations``)."""
-    tags = set(mappings._relation_tags)  # the relation names the mapping knows
-
     def by_tag(obj: etree._Element | None) -> dict[str, list[etree._Element]]:
         out: dict[str, list[etree._Element]] = {}
         if obj is not None:
             for child in obj:
-                if child.tag in tags:
+                if mappings.is_rol_relation(child):  # heeftAlsX, and heeftBetrekkingOp with a betrokkene
                     out.setdefault(child.tag, []).append(child)
         return out
 
@@ -375,6 +372,7 @@ async def _rol_changes(
                                         "in deze rol; geen tweede rol aangemaakt")
                     continue
             changes.posts.append((mapped.relation, {**mapped.body, "roltype": roltype["url"]}))
+    changes.posts = without_repeated_betrekking(ctx, changes.posts)
     if changes.posts and roltypen:
         existing = existing if existing is not None else await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
         _replace_single_roles(ctx, changes, roltypen, existing)
@@ -461,6 +459,8 @@ async def _zaakobject_changes(
     changes = _ZaakobjectChanges()
     existing: list[JSON] | None = None
     for old_el, new_el in _pairs(zkn("heeftBetrekkingOp"), was, wordt):
+        if any(el is not None and mappings.is_rol_relation(el) for el in (old_el, new_el)):
+            continue  # a betrokkene: a rol (_rol_changes)
         soort = verwerkingssoort(old_el, new_el, "heeftBetrekkingOp")
         if soort is None:
             continue
@@ -532,11 +532,11 @@ def _zaakobject_body(existing: JSON) -> JSON:
 
 
 async def _eigenschap_changes(
-    ctx: MessageContext, new: MappedObject, zaak: JSON, zaaktype: JSON
+    ctx: MessageContext, new: MappedObject, zaak: JSON, zaaktype: JSON, wordt: etree._Element
 ) -> list[tuple[str, JSON | None, JSON]]:
     """(naam, the zaakeigenschap as ZGW has it or None, the new body) per extraElement that names an eigenschap of
     the zaaktype and whose value differs from the zaak's (MAPPING.md §3.2, §5; ZaakBrug #277)."""
-    wanted = await zaakeigenschappen(ctx, new, zaaktype)
+    wanted = await zaakeigenschappen(ctx, new, zaaktype, wordt)
     if not wanted:
         return []
     current = await ctx.backend.zgw.zaken.list(f"{zaak['url']}/zaakeigenschappen")

@@ -26,7 +26,9 @@ from ..errors import ProcessingError
 from ..stuf.geometry import to_gml
 from ..stuf.namespaces import STUF, Dialect
 from . import MessageContext, handler
+from .besluiten import besluiten_van, leidt_tot
 from .common import JSON, la01, zkn
+from .document_vragen import heeft_relevant, relevante_documenten
 
 if TYPE_CHECKING:
     from ..mapping import Mappings
@@ -53,7 +55,8 @@ ZAAK_RELATIONS = {
     "heeftBetrekkingOpAndere": "ZAKZAKBTR",
 }
 FETCHED = (
-    ROL_RELATIONS | {"isVan", "heeft", "resultaat", "heeftBetrekkingOp", "extraElementen"} | frozenset(ZAAK_RELATIONS)
+    ROL_RELATIONS | {"isVan", "heeft", "resultaat", "heeftBetrekkingOp", "extraElementen", "heeftRelevant", "leidtTot"}
+    | frozenset(ZAAK_RELATIONS)
 )
 _ALLES = re.compile(r"^alles", re.IGNORECASE)
 _BSN = re.compile(r"^(?:11)?(\d{9})$")
@@ -69,6 +72,7 @@ class Scope:
     elements: frozenset[str] | None
     wanted: frozenset[str]
     last_status_only: bool = False
+    besluit_elements: frozenset[str] | None = None  # leidtTot/gerelateerde/* the scope lists (None: all)
 
     def asks(self, name: str) -> bool:
         return name in self.wanted
@@ -94,7 +98,11 @@ def read_scope(message: etree._Element) -> Scope:
     listed = frozenset(etree.QName(child).localname for child in obj if isinstance(child.tag, str))
     if not listed:
         return DEFAULT_SCOPE
-    return Scope(listed | {"identificatie"}, listed & FETCHED)
+    gerelateerde = obj.find(f"{zkn('leidtTot')}/{zkn('gerelateerde')}")
+    besluit_elements = None
+    if gerelateerde is not None and len(gerelateerde):
+        besluit_elements = frozenset(etree.QName(c).localname for c in gerelateerde if isinstance(c.tag, str))
+    return Scope(listed | {"identificatie"}, listed & FETCHED, besluit_elements=besluit_elements)
 
 
 # --- the flow ---------------------------------------------------------------------------------------------------
@@ -211,6 +219,10 @@ async def _object(ctx: MessageContext, zgw: ZgwClients, mappings: Mappings, zaak
         fetches["zaakobjecten"] = zgw.zaken.list("zaakobjecten", {"zaak": zaak["url"]})
     if scope.asks("extraElementen"):
         fetches["eigenschappen"] = zgw.zaken.list(f"{zaak['url']}/zaakeigenschappen")
+    if scope.asks("heeftRelevant"):  # the zaak's documents, as geefLijstZaakdocumenten gives them
+        fetches["documenten"] = relevante_documenten(zgw, zaak)
+    if scope.asks("leidtTot"):  # the zaak's besluiten, as geefLijstBesluiten gives them
+        fetches["besluiten"] = besluiten_van(zgw, zaak)
     for relation in ZAAK_RELATIONS:
         urls = _related_urls(zaak, relation)
         if scope.asks(relation) and urls:
@@ -232,7 +244,8 @@ async def _object(ctx: MessageContext, zgw: ZgwClients, mappings: Mappings, zaak
     context = ctx.mapping_context(zaaktype=code)
     obj = etree.Element(zkn("object"))
     ctx.warnings.extend(mappings.to_stuf("ZAK", data, obj, dialect=ctx.dialect, context=context))
-    lokatie = to_gml(zaak.get("zaakgeometrie") or {})  # a surface only: ZKN:lokatie takes no points or lines
+    # a surface only: ZKN:lokatie takes no points or lines
+    lokatie = to_gml(zaak.get("zaakgeometrie") or {}, ctx.settings.answer_lokatie_srs)
     if lokatie is not None:
         ander = etree.Element(zkn("anderZaakObject"))
         etree.SubElement(ander, zkn("omschrijving")).text = "zaakgeometrie"
@@ -270,6 +283,11 @@ async def _object(ctx: MessageContext, zgw: ZgwClients, mappings: Mappings, zaak
                 if etree.QName(child).localname not in ("identificatie", "omschrijving"):
                     gerelateerde.remove(child)
             mappings.insert_ordered("ZAK", obj, obj_relation)
+
+    for element in heeft_relevant(ctx, mappings, results.get("documenten", [])):
+        mappings.insert_ordered("ZAK", obj, element)
+    for element in leidt_tot(ctx, mappings, results.get("besluiten", []), scope.besluit_elements):
+        mappings.insert_ordered("ZAK", obj, element)
 
     if scope.elements is not None:
         for child in list(obj):

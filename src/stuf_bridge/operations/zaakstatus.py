@@ -77,11 +77,11 @@ async def actualiseer_zaakstatus(ctx: MessageContext) -> None:
         ctx.warnings.append(f"status {label!r} niet opnieuw gezet: {repeat}")
         return
     body["datumStatusGezet"] = _today_gets_now(relation, body["datumStatusGezet"])
-    body["datumStatusGezet"], gezetdoor = await asyncio.gather(
-        later_than(ctx, current, body["datumStatusGezet"]), _gezetdoor(ctx, relation, zaak)
+    body["datumStatusGezet"], gezet_door = await asyncio.gather(
+        later_than(ctx, current, body["datumStatusGezet"]), gezetdoor(ctx, relation, zaak)
     )
-    if gezetdoor:
-        body["gezetdoor"] = gezetdoor
+    if gezet_door:
+        body["gezetdoor"] = gezet_door
     given = await _message_resultaat(ctx, obj, context, zaaktype)
     if given is not None and not eind:
         ctx.warnings.append(f"resultaat niet gezet: status {label!r} is niet de eindstatus (actualiseerZaakstatus "
@@ -186,7 +186,9 @@ def _gezet_door_keys(relation: etree._Element) -> tuple[str, str] | None:
     return None
 
 
-async def _gezetdoor(ctx: MessageContext, relation: etree._Element, zaak: JSON) -> str | None:
+async def gezetdoor(ctx: MessageContext, relation: etree._Element, zaak: JSON) -> str | None:
+    """The URL of the zaak's rol that heeft/isGezetDoor names (a medewerker or organisatorische eenheid), for the
+    status's ``gezetdoor``; None (with a warning when one was named but has no rol)."""
     keys = _gezet_door_keys(relation)
     if keys is None:
         return None

@@ -24,9 +24,23 @@ from ..errors import ProcessingError
 from ..mapping import MappedObject, MappedRol, MappingContext, Mappings
 from . import MessageContext, handler
 from .besluiten import apply_leidt_tot
-from .common import JSON, resultaat, roltype_for, statussen, zaakeigenschappen, zaakgeometrie, zkn
+from .common import (
+    JSON,
+    resultaat,
+    roltype_for,
+    statussen,
+    without_repeated_betrekking,
+    zaakeigenschappen,
+    zaakgeometrie,
+    zkn,
+)
 from .compensation import delete_created
 from .zaak_relaties import deelzaak_steps, read_relations
+from .zaakstatus import gezetdoor
+
+
+#: Stands in a status body for the rol of its isGezetDoor until the rollen are posted.
+PENDING_GEZETDOOR = "urn:stuf-bridge:gezetdoor:"
 
 
 @handler("creeerZaak")
@@ -43,12 +57,20 @@ async def creeer_zaak(ctx: MessageContext) -> None:
 
     rollen = await _rollen(ctx, obj, context, zaaktype)
     zaakobjecten = _zaakobjecten(ctx, obj, context)
-    heeft = await statussen(ctx, obj, context, zaaktype)
+    gezet_door: dict[str, etree._Element] = {}  # isGezetDoor: the rol exists only once the rollen are posted
+
+    async def later(relation: etree._Element) -> str | None:
+        if relation.find(zkn("isGezetDoor")) is None:
+            return None
+        gezet_door[key := f"{PENDING_GEZETDOOR}{len(gezet_door)}"] = relation
+        return key
+
+    heeft = await statussen(ctx, obj, context, zaaktype, gezetdoor=later)
     gegeven_resultaat = await resultaat(ctx, zaak, zaaktype)
-    eigenschappen = await zaakeigenschappen(ctx, zaak, zaaktype)
+    eigenschappen = await zaakeigenschappen(ctx, zaak, zaaktype, obj)
     relations = await read_relations(ctx, None, obj, rsin=ctx.rsin, this=zaak.values.get("identificatie"))
     zaak_body.update(relations.zaak_fields())
-    geometrie = zaakgeometrie(ctx, obj)
+    geometrie = zaakgeometrie(ctx, obj, code)
     if geometrie:
         zaak_body["zaakgeometrie"] = geometrie
 
@@ -74,8 +96,16 @@ async def creeer_zaak(ctx: MessageContext) -> None:
         await deelzaak_steps(ctx, relations, url)
         await apply_leidt_tot(ctx, created, obj.findall(zkn("leidtTot")))
         for index, (label, body) in enumerate(heeft, 1):
+            body = {**body, "zaak": url}
+            pending = gezet_door.get(str(body.get("gezetdoor")))
+            if pending is not None:  # the rol of the message's isGezetDoor, now that it exists
+                rol = await gezetdoor(ctx, pending, created)
+                if rol:
+                    body["gezetdoor"] = rol
+                else:
+                    body.pop("gezetdoor")
             # no DELETE on statussen in ZRC 1.5: the zaak's DELETE removes them
-            await undo.step(f"POST statussen ({label}, {index})", zgw.zaken.create("statussen", {**body, "zaak": url}))
+            await undo.step(f"POST statussen ({label}, {index})", zgw.zaken.create("statussen", body))
 
 
 # --- the parts -------------------------------------------------------------------------------------------------
@@ -147,12 +177,14 @@ async def _rollen(ctx: MessageContext, obj: etree._Element, context: MappingCont
             continue
         seen.append(body)
         bodies.append((rol.relation, body))
-    return bodies
+    return without_repeated_betrekking(ctx, bodies)
 
 
 def _zaakobjecten(ctx: MessageContext, obj: etree._Element, context: MappingContext) -> list[JSON]:
     bodies = []
     for relation in obj.iterfind(zkn("heeftBetrekkingOp")):
+        if ctx.backend.mappings.is_rol_relation(relation):
+            continue  # a person or organisation it concerns: a rol (_rollen)
         mapped = ctx.mapped(ctx.backend.mappings.to_zgw("ZAKOBJ", relation, context=context))
         if mapped.skipped:
             continue  # the mapping has put the reason among the warnings

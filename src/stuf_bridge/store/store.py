@@ -586,6 +586,26 @@ class Store:
         )
         return await self._run(f"next_value({sequence!r})", lambda conn: int(conn.execute(statement).scalar_one()))
 
+    # --- named values beside the sequences (the checkouts the gateway handed out, operations/checkouts.py) ----
+
+    async def set_value(self, name: str, value: int) -> None:
+        """Set the named value (a row of the sequences table), durably."""
+        statement = (
+            self._insert(sequences).values(name=name, value=value)
+            .on_conflict_do_update(index_elements=[sequences.c.name], set_={"value": value})
+        )
+        await self._run(f"set_value({name!r})", lambda conn: conn.execute(statement))
+
+    async def get_value(self, name: str) -> int | None:
+        """The named value, or None."""
+        statement = select(sequences.c.value).where(sequences.c.name == name)
+        return await self._run(f"get_value({name!r})", lambda conn: conn.execute(statement).scalar_one_or_none())
+
+    async def delete_value(self, name: str) -> None:
+        """Remove the named value (nothing if there is none)."""
+        statement = delete(sequences).where(sequences.c.name == name)
+        await self._run(f"delete_value({name!r})", lambda conn: conn.execute(statement))
+
     # --- idempotency records --------------------------------------------------------------------------------
 
     async def claim_message(

@@ -434,6 +434,7 @@ def embedded_backend(settings: Settings, own: EmbeddedSettings | None = None) ->
             secret=settings.zgw_secret,
             jwt_leeway=own.jwt_leeway,
             seed_file=DEMO_CATALOGUE,
+            force_unlock_clients=frozenset({settings.zgw_client_id}) if own.force_unlock else frozenset(),
         )
     )
 

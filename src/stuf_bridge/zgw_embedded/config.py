@@ -18,6 +18,10 @@ class EmbeddedSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STUF_BRIDGE_EMBEDDED_", extra="forbid")
 
     jwt_leeway: int = Field(60, ge=0, description="Clock leeway in seconds allowed on a token's `iat` (and expiry).")
+    force_unlock: bool = Field(True, description=(
+        "The gateway's client holds Open Zaak's `documenten.geforceerd-unlock` scope (as 'alle autorisaties' does, "
+        "which is what the demo gives it): an unlock then succeeds whatever lock it carries. The gateway checks a "
+        "checkedOutId itself before it unlocks, and recovery uses the scope to release a lock lost with an answer."))
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class EmbeddedConfig:
     - ``page_size``: page size of paginated lists (Open Zaak: 100).
     - ``upload_chunk_size``: size of a bestandsdeel when a document is created with ``bestandsomvang`` and no
       ``inhoud``. Open Zaak's default is 4 GiB; ours is small so that every gateway path sees several parts.
+    - ``force_unlock_clients``: the clients holding ``documenten.geforceerd-unlock``. As in Open Zaak, their unlock
+      is not checked against the document's lock (any lock, or none, unlocks).
     """
 
     data_dir: Path
@@ -43,6 +49,7 @@ class EmbeddedConfig:
     page_size: int = 100
     upload_chunk_size: int = 4 * 1024 * 1024
     extra_clients: Mapping[str, str] = field(default_factory=dict)
+    force_unlock_clients: frozenset[str] = frozenset()
 
     @property
     def root(self) -> Path:

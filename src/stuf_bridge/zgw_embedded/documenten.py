@@ -12,7 +12,7 @@ import shutil
 import uuid as uuidlib
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends
@@ -387,8 +387,10 @@ async def lock_eio(request: Request, uuid: str) -> Response:
 
 
 @router.post("/enkelvoudiginformatieobjecten/{uuid}/unlock", status_code=204, dependencies=[Depends(require_json)])
-async def unlock_eio(request: Request, uuid: str, body: UnlockBody | None = None) -> Response:
-    """Unlock with the right ``lock``; when bestandsdelen were uploaded they are checked and joined here.
+async def unlock_eio(request: Request, uuid: str, claims: Annotated[dict[str, Any], Depends(authenticate)],
+                    body: UnlockBody | None = None) -> Response:
+    """Unlock with the right ``lock``; when bestandsdelen were uploaded they are checked and joined here. A client
+    holding ``documenten.geforceerd-unlock`` unlocks whatever lock it sends, as in Open Zaak.
 
     The parts are joined in a worker thread before the (short) transaction, so a large file does not hold up
     other requests; the transaction then checks that nothing changed meanwhile.
@@ -397,10 +399,13 @@ async def unlock_eio(request: Request, uuid: str, body: UnlockBody | None = None
     blobs = state(request).blobs
     lock = body.lock if body is not None else ""
     doc = get_or_404(request, TABLE, uuid)
-    if not lock and doc.get("_lock"):  # forced: every client of this backend has all authorisations
+    forced = str(claims.get("client_id")) in state(request).config.force_unlock_clients
+    if forced and lock != doc.get("_lock", ""):
+        # Open Zaak: with the force-unlock scope the lock is not compared (any lock, or none, unlocks); a forced
+        # unlock also ends an upload in bestandsdelen that the lock held open (recovery of a lost lock)
         with database.tx():
             doc = get_or_404(request, TABLE, uuid)
-            if _forced_unlock_drops_parts(database, doc):
+            if doc.get("_lock") and _forced_unlock_drops_parts(database, doc):
                 _wipe_delen(request, doc["uuid"])
             update_latest(database, doc, _lock="")
         return no_content()
@@ -426,7 +431,7 @@ async def unlock_eio(request: Request, uuid: str, body: UnlockBody | None = None
 
 
 def _forced_unlock_drops_parts(database: Database, doc: dict[str, Any]) -> bool:
-    """A forced unlock (DRC: scope ``documenten.geforceerd-unlock``, which every client here has; an empty lock)
+    """A forced unlock (DRC: scope ``documenten.geforceerd-unlock``, see ``EmbeddedConfig.force_unlock_clients``)
     ends an upload in bestandsdelen without joining them: the parts uploaded so far are dropped."""
     return bool(database.select(Where("bestandsdeel").eq("informatieobject", doc["uuid"]), order="volgnummer"))
 
