@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import structlog
 import uvicorn
@@ -42,21 +44,40 @@ def configure_logging(settings: Settings) -> None:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, logging one line with the address once the socket listens."""
+    """uvicorn's server, logging one line with the address once the socket listens. With an ``internal`` socket
+    (security.internal_port), a second server on the same app serves it, in plain HTTP, without a lifespan of its
+    own, started and stopped with this one."""
 
-    def __init__(self, config: uvicorn.Config, settings: Settings, what: dict[str, str]):
+    def __init__(self, config: uvicorn.Config, settings: Settings, what: dict[str, str],
+                 internal: socket.socket | None = None):
         super().__init__(config)
         self.settings = settings
         self.what = what
+        self.internal = internal
+        self._internal_server: uvicorn.Server | None = None
+        self._internal_task: asyncio.Task[None] | None = None
 
     async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
         await super().startup(sockets)
         if self.started and self.servers:
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             shown = f"[{host}]" if ":" in host else host
-            url = f"http://{shown}:{port}"
+            url = f"{'https' if self.settings.security.tls.enabled else 'http'}://{shown}:{port}"
+            extra = {"internal": _loopback_url(self.internal)} if self.internal is not None else {}
             log.info("listening", url=url, **{k: v.format(url=url) for k, v in self.what.items()},
-                     data_dir=str(self.settings.data_dir.resolve()))
+                     data_dir=str(self.settings.data_dir.resolve()), **extra)
+        if self.started and self.internal is not None:
+            config = uvicorn.Config(self.config.app, log_level=self.config.log_level, access_log=False,
+                                    log_config=None, lifespan="off", timeout_keep_alive=self.config.timeout_keep_alive)
+            self._internal_server = uvicorn.Server(config)
+            self._internal_task = asyncio.get_running_loop().create_task(
+                self._internal_server._serve(sockets=[self.internal]))
+
+    async def shutdown(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
+        if self._internal_server is not None and self._internal_task is not None:
+            self._internal_server.should_exit = True
+            await self._internal_task
+        await super().shutdown(sockets)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -81,7 +102,15 @@ def _loopback_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, str]) -> None:
+def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, str],
+         internal: socket.socket | None = None) -> None:
+    from .security.web import server_ssl_options, tls_protocol
+
+    tls: dict[str, Any] = server_ssl_options(settings)
+    if tls:
+        from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+        tls["http"] = tls_protocol(AutoHTTPProtocol)  # tells the app the client certificate
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         log_level=settings.log_level.lower(),
@@ -89,8 +118,9 @@ def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, s
         log_config=None,
         lifespan="on",
         timeout_keep_alive=int(settings.keep_alive_seconds),
+        **tls,
     )
-    _Server(config, settings, what).run(sockets=[sock])
+    _Server(config, settings, what, internal).run(sockets=[sock])
 
 
 def completed(settings: Settings) -> Settings:
@@ -106,21 +136,34 @@ def completed(settings: Settings) -> Settings:
 def serve(settings: Settings) -> None:
     from .web.app import create_app
 
+    from .security.serving import check_start, internal_port_needed
+
     configure_logging(settings)
     settings = completed(settings)
+    check_start(settings)  # StartRefused: the demo secret beyond loopback
     sock = _bind(settings.host, settings.port)
-    embedded_base = f"{_loopback_url(sock)}/zgw" if settings.zgw_embedded else None
+    internal = None
+    if internal_port_needed(settings):  # /metrics, /ready, /ui/ and the embedded backend apart from the SOAP port
+        try:
+            internal = _bind(settings.security.internal_host, settings.security.internal_port or 0)
+        except OSError:
+            sock.close()
+            raise
+    embedded_base = f"{_loopback_url(internal or sock)}/zgw" if settings.zgw_embedded else None
     what = {
         "zds": "{url}/zds/{{BeantwoordVraag,OntvangAsynchroon,VrijeBerichten}}",
         "zgw": "{url}/zgw (embedded)" if settings.zgw_embedded else settings.zgw_url or "per-API URLs",
         "store": "postgresql" if settings.database_url else "sqlite",
     }
     try:
-        app = create_app(settings, embedded_base=embedded_base)
+        app = create_app(settings, embedded_base=embedded_base,
+                         internal_port=internal.getsockname()[1] if internal is not None else None)
     except BaseException:  # a broken mapping file stops the start: the socket is not left behind
         sock.close()
+        if internal is not None:
+            internal.close()
         raise
-    _run(app, settings, sock, what)
+    _run(app, settings, sock, what, internal)
 
 
 def serve_zgw(settings: Settings) -> None:
@@ -195,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--zgw-url", help="base URL of an external ZGW backend (STUF_BRIDGE_ZGW_URL); "
                            "unset: the embedded backend under /zgw")
 
+    commands.add_parser("hash-password", help="an argon2 hash of a password read from stdin, for clients: "
+                        "basic.password_hash (never echoed)")
+
     check_cmd = commands.add_parser("check-config", help="check settings, mappings and the ZGW backend")
     check_cmd.add_argument("--data-dir", type=Path, help="data directory (for the embedded backend)")
     check_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
@@ -226,6 +272,14 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
 
     args = parser.parse_args(argv)
+    if args.command == "hash-password":
+        import getpass
+
+        from .security.passwords import hash_password
+
+        password = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else getpass.getpass()
+        print(hash_password(password))
+        return 0
     overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "zgw_url", "mappings_dir")}
     try:
         settings = load_settings(args.config, **overrides)
@@ -234,11 +288,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         from .mapping import MappingError
+        from .security.serving import StartRefused
 
         try:
             serve(settings)
         except MappingError as exc:  # a broken mapping file stops the start, saying where
             print(f"stuf-bridge: mapping files: {exc}", file=sys.stderr)
+            return 2
+        except StartRefused as exc:
+            print(f"stuf-bridge: refused to start: {exc}", file=sys.stderr)
             return 2
         return 0
     if args.command == "check-config":

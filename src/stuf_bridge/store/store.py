@@ -436,6 +436,13 @@ class Store:
     def is_open(self) -> bool:
         return self._engine is not None
 
+    @property
+    def engine(self) -> AsyncEngine:
+        """The open store's SQLAlchemy engine, for a feature's own tables (``security/nonces.py``)."""
+        if self._engine is None:
+            raise StoreError("the store is not open")
+        return self._engine
+
     async def open(self) -> None:
         """Connect and bring the schema up to date. Opening an open store does nothing."""
         if self._engine is not None:

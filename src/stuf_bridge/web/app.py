@@ -35,6 +35,8 @@ from ..pipeline.exchange import Exchange
 from ..pipeline.handle import ModeHandler
 from ..pipeline.route import Mode, Router
 from ..routing.router import RuleRouter
+from ..security.passwords import PasswordCheck
+from ..security.web import InternalGuard, peer_of
 from ..settings import Settings
 from ..soap.wsdl import render_wsdl
 from ..store import Store, StoreError, create_store
@@ -104,6 +106,7 @@ def create_app(
     router: Router | None = None,
     legacy_transport: httpx.AsyncBaseTransport | None = None,
     embedded_settings: EmbeddedSettings | None = None,
+    internal_port: int | None = None,
 ) -> FastAPI:
     """The gateway as an ASGI app. The store is opened (and migrated) at start-up and closed at shutdown.
 
@@ -170,6 +173,12 @@ def create_app(
             yield
 
     app = FastAPI(title="stuf-bridge", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    if internal_port is not None or settings.security.internal_basic is not None:
+        # /metrics, /ready, /ui/ and /zgw only on the internal port, and/or behind their own credentials
+        internal_basic = settings.security.internal_basic
+        app.add_middleware(InternalGuard, internal_port=internal_port,
+                           basic=PasswordCheck(internal_basic) if internal_basic is not None else None,
+                           username=internal_basic.username if internal_basic is not None else None)
     if embedded is not None:
         app.mount("/zgw", embedded)
 
@@ -181,6 +190,7 @@ def create_app(
         reply = await gateway.handle_stream(
             service, body, content_type=request.headers.get("content-type"),
             soap_action=request.headers.get("soapaction"), request_id=request.headers.get(correlation.HEADER),
+            peer=peer_of(request, settings) if gateway.authenticator is not None else None,
         )
         await _drain(body)
         # The Content-Type goes as a header, not as media_type: Starlette would add a charset to a legacy's bare

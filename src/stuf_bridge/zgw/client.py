@@ -25,14 +25,18 @@ from dataclasses import dataclass
 from typing import IO, Any, Self, cast
 
 import httpx
+import tenacity
 
 from .. import correlation
+from ..security import audit
 from ..settings import ZGW_APIS, Settings
 from .auth import DEFAULT_RENEW_AFTER, JwtAuth
 from .catalogue import Catalogue
 from .errors import (
     ZgwAmbiguous,
     ZgwError,
+    ZgwTimeout,
+    ZgwUnavailable,
     bad_response,
     error_from_exception,
     error_from_response,
@@ -137,6 +141,9 @@ class ZgwApiClient:
         on_call: Callable[[ZgwCall], None] | None = None,
         auth: JwtAuth | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        get_retries: int = 0,
+        retry_backoff: float = 0.1,
+        audit_user: bool = False,
     ):
         self.api = api
         self.http = http
@@ -148,6 +155,9 @@ class ZgwApiClient:
         self._direct = transport if transport is not None and not _proxied(self.base_url) else None
         self._headers = {key.decode("ascii").lower(): value.decode("latin-1") for key, value in http.headers.raw}
         self._timeouts = http.timeout.as_dict()
+        self.get_retries = get_retries
+        self.retry_backoff = retry_backoff
+        self.audit_user = audit_user  # the JWT's user_id/user_representation name the message's gebruiker/zender
 
     def __repr__(self) -> str:
         return f"ZgwApiClient({self.api!r}, {self.base_url!r})"
@@ -220,10 +230,32 @@ class ZgwApiClient:
         correlation_id = correlation.current()
         if correlation_id is not None:  # the message this call is made for, as in the gateway's log
             request.headers[correlation.HEADER] = correlation_id
+        who = audit.current()
+        if who is not None and method != "GET":  # who the write is done for, in ZGW's audit trail
+            request.headers[audit.HEADER] = who.toelichting()
+            if self.audit_user and self._auth is not None:
+                token = self._auth.token_for(who.user_id, who.user_representation)
+                request.headers["Authorization"] = f"Bearer {token}"
         return request
 
     async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
-        """Send; translate transport errors and non-2xx answers into :class:`ZgwError`."""
+        """Send; translate transport errors and non-2xx answers into :class:`ZgwError`. A GET (idempotent) is tried
+        again, ``get_retries`` times with a short exponential backoff, after a connection error or a 502/503/504;
+        a write never is (the compensation and resend rules decide about those)."""
+        if request.method != "GET" or self.get_retries <= 0:
+            return await self._send_once(request, stream=stream)
+        retrying = tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(self.get_retries + 1),
+            wait=tenacity.wait_exponential(multiplier=self.retry_backoff, max=max(self.retry_backoff * 8, 0.001)),
+            retry=tenacity.retry_if_exception(_transient),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._send_once(request, stream=stream)
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    async def _send_once(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         started = time.perf_counter()
         try:
             if self._direct is not None and not stream:
@@ -442,6 +474,13 @@ class ZgwApiClient:
         return results
 
 
+def _transient(exc: BaseException) -> bool:
+    """Whether a GET that failed so may succeed when tried again: the API was not reached, or its gateway said so."""
+    if not isinstance(exc, ZgwError) or isinstance(exc, ZgwTimeout):
+        return False
+    return exc.status in (502, 503, 504) or (isinstance(exc, ZgwUnavailable) and exc.status is None)
+
+
 def _with_params(url: httpx.URL, params: Mapping[str, Any]) -> httpx.URL:
     """``url`` with the query ``params``, as ``url.copy_merge_params(params)`` makes it. For the common case (no query
     yet, string values) the query is encoded here and the URL parsed once, which takes half the time: httpx checks a
@@ -527,7 +566,8 @@ class ZgwClients:
             if api == "zaken":
                 headers.update({"Accept-Crs": CRS, "Content-Crs": CRS})
             # the transport AsyncClient would make itself, made here so that ZgwApiClient can send through it
-            api_transport = transport if transport is not None else httpx.AsyncHTTPTransport(limits=limits)
+            api_transport = transport if transport is not None else httpx.AsyncHTTPTransport(
+                limits=limits, verify=settings.zgw_tls.ssl_context())
             http = httpx.AsyncClient(
                 base_url=root + "/",
                 auth=auths[key],
@@ -537,7 +577,9 @@ class ZgwClients:
                 transport=api_transport,
             )
             apis[api] = ZgwApiClient(api, http, timeout=settings.zgw_timeout, on_call=on_call, auth=auths[key],
-                                     transport=api_transport)
+                                     transport=api_transport, get_retries=settings.zgw_get_retries,
+                                     retry_backoff=settings.zgw_retry_backoff_seconds,
+                                     audit_user=settings.zgw_audit_user)
         return cls(apis, catalogue_ttl=settings.zgw_catalogue_ttl)
 
     def api(self, name: str) -> ZgwApiClient:
