@@ -34,7 +34,9 @@ try:
 except ImportError:  # pragma: no cover - only SQLite then
     _DRIVER_ERRORS: tuple[type[BaseException], ...] = ()
 else:
-    _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError)
+    # InternalClientError: the protocol's state broke (PostgreSQL backends terminated mid-statement); a store error
+    # like any other, never a bug's fault (issue 18, finding 9)
+    _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 
 T = TypeVar("T")
 
