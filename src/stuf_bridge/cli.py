@@ -104,13 +104,14 @@ def _loopback_url(sock: socket.socket) -> str:
 
 def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, str],
          internal: socket.socket | None = None) -> None:
-    from .security.web import server_ssl_options, tls_protocol
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    from .security.web import server_protocol, server_ssl_options
 
     tls: dict[str, Any] = server_ssl_options(settings)
-    if tls:
-        from uvicorn.protocols.http.auto import AutoHTTPProtocol
-
-        tls["http"] = tls_protocol(AutoHTTPProtocol)  # tells the app the client certificate
+    # header and body timeouts, and the client certificate for the app (security/web.py)
+    tls["http"] = server_protocol(AutoHTTPProtocol, header_timeout=settings.security.header_timeout_seconds,
+                                  body_timeout=settings.security.body_timeout_seconds)
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         log_level=settings.log_level.lower(),

@@ -168,6 +168,14 @@ class SecuritySettings(_Model):
     trusted_proxies: list[str] = Field(
         default_factory=lambda: ["127.0.0.1/32", "::1/128"],
         description="Addresses (CIDR) of the proxies whose client_certificate_header is believed.")
+    header_timeout_seconds: float = Field(
+        30.0, gt=0,
+        description="A connection must send a request's complete headers within this many seconds of its first "
+        "byte (or of connecting), or it is closed (slow-loris clients).")
+    body_timeout_seconds: float = Field(
+        60.0, gt=0,
+        description="While a request's body is read, the client must send more within this many seconds, or the "
+        "connection is closed.")
     tls: TlsServerSettings = Field(default_factory=TlsServerSettings, description="HTTPS served by the gateway.")
     internal_host: str = Field("127.0.0.1", description="Interface of the internal port.")
     internal_port: int | None = Field(

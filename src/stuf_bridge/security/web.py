@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import structlog
 
 from .identity import Subject, subject_from_ssl
 from .passwords import PasswordCheck
@@ -20,6 +22,8 @@ from .peer import Peer
 
 if TYPE_CHECKING:
     from ..settings import Settings
+
+log = structlog.get_logger(__name__)
 
 #: the scope extension the TLS protocol fills in (the ASGI TLS extension's name)
 TLS_EXTENSION = "tls"
@@ -36,13 +40,23 @@ def peer_of(request: Request, settings: Settings) -> Peer:
     )
 
 
-def tls_protocol(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol class ``base``, telling the app the verified client certificate's subject in
-    ``scope["extensions"]["tls"]`` (uvicorn itself does not pass it on)."""
+def server_protocol(base: type[asyncio.Protocol], *, header_timeout: float,
+                    body_timeout: float) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol class ``base``, with what uvicorn lacks:
 
-    class TlsProtocol(base):  # type: ignore[valid-type,misc]
+    * **a header timeout**: a connection that has not sent a request's complete headers within ``header_timeout``
+      seconds of its first byte (or of connecting) is closed (a slow-loris client holds no connection for long);
+    * **a body timeout**: while the app waits for more of a request's body, the client must send some within
+      ``body_timeout`` seconds, or the connection is closed (the app then sees the client gone);
+    * **the client certificate**: the verified certificate's subject, for the authenticate stage, in
+      ``scope["extensions"]["tls"]`` (uvicorn itself does not pass it on).
+    """
+
+    class ServerProtocol(base):  # type: ignore[valid-type,misc]
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)
+            self._guard: asyncio.TimerHandle | None = None
+            self._arm(header_timeout)
             ssl_object = transport.get_extra_info("ssl_object")
             subject: Subject | None = None
             if isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
@@ -50,17 +64,61 @@ def tls_protocol(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
                 if cert and cert.get("subject"):
                     subject = subject_from_ssl(cert["subject"])  # type: ignore[arg-type]
             app: ASGIApp = vars(self)["app"]  # set by uvicorn's protocol __init__ (config.loaded_app)
+            guard = self
 
-            async def with_tls(scope: Scope, receive: Receive, send: Send) -> None:
-                if scope["type"] in ("http", "websocket"):
+            async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+                if scope["type"] not in ("http", "websocket"):
+                    await app(scope, receive, send)
+                    return
+                guard._disarm()  # the headers are complete
+                if subject is not None:
                     extensions = dict(scope.get("extensions") or {})
                     extensions[TLS_EXTENSION] = {"stuf_bridge_client_subject": subject}
                     scope["extensions"] = extensions
-                await app(scope, receive, send)
+                body_done = False
 
-            self.app = with_tls
+                async def timed_receive() -> Message:
+                    nonlocal body_done
+                    if body_done:  # after the body: waiting for a disconnect (a streamed answer) is not timed
+                        return await receive()
+                    guard._arm(body_timeout)
+                    try:
+                        message = await receive()
+                    finally:
+                        guard._disarm()
+                    if message["type"] != "http.request" or not message.get("more_body", False):
+                        body_done = True
+                    return message
 
-    return TlsProtocol
+                await app(scope, timed_receive, send)
+
+            self.app = guarded
+
+        def data_received(self, data: bytes) -> None:
+            cycle = getattr(self, "cycle", None)
+            if self._guard is None and (cycle is None or cycle.response_complete):
+                self._arm(header_timeout)  # a new request begins: its headers are timed
+            super().data_received(data)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self, seconds: float) -> None:
+            self._disarm()
+            self._guard = asyncio.get_running_loop().call_later(seconds, self._expire)
+
+        def _disarm(self) -> None:
+            if self._guard is not None:
+                self._guard.cancel()
+                self._guard = None
+
+        def _expire(self) -> None:
+            self._guard = None
+            log.info("connection_timed_out", client=getattr(self, "client", None))
+            self.transport.close()
+
+    return ServerProtocol
 
 
 def server_ssl_options(settings: Settings) -> dict[str, Any]:
