@@ -1,10 +1,13 @@
-"""Findings 7 and 9. A BSN is never cut. Too long, too short, not digits or failing the elfproef: a fault that names the
-element, and no zaak is created (the rol would have named another person)."""
+"""Hardening findings 7, 8, 9 and 11 (docs/security.md). A BSN is never cut: too long, too short, not digits or
+failing the elfproef is a fault that names the element, and no zaak is created (the rol would have named another
+person). Faults say nothing of Python; a nil besluit identificatie and asyncpg's protocol breakage are proper faults;
+an empty document is a document without content."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import pytest
 
 from stuf_bridge.gateway import parse_answer
@@ -74,3 +77,38 @@ def test_asyncpg_protocol_breakage_is_a_store_error() -> None:
     fault = to_fault(caught.value)
     assert fault.reason == "store-unavailable"
     assert "state 12" not in (fault.details or "") and "sqlite" not in (fault.details or "")
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    (httpx.ConnectError("[Errno -2] Name or service not known"), "niet bereikbaar"),
+    (httpx.ReadTimeout("timed out"), "geen antwoord op tijd"),
+])
+def test_transport_faults_say_nothing_of_python(error: Exception, said: str) -> None:
+    """Finding 8: a ZGW call that failed in transport names the call and what happened, not the exception text."""
+    from stuf_bridge.faults import to_fault
+    from stuf_bridge.zgw.errors import error_from_exception
+
+    request = httpx.Request("GET", "http://zgw.intern:8000/zaken/api/v1/zaken?identificatie=x")
+    fault = to_fault(error_from_exception(error, request, 30))  # type: ignore[arg-type]
+    assert said in (fault.details or "")
+    assert "/zaken/api/v1/zaken" in (fault.details or "")
+    for internal in ("Errno", "ConnectError", "ReadTimeout", "zgw.intern", "timed out"):
+        assert internal not in (fault.details or "") and internal not in fault.omschrijving
+
+
+async def test_an_empty_document_is_a_document_without_content(make_settings: Callable[..., Settings],
+                                                               schemas: Schemas) -> None:
+    """Finding 11, decided: an inhoud of 0 bytes creates the document without content, as maakZaakdocument does
+    (bestandsomvang 0, no inhoud), with a warning; updateZaakdocument fills it later."""
+    from ..operations.document_messages import voeg_zaakdocument_toe
+
+    async with running_harness(make_settings(), schemas) as harness:
+        body, headers = creeer_zaak(identificatie="0363LEEG", referentienummer="leeg-zaak")
+        assert (await harness.post(body, headers)).status_code == 200
+        body, headers = voeg_zaakdocument_toe(identificatie="0363D-LEEG", zaak="0363LEEG", content=b"")
+        reply = await harness.handle(body, headers)
+        assert reply.status == 200, reply.body.decode()
+        assert any("inhoud is leeg" in warning for warning in reply.warnings), reply.warnings
+        posted = harness.posted("/enkelvoudiginformatieobjecten")
+        assert len(posted) == 1
+        assert posted[0]["bestandsomvang"] == 0 and "inhoud" not in posted[0]
