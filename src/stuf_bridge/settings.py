@@ -23,7 +23,7 @@ from pydantic_settings import (
 from .legacy.config import LegacySettings
 from .outbox.config import OutboxSettings
 from .routing.config import RoutingSettings
-from .security.config import BackendTls, ClientSettings, SecuritySettings
+from .security.config import BackendTls, ClientSettings, OAuth2Settings, SecuritySettings
 
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
 
@@ -241,6 +241,11 @@ class Settings(BaseSettings):
         default_factory=BackendTls,
         description="TLS towards the ZGW backend: a CA bundle to verify it with, a client certificate and key (Open "
         "Zaak behind mutual TLS).",
+    )
+    zgw_oauth2: OAuth2Settings | None = Field(
+        None,
+        description="OAuth2 client credentials towards ZGW instead of the HS256 JWT: token_url, client_id, "
+        "client_secret or client_secret_file, scope, audience.",
     )
     zgw_get_retries: int = Field(
         2, ge=0, le=10,

@@ -224,3 +224,30 @@ class BackendTls(_Model):
         if self.client_certificate is not None and self.client_key is not None:
             context.load_cert_chain(str(self.client_certificate), str(self.client_key))
         return context
+
+
+class OAuth2Settings(_Model):
+    """OAuth2 client credentials towards ZGW (instead of the HS256 JWT)."""
+
+    token_url: str = Field(min_length=8, description="The authorisation server's token endpoint.")
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr | None = None
+    client_secret_file: Path | None = None
+    scope: str | None = None
+    audience: str | None = None
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> Self:
+        if (self.client_secret is None) == (self.client_secret_file is None):
+            raise ValueError("give exactly one of client_secret, client_secret_file")
+        if self.client_secret_file is not None and not self.client_secret_file.is_file():
+            raise ValueError(f"client_secret_file {self.client_secret_file} does not exist")
+        if not self.token_url.startswith(("https://", "http://")):
+            raise ValueError("token_url must be an http(s) URL")
+        return self
+
+    def secret(self) -> str:
+        if self.client_secret is not None:
+            return self.client_secret.get_secret_value()
+        assert self.client_secret_file is not None
+        return self.client_secret_file.read_text(encoding="utf-8").rstrip("\r\n")

@@ -32,6 +32,7 @@ from ..security import audit
 from ..settings import ZGW_APIS, Settings
 from .auth import DEFAULT_RENEW_AFTER, JwtAuth
 from .catalogue import Catalogue
+from .oauth2 import OAuth2ClientCredentials
 from .errors import (
     ZgwAmbiguous,
     ZgwError,
@@ -139,7 +140,7 @@ class ZgwApiClient:
         *,
         timeout: float | None = None,
         on_call: Callable[[ZgwCall], None] | None = None,
-        auth: JwtAuth | None = None,
+        auth: JwtAuth | OAuth2ClientCredentials | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         get_retries: int = 0,
         retry_backoff: float = 0.1,
@@ -256,6 +257,8 @@ class ZgwApiClient:
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     async def _send_once(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        if isinstance(self._auth, OAuth2ClientCredentials):  # fetched (or renewed) here, where awaiting is possible
+            request.headers["Authorization"] = f"Bearer {await self._auth.ensure()}"
         started = time.perf_counter()
         try:
             if self._direct is not None and not stream:
@@ -547,12 +550,17 @@ class ZgwClients:
         limits = httpx.Limits(
             max_connections=settings.zgw_max_connections, max_keepalive_connections=settings.zgw_max_connections
         )
-        auths: dict[tuple[str, str], JwtAuth] = {}
+        auths: dict[tuple[str, str], JwtAuth | OAuth2ClientCredentials] = {}
+        oauth2 = settings.zgw_oauth2
+        if oauth2 is not None:  # one client-credentials token for every API instead of the HS256 JWT
+            auths[("oauth2", "")] = OAuth2ClientCredentials(
+                oauth2.token_url, oauth2.client_id, oauth2.secret(), scope=oauth2.scope, audience=oauth2.audience,
+                verify=settings.zgw_tls.ssl_context(), timeout=settings.zgw_timeout, transport=transport)
         apis: dict[str, ZgwApiClient] = {}
         for api in ZGW_APIS:
             root = settings.zgw_api_url(api, embedded_base)
             credentials = settings.zgw_credentials_for(api)
-            key = (credentials.client_id, credentials.secret)
+            key = ("oauth2", "") if oauth2 is not None else (credentials.client_id, credentials.secret)
             if key not in auths:
                 auths[key] = JwtAuth(
                     credentials.client_id,
