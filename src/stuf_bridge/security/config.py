@@ -101,7 +101,6 @@ class ClientSettings(_Model):
         default_factory=lambda: [ANY], description="Operation names as in the README (creeerZaak, …), or `*`.")
     zaaktypen: list[str] = Field(
         default_factory=lambda: [ANY], description="Zaaktype codes (omschrijving/identificatie) it may use, or `*`.")
-    tenant: str | None = Field(None, description="The tenant (municipality) its messages belong to, if not by zender.")
 
     @model_validator(mode="after")
     def _one_way_at_least(self) -> Self:
