@@ -17,6 +17,7 @@ from stuf_bridge.stuf.namespaces import STUF, ZKN
 from ..operations.details_messages import geef_zaakdetails
 from ..operations.messages import creeer_zaak
 from ..operations.status_messages import actualiseer_zaakstatus
+from ..operations.update_messages import update_zaak, zaak_object
 from ..support.server import running_gateway
 from .helpers import (
     ALLES_PASSWORD,
@@ -175,11 +176,22 @@ def test_scoped_read_of_another_zaaktype_is_a_la01_without_antwoord(gateway: Gat
     statussen = httpx.get(f"{gateway.internal}/zgw/zaken/api/v1/statussen", params={"zaak": zaak["url"]},
                           headers=zgw_headers()).json()
     assert statussen["count"] == 1  # only the one creeerZaak set
+    # naming an allowed zaaktype in the message does not make the zaak one of it
+    lying = zaak_object("0363SEC-VERGUNNING", '<ZKN:omschrijving>gewijzigd</ZKN:omschrijving>'
+                        '<ZKN:isVan StUF:entiteittype="ZAKZKT" StUF:verwerkingssoort="T">'
+                        '<ZKN:gerelateerde StUF:entiteittype="ZKT" StUF:verwerkingssoort="I">'
+                        '<ZKN:code>MELDING-OR</ZKN:code></ZKN:gerelateerde></ZKN:isVan>')
+    refused = gateway.post("OntvangAsynchroon", update_zaak(lying, referentienummer="liegt"),
+                           auth=("beperkt", BEPERKT_PASSWORD))
+    assert fault(refused)[0] == "StUF052"
+    assert gateway.zaken("0363SEC-VERGUNNING")[0]["omschrijving"] != "gewijzigd"
     # and its own zaaktype it reads in full
-    own = gateway.post("BeantwoordVraag", geef_zaakdetails(identificatie="0363SEC-BASIC"),
+    body, headers = creeer_zaak(identificatie="0363SEC-MELDING", referentienummer="melding")
+    assert gateway.post("OntvangAsynchroon", (body, headers), auth=("alles", ALLES_PASSWORD)).status_code == 200
+    own = gateway.post("BeantwoordVraag", geef_zaakdetails(identificatie="0363SEC-MELDING"),
                        auth=("beperkt", BEPERKT_PASSWORD))
     assert parse_answer(own.content).findtext(".//ZKN:antwoord/ZKN:object/ZKN:identificatie",
-                                              namespaces=NS) == "0363SEC-BASIC"
+                                              namespaces=NS) == "0363SEC-MELDING"
 
 
 def test_audit_toelichting_names_zender_referentienummer_and_client(gateway: Gateway) -> None:

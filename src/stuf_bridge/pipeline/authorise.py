@@ -33,6 +33,7 @@ from .exchange import Exchange, Next
 log = structlog.get_logger(__name__)
 
 _ENTITEITTYPE = f"{{{STUF}}}entiteittype"
+_CREATES_ZAAK = "creeerZaak"
 #: operations about no zaak at all (identifiers, acknowledgements): only the zender and operation are checked
 _NO_ZAAK = frozenset({"genereerZaakIdentificatie", "genereerDocumentIdentificatie", "genereerBesluitIdentificatie",
                       "ontvangBv03", "ontvangFo01", "ontvangFo03"})
@@ -86,8 +87,15 @@ class Authorise:
         zaaktypen = set(allowed.zaaktypen)
         subject = x.subject
         named = bool(subject.zaak or subject.documenten or subject.besluiten)
-        zaaktype = (x.route.zaaktype if x.route is not None else None) or subject.zaaktype
-        if zaaktype is None and named:
+        # The message's own word for the zaaktype counts only where it creates the zaak: anywhere else a client could
+        # name an allowed zaaktype for a zaak of another one. Otherwise the zaak's zaaktype as the routing table knows
+        # it (its registry, ZGW, legacy), else from ZGW.
+        creates = op.function == _CREATES_ZAAK
+        route = x.route
+        zaaktype = subject.zaaktype if creates else None
+        if zaaktype is None and route is not None and route.zaaktype_source not in (None, "message"):
+            zaaktype = route.zaaktype
+        if zaaktype is None and named and not creates:
             zaaktype = await self._zaaktype(x)
         is_read = op.berichtcode == "Lv01"
         if is_read and not named and zaaktype is None:  # a search: answered, then filtered
