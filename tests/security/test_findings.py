@@ -112,3 +112,20 @@ async def test_an_empty_document_is_a_document_without_content(make_settings: Ca
         posted = harness.posted("/enkelvoudiginformatieobjecten")
         assert len(posted) == 1
         assert posted[0]["bestandsomvang"] == 0 and "inhoud" not in posted[0]
+
+
+def test_a_test_environment_may_switch_the_elfproef_off_never_the_length() -> None:
+    from datetime import UTC, datetime
+
+    from stuf_bridge.mapping.converters import Bsn, Ctx
+    from stuf_bridge.stuf.values import ConversionError
+
+    def cx() -> Ctx:
+        return Ctx(datetime.now(UTC), [], "inp.bsn")
+
+    lenient = Bsn(elfproef=False)
+    assert lenient.to_zgw("123456789", None, cx()) == "123456789"
+    with pytest.raises(ConversionError, match="niet 10"):
+        lenient.to_zgw("1234567890", None, cx())
+    with pytest.raises(ConversionError, match="elfproef"):
+        Bsn().to_zgw("123456789", None, cx())
