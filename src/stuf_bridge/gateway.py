@@ -76,6 +76,7 @@ class Gateway:
         modes: Mapping[Mode, ModeHandler] | None = None,
         recorders: Sequence[Recorder] = (),
         authenticator: Authenticator | None = None,
+        authenticate: bool = True,
     ):
         self.schemas = schemas
         self.registry = registry
@@ -83,7 +84,11 @@ class Gateway:
         self.env = Environment(settings, store, zgw, mappings, self.identity)
         self._handle = Handle(handlers if handlers is not None else default_handlers(), modes)
         self.handlers = self._handle.handlers  # checks the registry knows every handler's function
-        if authenticator is None and settings.clients:
+        # ``authenticate=False``: a gateway of the gateway's own (the outbox's replica leg re-handles stored requests
+        # that were authenticated and authorised when they came in)
+        if not authenticate:
+            authenticator = None
+        elif authenticator is None and settings.clients:
             authenticator = Authenticator(settings.clients, settings.security, store)
         self.authenticator = authenticator
         self.stages: list[Stage] = [

@@ -125,3 +125,16 @@ def test_hash_password_command() -> None:
     hashed = done.stdout.strip()
     assert hashed.startswith("$argon2id$") and "geheim" not in hashed
     assert PasswordCheck(BasicCredentials(username="u", password_hash=hashed)).verify("geheim")
+
+
+def test_the_outbox_replica_gateway_does_not_authenticate_again(make_settings: Callable[..., Settings]) -> None:
+    """A replicate's stored request is re-handled by a gateway of the gateway's own, without a peer: it was
+    authenticated and authorised when it came in."""
+    from stuf_bridge.gateway import Gateway
+    from stuf_bridge.store import create_store
+    from stuf_bridge.stuf.validation import Schemas
+
+    settings = make_settings(clients=[_client()])
+    store = create_store("sqlite://")
+    assert Gateway(settings, store, Schemas()).authenticator is not None
+    assert Gateway(settings, store, Schemas(), authenticate=False).authenticator is None

@@ -267,7 +267,8 @@ def _replica_translate(settings: Settings, store: Store, schemas: Schemas, zgw: 
     backends whose router translates everything as a replica (idempotency records of its own)."""
     if zgw is None:
         return None
-    replica = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings, router=ReplicaRouter())
+    replica = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings, router=ReplicaRouter(),
+                      authenticate=False)  # authenticated and authorised when it came in
 
     async def translate(service: Service | None, payload: bytes, content_type: str | None,
                         soap_action: str | None) -> Reply:
