@@ -62,7 +62,8 @@ async def gateway(tmp_path: Any) -> Any:
 
 def test_the_stages_in_their_order(gateway: Gateway) -> None:
     names = [stage.name for stage in gateway.stages]
-    assert names == ["record", "answer", "read", "check", "route", "validate", "claim", "handle"]
+    assert names == ["record", "answer", "authenticate", "read", "authenticate-token", "check", "route", "authorise",
+                     "validate", "claim", "handle"]
 
 
 async def test_a_router_decides_and_the_log_line_says_how(gateway: Gateway) -> None:
@@ -76,7 +77,8 @@ async def test_a_router_decides_and_the_log_line_says_how(gateway: Gateway) -> N
             return Route(Mode.PROXY, primary="legacy", rule="rules[0]", zaaktype=subject.zaaktype,
                          zaaktype_source="message")
 
-    gateway.stages[4].router = Proxy()  # type: ignore[attr-defined]
+    route = next(stage for stage in gateway.stages if stage.name == "route")
+    route.router = Proxy()  # type: ignore[attr-defined]
     body, headers = zm.creeer_zaak()
     with structlog.testing.capture_logs() as logs:
         reply = await gateway.handle(Service.ONTVANG_ASYNCHROON, body, content_type=headers["Content-Type"],

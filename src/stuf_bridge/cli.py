@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import enum
 import logging
@@ -12,7 +13,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import structlog
 import uvicorn
@@ -110,13 +111,19 @@ def configure_logging(settings: Settings) -> None:
 class _Server(uvicorn.Server):
     """uvicorn's server, logging one line with the address once the socket listens, and one when it stopped. A stop
     signal (SIGTERM, SIGINT) is not raised again after the graceful shutdown (uvicorn's default, which ends the
-    process by the signal or with a KeyboardInterrupt traceback): ``stopped_by`` tells the caller which came."""
+    process by the signal or with a KeyboardInterrupt traceback): ``stopped_by`` tells the caller which came. With an
+    ``internal`` socket (security.internal_port), a second server on the same app serves it, in plain HTTP, without a
+    lifespan of its own, started and stopped with this one."""
 
-    def __init__(self, config: uvicorn.Config, settings: Settings, what: dict[str, str]):
+    def __init__(self, config: uvicorn.Config, settings: Settings, what: dict[str, str],
+                 internal: socket.socket | None = None):
         super().__init__(config)
         self.settings = settings
         self.what = what
         self.stopped_by: list[int] = []
+        self.internal = internal
+        self._internal_server: uvicorn.Server | None = None
+        self._internal_task: asyncio.Task[None] | None = None
 
     on_listening: ClassVar[Callable[[], object] | None] = None  # a worker tells its supervisor (runner.py)
 
@@ -140,11 +147,24 @@ class _Server(uvicorn.Server):
         if self.started and self.servers:
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             shown = f"[{host}]" if ":" in host else host
-            url = f"http://{shown}:{port}"
+            url = f"{'https' if self.settings.security.tls.enabled else 'http'}://{shown}:{port}"
+            extra = {"internal": _loopback_url(self.internal)} if self.internal is not None else {}
             log.info("listening", url=url, **{k: v.format(url=url) for k, v in self.what.items()},
-                     data_dir=str(self.settings.data_dir.resolve()))
+                     data_dir=str(self.settings.data_dir.resolve()), **extra)
             if type(self).on_listening is not None:
                 type(self).on_listening()  # type: ignore[misc]
+        if self.started and self.internal is not None:
+            config = uvicorn.Config(self.config.app, log_level=self.config.log_level, access_log=False,
+                                    log_config=None, lifespan="off", timeout_keep_alive=self.config.timeout_keep_alive)
+            self._internal_server = uvicorn.Server(config)
+            self._internal_task = asyncio.get_running_loop().create_task(
+                self._internal_server._serve(sockets=[self.internal]))
+
+    async def shutdown(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
+        if self._internal_server is not None and self._internal_task is not None:
+            self._internal_server.should_exit = True
+            await self._internal_task
+        await super().shutdown(sockets)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -169,8 +189,17 @@ def _loopback_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, str]) -> int:
+def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, str],
+         internal: socket.socket | None = None) -> int:
     """Serve until stopped; the exit code: 0 after SIGTERM (or a normal end), 130 after Ctrl-C (SIGINT)."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    from .security.web import server_protocol, server_ssl_options
+
+    tls: dict[str, Any] = server_ssl_options(settings)
+    # header and body timeouts, and the client certificate for the app (security/web.py)
+    tls["http"] = server_protocol(AutoHTTPProtocol, header_timeout=settings.security.header_timeout_seconds,
+                                  body_timeout=settings.security.body_timeout_seconds)
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         log_level=settings.log_level.lower(),
@@ -179,8 +208,9 @@ def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, s
         lifespan="on",
         timeout_keep_alive=int(settings.keep_alive_seconds),
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        **tls,
     )
-    server = _Server(config, settings, what)
+    server = _Server(config, settings, what, internal)
     server.run(sockets=[sock])
     names = [signal.Signals(sig).name for sig in server.stopped_by]
     if not server.started and not names:  # the app's start-up failed (uvicorn logged why), not stopped while starting
@@ -205,14 +235,25 @@ def serve(settings: Settings) -> int:
     one line and its exit code (:class:`Exit`)."""
     from .mapping import MappingError
     from .runner import preflight, supervise
+    from .security.serving import StartRefused, check_start, internal_port_needed
     from .web.app import create_app
 
     configure_logging(settings)
     settings = completed(settings)
-    sock = bind_or_exit(settings.host, settings.port)
     try:
+        check_start(settings)  # the demo secret beyond loopback
+    except StartRefused as exc:
+        raise StartupError(Exit.CONFIGURATION, f"refused to start: {exc}") from None
+    if settings.workers > 1 and internal_port_needed(settings):
+        raise StartupError(Exit.CONFIGURATION, "an internal port (security.internal_port, or clients with the "
+                           "embedded backend) is served by one process only: run one process per pod, or no workers")
+    sock = bind_or_exit(settings.host, settings.port)
+    internal = None
+    try:
+        if internal_port_needed(settings):  # /metrics, /ready, /ui/ and the embedded backend apart from SOAP
+            internal = bind_or_exit(settings.security.internal_host, settings.security.internal_port or 0)
         preflight(settings)
-        embedded_base = f"{_loopback_url(sock)}/zgw" if settings.zgw_embedded else None
+        embedded_base = f"{_loopback_url(internal or sock)}/zgw" if settings.zgw_embedded else None
         what = {
             "zds": "{url}/zds/{{BeantwoordVraag,OntvangAsynchroon,VrijeBerichten}}",
             "zgw": "{url}/zgw (embedded)" if settings.zgw_embedded else settings.zgw_url or "per-API URLs",
@@ -220,14 +261,19 @@ def serve(settings: Settings) -> int:
         }
         if settings.workers > 1:
             return supervise(settings, sock, what, embedded_base)
-        app = create_app(settings, embedded_base=embedded_base)
+        app = create_app(settings, embedded_base=embedded_base,
+                         internal_port=internal.getsockname()[1] if internal is not None else None)
     except MappingError as exc:  # a broken mapping file stops the start, saying where
         sock.close()
+        if internal is not None:
+            internal.close()
         raise StartupError(Exit.CONFIGURATION, f"mapping files: {one_line(exc)}") from None
     except BaseException:  # the socket is not left behind
         sock.close()
+        if internal is not None:
+            internal.close()
         raise
-    return _run(app, settings, sock, what)
+    return _run(app, settings, sock, what, internal)
 
 
 ZGW_SERVE_PORT = 8090  # not the gateway's 8080: both can run side by side on one machine
@@ -456,6 +502,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--zgw-url", help="base URL of an external ZGW backend (STUF_BRIDGE_ZGW_URL); "
                            "unset: the embedded backend under /zgw")
 
+    commands.add_parser("hash-password", help="an argon2 hash of a password read from stdin, for clients: "
+                        "basic.password_hash (never echoed)")
+
     check_cmd = commands.add_parser("check-config", help="check settings, mappings and the ZGW backend")
     check_cmd.add_argument("--data-dir", type=Path, help="data directory (for the embedded backend)")
     check_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
@@ -536,6 +585,14 @@ def main(argv: list[str] | None = None) -> int:
     describe(parser)
 
     args = parser.parse_args(argv)
+    if args.command == "hash-password":
+        import getpass
+
+        from .security.passwords import hash_password
+
+        password = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else getpass.getpass()
+        print(hash_password(password))
+        return 0
     overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "zgw_url", "mappings_dir")}
     overrides.update({k: getattr(args, k, None) for k in ("log_level", "workers")})
     if args.command == "zgw" and args.zgw_command == "serve" and args.port is None:

@@ -9,6 +9,8 @@ the endpoint's WSDL declares (Fo02/Fo03).
     │   ├── NotSupported               StUF040  server   a recognised operation that is not built (yet)
     │   ├── UnknownOperation           StUF040  server   neither SOAPAction nor body names a ZDS operation
     │   ├── ProcessingError            StUF058  client/server  the operation itself failed
+    │   ├── NotAuthenticated           StUF052  client   no or wrong credentials (HTTP 401)
+    │   ├── NotAuthorised              StUF052  client   a client outside its zenders, operations, zaaktypen
     │   └── BackendUnavailable         StUF046 (Fo03) / StUF049 (Fo02)  server
     │       └── BackendTimeout         StUF046 (Fo03) / StUF960 (Fo02)  server
     ├── StepFailed                     a step of a multi-call operation failed (its undo already ran); the fault
@@ -125,6 +127,26 @@ class BackendTimeout(BackendUnavailable):
 
     def code_for(self, fault_kind: str) -> str:
         return "StUF046" if fault_kind == "Fo03" else "StUF960"
+
+
+class NotAuthenticated(Fault):
+    """The request did not authenticate as a configured client (security/): HTTP 401, before any StUF processing.
+    StUF052, the code table's "not authorised" (the zendende systeem is niet geautoriseerd)."""
+
+    code = "StUF052"
+    plek = "client"
+    reason = "not-authenticated"
+    http_status = 401
+    http_headers: dict[str, str] | None = None  # WWW-Authenticate, when Basic is offered
+
+
+class NotAuthorised(Fault):
+    """An authenticated client acting outside what it is configured for (zender, operation, zaaktype): StUF052.
+    Its texts never say whether the zaak it names exists."""
+
+    code = "StUF052"
+    plek = "client"
+    reason = "not-authorised"
 
 
 class StepFailed(StufBridgeError):

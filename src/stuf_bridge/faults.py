@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from .errors import (
     DETAILS_MAX,
     OMSCHRIJVING_MAX,
@@ -64,6 +66,21 @@ def _fault(
     return make
 
 
+def _transport(cls: type[Fault], omschrijving: str, *, reason: str, what: str, plek: str | None = None) -> Factory:
+    """A factory for a ZGW error met in transport (no answer, or none readable). Its details name the call and what
+    happened in the client's terms; the HTTP library's exception text (``ConnectError: [Errno -2] …``) stays in the
+    log and the trace (issue 18, finding 8). An error with an HTTP status (429, 503) quotes the backend as usual."""
+
+    def make(exc: ZgwError) -> Fault:
+        if exc.status is not None or exc.method is None or exc.url is None:
+            return cls(omschrijving, str(exc), plek=plek, reason=reason)
+        path = httpx.URL(exc.url).path
+        return cls(omschrijving, f"{exc.method} {path} → {what}; de oorzaak staat in het log van stuf-bridge.",
+                   plek=plek, reason=reason)
+
+    return make
+
+
 def _ambiguous(exc: ZgwAmbiguous) -> Fault:
     return ProcessingError(
         f"{exc.what} {exc.identificatie} is niet eenduidig"[:OMSCHRIJVING_MAX],
@@ -92,7 +109,8 @@ _CATALOGUE = "Niet gevonden in de catalogus"
 FAULTS: dict[type[BaseException], Factory] = {
     # the ZGW APIs (MAPPING.md §1.3), quoting the backend's reason
     ZgwError: _fault(ProcessingError, _UNEXPECTED, plek="server", reason="zgw-unexpected"),
-    ZgwBadResponse: _fault(ProcessingError, _UNEXPECTED, plek="server", reason="zgw-bad-response"),
+    ZgwBadResponse: _transport(ProcessingError, _UNEXPECTED, plek="server", reason="zgw-bad-response",
+                               what="onleesbaar antwoord"),
     ZgwClientError: _fault(ProcessingError, _REFUSED, plek="client", reason="zgw-refused"),
     ZgwValidationError: _fault(ProcessingError, _REFUSED, plek="client", reason="zgw-invalid"),
     ZgwNotFound: _fault(ProcessingError, _REFUSED, plek="client", reason="zgw-not-found"),
@@ -101,9 +119,10 @@ FAULTS: dict[type[BaseException], Factory] = {
     # the gateway's own credentials: not the client's doing
     ZgwAuthError: _fault(ProcessingError, "De ZGW-API weigert de gateway (autorisatie)", plek="server",
                          reason="zgw-auth"),
-    ZgwTimeout: _fault(BackendTimeout, "De ZGW-API antwoordt niet op tijd", reason="zgw-timeout"),
+    ZgwTimeout: _transport(BackendTimeout, "De ZGW-API antwoordt niet op tijd", reason="zgw-timeout",
+                           what="geen antwoord op tijd"),
     ZgwServerError: _fault(BackendUnavailable, _UNAVAILABLE, reason="zgw-server-error"),
-    ZgwUnavailable: _fault(BackendUnavailable, _UNAVAILABLE, reason="zgw-unavailable"),
+    ZgwUnavailable: _transport(BackendUnavailable, _UNAVAILABLE, reason="zgw-unavailable", what="niet bereikbaar"),
     ZgwAmbiguous: _ambiguous,
     # the Documenten API: what a client can act on
     ZgwTooLarge: _fault(ProcessingError, "Het document is te groot voor de ZGW-API", plek="client",

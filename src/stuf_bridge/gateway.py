@@ -1,6 +1,7 @@
 """The way one message travels, as a short list of named stages (``pipeline/``):
 
-    record → answer → read → check → route → validate → claim → handle
+    record → answer → authenticate → read → authenticate-token → check → route → authorise → validate → claim
+    → handle
 
 Each stage is one module with one job and may act before and after the stages behind it (``call_next``), as
 httpx's ``send`` → ``_send_handling_auth`` → ``_send_handling_redirects`` → ``_send_single_request`` does:
@@ -8,11 +9,16 @@ httpx's ``send`` → ``_send_handling_auth`` → ``_send_handling_redirects`` �
 * **record** (``pipeline/record.py``) wraps everything: the log line, the metrics, the ZGW calls made; later the trace;
 * **answer** (``pipeline/answer.py``) turns the outcome into the HTTP answer: the answer envelope (documents streamed
   into it) or, for any error, the StUF fault — the one place where an exception becomes a fault;
+* **authenticate**, **authenticate-token** (``pipeline/authenticate.py``) find the configured client that sent the
+  message (HTTP Basic, client certificate, source address before the body is read; the WS-Security UsernameToken
+  once the envelope is); without clients configured they let everything pass;
 * **read** (``pipeline/read.py``) parses the envelope (documents spooled), finds the operation
   (``stuf/dispatch.py``) and reads the stuurgegevens;
 * **check** (``pipeline/check.py``) refuses stuurgegevens the gateway cannot act on;
 * **route** (``pipeline/route.py``) decides where the message goes (translate; proxy and replicate plug in here), from
   the operation, the sender and what the message is about (``stuf/subject.py``: zaak, zaaktype, documents);
+* **authorise** (``pipeline/authorise.py``) checks the client's zenders, operations and zaaktypen (StUF052; reads
+  are scoped: La01 without antwoord);
 * **validate** (``pipeline/validate.py``) checks the schema under the sender's policy;
 * **claim** (``pipeline/claim.py``) makes sure nothing is done twice (stored answers for resends);
 * **handle** (``pipeline/handle.py``) runs the flow the route chose: for translate, the operation's handler in
@@ -32,6 +38,8 @@ from . import correlation
 from .mapping import Mappings
 from .operations import Handler, default_handlers
 from .pipeline.answer import Answer
+from .pipeline.authenticate import Authenticate, AuthenticateToken
+from .pipeline.authorise import Authorise
 from .pipeline.check import Check
 from .pipeline.claim import Claim
 from .pipeline.exchange import Environment, Exchange, Next, Reply, Stage
@@ -40,6 +48,8 @@ from .pipeline.read import Read
 from .pipeline.record import Record, Recorder
 from .pipeline.route import Mode, RouteStage, Router
 from .pipeline.validate import Validate
+from .security.authenticate import Authenticator
+from .security.peer import Peer
 from .settings import Settings
 from .soap.envelope import SoapVersion
 from .store import Store
@@ -65,6 +75,8 @@ class Gateway:
         router: Router | None = None,
         modes: Mapping[Mode, ModeHandler] | None = None,
         recorders: Sequence[Recorder] = (),
+        authenticator: Authenticator | None = None,
+        authenticate: bool = True,
     ):
         self.schemas = schemas
         self.registry = registry
@@ -72,12 +84,22 @@ class Gateway:
         self.env = Environment(settings, store, zgw, mappings, self.identity)
         self._handle = Handle(handlers if handlers is not None else default_handlers(), modes)
         self.handlers = self._handle.handlers  # checks the registry knows every handler's function
+        # ``authenticate=False``: a gateway of the gateway's own (the outbox's replica leg re-handles stored requests
+        # that were authenticated and authorised when they came in)
+        if not authenticate:
+            authenticator = None
+        elif authenticator is None and settings.clients:
+            authenticator = Authenticator(settings.clients, settings.security, store)
+        self.authenticator = authenticator
         self.stages: list[Stage] = [
             Record(recorders),
             Answer(self.identity),
+            Authenticate(authenticator),
             Read(self.env, registry),
+            AuthenticateToken(authenticator),
             Check(registry),
             RouteStage(router),
+            Authorise(),
             Validate(self.env, schemas),
             Claim(self.env),
             self._handle,
@@ -122,10 +144,12 @@ class Gateway:
         await self._handle.translate(x)
 
     async def handle(
-        self, service: Service | None, data: bytes, *, content_type: str | None, soap_action: str | None
+        self, service: Service | None, data: bytes, *, content_type: str | None, soap_action: str | None,
+        peer: Peer | None = None,
     ) -> Reply:
         """A request held whole in memory; the answer whole in ``Reply.body`` (tests, tools)."""
-        reply = await self.handle_stream(service, _pieces(data), content_type=content_type, soap_action=soap_action)
+        reply = await self.handle_stream(service, _pieces(data), content_type=content_type, soap_action=soap_action,
+                                         peer=peer)
         if reply.stream is not None:
             reply.body = b"".join([piece async for piece in reply.stream])
             reply.stream, reply.length = None, None
@@ -133,7 +157,7 @@ class Gateway:
 
     async def handle_stream(
         self, service: Service | None, body: AsyncIterable[bytes], *, content_type: str | None,
-        soap_action: str | None, request_id: str | None = None,
+        soap_action: str | None, request_id: str | None = None, peer: Peer | None = None,
     ) -> Reply:
         """A request read from the pieces of its body as they arrive; document content is spooled while parsing, and
         an answer carrying documents comes back as ``Reply.stream``."""
@@ -141,7 +165,7 @@ class Gateway:
             self.env, service, body, content_type, soap_action,
             version=SoapVersion.guess(content_type),
             fault_kind=(service or Service.VRIJE_BERICHTEN).fault_kind,
-            correlation_id=correlation.new_id(request_id),
+            correlation_id=correlation.new_id(request_id), peer=peer,
         )
         await self._run(x)
         assert x.reply is not None

@@ -27,6 +27,7 @@ from .recovery.config import RecoverySettings
 from .routing.config import RoutingSettings
 from .trace.config import TraceSettings
 from .ui.config import UiSettings
+from .security.config import BackendTls, ClientSettings, OAuth2Settings, SecuritySettings
 
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
 
@@ -276,6 +277,57 @@ class Settings(BaseSettings):
         default_factory=UiSettings,
         description="The trace page /ui/: its users and roles, or a trusted reverse proxy's header (docs/tracing.md).",
     )
+
+    # --- who may send what (issue 18; security/config.py) ------------------------------------------------------
+    clients: list[ClientSettings] = Field(
+        default_factory=list,
+        description="The clients that may send SOAP messages, each with its credentials (basic, wsse, certificate), "
+        "addresses, zenders, operations and zaaktypen (README, Locking it down). Empty: anyone may (the demo).",
+    )
+    security: SecuritySettings = Field(
+        default_factory=SecuritySettings,
+        description="TLS, the UsernameToken window, the trusted proxy header, the internal port (docs/security.md).",
+    )
+
+    zgw_tls: BackendTls = Field(
+        default_factory=BackendTls,
+        description="TLS towards the ZGW backend: a CA bundle to verify it with, a client certificate and key (Open "
+        "Zaak behind mutual TLS).",
+    )
+    zgw_oauth2: OAuth2Settings | None = Field(
+        None,
+        description="OAuth2 client credentials towards ZGW instead of the HS256 JWT: token_url, client_id, "
+        "client_secret or client_secret_file, scope, audience.",
+    )
+    zgw_get_retries: int = Field(
+        2, ge=0, le=10,
+        description="Times a ZGW GET is tried again after a connection error or 502/503/504 (writes never are).",
+    )
+    zgw_retry_backoff_seconds: float = Field(
+        0.1, ge=0, description="First wait before a GET is tried again; doubled each time.")
+    zgw_audit_user: bool = Field(
+        False,
+        description="The JWT's user_id and user_representation towards ZGW are the message's StUF gebruiker (else "
+        "zender) and zender, instead of zgw_user_id / zgw_user_representation, so that ZGW's audit trail names them.",
+    )
+    allow_demo_secret: bool = Field(
+        False,
+        description="Allow `serve` to listen beyond loopback while zgw_secret is the public demo secret (a demo "
+        "container); otherwise such a start is refused.",
+    )
+
+    @field_validator("clients")
+    @classmethod
+    def _unique_clients(cls, value: list[ClientSettings]) -> list[ClientSettings]:
+        for what, names in (
+            ("name", [c.name for c in value]),
+            ("basic username", [c.basic.username for c in value if c.basic]),
+            ("wsse username", [c.wsse.username for c in value if c.wsse]),
+        ):
+            doubles = sorted({n for n in names if names.count(n) > 1})
+            if doubles:
+                raise ValueError(f"clients: {what} {doubles} given more than once")
+        return value
 
     @field_validator("zgw_credentials")
     @classmethod

@@ -47,6 +47,7 @@ def test_the_registry_holds_the_documented_converters() -> None:
         "duur",
         "code",
         "postcode",
+        "bsn",
         "lijst",
         "rechtsvorm",
         "adresregel",

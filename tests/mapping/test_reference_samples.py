@@ -55,7 +55,7 @@ def sample(name: str) -> Sample:
 
 def test_every_zak_object_in_the_corpus_maps_or_names_what_is_wrong(mappings: Mappings) -> None:
     require_shared()
-    mapped, refused = 0, []
+    mapped, refused, made_up = 0, [], set()
     for s in iter_samples():
         if s.role != "request":
             continue
@@ -64,8 +64,12 @@ def test_every_zak_object_in_the_corpus_maps_or_names_what_is_wrong(mappings: Ma
                 map_all(mappings, s, i)
                 mapped += 1
             except MappedValueError as exc:  # a typed error naming the element path; anything else fails the test
+                if exc.path.endswith("inp.bsn") and "elfproef" in exc.problem:
+                    made_up.add(str(exc.value))  # the StUF Testplatform's made-up BSNs: refused, never cut
+                    continue
                 refused.append((s.name, exc.path))
-    assert mapped >= 300
+    assert mapped >= 290
+    assert made_up <= {"123456789", "012345678", "036356789"}, made_up
     # The few refusals are messages without the fields a create needs, or with a 6-digit date.
     assert len(refused) <= 6, refused
     assert all(path.startswith("object/") for _, path in refused)

@@ -358,20 +358,20 @@ async def test_was_wordt_pairs_relations_by_verwerkingssoort_not_position(harnes
         assert reply.status == 200, reply.body.decode()
     was = zaak_object(IDENT, persoon("999990019", "Jansen", soort="V") + persoon("999990020", "de Boer", soort="W")
                       + empty_relation(soort="T"))
-    wordt = zaak_object(IDENT, persoon("999990021", "Bakker", soort="W") + persoon("999990022", "Smit", soort="T"))
+    wordt = zaak_object(IDENT, persoon("999990032", "Bakker", soort="W") + persoon("999990044", "Smit", soort="T"))
     reply = await harness.handle(*update_zaak(was, wordt, referentienummer="pairs"))
     assert reply.status == 200, reply.body.decode()
-    assert await _bsns(harness, zaak) == ["999990021", "999990022", "999993653"], reply.warnings
+    assert await _bsns(harness, zaak) == ["999990032", "999990044", "999993653"], reply.warnings
 
 
 async def test_a_new_initiator_replaces_the_current_one(harness: Harness) -> None:
     """ZGW allows one initiator: a T of another person replaces it, with a warning (ZaakBrug e2e VIAndTT)."""
     zaak = await _zaak(harness)
-    nieuw = persoon("999990033", "Mulder", relation="heeftAlsInitiator", entiteit="ZAKBTRINI", soort="T")
+    nieuw = persoon("999990056", "Mulder", relation="heeftAlsInitiator", entiteit="ZAKBTRINI", soort="T")
     reply = await harness.handle(*update_zaak(zaak_object(IDENT, nieuw), referentienummer="new-initiator"))
     assert reply.status == 200, reply.body.decode()
     assert any("vervangen" in w for w in reply.warnings), reply.warnings
-    assert await _bsns(harness, zaak) == ["999990033"]
+    assert await _bsns(harness, zaak) == ["999990056"]
 
 
 async def test_an_unknown_verwerkingssoort_is_a_fault_naming_the_relation(harness: Harness) -> None:

@@ -46,7 +46,7 @@ def _message(referentienummer: str) -> tuple[bytes, dict[str, str]]:
                       + persoon("111222333", "Jansen", soort="W"))
     wordt = zaak_object(ZAAK, "<ZKN:omschrijving>Aanvraag dakkapel</ZKN:omschrijving>" + resultaat
                         + adres(FIRST, "265", soort="W") + adres(SECOND, "7", soort="T")
-                        + persoon("444555666", "de Vries", soort="W")
+                        + persoon("444555602", "de Vries", soort="W")
                         + zaak_relatie("heeftAlsDeelzaak", DEEL)
                         + status("In behandeling", "20241106101500", "3"))
     return update_zaak(was, wordt, referentienummer=referentienummer)

@@ -41,7 +41,8 @@ async def test_migrations_apply_and_reopen_is_harmless(pg_url: str) -> None:
     )
     assert tables == [("cutover_audit",), ("document_zaken",), ("journal",), ("journal_owners",), ("messages",),
                       ("migration_ledger",), ("migration_locks",), ("outbox",), ("outbox_blobs",),
-                      ("routing_overrides",), ("schema_version",), ("sequences",), ("traces",), ("zaak_routes",)]
+                      ("routing_overrides",), ("schema_version",), ("sequences",), ("traces",), ("wsse_nonces",),
+                      ("zaak_routes",)]
 
 
 async def test_sequences_start_at_one_and_are_independent(

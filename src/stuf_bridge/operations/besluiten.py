@@ -219,6 +219,14 @@ async def voeg_besluit_toe(ctx: MessageContext) -> None:
 
     # --- look up and map (nothing written yet) ---
     mapped = ctx.mapped(mappings.to_zgw("BSL", besluit_el, context=ctx.mapping_context(rsin=rsin)))
+    if not mapped.values.get("identificatie"):  # absent, empty or nil: ask genereerBesluitIdentificatie first
+        raise ProcessingError(
+            "De besluitidentificatie ontbreekt",
+            "voegBesluitToe heeft object/besluit/identificatie nodig (leeg of nil kan niet); vraag er een aan met "
+            "genereerBesluitIdentificatie.",
+            plek="client",
+            reason="required-element-missing",
+        )
     identificatie = str(mapped.values["identificatie"])
     document_ids = _document_relations(ctx, besluit_el.iterfind(zkn("isVastgelegdIn")), ("T", "I", "W"))
     zaak, _, documenten = await asyncio.gather(

@@ -70,6 +70,12 @@ async def voeg_zaakdocument_toe(ctx: MessageContext) -> None:
     # an unknown omschrijving is a CatalogueNotFound naming what the zaaktype has (StUF058, plek client)
     iots = await asyncio.gather(*(zgw.catalogue.informatieobjecttype(zt, omschrijving) for zt in zaaktypen))
     body = {**document.body, "informatieobjecttype": iots[0]["url"]}
+    if inhoud is not None and not is_nil(inhoud) and (content is None or content.size == 0):
+        # an inhoud of 0 bytes (issue 18, finding 11): the document is created without content, as maakZaakdocument
+        # does, and the client is told; updateZaakdocument fills it later
+        ctx.warnings.append(f"{ctx.operation.name}: inhoud is leeg; het document is zonder inhoud aangemaakt (zoals "
+                            "maakZaakdocument), vul het met updateZaakdocument")
+        content = None
     if content is None:
         body["bestandsomvang"] = 0  # an empty document (maakZaakdocument): DRC gives it empty content
     data = from_content(content) if content is not None else None

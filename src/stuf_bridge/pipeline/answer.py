@@ -60,8 +60,10 @@ class Answer:
         parties = AnswerParties.for_request(sg, self.identity)
         detail = foutbericht(kind, fault, parties)
         body = fault_envelope(version, plek=fault.plek, omschrijving=fault.omschrijving, detail=detail)
-        return Reply(500, version.content_type, body, outcome="fault", fault_code=fault.code_for(kind),
-                     fault_reason=fault.reason, fault_plek=fault.plek)
+        reply = Reply(getattr(fault, "http_status", 500), version.content_type, body, outcome="fault",
+                      fault_code=fault.code_for(kind), fault_reason=fault.reason, fault_plek=fault.plek)
+        reply.headers.update(getattr(fault, "http_headers", None) or {})
+        return reply
 
 
 

@@ -80,7 +80,7 @@ class Claim:
             if x.outbox:  # replicate for a sender whose messages are not claimed: the secondary leg still goes
                 await self.env.store.enqueue_outbox(x.outbox)
             return
-        body_digest, ref = digest(x.request.body, x.request.contents), key[1]
+        body_digest, ref = await digest_off_loop(x.request.body, x.request.contents), key[1]
         if policy is IdempotencyPolicy.BY_BODY:  # another body under this referentienummer is another message
             key = (key[0], f"{key[1]}|{body_digest[:32]}")
         stored = await self._claim(key, x.operation, body_digest, ref)
@@ -280,6 +280,27 @@ def idempotency_key(op: Operation, sg: Stuurgegevens) -> tuple[str, str] | None:
         return None
     z = sg.zender
     return f"{z.organisatie or ''}/{z.applicatie or ''}/{z.administratie or ''}", sg.referentienummer
+
+
+#: Messages with more elements than this are digested in a worker thread (issue 18, finding 1): the walk is linear,
+#: but a message of 100,000 elements (the limit) takes some 100 ms, which the event loop must not wait for.
+DIGEST_INLINE_ELEMENTS = 2000
+
+
+async def digest_off_loop(message: etree._Element, contents: Sequence[Content] = ()) -> str:
+    """``digest``, in a worker thread when the message is large (the tree is this message's alone: no other task
+    touches it meanwhile), so that other clients' messages go on."""
+    if not _larger_than(message, DIGEST_INLINE_ELEMENTS):
+        return digest(message, contents)
+    return await asyncio.to_thread(digest, message, contents)
+
+
+def _larger_than(message: etree._Element, elements: int) -> bool:
+    """Whether the message has more than ``elements`` nodes: stops counting there (bounded cost)."""
+    for count, _ in enumerate(message.iter(), start=1):
+        if count > elements:
+            return True
+    return False
 
 
 def digest(message: etree._Element, contents: Sequence[Content] = ()) -> str:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ..errors import Fault
     from ..mapping import Mappings
     from ..operations import MessageContext
+    from ..security.authenticate import Client
+    from ..security.peer import Peer
     from ..settings import Settings
     from ..store import OutboxItem, Store
     from ..stuf.subject import Subject
@@ -104,7 +106,10 @@ class Exchange:
     fault_kind: str  # Fo02 | Fo03: from the endpoint until the operation is known
     warnings: list[str] = field(default_factory=list)
     correlation_id: str = field(default_factory=correlation.new_id)  # in its log lines, calls and answer header
+    peer: Peer | None = None  # who the transport says sent it (address, Authorization, client certificate)
     # filled in by the stages, in this order
+    client: Client | None = None  # authenticate / authenticate-token: the configured client it authenticated as
+    authenticating: bool = False  # authenticate: clients are configured, so the token stage must settle who it is
     raw: RawBody | None = None  # read, when a legacy side is configured: the bytes as they came
     request: SoapRequest | None = None  # read
     operation: Operation | None = None  # read

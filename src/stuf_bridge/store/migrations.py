@@ -278,6 +278,20 @@ def _m008_traces(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=False)
 
 
+def _m009_wsse_nonces(conn: Connection) -> None:
+    """The UsernameToken nonces seen within the replay window (security/nonces.py), shared by every process."""
+    metadata = MetaData()
+    Table(
+        "wsse_nonces",
+        metadata,
+        Column("client", String(100), primary_key=True),
+        Column("nonce", String(200), primary_key=True),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+        Index("ix_wsse_nonces_expires", "expires_at"),
+    )
+    metadata.create_all(conn, checkfirst=True)  # checkfirst: a store that created it on first use before this step
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
@@ -292,6 +306,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "migration_ledger, migration_locks, routing_overrides, cutover_audit: moving the history",
               _m007_migration),
     Migration(8, "traces: what happened to every message (the trace store and /ui/)", _m008_traces),
+    Migration(9, "wsse_nonces: UsernameToken nonces within the replay window", _m009_wsse_nonces),
 )
 
 

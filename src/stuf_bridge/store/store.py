@@ -35,7 +35,9 @@ try:
 except ImportError:  # pragma: no cover - only SQLite then
     _DRIVER_ERRORS: tuple[type[BaseException], ...] = ()
 else:
-    _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError)
+    # InternalClientError: the protocol's state broke (PostgreSQL backends terminated mid-statement); a store error
+    # like any other, never a bug's fault (issue 18, finding 9)
+    _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 
 T = TypeVar("T")
 
@@ -500,6 +502,13 @@ class Store:
     @property
     def is_open(self) -> bool:
         return self._engine is not None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The open store's SQLAlchemy engine, for a feature's own tables (``security/nonces.py``)."""
+        if self._engine is None:
+            raise StoreError("the store is not open")
+        return self._engine
 
     async def open(self) -> None:
         """Connect and bring the schema up to date. Opening an open store does nothing."""

@@ -41,6 +41,8 @@ from ..pipeline.exchange import Exchange
 from ..pipeline.handle import ModeHandler
 from ..pipeline.route import Mode, Router
 from ..routing.router import RuleRouter
+from ..security.passwords import PasswordCheck
+from ..security.web import InternalGuard, peer_of
 from ..settings import ZGW_APIS, Settings
 from ..soap.wsdl import render_wsdl
 from ..store import Store, StoreError, create_store
@@ -162,6 +164,7 @@ def create_app(
     router: Router | None = None,
     legacy_transport: httpx.AsyncBaseTransport | None = None,
     embedded_settings: EmbeddedSettings | None = None,
+    internal_port: int | None = None,
 ) -> FastAPI:
     """The gateway as an ASGI app. The store is opened (and migrated) at start-up and closed at shutdown.
 
@@ -253,6 +256,12 @@ def create_app(
     if settings.ui.enabled:  # the trace page (docs/tracing.md); its access control is its own (ui/auth.py)
         app.include_router(ui_router(lambda: getattr(app.state, "trace_store", None),
                                      Access(settings.ui, settings.host)))
+    if internal_port is not None or settings.security.internal_basic is not None:
+        # /metrics, /ready, /ui/ and /zgw only on the internal port, and/or behind their own credentials
+        internal_basic = settings.security.internal_basic
+        app.add_middleware(InternalGuard, internal_port=internal_port,
+                           basic=PasswordCheck(internal_basic) if internal_basic is not None else None,
+                           username=internal_basic.username if internal_basic is not None else None)
     if embedded is not None:
         app.mount("/zgw", embedded)
 
@@ -264,6 +273,7 @@ def create_app(
         reply = await gateway.handle_stream(
             service, body, content_type=request.headers.get("content-type"),
             soap_action=request.headers.get("soapaction"), request_id=request.headers.get(correlation.HEADER),
+            peer=peer_of(request, settings) if gateway.authenticator is not None else None,
         )
         await _drain(body)
         # The Content-Type goes as a header, not as media_type: Starlette would add a charset to a legacy's bare
@@ -381,7 +391,8 @@ def _replica_translate(settings: Settings, store: Store, schemas: Schemas, zgw: 
     backends whose router translates everything as a replica (idempotency records of its own)."""
     if zgw is None:
         return None
-    replica = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings, router=ReplicaRouter())
+    replica = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings, router=ReplicaRouter(),
+                      authenticate=False)  # authenticated and authorised when it came in
 
     async def translate(service: Service | None, payload: AsyncIterable[bytes], content_type: str | None,
                         soap_action: str | None) -> Reply:

@@ -25,17 +25,21 @@ from dataclasses import dataclass
 from typing import IO, Any, Self, cast
 
 import httpx
+import tenacity
 
 from .. import correlation
 from ..recovery import context as _journal
 from .. import trace as tracing
+from ..security import audit
 from ..settings import ZGW_APIS, Settings
 from .auth import DEFAULT_RENEW_AFTER, JwtAuth
 from .catalogue import Catalogue
+from .oauth2 import OAuth2ClientCredentials
 from .errors import (
     ZgwAmbiguous,
     ZgwError,
     ZgwTimeout,
+    ZgwUnavailable,
     bad_response,
     error_from_exception,
     error_from_response,
@@ -138,8 +142,11 @@ class ZgwApiClient:
         *,
         timeout: float | None = None,
         on_call: Callable[[ZgwCall], None] | None = None,
-        auth: JwtAuth | None = None,
+        auth: JwtAuth | OAuth2ClientCredentials | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        get_retries: int = 0,
+        retry_backoff: float = 0.1,
+        audit_user: bool = False,
     ):
         self.api = api
         self.http = http
@@ -151,6 +158,9 @@ class ZgwApiClient:
         self._direct = transport if transport is not None and not _proxied(self.base_url) else None
         self._headers = {key.decode("ascii").lower(): value.decode("latin-1") for key, value in http.headers.raw}
         self._timeouts = http.timeout.as_dict()
+        self.get_retries = get_retries
+        self.retry_backoff = retry_backoff
+        self.audit_user = audit_user  # the JWT's user_id/user_representation name the message's gebruiker/zender
 
     def __repr__(self) -> str:
         return f"ZgwApiClient({self.api!r}, {self.base_url!r})"
@@ -227,6 +237,12 @@ class ZgwApiClient:
         correlation_id = correlation.current()
         if correlation_id is not None:  # the message this call is made for, as in the gateway's log
             request.headers[correlation.HEADER] = correlation_id
+        who = audit.current()
+        if who is not None and method != "GET":  # who the write is done for, in ZGW's audit trail
+            request.headers[audit.HEADER] = who.toelichting()
+            if self.audit_user and self._auth is not None:
+                token = self._auth.token_for(who.user_id, who.user_representation)
+                request.headers["Authorization"] = f"Bearer {token}"
         return request
 
     async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
@@ -253,6 +269,25 @@ class ZgwApiClient:
         return response
 
     async def _send_plain(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        """Send; translate transport errors and non-2xx answers into :class:`ZgwError`. A GET (idempotent) is tried
+        again, ``get_retries`` times with a short exponential backoff, after a connection error or a 502/503/504;
+        a write never is (the compensation and resend rules decide about those)."""
+        if request.method != "GET" or self.get_retries <= 0:
+            return await self._send_once(request, stream=stream)
+        retrying = tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(self.get_retries + 1),
+            wait=tenacity.wait_exponential(multiplier=self.retry_backoff, max=max(self.retry_backoff * 8, 0.001)),
+            retry=tenacity.retry_if_exception(_transient),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._send_once(request, stream=stream)
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    async def _send_once(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        if isinstance(self._auth, OAuth2ClientCredentials):  # fetched (or renewed) here, where awaiting is possible
+            request.headers["Authorization"] = f"Bearer {await self._auth.ensure()}"
         started = time.perf_counter()
         try:
             if self._direct is not None and not stream:
@@ -493,6 +528,11 @@ def _call_note(api: str, call: ZgwCall, started: float, request: httpx.Request, 
         response_body=received, response_type=response.headers.get("content-type") if response is not None else None,
         streamed="both" if len(parts) == 2 else (parts[0] if parts else None),
     )
+def _transient(exc: BaseException) -> bool:
+    """Whether a GET that failed so may succeed when tried again: the API was not reached, or its gateway said so."""
+    if not isinstance(exc, ZgwError) or isinstance(exc, ZgwTimeout):
+        return False
+    return exc.status in (502, 503, 504) or (isinstance(exc, ZgwUnavailable) and exc.status is None)
 
 
 def _with_params(url: httpx.URL, params: Mapping[str, Any]) -> httpx.URL:
@@ -561,12 +601,17 @@ class ZgwClients:
         limits = httpx.Limits(
             max_connections=settings.zgw_max_connections, max_keepalive_connections=settings.zgw_max_connections
         )
-        auths: dict[tuple[str, str], JwtAuth] = {}
+        auths: dict[tuple[str, str], JwtAuth | OAuth2ClientCredentials] = {}
+        oauth2 = settings.zgw_oauth2
+        if oauth2 is not None:  # one client-credentials token for every API instead of the HS256 JWT
+            auths[("oauth2", "")] = OAuth2ClientCredentials(
+                oauth2.token_url, oauth2.client_id, oauth2.secret(), scope=oauth2.scope, audience=oauth2.audience,
+                verify=settings.zgw_tls.ssl_context(), timeout=settings.zgw_timeout, transport=transport)
         apis: dict[str, ZgwApiClient] = {}
         for api in ZGW_APIS:
             root = settings.zgw_api_url(api, embedded_base)
             credentials = settings.zgw_credentials_for(api)
-            key = (credentials.client_id, credentials.secret)
+            key = ("oauth2", "") if oauth2 is not None else (credentials.client_id, credentials.secret)
             if key not in auths:
                 auths[key] = JwtAuth(
                     credentials.client_id,
@@ -580,7 +625,8 @@ class ZgwClients:
             if api == "zaken":
                 headers.update({"Accept-Crs": CRS, "Content-Crs": CRS})
             # the transport AsyncClient would make itself, made here so that ZgwApiClient can send through it
-            api_transport = transport if transport is not None else httpx.AsyncHTTPTransport(limits=limits)
+            api_transport = transport if transport is not None else httpx.AsyncHTTPTransport(
+                limits=limits, verify=settings.zgw_tls.ssl_context())
             http = httpx.AsyncClient(
                 base_url=root + "/",
                 auth=auths[key],
@@ -590,7 +636,9 @@ class ZgwClients:
                 transport=api_transport,
             )
             apis[api] = ZgwApiClient(api, http, timeout=settings.zgw_timeout, on_call=on_call, auth=auths[key],
-                                     transport=api_transport)
+                                     transport=api_transport, get_retries=settings.zgw_get_retries,
+                                     retry_backoff=settings.zgw_retry_backoff_seconds,
+                                     audit_user=settings.zgw_audit_user)
         return cls(apis, catalogue_ttl=settings.zgw_catalogue_ttl)
 
     def api(self, name: str) -> ZgwApiClient:

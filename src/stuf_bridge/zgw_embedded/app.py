@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from . import openapi, problems
+from . import audit, openapi, problems
 from .blobs import Blobs
 from .catalogi import router as catalogi_router
 from .config import EmbeddedConfig
@@ -53,6 +53,8 @@ def create_app(config: EmbeddedConfig) -> FastAPI:
     problems.install_handlers(app)
     app.add_middleware(ApiVersionHeader)
     app.add_middleware(HeadAsGet)
+    audit.create_table(database)
+    app.add_middleware(audit.AuditTrail, database=database)  # writes and their X-Audit-Toelichting
     for router in _routers():
         app.include_router(router)
     openapi.install(app)
@@ -62,5 +64,5 @@ def create_app(config: EmbeddedConfig) -> FastAPI:
 def _routers() -> list:  # type: ignore[type-arg]
     from . import besluiten, documenten, documenten_relaties, zaken, zaken_relaties, zaken_rollen, zaken_status
 
-    return [catalogi_router, zaken.router, zaken_status.router, zaken_rollen.router, zaken_relaties.router,
-            documenten.router, documenten_relaties.router, besluiten.router]
+    return [audit.router, catalogi_router, zaken.router, zaken_status.router, zaken_rollen.router,
+            zaken_relaties.router, documenten.router, documenten_relaties.router, besluiten.router]
