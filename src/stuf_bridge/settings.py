@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from .legacy.config import LegacySettings
+from .notifications.config import NotificationSettings
 from .outbox.config import OutboxSettings
 from .routing.config import RoutingSettings
 
@@ -223,6 +224,10 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = Field(
         default_factory=OutboxSettings,
         description="Delivery of replicate's secondary leg (README, Replicate and the outbox).",
+    )
+    notifications: NotificationSettings = Field(
+        default_factory=NotificationSettings,
+        description="ZGW notifications in, StUF kennisgevingen out to legacy subscribers (docs/notifications.md).",
     )
 
     @field_validator("zgw_credentials")

@@ -19,8 +19,8 @@ from stuf_bridge.store.migrations import MIGRATIONS
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.postgres]
 
-ALL_VERSIONS = [(version,) for version in range(1, len(MIGRATIONS) + 1)]
-NEXT = len(MIGRATIONS) + 1
+ALL_VERSIONS = [(m.version,) for m in MIGRATIONS]
+NEXT = MIGRATIONS[-1].version + 1
 
 
 async def _fetch(url: str, sql: str) -> list[tuple[Any, ...]]:

@@ -17,8 +17,8 @@ from stuf_bridge.store.migrations import MIGRATIONS, Migration
 
 pytestmark = pytest.mark.asyncio
 
-ALL_VERSIONS = [(version,) for version in range(1, len(MIGRATIONS) + 1)]
-NEXT = len(MIGRATIONS) + 1
+ALL_VERSIONS = [(m.version,) for m in MIGRATIONS]
+NEXT = MIGRATIONS[-1].version + 1
 
 
 def _db_file(url: str) -> Path:
@@ -159,9 +159,17 @@ async def test_a_newer_schema_is_refused(sqlite_url: str) -> None:
         await create_store(sqlite_url).open()
 
 
-async def test_migration_versions_must_be_numbered_in_order(sqlite_url: str) -> None:
-    with pytest.raises(ValueError, match="1..n"):
-        Store(sqlite_url, migrations=[*MIGRATIONS, Migration(NEXT + 1, "gap", _m002_notes)])
+async def test_migration_versions_must_rise(sqlite_url: str) -> None:
+    with pytest.raises(ValueError, match="rise strictly from 1"):
+        Store(sqlite_url, migrations=[*MIGRATIONS, Migration(NEXT - 1, "repeated", _m002_notes)])
+    with pytest.raises(ValueError, match="rise strictly from 1"):
+        Store(sqlite_url, migrations=[Migration(2, "no first", _m002_notes)])
+
+
+async def test_a_gap_left_for_numbers_reserved_elsewhere_is_stepped_over(sqlite_url: str) -> None:
+    async with Store(sqlite_url, migrations=[*MIGRATIONS, Migration(NEXT + 5, "notes", _m002_notes)]):
+        pass
+    assert _query(sqlite_url, "SELECT version FROM schema_version ORDER BY version") == [*ALL_VERSIONS, (NEXT + 5,)]
 
 
 async def test_concurrent_callers_are_coalesced_into_few_transactions(sqlite_store: Store) -> None:

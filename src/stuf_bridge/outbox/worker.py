@@ -56,6 +56,8 @@ DONE = Outcome("done")
 
 #: Runs a stored request through the translate flow: (service, payload, content_type, soap_action) -> the reply.
 TranslateRequest = Callable[[Service | None, bytes, str | None, str | None], Awaitable[Reply]]
+#: Delivers the items of another feature's targets, by target prefix (``subscriber:``: the notifications).
+Handler = Callable[[OutboxEntry], Awaitable[Outcome]]
 
 
 class ReplicaRouter:
@@ -91,8 +93,10 @@ class OutboxWorker:
     """One delivery loop (``start``/``stop`` with the app). ``deliver_once`` is one step, for tests and tools."""
 
     def __init__(self, store: Store, settings: OutboxSettings, *, legacy: LegacyClient | None,
-                 translate: TranslateRequest | None, rng: Callable[[], float] = random.random):
+                 translate: TranslateRequest | None, rng: Callable[[], float] = random.random,
+                 handlers: dict[str, Handler] | None = None):
         self.store = store
+        self.handlers = dict(handlers or {})
         self.settings = settings
         self.legacy = legacy
         self.translate = translate
@@ -148,6 +152,9 @@ class OutboxWorker:
         return True
 
     async def deliver(self, entry: OutboxEntry) -> Outcome:
+        for prefix, handler in self.handlers.items():
+            if entry.target.startswith(prefix):
+                return await handler(entry)
         if entry.target.startswith(LEGACY_TARGET):
             return await self._to_legacy(entry)
         if entry.target == ZGW_TARGET:

@@ -138,6 +138,45 @@ def _m004_outbox(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=False)
 
 
+def _m011_notifications(conn: Connection) -> None:
+    metadata = MetaData()
+    Table(
+        "notification_inbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("dedup_key", String(64), nullable=False, unique=True),
+        Column("kanaal", String(50), nullable=False),
+        Column("hoofd_object", String(1000), nullable=False),
+        Column("resource", String(100), nullable=False),
+        Column("resource_url", String(1000), nullable=False),
+        Column("actie", String(50), nullable=False),
+        Column("aanmaakdatum", String(50), nullable=False),
+        Column("kenmerken", String(4000), nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=True),
+        Column("error", String(2000), nullable=True),
+        Index("ix_notification_inbox_waiting", "received_at", postgresql_where=text("processed_at IS NULL"),
+              sqlite_where=text("processed_at IS NULL")),
+    )
+    Table(
+        "notification_snapshots",
+        metadata,
+        Column("subscriber", String(100), primary_key=True),
+        Column("zaak_url", String(1000), primary_key=True),
+        Column("identificatie", String(200), nullable=True),
+        Column("acked", LargeBinary, nullable=True),
+        Column("inflight", LargeBinary, nullable=True),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "notification_clock",
+        metadata,
+        Column("zender", String(300), primary_key=True),
+        Column("last_ms", BigInteger, nullable=False),
+    )
+    metadata.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
@@ -145,14 +184,17 @@ MIGRATIONS: tuple[Migration, ...] = (
               _m003_zaak_routes),
     Migration(4, "outbox: the durable secondary leg of replicate (FIFO per zaak, retried, dead items park)",
               _m004_outbox),
+    Migration(11, "notification_inbox, notification_snapshots, notification_clock: ZGW notifications to StUF "
+              "kennisgevingen (inbox, per-subscriber snapshots, the rising tijdstipBericht)", _m011_notifications),
 )
 
 
 def check_migrations(migrations: Sequence[Migration]) -> None:
-    """Raise ``ValueError`` unless the versions are exactly 1, 2, ..., n in order."""
+    """Raise ``ValueError`` unless the versions rise strictly from 1 (numbers reserved for work on other branches
+    may be missing in between: each step is applied once, in order of its number)."""
     versions = [m.version for m in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise ValueError(f"migration versions must be 1..n in order, got {versions}")
+    if versions and versions[0] != 1 or any(b <= a for a, b in zip(versions, versions[1:], strict=False)):
+        raise ValueError(f"migration versions must rise strictly from 1, got {versions}")
 
 
 check_migrations(MIGRATIONS)
@@ -161,7 +203,7 @@ check_migrations(MIGRATIONS)
 async def migrate(engine: AsyncEngine, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     """Apply the pending steps, one transaction each; return the schema version reached."""
     check_migrations(migrations)
-    latest = len(migrations)
+    latest = migrations[-1].version if migrations else 0
     while True:
         async with engine.begin() as conn:
             current = await _locked_version(conn)
@@ -171,7 +213,7 @@ async def migrate(engine: AsyncEngine, migrations: Sequence[Migration] = MIGRATI
                 )
             if current == latest:
                 return current
-            step = migrations[current]
+            step = next(m for m in migrations if m.version > current)
             try:
                 await conn.run_sync(step.upgrade)
             except StoreError:

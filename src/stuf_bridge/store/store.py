@@ -662,6 +662,23 @@ class Store:
         age = (dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest is not None else 0.0
         return OutboxStats(sum(n for n, _ in waiting), max(age, 0.0), counts.get("dead", (0, None))[0])
 
+    async def enqueue_outbox(self, items: Sequence[OutboxItem]) -> None:
+        """Write outbox items outside a message's completion (the notification worker's kennisgevingen), in one
+        transaction; an item whose ``idem_key`` is already there is left as it is."""
+        if not items:
+            return
+        now = dt.datetime.now(dt.UTC)
+        statement = _enqueue_statement(self._insert)
+        rows = [{"v_partition": item.partition_key, "v_target": item.target, "v_payload": item.payload,
+                 "v_content_type": item.content_type, "v_soap_action": item.soap_action, "v_idem": item.idem_key,
+                 "v_now": now} for item in items]
+        await self._run("enqueue_outbox", lambda conn: conn.execute(statement, rows) and None)
+
+    async def transaction(self, action: str, work: Callable[[Connection], T], *, durable: bool = True) -> T:
+        """Run ``work`` (synchronous, on a SQLAlchemy ``Connection``) in one transaction of the store, for features
+        that keep tables of their own (``notifications/store.py``); errors come out as StoreError."""
+        return await self._run(action, work, durable=durable)
+
     async def _outbox_update(self, action: str, item_id: int, when: tuple[str, ...], **values: Any) -> bool:
         statement = update(outbox).where((outbox.c.id == item_id) & outbox.c.status.in_(when)).values(**values)
         return await self._run(f"{action}({item_id})", lambda conn: (conn.execute(statement).rowcount or 0) > 0)

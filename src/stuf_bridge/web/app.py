@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -29,10 +29,12 @@ from ..legacy.client import LegacyClient
 from ..legacy.lookup import LegacyZaaktype
 from ..legacy.proxy import LegacyProxy
 from ..mapping import Mappings
+from ..notifications.service import Notifications, own_token
 from ..outbox.replicate import Replicate
 from ..outbox.worker import OutboxWorker, ReplicaRouter, TranslateRequest
 from ..pipeline.exchange import Exchange
 from ..pipeline.handle import ModeHandler
+from ..pipeline.record import Recorder
 from ..pipeline.route import Mode, Router
 from ..routing.router import RuleRouter
 from ..settings import Settings
@@ -118,6 +120,15 @@ def create_app(
     mappings = Mappings.load(overlay_dir=settings.mappings_dir)  # a broken file stops the start (MappingError)
     metrics = Metrics()
     embedded = embedded_backend(settings, embedded_settings) if settings.zgw_embedded else None
+    own_auth = None
+    if embedded is not None and embedded_base is not None and settings.notifications.active \
+            and settings.notifications.embedded_callback:
+        # the embedded backend's notifications reach this gateway's own callback without further configuration
+        from ..zgw_embedded.notifications import NotificationTarget
+
+        own_auth = own_token()
+        own_callback = f"{embedded_base.rstrip('/').removesuffix('/zgw')}/notificaties/callback"
+        embedded.state.zgw.notifier.add_target(NotificationTarget(own_callback, own_auth))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -149,14 +160,23 @@ def create_app(
                 RuleRouter(settings.routing, the_store, zgw, legacy_zaaktype=legacy_zaaktype)
                 if settings.routing.active else None
             )
+            notifications = Notifications(settings, the_store, zgw, mappings, own_auth=own_auth)
+            app.state.notifications = notifications
+            echo = [notifications.echo] if notifications.echo is not None else []
             gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing, modes=modes,
-                              recorders=[metrics])
+                              recorders=[metrics, *echo])
             app.state.gateway = gateway
             if replicate is not None:
                 replicate.translate = gateway.translate
-            if legacy is not None and settings.outbox.enabled:
+            if notifications.handlers:
+                app.state.outbox = True
+                notifications.start()
+                stack.push_async_callback(notifications.stop)
+            if (legacy is not None or notifications.handlers) and settings.outbox.enabled:
                 worker = OutboxWorker(the_store, settings.outbox, legacy=legacy,
-                                      translate=_replica_translate(settings, the_store, schemas, zgw, mappings))
+                                      translate=_replica_translate(settings, the_store, schemas, zgw, mappings,
+                                                                   recorders=echo),
+                                      handlers=dict(notifications.handlers))
                 worker.start()
                 stack.push_async_callback(worker.stop)
                 app.state.outbox_worker = worker
@@ -233,6 +253,12 @@ def create_app(
             return PlainTextResponse("Niet gevonden", status_code=404)
         return Response(target.read_bytes(), media_type="text/xml")
 
+    @app.post("/notificaties/callback")
+    async def notification_callback(request: Request) -> Response:
+        """Notificaties API callback: 403 without the right Authorization, 204 once stored (docs/notifications.md)."""
+        notifications: Notifications = request.app.state.notifications
+        return await notifications.callback(request)
+
     @app.get("/health")
     async def health(request: Request) -> JSONResponse:
         store_ok = await request.app.state.store.ping()
@@ -252,12 +278,13 @@ DRAIN_LIMIT = 64 * 1024 * 1024
 
 
 def _replica_translate(settings: Settings, store: Store, schemas: Schemas, zgw: ZgwClients | None,
-                       mappings: Mappings) -> TranslateRequest | None:
+                       mappings: Mappings, recorders: Sequence[Recorder] = ()) -> TranslateRequest | None:
     """How the outbox worker translates a stored request for ZGW: a gateway of its own on the same store and
     backends whose router translates everything as a replica (idempotency records of its own)."""
     if zgw is None:
         return None
-    replica = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings, router=ReplicaRouter())
+    replica = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings, router=ReplicaRouter(),
+                      recorders=list(recorders))
 
     async def translate(service: Service | None, payload: bytes, content_type: str | None,
                         soap_action: str | None) -> Reply:
@@ -296,6 +323,7 @@ def embedded_backend(settings: Settings, own: EmbeddedSettings | None = None) ->
     accepts the gateway's own client; ``own`` are its own settings (unset: read from the environment)."""
     from ..zgw_embedded import DEMO_CATALOGUE, EmbeddedConfig, EmbeddedSettings
     from ..zgw_embedded import create_app as create_embedded_app
+    from ..zgw_embedded.notifications import targets_from
 
     own = own or EmbeddedSettings()
 
@@ -306,6 +334,7 @@ def embedded_backend(settings: Settings, own: EmbeddedSettings | None = None) ->
             secret=settings.zgw_secret,
             jwt_leeway=own.jwt_leeway,
             seed_file=DEMO_CATALOGUE,
+            notification_targets=targets_from(own.notification_callbacks),
         )
     )
 

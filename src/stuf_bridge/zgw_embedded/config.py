@@ -3,12 +3,14 @@ the gateway's, and the complete configuration :func:`create_app` takes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .notifications import NotificationTarget
 
 
 class EmbeddedSettings(BaseSettings):
@@ -18,6 +20,9 @@ class EmbeddedSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STUF_BRIDGE_EMBEDDED_", extra="forbid")
 
     jwt_leeway: int = Field(60, ge=0, description="Clock leeway in seconds allowed on a token's `iat` (and expiry).")
+    notification_callbacks: list[dict[str, str]] = Field(
+        default_factory=list, description="Notificaties API callbacks told of every write, as Open Zaak tells its "
+        "Notificaties API: a list of `{url, auth}` (`auth`: the literal Authorization value).")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class EmbeddedConfig:
     - ``jwt_expiry``: seconds a token stays valid after its ``iat`` (Open Zaak's ``JWT_EXPIRY``); ``None``: forever.
     - ``seed_file``: a catalogue YAML loaded at start-up when the store holds no catalogus yet.
     - ``page_size``: page size of paginated lists (Open Zaak: 100).
+    - ``notification_targets``: callbacks told of every committed write (``notifications.py``).
     - ``upload_chunk_size``: size of a bestandsdeel when a document is created with ``bestandsomvang`` and no
       ``inhoud``. Open Zaak's default is 4 GiB; ours is small so that every gateway path sees several parts.
     """
@@ -43,6 +49,7 @@ class EmbeddedConfig:
     page_size: int = 100
     upload_chunk_size: int = 4 * 1024 * 1024
     extra_clients: Mapping[str, str] = field(default_factory=dict)
+    notification_targets: Sequence[NotificationTarget] = ()
 
     @property
     def root(self) -> Path:
