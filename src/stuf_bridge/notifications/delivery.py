@@ -89,6 +89,7 @@ class SubscriberDelivery:
     async def deliver(self, subscriber: SubscriberSettings, zaak_url: str) -> Outcome:
         snapshot = await self.store.snapshot(subscriber.name, zaak_url)
         acked, identificatie = snapshot.acked, snapshot.identificatie
+        sent = 0
         if snapshot.inflight is not None:  # sent before, not acknowledged: the same message again
             pending = Kennisgeving.from_json(snapshot.inflight)
             outcome = await self.send(subscriber, pending)
@@ -96,13 +97,13 @@ class SubscriberDelivery:
                 return outcome
             acked = pending.after
             await self.store.save(subscriber.name, zaak_url, identificatie=identificatie, acked=acked, inflight=None)
+            sent = 1
         state = await read_state(self.zgw, zaak_url, documents=subscriber.documents)
         if state is None:
             log.info("kennisgeving_zaak_gone", subscriber=subscriber.name, zaak=zaak_url, known=acked is not None)
             return DONE
         if not subscriber.wants(state.zaaktype_code):
             return DONE
-        sent = 0
         while True:
             moment = await self.store.tick(self.sender.key)
             message = await self.planner.next_message(subscriber, acked, state, moment,
@@ -140,7 +141,7 @@ class SubscriberDelivery:
             answer = read_answer(response.status_code, response.headers.get("content-type"), response.content,
                                  endpoint=subscriber.endpoint, **_LIMITS)
         except LegacyError as exc:
-            return Outcome("retry", str(exc))
+            return Outcome("retry", f"subscriber {subscriber.name}: {exc}")
         try:
             outcome = judge(answer.status, answer.fault)
             if outcome.status == "done" and etree.QName(answer.message).localname != "Bv03Bericht":
