@@ -70,6 +70,7 @@ class Kennisgeving:
 class Subscriber:
     url: str = ""
     mode: str = "ok"  # ok | down | fault
+    modes: dict[str, str] = field(default_factory=dict)  # per subscriber (path), over ``mode``
     received: list[Kennisgeving] = field(default_factory=list)
     refused: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -104,7 +105,7 @@ def subscriber_stand_in() -> Iterator[Subscriber]:
                     self.rfile.readline()
             else:
                 body = bytearray(self.rfile.read(int(self.headers.get("content-length") or 0)))
-            mode = state.mode
+            mode = state.modes.get(self.path.split("/")[1], state.mode)
             if mode == "down":
                 with state.lock:
                     state.refused += 1

@@ -5,8 +5,12 @@ it accepts and can fail, and a ZGW client that is not the gateway."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -52,11 +56,15 @@ def notifications_env(subscriber: Subscriber) -> dict[str, str]:
             "STUF_BRIDGE_ORGANISATIE": "0363"}
 
 
+DATA: list[Path] = []
+
+
 @pytest.fixture(scope="module")
 def path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Subscriber, ZgwClient]]:
     with subscriber_stand_in() as subscriber:
         env = notifications_env(subscriber)
-        with running_gateway(tmp_path_factory.mktemp("notify"), env=env) as url:
+        DATA[:] = [tmp_path_factory.mktemp("notify")]
+        with running_gateway(DATA[0], env=env) as url:
             client = ZgwClient(url)
             try:
                 yield url, subscriber, client
@@ -231,3 +239,39 @@ def test_every_kennisgeving_has_a_strictly_rising_tijdstip_and_a_fresh_referenti
     assert len({k.referentienummer for k in received}) == len(received)
     parsed = [etree.fromstring(k.body) for k in received]
     assert all(p is not None for p in parsed)
+
+
+def outbox_cli(*arguments: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "stuf_bridge", "outbox", *arguments, "--data-dir", str(DATA[0])],
+                          capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_")})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def dead_items(subscriber: str) -> list[str]:
+    return [line.split()[0] for line in outbox_cli("list", "--dead").splitlines()[1:]
+            if f"subscriber:{subscriber}" in line]
+
+
+def test_a_refused_kennisgeving_parks_that_zaak_for_that_subscriber_until_an_operator_retries(
+        path: tuple[str, Subscriber, ZgwClient]) -> None:
+    url, subscriber, zgw = path
+    subscriber.modes["dms"] = "fault"  # Fo03 plek client: sending it again changes nothing
+    try:
+        zaak = zgw.create_zaak("0363ZK-NOTIFY-10")
+        wait_for(got(subscriber, "0363ZK-NOTIFY-10", 0, 1))  # the other subscriber is not held up
+        wait_for(lambda: len(dead_items("dms")) == 1)
+    finally:
+        subscriber.modes.pop("dms")
+    [item] = dead_items("dms")
+    zgw.set_status(zaak, 1, "2024-03-01T10:00:00Z")  # waits behind the dead item
+    zgw.create_zaak("0363ZK-NOTIFY-11")  # another zaak is not parked
+    wait_for(got(subscriber, "0363ZK-NOTIFY-11", 1, 1))
+    wait_for(got(subscriber, "0363ZK-NOTIFY-10", 0, 2))
+    assert subscriber.of("dms", "0363ZK-NOTIFY-10") == []
+    assert "pending again" in outbox_cli("retry", item)
+    wait_for(got(subscriber, "0363ZK-NOTIFY-10", 2, 2))
+    assert [k.operation for k in subscriber.of("dms", "0363ZK-NOTIFY-10")] == [
+        "creeerZaak_Lk01", "actualiseerZaakstatus_Lk01"]
+    assert dead_items("dms") == []
