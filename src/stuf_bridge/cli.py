@@ -180,6 +180,24 @@ def outbox_command(settings: Settings, action: str, item: int | None, dead: bool
         return 1
 
 
+def notifications_command(settings: Settings, action: str) -> int:
+    """``stuf-bridge notifications subscribe``: register (or update) the abonnement at the Notificaties API."""
+    import asyncio
+
+    from .notifications.subscribe import SubscribeError, subscribe
+
+    assert action == "subscribe"
+    try:
+        done = asyncio.run(subscribe(settings))
+    except SubscribeError as exc:
+        print(f"stuf-bridge: notifications subscribe: {exc}", file=sys.stderr)
+        return 1
+    kanalen = ", ".join(k["naam"] + (f" {k['filters']}" if k["filters"] else "") for k in done.kanalen)
+    print(f"abonnement {'aangemaakt' if done.action == 'created' else 'bijgewerkt'}: {done.url}\n"
+          f"  callback {done.callback}\n  kanalen {kanalen}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stuf-bridge", description="StUF-ZKN / ZDS → ZGW gateway")
     parser.add_argument("--version", action="version", version=f"stuf-bridge {__version__}")
@@ -225,6 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
         sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
 
+    notifications_cmd = commands.add_parser("notifications", help="ZGW notifications to StUF kennisgevingen")
+    notifications_commands = notifications_cmd.add_subparsers(dest="notifications_command", required=True)
+    subscribe_cmd = notifications_commands.add_parser(
+        "subscribe", help="register or update the abonnement at the Notificaties API (notifications.nrc_url)")
+    subscribe_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
+    subscribe_cmd.add_argument("--data-dir", type=Path, help="data directory (STUF_BRIDGE_DATA_DIR, default ./data)")
+
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "zgw_url", "mappings_dir")}
     try:
@@ -245,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         from .checks import check_config
 
         return check_config(with_demo_profile(settings))
+    if args.command == "notifications":
+        return notifications_command(settings, args.notifications_command)
     if args.command == "outbox":
         return outbox_command(settings, args.outbox_command, getattr(args, "id", None), getattr(args, "dead", False))
     if args.zgw_command == "seed":
