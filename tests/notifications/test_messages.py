@@ -15,7 +15,7 @@ from stuf_bridge.notifications.messages import Kennisgeving, Sender, base64_stre
 from stuf_bridge.notifications.state import Planner, ZaakState
 from stuf_bridge.stuf.namespaces import STUF, ZKN
 from stuf_bridge.stuf.validation import Schemas
-from tests.support.reference import require_shared
+from tests.support.reference import require_shared, shared_dir
 
 ZAAK = {"url": "http://zgw.test/zaken/api/v1/zaken/1", "identificatie": "0363ZK-00001", "bronorganisatie": "002564440",
         "omschrijving": "Losse stoeptegel", "toelichting": "Bij de bushalte", "zaaktype": "http://zgw.test/zt/1",
@@ -33,6 +33,10 @@ ZIO = {"url": "http://zgw.test/zio/1", "zaak": ZAAK["url"], "informatieobject": 
        "registratiedatum": "2024-11-05T10:00:00Z"}
 
 
+async def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 async def iot(url: str) -> dict[str, Any]:
     return {"omschrijving": "Melding", "informatieobjectcategorie": "foto"}
 
@@ -48,15 +52,15 @@ async def everything(profile: str, zaak: dict[str, Any] | None = None) -> list[K
     state = ZaakState(dict(ZAAK), ZAAKTYPE, STATUSSEN, [(ZIO, EIO)])
     sent: list[Kennisgeving] = []
     acked = None
-    while (message := await planner.next_message(subscriber(profile), acked, state, dt.datetime.now(dt.UTC), iot)):
+    while (message := await planner.next_message(subscriber(profile), acked, state, now, iot)):
         sent.append(message)
         acked = message.after
     state.zaak = zaak or {**ZAAK, "omschrijving": "Tegel vastgezet", "einddatum": "2024-11-20",
                           "einddatumGepland": None}
-    update = await planner.next_message(subscriber(profile), acked, state, dt.datetime.now(dt.UTC), iot)
+    update = await planner.next_message(subscriber(profile), acked, state, now, iot)
     assert update is not None
     sent.append(update)
-    assert await planner.next_message(subscriber(profile), update.after, state, dt.datetime.now(dt.UTC), iot) is None
+    assert await planner.next_message(subscriber(profile), update.after, state, now, iot) is None
     return sent
 
 
@@ -143,3 +147,21 @@ async def test_base64_in_pieces_is_the_base64_of_the_whole() -> None:
 def test_tijdstip_has_milliseconds_in_dutch_time() -> None:
     moment = dt.datetime(2024, 7, 1, 10, 0, 0, 123456, tzinfo=dt.UTC)
     assert tijdstip(moment) == "20240701120000123"
+
+
+async def test_a_zaak_gone_from_zgw_is_a_v_with_its_kerngegevens_for_stuf_zkn_and_nothing_for_zds(
+        schemas: Schemas) -> None:
+    planner = Planner(Mappings.load(), Sender("0363", "stuf-bridge"))
+    acked = {"identificatie": "0363ZK-00001", "statussen": [], "documenten": []}
+    assert await planner.removal(subscriber("zds-client"), acked, now) is None
+    removal = await planner.removal(subscriber("stuf-zkn"), acked, now)
+    assert removal is not None and removal.soap_action.endswith("/zakLk01")
+    element = message(removal)
+    assert schemas.validate(element) == []
+    assert element.findtext(f"{{{ZKN}}}parameters/{{{STUF}}}mutatiesoort") == "V"
+    [obj] = element.findall(f"{{{ZKN}}}object")
+    assert obj.get(f"{{{STUF}}}verwerkingssoort") == "V" and obj.findtext(f"{{{ZKN}}}identificatie") == "0363ZK-00001"
+    if shared_dir() is not None:
+        from tests.support.official import official_errors
+
+        assert official_errors(element) == []

@@ -275,3 +275,16 @@ def test_a_refused_kennisgeving_parks_that_zaak_for_that_subscriber_until_an_ope
     assert [k.operation for k in subscriber.of("dms", "0363ZK-NOTIFY-10")] == [
         "creeerZaak_Lk01", "actualiseerZaakstatus_Lk01"]
     assert dead_items("dms") == []
+
+
+def test_a_zaak_destroyed_in_zgw_is_a_v_for_stuf_zkn_and_nothing_for_a_zds_client(
+        path: tuple[str, Subscriber, ZgwClient], schemas: Schemas) -> None:
+    url, subscriber, zgw = path
+    zaak = zgw.create_zaak("0363ZK-NOTIFY-12")
+    wait_for(got(subscriber, "0363ZK-NOTIFY-12", 1, 1))
+    zgw.ok("DELETE", zaak["url"], 204)
+    wait_for(got(subscriber, "0363ZK-NOTIFY-12", 1, 2))
+    removal = valid(subscriber.of("zkn", "0363ZK-NOTIFY-12")[1], schemas)
+    assert (removal.operation, removal.mutatiesoort) == ("zakLk01", "V")
+    wait_for(lambda: outbox_idle(url))
+    assert len(subscriber.of("dms", "0363ZK-NOTIFY-12")) == 1

@@ -13,11 +13,12 @@ One delivery:
    outbox worker.
 
 A zaak of a zaaktype the subscriber does not want is done without a message. A zaak that no longer exists in ZGW
-is done too (Zaken API destroy has no ZDS counterpart; see docs/notifications.md).
+is a zakLk01 V to a stuf-zkn subscriber that knew it; a zds-client subscriber gets nothing (ZDS has no removal).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -101,12 +102,22 @@ class SubscriberDelivery:
         state = await read_state(self.zgw, zaak_url, documents=subscriber.documents)
         if state is None:
             log.info("kennisgeving_zaak_gone", subscriber=subscriber.name, zaak=zaak_url, known=acked is not None)
-            return DONE
+            if acked is None or acked.get("removed"):
+                return DONE
+            removal = await self.planner.removal(subscriber, acked, self._clock)
+            if removal is None:
+                return DONE
+            await self.store.save(subscriber.name, zaak_url, identificatie=identificatie, acked=acked,
+                                  inflight=removal.as_json())
+            outcome = await self.send(subscriber, removal)
+            if outcome.status == "done":
+                await self.store.save(subscriber.name, zaak_url, identificatie=identificatie, acked=removal.after,
+                                      inflight=None)
+            return outcome
         if not subscriber.wants(state.zaaktype_code):
             return DONE
         while True:
-            moment = await self.store.tick(self.sender.key)
-            message = await self.planner.next_message(subscriber, acked, state, moment,
+            message = await self.planner.next_message(subscriber, acked, state, self._clock,
                                                       self.zgw.catalogue.informatieobjecttype_by_url)
             if message is None:
                 if sent:
@@ -122,6 +133,9 @@ class SubscriberDelivery:
             await self.store.save(subscriber.name, zaak_url, identificatie=state.identificatie, acked=acked,
                                   inflight=None)
             sent += 1
+
+    async def _clock(self) -> dt.datetime:
+        return await self.store.tick(self.sender.key)
 
     async def send(self, subscriber: SubscriberSettings, message: Kennisgeving) -> Outcome:
         """POST one kennisgeving (a document's content streamed from ZGW as base64); done only on a Bv03."""

@@ -8,6 +8,7 @@ differ in the SOAPAction (and so in the operation a receiver dispatches on), not
 change                   zds-client (a ZDS client feeding a ZS)      stuf-zkn (generic kennisgevingen)
 ======================  ===========================================  ======================================
 zaak new                 creeerZaak_Lk01 (zakLk01 T)                  zakLk01 T
+zaak destroyed           (nothing: ZDS has no removal)                zakLk01 V (kerngegevens)
 zaak attributes changed  updateZaak_Lk01 (zakLk01 W: old, new)        zakLk01 W
 status added             actualiseerZaakstatus_Lk01 (zakLk01 W)       zakLk01 W
 document added           voegZaakdocumentToe_Lk01 (edcLk01 T)        edcLk01 T
@@ -45,6 +46,7 @@ OPERATIONS: dict[str, tuple[str, str, dict[Profile, str]]] = {
                                       Profile.STUF_ZKN: _ZDS11 + "zakLk01"}),
     "actualiseerZaakstatus": ("zakLk01", "ZAK", {Profile.ZDS_CLIENT: _ZDS11 + "actualiseerZaakstatus_Lk01",
                                                  Profile.STUF_ZKN: _ZDS11 + "zakLk01"}),
+    "zaakVerwijderd": ("zakLk01", "ZAK", {Profile.STUF_ZKN: _ZDS11 + "zakLk01"}),  # ZDS has no removal
     "voegZaakdocumentToe": ("edcLk01", "EDC", {Profile.ZDS_CLIENT: _ZDS11 + "voegZaakdocumentToe_Lk01",
                                                Profile.STUF_ZKN: _ZDS11 + "edcLk01"}),
 }

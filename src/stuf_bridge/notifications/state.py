@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from ..mapping.results import MappingContext
 from ..stuf.namespaces import STUF, Dialect
 from ..zgw import ZgwClients
 from ..zgw.errors import ZgwNotFound
-from .config import SubscriberSettings
+from .config import Profile, SubscriberSettings
 from .messages import Kennisgeving, Sender, envelope, inhoud_placeholder, nil, set_verwerkingssoort, stuf, zkn
 
 JSON = dict[str, Any]
@@ -166,15 +167,16 @@ class Planner:
 
     # --- the difference ---------------------------------------------------------------------------------------
     async def next_message(self, subscriber: SubscriberSettings, acked: JSON | None, state: ZaakState,
-                           moment: dt.datetime, iot: Any) -> Kennisgeving | None:
+                           clock: Callable[[], Awaitable[dt.datetime]], iot: Any) -> Kennisgeving | None:
         """The first kennisgeving of the difference between ``acked`` and ``state`` (None: nothing to send).
-        ``iot(url)`` gives an informatieobjecttype (the catalogue's cache)."""
+        ``clock()`` gives its tijdstipBericht (asked only when there is one to send); ``iot(url)`` gives an
+        informatieobjecttype (the catalogue's cache)."""
         current = self.zaak_object(state)
         current_xml = etree.tostring(current).decode()
         if acked is None:
             after: JSON = {"identificatie": state.identificatie, "zaaktype": state.zaaktype_code,
                            "zaak": current_xml, "statussen": [], "documenten": []}
-            return envelope("creeerZaak", subscriber, self.sender, moment, "T",
+            return envelope("creeerZaak", subscriber, self.sender, await clock(), "T",
                             [set_verwerkingssoort(current, "T")], after)
         for status in state.statussen:
             url = str(status["url"])
@@ -186,12 +188,12 @@ class Planner:
             new = self._kern(state.identificatie, "W")
             new.append(self._heeft(state, status))
             after = {**acked, "statussen": [*acked.get("statussen", []), url]}
-            return envelope("actualiseerZaakstatus", subscriber, self.sender, moment, "W", [old, new], after)
+            return envelope("actualiseerZaakstatus", subscriber, self.sender, await clock(), "W", [old, new], after)
         if acked.get("zaak") != current_xml:
             old = etree.fromstring(acked["zaak"]) if acked.get("zaak") else self._kern(state.identificatie, "W")
             self._gone_as_nil(old, current)
             after = {**acked, "zaak": current_xml, "zaaktype": state.zaaktype_code}
-            return envelope("updateZaak", subscriber, self.sender, moment, "W",
+            return envelope("updateZaak", subscriber, self.sender, await clock(), "W",
                             [set_verwerkingssoort(old, "W"), set_verwerkingssoort(current, "W")], after)
         if subscriber.documents:
             for zio, eio in state.documenten:
@@ -201,9 +203,18 @@ class Planner:
                 obj = self._edc_object(state, zio, eio, await iot(str(eio["informatieobjecttype"])))
                 after = {**acked, "documenten": [*acked.get("documenten", []), url]}
                 document = {"url": url, "inhoud": eio.get("inhoud"), "size": eio.get("bestandsomvang")}
-                return envelope("voegZaakdocumentToe", subscriber, self.sender, moment, "T", [obj], after,
+                return envelope("voegZaakdocumentToe", subscriber, self.sender, await clock(), "T", [obj], after,
                                 document=document)
         return None
+
+    async def removal(self, subscriber: SubscriberSettings, acked: JSON,
+                      clock: Callable[[], Awaitable[dt.datetime]]) -> Kennisgeving | None:
+        """A zaak that ZGW no longer has: zakLk01 V with its kerngegevens for the stuf-zkn profile (None for
+        zds-client: ZDS has no removal)."""
+        if subscriber.profile != Profile.STUF_ZKN or not acked.get("identificatie"):
+            return None
+        obj = self._kern(str(acked["identificatie"]), "V")
+        return envelope("zaakVerwijderd", subscriber, self.sender, await clock(), "V", [obj], {"removed": True})
 
     def _gone_as_nil(self, old: etree._Element, new: etree._Element) -> None:
         """Elements of the old object that the new one lacks: nil (geenWaarde) in the new one (STUF §5.2)."""
