@@ -102,6 +102,9 @@ class NotificationSettings(BaseModel):
     coalesce_seconds: float = Field(default=2.0, ge=0, description="A notification waits this long in the inbox, "
                                     "so that a burst (Open Zaak's zaak_registreren sends five) becomes one look.")
     poll_seconds: float = Field(default=0.5, gt=0, description="Seconds between two looks at the inbox.")
+    delivery_workers: int = Field(default=4, ge=1, le=64, description="Outbox delivery loops in this process while "
+                                  "there are subscribers: kennisgevingen about different zaken go out side by side "
+                                  "(each zaak's stay in order).")
     inbox_retention_hours: float = Field(default=168.0, gt=0, description="Processed notifications are kept this "
                                          "long (deduplication of late repeats), then purged.")
     embedded_callback: bool = Field(default=True, description="With the embedded ZGW backend and subscribers: its "

@@ -180,6 +180,12 @@ def create_app(
                 worker.start()
                 stack.push_async_callback(worker.stop)
                 app.state.outbox_worker = worker
+                # kennisgevingen to many zaken at once: more delivery loops (the claim keeps each zaak's order)
+                for _ in range(settings.notifications.delivery_workers - 1 if notifications.handlers else 0):
+                    extra = OutboxWorker(the_store, settings.outbox, legacy=legacy, translate=worker.translate,
+                                         handlers=dict(notifications.handlers))
+                    extra.start()
+                    stack.push_async_callback(extra.stop)
             purger = asyncio.get_running_loop().create_task(_purge_idempotency_records(settings, the_store))
             stack.callback(purger.cancel)
             # What start-up built (schemas, mappings, the routes, the embedded backend) lives as long as the app: out
