@@ -10,7 +10,8 @@ answers Bv03 at once and records when each kennisgeving arrived; a ZGW client (n
 * **throughput and delay**: ``--zaken`` zaken are created through the Zaken API, and each gets a status. Measured:
   ZGW changes per second that came out as kennisgevingen at both subscribers (wall time from the first change to the
   last kennisgeving), and per change the delay from the ZGW answer to the kennisgeving's arrival (p50, p95, max).
-  The delay includes the coalescing window (``--coalesce``, default 0.5 s; the setting's default is 2 s).
+  The delay includes the coalescing window (``--coalesce``, default 0.5 s; the setting's default is 2 s). Also the
+  gateway's CPU seconds (it runs the embedded ZGW backend too, so they include the ZGW writes and reads) per change.
 * **memory**: a zaak and a document of ``--document-mb`` MB are created through the gateway (voegZaakdocumentToe
   from a client that is no subscriber); the gateway (which also runs the embedded backend) streams the document to
   the zds-client subscriber as base64. The sink counts the bytes it gets. Reported: the gateway's RSS before, and
@@ -140,7 +141,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
             "max": round(values[-1], 3)}
 
 
-def throughput(url: str, sink: Sink, zaken: int) -> dict[str, object]:
+def throughput(url: str, sink: Sink, zaken: int, pid: int) -> dict[str, object]:
     changed: dict[str, float] = {}  # "<zaak>/<operation>" -> when ZGW answered
     lock = threading.Lock()
 
@@ -157,11 +158,14 @@ def throughput(url: str, sink: Sink, zaken: int) -> dict[str, object]:
         finally:
             client.close()
 
+    gateway = psutil.Process(pid)
+    cpu_before = sum(gateway.cpu_times()[:2])
     started = time.time()
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(one, range(zaken)))
     wait(lambda: sink.count() >= 4 * zaken, 600)
     ended = max(a[3] for a in sink.arrivals)
+    cpu = sum(gateway.cpu_times()[:2]) - cpu_before
     delays = []
     for subscriber, operation, zaak, arrived, _size in sink.arrivals:
         if subscriber == "dms":  # the zds-client operation says which change it is
@@ -170,7 +174,8 @@ def throughput(url: str, sink: Sink, zaken: int) -> dict[str, object]:
     return {"zaken": zaken, "zgw_changes": 2 * zaken, "kennisgevingen": len(sink.arrivals),
             "seconds": round(ended - started, 2), "zgw_changes_per_s": round(2 * zaken / (ended - started), 1),
             "kennisgevingen_per_s": round(len(sink.arrivals) / (ended - started), 1),
-            "delay_s_dms": percentiles(delays)}
+            "delay_s_dms": percentiles(delays), "gateway_cpu_s": round(cpu, 1),
+            "gateway_cpu_ms_per_zgw_change": round(1000 * cpu / (2 * zaken), 1)}
 
 
 def large_document(url: str, sink: Sink, pid: int, size_mb: int) -> dict[str, object]:
@@ -235,7 +240,7 @@ def main() -> int:
     pids: list[int] = []
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as data, running_gateway(Path(data), env=env, pid=pids) as url:
-        results: dict[str, object] = {"throughput": throughput(url, sink, args.zaken)}
+        results: dict[str, object] = {"throughput": throughput(url, sink, args.zaken, pids[0])}
         if args.document_mb:
             results["large_document"] = large_document(url, sink, pids[0], args.document_mb)
     server.shutdown()

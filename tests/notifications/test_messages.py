@@ -29,6 +29,13 @@ EIO = {"url": "http://zgw.test/eio/1", "identificatie": "0363DOC-00001", "titel"
        "formaat": "image/jpeg", "bestandsnaam": "foto.jpg", "taal": "nld", "vertrouwelijkheidaanduiding": "openbaar",
        "auteur": "Melder", "informatieobjecttype": "http://zgw.test/iot/1", "inhoud": "http://zgw.test/eio/1/download",
        "bestandsomvang": 4}
+ROLLEN = [{"url": "http://zgw.test/rol/1", "zaak": ZAAK["url"], "betrokkeneType": "natuurlijk_persoon",
+           "roltype": "http://zgw.test/rt/1", "omschrijving": "Initiator", "omschrijvingGeneriek": "initiator",
+           "roltoelichting": "Melder", "registratiedatum": "2024-11-05T10:00:00Z",
+           "betrokkeneIdentificatie": {"inpBsn": "999993653", "geslachtsnaam": "Visser", "voorletters": "M.A."}}]
+BELANGHEBBENDE = {**ROLLEN[0], "url": "http://zgw.test/rol/2", "omschrijving": "Belanghebbende",
+                  "omschrijvingGeneriek": "belanghebbende", "registratiedatum": "2024-11-06T10:00:00Z",
+                  "betrokkeneIdentificatie": {"inpBsn": "999990019", "geslachtsnaam": "Jansen"}}
 ZIO = {"url": "http://zgw.test/zio/1", "zaak": ZAAK["url"], "informatieobject": EIO["url"],
        "registratiedatum": "2024-11-05T10:00:00Z"}
 
@@ -49,7 +56,7 @@ def subscriber(profile: str) -> SubscriberSettings:
 async def everything(profile: str, zaak: dict[str, Any] | None = None) -> list[Kennisgeving]:
     """The kennisgevingen that bring a subscriber that knows nothing up to date, then a change of the zaak."""
     planner = Planner(Mappings.load(), Sender("0363", "stuf-bridge"))
-    state = ZaakState(dict(ZAAK), ZAAKTYPE, STATUSSEN, [(ZIO, EIO)])
+    state = ZaakState(dict(ZAAK), ZAAKTYPE, STATUSSEN, [(ZIO, EIO)], list(ROLLEN))
     sent: list[Kennisgeving] = []
     acked = None
     while (message := await planner.next_message(subscriber(profile), acked, state, now, iot)):
@@ -161,6 +168,32 @@ async def test_a_zaak_gone_from_zgw_is_a_v_with_its_kerngegevens_for_stuf_zkn_an
     assert element.findtext(f"{{{ZKN}}}parameters/{{{STUF}}}mutatiesoort") == "V"
     [obj] = element.findall(f"{{{ZKN}}}object")
     assert obj.get(f"{{{STUF}}}verwerkingssoort") == "V" and obj.findtext(f"{{{ZKN}}}identificatie") == "0363ZK-00001"
+    if shared_dir() is not None:
+        from tests.support.official import official_errors
+
+        assert official_errors(element) == []
+
+
+
+async def test_a_rol_added_and_one_removed_are_t_and_v_relations_in_the_change(schemas: Schemas) -> None:
+    planner = Planner(Mappings.load(), Sender("0363", "stuf-bridge"))
+    state = ZaakState(dict(ZAAK), ZAAKTYPE, [], [], list(ROLLEN))
+    creeer = await planner.next_message(subscriber("zds-client"), None, state, now, iot)
+    assert creeer is not None
+    initiator = message(creeer).find(f"{{{ZKN}}}object/{{{ZKN}}}heeftAlsInitiator")
+    assert initiator is not None and initiator.get(f"{{{STUF}}}verwerkingssoort") == "T"
+    state.rollen = [BELANGHEBBENDE]  # the initiator gone, a belanghebbende new
+    update = await planner.next_message(subscriber("zds-client"), creeer.after, state, now, iot)
+    assert update is not None and update.operation == "updateZaak"
+    element = message(update)
+    assert schemas.validate(element) == []
+    old, new = element.findall(f"{{{ZKN}}}object")
+    assert old.find(f"{{{ZKN}}}heeftAlsInitiator").get(f"{{{STUF}}}verwerkingssoort") == "V"
+    empty = new.find(f"{{{ZKN}}}heeftAlsInitiator")
+    assert empty.get(f"{{{STUF}}}noValue") == "geenWaarde" and empty.get(f"{{{STUF}}}verwerkingssoort") == "V"
+    added = new.find(f"{{{ZKN}}}heeftAlsBelanghebbende")
+    assert added.get(f"{{{STUF}}}verwerkingssoort") == "T"
+    assert old.find(f"{{{ZKN}}}isVan").get(f"{{{STUF}}}verwerkingssoort") == "I"
     if shared_dir() is not None:
         from tests.support.official import official_errors
 

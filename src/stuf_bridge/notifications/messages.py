@@ -180,6 +180,10 @@ def set_verwerkingssoort(obj: etree._Element, soort: str) -> etree._Element:
         for gerelateerde in relation.iterchildren(zkn("gerelateerde")):
             if gerelateerde.get(stuf("entiteittype")) is not None:
                 gerelateerde.set(stuf("verwerkingssoort"), "I")
+                continue
+            for betrokkene in gerelateerde:  # a rol's natuurlijkPersoon, medewerker, …: as sent with a new zaak (T),
+                if isinstance(betrokkene.tag, str) and betrokkene.get(stuf("entiteittype")) is not None:
+                    betrokkene.set(stuf("verwerkingssoort"), "T" if soort == "T" else "I")  # else referred to
     return obj
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -32,6 +32,7 @@ from .config import Profile, SubscriberSettings
 from .messages import Kennisgeving, Sender, envelope, inhoud_placeholder, nil, set_verwerkingssoort, stuf, zkn
 
 JSON = dict[str, Any]
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XMIME = "http://www.w3.org/2005/05/xmlmime"
 _CONTEXT = MappingContext(dialect=Dialect.ZDS11)
 
@@ -42,6 +43,7 @@ class ZaakState:
     zaaktype: JSON
     statussen: list[JSON]
     documenten: list[tuple[JSON, JSON]]  # (zaakinformatieobject, enkelvoudiginformatieobject)
+    rollen: list[JSON] = field(default_factory=list)
 
     @property
     def identificatie(self) -> str:
@@ -59,10 +61,11 @@ async def read_state(zgw: ZgwClients, zaak_url: str, *, documents: bool = True) 
         zaak = await zgw.zaken.get(zaak_url)
     except ZgwNotFound:
         return None
-    zaaktype, statussen, zios = await asyncio.gather(
+    zaaktype, statussen, zios, rollen = await asyncio.gather(
         zgw.catalogue.zaaktype_by_url(str(zaak["zaaktype"])),
         zgw.zaken.list("statussen", {"zaak": zaak["url"]}),
         zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]}) if documents else _nothing(),
+        zgw.zaken.list("rollen", {"zaak": zaak["url"]}),
     )
     statustypen = {st.get("url"): st for st in await zgw.catalogue.statustypen(zaaktype)}
     expanded = []
@@ -78,8 +81,9 @@ async def read_state(zgw: ZgwClients, zaak_url: str, *, documents: bool = True) 
         found = await zgw.zaken.get(str(zaak["resultaat"]))
         resultaattype = await zgw.catalogue.catalogi.get(str(found["resultaattype"]))
         resultaat = {**found, "_expand": {"resultaattype": {"omschrijving": resultaattype.get("omschrijving")}}}
-    state = ZaakState({**zaak, "_resultaat": resultaat}, zaaktype, expanded, list(zip(zios, eios, strict=True)))
-    return state
+    rollen = sorted(rollen, key=lambda r: (str(r.get("registratiedatum")), str(r.get("url"))))
+    return ZaakState({**zaak, "_resultaat": resultaat}, zaaktype, expanded, list(zip(zios, eios, strict=True)),
+                     rollen)
 
 
 async def _nothing() -> list[JSON]:
@@ -103,7 +107,10 @@ class Planner:
             expand["resultaat"] = zaak["_resultaat"]
         obj = etree.Element(zkn("object"))
         data = {k: v for k, v in zaak.items() if not k.startswith("_")}
-        self.mappings.to_stuf("ZAK", {**data, "_expand": expand}, obj, dialect=Dialect.ZDS11, context=_CONTEXT)
+        context = MappingContext(dialect=Dialect.ZDS11, zaaktype=state.zaaktype_code)
+        self.mappings.to_stuf("ZAK", {**data, "_expand": expand}, obj, dialect=Dialect.ZDS11, context=context)
+        for rol in state.rollen:  # heeftAlsInitiator, heeftAlsBelanghebbende, … (a rol without relation: left out)
+            self.mappings.rol_to_stuf(rol, obj, dialect=Dialect.ZDS11, context=context)
         obj.set(stuf("entiteittype"), "ZAK")
         return obj
 
@@ -192,9 +199,11 @@ class Planner:
         if acked.get("zaak") != current_xml:
             old = etree.fromstring(acked["zaak"]) if acked.get("zaak") else self._kern(state.identificatie, "W")
             self._gone_as_nil(old, current)
+            set_verwerkingssoort(old, "W")
+            set_verwerkingssoort(current, "W")
+            self._relations_changed(old, current)
             after = {**acked, "zaak": current_xml, "zaaktype": state.zaaktype_code}
-            return envelope("updateZaak", subscriber, self.sender, await clock(), "W",
-                            [set_verwerkingssoort(old, "W"), set_verwerkingssoort(current, "W")], after)
+            return envelope("updateZaak", subscriber, self.sender, await clock(), "W", [old, current], after)
         if subscriber.documents:
             for zio, eio in state.documenten:
                 url = str(eio["url"])
@@ -215,6 +224,35 @@ class Planner:
             return None
         obj = self._kern(str(acked["identificatie"]), "V")
         return envelope("zaakVerwijderd", subscriber, self.sender, await clock(), "V", [obj], {"removed": True})
+
+    def _relations_changed(self, old: etree._Element, new: etree._Element) -> None:
+        """Relations in a W: unchanged ones I on both sides, a new one T in the new object, one that is gone V in the
+        old object (with an empty, geenWaarde relation of that name in the new one when none is left there)."""
+        def key(relation: etree._Element) -> bytes:
+            copy = etree.fromstring(etree.tostring(relation))
+            for element in copy.iter():
+                if stuf("verwerkingssoort") in element.attrib:
+                    del element.attrib[stuf("verwerkingssoort")]
+            return bytes(etree.tostring(copy, method="c14n"))
+
+        def relations(obj: etree._Element) -> list[etree._Element]:
+            return [child for child in obj if isinstance(child.tag, str) and child.get(stuf("entiteittype"))
+                    and child.get(f"{{{XSI}}}nil") != "true"]
+
+        old_keys = {key(r) for r in relations(old)}
+        new_keys = {key(r) for r in relations(new)}
+        for relation in relations(new):
+            if key(relation) not in old_keys:
+                relation.set(stuf("verwerkingssoort"), "T")
+        for relation in relations(old):
+            if key(relation) in new_keys:
+                continue
+            relation.set(stuf("verwerkingssoort"), "V")
+            name = etree.QName(relation).localname
+            if new.find(zkn(name)) is None:
+                empty = nil(name, relation.get(stuf("entiteittype")))
+                empty.set(stuf("verwerkingssoort"), "V")
+                self.mappings.insert_ordered("ZAK", new, empty)
 
     def _gone_as_nil(self, old: etree._Element, new: etree._Element) -> None:
         """Elements of the old object that the new one lacks: nil (geenWaarde) in the new one (STUF §5.2)."""
