@@ -24,7 +24,7 @@ from ..zgw import ZgwClients
 from ..zgw.errors import ZgwClientError, ZgwError
 from .config import NotificationSettings
 from .delivery import partition, target
-from .store import InboxEntry, Notification, NotificationStore
+from .store import Notification, NotificationStore
 
 log = structlog.get_logger(__name__)
 
@@ -120,6 +120,3 @@ class InboxProcessor:
         purged = await self.inbox.purge(dt.timedelta(hours=self.settings.inbox_retention_hours))
         if purged:
             log.info("notifications_purged", count=purged)
-
-
-__all__ = ["InboxEntry", "InboxProcessor"]
