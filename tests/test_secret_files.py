@@ -38,8 +38,21 @@ def test_each_secret_setting_is_read_from_its_file(tmp_path: Path, monkeypatch: 
 def test_every_file_variable_is_one_of_the_secret_settings() -> None:
     assert set(SecretFilesSource.FILES) == {
         "STUF_BRIDGE_ZGW_SECRET_FILE", "STUF_BRIDGE_DATABASE_URL_FILE", "STUF_BRIDGE_ZGW_CREDENTIALS_FILE",
-        "STUF_BRIDGE_LEGACY_PASSWORD_FILE",
+        "STUF_BRIDGE_LEGACY_PASSWORD_FILE", "STUF_BRIDGE_NOTIFICATIONS_CALLBACK_AUTH_FILE",
+        "STUF_BRIDGE_NOTIFICATIONS_CALLBACK_SECRET_FILE", "STUF_BRIDGE_NOTIFICATIONS_NRC_SECRET_FILE",
     }
+
+
+def test_the_notification_secrets_are_read_from_their_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUF_BRIDGE_NOTIFICATIONS_CALLBACK_AUTH_FILE", secret(tmp_path, "auth", "Token abc\n"))
+    monkeypatch.setenv("STUF_BRIDGE_NOTIFICATIONS_CALLBACK_SECRET_FILE", secret(tmp_path, "cb", "cb-secret\n"))
+    monkeypatch.setenv("STUF_BRIDGE_NOTIFICATIONS_NRC_SECRET_FILE", secret(tmp_path, "nrc", "nrc-secret\n"))
+    monkeypatch.setenv("STUF_BRIDGE_NOTIFICATIONS", json.dumps({"callback_client_id": "on", "nrc_client_id": "gw"}))
+    notifications = load_settings().notifications
+    assert notifications.callback_client_id == "on" and notifications.nrc_client_id == "gw"
+    assert notifications.callback_auth is not None and notifications.callback_auth.get_secret_value() == "Token abc"
+    assert notifications.callback_secret is not None and notifications.callback_secret.get_secret_value() == "cb-secret"
+    assert notifications.nrc_secret is not None and notifications.nrc_secret.get_secret_value() == "nrc-secret"
 
 
 def test_the_file_merges_with_the_config_file_and_loses_to_nothing_it_conflicts_with(

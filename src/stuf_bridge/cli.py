@@ -449,6 +449,8 @@ def recover_command(settings: Settings, action: str, everything: bool) -> int:
     except (StoreError, ZgwError) as exc:
         print(f"stuf-bridge: recover: {exc}", file=sys.stderr)
         return 1
+
+
 def trace_command(settings: Settings, args: argparse.Namespace) -> int:
     """``trace export``, ``replay``, ``dry-run`` and ``ui hash-password`` (``trace/tools.py``)."""
     import asyncio
@@ -485,6 +487,24 @@ def trace_command(settings: Settings, args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"stuf-bridge: {exc}", file=sys.stderr)
         return 2
+
+
+def notifications_command(settings: Settings, action: str) -> int:
+    """``stuf-bridge notifications subscribe``: register (or update) the abonnement at the Notificaties API."""
+    import asyncio
+
+    from .notifications.subscribe import SubscribeError, subscribe
+
+    assert action == "subscribe"
+    try:
+        done = asyncio.run(subscribe(settings))
+    except SubscribeError as exc:
+        print(f"stuf-bridge: notifications subscribe: {exc}", file=sys.stderr)
+        return 1
+    kanalen = ", ".join(k["naam"] + (f" {k['filters']}" if k["filters"] else "") for k in done.kanalen)
+    print(f"abonnement {'aangemaakt' if done.action == 'created' else 'bijgewerkt'}: {done.url}\n"
+          f"  callback {done.callback}\n  kanalen {kanalen}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -567,6 +587,12 @@ def main(argv: list[str] | None = None) -> int:
     for sub in (export_cmd, replay_cmd, dry_cmd, hash_cmd):
         sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
         sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
+    notifications_cmd = commands.add_parser("notifications", help="ZGW notifications to StUF kennisgevingen")
+    notifications_commands = notifications_cmd.add_subparsers(dest="notifications_command", required=True)
+    subscribe_cmd = notifications_commands.add_parser(
+        "subscribe", help="register or update the abonnement at the Notificaties API (notifications.nrc_url)")
+    subscribe_cmd.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
+    subscribe_cmd.add_argument("--data-dir", type=Path, help="data directory (STUF_BRIDGE_DATA_DIR, default ./data)")
     # --- operating flags (docs/operations.md): added to the commands that serve or check, then every subcommand
     # gets its help as description and every flag of a setting names its variable and default ---------------------
     for sub in (serve_cmd, zgw_serve_cmd, check_cmd):
@@ -644,6 +670,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         from .checks import check_config
 
         return check_config(with_demo_profile(settings))
+    if args.command == "notifications":
+        return notifications_command(settings, args.notifications_command)
     if args.command == "outbox":
         return outbox_command(settings, args.outbox_command, getattr(args, "id", None), getattr(args, "dead", False))
     if args.command == "recover":

@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from .legacy.config import LegacySettings
+from .notifications.config import NotificationSettings
 from .outbox.config import OutboxSettings
 from .recovery.config import RecoverySettings
 from .routing.config import RoutingSettings
@@ -329,6 +330,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"clients: {what} {doubles} given more than once")
         return value
 
+    notifications: NotificationSettings = Field(
+        default_factory=NotificationSettings,
+        description="ZGW notifications in, StUF kennisgevingen out to legacy subscribers (docs/notifications.md).",
+    )
+
     @field_validator("zgw_credentials")
     @classmethod
     def _check_apis(cls, value: dict[str, ZgwCredentials]) -> dict[str, ZgwCredentials]:
@@ -447,6 +453,12 @@ class SecretFilesSource(PydanticBaseSettingsSource):
         "STUF_BRIDGE_DATABASE_URL_FILE": (("database_url",), "STUF_BRIDGE_DATABASE_URL", None),
         "STUF_BRIDGE_ZGW_CREDENTIALS_FILE": (("zgw_credentials",), "STUF_BRIDGE_ZGW_CREDENTIALS", None),
         "STUF_BRIDGE_LEGACY_PASSWORD_FILE": (("legacy", "password"), "STUF_BRIDGE_LEGACY", "password"),
+        "STUF_BRIDGE_NOTIFICATIONS_CALLBACK_AUTH_FILE": (("notifications", "callback_auth"),
+                                                         "STUF_BRIDGE_NOTIFICATIONS", "callback_auth"),
+        "STUF_BRIDGE_NOTIFICATIONS_CALLBACK_SECRET_FILE": (("notifications", "callback_secret"),
+                                                           "STUF_BRIDGE_NOTIFICATIONS", "callback_secret"),
+        "STUF_BRIDGE_NOTIFICATIONS_NRC_SECRET_FILE": (("notifications", "nrc_secret"), "STUF_BRIDGE_NOTIFICATIONS",
+                                                      "nrc_secret"),
     }
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:

@@ -40,9 +40,9 @@ async def test_migrations_apply_and_reopen_is_harmless(pg_url: str) -> None:
         pg_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
     )
     assert tables == [("cutover_audit",), ("document_zaken",), ("journal",), ("journal_owners",), ("messages",),
-                      ("migration_ledger",), ("migration_locks",), ("outbox",), ("outbox_blobs",),
-                      ("routing_overrides",), ("schema_version",), ("sequences",), ("traces",), ("wsse_nonces",),
-                      ("zaak_routes",)]
+                      ("migration_ledger",), ("migration_locks",), ("notification_clock",), ("notification_inbox",),
+                      ("notification_snapshots",), ("outbox",), ("outbox_blobs",), ("routing_overrides",),
+                      ("schema_version",), ("sequences",), ("traces",), ("wsse_nonces",), ("zaak_routes",)]
 
 
 async def test_sequences_start_at_one_and_are_independent(

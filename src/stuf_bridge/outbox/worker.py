@@ -71,6 +71,8 @@ TranslateRequest = Callable[[Service | None, AsyncIterable[bytes], str | None, s
 #: deliver the secondary leg), False (no: nothing to replicate), None (cannot tell: the item is parked as dead for an
 #: operator). The gateway plugs in ``ZgwPrimaryCheck``; a journal of ZGW write steps can answer better.
 PrimaryCheck = Callable[[OutboxEntry], Awaitable[bool | None]]
+#: Delivers the items of another feature's targets, by target prefix (``subscriber:``: the notifications).
+Handler = Callable[[OutboxEntry], Awaitable[Outcome]]
 
 
 class ReplicaRouter:
@@ -108,9 +110,11 @@ class OutboxWorker:
     def __init__(self, store: Store, settings: OutboxSettings, *, legacy: LegacyClient | None,
                  translate: TranslateRequest | None, rng: Callable[[], float] = random.random,
                  primary_check: PrimaryCheck | None = None,
-                 backfill: Callable[[OutboxEntry], Awaitable[Outcome]] | None = None):
+                 backfill: Callable[[OutboxEntry], Awaitable[Outcome]] | None = None,
+                 handlers: dict[str, Handler] | None = None):
         self.store = store
         self.backfill = backfill  # delivers ``backfill:*`` items (migration/backfill.py)
+        self.handlers = dict(handlers or {})
         self.settings = settings
         self.legacy = legacy
         self.translate = translate
@@ -222,6 +226,9 @@ class OutboxWorker:
         return True
 
     async def deliver(self, entry: OutboxEntry) -> Outcome:
+        for prefix, handler in self.handlers.items():
+            if entry.target.startswith(prefix):
+                return await handler(entry)
         if entry.target.startswith(LEGACY_TARGET):
             return await self._to_legacy(entry)
         if is_zgw(entry.target):

@@ -292,6 +292,45 @@ def _m009_wsse_nonces(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=True)  # checkfirst: a store that created it on first use before this step
 
 
+def _m011_notifications(conn: Connection) -> None:
+    metadata = MetaData()
+    Table(
+        "notification_inbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("dedup_key", String(64), nullable=False, unique=True),
+        Column("kanaal", String(50), nullable=False),
+        Column("hoofd_object", String(1000), nullable=False),
+        Column("resource", String(100), nullable=False),
+        Column("resource_url", String(1000), nullable=False),
+        Column("actie", String(50), nullable=False),
+        Column("aanmaakdatum", String(50), nullable=False),
+        Column("kenmerken", String(4000), nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=True),
+        Column("error", String(2000), nullable=True),
+        Index("ix_notification_inbox_waiting", "received_at", postgresql_where=text("processed_at IS NULL"),
+              sqlite_where=text("processed_at IS NULL")),
+    )
+    Table(
+        "notification_snapshots",
+        metadata,
+        Column("subscriber", String(100), primary_key=True),
+        Column("zaak_url", String(1000), primary_key=True),
+        Column("identificatie", String(200), nullable=True),
+        Column("acked", LargeBinary, nullable=True),
+        Column("inflight", LargeBinary, nullable=True),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "notification_clock",
+        metadata,
+        Column("zender", String(300), primary_key=True),
+        Column("last_ms", BigInteger, nullable=False),
+    )
+    metadata.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
@@ -307,6 +346,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _m007_migration),
     Migration(8, "traces: what happened to every message (the trace store and /ui/)", _m008_traces),
     Migration(9, "wsse_nonces: UsernameToken nonces within the replay window", _m009_wsse_nonces),
+    Migration(11, "notification_inbox, notification_snapshots, notification_clock: ZGW notifications to StUF "
+              "kennisgevingen (inbox, per-subscriber snapshots, the rising tijdstipBericht)", _m011_notifications),
 )
 
 

@@ -758,6 +758,11 @@ class Store:
         age = (dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest is not None else 0.0
         return OutboxStats(sum(n for n, _ in waiting), max(age, 0.0), counts.get("dead", (0, None))[0])
 
+    async def transaction(self, action: str, work: Callable[[Connection], T], *, durable: bool = True) -> T:
+        """Run ``work`` (synchronous, on a SQLAlchemy ``Connection``) in one transaction of the store, for features
+        that keep tables of their own (``notifications/store.py``); errors come out as StoreError."""
+        return await self._run(action, work, durable=durable)
+
     async def _outbox_update(self, action: str, item_id: int, when: tuple[str, ...], **values: Any) -> bool:
         """One item's status change, if it is in one of the statuses ``when``: one round trip (see
         ``outbox_statement``). True when it changed."""

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import platform
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -34,11 +34,13 @@ from ..mapping import Mappings
 from ..outbox.primary import ZgwPrimaryCheck
 from ..migration.wiring import backfill_delivery, backfill_rules, migration_router
 from ..migration.wiring import copier as migration_copier
+from ..notifications.service import Notifications, own_token
 from ..outbox.replicate import Replicate
 from ..outbox.worker import OutboxWorker, ReplicaRouter, TranslateRequest
 from ..recovery.service import RecoveryService
 from ..pipeline.exchange import Exchange
 from ..pipeline.handle import ModeHandler
+from ..pipeline.record import Recorder
 from ..pipeline.route import Mode, Router
 from ..routing.router import RuleRouter
 from ..security.passwords import PasswordCheck
@@ -179,6 +181,15 @@ def create_app(
     mappings = Mappings.load(overlay_dir=settings.mappings_dir)  # a broken file stops the start (MappingError)
     metrics = Metrics()
     embedded = embedded_backend(settings, embedded_settings) if settings.zgw_embedded else None
+    own_auth = None
+    if embedded is not None and embedded_base is not None and settings.notifications.active \
+            and settings.notifications.embedded_callback:
+        # the embedded backend's notifications reach this gateway's own callback without further configuration
+        from ..zgw_embedded.notifications import NotificationTarget
+
+        own_auth = own_token()
+        own_callback = f"{embedded_base.rstrip('/').removesuffix('/zgw')}/notificaties/callback"
+        embedded.state.zgw.notifier.add_target(NotificationTarget(own_callback, own_auth))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -221,22 +232,38 @@ def create_app(
             trace_store = TraceStore(the_store)
             tracer = TraceRecorder(trace_store, lambda: app.state.gateway.settings.trace,
                                    on_dropped=metrics.traces_dropped.inc)
+            notifications = Notifications(settings, the_store, zgw, mappings, own_auth=own_auth)
+            app.state.notifications = notifications
+            echo = [notifications.echo] if notifications.echo is not None else []
             gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing, modes=modes,
-                              recorders=[metrics, tracer])
+                              recorders=[metrics, tracer, *echo])
             app.state.gateway = gateway
             app.state.trace_store, app.state.tracer = trace_store, tracer
             tracer.start()
             stack.push_async_callback(tracer.stop)  # before the store closes: what is queued is written
             if replicate is not None:
                 replicate.translate = gateway.translate
-            if legacy is not None and settings.outbox.enabled:
-                worker = OutboxWorker(the_store, settings.outbox, legacy=legacy,
-                                      translate=_replica_translate(settings, the_store, schemas, zgw, mappings),
-                                      primary_check=ZgwPrimaryCheck(zgw) if zgw is not None else None,
-                                      backfill=backfill_delivery(backfill_copier) if backfill_copier else None)
+            if notifications.handlers:
+                app.state.outbox = True
+                notifications.start()
+                stack.push_async_callback(notifications.stop)
+            if (legacy is not None or notifications.handlers) and settings.outbox.enabled:
+                def outbox_worker(translate: TranslateRequest | None) -> OutboxWorker:
+                    return OutboxWorker(the_store, settings.outbox, legacy=legacy, translate=translate,
+                                        primary_check=ZgwPrimaryCheck(zgw) if zgw is not None else None,
+                                        backfill=backfill_delivery(backfill_copier) if backfill_copier else None,
+                                        handlers=dict(notifications.handlers))
+
+                worker = outbox_worker(_replica_translate(settings, the_store, schemas, zgw, mappings,
+                                                          recorders=echo))
                 worker.start()
                 stack.push_async_callback(worker.stop)
                 app.state.outbox_worker = worker
+                # kennisgevingen to many zaken at once: more delivery loops (the claim keeps each zaak's order)
+                for _ in range(settings.notifications.delivery_workers - 1 if notifications.handlers else 0):
+                    extra = outbox_worker(worker.translate)
+                    extra.start()
+                    stack.push_async_callback(extra.stop)
             if zgw is not None and settings.recovery.enabled:  # unfinished messages: at start, then in a sweep
                 recovery = RecoveryService(the_store, zgw, lease_seconds=settings.recovery.lease_seconds,
                                            sweep_seconds=settings.recovery.sweep_seconds,
@@ -326,6 +353,12 @@ def create_app(
             return PlainTextResponse("Niet gevonden", status_code=404)
         return Response(target.read_bytes(), media_type="text/xml")
 
+    @app.post("/notificaties/callback")
+    async def notification_callback(request: Request) -> Response:
+        """Notificaties API callback: 403 without the right Authorization, 204 once stored (docs/notifications.md)."""
+        notifications: Notifications = request.app.state.notifications
+        return await notifications.callback(request)
+
     @app.get("/health")
     async def health() -> JSONResponse:
         """Liveness: the process serves HTTP. Nothing outside it is asked, so that an unreachable store or backend
@@ -386,12 +419,13 @@ async def readiness(the_store: Store, zgw: ZgwClients | None, settings: Settings
 
 
 def _replica_translate(settings: Settings, store: Store, schemas: Schemas, zgw: ZgwClients | None,
-                       mappings: Mappings) -> TranslateRequest | None:
+                       mappings: Mappings, recorders: Sequence[Recorder] = ()) -> TranslateRequest | None:
     """How the outbox worker translates a stored request for ZGW: a gateway of its own on the same store and
     backends whose router translates everything as a replica (idempotency records of its own)."""
     if zgw is None:
         return None
     replica = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings, router=ReplicaRouter(),
+                      recorders=list(recorders),
                       authenticate=False)  # authenticated and authorised when it came in
 
     async def translate(service: Service | None, payload: AsyncIterable[bytes], content_type: str | None,
@@ -435,6 +469,7 @@ def embedded_backend(settings: Settings, own: EmbeddedSettings | None = None) ->
     accepts the gateway's own client; ``own`` are its own settings (unset: read from the environment)."""
     from ..zgw_embedded import DEMO_CATALOGUE, EmbeddedConfig, EmbeddedSettings
     from ..zgw_embedded import create_app as create_embedded_app
+    from ..zgw_embedded.notifications import targets_from
 
     own = own or EmbeddedSettings()
 
@@ -446,6 +481,7 @@ def embedded_backend(settings: Settings, own: EmbeddedSettings | None = None) ->
             jwt_leeway=own.jwt_leeway,
             seed_file=DEMO_CATALOGUE,
             force_unlock_clients=frozenset({settings.zgw_client_id}) if own.force_unlock else frozenset(),
+            notification_targets=targets_from(own.notification_callbacks),
         )
     )
 

@@ -13,6 +13,7 @@ from .blobs import Blobs
 from .catalogi import router as catalogi_router
 from .config import EmbeddedConfig
 from .db import Database
+from .notifications import Notifier, NotifyingMiddleware
 from .rest import ApiVersionHeader, HeadAsGet
 from .seeding import load_yaml, seed_into
 
@@ -24,6 +25,7 @@ class Backend:
     config: EmbeddedConfig
     db: Database
     blobs: Blobs
+    notifier: Notifier
 
 
 def create_app(config: EmbeddedConfig) -> FastAPI:
@@ -35,11 +37,13 @@ def create_app(config: EmbeddedConfig) -> FastAPI:
     database = Database(config.database_path)
     if config.seed_file is not None and database.is_empty():
         seed_into(database, load_yaml(config.seed_file))
-    backend = Backend(config=config, db=database, blobs=Blobs(config.files_dir))
+    notifier = Notifier(list(config.notification_targets))
+    backend = Backend(config=config, db=database, blobs=Blobs(config.files_dir), notifier=notifier)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await notifier.close()
         database.close()
 
     app = FastAPI(
@@ -55,6 +59,7 @@ def create_app(config: EmbeddedConfig) -> FastAPI:
     app.add_middleware(HeadAsGet)
     audit.create_table(database)
     app.add_middleware(audit.AuditTrail, database=database)  # writes and their X-Audit-Toelichting
+    app.add_middleware(NotifyingMiddleware, notifier=notifier, database=lambda: database)
     for router in _routers():
         app.include_router(router)
     openapi.install(app)

@@ -3,12 +3,14 @@ the gateway's, and the complete configuration :func:`create_app` takes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .notifications import NotificationTarget
 
 
 class EmbeddedSettings(BaseSettings):
@@ -22,6 +24,9 @@ class EmbeddedSettings(BaseSettings):
         "The gateway's client holds Open Zaak's `documenten.geforceerd-unlock` scope (as 'alle autorisaties' does, "
         "which is what the demo gives it): an unlock then succeeds whatever lock it carries. The gateway checks a "
         "checkedOutId itself before it unlocks, and recovery uses the scope to release a lock lost with an answer."))
+    notification_callbacks: list[dict[str, str]] = Field(
+        default_factory=list, description="Notificaties API callbacks told of every write, as Open Zaak tells its "
+        "Notificaties API: a list of `{url, auth}` (`auth`: the literal Authorization value).")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class EmbeddedConfig:
     - ``jwt_expiry``: seconds a token stays valid after its ``iat`` (Open Zaak's ``JWT_EXPIRY``); ``None``: forever.
     - ``seed_file``: a catalogue YAML loaded at start-up when the store holds no catalogus yet.
     - ``page_size``: page size of paginated lists (Open Zaak: 100).
+    - ``notification_targets``: callbacks told of every committed write (``notifications.py``).
     - ``upload_chunk_size``: size of a bestandsdeel when a document is created with ``bestandsomvang`` and no
       ``inhoud``. Open Zaak's default is 4 GiB; ours is small so that every gateway path sees several parts.
     - ``force_unlock_clients``: the clients holding ``documenten.geforceerd-unlock``. As in Open Zaak, their unlock
@@ -50,6 +56,7 @@ class EmbeddedConfig:
     upload_chunk_size: int = 4 * 1024 * 1024
     extra_clients: Mapping[str, str] = field(default_factory=dict)
     force_unlock_clients: frozenset[str] = frozenset()
+    notification_targets: Sequence[NotificationTarget] = ()
 
     @property
     def root(self) -> Path:

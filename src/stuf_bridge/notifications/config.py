@@ -1,0 +1,128 @@
+"""The ``notifications:`` settings (YAML config file, or ``STUF_BRIDGE_NOTIFICATIONS`` as JSON): how ZGW notifications
+reach the gateway, and which legacy systems hear about them as StUF kennisgevingen."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Self
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+
+class Profile(enum.StrEnum):
+    """How a subscriber is fed: as a ZDS client feeds a zaaksysteem, or with the generic StUF-ZKN kennisgevingen."""
+
+    ZDS_CLIENT = "zds-client"
+    STUF_ZKN = "stuf-zkn"
+
+
+class StufParty(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisatie: str | None = Field(default=None, max_length=200)
+    applicatie: str = Field(max_length=50)
+    administratie: str | None = Field(default=None, max_length=50)
+    gebruiker: str | None = Field(default=None, max_length=100)
+
+    def matches(self, organisatie: str | None, applicatie: str | None) -> bool:
+        """True when a message's zender is this party (organisatie compared only when both have one)."""
+        if applicatie != self.applicatie:
+            return False
+        return self.organisatie is None or organisatie is None or organisatie == self.organisatie
+
+
+class SubscriberSettings(BaseModel):
+    """One legacy system that hears about ZGW changes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$",
+                      description="A short name: the outbox target is `subscriber:<name>`, snapshots are kept by it.")
+    endpoint: str = Field(description="The subscriber's OntvangAsynchroon endpoint (http or https).")
+    stuf: StufParty = Field(description="The subscriber's own StUF identity: the ontvanger of what is sent to it, and "
+                            "how its own messages through the gateway are recognised (no echo).")
+    zaaktypen: list[str] = Field(default_factory=lambda: ["*"], description="Zaaktype codes (identificatie) it "
+                                 "wants; `*`: all.")
+    profile: Profile = Field(default=Profile.ZDS_CLIENT, description="zds-client: creeerZaak, updateZaak, "
+                             "actualiseerZaakstatus, voegZaakdocumentToe; stuf-zkn: zakLk01/edcLk01.")
+    documents: bool = Field(default=True, description="Send documents added to a zaak (with their content).")
+    replicate_target: bool | None = Field(default=None, description="This subscriber is the legacy zaaksysteem of "
+                                          "`legacy.endpoints`, fed by replicate's secondary leg: changes made through "
+                                          "a replicate route are not sent to it a second time. Unset: when its "
+                                          "endpoint is the legacy OntvangAsynchroon endpoint.")
+    timeout: float = Field(default=60.0, gt=0, description="Seconds to connect, and between two pieces of an answer.")
+    ca_bundle: Path | None = Field(default=None, description="CA bundle (PEM) that signs its TLS certificate.")
+    client_cert: Path | None = Field(default=None, description="Client certificate (PEM) shown to it.")
+    client_key: Path | None = Field(default=None, description="Key of client_cert, when not in the same file.")
+    username: str | None = Field(default=None, description="Basic credentials towards it: user.")
+    password: SecretStr | None = Field(default=None, description="Basic credentials: password.")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"subscriber endpoint must be an http(s) URL, not {value!r}")
+        if parts.username or parts.password:
+            raise ValueError("subscriber endpoint: give credentials as username/password, not in the URL")
+        return value
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Self:
+        if self.password is not None and self.username is None:
+            raise ValueError(f"subscriber {self.name}: password needs username")
+        if self.client_key is not None and self.client_cert is None:
+            raise ValueError(f"subscriber {self.name}: client_key needs client_cert")
+        return self
+
+    def wants(self, zaaktype: str | None) -> bool:
+        return "*" in self.zaaktypen or (zaaktype is not None and zaaktype in self.zaaktypen)
+
+
+class NotificationSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subscribers: list[SubscriberSettings] = Field(default_factory=list, description="The legacy systems that are "
+                                                  "sent kennisgevingen of ZGW changes.")
+    callback_auth: SecretStr | None = Field(default=None, description="The exact `Authorization` value the "
+                                            "Notificaties API sends to the callback (the abonnement's `auth`).")
+    callback_client_id: str | None = Field(default=None, description="Accept a ZGW JWT (HS256) from this client id "
+                                           "at the callback too.")
+    callback_secret: SecretStr | None = Field(default=None, description="The secret of callback_client_id.")
+    nrc_url: str | None = Field(default=None, description="Root of the Notificaties API (…/api/v1) for `stuf-bridge "
+                                "notifications subscribe`.")
+    nrc_client_id: str | None = Field(default=None, description="JWT client id towards the Notificaties API.")
+    nrc_secret: SecretStr | None = Field(default=None, description="Its secret.")
+    kanalen: list[str] = Field(default_factory=lambda: ["zaken", "documenten", "besluiten"],
+                               description="Kanalen the abonnement listens to.")
+    bronorganisatie: str | None = Field(default=None, description="Filter the abonnement on this bronorganisatie "
+                                        "(RSIN); besluiten filter on verantwoordelijke_organisatie.")
+    coalesce_seconds: float = Field(default=2.0, ge=0, description="A notification waits this long in the inbox, "
+                                    "so that a burst (Open Zaak's zaak_registreren sends five) becomes one look.")
+    poll_seconds: float = Field(default=0.5, gt=0, description="Seconds between two looks at the inbox.")
+    delivery_workers: int = Field(default=4, ge=1, le=64, description="Outbox delivery loops in this process while "
+                                  "there are subscribers: kennisgevingen about different zaken go out side by side "
+                                  "(each zaak's stay in order).")
+    inbox_retention_hours: float = Field(default=168.0, gt=0, description="Processed notifications are kept this "
+                                         "long (deduplication of late repeats), then purged.")
+    embedded_callback: bool = Field(default=True, description="With the embedded ZGW backend and subscribers: its "
+                                    "notifications go to this gateway's own callback.")
+
+    @model_validator(mode="after")
+    def _unique_and_paired(self) -> Self:
+        names = [s.name for s in self.subscribers]
+        doubles = sorted({n for n in names if names.count(n) > 1})
+        if doubles:
+            raise ValueError(f"notifications.subscribers: names must be unique ({', '.join(doubles)})")
+        if (self.callback_client_id is None) != (self.callback_secret is None):
+            raise ValueError("notifications.callback_client_id and callback_secret go together")
+        return self
+
+    @property
+    def active(self) -> bool:
+        return bool(self.subscribers)
+
+    def subscriber(self, name: str) -> SubscriberSettings | None:
+        return next((s for s in self.subscribers if s.name == name), None)

@@ -1,0 +1,201 @@
+"""The kennisgevingen a subscriber is sent (StUF-ZKN 3.10 / ZDS 1.1 message shapes, STUF §5).
+
+Every message is an Lk01 with the gateway as zender, the subscriber as ontvanger, a fresh referentienummer and a
+``tijdstipBericht`` from the store's clock (strictly rising per zender). ``indicatorOvername`` is V. The profiles
+differ in the SOAPAction (and so in the operation a receiver dispatches on), not in the body:
+
+======================  ===========================================  ======================================
+change                   zds-client (a ZDS client feeding a ZS)      stuf-zkn (generic kennisgevingen)
+======================  ===========================================  ======================================
+zaak new                 creeerZaak_Lk01 (zakLk01 T)                  zakLk01 T
+zaak destroyed           (nothing: ZDS has no removal)                zakLk01 V (kerngegevens)
+zaak attributes changed  updateZaak_Lk01 (zakLk01 W: old, new)        zakLk01 W
+status added             actualiseerZaakstatus_Lk01 (zakLk01 W)       zakLk01 W
+document added           voegZaakdocumentToe_Lk01 (edcLk01 T)        edcLk01 T
+======================  ===========================================  ======================================
+
+A W carries two objects, the state the subscriber acknowledged first and the current one second (STUF §5.2); an
+element that was there and is gone is sent nil with ``StUF:noValue="geenWaarde"`` in the new object. A document's
+content is not in the body as built here: the body is cut at ``inhoud`` (``Kennisgeving.head``/``tail``) and the
+base64 of the download is streamed in between when it is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from ..stuf.namespaces import SOAP11, STUF, ZKN
+from .config import Profile, SubscriberSettings
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XMIME = "http://www.w3.org/2005/05/xmlmime"
+_ZDS11 = "http://www.egem.nl/StUF/sector/zkn/0310/"
+_MARK = "@@stuf-bridge-inhoud@@"
+
+#: operation -> (root element, entiteittype, SOAPAction per profile)
+OPERATIONS: dict[str, tuple[str, str, dict[Profile, str]]] = {
+    "creeerZaak": ("zakLk01", "ZAK", {Profile.ZDS_CLIENT: _ZDS11 + "creeerZaak_Lk01",
+                                      Profile.STUF_ZKN: _ZDS11 + "zakLk01"}),
+    "updateZaak": ("zakLk01", "ZAK", {Profile.ZDS_CLIENT: _ZDS11 + "updateZaak_Lk01",
+                                      Profile.STUF_ZKN: _ZDS11 + "zakLk01"}),
+    "actualiseerZaakstatus": ("zakLk01", "ZAK", {Profile.ZDS_CLIENT: _ZDS11 + "actualiseerZaakstatus_Lk01",
+                                                 Profile.STUF_ZKN: _ZDS11 + "zakLk01"}),
+    "zaakVerwijderd": ("zakLk01", "ZAK", {Profile.STUF_ZKN: _ZDS11 + "zakLk01"}),  # ZDS has no removal
+    "voegZaakdocumentToe": ("edcLk01", "EDC", {Profile.ZDS_CLIENT: _ZDS11 + "voegZaakdocumentToe_Lk01",
+                                               Profile.STUF_ZKN: _ZDS11 + "edcLk01"}),
+}
+
+
+def zkn(name: str) -> str:
+    return f"{{{ZKN}}}{name}"
+
+
+def stuf(name: str) -> str:
+    return f"{{{STUF}}}{name}"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The gateway as zender."""
+
+    organisatie: str | None
+    applicatie: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.organisatie or ''}/{self.applicatie}"
+
+
+@dataclass(frozen=True)
+class Kennisgeving:
+    """One message as stored while it is being sent (``inflight`` in the snapshot): a resend sends these bytes
+    again. ``document`` is the EIO whose content goes between ``head`` and ``tail`` (None: no content)."""
+
+    operation: str
+    referentienummer: str
+    soap_action: str
+    head: bytes
+    tail: bytes
+    document: dict[str, Any] | None
+    after: dict[str, Any]  # the subscriber's state once this one is acknowledged
+
+    def as_json(self) -> dict[str, Any]:
+        return {"operation": self.operation, "referentienummer": self.referentienummer,
+                "soap_action": self.soap_action, "head": self.head.decode(), "tail": self.tail.decode(),
+                "document": self.document, "after": self.after}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Kennisgeving:
+        return cls(data["operation"], data["referentienummer"], data["soap_action"], data["head"].encode(),
+                   data["tail"].encode(), data.get("document"), data["after"])
+
+    def body(self, content: Callable[[], AsyncIterator[bytes]] | None) -> AsyncIterator[bytes]:
+        """The whole body: head, the base64 of ``content()`` (when there is a document), tail."""
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield self.head
+            if content is not None:
+                async for piece in base64_stream(content()):
+                    yield piece
+            yield self.tail
+
+        return chunks()
+
+
+async def base64_stream(source: AsyncIterator[bytes], chunk: int = 3 * 256 * 1024) -> AsyncIterator[bytes]:
+    """Base64 of a byte stream, in pieces (a remainder of 1 or 2 bytes waits for the next piece)."""
+    import base64
+
+    rest = b""
+    async for piece in source:
+        data = rest + piece
+        cut = len(data) - len(data) % 3
+        rest = data[cut:]
+        for start in range(0, cut, chunk):
+            yield base64.b64encode(data[start:min(cut, start + chunk)])
+    if rest:
+        yield base64.b64encode(rest)
+
+
+def tijdstip(moment: dt.datetime) -> str:
+    """``tijdstipBericht`` with milliseconds (StUF: yyyymmddhhmmssfff), in Dutch time as StUF senders use it."""
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo("Europe/Amsterdam"))
+    return local.strftime("%Y%m%d%H%M%S") + f"{local.microsecond // 1000:03d}"
+
+
+def envelope(operation: str, subscriber: SubscriberSettings, sender: Sender, moment: dt.datetime,
+             mutatiesoort: str, objects: list[etree._Element], after: dict[str, Any],
+             document: dict[str, Any] | None = None) -> Kennisgeving:
+    """A kennisgeving of ``operation`` to ``subscriber`` holding ``objects`` (one for T, two for W)."""
+    root_name, entiteittype, actions = OPERATIONS[operation]
+    referentienummer = str(uuid.uuid4())
+    env = etree.Element(f"{{{SOAP11}}}Envelope", nsmap={"soapenv": SOAP11, "StUF": STUF, "ZKN": ZKN, "xsi": XSI})
+    body = etree.SubElement(env, f"{{{SOAP11}}}Body")
+    root = etree.SubElement(body, zkn(root_name))
+    sg = etree.SubElement(root, zkn("stuurgegevens"))
+    etree.SubElement(sg, stuf("berichtcode")).text = "Lk01"
+    _party(etree.SubElement(sg, stuf("zender")), sender.organisatie, sender.applicatie, None, None)
+    party = subscriber.stuf
+    _party(etree.SubElement(sg, stuf("ontvanger")), party.organisatie, party.applicatie, party.administratie,
+           party.gebruiker)
+    etree.SubElement(sg, stuf("referentienummer")).text = referentienummer
+    etree.SubElement(sg, stuf("tijdstipBericht")).text = tijdstip(moment)
+    etree.SubElement(sg, stuf("entiteittype")).text = entiteittype
+    parameters = etree.SubElement(root, zkn("parameters"))
+    etree.SubElement(parameters, stuf("mutatiesoort")).text = mutatiesoort
+    etree.SubElement(parameters, stuf("indicatorOvername")).text = "V"
+    for obj in objects:
+        root.append(obj)
+    text = etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    head, _, tail = text.partition(_MARK.encode()) if document is not None else (text, b"", b"")
+    if document is not None and not tail:
+        raise ValueError("document kennisgeving without inhoud")
+    return Kennisgeving(operation, referentienummer, actions[subscriber.profile], head, tail, document, after)
+
+
+def _party(element: etree._Element, organisatie: str | None, applicatie: str, administratie: str | None,
+           gebruiker: str | None) -> None:
+    for name, value in (("organisatie", organisatie), ("applicatie", applicatie), ("administratie", administratie),
+                        ("gebruiker", gebruiker)):
+        if value:
+            etree.SubElement(element, stuf(name)).text = value
+
+
+def set_verwerkingssoort(obj: etree._Element, soort: str) -> etree._Element:
+    """``StUF:verwerkingssoort`` on the object; its relations T in a new object (T) and I (unchanged, identical on
+    both sides) in a change (W), their gerelateerde I (an existing object, referred to)."""
+    obj.set(stuf("verwerkingssoort"), soort)
+    for relation in obj:
+        if not isinstance(relation.tag, str) or relation.get(stuf("entiteittype")) is None:
+            continue
+        relation.set(stuf("verwerkingssoort"), "T" if soort == "T" else "I")
+        for gerelateerde in relation.iterchildren(zkn("gerelateerde")):
+            if gerelateerde.get(stuf("entiteittype")) is not None:
+                gerelateerde.set(stuf("verwerkingssoort"), "I")
+                continue
+            for betrokkene in gerelateerde:  # a rol's natuurlijkPersoon, medewerker, …: as sent with a new zaak (T),
+                if isinstance(betrokkene.tag, str) and betrokkene.get(stuf("entiteittype")) is not None:
+                    betrokkene.set(stuf("verwerkingssoort"), "T" if soort == "T" else "I")  # else referred to
+    return obj
+
+
+def inhoud_placeholder(element: etree._Element) -> None:
+    """Mark where the document's base64 goes (cut out by ``envelope``)."""
+    element.text = _MARK
+
+
+def nil(name: str, entiteittype: str | None = None) -> etree._Element:
+    element = etree.Element(zkn(name))
+    if entiteittype is not None:
+        element.set(stuf("entiteittype"), entiteittype)
+    element.set(f"{{{XSI}}}nil", "true")
+    element.set(stuf("noValue"), "geenWaarde")
+    return element

@@ -1,0 +1,58 @@
+"""The notification tables (migration 11) on every kind of store: the deduplicating inbox, snapshots and the clock
+that makes tijdstipBericht rise strictly per zender, also under concurrent use."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from stuf_bridge.notifications.store import Notification, NotificationStore
+from stuf_bridge.store import Store
+
+
+def notification(n: int, actie: str = "create") -> Notification:
+    return Notification("zaken", f"http://zgw.test/zaken/{n}", "zaak", f"http://zgw.test/zaken/{n}", actie,
+                        f"2024-03-01T10:00:{n:02d}Z", {"bronorganisatie": "002564440"})
+
+
+async def test_inbox_stores_a_notification_once_and_hands_out_the_due_ones_in_order(store_of_each_kind: Store) -> None:
+    inbox = NotificationStore(store_of_each_kind)
+    assert await inbox.receive(notification(1)) is True
+    assert await inbox.receive(notification(1)) is False  # the Notificaties API's retry
+    assert await inbox.receive(notification(2)) is True
+    assert await inbox.receive(notification(2, "update")) is True
+    assert await inbox.due(dt.timedelta(hours=1)) == []  # still in the coalescing window
+    due = await inbox.due(dt.timedelta(0))
+    assert [(e.notification.resource_url, e.notification.actie) for e in due] == [
+        ("http://zgw.test/zaken/1", "create"), ("http://zgw.test/zaken/2", "create"),
+        ("http://zgw.test/zaken/2", "update")]
+    assert due[0].notification.kenmerken == {"bronorganisatie": "002564440"}
+    await inbox.processed([due[0].id, due[1].id], {due[1].id: "gone"})
+    assert [e.id for e in await inbox.due(dt.timedelta(0))] == [due[2].id]
+    assert await inbox.waiting() == 1
+    assert await inbox.purge(dt.timedelta(0)) == 2
+    assert await inbox.receive(notification(3)) is True
+
+
+async def test_a_snapshot_keeps_what_was_acknowledged_and_what_is_in_flight(store_of_each_kind: Store) -> None:
+    inbox = NotificationStore(store_of_each_kind)
+    empty = await inbox.snapshot("dms", "http://zgw.test/zaken/1")
+    assert (empty.acked, empty.inflight) == (None, None)
+    await inbox.save("dms", "http://zgw.test/zaken/1", identificatie="ZK-1", acked=None, inflight={"ref": "a"})
+    await inbox.save("dms", "http://zgw.test/zaken/1", identificatie="ZK-1", acked={"statussen": ["s1"]},
+                     inflight=None)
+    await inbox.save("zkn", "http://zgw.test/zaken/1", identificatie="ZK-1", acked={"statussen": []}, inflight=None)
+    snapshot = await inbox.snapshot("dms", "http://zgw.test/zaken/1")
+    assert (snapshot.identificatie, snapshot.acked, snapshot.inflight) == ("ZK-1", {"statussen": ["s1"]}, None)
+    assert [s.subscriber for s in await inbox.snapshots_of("zkn")] == ["zkn"]
+
+
+async def test_the_clock_rises_strictly_per_zender_even_when_asked_at_once(store_of_each_kind: Store) -> None:
+    inbox = NotificationStore(store_of_each_kind)
+    moments = await asyncio.gather(*(inbox.tick("0363/stuf-bridge") for _ in range(40)))
+    assert len(set(moments)) == 40
+    later = await inbox.tick("0363/stuf-bridge")
+    assert later > max(moments)
+    assert abs((later - dt.datetime.now(dt.UTC)).total_seconds()) < 60
+    other = await inbox.tick("1900/other")
+    assert other.tzinfo is not None
