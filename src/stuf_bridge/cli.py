@@ -452,23 +452,13 @@ def recover_command(settings: Settings, action: str, everything: bool) -> int:
 
 
 def trace_command(settings: Settings, args: argparse.Namespace) -> int:
-    """``trace export``, ``replay``, ``dry-run`` and ``ui hash-password`` (``trace/tools.py``)."""
+    """``trace export``, ``replay`` and ``dry-run`` (``trace/tools.py``)."""
     import asyncio
-    import getpass
     import json
 
     from .store import StoreError
     from .trace import tools
 
-    if args.command == "ui":
-        password = getpass.getpass("Wachtwoord: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-        if not password:
-            print("stuf-bridge: an empty password", file=sys.stderr)
-            return 2
-        from .ui.auth import hash_password
-
-        print(hash_password(password))
-        return 0
     configure_logging(settings.model_copy(update={"log_level": "WARNING"}))  # stdout is the tool's output
     try:
         if args.command == "trace":
@@ -581,10 +571,7 @@ def main(argv: list[str] | None = None) -> int:
                                   "calls), against a throw-away embedded backend")
     dry_cmd.add_argument("message", type=Path, help="the message: a SOAP envelope or a bare StUF message")
     dry_cmd.add_argument("--catalogue", type=Path, help="catalogue YAML for the look-ups (default: the demo one)")
-    ui_cmd = commands.add_parser("ui", help="the trace page /ui/")
-    ui_commands = ui_cmd.add_subparsers(dest="ui_command", required=True)
-    hash_cmd = ui_commands.add_parser("hash-password", help="a password hash for ui.users (read from stdin)")
-    for sub in (export_cmd, replay_cmd, dry_cmd, hash_cmd):
+    for sub in (export_cmd, replay_cmd, dry_cmd):
         sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
         sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
     notifications_cmd = commands.add_parser("notifications", help="ZGW notifications to StUF kennisgevingen")
@@ -617,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
         from .security.passwords import hash_password
 
         password = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else getpass.getpass()
+        if not password:
+            print("stuf-bridge: an empty password", file=sys.stderr)
+            return 2
         print(hash_password(password))
         return 0
     overrides = {k: getattr(args, k, None) for k in ("host", "port", "data_dir", "zgw_url", "mappings_dir")}
@@ -680,7 +670,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         from .migration.commands import run as run_migration_command
 
         return run_migration_command(settings, args)
-    if args.command in ("trace", "replay", "dry-run", "ui"):
+    if args.command in ("trace", "replay", "dry-run"):
         return trace_command(settings, args)
     if args.zgw_command == "seed":
         return seed_zgw(settings, args.catalogue)

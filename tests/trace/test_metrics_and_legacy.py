@@ -13,7 +13,6 @@ from stuf_bridge.stuf.validation import Schemas
 from stuf_bridge.trace.config import TraceSettings
 from stuf_bridge.web.app import create_app
 from tests.operations.messages import creeer_zaak
-from tests.support.legacy_gateway import ProxyAll
 
 from .test_trace import gateway, listed, post, traced
 
@@ -63,9 +62,9 @@ async def test_a_proxied_message_shows_its_legacy_call(make_settings: Callable[.
         # an answer on the wire (as a network transport gives it), not one already read
         return httpx.Response(200, content=streamed(), headers={"content-type": "text/xml; charset=utf-8"})
 
-    settings = make_settings(trace=TraceSettings(flush_seconds=0.05),
+    settings = make_settings(trace=TraceSettings(flush_seconds=0.05), routing={"default": "proxy"},
                              legacy={"endpoints": {"OntvangAsynchroon": "http://legacy.test/zds/OntvangAsynchroon"}})
-    app = create_app(settings, schemas=schemas, router=ProxyAll(), legacy_transport=httpx.MockTransport(legacy))
+    app = create_app(settings, schemas=schemas, legacy_transport=httpx.MockTransport(legacy))
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://gateway.test") as client:
         answer = await post(client, creeer_zaak(referentienummer="proxied"))

@@ -24,7 +24,7 @@ from stuf_bridge.trace.config import TraceSettings
 from stuf_bridge.trace.privacy import Masker, body, eleven_test
 from stuf_bridge.trace.store import TraceFilter, TraceStore, pack
 from stuf_bridge.trace.tools import fake_bsn, normalise, replay
-from stuf_bridge.ui.auth import hash_password
+from stuf_bridge.security.passwords import hash_password
 from stuf_bridge.web.app import create_app
 from tests.operations.document_messages import voeg_zaakdocument_toe
 from tests.operations.messages import creeer_zaak
@@ -303,6 +303,6 @@ def test_hash_password_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
     from stuf_bridge.cli import main
 
     monkeypatch.setattr("sys.stdin", io.StringIO("geheim\n"))
-    assert main(["ui", "hash-password"]) == 0
+    assert main(["hash-password"]) == 0
     assert PasswordHasher().verify(capsys.readouterr().out.strip(), "geheim")
     assert hash_password("x") != hash_password("x")  # salted

@@ -12,7 +12,7 @@ import pytest
 from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.validation import Schemas
 from stuf_bridge.trace.config import TraceSettings
-from stuf_bridge.ui.auth import hash_password
+from stuf_bridge.security.passwords import hash_password
 from stuf_bridge.ui.config import UiSettings, UiUser
 from tests.operations.messages import creeer_zaak
 

@@ -16,6 +16,14 @@ from lxml import etree
 
 from .namespaces import STUF, XSI
 
+
+def elfproef(number: str) -> bool:
+    """Whether ``number`` is a BSN by the 11-test: nine digits, weights 9..2 and -1, not all zeros."""
+    if len(number) != 9 or not number.isdigit() or not number.isascii() or number == "000000000":
+        return False
+    return sum(int(d) * w for d, w in zip(number, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True)) % 11 == 0
+
+
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 

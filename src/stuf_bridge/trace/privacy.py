@@ -19,18 +19,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..pipeline.record import _hidden
+from ..stuf.values import elfproef as eleven_test
 
 _BSN_XML = re.compile(r"<((?:[\w.-]+:)?(?:inp\.bsn|bsn|BSN|burgerservicenummer))(\s[^>]*)?>\s*([^<\s]+)\s*</\1>")
 _INHOUD_XML = re.compile(r"(<(?:[\w.-]+:)?inhoud(?:\s[^>]*)?>)([A-Za-z0-9+/=\s]{64,})(</(?:[\w.-]+:)?inhoud>)")
 _NINE = re.compile(r"(?<![\d.-])\d{9}(?![\d-])")
 _BSN_KEY = re.compile(r"bsn|burgerservicenummer", re.IGNORECASE)
-
-
-def eleven_test(number: str) -> bool:
-    """The BSN 11-test (weights 9..2, -1)."""
-    if len(number) != 9 or not number.isdigit() or number == "000000000":
-        return False
-    return sum(int(d) * w for d, w in zip(number, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True)) % 11 == 0
 
 
 class Masker:

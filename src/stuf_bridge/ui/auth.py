@@ -23,10 +23,6 @@ _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash(secrets.token_hex(16))
 
 
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
-
-
 @dataclass(frozen=True)
 class User:
     name: str

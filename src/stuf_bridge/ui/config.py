@@ -15,7 +15,7 @@ class Role(enum.StrEnum):
 class UiUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    password_hash: str = Field(description="An Argon2 hash: `stuf-bridge ui hash-password` makes one.")
+    password_hash: str = Field(description="An Argon2 hash: `stuf-bridge hash-password` makes one.")
     role: Role = Field(default=Role.VIEWER, description="`viewer` or `admin`.")
 
 
