@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from stuf_bridge.ui.auth import hash_password
+from stuf_bridge.security.passwords import hash_password
 from tests.operations.messages import creeer_zaak
 from tests.support.server import running_gateway
 
