@@ -39,8 +39,8 @@ async def test_migrations_apply_and_reopen_is_harmless(pg_url: str) -> None:
     tables = await _fetch(
         pg_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
     )
-    assert tables == [("document_zaken",), ("messages",), ("outbox",), ("schema_version",), ("sequences",),
-                      ("zaak_routes",)]
+    assert tables == [("document_zaken",), ("messages",), ("outbox",), ("outbox_blobs",), ("schema_version",),
+                      ("sequences",), ("zaak_routes",)]
 
 
 async def test_sequences_start_at_one_and_are_independent(
