@@ -21,7 +21,8 @@ from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.validation import Schemas
 from stuf_bridge.trace import current
 from stuf_bridge.trace.config import TraceSettings
-from stuf_bridge.trace.privacy import Masker, body, eleven_test
+from stuf_bridge.stuf.values import elfproef
+from stuf_bridge.trace.privacy import Masker, body
 from stuf_bridge.trace.store import TraceFilter, TraceStore, pack
 from stuf_bridge.trace.tools import fake_bsn, normalise, replay
 from stuf_bridge.security.passwords import hash_password
@@ -219,7 +220,7 @@ def test_numbers_that_are_no_bsn_stay_and_long_bodies_are_cut() -> None:
     assert cut["cut"] and cut["text"].endswith("[cut by stuf-bridge: 1000 of 5000 characters shown]")
     assert Masker().url("http://z/rollen?betrokkeneIdentificatie__natuurlijkPersoon__inpBsn=999993653&x=1") == (
         "http://z/rollen?betrokkeneIdentificatie__natuurlijkPersoon__inpBsn=%2A%2A%2A%2A%2A%2A%2A53&x=1")
-    assert eleven_test(fake_bsn("53")) and fake_bsn("53").endswith("53")
+    assert elfproef(fake_bsn("53")) and fake_bsn("53").endswith("53")
 
 
 async def test_prune_by_age_and_size(make_settings: Callable[..., Settings]) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..pipeline.record import _hidden
-from ..stuf.values import elfproef as eleven_test
+from ..stuf.values import elfproef
 
 _BSN_XML = re.compile(r"<((?:[\w.-]+:)?(?:inp\.bsn|bsn|BSN|burgerservicenummer))(\s[^>]*)?>\s*([^<\s]+)\s*</\1>")
 _INHOUD_XML = re.compile(r"(<(?:[\w.-]+:)?inhoud(?:\s[^>]*)?>)([A-Za-z0-9+/=\s]{64,})(</(?:[\w.-]+:)?inhoud>)")
@@ -66,7 +66,7 @@ class Masker:
         if self.off:
             return text
         text = self.known(text)
-        return _NINE.sub(lambda m: _hidden(m.group()) if eleven_test(m.group()) and m.group() not in self.rsins
+        return _NINE.sub(lambda m: _hidden(m.group()) if elfproef(m.group()) and m.group() not in self.rsins
                          else m.group(), text)
 
     def json_field(self, match: re.Match[str]) -> str:

@@ -27,7 +27,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from ..settings import Settings
-from .privacy import eleven_test, readable
+from ..stuf.values import elfproef
+from .privacy import readable
 from .recorder import build_row
 
 # --- export --------------------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def fake_bsn(last_two: str) -> str:
     """A BSN that passes the 11-test and ends in ``last_two`` (a masked BSN keeps its last two digits)."""
     for n in range(1000000):
         candidate = f"{100000 + n:07d}{last_two}"[-9:]
-        if eleven_test(candidate):
+        if elfproef(candidate):
             return candidate
     raise ValueError(f"no BSN ends in {last_two}")  # pragma: no cover (every ending has one)
 
