@@ -865,7 +865,8 @@ async def test_audittrail(zgw: Zgw, state: dict[str, Any], api: str, key: str) -
     resource = need(state, key)
     trail = (await zgw.get(resource["url"] + "/audittrail", expect=200)).json()
     assert trail, f"the {key} has a history"
-    await zgw.get(trail[0]["url"], expect=200)
+    # the AuditTrail schema has no url: an entry is at the list's URL and its uuid
+    await zgw.get(trail[0].get("url") or f"{resource['url']}/audittrail/{trail[0]['uuid']}", expect=200)
 
 
 @scenario

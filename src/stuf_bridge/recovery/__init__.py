@@ -9,3 +9,5 @@
 The rule and the figures are in docs/recovery.md. This package imports nothing at import time, so that the ZGW
 client can use ``context`` without an import cycle.
 """
+
+__all__: list[str] = []  # the modules are the interface (see above); nothing is re-exported here
