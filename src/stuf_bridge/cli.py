@@ -136,12 +136,6 @@ class _Server(uvicorn.Server):
                 self.stopped_by = list(self._captured_signals)
                 self._captured_signals.clear()
 
-    def handle_exit(self, sig: int, frame: object) -> None:
-        if not self.should_exit:
-            log.info("stopping", signal=signal.Signals(sig).name, grace_seconds=self.settings.shutdown_grace_seconds,
-                     reason="no new connections; messages in flight are answered first")
-        super().handle_exit(sig, frame)  # type: ignore[arg-type]
-
     async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
         await super().startup(sockets)
         if self.started and self.servers:
@@ -161,6 +155,12 @@ class _Server(uvicorn.Server):
                 self._internal_server._serve(sockets=[self.internal]))
 
     async def shutdown(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
+        # logged here, on the event loop, not in the signal handler: a handler that logs while the interrupted code
+        # holds the log writer's lock (structlog's WriteLogger) would wait for it forever
+        captured = list(self._captured_signals)
+        log.info("stopping", signal=signal.Signals(captured[-1]).name if captured else None,
+                 grace_seconds=self.settings.shutdown_grace_seconds,
+                 reason="no new connections; messages in flight are answered first")
         if self._internal_server is not None and self._internal_task is not None:
             self._internal_server.should_exit = True
             await self._internal_task
