@@ -3,7 +3,8 @@
 - Two gateways on one PostgreSQL store and one ZGW backend (one of them ``serve --workers 2``), sent the same
   messages: identifiers are unique, a resend is answered once (the same answer), nothing is created twice.
 - SIGTERM while a message is in flight (a ZGW backend slowed by a proxy): no new connection is accepted, the message
-  is answered, the process exits 0; with a grace period shorter than the message, the process exits within it.
+  is answered, the process exits 0; with a grace period shorter than the message, the process exits within it and
+  the message gets a StUF fault (the gateway stops, resend), and its resend completes it once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from lxml import etree
 
 from stuf_bridge.gateway import parse_answer
 from stuf_bridge.stuf.namespaces import ZKN
@@ -123,9 +125,11 @@ def test_two_gateways_on_one_postgresql_answer_each_message_once(
 
 
 @contextmanager
-def slowed(target: str, delay: float, seen: threading.Event) -> Iterator[str]:
-    """An HTTP proxy in front of ``target`` that holds every request ``delay`` seconds before passing it on; ``seen``
-    is set at the first request. Yields its base URL (loopback)."""
+def slowed(target: str, delay: float, seen: threading.Event, only: Callable[[str, str], bool] | None = None,
+           forwarded: threading.Event | None = None) -> Iterator[str]:
+    """An HTTP proxy in front of ``target`` that holds every request (or those ``only(method, path)`` picks) ``delay``
+    seconds before passing it on; ``seen`` is set at the first held request, ``forwarded`` once it has reached the
+    target. Yields its base URL (loopback)."""
 
     class Proxy(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -134,14 +138,18 @@ def slowed(target: str, delay: float, seen: threading.Event) -> Iterator[str]:
             pass
 
         def relay(self) -> None:
-            seen.set()
-            time.sleep(delay)
+            held = only is None or only(self.command, self.path)
+            if held:
+                seen.set()
+                time.sleep(delay)
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length",
                                                                                    "connection")}
             answer = httpx.request(self.command, f"{target}{self.path}", content=body, headers=headers, timeout=60)
             content = answer.content
+            if held and forwarded is not None:
+                forwarded.set()
             self.send_response(answer.status_code)
             for key, value in answer.headers.items():
                 if key.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
@@ -202,28 +210,48 @@ def test_sigterm_answers_the_message_in_flight_then_exits(tmp_path: Path) -> Non
 
 
 def test_the_grace_period_bounds_the_stop(tmp_path: Path) -> None:
-    seen = threading.Event()
+    """A creeerZaak whose POST /zaken is held 8 s by a proxy, SIGTERM with a grace period of 1 s: the message is
+    answered with a StUF fault (Fo03 StUF046, plek server, "stopt; stuur opnieuw"), not a bare 500, and the process
+    exits within the grace period. The held POST still reaches ZGW afterwards (the zaak exists there, the gateway
+    did not see the answer): a new gateway on the same store, sent the same message again, answers Bv03 and the
+    zaak exists once: nothing was half-written or done twice."""
+    seen, forwarded = threading.Event(), threading.Event()
+    zaak, message = "0363ZK-SIGTERM-2", zm.creeer_zaak(identificatie="0363ZK-SIGTERM-2", referentienummer="sigterm-2")
     with running_gateway(tmp_path / "zgw", command=("zgw", "serve")) as zgw_url, \
-            slowed(zgw_url, 30, seen) as slow_url:
+            slowed(zgw_url, 8, seen, only=lambda method, path: (method, path) == ("POST", "/zaken/api/v1/zaken"),
+                   forwarded=forwarded) as slow_url:
         env = {"STUF_BRIDGE_ZGW_URL": slow_url, "STUF_BRIDGE_DEFAULT_RSIN": DEMO_RSIN,
                "STUF_BRIDGE_SHUTDOWN_GRACE_SECONDS": "1"}
         pid: list[int] = []
-        with running_gateway(tmp_path / "gw", env=env, pid=pid, timeout=120) as url:
+        log: list[str] = []
+        with running_gateway(tmp_path / "gw", env=env, pid=pid, log=log, timeout=120) as url:
             with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-                answer = pool.submit(post, url, "OntvangAsynchroon",
-                                     zm.creeer_zaak(identificatie="0363ZK-SIGTERM-2", referentienummer="sigterm-2"),
-                                     120)
+                answer = pool.submit(post, url, "OntvangAsynchroon", message, 120)
                 assert seen.wait(60)
                 stopped_at = time.monotonic()
                 os.kill(pid[0], signal.SIGTERM)
-                assert _exited(pid[0], 25)  # within the grace period (1 s) plus start-up of the shutdown, not 30 s
+                result = answer.result(timeout=60)
+                assert _exited(pid[0], 25)  # within the grace period (1 s) plus start-up of the shutdown, not 8 s
                 assert time.monotonic() - stopped_at < 25
-                try:  # the message was cancelled: no Bv03 (uvicorn answers a bare 500, or the connection closes)
-                    result = answer.result(timeout=60)
-                except httpx.HTTPError:
-                    pass
-                else:
-                    assert result.status_code >= 500 and b"Bv03" not in result.content
+        assert result.status_code == 500, result.text
+        fault = parse_answer(result.content)  # the SOAP Fault's detail: the Fo03
+        found = {etree.QName(el).localname: el.text for el in fault.iter() if isinstance(el.tag, str)}
+        assert found["code"] == "StUF046" and found["plek"] == "server", found
+        assert "stopt" in (found["omschrijving"] or "") and "opnieuw" in (found["details"] or ""), found
+        assert b"Internal Server Error" not in result.content
+        lines = [json.loads(line) for line in log if line.startswith("{")]
+        assert any(e["event"] == "grace_period_ended" and e["messages"] == 1 for e in lines), lines
+        assert any(e["event"] == "message" and e.get("fault_code") == "StUF046" and e["level"] == "error"
+                   for e in lines), [e for e in lines if e["event"] == "message"]
+        assert not any("Exception in ASGI application" in line or "Traceback" in line for line in log), log
+        assert forwarded.wait(30)  # the held POST reached ZGW after the gateway had given up on it
+        wait_for(lambda: len(zaken(zgw_url, zaak)) == 1)
+        # the resend, to a new gateway process on the same store (the SQLite file of the same data directory)
+        env["STUF_BRIDGE_ZGW_URL"] = zgw_url
+        with running_gateway(tmp_path / "gw", env=env, timeout=120) as url:
+            again = post(url, "OntvangAsynchroon", message)
+        assert again.status_code == 200 and b"Bv03" in again.content, again.text
+        assert len(zaken(zgw_url, zaak)) == 1
 
 
 def test_worker_processes_stop_together_on_sigterm(tmp_path: Path) -> None:

@@ -164,7 +164,23 @@ class _Server(uvicorn.Server):
         if self._internal_server is not None and self._internal_task is not None:
             self._internal_server.should_exit = True
             await self._internal_task
-        await super().shutdown(sockets)
+        # The grace period is ours: when it ends, the messages still running are cancelled and answered with a
+        # fault that says the gateway stops (stopping.py); uvicorn's own timeout, a little later, is the backstop.
+        timer = asyncio.get_running_loop().call_later(self.settings.shutdown_grace_seconds, self._end_grace)
+        try:
+            await super().shutdown(sockets)
+        finally:
+            timer.cancel()
+
+    def _end_grace(self) -> None:
+        from . import stopping
+
+        running = [task for task in self.server_state.tasks if not task.done()]
+        if running:
+            log.error("grace_period_ended", messages=len(running), grace_seconds=self.settings.shutdown_grace_seconds,
+                      reason="messages still running are answered with a fault (StUF046/StUF049: the gateway "
+                      "stops, resend); the recovery journal resolves what they had done")
+        stopping.end_grace(running)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -189,6 +205,9 @@ def _loopback_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+STOP_BACKSTOP_SECONDS = 10
+
+
 def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, str],
          internal: socket.socket | None = None) -> int:
     """Serve until stopped; the exit code: 0 after SIGTERM (or a normal end), 130 after Ctrl-C (SIGINT)."""
@@ -207,7 +226,8 @@ def _run(app: object, settings: Settings, sock: socket.socket, what: dict[str, s
         log_config=None,
         lifespan="on",
         timeout_keep_alive=int(settings.keep_alive_seconds),
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        # the backstop behind _Server._end_grace: the messages it cancelled have this long to send their fault
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + STOP_BACKSTOP_SECONDS,
         **tls,
     )
     server = _Server(config, settings, what, internal)

@@ -12,6 +12,7 @@ the endpoint's WSDL declares (Fo02/Fo03).
     │   ├── NotAuthenticated           StUF052  client   no or wrong credentials (HTTP 401)
     │   ├── NotAuthorised              StUF052  client   a client outside its zenders, operations, zaaktypen
     │   └── BackendUnavailable         StUF046 (Fo03) / StUF049 (Fo02)  server
+    │       ├── GatewayStopping        StUF046 (Fo03) / StUF049 (Fo02)  server  the grace period of a stop ended
     │       └── BackendTimeout         StUF046 (Fo03) / StUF960 (Fo02)  server
     ├── StepFailed                     a step of a multi-call operation failed (its undo already ran); the fault
     │                                  is its cause's, with details naming the step and what was rolled back
@@ -118,6 +119,23 @@ class BackendUnavailable(Fault):
 
     def code_for(self, fault_kind: str) -> str:
         return "StUF046" if fault_kind == "Fo03" else "StUF049"
+
+
+class GatewayStopping(BackendUnavailable):
+    """The gateway stopped (SIGTERM) and the shutdown grace period ended before this message was answered: a
+    server-side, temporary failure (StUF046 on Fo03, StUF049 on Fo02, as for an unavailable backend). Whatever the
+    message had done is in the recovery journal and is resolved at the next start or on the resend, so resending
+    it is safe (``stopping.py``)."""
+
+    reason = "gateway-stopping"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "stuf-bridge stopt; stuur het bericht opnieuw",
+            "De gateway werd gestopt voordat dit bericht klaar was. Wat het bericht al had gedaan wordt bij de "
+            "volgende start of bij het opnieuw sturen hersteld of afgemaakt; opnieuw sturen (zelfde "
+            "referentienummer) is veilig.",
+        )
 
 
 class BackendTimeout(BackendUnavailable):

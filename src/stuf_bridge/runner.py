@@ -166,10 +166,12 @@ def supervise(settings: Settings, sock: socket.socket, what: dict[str, str], emb
 def stop_all(settings: Settings, processes: list[SpawnProcess]) -> None:
     """SIGTERM to every worker, then wait: each answers its messages in flight within the grace period (plus time
     for the store and clients to close); one still running after that is killed."""
+    from .cli import STOP_BACKSTOP_SECONDS
+
     for process in processes:
         if process.is_alive() and process.pid is not None:
             os.kill(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + settings.shutdown_grace_seconds + 10
+    deadline = time.monotonic() + settings.shutdown_grace_seconds + STOP_BACKSTOP_SECONDS + 10
     for process in processes:
         process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():

@@ -3,11 +3,13 @@ envelope of the request's version (documents streamed into it); any error, expec
 of the operation's service (Fo02 on BeantwoordVraag and VrijeBerichten, Fo03 on OntvangAsynchroon) inside a SOAP
 Fault with HTTP 500. A reply a mode handler set itself (proxy: the legacy's answer, status code and all) is kept.
 This is the one place where an exception turns into a fault: nothing reaches the client as a bare 500, and no
-internal exception text reaches it either (that goes to the log).
+internal exception text reaches it either (that goes to the log). A message cancelled because the server's shutdown
+grace period ended is answered here too (``stopping.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
@@ -15,7 +17,8 @@ import structlog
 from lxml import etree
 
 from ..content import Outbound, aencode_chunks
-from ..errors import Fault, ProcessingError
+from .. import stopping
+from ..errors import Fault, GatewayStopping, ProcessingError
 from ..faults import is_internal, to_fault
 from ..soap.envelope import SoapVersion, envelope, fault_envelope
 from ..store import StoreError
@@ -43,6 +46,17 @@ class Answer:
             x.reply.replayed = x.replayed
         except Exception as exc:
             x.fault = self.fault_for(exc, x)
+            x.reply = self.fault_reply(x.version, x.fault_kind, x.fault, x.stuurgegevens)
+        except asyncio.CancelledError:
+            if not stopping.grace_ended():  # not the server's stop: a cancellation passes through unchanged
+                raise
+            # The server stopped and its grace period ended with this message unanswered (stopping.py): a fault
+            # that says so, not uvicorn's bare 500. The claim stage behind has already marked the message
+            # unfinished in the recovery journal and released its claim, so a resend is safe.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            x.fault = GatewayStopping()
             x.reply = self.fault_reply(x.version, x.fault_kind, x.fault, x.stuurgegevens)
 
     @staticmethod
