@@ -285,3 +285,51 @@ def test_ctrl_c_stops_with_one_line_and_exit_code_130(tmp_path: Path) -> None:
     assert proc.returncode == 130
     assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
     assert '"stopped"' in rest and "SIGINT" in rest
+
+
+# --- metrics across worker processes ------------------------------------------------------------------------
+
+
+def scraped_messages(url: str) -> tuple[float, dict[str, str]]:
+    """The sum of ``stuf_bridge_messages_total`` over its labels in one scrape of ``/metrics``, and the build info."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    answer = httpx.get(f"{url}/metrics", timeout=30)
+    assert answer.status_code == 200, answer.text
+    total, build = 0.0, {}
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            if sample.name == "stuf_bridge_messages_total":
+                total += sample.value
+            elif sample.name == "stuf_bridge_build_info":
+                build = dict(sample.labels)
+    return total, build
+
+
+def test_metrics_add_up_every_workers_counters(tmp_path: Path) -> None:
+    """``serve --workers 2``: messages are sent until both workers have handled some (their log lines say which);
+    every scrape of /metrics, whichever worker answers it, counts all of them. The run's metrics directory is gone
+    after the stop."""
+    log: list[str] = []
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    with running_gateway(tmp_path / "gw", command=("serve", "--workers", "2"), log=log, timeout=120,
+                         env={"TMPDIR": str(tmp)}) as url:
+        wait_for(lambda: sum('"listening"' in line for line in log) == 2)
+        assert len(list(tmp.glob("stuf-bridge-metrics-*"))) == 1
+        sent = 0
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            while {e.get("worker") for e in messages(log)} != {1, 2}:
+                assert sent < 400, "the kernel gave every connection to one worker"
+                answers = list(pool.map(lambda n: post(url, "VrijeBerichten", di02(referentienummer=f"m-{n}")),
+                                        range(sent, sent + 8)))
+                assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+                sent += 8
+                wait_for(lambda n=sent: len(messages(log)) == n)
+        per_worker = {w: sum(1 for e in messages(log) if e.get("worker") == w) for w in (1, 2)}
+        assert sum(per_worker.values()) == sent and min(per_worker.values()) > 0, per_worker
+        for _ in range(6):  # successive scrapes, on new connections: any worker may answer each
+            total, build = scraped_messages(url)
+            assert total == sent, (total, sent, per_worker)
+            assert build.get("version")
+    assert list(tmp.glob("stuf-bridge-metrics-*")) == []  # removed by the supervisor when it stopped

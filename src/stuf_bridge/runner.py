@@ -6,6 +6,9 @@ processes that accept on that socket, the kernel spreading connections over them
 what must happen once across processes (an identifier number, a resend's answer, an outbox item) is decided in the
 store, as it is across pods (docs/operations.md, Scaling).
 
+The workers' metrics are added up across them: prometheus_client's multiprocess mode, in a directory of this run's
+own (:func:`metrics_directory`), so ``/metrics`` shows every worker's counters whichever worker answers.
+
 The parent process supervises: a worker that dies is logged and started again; one that dies before it listens
 stops the whole start (it would fail the same way again); SIGTERM or SIGINT is passed to every worker, which stops
 accepting and answers the messages in flight (``shutdown_grace_seconds``) before the parent exits.
@@ -16,14 +19,19 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from prometheus_client import multiprocess
 
 from .settings import Settings
+from .web.app import MULTIPROC_ENV
 
 if TYPE_CHECKING:
     from multiprocessing.context import SpawnProcess
@@ -32,6 +40,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("stuf_bridge")
 
 RESTARTS_PER_MINUTE = 5  # a worker dying more often than this stops the gateway rather than looping
+METRICS_DIR_PREFIX = "stuf-bridge-metrics-"  # + supervisor pid: the per-run directory of the workers' metrics
 
 
 def preflight(settings: Settings) -> None:
@@ -125,7 +134,8 @@ def supervise(settings: Settings, sock: socket.socket, what: dict[str, str], emb
         process.start()
         workers[number] = (process, listening)
 
-    log.info("workers_starting", workers=settings.workers, pid=os.getpid())
+    metrics_dir = metrics_directory()
+    log.info("workers_starting", workers=settings.workers, pid=os.getpid(), metrics_dir=metrics_dir)
     code = Exit.OK
     try:
         for number in range(1, settings.workers + 1):
@@ -150,17 +160,46 @@ def supervise(settings: Settings, sock: socket.socket, what: dict[str, str], emb
                     received.append(signal.SIGTERM)
                     break
                 log.error("worker_died", worker=number, exitcode=exitcode, restarting=True)
+                if process.pid is not None:  # its in-flight gauge no longer counts; its counters stay in the sums
+                    multiprocess.mark_process_dead(process.pid, metrics_dir)  # type: ignore[no-untyped-call]
                 start(number)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         stop_all(settings, [process for process, _ in workers.values()])
         sock.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        os.environ.pop(MULTIPROC_ENV, None)
     names = [signal.Signals(sig).name for sig in received]
     if code == Exit.OK:
         log.info("stopped", signal=names[0] if names else None, workers=settings.workers)
         return Exit.INTERRUPTED if names and names[0] == "SIGINT" else Exit.OK
     return code
+
+
+def metrics_directory() -> str:
+    """A new, empty directory for this run's worker metrics (prometheus_client's multiprocess mode), under
+    ``TMPDIR``, set as ``PROMETHEUS_MULTIPROC_DIR`` for the workers about to be spawned. A fresh one per run: files
+    of an earlier run (its counters) never add to this one's. The supervisor removes it when it stops; earlier runs'
+    directories that a killed supervisor left behind are removed here when their process is gone."""
+    base = Path(tempfile.gettempdir())
+    for stale in base.glob(f"{METRICS_DIR_PREFIX}*"):
+        owner = stale.name.removeprefix(METRICS_DIR_PREFIX).partition("-")[0]
+        if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
+            shutil.rmtree(stale, ignore_errors=True)
+    path = tempfile.mkdtemp(prefix=f"{METRICS_DIR_PREFIX}{os.getpid()}-")
+    os.environ[MULTIPROC_ENV] = path  # read by prometheus_client when a spawned worker imports it
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def stop_all(settings: Settings, processes: list[SpawnProcess]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import platform
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from datetime import timedelta
@@ -22,6 +23,7 @@ from prometheus_client import (
     Histogram,
     Info,
     generate_latest,
+    multiprocess,
 )
 from starlette.requests import ClientDisconnect
 
@@ -66,7 +68,17 @@ log = structlog.get_logger(__name__)
 _SERVICES = {service.value.lower(): service for service in Service}
 
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
 class Metrics:
+    """The gateway's Prometheus metrics. One process: its own registry. With ``serve --workers N`` the supervisor
+    sets ``PROMETHEUS_MULTIPROC_DIR`` (``runner.py``) before it starts the workers, so prometheus_client keeps every
+    worker's values in files there, and ``/metrics`` (:meth:`exposition`) adds up every worker's counters and
+    histograms, whichever worker answers. Gauges say how they combine (``multiprocess_mode``): the messages in flight
+    add up over the live workers; the store's outbox and trace figures, which every worker reads whole, are the
+    most recent reading. The build info is the same in every worker and is taken from the answering one."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.messages = Counter(
@@ -83,11 +95,13 @@ class Metrics:
             registry=self.registry,
         )
         self.outbox_pending = Gauge("stuf_bridge_outbox_pending", "Outbox items waiting for delivery (pending, "
-                                    "inflight, or held intents)", registry=self.registry)
+                                    "inflight, or held intents)", registry=self.registry,
+                                    multiprocess_mode="mostrecent")
         self.outbox_oldest = Gauge("stuf_bridge_outbox_oldest_pending_age_seconds", "Age of the oldest outbox item "
-                                   "waiting for delivery (0 when none waits)", registry=self.registry)
+                                   "waiting for delivery (0 when none waits)", registry=self.registry,
+                                   multiprocess_mode="mostrecent")
         self.outbox_dead = Gauge("stuf_bridge_outbox_dead", "Dead outbox items (each parks its zaak's later items)",
-                                 registry=self.registry)
+                                 registry=self.registry, multiprocess_mode="mostrecent")
         # --- the message trace (docs/tracing.md, Metrics) ---
         self.call_seconds = Histogram(
             "stuf_bridge_outgoing_call_duration_seconds", "Duration of outgoing calls (ZGW APIs and legacy)",
@@ -103,14 +117,25 @@ class Metrics:
         self.compensations = Counter("stuf_bridge_compensations_total", "Compensation steps run after a failed "
                                      "message, by outcome (ok, failed)", ["outcome"], registry=self.registry)
         self.in_flight = Gauge("stuf_bridge_messages_in_flight", "Messages being handled now",
-                               registry=self.registry)
+                               registry=self.registry, multiprocess_mode="livesum")
         self.build = Info("stuf_bridge_build", "The running stuf-bridge", registry=self.registry)
         self.build.info({"version": _version(), "python": platform.python_version()})
         self.trace_bytes = Gauge("stuf_bridge_trace_store_bytes", "Size of the stored traces (their JSON)",
-                                 registry=self.registry)
-        self.trace_count = Gauge("stuf_bridge_trace_store_traces", "Number of stored traces", registry=self.registry)
+                                 registry=self.registry, multiprocess_mode="mostrecent")
+        self.trace_count = Gauge("stuf_bridge_trace_store_traces", "Number of stored traces", registry=self.registry,
+                                 multiprocess_mode="mostrecent")
         self.traces_dropped = Counter("stuf_bridge_traces_dropped_total", "Traces not written because the store "
                                       "did not keep up", registry=self.registry)
+
+    def exposition(self) -> CollectorRegistry:
+        """The registry ``/metrics`` shows: this process's own, or, with worker processes, every worker's values
+        added up (from the files in ``PROMETHEUS_MULTIPROC_DIR``) and this worker's build info."""
+        if not os.environ.get(MULTIPROC_ENV):
+            return self.registry
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+        combined.register(self.build)  # an Info has no multiprocess form; it is the same in every worker
+        return combined
 
     def started(self, x: Exchange) -> None:
         """The record stage's start hook: one more message in flight."""
@@ -378,7 +403,7 @@ def create_app(
             await metrics.refresh_outbox(request.app.state.store)
         if getattr(request.app.state, "trace_store", None) is not None:
             await metrics.refresh_traces(request.app.state.trace_store)
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics.exposition()), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
