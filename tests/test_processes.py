@@ -333,3 +333,43 @@ def test_metrics_add_up_every_workers_counters(tmp_path: Path) -> None:
             assert total == sent, (total, sent, per_worker)
             assert build.get("version")
     assert list(tmp.glob("stuf-bridge-metrics-*")) == []  # removed by the supervisor when it stopped
+
+
+def test_workers_serve_the_internal_port_too(tmp_path: Path) -> None:
+    """``serve --workers 2`` with clients configured and the embedded backend, which puts /metrics, /ready and the
+    backend on an internal port: every worker serves both ports, the internal paths only on the internal one, and
+    /metrics there adds up both workers' messages."""
+    from tests.security.helpers import PORTAAL_PASSWORD, internal_url, write_config
+
+    log: list[str] = []
+    config = write_config(tmp_path)
+    with running_gateway(tmp_path / "data", env={"STUF_BRIDGE_CONFIG": str(config)}, log=log, timeout=120,
+                         command=("serve", "--workers", "2")) as url:
+        wait_for(lambda: sum('"listening"' in line for line in log) == 2)
+        internal = internal_url(log)
+        assert {json.loads(line)["internal"] for line in log if '"listening"' in line} == {internal}
+        sent = 0
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            while {e.get("worker") for e in messages(log)} != {1, 2}:
+                assert sent < 80, "the kernel gave every connection to one worker"
+                numbers = range(sent, sent + 4)
+                answers = list(pool.map(
+                    lambda n: httpx.post(f"{url}/zds/OntvangAsynchroon",
+                                         content=zm.creeer_zaak(identificatie=f"0363ZK-INT-{n}",
+                                                                referentienummer=f"int-{n}")[0],
+                                         headers=zm.creeer_zaak()[1], auth=("portaal", PORTAAL_PASSWORD), timeout=60),
+                    numbers))
+                assert all(a.status_code == 200 and b"Bv03" in a.content for a in answers), [a.text for a in answers]
+                sent += 4
+                wait_for(lambda n=sent: len(messages(log)) == n)
+        for _ in range(4):  # new connections each: either worker answers
+            assert httpx.get(f"{url}/metrics", timeout=30).status_code == 404
+            assert httpx.get(f"{url}/ready", timeout=30).status_code == 404
+            assert httpx.get(f"{url}/health", timeout=30).status_code == 200
+            assert httpx.post(f"{internal}/zds/OntvangAsynchroon", content=b"<x/>", timeout=30).status_code == 404
+            assert httpx.get(f"{internal}/ready", timeout=30).status_code == 200
+            assert scraped_messages(internal)[0] == sent
+        for n in range(sent):  # each zaak once, in the embedded backend on the internal port
+            answer = httpx.get(f"{internal}/zgw/zaken/api/v1/zaken", params={"identificatie": f"0363ZK-INT-{n}"},
+                               auth=AUTH, headers={"Accept-Crs": "EPSG:4326"}, timeout=30)
+            assert answer.status_code == 200 and answer.json()["count"] == 1, answer.text

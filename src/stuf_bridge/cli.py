@@ -264,9 +264,6 @@ def serve(settings: Settings) -> int:
         check_start(settings)  # the demo secret beyond loopback
     except StartRefused as exc:
         raise StartupError(Exit.CONFIGURATION, f"refused to start: {exc}") from None
-    if settings.workers > 1 and internal_port_needed(settings):
-        raise StartupError(Exit.CONFIGURATION, "an internal port (security.internal_port, or clients with the "
-                           "embedded backend) is served by one process only: run one process per pod, or no workers")
     sock = bind_or_exit(settings.host, settings.port)
     internal = None
     try:
@@ -280,7 +277,7 @@ def serve(settings: Settings) -> int:
             "store": "postgresql" if settings.database_url else "sqlite",
         }
         if settings.workers > 1:
-            return supervise(settings, sock, what, embedded_base)
+            return supervise(settings, sock, what, embedded_base, internal)
         app = create_app(settings, embedded_base=embedded_base,
                          internal_port=internal.getsockname()[1] if internal is not None else None)
     except MappingError as exc:  # a broken mapping file stops the start, saying where

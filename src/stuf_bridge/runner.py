@@ -96,8 +96,10 @@ def preflight(settings: Settings) -> None:
 
 
 def _worker(settings: Settings, sock: socket.socket, what: dict[str, str], embedded_base: str | None, number: int,
-            listening: Event) -> None:
-    """One worker process (spawned: a fresh interpreter, nothing inherited but its arguments)."""
+            listening: Event, internal: socket.socket | None = None) -> None:
+    """One worker process (spawned: a fresh interpreter, nothing inherited but its arguments). With an internal
+    socket (security.internal_port), the worker serves it too, as it serves the main one: every worker accepts on
+    both, and the internal paths are guarded by the internal socket's port in each."""
     from . import cli
     from .web.app import create_app
 
@@ -106,15 +108,18 @@ def _worker(settings: Settings, sock: socket.socket, what: dict[str, str], embed
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     cli._Server.on_listening = listening.set
     try:
-        app = create_app(settings, embedded_base=embedded_base)
-        raise SystemExit(cli._run(app, settings, sock, what))
+        app = create_app(settings, embedded_base=embedded_base,
+                         internal_port=internal.getsockname()[1] if internal is not None else None)
+        raise SystemExit(cli._run(app, settings, sock, what, internal))
     except cli.StartupError as exc:
         log.error("worker_failed", reason=str(exc))
         raise SystemExit(int(exc.code)) from None
 
 
-def supervise(settings: Settings, sock: socket.socket, what: dict[str, str], embedded_base: str | None) -> int:
-    """Start ``settings.workers`` workers on ``sock`` and keep them running until SIGTERM or SIGINT."""
+def supervise(settings: Settings, sock: socket.socket, what: dict[str, str], embedded_base: str | None,
+              internal: socket.socket | None = None) -> int:
+    """Start ``settings.workers`` workers on ``sock`` (and ``internal``, the internal port's socket, when there is
+    one) and keep them running until SIGTERM or SIGINT."""
     from .cli import Exit
 
     context = multiprocessing.get_context("spawn")
@@ -130,7 +135,7 @@ def supervise(settings: Settings, sock: socket.socket, what: dict[str, str], emb
     def start(number: int) -> None:
         listening = context.Event()
         process = context.Process(target=_worker, name=f"stuf-bridge-worker-{number}",
-                                  args=(settings, sock, what, embedded_base, number, listening))
+                                  args=(settings, sock, what, embedded_base, number, listening, internal))
         process.start()
         workers[number] = (process, listening)
 
@@ -168,6 +173,8 @@ def supervise(settings: Settings, sock: socket.socket, what: dict[str, str], emb
             signal.signal(sig, handler)
         stop_all(settings, [process for process, _ in workers.values()])
         sock.close()
+        if internal is not None:
+            internal.close()
         shutil.rmtree(metrics_dir, ignore_errors=True)
         os.environ.pop(MULTIPROC_ENV, None)
     names = [signal.Signals(sig).name for sig in received]
