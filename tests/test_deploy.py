@@ -145,6 +145,40 @@ def test_the_compose_file_gives_the_gateway_postgresql_through_its_secret_files(
     assert "/ready" in " ".join(gateway["healthcheck"]["test"])  # healthy: the store and ZGW answer
 
 
+COMPOSE_MISTAKES = {  # what the validation must refuse: each a mistake a hand edit of the compose file makes
+    "duration": ("stop_grace_period: 45s", "stop_grace_period: 45 sec"),
+    "misspelled key": ("    restart: unless-stopped\n    # healthy", "    restrat: unless-stopped\n    # healthy"),
+    "condition": ("condition: service_healthy", "condition: service_ready"),
+    "secret without file": ("    file: deploy/compose/secrets/zgw_secret", "    path: deploy/compose/secrets/x"),
+    "port": ('"127.0.0.1:8080:8080"', '"127.0.0.1:8080:http"'),
+}
+
+
+def test_the_compose_file_is_a_valid_compose_file() -> None:
+    """docker-compose.yml against the Compose Specification, offline: the compose_spec parser (strict: unknown keys,
+    bad durations, ports and conditions are errors), then its typed model of the whole specification. No docker
+    daemon, compose plugin or image registry is reachable on the build machines, so the stack is not started here
+    (docs/operations.md, docker compose)."""
+    from compose_spec import PyCompose
+
+    compose = PyCompose.from_yaml((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert sorted(compose.service_names()) == ["postgres", "stuf-bridge"]
+    spec = compose.to_spec()
+    gateway = spec.services["stuf-bridge"]
+    assert gateway.healthcheck is not None and gateway.stop_grace_period == "45s"
+
+
+@pytest.mark.parametrize("mistake", sorted(COMPOSE_MISTAKES))
+def test_the_compose_validation_refuses_a_broken_file(mistake: str) -> None:
+    from compose_spec import PyCompose
+
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    old, new = COMPOSE_MISTAKES[mistake]
+    assert old in text
+    with pytest.raises(ValueError):
+        PyCompose.from_yaml(text.replace(old, new, 1))
+
+
 def test_the_image_checks_liveness_not_readiness() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     [healthcheck] = [line for line in dockerfile.splitlines() if line.lstrip().startswith("CMD [\"python3\"")]
