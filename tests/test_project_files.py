@@ -4,6 +4,7 @@ requires, with values it allows), CHANGELOG.md, SECURITY.md and a version that `
 from __future__ import annotations
 
 import re
+import subprocess
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
@@ -70,6 +71,47 @@ def test_publiccode_values_are_ones_the_standard_allows(publiccode: dict[str, An
     date.fromisoformat(publiccode["releaseDate"])
     licence = (ROOT / "LICENSE").read_text(encoding="utf-8").splitlines()[0]
     assert publiccode["legal"]["license"] == "EUPL-1.2" and "EUROPEAN UNION PUBLIC LICENCE v. 1.2" in licence
+
+
+def _origin() -> str | None:
+    """The repository's public address: the git remote ``origin`` when it is a network URL (a clone from a local path,
+    as CI makes, has none)."""
+    try:
+        found = subprocess.run(["git", "remote", "get-url", "origin"], cwd=ROOT, capture_output=True, text=True,
+                               timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    url = found.stdout.strip()
+    if found.returncode != 0 or not re.match(r"(https://|ssh://|git@)", url):
+        return None
+    if url.startswith("git@"):  # git@host:owner/name.git -> https://host/owner/name.git
+        host, _, path = url[4:].partition(":")
+        url = f"https://{host}/{path}"
+    return url.removeprefix("ssh://git@").removesuffix("/")
+
+
+def test_publiccode_url_is_the_public_repository_or_says_there_is_none(publiccode: dict[str, Any]) -> None:
+    """No made-up address: the public remote's when there is one, else one in the reserved ``.invalid`` domain."""
+    url = publiccode["url"]
+    origin = _origin()
+    if origin is None:
+        host = re.fullmatch(r"https://([^/]+)/\S*", url)
+        assert host and host.group(1).endswith(".invalid"), f"{url}: no public git remote, so the url must be .invalid"
+    else:
+        assert url.removesuffix(".git") == origin.removesuffix(".git"), (url, origin)
+
+
+def test_publiccode_has_no_empty_optional_keys(publiccode: dict[str, Any]) -> None:
+    """An optional key is left out rather than given an empty value (a publiccode parser refuses ``logo: ""``)."""
+
+    def empty(data: object, where: str) -> list[str]:
+        if isinstance(data, dict):
+            return [p for key, value in data.items() for p in empty(value, f"{where}.{key}".lstrip("."))]
+        if isinstance(data, list):
+            return [p for i, value in enumerate(data) for p in empty(value, f"{where}[{i}]")]
+        return [where] if data in (None, "") else []
+
+    assert empty(publiccode, "") == []
 
 
 def test_one_version_everywhere(publiccode: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
