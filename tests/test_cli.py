@@ -104,6 +104,8 @@ def test_check_config_checks_what_the_profiles_name(tmp_path: Path, capsys: pyte
     out = capsys.readouterr().out
     assert "ok    profile MELDING-OR" in out
     assert "ERROR profile BEZWAAR: no roltype for heeftAlsInitiator → Aanvrager" in out
+    [missing] = [line for line in out.splitlines() if "no roltype for heeftAlsInitiator" in line]
+    assert "the zaaktype has: " in missing and "Initiator (initiator)" in missing  # what there is to choose from
     assert "ERROR profile BEZWAAR: fallback resultaat" in out
     assert "ERROR profile ONBEKEND" in out
 

@@ -130,3 +130,64 @@ def test_one_version_everywhere(publiccode: dict[str, Any], capsys: pytest.Captu
 def test_security_policy_says_how_to_report() -> None:
     text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
     assert "## Reporting a vulnerability" in text and "not report a vulnerability in a public issue" in text
+
+
+# --- what an operator meets first (issue 17): the answers are where an operator looks --------------------------------
+
+FIRST_QUESTIONS = {  # document: what it must say, as (what, a phrase that says it)
+    "README.md": [
+        ("make a virtual environment", "python3 -m venv"),
+        ("the same number twice is the duplicate protection", "Send the same message again and the same number comes"),
+        ("look at the created zaak without a JWT", "stuf-bridge zgw get zaken --identificatie"),
+        ("how long the suite takes", "The whole suite (about"),
+        ("how the tests use ../shared", "`../shared/reference/`"),
+        ("docker compose as another start", "docker compose up"),
+    ],
+    "docs/operations.md": [
+        ("backups of the store", "## The store: what is in it, backups"),
+        ("upgrades and store migrations", "## Upgrades and store migrations"),
+        ("scaling", "## Scaling: several processes on one store"),
+        ("the log fields", "## Logs"),
+        ("where document spools go and how large", "## Documents: spool space and TMPDIR"),
+        ("exit codes", "| Exit code | Meaning |"),
+        ("what a message cut off by a stop gets", "gateway-stopping"),
+        ("metrics over worker processes", "PROMETHEUS_MULTIPROC_DIR"),
+    ],
+}
+
+
+@pytest.mark.parametrize(("doc", "what", "phrase"),
+                         [(doc, what, phrase) for doc, items in FIRST_QUESTIONS.items() for what, phrase in items],
+                         ids=lambda v: str(v)[:40])
+def test_the_docs_answer_an_operators_first_questions(doc: str, what: str, phrase: str) -> None:
+    text = re.sub(r"\s+", " ", (ROOT / doc).read_text(encoding="utf-8"))
+    assert re.sub(r"\s+", " ", phrase) in text, f"{doc} does not say {what}"
+
+
+def test_amsterdam_time_comes_from_the_tzdata_package_not_the_system() -> None:
+    """A slim container has no system zoneinfo: with none at all (an empty TZPATH), Europe/Amsterdam still loads,
+    from the tzdata dependency, and a StUF tijdstip in winter and in summer gets its own offset."""
+    code = (
+        "import zoneinfo; assert zoneinfo.TZPATH == (), zoneinfo.TZPATH\n"
+        "from stuf_bridge.stuf.values import parse_tijdstip\n"
+        "print(parse_tijdstip('20260115120000').utcoffset(), parse_tijdstip('20260715120000').utcoffset())\n"
+    )
+    import os
+    import sys
+
+    env = {**os.environ, "PYTHONTZPATH": ""}
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.split() == ["1:00:00", "2:00:00"]
+    requirements = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"tzdata>=' in requirements
+
+
+def test_the_documented_exit_codes_are_the_commands_own() -> None:
+    """One exit code per kind of start-up failure, each in the operator guide's table, and no other."""
+    from stuf_bridge.cli import Exit
+
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    documented = [int(code) for code in re.findall(r"^\| (\d+) \|", text, flags=re.MULTILINE)]
+    assert sorted(documented) == sorted(int(code) for code in Exit)
+    assert len(set(Exit)) == len(Exit.__members__)  # no two kinds share a code (an alias would hide one)
