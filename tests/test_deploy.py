@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy.engine import make_url as make_admin_url
 
 from stuf_bridge.mapping.engine import Mappings
 from stuf_bridge.settings import load_settings
@@ -143,6 +144,83 @@ def test_the_compose_file_gives_the_gateway_postgresql_through_its_secret_files(
     assert gateway["depends_on"]["postgres"]["condition"] == "service_healthy" and postgres["healthcheck"]["test"]
     assert "/var/lib/stuf-bridge" in gateway["volumes"][0]
     assert "/ready" in " ".join(gateway["healthcheck"]["test"])  # healthy: the store and ZGW answer
+
+
+def test_the_compose_gateway_service_runs_as_compose_configures_it(tmp_path: Path) -> None:
+    """The stuf-bridge service of docker-compose.yml started the way compose would start it, without containers: its
+    environment as written, each secret at a file of its own (compose mounts them under /run/secrets/), listening on
+    every address as the image's command does (so the demo secret is refused unless the file allows it), on a
+    PostgreSQL database and role made as the postgres service's environment says. Only the database host (the
+    service name ``postgres`` on compose's network) and the database name (one of the test's own on the shared
+    cluster) differ. Then the compose healthcheck's own command says healthy, and a creeerZaak is answered Bv03."""
+    import httpx
+
+    from tests.operations.messages import creeer_zaak
+    from tests.store.conftest import PG_DEFAULT_ADMIN_URL, PG_URL_ENV, _admin
+    from tests.support.server import running_gateway
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    service, postgres = compose["services"]["stuf-bridge"], compose["services"]["postgres"]
+    sources = {name: ROOT / spec["file"] for name, spec in compose["secrets"].items()}
+    role = postgres["environment"]["POSTGRES_USER"]
+    password = sources["postgres_password"].read_text(encoding="utf-8").strip()
+    database = f"{postgres['environment']['POSTGRES_DB']}_compose_{os.getpid()}"
+    admin = make_admin_url(os.environ.get(PG_URL_ENV, PG_DEFAULT_ADMIN_URL))
+    try:
+        _admin(admin, "SELECT 1")
+    except OSError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL not reachable: {exc!r}")
+        pytest.skip(f"PostgreSQL not reachable: {exc!r}")
+    role_was_there = _role_exists(admin, role)
+    if not role_was_there:
+        _admin(admin, f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    _admin(admin, f'CREATE DATABASE "{database}" OWNER {role}')
+    try:
+        mounted = tmp_path / "run-secrets"
+        mounted.mkdir()
+        for name in service["secrets"]:
+            text = sources[name].read_text(encoding="utf-8")
+            if name == "stuf_bridge_database_url":  # compose's network: the service name postgres is the database
+                assert f"@postgres:5432/{postgres['environment']['POSTGRES_DB']}" in text
+                text = text.replace(f"@postgres:5432/{postgres['environment']['POSTGRES_DB']}",
+                                    f"@127.0.0.1:5432/{database}")
+            (mounted / name).write_text(text, encoding="utf-8")
+        env = {key: str(value).replace("/run/secrets/", f"{mounted}/") for key, value in service["environment"].items()}
+        log: list[str] = []
+        with running_gateway(tmp_path / "data", env=env, host="0.0.0.0", log=log, timeout=120) as url:
+            port = url.rsplit(":", 1)[1]
+            check = service["healthcheck"]["test"]
+            assert check[0] == "CMD" and check[1] == "python3"
+            healthy = subprocess.run([sys.executable, *[a.replace(":8080/", f":{port}/") for a in check[2:]]],
+                                     capture_output=True, text=True, timeout=60)
+            assert healthy.returncode == 0, healthy.stderr
+            body, headers = creeer_zaak(identificatie="0363ZK-COMPOSE-1", referentienummer="compose-1")
+            answer = httpx.post(f"{url}/zds/OntvangAsynchroon", content=body, headers=headers, timeout=60)
+            assert answer.status_code == 200 and b"Bv03" in answer.content, answer.text
+        [listening] = [line for line in log if '"listening"' in line]
+        assert '"store": "postgresql"' in listening
+    finally:
+        _admin(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      f"WHERE datname = '{database}' AND pid <> pg_backend_pid()",
+               f'DROP DATABASE IF EXISTS "{database}"', *([] if role_was_there else [f"DROP ROLE IF EXISTS {role}"]))
+
+
+def _role_exists(admin: Any, role: str) -> bool:
+    import asyncio
+
+    import asyncpg
+
+    from tests.store.conftest import _plain
+
+    async def query() -> bool:
+        conn = await asyncpg.connect(_plain(admin), timeout=5)
+        try:
+            return await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role) is not None
+        finally:
+            await conn.close()
+
+    return asyncio.run(query())
 
 
 COMPOSE_MISTAKES = {  # what the validation must refuse: each a mistake a hand edit of the compose file makes

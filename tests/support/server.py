@@ -22,11 +22,12 @@ def running_gateway(
     pid: list[int] | None = None,
     log: list[str] | None = None,
     port: int = 0,
+    host: str = "127.0.0.1",
 ) -> Iterator[str]:
     """Start the gateway on 127.0.0.1 with port 0 and yield its base URL, read from its 'listening' log line.
     ``command`` picks the subcommand (``("zgw", "serve")`` for the embedded backend alone); the process id is
     appended to ``pid`` when given (benchmarks read its memory); every log line is appended to ``log`` when given.
-    ``port`` is the port to listen on (0: a free one)."""
+    ``port`` is the port to listen on (0: a free one), ``host`` the address (a wildcard one yields the loopback URL)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_") or k == "STUF_BRIDGE_SHARED"}
     full_env.update({"STUF_BRIDGE_LOG_FORMAT": "json", "STUF_BRIDGE_LOG_LEVEL": "INFO", **(env or {})})
     proc = subprocess.Popen(
@@ -36,7 +37,7 @@ def running_gateway(
             "stuf_bridge",
             *command,
             "--host",
-            "127.0.0.1",
+            host,
             "--port",
             str(port),
             "--data-dir",
@@ -66,7 +67,7 @@ def running_gateway(
                 except ValueError:
                     continue
                 if event.get("event") == "listening":
-                    url.append(event["url"])
+                    url.append(event["url"].replace("://0.0.0.0:", "://127.0.0.1:"))
                     ready.set()
 
     reader = threading.Thread(target=pump, daemon=True)
