@@ -33,7 +33,25 @@ def kubectl() -> str:
     return path
 
 
+HELM_CHART = ROOT / "deploy" / "helm" / "stuf-bridge"
+RENDERED = [*TARGETS, HELM_CHART]  # what every rendered-manifest test runs on: the Kustomize base, overlay, chart
+
+
+def render_chart(values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The Helm chart rendered offline by Helm's own Go SDK (helm-python-sdk: no helm binary), release stuf-bridge."""
+    try:
+        from helm_python.chart import Chart
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("helm-python-sdk is not installed (the test extra brings it)")
+        pytest.skip("helm-python-sdk is not installed: the Helm chart is not rendered")
+    manifests = Chart.load(HELM_CHART).render(values=values, name="stuf-bridge", namespace="stuf-bridge")
+    return [doc for text in manifests.values() for doc in yaml.safe_load_all(text) if doc]
+
+
 def render(target: Path) -> list[dict[str, Any]]:
+    if target == HELM_CHART:
+        return render_chart()
     done = subprocess.run([kubectl(), "kustomize", str(target)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr, done.stderr  # deprecated kustomize fields
@@ -44,7 +62,7 @@ def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [obj for obj in objects if obj["kind"] == kind]
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
+@pytest.mark.parametrize("target", RENDERED, ids=lambda t: t.name)
 def test_every_rendered_object_validates_against_the_kubernetes_schemas(target: Path) -> None:
     kubernetes_validate = pytest.importorskip("kubernetes_validate")
     objects = render(target)
@@ -62,7 +80,7 @@ def test_the_validation_would_notice_a_wrong_manifest() -> None:
         kubernetes_validate.validate(deployment, kubernetes_validate.latest_version(), strict=True)
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
+@pytest.mark.parametrize("target", RENDERED, ids=lambda t: t.name)
 def test_the_deployment_keeps_its_promises(target: Path) -> None:
     objects = render(target)
     [deployment] = by_kind(objects, "Deployment")
@@ -105,7 +123,7 @@ def test_the_deployment_keeps_its_promises(target: Path) -> None:
     assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
+@pytest.mark.parametrize("target", RENDERED, ids=lambda t: t.name)
 def test_the_config_file_and_mappings_are_ones_the_gateway_accepts(target: Path, tmp_path: Path) -> None:
     objects = render(target)
     for obj in by_kind(objects, "ConfigMap"):
@@ -116,6 +134,60 @@ def test_the_config_file_and_mappings_are_ones_the_gateway_accepts(target: Path,
     settings = load_settings(tmp_path / "stuf-bridge-config" / "config.yaml")
     assert settings.log_format == "json"
     Mappings.load(overlay_dir=tmp_path / "stuf-bridge-mappings")
+
+
+def test_the_helm_chart_is_the_kustomize_base() -> None:
+    """The chart with its default values makes the base's objects, with the same pod: containers, probes, security,
+    grace periods and volumes (only the generated ConfigMap names and the release's labels differ)."""
+    base, chart = render(TARGETS[0]), render_chart()
+    assert sorted(obj["kind"] for obj in base) == sorted(obj["kind"] for obj in chart)
+    [base_deployment], [chart_deployment] = by_kind(base, "Deployment"), by_kind(chart, "Deployment")
+    base_pod, chart_pod = base_deployment["spec"]["template"]["spec"], chart_deployment["spec"]["template"]["spec"]
+
+    def without_config_map_names(pod: dict[str, Any]) -> dict[str, Any]:
+        volumes = [{k: v for k, v in volume.items() if k != "configMap"} for volume in pod["volumes"]]
+        return {**pod, "volumes": volumes}
+
+    assert without_config_map_names(chart_pod) == without_config_map_names(base_pod)
+    for kind in ("Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"):
+        [one], [other] = by_kind(base, kind), by_kind(chart, kind)
+        spec, chart_spec = dict(one["spec"]), dict(other["spec"])
+        for key in ("selector", "podSelector"):  # the chart's selectors add the release (instance) label
+            if key in chart_spec:
+                chosen = chart_spec[key].get("matchLabels", chart_spec[key])
+                chosen.pop("app.kubernetes.io/instance")
+        assert chart_spec == spec, kind
+    chart_meta = yaml.safe_load((HELM_CHART / "Chart.yaml").read_text(encoding="utf-8"))
+    from importlib.metadata import version
+
+    assert chart_meta["appVersion"] == version("stuf-bridge")
+
+
+def test_the_helm_chart_takes_its_values_and_a_changed_config_rolls_the_pods() -> None:
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    values = {"image": {"repository": "registry.gemeente.example/stuf-bridge", "tag": "9.9.9"},
+              "config": "log_format: json\nvalidation: strict\n", "autoscaling": {"enabled": False},
+              "extraEnv": [{"name": "STUF_BRIDGE_WORKERS", "value": "2"}]}
+    objects = render_chart(values)
+    for obj in objects:
+        kubernetes_validate.validate(obj, kubernetes_validate.latest_version(), strict=True)
+    assert not by_kind(objects, "HorizontalPodAutoscaler")
+    [container] = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "registry.gemeente.example/stuf-bridge:9.9.9"
+    assert {"name": "STUF_BRIDGE_WORKERS", "value": "2"} in container["env"]
+    names = {obj["metadata"]["name"] for obj in by_kind(objects, "ConfigMap")}
+    defaults = {obj["metadata"]["name"] for obj in by_kind(render_chart(), "ConfigMap")}
+    assert len(names - defaults) == 1  # the config's ConfigMap has a new name: the Deployment changes, pods roll
+    [config] = [obj for obj in by_kind(objects, "ConfigMap") if obj["metadata"]["name"] in names - defaults]
+    assert "validation: strict" in config["data"]["config.yaml"]
+
+
+def test_the_helm_chart_lints_clean() -> None:
+    render_chart()  # skips (or fails in CI) without helm-python-sdk
+    from helm_python.chart import lint
+
+    report = lint(HELM_CHART, strict=True)
+    assert report["errors"] == [] and all(m["severity"] < 2 for m in report["messages"]), report
 
 
 def test_the_container_script_sends_the_readmes_and_the_tests_messages() -> None:
