@@ -373,3 +373,41 @@ def test_workers_serve_the_internal_port_too(tmp_path: Path) -> None:
             answer = httpx.get(f"{internal}/zgw/zaken/api/v1/zaken", params={"identificatie": f"0363ZK-INT-{n}"},
                                auth=AUTH, headers={"Accept-Crs": "EPSG:4326"}, timeout=30)
             assert answer.status_code == 200 and answer.json()["count"] == 1, answer.text
+
+
+def test_a_message_in_flight_at_sigterm_still_reaches_the_embedded_backend_on_the_internal_port(
+    tmp_path: Path,
+) -> None:
+    """With clients configured the embedded backend is served on the internal port. A creeerZaak whose body is still
+    arriving when SIGTERM comes makes its ZGW calls after the stop began: the internal port must still serve them
+    until the messages in flight are answered (it stops after the SOAP port has drained), so the answer is Bv03."""
+    from tests.security.helpers import PORTAAL_PASSWORD, internal_url, write_config
+
+    log: list[str] = []
+    pid: list[int] = []
+    config = write_config(tmp_path)
+    body, headers = zm.creeer_zaak(identificatie="0363ZK-INT-STOP", referentienummer="int-stop")
+    half = len(body) // 2
+    go_on = threading.Event()
+
+    def slow_body() -> Iterator[bytes]:
+        yield body[:half]
+        assert go_on.wait(60)
+        yield body[half:]
+
+    with running_gateway(tmp_path / "data", env={"STUF_BRIDGE_CONFIG": str(config),
+                                                 "STUF_BRIDGE_SHUTDOWN_GRACE_SECONDS": "60"},
+                         log=log, pid=pid, timeout=120) as url:
+        assert internal_url(log)  # the embedded backend is on the internal port, apart from SOAP
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            answer = pool.submit(httpx.post, f"{url}/zds/OntvangAsynchroon", content=slow_body(),
+                                 headers={**headers, "content-length": str(len(body))},
+                                 auth=("portaal", PORTAAL_PASSWORD), timeout=120)
+            time.sleep(1.0)  # the first half is in: the message is in flight
+            os.kill(pid[0], signal.SIGTERM)
+            wait_for(lambda: any('"stopping"' in line for line in log))
+            time.sleep(0.5)
+            go_on.set()
+            result = answer.result(timeout=120)
+        assert result.status_code == 200 and b"Bv03" in result.content, result.text
+        assert _exited(pid[0], 60)

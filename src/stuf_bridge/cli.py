@@ -113,7 +113,7 @@ class _Server(uvicorn.Server):
     signal (SIGTERM, SIGINT) is not raised again after the graceful shutdown (uvicorn's default, which ends the
     process by the signal or with a KeyboardInterrupt traceback): ``stopped_by`` tells the caller which came. With an
     ``internal`` socket (security.internal_port), a second server on the same app serves it, in plain HTTP, without a
-    lifespan of its own, started and stopped with this one."""
+    lifespan of its own, started with this one and stopped once this one has answered its messages in flight."""
 
     def __init__(self, config: uvicorn.Config, settings: Settings, what: dict[str, str],
                  internal: socket.socket | None = None):
@@ -153,6 +153,15 @@ class _Server(uvicorn.Server):
             self._internal_server = uvicorn.Server(config)
             self._internal_task = asyncio.get_running_loop().create_task(
                 self._internal_server._serve(sockets=[self.internal]))
+            # The internal port stops after the SOAP port has drained, just before the app's lifespan ends: a
+            # message in flight may still call the embedded backend there (a new connection) while it finishes.
+            lifespan_shutdown = self.lifespan.shutdown
+
+            async def stop_internal_then_lifespan() -> None:
+                await self._stop_internal()
+                await lifespan_shutdown()
+
+            self.lifespan.shutdown = stop_internal_then_lifespan
 
     async def shutdown(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
         # logged here, on the event loop, not in the signal handler: a handler that logs while the interrupted code
@@ -161,9 +170,6 @@ class _Server(uvicorn.Server):
         log.info("stopping", signal=signal.Signals(captured[-1]).name if captured else None,
                  grace_seconds=self.settings.shutdown_grace_seconds,
                  reason="no new connections; messages in flight are answered first")
-        if self._internal_server is not None and self._internal_task is not None:
-            self._internal_server.should_exit = True
-            await self._internal_task
         # The grace period is ours: when it ends, the messages still running are cancelled and answered with a
         # fault that says the gateway stops (stopping.py); uvicorn's own timeout, a little later, is the backstop.
         timer = asyncio.get_running_loop().call_later(self.settings.shutdown_grace_seconds, self._end_grace)
@@ -171,6 +177,13 @@ class _Server(uvicorn.Server):
             await super().shutdown(sockets)
         finally:
             timer.cancel()
+            await self._stop_internal()  # (already stopped, unless a forced exit skipped the lifespan)
+
+    async def _stop_internal(self) -> None:
+        if self._internal_server is not None and self._internal_task is not None:
+            self._internal_server.should_exit = True
+            await self._internal_task
+            self._internal_server = self._internal_task = None
 
     def _end_grace(self) -> None:
         from . import stopping
