@@ -411,3 +411,30 @@ def test_a_message_in_flight_at_sigterm_still_reaches_the_embedded_backend_on_th
             result = answer.result(timeout=120)
         assert result.status_code == 200 and b"Bv03" in result.content, result.text
         assert _exited(pid[0], 60)
+
+
+def test_each_run_gets_a_fresh_metrics_directory_and_a_killed_runs_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The supervisor's metrics directory: new and empty per run, set for the workers; one left by a supervisor that
+    was killed (its process gone) is removed, one of a supervisor still running is left alone."""
+    import tempfile
+
+    from stuf_bridge.runner import METRICS_DIR_PREFIX, MULTIPROC_ENV, metrics_directory
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = tmp_path / f"{METRICS_DIR_PREFIX}{gone.pid}-abc"
+    stale.mkdir()
+    (stale / "counter_1.db").write_bytes(b"old counts")
+    alive = tmp_path / f"{METRICS_DIR_PREFIX}{os.getppid()}-def"
+    alive.mkdir()
+    made = Path(metrics_directory())
+    try:
+        assert not stale.exists() and alive.exists()
+        assert made.parent == tmp_path and made.name.startswith(f"{METRICS_DIR_PREFIX}{os.getpid()}-")
+        assert list(made.iterdir()) == [] and os.environ[MULTIPROC_ENV] == str(made)
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
