@@ -137,6 +137,9 @@ class _Server(uvicorn.Server):
                 self._captured_signals.clear()
 
     async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
+        from . import stopping
+
+        stopping.reset()
         await super().startup(sockets)
         if self.started and self.servers:
             host, port = self.servers[0].sockets[0].getsockname()[:2]

@@ -27,6 +27,11 @@ def grace_ended() -> bool:
     return _State.grace_ended
 
 
+def reset() -> None:
+    """A server starting in this process: no stop under way (tests may start several servers, one after another)."""
+    _State.grace_ended = False
+
+
 def end_grace(tasks: Iterable[asyncio.Task[None]]) -> int:
     """Mark the grace period as ended and cancel ``tasks`` (the requests still running); how many were cancelled."""
     _State.grace_ended = True
