@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import urllib.parse
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -299,9 +300,66 @@ async def replay(settings: Settings, paths: list[Path], out: Any = None) -> int:
 # --- dry-run -------------------------------------------------------------------------------------------------
 
 
+class ReadOnlyBackend(httpx.AsyncBaseTransport):
+    """The configured ZGW backend, read-only, for ``dry-run``: reads (GET, HEAD) are sent to it; writes never are.
+    A write is answered from an overlay in memory, as the backend would in substance: POST 201 with the body sent
+    plus a ``url`` and ``uuid`` of its own (a ``…/lock`` a lock), PUT and PATCH 200 with the resource as written,
+    DELETE 204. A later read of a resource written so comes from the overlay, so that the flow goes on as it would."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport):
+        self.inner = inner
+        self.overlay: dict[str, dict[str, Any] | None] = {}  # URL (no query) -> resource as written; None: deleted
+        self.reads: list[str] = []  # "GET url" as sent to the backend
+        self.kept_back: list[str] = []  # "POST url": the writes answered here
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url.copy_with(query=None))
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            if url in self.overlay:
+                resource = self.overlay[url]
+                if resource is None:
+                    return httpx.Response(404, json={"detail": "deleted in this dry-run"})
+                return httpx.Response(200, json=resource)
+            self.reads.append(f"{request.method} {request.url}")
+            return await self.inner.handle_async_request(request)
+        self.kept_back.append(f"{request.method} {url}")
+        await request.aread()
+        body: Any = None
+        if "json" in request.headers.get("content-type", ""):
+            try:
+                body = json.loads(request.content or b"null")
+            except ValueError:
+                body = None
+        if request.method == "DELETE":
+            self.overlay[url] = None
+            return httpx.Response(204)
+        if request.method == "POST":
+            if url.endswith("/lock"):
+                return httpx.Response(200, json={"lock": uuid.uuid4().hex})
+            if url.endswith("/unlock"):
+                return httpx.Response(204)
+            made = str(uuid.uuid4())
+            resource = {**(body if isinstance(body, dict) else {}), "url": f"{url.rstrip('/')}/{made}", "uuid": made}
+            self.overlay[resource["url"]] = resource
+            return httpx.Response(201, json=resource)
+        known = self.overlay.get(url) or {}
+        resource = {**known, **(body if isinstance(body, dict) else {}), "url": url}
+        self.overlay[url] = resource
+        return httpx.Response(200, json=resource)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 async def dry_run(settings: Settings, message: Path, catalogue: Path | None, out: Any = None) -> int:
-    """``message`` (a SOAP envelope, or a bare StUF message) through the gateway against a throw-away embedded backend
-    seeded with ``catalogue`` (default: the demo catalogue); prints what it did."""
+    """``message`` (a SOAP envelope, or a bare StUF message) through the gateway; prints what it did. Against:
+
+    * ``catalogue`` given: a throw-away embedded backend seeded with it;
+    * else, with a ZGW backend configured (``zgw_url``): that backend, read-only (``ReadOnlyBackend``): catalogue
+      look-ups and other reads are answered by it, writes are kept back;
+    * else a throw-away embedded backend with the demo catalogue.
+
+    The gateway itself runs on a throw-away store: nothing is written to the configured one either."""
     from ..settings import with_demo_profile
     from ..web.app import embedded_backend
     from ..zgw_embedded import SeedError, seed
@@ -314,29 +372,42 @@ async def dry_run(settings: Settings, message: Path, catalogue: Path | None, out
     else:
         envelope, content_type = _envelope(re.sub(r"^\s*<\?xml[^>]*\?>", "", text), "1.1")
     data_dir = Path(tempfile.mkdtemp(prefix="stuf-bridge-dry-run-"))
+    backend_note = None
     try:
-        own = with_demo_profile(settings.model_copy(update={
-            "data_dir": data_dir, "database_url": None, "zgw_url": None, "zgw_zaken_url": None,
-            "zgw_documenten_url": None, "zgw_catalogi_url": None, "zgw_besluiten_url": None}))
-        if catalogue is not None:
+        if catalogue is None and not settings.zgw_embedded:
+            transport = ReadOnlyBackend(httpx.AsyncHTTPTransport(verify=settings.zgw_tls.ssl_context()))
             try:
-                await asyncio.to_thread(seed, data_dir, catalogue)
-            except (OSError, ValueError, SeedError) as exc:
-                print(f"stuf-bridge: catalogue {catalogue}: {exc}", file=sys.stderr)
-                return 2
-        backend = embedded_backend(own)
-        mounted = Starlette(routes=[Mount("/zgw", app=backend)])  # where serve mounts it
-        async with backend.router.lifespan_context(backend):
-            detail = await _run_message(own, data_dir / "gateway", envelope, content_type, None,
-                                        "OntvangAsynchroon", httpx.ASGITransport(app=mounted), None,
-                                        "http://dry-run.local/zgw")
+                detail = await _run_message(settings, data_dir, envelope, content_type, None, "OntvangAsynchroon",
+                                            transport, None, None)
+            finally:
+                await transport.aclose()
+            backend_note = (f"{settings.zgw_url or settings.zgw_zaken_url} (read-only: {len(transport.reads)} "
+                            f"reads sent, {len(transport.kept_back)} writes kept back)")
+        else:
+            own = with_demo_profile(settings.model_copy(update={
+                "data_dir": data_dir, "database_url": None, "zgw_url": None, "zgw_zaken_url": None,
+                "zgw_documenten_url": None, "zgw_catalogi_url": None, "zgw_besluiten_url": None}))
+            if catalogue is not None:
+                try:
+                    await asyncio.to_thread(seed, data_dir, catalogue)
+                except (OSError, ValueError, SeedError) as exc:
+                    print(f"stuf-bridge: catalogue {catalogue}: {exc}", file=sys.stderr)
+                    return 2
+            backend = embedded_backend(own)
+            mounted = Starlette(routes=[Mount("/zgw", app=backend)])  # where serve mounts it
+            async with backend.router.lifespan_context(backend):
+                detail = await _run_message(own, data_dir / "gateway", envelope, content_type, None,
+                                            "OntvangAsynchroon", httpx.ASGITransport(app=mounted), None,
+                                            "http://dry-run.local/zgw")
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
-    _print_dry_run(detail, out or sys.stdout)
+    _print_dry_run(detail, out or sys.stdout, backend_note)
     return 0 if detail.get("outcome") == "ok" else 1
 
 
-def _print_dry_run(detail: dict[str, Any], out: Any) -> None:
+def _print_dry_run(detail: dict[str, Any], out: Any, backend: str | None = None) -> None:
+    if backend is not None:
+        print(f"backend:     {backend}", file=out)
     print(f"operation:   {detail.get('operation')} ({detail.get('dialect')}, SOAP {detail.get('soap')})", file=out)
     route = detail.get("route") or {}
     print(f"route:       {route.get('mode')} (rule {route.get('rule')}, zaaktype {route.get('zaaktype')})",
@@ -356,8 +427,9 @@ def _print_dry_run(detail: dict[str, Any], out: Any) -> None:
     for number, call in enumerate(calls, 1):
         parts = urllib.parse.urlsplit(call["url"])
         path = parts.path.removeprefix("/zgw")
-        print(f"\n{number}. {call['method']} {path}{'?' + parts.query if parts.query else ''} -> {call['status']}",
-              file=out)
+        kept = backend is not None and call["method"] not in ("GET", "HEAD", "OPTIONS")
+        print(f"\n{number}. {call['method']} {path}{'?' + parts.query if parts.query else ''} -> {call['status']}"
+              + (" (not sent: dry-run)" if kept else ""), file=out)
         body = readable((call.get("request") or {}).get("text"))
         if body:
             print("   " + body.replace("\n", "\n   "), file=out)
