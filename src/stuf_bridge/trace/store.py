@@ -221,7 +221,8 @@ class TraceStore:
         if where.zaak:
             conditions.append(traces.c.identificaties.like(_like(f" {where.zaak} "), escape="\\"))
         clause = and_(*conditions) if conditions else None
-        listed = select(*(c for c in traces.c if c.name != "detail")).order_by(traces.c.id.desc())
+        listed = select(*(c for c in traces.c if c.name != "detail")).order_by(  # newest first: by arrival
+            traces.c.received_at.desc(), traces.c.id.desc())
         counted = select(func.count()).select_from(traces)
         if clause is not None:
             listed, counted = listed.where(clause), counted.where(clause)
