@@ -292,7 +292,8 @@ def _index_catalogue(call: dict[str, Any], lookups: dict[str, dict[str, Any]]) -
         data = json.loads(answer.get("text") or "null")
     except ValueError:
         return
-    items = data.get("results") if isinstance(data, dict) and isinstance(data.get("results"), list) else [data]
+    results = data.get("results") if isinstance(data, dict) else None
+    items: list[Any] = results if isinstance(results, list) else [data]
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("url"), str):
             lookups.setdefault(f"GET {item['url']}", {
