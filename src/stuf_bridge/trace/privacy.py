@@ -57,7 +57,7 @@ class Masker:
             if _BSN_KEY.search(key) and value:
                 self.add(value)
         masked = [(k, _hidden(v) if _BSN_KEY.search(k) and v else v) for k, v in pairs]
-        return self.text(base + "?" + urllib.parse.urlencode(masked, safe=":/"))
+        return self.text(base + "?" + urllib.parse.urlencode(masked, safe=":/*"))
 
     def known(self, text: str) -> str:
         """The BSNs known so far masked (a plain replace per value: cheap)."""

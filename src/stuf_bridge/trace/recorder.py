@@ -192,12 +192,16 @@ def build_row(x: Exchange, received_at: dt.datetime, reply: Reply | None, second
             if element.text and element.text.strip():
                 rsins.append(element.text.strip())
     masker = Masker(secrets, off=settings.store_bsn, rsins=rsins)
+    trace = x.trace
+    notes = list(trace.calls) if trace is not None else []
+    # the calls' URLs first: a BSN the gateway took from the message (a gerelateerde's identificatie) and queried
+    # by is learnt there, and masked in the request too
+    urls = [masker.url(note.url) for note in notes]
     request_text, request_cut = _request_text(x, masker, limit)
     calls = []
-    trace = x.trace
-    for note in list(trace.calls) if trace is not None else []:
+    for note, url in zip(notes, urls, strict=True):
         calls.append({
-            "kind": note.kind, "api": note.api, "method": note.method, "url": masker.url(note.url),
+            "kind": note.kind, "api": note.api, "method": note.method, "url": url,
             "status": note.status, "error": masker.text(note.error) if note.error else None,
             "at_ms": round((note.started - trace.started) * 1000, 3) if trace is not None else None,
             "ms": note.ms,
