@@ -20,7 +20,7 @@ import pytest
 from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.validation import Schemas
 from stuf_bridge.trace import current
-from stuf_bridge.trace.config import TraceSettings
+from stuf_bridge.trace.config import TraceMode, TraceSettings
 from stuf_bridge.stuf.values import elfproef
 from stuf_bridge.trace.privacy import Masker, body
 from stuf_bridge.trace.store import TraceFilter, TraceStore, pack
@@ -177,6 +177,20 @@ async def test_tracing_off_and_for_some_senders_or_operations(make_settings: Cal
         await listed(client)
         await asyncio.sleep(0.3)
         assert [m["referentienummer"] for m in await listed(client)] == ["by-sender"]
+
+
+async def test_the_settings_a_message_came_in_under_decide_its_trace(make_settings: Callable[..., Settings],
+                                                                       schemas: Schemas) -> None:
+    """Tracing switched off (a reload) after a message came in, before the writer ran: the message is traced as
+    the settings said when it arrived; one that comes in afterwards is not."""
+    settings = make_settings(trace=TraceSettings(flush_seconds=3600, in_progress_after_seconds=3600))
+    async with gateway(settings, schemas) as client:
+        await post(client, creeer_zaak(referentienummer="before-the-switch"))
+        settings.trace.mode = TraceMode.OFF
+        await post(client, creeer_zaak(referentienummer="after-the-switch", identificatie="0363ZK2024-000109"))
+        assert await client.app.state.tracer.flush() == 1  # type: ignore[attr-defined]
+        assert [m["referentienummer"] for m in (await client.get("/ui/api/messages")).json()["messages"]] == [
+            "before-the-switch"]
 
 
 async def test_compensation_steps_are_noted_by_the_small_api() -> None:
