@@ -179,6 +179,15 @@ async def test_tracing_off_and_for_some_senders_or_operations(make_settings: Cal
         assert [m["referentienummer"] for m in await listed(client)] == ["by-sender"]
 
 
+async def test_a_deployment_that_must_may_store_bsns(make_settings: Callable[..., Settings], schemas: Schemas) -> None:
+    async with gateway(traced(make_settings, store_bsn=True), schemas) as client:
+        assert (await post(client, creeer_zaak(referentienummer="with-bsn"))).status_code == 200
+        [row] = await listed(client, outcome="ok")
+        whole = (await client.get(f"/ui/messages/{row['id']}.json")).json()
+    assert BSN in whole["request"]["text"]
+    assert any(BSN in (call["request"]["text"] or "") for call in whole["calls"] if call["url"].endswith("/rollen"))
+
+
 async def test_the_settings_a_message_came_in_under_decide_its_trace(make_settings: Callable[..., Settings],
                                                                        schemas: Schemas) -> None:
     """Tracing switched off (a reload) after a message came in, before the writer ran: the message is traced as
