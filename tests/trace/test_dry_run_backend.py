@@ -47,3 +47,29 @@ def test_dry_run_against_the_configured_backend_writes_nothing(tmp_path: Path) -
         assert {path: _count(zgw_url, path) for path in before} == before
         assert _count(zgw_url, "/zaken/api/v1/zaken?identificatie=0363ZK-DRY-BACKEND") == 0
     assert not (tmp_path / "gateway").exists()  # nor did the gateway keep a store of its own
+
+
+async def test_the_read_only_backend_sends_reads_and_keeps_writes_back() -> None:
+    from stuf_bridge.trace.tools import ReadOnlyBackend
+
+    sent: list[str] = []
+
+    def backend(request: httpx.Request) -> httpx.Response:
+        sent.append(f"{request.method} {request.url.path}")
+        return httpx.Response(200, json={"results": [], "count": 0})
+
+    transport = ReadOnlyBackend(httpx.MockTransport(backend))
+    async with httpx.AsyncClient(transport=transport, base_url="http://zgw") as client:
+        assert (await client.get("/catalogi/api/v1/zaaktypen?identificatie=X")).status_code == 200
+        assert (await client.post("/zaken/api/v1/zaken/_zoek", json={"bronorganisatie": "1"})).status_code == 200
+        made = await client.post("/zaken/api/v1/zaken", json={"identificatie": "Z1"})
+        assert made.status_code == 201 and made.json()["identificatie"] == "Z1"
+        url = made.json()["url"]
+        assert url.startswith("http://zgw/zaken/api/v1/zaken/") and (await client.get(url)).json() == made.json()
+        patched = await client.patch(url, json={"omschrijving": "o"})
+        assert patched.json() == {**made.json(), "omschrijving": "o"}
+        assert (await client.post(f"{url}/lock")).json()["lock"]
+        assert (await client.delete(url)).status_code == 204 and (await client.get(url)).status_code == 404
+    assert sent == ["GET /catalogi/api/v1/zaaktypen", "POST /zaken/api/v1/zaken/_zoek"]
+    assert transport.kept_back == ["POST http://zgw/zaken/api/v1/zaken", f"PATCH {url}", f"POST {url}/lock",
+                                   f"DELETE {url}"]

@@ -344,7 +344,8 @@ class ReadOnlyBackend(httpx.AsyncBaseTransport):
     """The configured ZGW backend, read-only, for ``dry-run``: reads (GET, HEAD) are sent to it; writes never are.
     A write is answered from an overlay in memory, as the backend would in substance: POST 201 with the body sent
     plus a ``url`` and ``uuid`` of its own (a ``…/lock`` a lock), PUT and PATCH 200 with the resource as written,
-    DELETE 204. A later read of a resource written so comes from the overlay, so that the flow goes on as it would."""
+    DELETE 204. A ``POST …/_zoek`` is a search, a read: it is sent. A later read of a resource written so comes from
+    the overlay, so that the flow goes on as it would."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport):
         self.inner = inner
@@ -354,7 +355,8 @@ class ReadOnlyBackend(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url.copy_with(query=None))
-        if request.method in ("GET", "HEAD", "OPTIONS"):
+        if request.method in ("GET", "HEAD", "OPTIONS") or (request.method == "POST" and url.endswith("/_zoek")):
+            # a read (a ``…/_zoek`` search is a read by POST); overlay resources are not in a search's results
             if url in self.overlay:
                 resource = self.overlay[url]
                 if resource is None:
@@ -378,6 +380,9 @@ class ReadOnlyBackend(httpx.AsyncBaseTransport):
                 return httpx.Response(200, json={"lock": uuid.uuid4().hex})
             if url.endswith("/unlock"):
                 return httpx.Response(204)
+            if url.endswith("/publish"):
+                parent = url.removesuffix("/publish")
+                return httpx.Response(200, json={**(self.overlay.get(parent) or {}), "url": parent})
             made = str(uuid.uuid4())
             resource = {**(body if isinstance(body, dict) else {}), "url": f"{url.rstrip('/')}/{made}", "uuid": made}
             self.overlay[resource["url"]] = resource
