@@ -601,9 +601,11 @@ def main(argv: list[str] | None = None) -> int:
                                      "the trace, and compare (exit 1 on a difference)")
     replay_cmd.add_argument("traces", type=Path, nargs="+", help="trace files (trace export) or folders of them")
     dry_cmd = commands.add_parser("dry-run", help="what a message would do (operation, route, validation, the ZGW "
-                                  "calls), against a throw-away embedded backend")
+                                  "calls), against the configured ZGW backend read-only (writes kept back) or a "
+                                  "throw-away embedded one")
     dry_cmd.add_argument("message", type=Path, help="the message: a SOAP envelope or a bare StUF message")
-    dry_cmd.add_argument("--catalogue", type=Path, help="catalogue YAML for the look-ups (default: the demo one)")
+    dry_cmd.add_argument("--catalogue", type=Path, help="catalogue YAML for the look-ups, on a throw-away embedded "
+                         "backend (default: the configured backend, read-only; without one the demo catalogue)")
     for sub in (export_cmd, replay_cmd, dry_cmd):
         sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
         sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")

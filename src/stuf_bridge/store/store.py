@@ -760,7 +760,8 @@ class Store:
 
     async def transaction(self, action: str, work: Callable[[Connection], T], *, durable: bool = True) -> T:
         """Run ``work`` (synchronous, on a SQLAlchemy ``Connection``) in one transaction of the store, for features
-        that keep tables of their own (``notifications/store.py``); errors come out as StoreError."""
+        that keep tables of their own (``notifications/store.py``, ``trace/store.py``); errors come out as
+        StoreError."""
         return await self._run(action, work, durable=durable)
 
     async def _outbox_update(self, action: str, item_id: int, when: tuple[str, ...], **values: Any) -> bool:

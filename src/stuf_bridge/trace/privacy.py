@@ -34,10 +34,18 @@ class Masker:
         self.secrets = {s for s in secrets if s}
         self.off = off
         self.rsins = set(rsins)  # RSINs the message names pass the 11-test too, and are no secret
+        self._ordered: list[str] | None = None  # the secrets longest first, until one is added
+
+    def add(self, secret: str) -> None:
+        if secret not in self.secrets:
+            self.secrets.add(secret)
+            self._ordered = None
 
     def learn_xml(self, text: str) -> None:
+        if not _bsn_hint(text):  # the element pattern is slow: only where a BSN element may be
+            return
         for match in _BSN_XML.finditer(text):
-            self.secrets.add(match.group(3))
+            self.add(match.group(3))
 
     def url(self, url: str) -> str:
         """A URL with the values of ``…bsn…`` query parameters masked."""
@@ -47,15 +55,17 @@ class Masker:
         pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
         for key, value in pairs:
             if _BSN_KEY.search(key) and value:
-                self.secrets.add(value)
+                self.add(value)
         masked = [(k, _hidden(v) if _BSN_KEY.search(k) and v else v) for k, v in pairs]
-        return self.text(base + "?" + urllib.parse.urlencode(masked, safe=":/"))
+        return self.text(base + "?" + urllib.parse.urlencode(masked, safe=":/*"))
 
     def known(self, text: str) -> str:
         """The BSNs known so far masked (a plain replace per value: cheap)."""
-        if self.off:
+        if self.off or not self.secrets:
             return text
-        for secret in sorted(self.secrets, key=len, reverse=True):
+        if self._ordered is None:
+            self._ordered = sorted(self.secrets, key=len, reverse=True)
+        for secret in self._ordered:
             if secret in text:
                 text = text.replace(secret, _hidden(secret))
         return text
@@ -69,11 +79,6 @@ class Masker:
         return _NINE.sub(lambda m: _hidden(m.group()) if elfproef(m.group()) and m.group() not in self.rsins
                          else m.group(), text)
 
-    def json_field(self, match: re.Match[str]) -> str:
-        """A ``"…bsn…": "value"`` pair of a JSON text, its value masked (and remembered)."""
-        value = match.group(3)
-        self.secrets.add(value)
-        return f'"{match.group(1)}"{match.group(2)}"{_hidden(value)}"'
 
 
 def readable(text: str | None, kind: str | None = None) -> str:
@@ -117,8 +122,43 @@ def cut(text: str, limit: int) -> tuple[str, bool]:
     return text[:limit] + f"\n… [cut by stuf-bridge: {limit} of {len(text)} characters shown]", True
 
 
-_JSON_BSN = re.compile(r'"([^"]*(?:bsn|Bsn|BSN|burgerservicenummer)[^"]*)"(\s*:\s*)"([^"]+)"')
-_BSN_HINT = re.compile(r"bsn|burgerservicenummer", re.IGNORECASE)
+_BSN_WORDS = ("bsn", "Bsn", "BSN", "burgerservicenummer", "Burgerservicenummer")
+_AFTER_BSN_KEY = re.compile(r'[^"]*"(\s*:\s*)"([^"]+)"')  # the rest of a key naming a BSN, then its string value
+
+
+def _bsn_hint(text: str) -> bool:
+    """Whether a text may name a BSN element or field: a few substring tests (memchr-fast), where a regex search
+    would try every position."""
+    return any(word in text for word in _BSN_WORDS)
+
+
+def _mask_json_bsn_fields(text: str, masker: Masker) -> str:
+    """The string value of every JSON key naming a BSN (``inpBsn``, ``bsn``, ``burgerservicenummer``, ...) masked
+    and remembered as a secret. Found from each occurrence of the word (a plain find), not by a pattern tried at
+    every quote."""
+    spans: list[tuple[int, int]] = []
+    for word in _BSN_WORDS:
+        start = text.find(word)
+        while start >= 0:
+            match = _AFTER_BSN_KEY.match(text, start + len(word))
+            if match is not None:
+                spans.append(match.span(2))
+            start = text.find(word, start + len(word))
+    if not spans:
+        return text
+    pieces: list[str] = []
+    last = 0
+    for begin, end in sorted(set(spans)):
+        if begin < last:
+            continue
+        value = text[begin:end]
+        masker.add(value)
+        pieces += [text[last:begin], _hidden(value)]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
 _JSON_INHOUD = re.compile(r'"inhoud"(\s*:\s*)"([A-Za-z0-9+/=\\n]{64,})"')
 
 
@@ -143,8 +183,8 @@ def body(data: bytes | None, content_type: str | None, masker: Masker, limit: in
     if kind.endswith("json"):
         if '"inhoud"' in text:
             text = _JSON_INHOUD.sub(lambda m: f'"inhoud"{m.group(1)}"{content_marker_b64(m.group(2))}"', text)
-        if not masker.off and _BSN_HINT.search(text):  # the field pattern is slow: only where a bsn field may be
-            text = _JSON_BSN.sub(masker.json_field, text)
+        if not masker.off:
+            text = _mask_json_bsn_fields(text, masker)
         text = masker.known(text)
     else:
         if "inhoud" in text:

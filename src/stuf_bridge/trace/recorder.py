@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import structlog
 from lxml import etree
 
@@ -39,6 +39,7 @@ _RSIN_TAGS = ("{*}bronorganisatie", "{*}verantwoordelijkeOrganisatie", "{*}rsin"
 class _Entry:
     x: Exchange
     received_at: dt.datetime
+    settings: TraceSettings  # as they were when the message came in: they decide whether and how it is traced
     reply: Reply | None = None
     seconds: float | None = None
     row_id: int | None = None  # written as in progress
@@ -64,12 +65,14 @@ class TraceRecorder:
     # --- the record stage's hooks (on the message's path: keep them cheap) ---
 
     def started(self, x: Exchange) -> None:
-        if self._settings().mode == "off":
+        settings = self._settings()
+        if settings.mode == "off":
             return
-        if len(self._open) + len(self._done) >= self._settings().queue_limit:
+        if len(self._open) + len(self._done) >= settings.queue_limit:
             self._drop()
             return
-        self._open[id(x)] = _Entry(x, dt.datetime.now(dt.UTC))
+        self._open[id(x)] = _Entry(x, dt.datetime.now(dt.UTC), settings,
+                                   wanted=True if settings.mode == "all" else None)
 
     def record(self, x: Exchange, reply: Reply, seconds: float) -> None:
         entry = self._open.pop(id(x), None)
@@ -125,24 +128,25 @@ class TraceRecorder:
 
     async def flush(self, *, final: bool = False) -> int:
         """Write what is waiting: the answered messages whole, the open ones (``final``: none) as in progress."""
-        settings = self._settings()
         done, self._done = self._done, []
         inserts: list[dict[str, Any]] = []
         updates: list[tuple[int, dict[str, Any]]] = []
         for number, entry in enumerate(done):
-            if not self._wanted(entry, settings):
+            if not self._wanted(entry):
                 continue
             if number and not final:
                 await asyncio.sleep(0)  # one row at a time: the messages go on between them
-            row = build_row(entry.x, entry.received_at, entry.reply, entry.seconds, settings)
+            row = build_row(entry.x, entry.received_at, entry.reply, entry.seconds, entry.settings)
             if entry.row_id is not None:
                 updates.append((entry.row_id, row))
             else:
                 inserts.append(row)
-        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settings.in_progress_after_seconds)
-        fresh = [] if final else [e for e in self._open.values()
-                                  if e.row_id is None and e.received_at <= cutoff and self._wanted(e, settings)]
-        started = [build_row(entry.x, entry.received_at, None, None, settings) for entry in fresh]
+        now = dt.datetime.now(dt.UTC)
+        fresh = [] if final else [
+            e for e in self._open.values()
+            if e.row_id is None and e.received_at <= now - dt.timedelta(seconds=e.settings.in_progress_after_seconds)
+            and self._wanted(e)]
+        started = [build_row(entry.x, entry.received_at, None, None, entry.settings) for entry in fresh]
         if not inserts and not updates and not started:
             return 0
         ids = await self.store.write(inserts, updates, started)
@@ -152,18 +156,19 @@ class TraceRecorder:
         self.written += count
         return count
 
-    def _wanted(self, entry: _Entry, settings: TraceSettings) -> bool:
+    @staticmethod
+    def _wanted(entry: _Entry) -> bool:
+        """Whether the message is traced: with mode ``all`` decided when it came in, with ``some`` once its operation
+        and sender are known (by the settings it came in under)."""
         if entry.wanted is not None:
             return entry.wanted
         x = entry.x
-        if settings.mode == "all":
-            entry.wanted = True
-            return True
         if x.operation is None and entry.reply is None:
             return False  # not known yet: decided once it is
         zender = x.stuurgegevens.zender if x.stuurgegevens else None
-        entry.wanted = settings.wants(x.operation.name if x.operation else None,
-                                      zender.organisatie if zender else None, zender.applicatie if zender else None)
+        entry.wanted = entry.settings.wants(x.operation.name if x.operation else None,
+                                            zender.organisatie if zender else None,
+                                            zender.applicatie if zender else None)
         return entry.wanted
 
 
@@ -173,7 +178,7 @@ class TraceRecorder:
 def build_row(x: Exchange, received_at: dt.datetime, reply: Reply | None, seconds: float | None,
               settings: TraceSettings) -> dict[str, Any]:
     """The row of one message (``reply`` None: still in progress)."""
-    from ..pipeline.record import masked_warnings
+    from ..pipeline.record import mask
 
     limit = settings.max_body_bytes
     sg, op, subject = x.stuurgegevens, x.operation, x.subject
@@ -187,12 +192,16 @@ def build_row(x: Exchange, received_at: dt.datetime, reply: Reply | None, second
             if element.text and element.text.strip():
                 rsins.append(element.text.strip())
     masker = Masker(secrets, off=settings.store_bsn, rsins=rsins)
+    trace = x.trace
+    notes = list(trace.calls) if trace is not None else []
+    # the calls' URLs first: a BSN the gateway took from the message (a gerelateerde's identificatie) and queried
+    # by is learnt there, and masked in the request too
+    urls = [masker.url(note.url) for note in notes]
     request_text, request_cut = _request_text(x, masker, limit)
     calls = []
-    trace = x.trace
-    for note in list(trace.calls) if trace is not None else []:
+    for note, url in zip(notes, urls, strict=True):
         calls.append({
-            "kind": note.kind, "api": note.api, "method": note.method, "url": masker.url(note.url),
+            "kind": note.kind, "api": note.api, "method": note.method, "url": url,
             "status": note.status, "error": masker.text(note.error) if note.error else None,
             "at_ms": round((note.started - trace.started) * 1000, 3) if trace is not None else None,
             "ms": note.ms,
@@ -203,7 +212,7 @@ def build_row(x: Exchange, received_at: dt.datetime, reply: Reply | None, second
         })
     identificaties = list(subject.identificaties()) if subject is not None else []
     route = x.route.log_fields() if x.route is not None else None
-    warnings = [masker.text(w) for w in masked_warnings(x)] if reply is not None else []
+    warnings = [masker.text(mask(w, secrets)) for w in x.warnings] if reply is not None else []
     if trace is not None:
         warnings += [masker.text(n) for n in trace.notes]
     answer = None
@@ -248,7 +257,7 @@ def build_row(x: Exchange, received_at: dt.datetime, reply: Reply | None, second
         "replayed": reply.replayed if reply else False,
         "duration_ms": round(seconds * 1000, 3) if seconds is not None else None,
     }
-    text = json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
+    text = orjson.dumps(detail)  # compact UTF-8 JSON, a fifteenth of the time json.dumps takes
     return {
         "correlation_id": x.correlation_id[:64],
         "received_at": received_at,

@@ -153,7 +153,7 @@ class TraceStore:
                 ids.append(int(key[0]))
             return ids
 
-        return await self.store._run("trace_write", work, durable=False)  # noqa: SLF001 (the store's own runner)
+        return await self.store.transaction("trace_write", work, durable=False)
 
     async def prune(self, older_than: dt.timedelta, max_bytes: int) -> int:
         """Delete traces older than the retention, then the oldest ones while the total size is above the limit;
@@ -177,11 +177,11 @@ class TraceStore:
                 total -= freed
             return gone
 
-        return await self.store._run("trace_prune", work, durable=False)  # noqa: SLF001
+        return await self.store.transaction("trace_prune", work, durable=False)
 
     async def delete(self, trace_id: int) -> bool:
         statement = delete(traces).where(traces.c.id == trace_id)
-        return await self.store._run(  # noqa: SLF001
+        return await self.store.transaction(
             "trace_delete", lambda conn: bool(conn.execute(statement).rowcount), durable=False)
 
     # --- reading (the page, export) ---
@@ -194,7 +194,7 @@ class TraceStore:
             count, total = conn.execute(statement).one()
             return int(count), int(total)
 
-        return await self.store._run("trace_size", work, durable=False)  # noqa: SLF001
+        return await self.store.transaction("trace_size", work, durable=False)
 
     async def search(self, where: TraceFilter, *, limit: int = 50, offset: int = 0) -> tuple[list[TraceRow], int]:
         """A page of traces, newest first, and how many match in all."""
@@ -221,7 +221,8 @@ class TraceStore:
         if where.zaak:
             conditions.append(traces.c.identificaties.like(_like(f" {where.zaak} "), escape="\\"))
         clause = and_(*conditions) if conditions else None
-        listed = select(*(c for c in traces.c if c.name != "detail")).order_by(traces.c.id.desc())
+        listed = select(*(c for c in traces.c if c.name != "detail")).order_by(  # newest first: by arrival
+            traces.c.received_at.desc(), traces.c.id.desc())
         counted = select(func.count()).select_from(traces)
         if clause is not None:
             listed, counted = listed.where(clause), counted.where(clause)
@@ -231,7 +232,7 @@ class TraceStore:
             rows = [_row(r._mapping) for r in conn.execute(listed)]
             return rows, int(conn.scalar(counted) or 0)
 
-        return await self.store._run("trace_search", work, durable=False)  # noqa: SLF001
+        return await self.store.transaction("trace_search", work, durable=False)
 
     async def get(self, trace_id: int) -> dict[str, Any] | None:
         """One trace, whole (the stored JSON with the row's columns)."""
@@ -244,7 +245,7 @@ class TraceStore:
         def work(conn: Connection) -> list[dict[str, Any]]:
             return [_whole(r._mapping) for r in conn.execute(statement)]
 
-        return await self.store._run("trace_export", work, durable=False)  # noqa: SLF001
+        return await self.store.transaction("trace_export", work, durable=False)
 
     async def _one(self, condition: Any) -> dict[str, Any] | None:
         statement = select(traces).where(condition)
@@ -253,7 +254,7 @@ class TraceStore:
             row = conn.execute(statement).first()
             return _whole(row._mapping) if row is not None else None
 
-        return await self.store._run("trace_get", work, durable=False)  # noqa: SLF001
+        return await self.store.transaction("trace_get", work, durable=False)
 
 
 def pack(detail: dict[str, Any] | str) -> bytes:
@@ -263,11 +264,13 @@ def pack(detail: dict[str, Any] | str) -> bytes:
 
 
 def _packed(row: dict[str, Any]) -> dict[str, Any]:
-    """``row`` with its detail compressed, and its size (what retention counts) the stored size."""
+    """``row`` with its detail compressed, and its size (what retention counts) the stored size. A detail that is
+    JSON text (``str``, or UTF-8 ``bytes``: a JSON object starts with ``{``) is compressed here; other bytes are taken
+    as packed already (a zlib stream starts with 0x78)."""
     detail = row["detail"]
-    if isinstance(detail, bytes | bytearray):
+    if isinstance(detail, bytes | bytearray) and detail[:1] != b"{":
         return row
-    data = pack(detail)
+    data = zlib.compress(detail if isinstance(detail, bytes | bytearray) else detail.encode(), 1)
     return {**row, "detail": data, "size": len(data)}
 
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import difflib
 import json
 import re
@@ -17,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import urllib.parse
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,6 +179,9 @@ class _Answers:
             if index not in self.used and _call_key(call) == key:
                 self.used.add(index)
                 return _response(call)
+        exact = f"{request.method} {request.url.copy_with(query=None)}" if not request.url.query else None
+        if exact is not None and exact in self.lookups:  # a catalogue resource by its URL
+            return _response(self.lookups[exact])
         if key in self.lookups:
             return _response(self.lookups[key])
         return httpx.Response(599, json={"detail": f"stuf-bridge replay: {key} is not in the trace"})
@@ -191,9 +196,15 @@ def _response(call: dict[str, Any]) -> httpx.Response:
     return httpx.Response(int(call["status"]), content=text.encode(), headers=headers)
 
 
+_STREAMED = "[streamed: not kept]"  # privacy.body's text for a body that went by as a stream
+_DOC_MARKER = re.compile(r"\[document: (\d+) bytes, sha256 [0-9a-f]{64}\]")
+
+
 def _unmasked_request(text: str) -> str:
     """The recorded request made sendable: masked BSNs become valid ones with the same last two digits (masked
-    again by the replay's trace, they compare equal)."""
+    again by the replay's trace, they compare equal); document content, which a trace never keeps, becomes content
+    of the recorded size (its digest differs, and is not compared)."""
+    text = _DOC_MARKER.sub(lambda m: base64.b64encode(bytes(int(m.group(1)))).decode("ascii"), text)
     return _MASKED_BSN.sub(lambda m: fake_bsn(m.group(1)), text)
 
 
@@ -220,12 +231,24 @@ async def replay_one(settings: Settings, trace: dict[str, Any], lookups: dict[st
             trace.get("soap_action"), service, httpx.MockTransport(handler), httpx.MockTransport(handler), None)
     differences: list[str] = []
     got = [c for c in replayed.get("calls") or [] if not _lookup(c)]
-    want_lines = [line for c in recorded_calls for line in _call_lines(c)]
-    got_lines = [line for c in got for line in _call_lines(c)]
-    if want_lines != got_lines:
+    for want, call in zip(recorded_calls, got, strict=False):
+        if (want.get("request") or {}).get("text") == _STREAMED and _call_key(want) == _call_key(call):
+            call["request"] = want["request"]  # the recording did not keep it (it went by as a stream): not compared
+    want_calls = [_call_lines(c) for c in recorded_calls]
+    got_calls = [_call_lines(c) for c in got]
+    if want_calls != got_calls:
         differences.append("outgoing calls differ:")
-        differences += [f"  {line}" for line in difflib.unified_diff(want_lines, got_lines, "recorded", "replayed",
-                                                                      lineterm="", n=2)]
+        if [w[0] for w in want_calls] == [g[0] for g in got_calls]:  # the same calls: per call, what differs
+            for number, (want, have) in enumerate(zip(want_calls, got_calls, strict=True), 1):
+                if want != have:
+                    differences.append(f"  call {number}: {want[0]}")
+                    differences += [f"  {line}" for line in difflib.unified_diff(
+                        want[1:], have[1:], "recorded", "replayed", lineterm="", n=2)]
+        else:
+            want_lines = [line for lines in want_calls for line in lines]
+            got_lines = [line for lines in got_calls for line in lines]
+            differences += [f"  {line}" for line in difflib.unified_diff(want_lines, got_lines, "recorded",
+                                                                          "replayed", lineterm="", n=2)]
     want_answer = _lines((trace.get("answer") or {}).get("text"))
     got_answer = _lines((replayed.get("answer") or {}).get("text"))
     if want_answer != got_answer:
@@ -261,6 +284,23 @@ def _lines(text: str | None) -> list[str]:
     return normalise(readable(text)).splitlines()
 
 
+def _index_catalogue(call: dict[str, Any], lookups: dict[str, dict[str, Any]]) -> None:
+    """A catalogue answer's resources by their own URL (``GET <url>``), so that a replay that reads one by URL (its
+    cache is cold where the recording's was warm) finds it in a list another message's trace holds."""
+    answer = call.get("response") or {}
+    try:
+        data = json.loads(answer.get("text") or "null")
+    except ValueError:
+        return
+    results = data.get("results") if isinstance(data, dict) else None
+    items: list[Any] = results if isinstance(results, list) else [data]
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            lookups.setdefault(f"GET {item['url']}", {
+                "method": "GET", "url": item["url"], "status": 200, "api": "catalogi",
+                "response": {"type": "application/json", "text": json.dumps(item, ensure_ascii=False)}})
+
+
 def load_traces(paths: Iterable[Path]) -> list[tuple[str, dict[str, Any]]]:
     """Trace files (as ``trace export`` or the page's download write them: one trace or a list), folders of them."""
     found: list[tuple[str, dict[str, Any]]] = []
@@ -282,6 +322,7 @@ async def replay(settings: Settings, paths: list[Path], out: Any = None) -> int:
         for call in trace.get("calls") or []:
             if _lookup(call) and call.get("status"):
                 lookups.setdefault(_call_key(call), call)
+                _index_catalogue(call, lookups)
     failed = 0
     for name, trace in traces:
         differences = await replay_one(settings, trace, lookups)
@@ -299,9 +340,71 @@ async def replay(settings: Settings, paths: list[Path], out: Any = None) -> int:
 # --- dry-run -------------------------------------------------------------------------------------------------
 
 
+class ReadOnlyBackend(httpx.AsyncBaseTransport):
+    """The configured ZGW backend, read-only, for ``dry-run``: reads (GET, HEAD) are sent to it; writes never are.
+    A write is answered from an overlay in memory, as the backend would in substance: POST 201 with the body sent
+    plus a ``url`` and ``uuid`` of its own (a ``…/lock`` a lock), PUT and PATCH 200 with the resource as written,
+    DELETE 204. A ``POST …/_zoek`` is a search, a read: it is sent. A later read of a resource written so comes from
+    the overlay, so that the flow goes on as it would."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport):
+        self.inner = inner
+        self.overlay: dict[str, dict[str, Any] | None] = {}  # URL (no query) -> resource as written; None: deleted
+        self.reads: list[str] = []  # "GET url" as sent to the backend
+        self.kept_back: list[str] = []  # "POST url": the writes answered here
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url.copy_with(query=None))
+        if request.method in ("GET", "HEAD", "OPTIONS") or (request.method == "POST" and url.endswith("/_zoek")):
+            # a read (a ``…/_zoek`` search is a read by POST); overlay resources are not in a search's results
+            if url in self.overlay:
+                resource = self.overlay[url]
+                if resource is None:
+                    return httpx.Response(404, json={"detail": "deleted in this dry-run"})
+                return httpx.Response(200, json=resource)
+            self.reads.append(f"{request.method} {request.url}")
+            return await self.inner.handle_async_request(request)
+        self.kept_back.append(f"{request.method} {url}")
+        await request.aread()
+        body: Any = None
+        if "json" in request.headers.get("content-type", ""):
+            try:
+                body = json.loads(request.content or b"null")
+            except ValueError:
+                body = None
+        if request.method == "DELETE":
+            self.overlay[url] = None
+            return httpx.Response(204)
+        if request.method == "POST":
+            if url.endswith("/lock"):
+                return httpx.Response(200, json={"lock": uuid.uuid4().hex})
+            if url.endswith("/unlock"):
+                return httpx.Response(204)
+            if url.endswith("/publish"):
+                parent = url.removesuffix("/publish")
+                return httpx.Response(200, json={**(self.overlay.get(parent) or {}), "url": parent})
+            made = str(uuid.uuid4())
+            resource = {**(body if isinstance(body, dict) else {}), "url": f"{url.rstrip('/')}/{made}", "uuid": made}
+            self.overlay[resource["url"]] = resource
+            return httpx.Response(201, json=resource)
+        known = self.overlay.get(url) or {}
+        resource = {**known, **(body if isinstance(body, dict) else {}), "url": url}
+        self.overlay[url] = resource
+        return httpx.Response(200, json=resource)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 async def dry_run(settings: Settings, message: Path, catalogue: Path | None, out: Any = None) -> int:
-    """``message`` (a SOAP envelope, or a bare StUF message) through the gateway against a throw-away embedded backend
-    seeded with ``catalogue`` (default: the demo catalogue); prints what it did."""
+    """``message`` (a SOAP envelope, or a bare StUF message) through the gateway; prints what it did. Against:
+
+    * ``catalogue`` given: a throw-away embedded backend seeded with it;
+    * else, with a ZGW backend configured (``zgw_url``): that backend, read-only (``ReadOnlyBackend``): catalogue
+      look-ups and other reads are answered by it, writes are kept back;
+    * else a throw-away embedded backend with the demo catalogue.
+
+    The gateway itself runs on a throw-away store: nothing is written to the configured one either."""
     from ..settings import with_demo_profile
     from ..web.app import embedded_backend
     from ..zgw_embedded import SeedError, seed
@@ -314,29 +417,42 @@ async def dry_run(settings: Settings, message: Path, catalogue: Path | None, out
     else:
         envelope, content_type = _envelope(re.sub(r"^\s*<\?xml[^>]*\?>", "", text), "1.1")
     data_dir = Path(tempfile.mkdtemp(prefix="stuf-bridge-dry-run-"))
+    backend_note = None
     try:
-        own = with_demo_profile(settings.model_copy(update={
-            "data_dir": data_dir, "database_url": None, "zgw_url": None, "zgw_zaken_url": None,
-            "zgw_documenten_url": None, "zgw_catalogi_url": None, "zgw_besluiten_url": None}))
-        if catalogue is not None:
+        if catalogue is None and not settings.zgw_embedded:
+            transport = ReadOnlyBackend(httpx.AsyncHTTPTransport(verify=settings.zgw_tls.ssl_context()))
             try:
-                await asyncio.to_thread(seed, data_dir, catalogue)
-            except (OSError, ValueError, SeedError) as exc:
-                print(f"stuf-bridge: catalogue {catalogue}: {exc}", file=sys.stderr)
-                return 2
-        backend = embedded_backend(own)
-        mounted = Starlette(routes=[Mount("/zgw", app=backend)])  # where serve mounts it
-        async with backend.router.lifespan_context(backend):
-            detail = await _run_message(own, data_dir / "gateway", envelope, content_type, None,
-                                        "OntvangAsynchroon", httpx.ASGITransport(app=mounted), None,
-                                        "http://dry-run.local/zgw")
+                detail = await _run_message(settings, data_dir, envelope, content_type, None, "OntvangAsynchroon",
+                                            transport, None, None)
+            finally:
+                await transport.aclose()
+            backend_note = (f"{settings.zgw_url or settings.zgw_zaken_url} (read-only: {len(transport.reads)} "
+                            f"reads sent, {len(transport.kept_back)} writes kept back)")
+        else:
+            own = with_demo_profile(settings.model_copy(update={
+                "data_dir": data_dir, "database_url": None, "zgw_url": None, "zgw_zaken_url": None,
+                "zgw_documenten_url": None, "zgw_catalogi_url": None, "zgw_besluiten_url": None}))
+            if catalogue is not None:
+                try:
+                    await asyncio.to_thread(seed, data_dir, catalogue)
+                except (OSError, ValueError, SeedError) as exc:
+                    print(f"stuf-bridge: catalogue {catalogue}: {exc}", file=sys.stderr)
+                    return 2
+            backend = embedded_backend(own)
+            mounted = Starlette(routes=[Mount("/zgw", app=backend)])  # where serve mounts it
+            async with backend.router.lifespan_context(backend):
+                detail = await _run_message(own, data_dir / "gateway", envelope, content_type, None,
+                                            "OntvangAsynchroon", httpx.ASGITransport(app=mounted), None,
+                                            "http://dry-run.local/zgw")
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
-    _print_dry_run(detail, out or sys.stdout)
+    _print_dry_run(detail, out or sys.stdout, backend_note)
     return 0 if detail.get("outcome") == "ok" else 1
 
 
-def _print_dry_run(detail: dict[str, Any], out: Any) -> None:
+def _print_dry_run(detail: dict[str, Any], out: Any, backend: str | None = None) -> None:
+    if backend is not None:
+        print(f"backend:     {backend}", file=out)
     print(f"operation:   {detail.get('operation')} ({detail.get('dialect')}, SOAP {detail.get('soap')})", file=out)
     route = detail.get("route") or {}
     print(f"route:       {route.get('mode')} (rule {route.get('rule')}, zaaktype {route.get('zaaktype')})",
@@ -356,8 +472,9 @@ def _print_dry_run(detail: dict[str, Any], out: Any) -> None:
     for number, call in enumerate(calls, 1):
         parts = urllib.parse.urlsplit(call["url"])
         path = parts.path.removeprefix("/zgw")
-        print(f"\n{number}. {call['method']} {path}{'?' + parts.query if parts.query else ''} -> {call['status']}",
-              file=out)
+        kept = backend is not None and call["method"] not in ("GET", "HEAD", "OPTIONS")
+        print(f"\n{number}. {call['method']} {path}{'?' + parts.query if parts.query else ''} -> {call['status']}"
+              + (" (not sent: dry-run)" if kept else ""), file=out)
         body = readable((call.get("request") or {}).get("text"))
         if body:
             print("   " + body.replace("\n", "\n   "), file=out)

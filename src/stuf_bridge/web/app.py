@@ -120,7 +120,7 @@ class Metrics:
                                registry=self.registry, multiprocess_mode="livesum")
         self.build = Info("stuf_bridge_build", "The running stuf-bridge", registry=self.registry)
         self.build.info({"version": _version(), "python": platform.python_version()})
-        self.trace_bytes = Gauge("stuf_bridge_trace_store_bytes", "Size of the stored traces (their JSON)",
+        self.trace_bytes = Gauge("stuf_bridge_trace_store_bytes", "Size of the stored traces (compressed, as stored)",
                                  registry=self.registry, multiprocess_mode="mostrecent")
         self.trace_count = Gauge("stuf_bridge_trace_store_traces", "Number of stored traces", registry=self.registry,
                                  multiprocess_mode="mostrecent")
