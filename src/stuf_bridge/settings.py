@@ -29,6 +29,7 @@ from .routing.config import RoutingSettings
 from .trace.config import TraceSettings
 from .ui.config import UiSettings
 from .security.config import BackendTls, ClientSettings, OAuth2Settings, SecuritySettings
+from .security.tenants import TenantSettings, check_tenants
 
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
 
@@ -316,6 +317,20 @@ class Settings(BaseSettings):
         description="Allow `serve` to listen beyond loopback while zgw_secret is the public demo secret (a demo "
         "container); otherwise such a start is refused.",
     )
+    tenants: list[TenantSettings] = Field(
+        default_factory=list,
+        description="Several municipalities on one gateway, each with its own ZGW backend and credentials, chosen by "
+        "the authenticated client or the zender organisatie (docs/security.md, Tenants). Empty: one backend.",
+    )
+
+    @model_validator(mode="after")
+    def _check_tenants(self) -> Settings:
+        if self.tenants:
+            check_tenants(self.tenants, {c.name for c in self.clients})
+            if self.routing.active or self.legacy.configured or self.notifications.active:
+                raise ValueError("tenants cannot be combined (yet) with a routing table, a legacy side or "
+                                 "notifications: those work on the gateway's own backend")
+        return self
 
     @field_validator("clients")
     @classmethod

@@ -38,12 +38,13 @@ from ..notifications.service import Notifications, own_token
 from ..outbox.replicate import Replicate
 from ..outbox.worker import OutboxWorker, ReplicaRouter, TranslateRequest
 from ..recovery.service import RecoveryService
-from ..pipeline.exchange import Exchange
+from ..pipeline.exchange import Environment, Exchange
 from ..pipeline.handle import ModeHandler
 from ..pipeline.record import Recorder
 from ..pipeline.route import Mode, Router
 from ..routing.router import RuleRouter
 from ..security.passwords import PasswordCheck
+from ..security.tenants import Tenants
 from ..security.web import InternalGuard, peer_of
 from ..settings import ZGW_APIS, Settings
 from ..soap.wsdl import render_wsdl
@@ -235,8 +236,15 @@ def create_app(
             notifications = Notifications(settings, the_store, zgw, mappings, own_auth=own_auth)
             app.state.notifications = notifications
             echo = [notifications.echo] if notifications.echo is not None else []
+            tenants = None
+            if settings.tenants:  # each municipality's own ZGW clients (security/tenants.py), closed with the app
+                tenants = Tenants.build(
+                    Environment(settings, the_store, zgw, mappings,
+                                Systeem(organisatie=settings.organisatie, applicatie=settings.applicatie)),
+                    zgw_transport)
+                stack.push_async_callback(tenants.aclose)
             gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing, modes=modes,
-                              recorders=[metrics, tracer, *echo])
+                              recorders=[metrics, tracer, *echo], tenants=tenants)
             app.state.gateway = gateway
             app.state.trace_store, app.state.tracer = trace_store, tracer
             tracer.start()
