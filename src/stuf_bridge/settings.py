@@ -296,6 +296,11 @@ class Settings(BaseSettings):
         description="TLS towards the ZGW backend: a CA bundle to verify it with, a client certificate and key (Open "
         "Zaak behind mutual TLS).",
     )
+    zgw_api_tls: dict[str, BackendTls] = Field(
+        default_factory=dict,
+        description="TLS per ZGW API (zaken, documenten, catalogi, besluiten) where it differs: ca_bundle, "
+        "client_certificate and client_key, verify; what an API does not set comes from zgw_tls.",
+    )
     zgw_oauth2: OAuth2Settings | None = Field(
         None,
         description="OAuth2 client credentials towards ZGW instead of the HS256 JWT: token_url, client_id, "
@@ -350,6 +355,14 @@ class Settings(BaseSettings):
         description="ZGW notifications in, StUF kennisgevingen out to legacy subscribers (docs/notifications.md).",
     )
 
+    @field_validator("zgw_api_tls")
+    @classmethod
+    def _check_tls_apis(cls, value: dict[str, BackendTls]) -> dict[str, BackendTls]:
+        unknown = set(value) - set(ZGW_APIS)
+        if unknown:
+            raise ValueError(f"zgw_api_tls for unknown APIs {sorted(unknown)}; use {', '.join(ZGW_APIS)}")
+        return value
+
     @field_validator("zgw_credentials")
     @classmethod
     def _check_apis(cls, value: dict[str, ZgwCredentials]) -> dict[str, ZgwCredentials]:
@@ -380,6 +393,11 @@ class Settings(BaseSettings):
         if not base:
             raise ValueError(f"no URL for the {api} API: set zgw_url or zgw_{api}_url")
         return f"{base.rstrip('/')}/{api}/api/v1"
+
+    def zgw_tls_for(self, api: str) -> BackendTls:
+        """The TLS settings towards one ZGW API: its own (``zgw_api_tls``) over the general ``zgw_tls``."""
+        own = self.zgw_api_tls.get(api)
+        return own.over(self.zgw_tls) if own is not None else self.zgw_tls
 
     def zgw_credentials_for(self, api: str) -> ZgwCredentials:
         return self.zgw_credentials.get(api) or ZgwCredentials(client_id=self.zgw_client_id, secret=self.zgw_secret)

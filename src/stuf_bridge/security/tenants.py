@@ -56,6 +56,8 @@ class TenantSettings(BaseModel):
         default_factory=dict, description="Per-API client_id and secret, as the gateway's zgw_credentials.")
     zgw_oauth2: OAuth2Settings | None = Field(None, description="OAuth2 client credentials instead of the JWT.")
     zgw_tls: BackendTls | None = Field(None, description="TLS towards the tenant's backend; unset: the gateway's.")
+    zgw_api_tls: dict[str, BackendTls] = Field(
+        default_factory=dict, description="TLS per API of the tenant's backend, over the tenant's zgw_tls.")
     default_rsin: str | None = Field(None, pattern=r"^\d{9}$", description="RSIN for organisaties the mapping lacks.")
     default_gemeentecode: str | None = Field(None, pattern=r"^\d{4}$")
 
@@ -72,9 +74,10 @@ class TenantSettings(BaseModel):
                              f"(or zgw_credentials for all four APIs); got {secrets or 'none'}")
         if self.zgw_secret_file is not None and not self.zgw_secret_file.is_file():
             raise ValueError(f"tenant {self.name!r}: zgw_secret_file {self.zgw_secret_file} does not exist")
-        unknown = set(self.zgw_credentials) - set(_APIS)
-        if unknown:
-            raise ValueError(f"tenant {self.name!r}: zgw_credentials for unknown APIs {sorted(unknown)}")
+        for what in ("zgw_credentials", "zgw_api_tls"):
+            unknown = set(getattr(self, what)) - set(_APIS)
+            if unknown:
+                raise ValueError(f"tenant {self.name!r}: {what} for unknown APIs {sorted(unknown)}")
         return self
 
     @field_validator("zgw_credentials")
@@ -104,6 +107,7 @@ class TenantSettings(BaseModel):
             "zgw_credentials": credentials,
             "zgw_oauth2": self.zgw_oauth2,
             "zgw_tls": self.zgw_tls if self.zgw_tls is not None else base.zgw_tls,
+            "zgw_api_tls": self.zgw_api_tls,  # never the gateway's own per-API certificates
         }
         if self.default_rsin is not None:
             update["default_rsin"] = self.default_rsin
