@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 
+import httpx
 from lxml import etree
 
 from . import correlation
@@ -81,6 +82,7 @@ class Gateway:
         authenticator: Authenticator | None = None,
         authenticate: bool = True,
         tenants: Tenants | None = None,
+        zgw_transport: httpx.AsyncBaseTransport | None = None,
     ):
         self.schemas = schemas
         self.registry = registry
@@ -97,7 +99,7 @@ class Gateway:
         self.authenticator = authenticator
         # several municipalities (``tenants:``): each message continues in its tenant's environment
         if tenants is None and settings.tenants:
-            tenants = Tenants.build(self.env)
+            tenants = Tenants.build(self.env, zgw_transport)  # the tenants' clients send where ``zgw`` does
         self.tenants = tenants
         self.stages: list[Stage] = [
             Record(recorders),

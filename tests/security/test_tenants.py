@@ -6,6 +6,7 @@ resend records and identifier sequences are per tenant, and a message of an orga
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ PASSWORDS = {"amsterdam-portaal": "amsterdam-wachtwoord", "utrecht-portaal": "ut
 class Setup:
     gateway: str
     backends: dict[str, str]  # a (amsterdam), b (utrecht) → base URL
+    log: list[str]
 
     def post(self, client: str, service: str, message: tuple[bytes, dict[str, str]]) -> httpx.Response:
         return httpx.post(f"{self.gateway}/zds/{service}", content=message[0], headers=message[1],
@@ -72,13 +74,15 @@ def _config(directory: Path, a: str, b: str) -> Path:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     root = tmp_path_factory.mktemp("tenants")
+    log: list[str] = []
     with running_gateway(root / "a", env={"STUF_BRIDGE_ZGW_CLIENT_ID": "gw-a", "STUF_BRIDGE_ZGW_SECRET": SECRETS["a"]},
                          command=("zgw", "serve"), timeout=120) as a, \
             running_gateway(root / "b", env={"STUF_BRIDGE_ZGW_CLIENT_ID": "gw-b",
                                              "STUF_BRIDGE_ZGW_SECRET": SECRETS["b"]},
                             command=("zgw", "serve"), timeout=120) as b, \
-            running_gateway(root / "gw", env={"STUF_BRIDGE_CONFIG": str(_config(root, a, b))}, timeout=120) as url:
-        yield Setup(url, {"a": a, "b": b})
+            running_gateway(root / "gw", env={"STUF_BRIDGE_CONFIG": str(_config(root, a, b))}, timeout=120,
+                            log=log) as url:
+        yield Setup(url, {"a": a, "b": b}, log)
 
 
 def _fault(answer: httpx.Response) -> tuple[str | None, str | None]:
@@ -104,6 +108,11 @@ def test_messages_of_two_organisaties_land_each_in_their_own_backend(setup: Setu
     assert two.status_code == 200 and b"Bv03" in two.content, two.text
     assert len(setup.zaken("a", "0363ZK-TENANT-1")) == 1 and setup.zaken("b", "0363ZK-TENANT-1") == []
     assert len(setup.zaken("b", "0344ZK-TENANT-1")) == 1 and setup.zaken("a", "0344ZK-TENANT-1") == []
+    # the message log line names the tenant
+    time.sleep(0.5)
+    tenants = {json.loads(line).get("referentienummer"): json.loads(line).get("tenant") for line in setup.log
+               if '"event": "message"' in line}
+    assert (tenants.get("tenant-a-1"), tenants.get("tenant-b-1")) == ("amsterdam", "utrecht"), tenants
     # each backend's zaak carries its tenant's RSIN
     assert setup.zaken("a", "0363ZK-TENANT-1")[0]["bronorganisatie"] == "002220647"
     assert setup.zaken("b", "0344ZK-TENANT-1")[0]["bronorganisatie"] == "001000007"
@@ -197,3 +206,36 @@ def test_tenant_settings_replace_the_backend_and_keep_the_rest(tmp_path: Path) -
     own = base.tenants[0].settings(base)
     assert (own.zgw_url, own.zgw_client_id, own.zgw_secret) == ("https://zgw.example", "t-client", "uit-een-bestand")
     assert own.zgw_timeout == 7 and own.zgw_tls is base.zgw_tls
+
+
+def test_a_tenant_with_the_demo_secret_is_refused_beyond_loopback() -> None:
+    from stuf_bridge.security.serving import StartRefused, check_start
+    from stuf_bridge.settings import Settings
+
+    demo = Settings.model_fields["zgw_secret"].default
+    own = "een-eigen-geheim-van-minstens-32-tekens!"
+    with pytest.raises(StartRefused, match="demo secret"):
+        check_start(Settings(host="0.0.0.0", zgw_secret=own, tenants=[{**_TENANT, "zgw_secret": demo}]))
+    check_start(Settings(host="0.0.0.0", zgw_secret=own, tenants=[{**_TENANT, "zgw_secret": own}]))
+
+
+def test_check_config_checks_every_tenants_backend_with_its_credentials(setup: Setup, tmp_path: Path) -> None:
+    import asyncio
+
+    from stuf_bridge.checks import run_checks
+    from stuf_bridge.settings import Settings
+
+    def tenant(name: str, backend: str, secret: str) -> dict[str, object]:
+        return {"name": name, "organisaties": [name], "zgw_url": setup.backends[backend],
+                "zgw_client_id": f"gw-{backend}", "zgw_secret": secret}
+
+    settings = Settings(data_dir=tmp_path, zgw_url=setup.backends["a"], zgw_client_id="gw-a",
+                        zgw_secret=SECRETS["a"], default_rsin="002220647",
+                        tenants=[tenant("1111", "a", SECRETS["a"]), tenant("2222", "b", SECRETS["b"]),
+                                 tenant("3333", "b", SECRETS["a"])])  # the wrong secret for b
+    report = asyncio.run(run_checks(settings))
+    text = "\n".join(report.lines)
+    sections = {name: text.split(f"tenant {name}", 1)[1].split("tenant ", 1)[0] for name in ("1111", "2222", "3333")}
+    assert "credentials accepted" in sections["1111"] and "credentials accepted" in sections["2222"], text
+    assert "credentials accepted" not in sections["3333"], text
+    assert report.errors >= 4, text  # the four APIs of the tenant with the wrong secret
