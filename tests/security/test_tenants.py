@@ -239,3 +239,47 @@ def test_check_config_checks_every_tenants_backend_with_its_credentials(setup: S
     assert "credentials accepted" in sections["1111"] and "credentials accepted" in sections["2222"], text
     assert "credentials accepted" not in sections["3333"], text
     assert report.errors >= 4, text  # the four APIs of the tenant with the wrong secret
+
+
+async def test_each_tenants_clients_use_its_own_credentials(tmp_path: Path) -> None:
+    """One tenant with OAuth2 client credentials, one with its own HS256 secret: each tenant's ZGW calls go to its own
+    backend with its own token, and neither uses the gateway's."""
+    import base64
+
+    from stuf_bridge.pipeline.exchange import Environment
+    from stuf_bridge.security.tenants import Tenants
+    from stuf_bridge.settings import Settings
+    from stuf_bridge.stuf.stuurgegevens import Systeem
+
+    token_url = "https://sso.utrecht.test/token"
+    seen: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if str(request.url) == token_url:
+            assert request.headers["authorization"] == "Basic " + base64.b64encode(b"gw-utrecht:oauth-geheim").decode()
+            return httpx.Response(200, json={"access_token": "utrecht-token", "expires_in": 300})
+        seen.append((request.url.host, request.headers["authorization"]))
+        return httpx.Response(200, json={"count": 0, "next": None, "previous": None, "results": []})
+
+    settings = Settings(data_dir=tmp_path, zgw_url="https://eigen.test", zgw_secret="het-eigen-geheim-van-de-gateway!!",
+                        tenants=[
+                            {"name": "amsterdam", "organisaties": ["0363"], "zgw_url": "https://zgw.amsterdam.test",
+                             "zgw_client_id": "gw-a", "zgw_secret": SECRETS["a"]},
+                            {"name": "utrecht", "organisaties": ["0344"], "zgw_url": "https://zgw.utrecht.test",
+                             "zgw_oauth2": {"token_url": token_url, "client_id": "gw-utrecht",
+                                            "client_secret": "oauth-geheim"}}])
+    identity = Systeem(organisatie="0363", applicatie="stuf-bridge")
+    base = Environment(settings, None, None, None, identity)  # type: ignore[arg-type]  # no store needed
+    tenants = Tenants.build(base, httpx.MockTransport(handler))
+    try:
+        for name in ("amsterdam", "utrecht"):
+            zgw = tenants.environments[name].zgw
+            assert zgw is not None and tenants.environments[name].tenant == name
+            await zgw.zaken.list("zaken", {"identificatie": "x"})
+    finally:
+        await tenants.aclose()
+    (a_host, a_auth), (b_host, b_auth) = seen
+    assert (a_host, b_host) == ("zgw.amsterdam.test", "zgw.utrecht.test")
+    claims = jwt.decode(a_auth.removeprefix("Bearer "), SECRETS["a"], algorithms=["HS256"])
+    assert claims["client_id"] == "gw-a"
+    assert b_auth == "Bearer utrecht-token"
