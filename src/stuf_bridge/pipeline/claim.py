@@ -241,8 +241,7 @@ class Claim:
                     "StUF016",
                     "Combinatie zender en referentienummer niet uniek",
                     f"Referentienummer {ref!r} van zender {key[0].partition('|')[0]!r} is al gebruikt voor een ander "
-                    "bericht; "
-                    "geef elk nieuw bericht een nieuw referentienummer.",
+                    "bericht; geef elk nieuw bericht een nieuw referentienummer.",
                     reason="referentienummer-reused",
                 )
             if await self._holder_gone(key):  # its process died: take the claim over now, not after 15 minutes
