@@ -283,3 +283,15 @@ async def test_each_tenants_clients_use_its_own_credentials(tmp_path: Path) -> N
     claims = jwt.decode(a_auth.removeprefix("Bearer "), SECRETS["a"], algorithms=["HS256"])
     assert claims["client_id"] == "gw-a"
     assert b_auth == "Bearer utrecht-token"
+
+
+def test_ready_probes_every_tenants_backend(setup: Setup) -> None:
+    from .helpers import internal_url
+
+    # with clients and the embedded backend, /ready is on the internal port (docs/security.md)
+    answer = httpx.get(f"{internal_url(setup.log)}/ready", timeout=30)
+    checks = answer.json()["checks"]
+    for tenant in ("amsterdam", "utrecht"):
+        for api in ("zaken", "documenten", "catalogi", "besluiten"):
+            assert checks[f"tenant_{tenant}_zgw_{api}"] == "ok", checks
+    assert answer.status_code == 200, checks

@@ -243,6 +243,7 @@ def create_app(
                                 Systeem(organisatie=settings.organisatie, applicatie=settings.applicatie)),
                     zgw_transport)
                 stack.push_async_callback(tenants.aclose)
+            app.state.tenants = tenants
             gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing, modes=modes,
                               recorders=[metrics, tracer, *echo], tenants=tenants)
             app.state.gateway = gateway
@@ -376,7 +377,8 @@ def create_app(
     @app.get("/ready")
     async def ready(request: Request) -> JSONResponse:
         """Readiness: the store answers and every ZGW API is reachable."""
-        checks = await readiness(request.app.state.store, getattr(request.app.state, "zgw", None), settings)
+        checks = await readiness(request.app.state.store, getattr(request.app.state, "zgw", None), settings,
+                                 getattr(request.app.state, "tenants", None))
         ok = all(check == "ok" for check in checks.values())
         return JSONResponse({"status": "ready" if ok else "unready", "checks": checks}, status_code=200 if ok else 503)
 
@@ -394,7 +396,8 @@ def create_app(
 DRAIN_LIMIT = 64 * 1024 * 1024
 
 
-async def readiness(the_store: Store, zgw: ZgwClients | None, settings: Settings) -> dict[str, str]:
+async def readiness(the_store: Store, zgw: ZgwClients | None, settings: Settings,
+                    tenants: Tenants | None = None) -> dict[str, str]:
     """What ``/ready`` reports: ``ok`` or the reason, per dependency, each bounded by ``ready_timeout_seconds``. A
     ZGW API counts as reachable when its root answers anything below 500 (no credentials are sent: ``check-config``
     checks those); the probe must be cheap, as it runs every few seconds on every pod."""
@@ -407,9 +410,9 @@ async def readiness(the_store: Store, zgw: ZgwClients | None, settings: Settings
         except TimeoutError:
             return f"no answer within {timeout:g} s"
 
-    async def api(name: str) -> str:
-        assert zgw is not None
-        client = zgw.api(name)
+    async def api(name: str, backend: ZgwClients | None = zgw) -> str:
+        assert backend is not None
+        client = backend.api(name)
         try:
             response = await client.http.get(f"{client.base_url}/", timeout=timeout)
         except httpx.HTTPError as exc:
@@ -422,6 +425,10 @@ async def readiness(the_store: Store, zgw: ZgwClients | None, settings: Settings
         for name in ZGW_APIS:
             names.append(f"zgw_{name}")
             checks.append(api(name))
+    for tenant, env in (tenants.environments.items() if tenants is not None else ()):  # each tenant's own backend
+        for name in ZGW_APIS:
+            names.append(f"tenant_{tenant}_zgw_{name}")
+            checks.append(api(name, env.zgw))
     results = await asyncio.gather(*checks)
     return dict(zip(names, results, strict=True))
 
