@@ -62,8 +62,8 @@ async def gateway(tmp_path: Any) -> Any:
 
 def test_the_stages_in_their_order(gateway: Gateway) -> None:
     names = [stage.name for stage in gateway.stages]
-    assert names == ["record", "answer", "authenticate", "read", "authenticate-token", "check", "route", "authorise",
-                     "validate", "claim", "handle"]
+    assert names == ["record", "answer", "authenticate", "read", "authenticate-token", "check", "tenant", "route",
+                     "authorise", "validate", "claim", "handle"]
 
 
 async def test_a_router_decides_and_the_log_line_says_how(gateway: Gateway) -> None:

@@ -86,6 +86,18 @@ async def run_checks(settings: Settings) -> Report:
     await _check_store(settings, report)
 
     report.section("ZGW backend")
+    await _check_backend(settings, mappings, report)
+    for tenant in settings.tenants:  # each municipality's own backend and credentials (docs/security.md, Tenants)
+        report.section(f"ZGW backend of tenant {tenant.name}")
+        await _check_backend(tenant.settings(settings), mappings, report)
+    if settings.legacy.configured:
+        await _check_legacy(settings, report)
+    return report
+
+
+async def _check_backend(settings: Settings, mappings: Mappings | None, report: Report) -> None:
+    """Every ZGW API answers with these credentials; then the catalogue and the profiles' defaults."""
+    errors = report.errors
     async with _clients(settings) as (zgw, where):
         report.ok(f"using {where}")
         for api in ZGW_APIS:
@@ -95,13 +107,10 @@ async def run_checks(settings: Settings) -> Report:
                 report.ok(f"{api}: {client.url('')} answers, credentials accepted")
             except ZgwError as exc:
                 report.error(f"{api}: {exc}")
-        if report.errors == 0:
+        if report.errors == errors:
             await _check_catalogue(zgw, report)
             if mappings is not None:
                 await _check_profiles(zgw, mappings, report)
-    if settings.legacy.configured:
-        await _check_legacy(settings, report)
-    return report
 
 
 async def _check_store(settings: Settings, report: Report) -> None:

@@ -1,7 +1,7 @@
 """The way one message travels, as a short list of named stages (``pipeline/``):
 
-    record → answer → authenticate → read → authenticate-token → check → route → authorise → validate → claim
-    → handle
+    record → answer → authenticate → read → authenticate-token → check → tenant → route → authorise → validate
+    → claim → handle
 
 Each stage is one module with one job and may act before and after the stages behind it (``call_next``), as
 httpx's ``send`` → ``_send_handling_auth`` → ``_send_handling_redirects`` → ``_send_single_request`` does:
@@ -15,6 +15,8 @@ httpx's ``send`` → ``_send_handling_auth`` → ``_send_handling_redirects`` �
 * **read** (``pipeline/read.py``) parses the envelope (documents spooled), finds the operation
   (``stuf/dispatch.py``) and reads the stuurgegevens;
 * **check** (``pipeline/check.py``) refuses stuurgegevens the gateway cannot act on;
+* **tenant** (``security/tenants.py``) with ``tenants:`` configured, continues the message in its municipality's
+  environment (its ZGW clients and settings), chosen by the client or the zender organisatie;
 * **route** (``pipeline/route.py``) decides where the message goes (translate; proxy and replicate plug in here), from
   the operation, the sender and what the message is about (``stuf/subject.py``: zaak, zaaktype, documents);
 * **authorise** (``pipeline/authorise.py``) checks the client's zenders, operations and zaaktypen (StUF052; reads
@@ -32,6 +34,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 
+import httpx
 from lxml import etree
 
 from . import correlation
@@ -50,6 +53,7 @@ from .pipeline.route import Mode, RouteStage, Router
 from .pipeline.validate import Validate
 from .security.authenticate import Authenticator
 from .security.peer import Peer
+from .security.tenants import Tenants, TenantStage
 from .settings import Settings
 from .soap.envelope import SoapVersion
 from .store import Store
@@ -77,6 +81,8 @@ class Gateway:
         recorders: Sequence[Recorder] = (),
         authenticator: Authenticator | None = None,
         authenticate: bool = True,
+        tenants: Tenants | None = None,
+        zgw_transport: httpx.AsyncBaseTransport | None = None,
     ):
         self.schemas = schemas
         self.registry = registry
@@ -91,6 +97,10 @@ class Gateway:
         elif authenticator is None and settings.clients:
             authenticator = Authenticator(settings.clients, settings.security, store)
         self.authenticator = authenticator
+        # several municipalities (``tenants:``): each message continues in its tenant's environment
+        if tenants is None and settings.tenants:
+            tenants = Tenants.build(self.env, zgw_transport)  # the tenants' clients send where ``zgw`` does
+        self.tenants = tenants
         self.stages: list[Stage] = [
             Record(recorders),
             Answer(self.identity),
@@ -98,6 +108,7 @@ class Gateway:
             Read(self.env, registry),
             AuthenticateToken(authenticator),
             Check(registry),
+            TenantStage(tenants),
             RouteStage(router),
             Authorise(),
             Validate(self.env, schemas),

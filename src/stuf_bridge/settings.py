@@ -29,6 +29,7 @@ from .routing.config import RoutingSettings
 from .trace.config import TraceSettings
 from .ui.config import UiSettings
 from .security.config import BackendTls, ClientSettings, OAuth2Settings, SecuritySettings
+from .security.tenants import TenantSettings, check_tenants
 
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("stuf_bridge_config", default=None)
 
@@ -295,6 +296,11 @@ class Settings(BaseSettings):
         description="TLS towards the ZGW backend: a CA bundle to verify it with, a client certificate and key (Open "
         "Zaak behind mutual TLS).",
     )
+    zgw_api_tls: dict[str, BackendTls] = Field(
+        default_factory=dict,
+        description="TLS per ZGW API (zaken, documenten, catalogi, besluiten) where it differs: ca_bundle, "
+        "client_certificate and client_key, verify; what an API does not set comes from zgw_tls.",
+    )
     zgw_oauth2: OAuth2Settings | None = Field(
         None,
         description="OAuth2 client credentials towards ZGW instead of the HS256 JWT: token_url, client_id, "
@@ -316,6 +322,20 @@ class Settings(BaseSettings):
         description="Allow `serve` to listen beyond loopback while zgw_secret is the public demo secret (a demo "
         "container); otherwise such a start is refused.",
     )
+    tenants: list[TenantSettings] = Field(
+        default_factory=list,
+        description="Several municipalities on one gateway, each with its own ZGW backend and credentials, chosen by "
+        "the authenticated client or the zender organisatie (docs/security.md, Tenants). Empty: one backend.",
+    )
+
+    @model_validator(mode="after")
+    def _check_tenants(self) -> Settings:
+        if self.tenants:
+            check_tenants(self.tenants, {c.name for c in self.clients})
+            if self.routing.active or self.legacy.configured or self.notifications.active:
+                raise ValueError("tenants cannot be combined (yet) with a routing table, a legacy side or "
+                                 "notifications: those work on the gateway's own backend")
+        return self
 
     @field_validator("clients")
     @classmethod
@@ -334,6 +354,14 @@ class Settings(BaseSettings):
         default_factory=NotificationSettings,
         description="ZGW notifications in, StUF kennisgevingen out to legacy subscribers (docs/notifications.md).",
     )
+
+    @field_validator("zgw_api_tls")
+    @classmethod
+    def _check_tls_apis(cls, value: dict[str, BackendTls]) -> dict[str, BackendTls]:
+        unknown = set(value) - set(ZGW_APIS)
+        if unknown:
+            raise ValueError(f"zgw_api_tls for unknown APIs {sorted(unknown)}; use {', '.join(ZGW_APIS)}")
+        return value
 
     @field_validator("zgw_credentials")
     @classmethod
@@ -365,6 +393,11 @@ class Settings(BaseSettings):
         if not base:
             raise ValueError(f"no URL for the {api} API: set zgw_url or zgw_{api}_url")
         return f"{base.rstrip('/')}/{api}/api/v1"
+
+    def zgw_tls_for(self, api: str) -> BackendTls:
+        """The TLS settings towards one ZGW API: its own (``zgw_api_tls``) over the general ``zgw_tls``."""
+        own = self.zgw_api_tls.get(api)
+        return own.over(self.zgw_tls) if own is not None else self.zgw_tls
 
     def zgw_credentials_for(self, api: str) -> ZgwCredentials:
         return self.zgw_credentials.get(api) or ZgwCredentials(client_id=self.zgw_client_id, secret=self.zgw_secret)

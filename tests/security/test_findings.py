@@ -129,3 +129,21 @@ def test_a_test_environment_may_switch_the_elfproef_off_never_the_length() -> No
         lenient.to_zgw("1234567890", None, cx())
     with pytest.raises(ConversionError, match="elfproef"):
         Bsn().to_zgw("123456789", None, cx())
+
+
+async def test_a_relative_namespace_uri_is_no_internal_error(make_settings: Callable[..., Settings],
+                                                             schemas: Schemas) -> None:
+    """Finding 9: a relative namespace URI made the resend digest's C14N raise (C14NError), answered as StUF058
+    "Interne fout". The same message must now be handled as any other (the digest is the gateway's own walk)."""
+    from lxml import etree
+
+    body, headers = creeer_zaak(identificatie="0363REL-NS", referentienummer="relatieve-ns")
+    body = body.replace(b'<ZKN:omschrijving>', b'<ZKN:omschrijving xmlns:rel="relatief/ns" rel:x="1">', 1)
+    with pytest.raises(etree.C14NError):  # the input that broke the C14N digest
+        etree.tostring(etree.fromstring(body), method="c14n")
+    async with running_harness(make_settings(validation="off"), schemas) as harness:
+        response = await harness.post(body, headers)
+        again = await harness.post(body, headers)  # a resend: the digest is computed and compared
+    assert response.status_code == 200 and b"Bv03" in response.content, response.text
+    assert again.status_code == 200 and b"Bv03" in again.content, again.text
+    assert len(harness.posted("/zaken")) == 1

@@ -117,13 +117,28 @@ class LegacyClient:
             timeout=httpx.Timeout(legacy.timeout), verify=ssl_context(legacy), auth=auth, transport=transport,
             follow_redirects=False,
         )
+        # an endpoint with TLS settings of its own (legacy.tls) gets a client of its own
+        self._own: dict[Service, httpx.AsyncClient] = {}
+        for service in legacy.endpoints:
+            tls = legacy.tls_for(service)
+            if tls is not None:
+                self._own[service] = httpx.AsyncClient(
+                    timeout=httpx.Timeout(legacy.timeout), verify=tls.ssl_context(), auth=auth, transport=transport,
+                    follow_redirects=False)
+
+    def _for(self, service: Service) -> httpx.AsyncClient:
+        return self._own.get(service, self._client)
 
     async def __aenter__(self) -> LegacyClient:
         await self._client.__aenter__()
+        for client in self._own.values():
+            await client.__aenter__()
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
+        for client in self._own.values():
+            await client.__aexit__(kind, exc, tb)
         await self._client.__aexit__(kind, exc, tb)
 
     def endpoint(self, service: Service) -> str:
@@ -150,11 +165,11 @@ class LegacyClient:
         if correlation_id is not None:  # the message this is sent for, as in the gateway's log
             headers[correlation.HEADER.lower()] = correlation_id
         content = body if isinstance(body, bytes | AsyncIterable) else _file_chunks(body)
-        request = self._client.build_request("POST", endpoint, content=content, headers=headers)
+        request = self._for(service).build_request("POST", endpoint, content=content, headers=headers)
         message = tracing.current()
         started = time.perf_counter()
         try:
-            response = await self._client.send(request, stream=True)
+            response = await self._for(service).send(request, stream=True)
         except httpx.TransportError as exc:
             error = transport_error(endpoint, exc, self.legacy.timeout)
             if message is not None:
@@ -187,10 +202,10 @@ class LegacyClient:
         Raises a :class:`LegacyError` when the endpoint cannot be reached at all."""
         endpoint = self.endpoint(service)
         try:
-            response = await self._client.get(endpoint, params={"wsdl": ""})
+            response = await self._for(service).get(endpoint, params={"wsdl": ""})
             if response.is_success:
                 return f"GET ?wsdl: HTTP {response.status_code}"
-            response = await self._client.post(endpoint, content=b"", headers={"content-type": "text/xml"})
+            response = await self._for(service).post(endpoint, content=b"", headers={"content-type": "text/xml"})
             return f"lege POST: HTTP {response.status_code}"
         except httpx.TransportError as exc:
             raise transport_error(endpoint, exc, self.legacy.timeout) from exc

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from ..security.config import BackendTls
 from ..stuf.registry import Service
 
 
@@ -27,6 +28,10 @@ class LegacySettings(BaseModel):
     ca_bundle: Path | None = Field(default=None, description="CA bundle (PEM) that signs the legacy's TLS certificate.")
     client_cert: Path | None = Field(default=None, description="Client certificate (PEM) shown to the legacy system.")
     client_key: Path | None = Field(default=None, description="Key of client_cert, when not in the same file.")
+    tls: dict[Service, BackendTls] = Field(
+        default_factory=dict,
+        description="TLS per endpoint where it differs (ca_bundle, client_certificate, client_key, verify), keyed as "
+        "endpoints; what an endpoint does not set comes from ca_bundle, client_cert and client_key above.")
     username: str | None = Field(default=None, description="Basic credentials towards the legacy system: user.")
     password: SecretStr | None = Field(default=None, description="Basic credentials: password.")
 
@@ -49,6 +54,15 @@ class LegacySettings(BaseModel):
         if self.client_key is not None and self.client_cert is None:
             raise ValueError("legacy.client_key needs legacy.client_cert")
         return self
+
+    def tls_for(self, service: Service) -> BackendTls | None:
+        """An endpoint's own TLS settings over the general ones; None when it has none of its own."""
+        own = self.tls.get(service)
+        if own is None:
+            return None
+        general = BackendTls.model_construct(ca_bundle=self.ca_bundle, client_certificate=self.client_cert,
+                                             client_key=self.client_key, verify=True)
+        return own.over(general)
 
     @property
     def configured(self) -> bool:

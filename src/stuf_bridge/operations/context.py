@@ -58,6 +58,7 @@ class MessageContext:
     warnings: list[str] = field(default_factory=list)
     contents: list[Content] = field(default_factory=list)  # documents in the request, spooled (content.py)
     outbound: list[Outbound] = field(default_factory=list)  # documents the answer carries, written by the gateway
+    tenant: str | None = None  # the tenant the message belongs to (security/tenants.py): its own sequences
 
     @property
     def dialect(self) -> Dialect:

@@ -66,6 +66,8 @@ async def next_identificatie(ctx: MessageContext, kind: str) -> str:
     }
     used = [name for _, name, _, _ in string.Formatter().parse(template) if name and name != "volgnummer"]
     sequence = "|".join([f"identificatie:{kind}", *(f"{name}={values[name]}" for name in sorted(set(used)))])
+    if ctx.tenant is not None:  # each municipality on the gateway counts its own identifiers
+        sequence = f"tenant={ctx.tenant}|{sequence}"
     value = await ctx.store.next_value(sequence)
     start = {str(k): v for k, v in ctx.settings.identificatie_start.items()}.get(kind)
     if start and value < start:

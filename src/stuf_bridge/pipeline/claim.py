@@ -67,6 +67,8 @@ class Claim:
         key = None if proxied else idempotency_key(x.operation, x.stuurgegevens)
         if key is not None and x.route is not None and x.route.replica:  # the outbox's delivery to ZGW
             key = (f"{key[0]}|replica", key[1])
+        if key is not None and x.env.tenant is not None:  # a referentienummer answers resends of its tenant only
+            key = (f"{key[0]}|tenant={x.env.tenant}", key[1])
         zender = x.stuurgegevens.zender
         policy = IdempotencyPolicy.OFF if zender is None else self.env.settings.idempotency_policy_for(
             zender.organisatie, zender.applicatie)
@@ -89,7 +91,9 @@ class Claim:
             x.answer = self._replayed(etree.fromstring(stored), x)
             x.replayed = True
             return
-        journal = self._journal()
+        # the step journal's sweep works on the gateway's own backend: a tenant's messages are not journalled (a
+        # failed one is released as without recovery; docs/security.md, Tenants)
+        journal = self._journal() if x.env.tenant is None else None
         token = None
         if journal is not None:
             try:
@@ -236,8 +240,8 @@ class Claim:
                 raise StuurgegevensError(
                     "StUF016",
                     "Combinatie zender en referentienummer niet uniek",
-                    f"Referentienummer {ref!r} van zender {key[0]!r} is al gebruikt voor een ander bericht; "
-                    "geef elk nieuw bericht een nieuw referentienummer.",
+                    f"Referentienummer {ref!r} van zender {key[0].partition('|')[0]!r} is al gebruikt voor een ander "
+                    "bericht; geef elk nieuw bericht een nieuw referentienummer.",
                     reason="referentienummer-reused",
                 )
             if await self._holder_gone(key):  # its process died: take the claim over now, not after 15 minutes

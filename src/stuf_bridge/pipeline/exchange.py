@@ -91,6 +91,7 @@ class Environment:
     zgw: ZgwClients | None
     mappings: Mappings | None
     identity: Systeem
+    tenant: str | None = None  # the tenant whose backend these are (security/tenants.py); None: the gateway's own
 
 
 @dataclass
@@ -144,6 +145,7 @@ class Exchange:
                 mappings=env.mappings,
                 warnings=self.warnings,
                 contents=self.request.contents,
+                tenant=env.tenant,
             )
         return self._context
 

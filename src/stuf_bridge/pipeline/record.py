@@ -90,6 +90,7 @@ class Record:
             zgw_calls=len(zgw_calls),
             zgw_ms=round(sum(c.elapsed_ms for c in zgw_calls), 2),
             ms=round(seconds * 1000, 2),
+            **({"tenant": x.env.tenant} if x.env.tenant is not None else {}),  # with tenants: whose backend
         )
         for call in zgw_calls:  # paths only: query strings can hold a BSN
             log.debug("zgw_call", api=call.api, method=call.method, path=call.url.split("?", 1)[0],

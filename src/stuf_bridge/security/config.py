@@ -212,6 +212,19 @@ class BackendTls(_Model):
                 raise ValueError(f"{name}: {path} does not exist")
         return self
 
+    def over(self, general: BackendTls) -> BackendTls:
+        """These settings where they are given, ``general``'s for the rest: the CA bundle, the client certificate
+        with its key (as a pair), and ``verify`` each fall back on their own."""
+        given = self.model_fields_set
+        merged = general.model_copy()
+        if "ca_bundle" in given:
+            merged.ca_bundle = self.ca_bundle
+        if "client_certificate" in given or "client_key" in given:
+            merged.client_certificate, merged.client_key = self.client_certificate, self.client_key
+        if "verify" in given:
+            merged.verify = self.verify
+        return merged
+
     def ssl_context(self) -> ssl.SSLContext | bool:
         """What httpx's ``verify`` takes: True (the system's CAs) unless something is configured."""
         if self.ca_bundle is None and self.client_certificate is None:
@@ -220,8 +233,9 @@ class BackendTls(_Model):
         if not self.verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        if self.client_certificate is not None and self.client_key is not None:
-            context.load_cert_chain(str(self.client_certificate), str(self.client_key))
+        if self.client_certificate is not None:  # the key may be in the certificate's file (legacy.client_cert)
+            context.load_cert_chain(str(self.client_certificate),
+                                    str(self.client_key) if self.client_key is not None else None)
         return context
 
 

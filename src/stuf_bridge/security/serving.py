@@ -29,6 +29,9 @@ def is_loopback(host: str) -> bool:
 def demo_secret_in_use(settings: Settings) -> bool:
     demo = type(settings).model_fields["zgw_secret"].default
     secrets = [settings.zgw_secret] + [c.secret for c in settings.zgw_credentials.values()]
+    for tenant in settings.tenants:  # a tenant's own backend with the public secret is as open
+        own = tenant.settings(settings)
+        secrets += [own.zgw_secret] + [c.secret for c in own.zgw_credentials.values()]
     return demo in secrets
 
 

@@ -99,7 +99,7 @@ async def _run_message(settings: Settings, data_dir: Path, envelope: bytes, cont
                 router = RuleRouter(own.routing, store, zgw) if own.routing.active else None
                 gateway = Gateway(own, store, Schemas.from_settings(own), zgw=zgw,
                                   mappings=Mappings.load(overlay_dir=own.mappings_dir), router=router, modes=modes,
-                                  recorders=[capture])
+                                  recorders=[capture], zgw_transport=zgw_transport)
                 service = {s.value.lower(): s for s in Service}.get((service_name or "").lower())
                 await gateway.handle(service, envelope, content_type=content_type, soap_action=soap_action)
             finally:

@@ -40,12 +40,13 @@ from ..notifications.service import Notifications, own_token
 from ..outbox.replicate import Replicate
 from ..outbox.worker import OutboxWorker, ReplicaRouter, TranslateRequest
 from ..recovery.service import RecoveryService
-from ..pipeline.exchange import Exchange
+from ..pipeline.exchange import Environment, Exchange
 from ..pipeline.handle import ModeHandler
 from ..pipeline.record import Recorder
 from ..pipeline.route import Mode, Router
 from ..routing.router import RuleRouter
 from ..security.passwords import PasswordCheck
+from ..security.tenants import Tenants
 from ..security.web import InternalGuard, peer_of
 from ..settings import ZGW_APIS, Settings
 from ..soap.wsdl import render_wsdl
@@ -260,8 +261,16 @@ def create_app(
             notifications = Notifications(settings, the_store, zgw, mappings, own_auth=own_auth)
             app.state.notifications = notifications
             echo = [notifications.echo] if notifications.echo is not None else []
+            tenants = None
+            if settings.tenants:  # each municipality's own ZGW clients (security/tenants.py), closed with the app
+                tenants = Tenants.build(
+                    Environment(settings, the_store, zgw, mappings,
+                                Systeem(organisatie=settings.organisatie, applicatie=settings.applicatie)),
+                    zgw_transport)
+                stack.push_async_callback(tenants.aclose)
+            app.state.tenants = tenants
             gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing, modes=modes,
-                              recorders=[metrics, tracer, *echo])
+                              recorders=[metrics, tracer, *echo], tenants=tenants)
             app.state.gateway = gateway
             app.state.trace_store, app.state.tracer = trace_store, tracer
             tracer.start()
@@ -393,7 +402,8 @@ def create_app(
     @app.get("/ready")
     async def ready(request: Request) -> JSONResponse:
         """Readiness: the store answers and every ZGW API is reachable."""
-        checks = await readiness(request.app.state.store, getattr(request.app.state, "zgw", None), settings)
+        checks = await readiness(request.app.state.store, getattr(request.app.state, "zgw", None), settings,
+                                 getattr(request.app.state, "tenants", None))
         ok = all(check == "ok" for check in checks.values())
         return JSONResponse({"status": "ready" if ok else "unready", "checks": checks}, status_code=200 if ok else 503)
 
@@ -411,7 +421,8 @@ def create_app(
 DRAIN_LIMIT = 64 * 1024 * 1024
 
 
-async def readiness(the_store: Store, zgw: ZgwClients | None, settings: Settings) -> dict[str, str]:
+async def readiness(the_store: Store, zgw: ZgwClients | None, settings: Settings,
+                    tenants: Tenants | None = None) -> dict[str, str]:
     """What ``/ready`` reports: ``ok`` or the reason, per dependency, each bounded by ``ready_timeout_seconds``. A
     ZGW API counts as reachable when its root answers anything below 500 (no credentials are sent: ``check-config``
     checks those); the probe must be cheap, as it runs every few seconds on every pod."""
@@ -424,9 +435,9 @@ async def readiness(the_store: Store, zgw: ZgwClients | None, settings: Settings
         except TimeoutError:
             return f"no answer within {timeout:g} s"
 
-    async def api(name: str) -> str:
-        assert zgw is not None
-        client = zgw.api(name)
+    async def api(name: str, backend: ZgwClients | None = zgw) -> str:
+        assert backend is not None
+        client = backend.api(name)
         try:
             response = await client.http.get(f"{client.base_url}/", timeout=timeout)
         except httpx.HTTPError as exc:
@@ -439,6 +450,10 @@ async def readiness(the_store: Store, zgw: ZgwClients | None, settings: Settings
         for name in ZGW_APIS:
             names.append(f"zgw_{name}")
             checks.append(api(name))
+    for tenant, env in (tenants.environments.items() if tenants is not None else ()):  # each tenant's own backend
+        for name in ZGW_APIS:
+            names.append(f"tenant_{tenant}_zgw_{name}")
+            checks.append(api(name, env.zgw))
     results = await asyncio.gather(*checks)
     return dict(zip(names, results, strict=True))
 

@@ -626,7 +626,7 @@ class ZgwClients:
                 headers.update({"Accept-Crs": CRS, "Content-Crs": CRS})
             # the transport AsyncClient would make itself, made here so that ZgwApiClient can send through it
             api_transport = transport if transport is not None else httpx.AsyncHTTPTransport(
-                limits=limits, verify=settings.zgw_tls.ssl_context())
+                limits=limits, verify=settings.zgw_tls_for(api).ssl_context())
             http = httpx.AsyncClient(
                 base_url=root + "/",
                 auth=auths[key],
