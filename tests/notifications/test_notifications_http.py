@@ -19,6 +19,7 @@ from lxml import etree
 from stuf_bridge.stuf.namespaces import STUF, ZKN
 from stuf_bridge.stuf.validation import Schemas
 from tests.operations import messages as zm
+from tests.support.reference import shared_dir
 from tests.support.server import running_gateway
 
 from .subscriber import Kennisgeving, Subscriber, subscriber_stand_in
@@ -72,8 +73,15 @@ def path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Subscr
                 client.close()
 
 
-def valid(kennisgeving: Kennisgeving, schemas: Schemas) -> Kennisgeving:
-    assert schemas.validate(kennisgeving.message) == [], kennisgeving.body.decode()
+def valid(kennisgeving: Kennisgeving, schemas: Schemas | None) -> Kennisgeving:
+    """Valid against the project's schemas (None: they do not hold the message) and the official ones (when
+    ``../shared`` is there)."""
+    if schemas is not None:
+        assert schemas.validate(kennisgeving.message) == [], kennisgeving.body.decode()
+    if shared_dir() is not None:
+        from tests.support.official import official_errors
+
+        assert official_errors(kennisgeving.message) == [], kennisgeving.body.decode()
     return kennisgeving
 
 
@@ -288,3 +296,44 @@ def test_a_zaak_destroyed_in_zgw_is_a_v_for_stuf_zkn_and_nothing_for_a_zds_clien
     assert (removal.operation, removal.mutatiesoort) == ("zakLk01", "V")
     wait_for(lambda: outbox_idle(url))
     assert len(subscriber.of("dms", "0363ZK-NOTIFY-12")) == 1
+
+
+def test_a_besluit_reaches_stuf_zkn_as_bsllk01_and_leidt_tot(path: tuple[str, Subscriber, ZgwClient],
+                                                             schemas: Schemas) -> None:
+    url, subscriber, zgw = path
+    zaak = zgw.create_zaak("0363ZK-NOTIFY-13", zaaktype="OMGEVINGSVERGUNNING")
+    wait_for(got(subscriber, "0363ZK-NOTIFY-13", 0, 1))
+    zgw.add_besluit(zaak, "0363BSL-NOTIFY-13", "Omgevingsvergunning verleend", toelichting="Verleend")
+    wait_for(lambda: len(subscriber.of("zkn")) >= 1 and any(
+        k.operation == "bslLk01" for k in subscriber.of("zkn")))
+    wait_for(got(subscriber, "0363ZK-NOTIFY-13", 0, 2))
+    wait_for(lambda: outbox_idle(url))
+    [bsl] = [k for k in subscriber.of("zkn") if k.operation == "bslLk01"
+             and k.objects[0].findtext(f"{{{ZKN}}}identificatie") == "0363BSL-NOTIFY-13"]
+    valid(bsl, None)  # the project's schemas do not hold bslLk01
+    assert bsl.mutatiesoort == "T" and bsl.objects[0].findtext(f"{{{ZKN}}}toelichting") == "Verleend"
+    update = valid(subscriber.of("zkn", "0363ZK-NOTIFY-13")[1], schemas)
+    assert update.mutatiesoort == "W"
+    relation = update.objects[1].find(f"{{{ZKN}}}leidtTot")
+    assert relation.get(f"{{{STUF}}}verwerkingssoort") == "T"
+    assert relation.findtext(f"{{{ZKN}}}gerelateerde/{{{ZKN}}}identificatie") == "0363BSL-NOTIFY-13"
+    assert subscriber.received.index(bsl) < subscriber.received.index(subscriber.of("zkn", "0363ZK-NOTIFY-13")[1])
+
+
+def test_zaakobject_and_zaakeigenschap_become_update_zaak(path: tuple[str, Subscriber, ZgwClient],
+                                                          schemas: Schemas) -> None:
+    url, subscriber, zgw = path
+    zaak = zgw.create_zaak("0363ZK-NOTIFY-14")
+    wait_for(got(subscriber, "0363ZK-NOTIFY-14", 1, 1))
+    zgw.add_adres(zaak, "Dam", 1)
+    zgw.set_eigenschap(zaak, "categorie", "straat")
+    wait_for(lambda: outbox_idle(url) and len(subscriber.of("dms", "0363ZK-NOTIFY-14")) >= 2)
+    wait_for(lambda: outbox_idle(url))
+    updates = subscriber.of("dms", "0363ZK-NOTIFY-14")[1:]
+    assert {k.operation for k in updates} == {"updateZaak_Lk01"}
+    final = valid(updates[-1], schemas).objects[1]
+    assert final.findtext(f"{{{ZKN}}}heeftBetrekkingOp/{{{ZKN}}}omschrijving") == "Locatie"
+    extra = final.find(f"{{{STUF}}}extraElementen/{{{STUF}}}extraElement")
+    assert (extra.get("naam"), extra.text) == ("categorie", "straat")
+    generic = subscriber.of("zkn", "0363ZK-NOTIFY-14")[-1]
+    assert generic.operation == "zakLk01" and generic.mutatiesoort == "W"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -16,6 +16,10 @@ class Profile(enum.StrEnum):
 
     ZDS_CLIENT = "zds-client"
     STUF_ZKN = "stuf-zkn"
+
+
+#: how a changed relation goes in a W (SubscriberSettings.relations)
+RelationSoort = Literal["VT", "W"]
 
 
 class StufParty(BaseModel):
@@ -52,6 +56,11 @@ class SubscriberSettings(BaseModel):
                                           "`legacy.endpoints`, fed by replicate's secondary leg: changes made through "
                                           "a replicate route are not sent to it a second time. Unset: when its "
                                           "endpoint is the legacy OntvangAsynchroon endpoint.")
+    relations: dict[str, RelationSoort] = Field(default_factory=dict, description="Per relation (heeftAlsInitiator, "
+                                                "leidtTot, heeftBetrekkingOp, …, or `*` for all): how a relation to "
+                                                "the same object whose details changed is sent in a W: `VT` (the "
+                                                "default: V in the old object, T in the new) or `W` (W on both "
+                                                "sides).")
     timeout: float = Field(default=60.0, gt=0, description="Seconds to connect, and between two pieces of an answer.")
     ca_bundle: Path | None = Field(default=None, description="CA bundle (PEM) that signs its TLS certificate.")
     client_cert: Path | None = Field(default=None, description="Client certificate (PEM) shown to it.")
@@ -76,6 +85,9 @@ class SubscriberSettings(BaseModel):
         if self.client_key is not None and self.client_cert is None:
             raise ValueError(f"subscriber {self.name}: client_key needs client_cert")
         return self
+
+    def relation_soort(self, relation: str) -> RelationSoort:
+        return self.relations.get(relation) or self.relations.get("*") or "VT"
 
     def wants(self, zaaktype: str | None) -> bool:
         return "*" in self.zaaktypen or (zaaktype is not None and zaaktype in self.zaaktypen)

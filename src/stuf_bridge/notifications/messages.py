@@ -12,6 +12,11 @@ zaak destroyed           (nothing: ZDS has no removal)                zakLk01 V 
 zaak attributes changed  updateZaak_Lk01 (zakLk01 W: old, new)        zakLk01 W
 status added             actualiseerZaakstatus_Lk01 (zakLk01 W)       zakLk01 W
 document added           voegZaakdocumentToe_Lk01 (edcLk01 T)        edcLk01 T
+document changed         (nothing: ZDS has no such kennisgeving)      edcLk01 W (content when a new version)
+document gone from zaak  (nothing)                                    edcLk01 V (identificatie)
+besluit new/changed/gone updateZaak_Lk01 (the leidtTot relation)      bslLk01 T/W/V, and zakLk01 W (leidtTot)
+zaakobject/eigenschap    updateZaak_Lk01 (heeftBetrekkingOp,          zakLk01 W
+                         extraElementen)
 ======================  ===========================================  ======================================
 
 A W carries two objects, the state the subscriber acknowledged first and the current one second (STUF §5.2); an
@@ -49,6 +54,10 @@ OPERATIONS: dict[str, tuple[str, str, dict[Profile, str]]] = {
     "zaakVerwijderd": ("zakLk01", "ZAK", {Profile.STUF_ZKN: _ZDS11 + "zakLk01"}),  # ZDS has no removal
     "voegZaakdocumentToe": ("edcLk01", "EDC", {Profile.ZDS_CLIENT: _ZDS11 + "voegZaakdocumentToe_Lk01",
                                                Profile.STUF_ZKN: _ZDS11 + "edcLk01"}),
+    # generic StUF-ZKN only: ZDS has no kennisgeving of a changed or removed document, nor a bslLk01
+    "documentGewijzigd": ("edcLk01", "EDC", {Profile.STUF_ZKN: _ZDS11 + "edcLk01"}),
+    "documentVerwijderd": ("edcLk01", "EDC", {Profile.STUF_ZKN: _ZDS11 + "edcLk01"}),
+    "besluit": ("bslLk01", "BSL", {Profile.STUF_ZKN: _ZDS11 + "bslLk01"}),
 }
 
 
