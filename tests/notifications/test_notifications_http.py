@@ -337,3 +337,30 @@ def test_zaakobject_and_zaakeigenschap_become_update_zaak(path: tuple[str, Subsc
     assert (extra.get("naam"), extra.text) == ("categorie", "straat")
     generic = subscriber.of("zkn", "0363ZK-NOTIFY-14")[-1]
     assert generic.operation == "zakLk01" and generic.mutatiesoort == "W"
+
+
+def test_document_changed_and_unlinked_reach_stuf_zkn_as_edclk01_w_and_v(
+        path: tuple[str, Subscriber, ZgwClient], schemas: Schemas) -> None:
+    url, subscriber, zgw = path
+    zaak = zgw.create_zaak("0363ZK-NOTIFY-15")
+    eio = zgw.add_document(zaak, "0363DOC-NOTIFY-15", b"eerste versie")
+    wait_for(got(subscriber, "0363ZK-NOTIFY-15", 2, 2))
+    lock = zgw.ok("POST", f"{eio['url']}/lock")["lock"]
+    zgw.ok("PATCH", eio["url"], json={"titel": "Foto, bijgesneden", "lock": lock})
+    zgw.ok("POST", f"{eio['url']}/unlock", 204, json={"lock": lock})
+    wait_for(got(subscriber, "0363ZK-NOTIFY-15", 2, 3))
+    change = valid(subscriber.of("zkn", "0363ZK-NOTIFY-15")[2], schemas)
+    assert (change.operation, change.mutatiesoort) == ("edcLk01", "W")
+    old, new = change.objects
+    assert (old.findtext(f"{{{ZKN}}}titel"), new.findtext(f"{{{ZKN}}}titel")) == (
+        "Foto van de melding", "Foto, bijgesneden")
+    [zio] = zgw.ok("GET", "zaken/api/v1/zaakinformatieobjecten", params={"informatieobject": eio["url"]})
+    zgw.ok("DELETE", zio["url"], 204)
+    wait_for(lambda: len(subscriber.of("zkn", "0363ZK-NOTIFY-15")) + len(
+        [k for k in subscriber.of("zkn") if k.operation == "edcLk01" and k.mutatiesoort == "V"]) >= 4)
+    wait_for(lambda: outbox_idle(url))
+    [gone] = [k for k in subscriber.of("zkn") if k.operation == "edcLk01" and k.mutatiesoort == "V"
+              and k.objects[0].findtext(f"{{{ZKN}}}identificatie") == "0363DOC-NOTIFY-15"]
+    valid(gone, schemas)
+    assert [k.operation for k in subscriber.of("dms", "0363ZK-NOTIFY-15")] == [
+        "creeerZaak_Lk01", "voegZaakdocumentToe_Lk01"]  # ZDS has no such kennisgeving
