@@ -364,3 +364,26 @@ def test_document_changed_and_unlinked_reach_stuf_zkn_as_edclk01_w_and_v(
     valid(gone, schemas)
     assert [k.operation for k in subscriber.of("dms", "0363ZK-NOTIFY-15")] == [
         "creeerZaak_Lk01", "voegZaakdocumentToe_Lk01"]  # ZDS has no such kennisgeving
+
+
+def test_the_snapshots_hold_no_bsn_in_clear(path: tuple[str, Subscriber, ZgwClient]) -> None:
+    """The initiator's BSN reaches the subscriber, and is in no snapshot row in clear (sealed with the key the
+    gateway made in its data directory)."""
+    import sqlite3
+
+    url, subscriber, zgw = path
+    body, headers = zm.creeer_zaak(identificatie="0363ZK-NOTIFY-16", zaaktype="MELDING-OR",
+                                   referentienummer="bsn-at-rest-1")  # with an initiator, BSN 999993653
+    answer = httpx.post(f"{url}/zds/OntvangAsynchroon", content=body, headers=headers, timeout=30)
+    assert b"Bv03Bericht" in answer.content, answer.text
+    wait_for(lambda: bool(subscriber.of("dms", "0363ZK-NOTIFY-16")) and bool(subscriber.of("zkn", "0363ZK-NOTIFY-16")))
+    wait_for(lambda: outbox_idle(url))
+    assert any(b"999993653" in k.body for k in subscriber.of("zkn", "0363ZK-NOTIFY-16")), [
+        (k.operation, k.body) for k in subscriber.of("zkn", "0363ZK-NOTIFY-16")]
+    key = DATA[0] / "notification-snapshots.key"
+    assert key.stat().st_mode & 0o077 == 0
+    with sqlite3.connect(DATA[0] / "stuf-bridge.sqlite3") as db:
+        rows = db.execute("SELECT subscriber, acked, inflight FROM notification_snapshots").fetchall()
+    assert {row[0] for row in rows} == {"dms", "zkn"}
+    raw = b"".join(bytes(row[1] or b"") + bytes(row[2] or b"") for row in rows)
+    assert raw and b"999993653" not in raw and b"inp.bsn" not in raw

@@ -121,6 +121,18 @@ class NotificationSettings(BaseModel):
                                          "long (deduplication of late repeats), then purged.")
     embedded_callback: bool = Field(default=True, description="With the embedded ZGW backend and subscribers: its "
                                     "notifications go to this gateway's own callback.")
+    snapshot_key: SecretStr | None = Field(default=None, description="Key (base64 of 32 bytes) that seals the "
+                                           "subscribers' snapshots at rest (AES-GCM). Unset: made once in the data "
+                                           "directory on SQLite; required on PostgreSQL.")
+
+    @field_validator("snapshot_key")
+    @classmethod
+    def _key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from .sealing import parse_key
+
+            parse_key(value.get_secret_value())
+        return value
 
     @model_validator(mode="after")
     def _unique_and_paired(self) -> Self:
