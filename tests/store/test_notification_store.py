@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -105,3 +106,33 @@ def test_a_snapshot_key_must_be_32_bytes_of_base64() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         NotificationSettings(snapshot_key="c2hvcnQ=")
     NotificationSettings(snapshot_key="A" * 43 + "=")
+
+
+async def test_a_snapshot_sealed_with_another_key_makes_the_delivery_dead_not_a_wrong_difference(tmp_path: Any) -> None:
+    import json
+
+    from stuf_bridge.mapping import Mappings
+    from stuf_bridge.notifications.config import NotificationSettings
+    from stuf_bridge.notifications.delivery import SubscriberDelivery, partition, target
+    from stuf_bridge.notifications.messages import Sender
+    from stuf_bridge.notifications.sealing import Sealer, new_key, parse_key
+    from stuf_bridge.notifications.state import Planner
+    from stuf_bridge.store import OutboxEntry, create_store
+
+    settings = NotificationSettings(subscribers=[{"name": "dms", "endpoint": "http://dms.test/zds",
+                                                  "stuf": {"applicatie": "DMS"}}])
+    zaak = "http://zgw.test/zaken/9"
+    async with create_store(f"sqlite:///{tmp_path}/s.sqlite3") as store:
+        await NotificationStore(store, Sealer(parse_key(new_key()))).save(
+            "dms", zaak, identificatie="ZK-9", acked={"statussen": []}, inflight=None)
+        other = NotificationStore(store, Sealer(parse_key(new_key())))
+        sender = Sender("0363", "stuf-bridge")
+        delivery = SubscriberDelivery(settings, other, None, Planner(Mappings.load(), sender), sender)  # type: ignore[arg-type]
+        try:
+            now = dt.datetime.now(dt.UTC)
+            entry = OutboxEntry(1, partition("dms", zaak), target("dms"), json.dumps({"zaak": zaak}).encode(),
+                                "application/json", None, "k", "inflight", 0, now, None, None, now)
+            outcome = await delivery(entry)
+        finally:
+            await delivery.aclose()
+    assert outcome.status == "dead" and "snapshot_key" in (outcome.error or "")

@@ -36,6 +36,7 @@ from ..zgw import ZgwClients
 from ..zgw.errors import ZgwError
 from .config import NotificationSettings, SubscriberSettings
 from .messages import Kennisgeving, Sender
+from .sealing import SealError
 from .state import Planner, read_state
 from .store import NotificationStore
 
@@ -86,6 +87,8 @@ class SubscriberDelivery:
             return await self.deliver(subscriber, zaak_url)
         except ZgwError as exc:
             return Outcome("retry", f"ZGW: {exc}")
+        except SealError as exc:  # another key: sending a difference against nothing would be wrong
+            return Outcome("dead", str(exc))
 
     async def deliver(self, subscriber: SubscriberSettings, zaak_url: str) -> Outcome:
         snapshot = await self.store.snapshot(subscriber.name, zaak_url)

@@ -30,6 +30,7 @@ from ..zgw import ZgwClients
 from ..zgw.errors import ZgwError
 from .config import NotificationSettings, SubscriberSettings
 from .state import Planner, read_state
+from .sealing import SealError
 from .store import NotificationStore
 
 log = structlog.get_logger(__name__)
@@ -90,6 +91,6 @@ class EchoGuard:
                 await self.store.save(subscriber.name, str(zaak["url"]), identificatie=identificatie, acked=known,
                                       inflight=inflight)
                 log.info("kennisgeving_echo_suppressed", subscriber=subscriber.name, zaak=identificatie)
-        except (ZgwError, StoreError) as exc:
+        except (ZgwError, StoreError, SealError) as exc:
             log.warning("kennisgeving_echo_snapshot_failed", subscriber=subscriber.name, zaak=identificatie,
                         error=str(exc))
