@@ -220,3 +220,44 @@ def test_another_betrokkene_is_never_a_w_of_the_old_one(schemas: Schemas) -> Non
 def test_relation_choices_are_checked() -> None:
     with pytest.raises(ValueError, match="relations"):
         subscriber("zds-client", relations={"heeftAlsInitiator": "X"})
+
+
+def test_a_zds_1_2_subscriber_gets_the_zds_1_2_frames_valid_against_the_zds_1_2_schemas(schemas: Schemas) -> None:
+    feed = Feed("zds-client", zds="1.2")
+    planner = feed.planner
+    subscriber_12 = feed.subscriber
+    state = zaak_state()
+    state.besluiten, state.zaakobjecten, state.eigenschappen = [dict(BESLUIT)], [dict(ZAAKOBJECT)], [dict(EIGENSCHAP)]
+    sent: list[Kennisgeving] = []
+    acked = None
+    while (found := await_(planner.for_(subscriber_12).next_message(subscriber_12, acked, state, now, iot))):
+        sent.append(found)
+        acked = found.after
+    state.zaak = {**ZAAK, "omschrijving": "Tegel vastgezet"}
+    update = await_(planner.for_(subscriber_12).next_message(subscriber_12, acked, state, now, iot))
+    assert update is not None
+    sent.append(update)
+    actions = [k.soap_action for k in sent]
+    assert actions == ["http://www.stufstandaarden.nl/koppelvlak/zds0120/" + name for name in (
+        "creeerZaak_ZakLk01", "actualiseerZaakstatus_ZakLk01", "actualiseerZaakstatus_ZakLk01",
+        "voegZaakdocumentToe_EdcLk01", "updateZaak_ZakLk01")]
+    for kennisgeving in sent:
+        element = valid(kennisgeving, schemas)
+        assert etree.QName(element).namespace == "http://www.stufstandaarden.nl/koppelvlak/zds0120"
+        assert etree.QName(element).localname == kennisgeving.soap_action.rsplit("/", 1)[-1]
+        assert element[0].tag == z("stuurgegevens")
+    creeer = message(sent[0]).find(z("object"))
+    assert creeer.find(z("leidtTot")) is not None and creeer.find(z("heeftBetrekkingOp")) is not None
+    assert planner.for_(subscriber_12).dialect == "1.2" and planner.dialect == "1.1"
+
+
+def test_a_zds_1_2_creeer_zaak_without_initiator_says_it_is_unknown(schemas: Schemas) -> None:
+    """ZDS 1.2 requires heeftAlsInitiator in creeerZaak (nillable): a zaak without one sends it nil, waardeOnbekend."""
+    feed = Feed("zds-client", zds="1.2")
+    planner = feed.planner.for_(feed.subscriber)
+    state = zaak_state()
+    state.rollen = []
+    creeer = await_(planner.next_message(feed.subscriber, None, state, now, iot))
+    initiator = valid(creeer, schemas).find(z("object")).find(z("heeftAlsInitiator"))
+    assert initiator is not None and initiator.get(f"{{{STUF}}}noValue") == "waardeOnbekend"
+    assert "heeftAlsInitiator" not in creeer.after["zaak"]  # not part of what is compared later

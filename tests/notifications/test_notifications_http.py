@@ -51,6 +51,8 @@ def notifications_env(subscriber: Subscriber) -> dict[str, str]:
              "stuf": {"organisatie": "0363", "applicatie": "DMS"}, "profile": "zds-client"},
             {"name": "zkn", "endpoint": subscriber.endpoint("zkn"), "zaaktypen": ["*"],
              "stuf": {"organisatie": "0363", "applicatie": "ZKN"}, "profile": "stuf-zkn"},
+            {"name": "zds12", "endpoint": subscriber.endpoint("zds12"), "zaaktypen": ["BEZWAAR"],
+             "stuf": {"organisatie": "0363", "applicatie": "ZS12"}, "profile": "zds-client", "zds": "1.2"},
         ],
     }
     return {"STUF_BRIDGE_NOTIFICATIONS": json.dumps(config), "STUF_BRIDGE_OUTBOX": json.dumps(FAST_OUTBOX),
@@ -384,6 +386,21 @@ def test_the_snapshots_hold_no_bsn_in_clear(path: tuple[str, Subscriber, ZgwClie
     assert key.stat().st_mode & 0o077 == 0
     with sqlite3.connect(DATA[0] / "stuf-bridge.sqlite3") as db:
         rows = db.execute("SELECT subscriber, acked, inflight FROM notification_snapshots").fetchall()
-    assert {row[0] for row in rows} == {"dms", "zkn"}
+    assert {"dms", "zkn"} <= {row[0] for row in rows}
     raw = b"".join(bytes(row[1] or b"") + bytes(row[2] or b"") for row in rows)
     assert raw and b"999993653" not in raw and b"inp.bsn" not in raw
+
+
+def test_a_zds_1_2_subscriber_gets_zds_1_2_messages(path: tuple[str, Subscriber, ZgwClient], schemas: Schemas) -> None:
+    url, subscriber, zgw = path
+    zaak = zgw.create_zaak("0363ZK-NOTIFY-17", zaaktype="BEZWAAR")
+    wait_for(lambda: len(subscriber.of("zds12", "0363ZK-NOTIFY-17")) == 1)
+    zgw.set_status(zaak, 1, "2024-03-01T10:00:00Z")
+    wait_for(lambda: len(subscriber.of("zds12", "0363ZK-NOTIFY-17")) == 2)
+    received = subscriber.of("zds12", "0363ZK-NOTIFY-17")
+    assert [k.soap_action.strip('"') for k in received] == [
+        "http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01",
+        "http://www.stufstandaarden.nl/koppelvlak/zds0120/actualiseerZaakstatus_ZakLk01"]
+    for kennisgeving in received:
+        valid(kennisgeving, schemas)
+        assert etree.QName(kennisgeving.message).namespace == "http://www.stufstandaarden.nl/koppelvlak/zds0120"

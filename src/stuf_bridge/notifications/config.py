@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from ..stuf.namespaces import Dialect
+
 
 class Profile(enum.StrEnum):
     """How a subscriber is fed: as a ZDS client feeds a zaaksysteem, or with the generic StUF-ZKN kennisgevingen."""
@@ -52,6 +54,8 @@ class SubscriberSettings(BaseModel):
     profile: Profile = Field(default=Profile.ZDS_CLIENT, description="zds-client: creeerZaak, updateZaak, "
                              "actualiseerZaakstatus, voegZaakdocumentToe; stuf-zkn: zakLk01/edcLk01.")
     documents: bool = Field(default=True, description="Send documents added to a zaak (with their content).")
+    zds: Literal["1.1", "1.2"] = Field(default="1.1", description="zds-client: the ZDS version the subscriber speaks "
+                                       "(1.2: ZDS:creeerZaak_ZakLk01 … with the zds0120 SOAPActions).")
     replicate_target: bool | None = Field(default=None, description="This subscriber is the legacy zaaksysteem of "
                                           "`legacy.endpoints`, fed by replicate's secondary leg: changes made through "
                                           "a replicate route are not sent to it a second time. Unset: when its "
@@ -85,6 +89,10 @@ class SubscriberSettings(BaseModel):
         if self.client_key is not None and self.client_cert is None:
             raise ValueError(f"subscriber {self.name}: client_key needs client_cert")
         return self
+
+    @property
+    def dialect(self) -> Dialect:
+        return Dialect.ZDS12 if self.profile == Profile.ZDS_CLIENT and self.zds == "1.2" else Dialect.ZDS11
 
     def relation_soort(self, relation: str) -> RelationSoort:
         return self.relations.get(relation) or self.relations.get("*") or "VT"

@@ -120,7 +120,7 @@ class SubscriberDelivery:
         if not subscriber.wants(state.zaaktype_code):
             return DONE
         while True:
-            message = await self.planner.next_message(subscriber, acked, state, self._clock,
+            message = await self.planner.for_(subscriber).next_message(subscriber, acked, state, self._clock,
                                                       self.zgw.catalogue.informatieobjecttype_by_url)
             if message is None:
                 if sent:

@@ -83,7 +83,8 @@ class EchoGuard:
                 state = await read_state(self.zgw, str(zaak["url"]), documents=subscriber.documents)
                 if state is None:
                     continue
-                known = await self.planner.snapshot_of(state, self.zgw.catalogue.informatieobjecttype_by_url)
+                known = await self.planner.for_(subscriber).snapshot_of(
+                    state, self.zgw.catalogue.informatieobjecttype_by_url)
                 snapshot = await self.store.snapshot(subscriber.name, str(zaak["url"]))
                 inflight = snapshot.inflight
                 if inflight is not None:  # once it is acknowledged, the subscriber knows this much too

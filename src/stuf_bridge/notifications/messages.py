@@ -35,7 +35,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..stuf.namespaces import SOAP11, STUF, ZKN
+from ..stuf.namespaces import SOAP11, STUF, ZDS, ZKN, Dialect
 from .config import Profile, SubscriberSettings
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -59,6 +59,13 @@ OPERATIONS: dict[str, tuple[str, str, dict[Profile, str]]] = {
     "documentVerwijderd": ("edcLk01", "EDC", {Profile.STUF_ZKN: _ZDS11 + "edcLk01"}),
     "besluit": ("bslLk01", "BSL", {Profile.STUF_ZKN: _ZDS11 + "bslLk01"}),
 }
+
+
+#: a zds-client subscriber that speaks ZDS 1.2: operation -> its root element (namespace zds0120) and SOAPAction
+ZDS12_ROOTS = {"creeerZaak": "creeerZaak_ZakLk01", "updateZaak": "updateZaak_ZakLk01",
+               "actualiseerZaakstatus": "actualiseerZaakstatus_ZakLk01",
+               "voegZaakdocumentToe": "voegZaakdocumentToe_EdcLk01"}
+_ZDS12 = "http://www.stufstandaarden.nl/koppelvlak/zds0120/"
 
 
 def zkn(name: str) -> str:
@@ -145,10 +152,15 @@ def envelope(operation: str, subscriber: SubscriberSettings, sender: Sender, mom
              document: dict[str, Any] | None = None) -> Kennisgeving:
     """A kennisgeving of ``operation`` to ``subscriber`` holding ``objects`` (one for T, two for W)."""
     root_name, entiteittype, actions = OPERATIONS[operation]
+    action = actions[subscriber.profile]
     referentienummer = str(uuid.uuid4())
     env = etree.Element(f"{{{SOAP11}}}Envelope", nsmap={"soapenv": SOAP11, "StUF": STUF, "ZKN": ZKN, "xsi": XSI})
     body = etree.SubElement(env, f"{{{SOAP11}}}Body")
-    root = etree.SubElement(body, zkn(root_name))
+    if subscriber.dialect == Dialect.ZDS12 and operation in ZDS12_ROOTS:  # the ZDS 1.2 frame, ZKN inside
+        root = etree.SubElement(body, f"{{{ZDS}}}{ZDS12_ROOTS[operation]}", nsmap={"ZDS": ZDS})
+        action = _ZDS12 + ZDS12_ROOTS[operation]
+    else:
+        root = etree.SubElement(body, zkn(root_name))
     sg = etree.SubElement(root, zkn("stuurgegevens"))
     etree.SubElement(sg, stuf("berichtcode")).text = "Lk01"
     _party(etree.SubElement(sg, stuf("zender")), sender.organisatie, sender.applicatie, None, None)
@@ -167,7 +179,7 @@ def envelope(operation: str, subscriber: SubscriberSettings, sender: Sender, mom
     head, _, tail = text.partition(_MARK.encode()) if document is not None else (text, b"", b"")
     if document is not None and not tail:
         raise ValueError("document kennisgeving without inhoud")
-    return Kennisgeving(operation, referentienummer, actions[subscriber.profile], head, tail, document, after)
+    return Kennisgeving(operation, referentienummer, action, head, tail, document, after)
 
 
 def _party(element: etree._Element, organisatie: str | None, applicatie: str, administratie: str | None,

@@ -34,7 +34,6 @@ from .messages import Kennisgeving, Sender, envelope, inhoud_placeholder, nil, s
 JSON = dict[str, Any]
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XMIME = "http://www.w3.org/2005/05/xmlmime"
-_CONTEXT = MappingContext(dialect=Dialect.ZDS11)
 #: the elements of a BSL-kennisgeving (bslLk01 object) and of its kerngegevens (leidtTot/gerelateerde)
 BSL_KENNISGEVING = ("identificatie", "bst.omschrijving", "datumBeslissing", "toelichting", "ingangsdatumWerking",
                     "einddatumWerking", "vervalreden", "datumPublicatie", "datumVerzending", "datumUiterlijkeReactie")
@@ -133,9 +132,21 @@ async def _besluiten(zgw: ZgwClients, zaak_url: str) -> list[JSON]:
 class Planner:
     """Builds the kennisgevingen for one subscriber from the mappings (the same ones that answer geefZaakdetails)."""
 
-    def __init__(self, mappings: Mappings, sender: Sender):
+    def __init__(self, mappings: Mappings, sender: Sender, dialect: Dialect = Dialect.ZDS11):
         self.mappings = mappings
         self.sender = sender
+        self.dialect = dialect
+        self.context = MappingContext(dialect=dialect)
+        self._siblings: dict[Dialect, Planner] = {dialect: self}
+
+    def for_(self, subscriber: SubscriberSettings) -> Planner:
+        """The planner of the subscriber's dialect (its objects as ZDS 1.1 or 1.2 write them)."""
+        dialect = subscriber.dialect
+        if dialect not in self._siblings:
+            sibling = Planner(self.mappings, self.sender, dialect)
+            sibling._siblings = self._siblings
+            self._siblings[dialect] = sibling
+        return self._siblings[dialect]
 
     # --- objects ----------------------------------------------------------------------------------------------
     def zaak_object(self, state: ZaakState) -> etree._Element:
@@ -149,19 +160,19 @@ class Planner:
             expand["eigenschappen"] = [{"naam": e.get("naam"), "waarde": e.get("waarde")} for e in state.eigenschappen]
         obj = etree.Element(zkn("object"))
         data = {k: v for k, v in zaak.items() if not k.startswith("_")}
-        context = MappingContext(dialect=Dialect.ZDS11, zaaktype=state.zaaktype_code)
-        self.mappings.to_stuf("ZAK", {**data, "_expand": expand}, obj, dialect=Dialect.ZDS11, context=context)
+        context = MappingContext(dialect=self.dialect, zaaktype=state.zaaktype_code)
+        self.mappings.to_stuf("ZAK", {**data, "_expand": expand}, obj, dialect=self.dialect, context=context)
         for zaakobject in state.zaakobjecten:  # heeftBetrekkingOp (an objectType without StUF form: left out)
             element = etree.Element(zkn("heeftBetrekkingOp"))
-            self.mappings.to_stuf("ZAKOBJ", zaakobject, element, dialect=Dialect.ZDS11, context=context)
+            self.mappings.to_stuf("ZAKOBJ", zaakobject, element, dialect=self.dialect, context=context)
             if len(element):
                 element.set(stuf("entiteittype"), "ZAKOBJ")
                 self.mappings.insert_ordered("ZAK", obj, element)
         for rol in state.rollen:  # heeftAlsInitiator, heeftAlsBelanghebbende, … (a rol without relation: left out)
-            self.mappings.rol_to_stuf(rol, obj, dialect=Dialect.ZDS11, context=context)
+            self.mappings.rol_to_stuf(rol, obj, dialect=self.dialect, context=context)
         for besluit in state.besluiten:  # leidtTot: the besluit's kerngegevens (ZAKBSL-kennisgeving)
             element = etree.Element(zkn("leidtTot"))
-            self.mappings.to_stuf("ZAKBSL", besluit, element, dialect=Dialect.ZDS11, context=_CONTEXT)
+            self.mappings.to_stuf("ZAKBSL", besluit, element, dialect=self.dialect, context=self.context)
             element.set(stuf("entiteittype"), "ZAKBSL")
             for gerelateerde in element.iterchildren(zkn("gerelateerde")):
                 _keep(gerelateerde, BSL_KERN)
@@ -175,7 +186,7 @@ class Planner:
     def besluit_object(self, besluit: JSON) -> etree._Element:
         """The BSL object of a bslLk01 (BSL-kennisgeving: the besluit's own attributes, no relations)."""
         obj = etree.Element(zkn("object"))
-        self.mappings.to_stuf("BSL", besluit, obj, dialect=Dialect.ZDS11, context=_CONTEXT)
+        self.mappings.to_stuf("BSL", besluit, obj, dialect=self.dialect, context=self.context)
         _keep(obj, BSL_KENNISGEVING)
         obj.set(stuf("entiteittype"), "BSL")
         return obj
@@ -187,7 +198,7 @@ class Planner:
                                                                 iot.get("informatieobjectcategorie")},
                                    "link": eio.get("link") or eio.get("url")}}
         obj = etree.Element(zkn("object"))
-        self.mappings.to_stuf("EDC", data, obj, dialect=Dialect.ZDS11, context=_CONTEXT)
+        self.mappings.to_stuf("EDC", data, obj, dialect=self.dialect, context=self.context)
         for answer_only in obj.iterchildren(zkn("dct.categorie")):  # in La01 answers only
             obj.remove(answer_only)
         obj.set(stuf("entiteittype"), "EDC")
@@ -221,7 +232,7 @@ class Planner:
                          "omschrijving": state.zaaktype.get("omschrijving")}
         data = {**status, "_expand": {**status.get("_expand", {}), "zaaktype": zaaktype_keys}}
         data.setdefault("indicatieLaatstGezetteStatus", status.get("url") == state.zaak.get("status"))
-        self.mappings.to_stuf("ZAKSTT", data, heeft, dialect=Dialect.ZDS11, context=_CONTEXT)
+        self.mappings.to_stuf("ZAKSTT", data, heeft, dialect=self.dialect, context=self.context)
         for answer_only in heeft.iterchildren(zkn("indicatieLaatsteStatus")):  # in La01 answers only
             heeft.remove(answer_only)
         heeft.set(stuf("entiteittype"), "ZAKSTT")
@@ -229,6 +240,11 @@ class Planner:
         for gerelateerde in heeft.iterchildren(zkn("gerelateerde")):
             gerelateerde.set(stuf("entiteittype"), "STT")
             gerelateerde.set(stuf("verwerkingssoort"), "I")
+        if self.dialect == Dialect.ZDS12:  # required in ZDS 1.2; ZGW's gezetdoor (a rol) is not mapped: unknown
+            gezet = nil("isGezetDoor", "ZAKSTTBTR")
+            gezet.set(stuf("noValue"), "waardeOnbekend")
+            gezet.set(stuf("verwerkingssoort"), "T")
+            heeft.append(gezet)
         return heeft
 
     def _edc_object(self, state: ZaakState, zio: JSON, eio: JSON, iot: JSON, *, content: bool = True,
@@ -250,7 +266,7 @@ class Planner:
         relation = etree.Element(zkn("isRelevantVoor"))
         link = {**zio, "_expand": {"zaak": {"identificatie": state.identificatie,
                                             "omschrijving": state.zaak.get("omschrijving")}}}
-        self.mappings.to_stuf("EDCZAK", link, relation, dialect=Dialect.ZDS11, context=_CONTEXT)
+        self.mappings.to_stuf("EDCZAK", link, relation, dialect=self.dialect, context=self.context)
         relation.set(stuf("entiteittype"), "EDCZAK")
         relation.set(stuf("verwerkingssoort"), soort)
         for gerelateerde in relation.iterchildren(zkn("gerelateerde")):
@@ -278,8 +294,13 @@ class Planner:
         if acked is None or not acked.get("zaak"):
             after: JSON = {**base, "zaak": current_xml, "statussen": [], "documenten": [], "documentversies": {},
                            "besluiten": base.get("besluiten", {}) if generic else {}}
-            return envelope("creeerZaak", subscriber, self.sender, await clock(), "T",
-                            [set_verwerkingssoort(current, "T")], after)
+            set_verwerkingssoort(current, "T")
+            if self.dialect == Dialect.ZDS12 and current.find(zkn("heeftAlsInitiator")) is None:
+                unknown = nil("heeftAlsInitiator", "ZAKBTRINI")  # required in a ZDS 1.2 creeerZaak
+                unknown.set(stuf("noValue"), "waardeOnbekend")
+                unknown.set(stuf("verwerkingssoort"), "T")
+                self.mappings.insert_ordered("ZAK", current, unknown)
+            return envelope("creeerZaak", subscriber, self.sender, await clock(), "T", [current], after)
         for status in state.statussen:
             url = str(status["url"])
             if url in acked.get("statussen", []):
