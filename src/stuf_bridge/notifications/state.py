@@ -1,16 +1,19 @@
 """A zaak as a subscriber knows it, and the next kennisgeving that brings it up to date.
 
-The current state is read from ZGW (:func:`read_state`): the zaak, its zaaktype, its statussen (oldest first) and the
-documents linked to it. What a subscriber acknowledged is kept as a small JSON snapshot (:func:`snapshot_of`):
+The current state is read from ZGW (:func:`read_state`): the zaak, its zaaktype, its statussen (oldest first), rollen,
+zaakobjecten, zaakeigenschappen, besluiten and the documents linked to it. What a subscriber acknowledged is kept as
+a small JSON snapshot (:func:`snapshot_of`; sealed at rest, ``sealing.py``):
 
-* ``zaak`` — the ZAK object as it was sent (its XML: a W's old object is exactly what the subscriber got before),
-* ``statussen`` — the status URLs it was told about, ``documenten`` — the document URLs,
+* ``zaak`` — the ZAK object as it was sent, relations included (its XML: a W's old object is exactly what the
+  subscriber got before),
+* ``statussen`` — the status URLs it was told about, ``documenten`` — the document URLs, ``documentversies`` — per
+  document its EDC metadata as sent and its versie, ``besluiten`` — per besluit its BSL object as sent (stuf-zkn),
 * ``identificatie`` and ``zaaktype``.
 
 :func:`next_message` compares the two and returns the first kennisgeving of the difference (or None), with the
-snapshot as it will be once that one is acknowledged: a new zaak first (T), then each new status in order, then a
-change of the zaak's own attributes (W, old and new), then each new document (T with its content). Several
-notifications about one zaak therefore come down to the same difference, whatever their order or number.
+snapshot as it will be once that one is acknowledged (the order is in its docstring). Several notifications about one
+zaak therefore come down to the same difference, whatever their order or number. A :class:`Planner` writes the
+objects in one ZDS dialect; ``Planner.for_(subscriber)`` gives the one of that subscriber.
 """
 
 from __future__ import annotations
@@ -21,17 +24,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from lxml import etree
 
 from ..mapping import Mappings
 from ..mapping.results import MappingContext
 from ..stuf.namespaces import STUF, Dialect
 from ..zgw import ZgwClients
-from ..zgw.errors import ZgwNotFound
+from ..zgw.errors import ZgwClientError, ZgwNotFound
 from .config import Profile, SubscriberSettings
 from .messages import Kennisgeving, Sender, envelope, inhoud_placeholder, nil, set_verwerkingssoort, stuf, zkn
 
 JSON = dict[str, Any]
+log = structlog.get_logger(__name__)
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XMIME = "http://www.w3.org/2005/05/xmlmime"
 #: the elements of a BSL-kennisgeving (bslLk01 object) and of its kerngegevens (leidtTot/gerelateerde)
@@ -121,7 +126,12 @@ async def _nothing() -> list[JSON]:
 
 async def _besluiten(zgw: ZgwClients, zaak_url: str) -> list[JSON]:
     """The zaak's besluiten, oldest first, each with its besluittype in ``_expand`` (as geefLijstBesluiten)."""
-    besluiten = [b for b in await zgw.besluiten.list("besluiten", {"zaak": zaak_url}) if b.get("zaak") == zaak_url]
+    try:
+        found = await zgw.besluiten.list("besluiten", {"zaak": zaak_url})
+    except ZgwClientError as exc:  # no rights on the Besluiten API: the rest of the zaak still goes out
+        log.warning("kennisgeving_besluiten_unreadable", zaak=zaak_url, error=str(exc))
+        return []
+    besluiten = [b for b in found if b.get("zaak") == zaak_url]
     besluittypen = await asyncio.gather(*(zgw.catalogue.besluittype_by_url(str(b["besluittype"]))
                                           for b in besluiten))
     pairs = sorted(zip(besluiten, besluittypen, strict=True),
