@@ -5,6 +5,7 @@ against the official StUF-ZKN 3.10 schemas (and the project's where it has the m
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -261,3 +262,33 @@ def test_a_zds_1_2_creeer_zaak_without_initiator_says_it_is_unknown(schemas: Sch
     initiator = valid(creeer, schemas).find(z("object")).find(z("heeftAlsInitiator"))
     assert initiator is not None and initiator.get(f"{{{STUF}}}noValue") == "waardeOnbekend"
     assert "heeftAlsInitiator" not in creeer.after["zaak"]  # not part of what is compared later
+
+
+@pytest.mark.parametrize("zds", ["1.1", "1.2"])
+def test_a_zds_client_with_vrije_berichten_gets_update_zaakdocument_after_a_checkout(zds: str,
+                                                                                      schemas: Schemas) -> None:
+    from stuf_bridge.notifications.messages import CHECKED_OUT, checkout
+
+    feed = Feed("zds-client", zds=zds, vrije_berichten="http://s.test/zds/VrijeBerichten")
+    feed.state.documenten = [(ZIO, {**EIO, "versie": 2, "titel": "Foto van de stoep"})]
+    [update] = feed.drain()
+    assert update.operation == "updateZaakdocument"
+    assert update.soap_action.endswith("/updateZaakdocument_Di02")
+    assert update.document is not None and update.document["inhoud"] == EIO["inhoud"]  # a new version: content
+    body = (update.head.replace(CHECKED_OUT.encode(), b"co-1") + b"aGFsbG8=" + update.tail)
+    element = etree.fromstring(body)[0][0]
+    assert schemas.validate(element) == []
+    require_shared()
+    from tests.support.official import official_errors
+
+    assert official_errors(element) == [], etree.tostring(element).decode()
+    old, new = element.iter(z("object"))
+    assert (old.findtext(z("titel")), new.findtext(z("titel"))) == ("Foto", "Foto van de stoep")
+    assert element.findtext(".//{*}checkedOutId") == "co-1" and new.findtext(z("inhoud")) == "aGFsbG8="
+    request, action = checkout(feed.subscriber, feed.planner.sender, dt.datetime.now(dt.UTC), EIO["identificatie"])
+    di02 = etree.fromstring(request)[0][0]
+    assert schemas.validate(di02) == [] and official_errors(di02) == [], request.decode()
+    assert action.rsplit("/", 1)[-1] == ("geefZaakdocumentbewerken_Di02" if zds == "1.1"
+                                         else "geefZaakdocumentBewerken_Di02")
+    feed.state.documenten = []
+    assert feed.drain() == []  # ZDS has no removal of a document

@@ -48,6 +48,7 @@ def notifications_env(subscriber: Subscriber) -> dict[str, str]:
         "coalesce_seconds": 0.3, "poll_seconds": 0.1,
         "subscribers": [
             {"name": "dms", "endpoint": subscriber.endpoint("dms"), "zaaktypen": ["MELDING-OR"],
+             "vrije_berichten": f"{subscriber.url}/dms/VrijeBerichten",
              "stuf": {"organisatie": "0363", "applicatie": "DMS"}, "profile": "zds-client"},
             {"name": "zkn", "endpoint": subscriber.endpoint("zkn"), "zaaktypen": ["*"],
              "stuf": {"organisatie": "0363", "applicatie": "ZKN"}, "profile": "stuf-zkn"},
@@ -350,7 +351,7 @@ def test_document_changed_and_unlinked_reach_stuf_zkn_as_edclk01_w_and_v(
     lock = zgw.ok("POST", f"{eio['url']}/lock")["lock"]
     zgw.ok("PATCH", eio["url"], json={"titel": "Foto, bijgesneden", "lock": lock})
     zgw.ok("POST", f"{eio['url']}/unlock", 204, json={"lock": lock})
-    wait_for(got(subscriber, "0363ZK-NOTIFY-15", 2, 3))
+    wait_for(got(subscriber, "0363ZK-NOTIFY-15", 3, 3))  # the zds-client's updateZaakdocument: below
     change = valid(subscriber.of("zkn", "0363ZK-NOTIFY-15")[2], schemas)
     assert (change.operation, change.mutatiesoort) == ("edcLk01", "W")
     old, new = change.objects
@@ -364,8 +365,18 @@ def test_document_changed_and_unlinked_reach_stuf_zkn_as_edclk01_w_and_v(
     [gone] = [k for k in subscriber.of("zkn") if k.operation == "edcLk01" and k.mutatiesoort == "V"
               and k.objects[0].findtext(f"{{{ZKN}}}identificatie") == "0363DOC-NOTIFY-15"]
     valid(gone, schemas)
+    # the zds-client: the change as updateZaakdocument_Di02 after a checkout, both to its VrijeBerichten; no removal
+    dms = subscriber.of("dms")
     assert [k.operation for k in subscriber.of("dms", "0363ZK-NOTIFY-15")] == [
-        "creeerZaak_Lk01", "voegZaakdocumentToe_Lk01"]  # ZDS has no such kennisgeving
+        "creeerZaak_Lk01", "voegZaakdocumentToe_Lk01", "updateZaakdocument_Di02"]
+    update = subscriber.of("dms", "0363ZK-NOTIFY-15")[2]
+    valid(update, schemas)
+    assert update.path == "/dms/VrijeBerichten"
+    before = dms[dms.index(update) - 1]
+    assert before.operation == "geefZaakdocumentbewerken_Di02" and before.path == "/dms/VrijeBerichten"
+    valid(before, schemas)
+    assert update.message.findtext(".//{*}checkedOutId") == f"co-{subscriber.checkouts}"
+    assert update.objects[1].findtext(f"{{{ZKN}}}titel") == "Foto, bijgesneden"
 
 
 def test_the_snapshots_hold_no_bsn_in_clear(path: tuple[str, Subscriber, ZgwClient]) -> None:

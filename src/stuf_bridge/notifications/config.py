@@ -54,6 +54,10 @@ class SubscriberSettings(BaseModel):
     profile: Profile = Field(default=Profile.ZDS_CLIENT, description="zds-client: creeerZaak, updateZaak, "
                              "actualiseerZaakstatus, voegZaakdocumentToe; stuf-zkn: zakLk01/edcLk01.")
     documents: bool = Field(default=True, description="Send documents added to a zaak (with their content).")
+    vrije_berichten: str | None = Field(default=None, description="zds-client: the subscriber's VrijeBerichten "
+                                        "endpoint; a changed document (metadata or a new version) goes there as "
+                                        "updateZaakdocument_Di02 after a checkout (geefZaakdocumentbewerken_Di02). "
+                                        "Unset: such changes are not sent to it.")
     zds: Literal["1.1", "1.2"] = Field(default="1.1", description="zds-client: the ZDS version the subscriber speaks "
                                        "(1.2: ZDS:creeerZaak_ZakLk01 … with the zds0120 SOAPActions).")
     replicate_target: bool | None = Field(default=None, description="This subscriber is the legacy zaaksysteem of "
@@ -72,9 +76,11 @@ class SubscriberSettings(BaseModel):
     username: str | None = Field(default=None, description="Basic credentials towards it: user.")
     password: SecretStr | None = Field(default=None, description="Basic credentials: password.")
 
-    @field_validator("endpoint")
+    @field_validator("endpoint", "vrije_berichten")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"subscriber endpoint must be an http(s) URL, not {value!r}")

@@ -139,6 +139,75 @@ async def base64_stream(source: AsyncIterator[bytes], chunk: int = 3 * 256 * 102
         yield base64.b64encode(rest)
 
 
+CHECKED_OUT = "@@stuf-bridge-checkedOutId@@"
+
+
+def _di02_root(body: etree._Element, subscriber: SubscriberSettings, name_11: str, name_12: str) -> tuple[
+        etree._Element, str, str]:
+    """The Di02 frame of a vrij bericht: (root, its prefix namespace for parameters, SOAPAction)."""
+    if subscriber.dialect == Dialect.ZDS12:
+        return etree.SubElement(body, f"{{{ZDS}}}{name_12}", nsmap={"ZDS": ZDS}), ZDS, _ZDS12 + name_12
+    return etree.SubElement(body, zkn(name_11)), ZKN, _ZDS11 + name_11
+
+
+def _di02_stuurgegevens(root: etree._Element, frame: str, subscriber: SubscriberSettings, sender: Sender,
+                        moment: dt.datetime, functie: str) -> str:
+    referentienummer = str(uuid.uuid4())
+    sg = etree.SubElement(root, f"{{{frame}}}stuurgegevens")
+    etree.SubElement(sg, stuf("berichtcode")).text = "Di02"
+    _party(etree.SubElement(sg, stuf("zender")), sender.organisatie, sender.applicatie, None, None)
+    party = subscriber.stuf
+    _party(etree.SubElement(sg, stuf("ontvanger")), party.organisatie, party.applicatie, party.administratie,
+           party.gebruiker)
+    etree.SubElement(sg, stuf("referentienummer")).text = referentienummer
+    etree.SubElement(sg, stuf("tijdstipBericht")).text = tijdstip(moment)
+    etree.SubElement(sg, stuf("functie")).text = functie
+    return referentienummer
+
+
+def _soap() -> tuple[etree._Element, etree._Element]:
+    env = etree.Element(f"{{{SOAP11}}}Envelope", nsmap={"soapenv": SOAP11, "StUF": STUF, "ZKN": ZKN, "xsi": XSI})
+    return env, etree.SubElement(env, f"{{{SOAP11}}}Body")
+
+
+def update_zaakdocument(subscriber: SubscriberSettings, sender: Sender, moment: dt.datetime,
+                        objects: list[etree._Element], after: dict[str, Any],
+                        document: dict[str, Any] | None) -> Kennisgeving:
+    """updateZaakdocument_Di02 (ZDS 1.1 / 1.2 VrijeBerichten): parameters/checkedOutId (filled in when it is sent,
+    after the checkout) and edcLk02 with the old and the new EDC object."""
+    env, body = _soap()
+    root, frame, action = _di02_root(body, subscriber, "updateZaakdocument_Di02", "updateZaakdocument_Di02")
+    referentienummer = _di02_stuurgegevens(root, frame, subscriber, sender, moment, "updateZaakdocument")
+    parameters = etree.SubElement(root, f"{{{frame}}}parameters")
+    etree.SubElement(parameters, f"{{{frame}}}checkedOutId").text = CHECKED_OUT
+    lk02 = etree.SubElement(root, f"{{{frame}}}edcLk02")
+    lk02.set(stuf("entiteittype"), "EDC")
+    lk02.set(stuf("functie"), "update")
+    etree.SubElement(etree.SubElement(lk02, zkn("parameters")), stuf("mutatiesoort")).text = "W"
+    for obj in objects:
+        lk02.append(obj)
+    text = etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    head, _, tail = text.partition(_MARK.encode()) if document is not None else (text, b"", b"")
+    return Kennisgeving("updateZaakdocument", referentienummer, action, head, tail, document, after)
+
+
+def checkout(subscriber: SubscriberSettings, sender: Sender, moment: dt.datetime,
+             identificatie: str) -> tuple[bytes, str]:
+    """geefZaakdocumentbewerken_Di02 for the document (body, SOAPAction): the checkout updateZaakdocument needs."""
+    env, body = _soap()
+    root, frame, action = _di02_root(body, subscriber, "geefZaakdocumentbewerken_Di02",
+                                     "geefZaakdocumentBewerken_Di02")
+    _di02_stuurgegevens(root, frame, subscriber, sender, moment, "geefZaakdocumentbewerken")
+    lv01 = etree.SubElement(root, f"{{{frame}}}edcLv01")
+    lv01.set(stuf("entiteittype"), "EDC")
+    lv01.set(stuf("functie"), "selectie")
+    etree.SubElement(lv01, zkn("parameters"))
+    gelijk = etree.SubElement(lv01, zkn("gelijk"))
+    gelijk.set(stuf("entiteittype"), "EDC")
+    etree.SubElement(gelijk, zkn("identificatie")).text = identificatie
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8"), action
+
+
 def tijdstip(moment: dt.datetime) -> str:
     """``tijdstipBericht`` with milliseconds (StUF: yyyymmddhhmmssfff), in Dutch time as StUF senders use it."""
     from zoneinfo import ZoneInfo

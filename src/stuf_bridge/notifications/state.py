@@ -33,7 +33,17 @@ from ..stuf.namespaces import STUF, Dialect
 from ..zgw import ZgwClients
 from ..zgw.errors import ZgwClientError, ZgwNotFound
 from .config import Profile, SubscriberSettings
-from .messages import Kennisgeving, Sender, envelope, inhoud_placeholder, nil, set_verwerkingssoort, stuf, zkn
+from .messages import (
+    Kennisgeving,
+    Sender,
+    envelope,
+    inhoud_placeholder,
+    nil,
+    set_verwerkingssoort,
+    stuf,
+    update_zaakdocument,
+    zkn,
+)
 
 JSON = dict[str, Any]
 log = structlog.get_logger(__name__)
@@ -391,8 +401,9 @@ class Planner:
             document = {"url": url, "inhoud": eio.get("inhoud"), "size": eio.get("bestandsomvang")}
             return envelope("voegZaakdocumentToe", subscriber, self.sender, await clock(), "T", [obj], after,
                             document=document)
-        if subscriber.profile != Profile.STUF_ZKN:
-            return None  # ZDS 1.1/1.2 have no kennisgeving of a changed or removed document (docs/notifications.md)
+        generic = subscriber.profile == Profile.STUF_ZKN
+        if not generic and subscriber.vrije_berichten is None:
+            return None  # ZDS has no kennisgeving of a changed or removed document (docs/notifications.md)
         for zio, eio in state.documenten:
             url = str(eio["url"])
             known = versies.get(url)
@@ -408,9 +419,15 @@ class Planner:
             self._gone_as_nil(old, new, "EDC")
             old.set(stuf("verwerkingssoort"), "W")
             after = {**acked, "documentversies": {**versies, url: now}}
-            document = {"url": url, "inhoud": eio.get("inhoud"), "size": eio.get("bestandsomvang")}
+            document = {"url": url, "inhoud": eio.get("inhoud"), "size": eio.get("bestandsomvang"),
+                        "identificatie": eio.get("identificatie")}
+            if not generic:  # a zds-client: updateZaakdocument_Di02 (after a checkout) to its VrijeBerichten
+                return update_zaakdocument(subscriber, self.sender, await clock(), [old, new], after,
+                                           document if new_content else {**document, "inhoud": None})
             return envelope("documentGewijzigd", subscriber, self.sender, await clock(), "W", [old, new], after,
                             document=document if new_content else None)
+        if not generic:
+            return None  # ZDS has no removal of a document
         present = {str(eio["url"]) for _zio, eio in state.documenten}
         for url in documenten:
             if url in present or url not in versies:
