@@ -492,6 +492,8 @@ class SecretFilesSource(PydanticBaseSettingsSource):
                                                            "STUF_BRIDGE_NOTIFICATIONS", "callback_secret"),
         "STUF_BRIDGE_NOTIFICATIONS_NRC_SECRET_FILE": (("notifications", "nrc_secret"), "STUF_BRIDGE_NOTIFICATIONS",
                                                       "nrc_secret"),
+        "STUF_BRIDGE_NOTIFICATIONS_SNAPSHOT_KEY_FILE": (("notifications", "snapshot_key"),
+                                                        "STUF_BRIDGE_NOTIFICATIONS", "snapshot_key"),
     }
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:

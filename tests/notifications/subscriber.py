@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from lxml import etree
 
-from stuf_bridge.stuf.namespaces import STUF, ZKN
+from stuf_bridge.stuf.namespaces import SOAP11, STUF, ZKN
 from tests.support.legacy import FAULT_ANSWER, OK_ANSWER
 
 
@@ -50,11 +50,13 @@ class Kennisgeving:
 
     @property
     def objects(self) -> list[etree._Element]:
-        return self.message.findall(f"{{{ZKN}}}object")
+        return list(self.message.iter(f"{{{ZKN}}}object"))  # an updateZaakdocument_Di02 has them in edcLk02
 
     @property
     def zaak(self) -> str | None:
         """The zaak's identificatie (the object's, or for a document the zaak it is relevant for)."""
+        if not self.objects:  # a checkout
+            return None
         obj = self.objects[-1]
         if obj.get(f"{{{STUF}}}entiteittype") == "EDC":
             return _text(obj, "ZKN:isRelevantVoor/ZKN:gerelateerde/ZKN:identificatie")
@@ -73,6 +75,7 @@ class Subscriber:
     modes: dict[str, str] = field(default_factory=dict)  # per subscriber (path), over ``mode``
     received: list[Kennisgeving] = field(default_factory=list)
     refused: int = 0
+    checkouts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def endpoint(self, name: str) -> str:
@@ -81,6 +84,20 @@ class Subscriber:
     def of(self, name: str, zaak: str | None = None) -> list[Kennisgeving]:
         with self.lock:
             return [k for k in self.received if k.path.split("/")[1] == name and (zaak is None or k.zaak == zaak)]
+
+
+BV02_ANSWER = f"""<?xml version="1.0" encoding="UTF-8"?>
+<s:Envelope xmlns:s="{SOAP11}"><s:Body><StUF:Bv02Bericht xmlns:StUF="{STUF}"><StUF:stuurgegevens>
+<StUF:berichtcode>Bv02</StUF:berichtcode></StUF:stuurgegevens></StUF:Bv02Bericht></s:Body></s:Envelope>""".encode()
+
+
+def checkout_answer(checked_out_id: str) -> bytes:
+    """A geefZaakdocumentbewerken_Du02 with its checkedOutId (the rest of the document left out)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<s:Envelope xmlns:s="{SOAP11}"><s:Body><ZKN:geefZaakdocumentbewerken_Du02 xmlns:ZKN="{ZKN}" xmlns:StUF="{STUF}">
+<ZKN:stuurgegevens><StUF:berichtcode>Du02</StUF:berichtcode></ZKN:stuurgegevens>
+<ZKN:parameters><ZKN:checkedOutId>{checked_out_id}</ZKN:checkedOutId></ZKN:parameters>
+</ZKN:geefZaakdocumentbewerken_Du02></s:Body></s:Envelope>""".encode()
 
 
 @contextmanager
@@ -116,9 +133,16 @@ def subscriber_stand_in() -> Iterator[Subscriber]:
                     state.refused += 1
                 self._answer(500, "text/xml; charset=utf-8", FAULT_ANSWER)
                 return
+            action = self.headers.get("soapaction", "")
             with state.lock:
-                state.received.append(Kennisgeving(self.path, self.headers.get("soapaction", ""), bytes(body)))
-            self._answer(200, "text/xml; charset=utf-8", OK_ANSWER)
+                state.received.append(Kennisgeving(self.path, action, bytes(body)))
+                state.checkouts += "geefzaakdocumentbewerken" in action.lower()
+            if "geefzaakdocumentbewerken" in action.lower():  # a checkout (VrijeBerichten): its id
+                self._answer(200, "text/xml; charset=utf-8", checkout_answer(f"co-{state.checkouts}"))
+            elif "updateZaakdocument" in action:
+                self._answer(200, "text/xml; charset=utf-8", BV02_ANSWER)
+            else:
+                self._answer(200, "text/xml; charset=utf-8", OK_ANSWER)
 
         def _answer(self, status: int, content_type: str, body: bytes) -> None:
             self.send_response(status)

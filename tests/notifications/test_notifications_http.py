@@ -19,6 +19,7 @@ from lxml import etree
 from stuf_bridge.stuf.namespaces import STUF, ZKN
 from stuf_bridge.stuf.validation import Schemas
 from tests.operations import messages as zm
+from tests.support.reference import shared_dir
 from tests.support.server import running_gateway
 
 from .subscriber import Kennisgeving, Subscriber, subscriber_stand_in
@@ -47,9 +48,12 @@ def notifications_env(subscriber: Subscriber) -> dict[str, str]:
         "coalesce_seconds": 0.3, "poll_seconds": 0.1,
         "subscribers": [
             {"name": "dms", "endpoint": subscriber.endpoint("dms"), "zaaktypen": ["MELDING-OR"],
+             "vrije_berichten": f"{subscriber.url}/dms/VrijeBerichten",
              "stuf": {"organisatie": "0363", "applicatie": "DMS"}, "profile": "zds-client"},
             {"name": "zkn", "endpoint": subscriber.endpoint("zkn"), "zaaktypen": ["*"],
              "stuf": {"organisatie": "0363", "applicatie": "ZKN"}, "profile": "stuf-zkn"},
+            {"name": "zds12", "endpoint": subscriber.endpoint("zds12"), "zaaktypen": ["BEZWAAR"],
+             "stuf": {"organisatie": "0363", "applicatie": "ZS12"}, "profile": "zds-client", "zds": "1.2"},
         ],
     }
     return {"STUF_BRIDGE_NOTIFICATIONS": json.dumps(config), "STUF_BRIDGE_OUTBOX": json.dumps(FAST_OUTBOX),
@@ -72,8 +76,15 @@ def path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Subscr
                 client.close()
 
 
-def valid(kennisgeving: Kennisgeving, schemas: Schemas) -> Kennisgeving:
-    assert schemas.validate(kennisgeving.message) == [], kennisgeving.body.decode()
+def valid(kennisgeving: Kennisgeving, schemas: Schemas | None) -> Kennisgeving:
+    """Valid against the project's schemas (None: they do not hold the message) and the official ones (when
+    ``../shared`` is there)."""
+    if schemas is not None:
+        assert schemas.validate(kennisgeving.message) == [], kennisgeving.body.decode()
+    if shared_dir() is not None:
+        from tests.support.official import official_errors
+
+        assert official_errors(kennisgeving.message) == [], kennisgeving.body.decode()
     return kennisgeving
 
 
@@ -288,3 +299,119 @@ def test_a_zaak_destroyed_in_zgw_is_a_v_for_stuf_zkn_and_nothing_for_a_zds_clien
     assert (removal.operation, removal.mutatiesoort) == ("zakLk01", "V")
     wait_for(lambda: outbox_idle(url))
     assert len(subscriber.of("dms", "0363ZK-NOTIFY-12")) == 1
+
+
+def test_a_besluit_reaches_stuf_zkn_as_bsllk01_and_leidt_tot(path: tuple[str, Subscriber, ZgwClient],
+                                                             schemas: Schemas) -> None:
+    url, subscriber, zgw = path
+    zaak = zgw.create_zaak("0363ZK-NOTIFY-13", zaaktype="OMGEVINGSVERGUNNING")
+    wait_for(got(subscriber, "0363ZK-NOTIFY-13", 0, 1))
+    zgw.add_besluit(zaak, "0363BSL-NOTIFY-13", "Omgevingsvergunning verleend", toelichting="Verleend")
+    wait_for(lambda: len(subscriber.of("zkn")) >= 1 and any(
+        k.operation == "bslLk01" for k in subscriber.of("zkn")))
+    wait_for(got(subscriber, "0363ZK-NOTIFY-13", 0, 2))
+    wait_for(lambda: outbox_idle(url))
+    [bsl] = [k for k in subscriber.of("zkn") if k.operation == "bslLk01"
+             and k.objects[0].findtext(f"{{{ZKN}}}identificatie") == "0363BSL-NOTIFY-13"]
+    valid(bsl, None)  # the project's schemas do not hold bslLk01
+    assert bsl.mutatiesoort == "T" and bsl.objects[0].findtext(f"{{{ZKN}}}toelichting") == "Verleend"
+    update = valid(subscriber.of("zkn", "0363ZK-NOTIFY-13")[1], schemas)
+    assert update.mutatiesoort == "W"
+    relation = update.objects[1].find(f"{{{ZKN}}}leidtTot")
+    assert relation.get(f"{{{STUF}}}verwerkingssoort") == "T"
+    assert relation.findtext(f"{{{ZKN}}}gerelateerde/{{{ZKN}}}identificatie") == "0363BSL-NOTIFY-13"
+    assert subscriber.received.index(bsl) < subscriber.received.index(subscriber.of("zkn", "0363ZK-NOTIFY-13")[1])
+
+
+def test_zaakobject_and_zaakeigenschap_become_update_zaak(path: tuple[str, Subscriber, ZgwClient],
+                                                          schemas: Schemas) -> None:
+    url, subscriber, zgw = path
+    zaak = zgw.create_zaak("0363ZK-NOTIFY-14")
+    wait_for(got(subscriber, "0363ZK-NOTIFY-14", 1, 1))
+    zgw.add_adres(zaak, "Dam", 1)
+    zgw.set_eigenschap(zaak, "categorie", "straat")
+    wait_for(lambda: outbox_idle(url) and len(subscriber.of("dms", "0363ZK-NOTIFY-14")) >= 2)
+    wait_for(lambda: outbox_idle(url))
+    updates = subscriber.of("dms", "0363ZK-NOTIFY-14")[1:]
+    assert {k.operation for k in updates} == {"updateZaak_Lk01"}
+    final = valid(updates[-1], schemas).objects[1]
+    assert final.findtext(f"{{{ZKN}}}heeftBetrekkingOp/{{{ZKN}}}omschrijving") == "Locatie"
+    extra = final.find(f"{{{STUF}}}extraElementen/{{{STUF}}}extraElement")
+    assert (extra.get("naam"), extra.text) == ("categorie", "straat")
+    generic = subscriber.of("zkn", "0363ZK-NOTIFY-14")[-1]
+    assert generic.operation == "zakLk01" and generic.mutatiesoort == "W"
+
+
+def test_document_changed_and_unlinked_reach_stuf_zkn_as_edclk01_w_and_v(
+        path: tuple[str, Subscriber, ZgwClient], schemas: Schemas) -> None:
+    url, subscriber, zgw = path
+    zaak = zgw.create_zaak("0363ZK-NOTIFY-15")
+    eio = zgw.add_document(zaak, "0363DOC-NOTIFY-15", b"eerste versie")
+    wait_for(got(subscriber, "0363ZK-NOTIFY-15", 2, 2))
+    lock = zgw.ok("POST", f"{eio['url']}/lock")["lock"]
+    zgw.ok("PATCH", eio["url"], json={"titel": "Foto, bijgesneden", "lock": lock})
+    zgw.ok("POST", f"{eio['url']}/unlock", 204, json={"lock": lock})
+    wait_for(got(subscriber, "0363ZK-NOTIFY-15", 3, 3))  # the zds-client's updateZaakdocument: below
+    change = valid(subscriber.of("zkn", "0363ZK-NOTIFY-15")[2], schemas)
+    assert (change.operation, change.mutatiesoort) == ("edcLk01", "W")
+    old, new = change.objects
+    assert (old.findtext(f"{{{ZKN}}}titel"), new.findtext(f"{{{ZKN}}}titel")) == (
+        "Foto van de melding", "Foto, bijgesneden")
+    [zio] = zgw.ok("GET", "zaken/api/v1/zaakinformatieobjecten", params={"informatieobject": eio["url"]})
+    zgw.ok("DELETE", zio["url"], 204)
+    wait_for(lambda: len(subscriber.of("zkn", "0363ZK-NOTIFY-15")) + len(
+        [k for k in subscriber.of("zkn") if k.operation == "edcLk01" and k.mutatiesoort == "V"]) >= 4)
+    wait_for(lambda: outbox_idle(url))
+    [gone] = [k for k in subscriber.of("zkn") if k.operation == "edcLk01" and k.mutatiesoort == "V"
+              and k.objects[0].findtext(f"{{{ZKN}}}identificatie") == "0363DOC-NOTIFY-15"]
+    valid(gone, schemas)
+    # the zds-client: the change as updateZaakdocument_Di02 after a checkout, both to its VrijeBerichten; no removal
+    dms = subscriber.of("dms")
+    assert [k.operation for k in subscriber.of("dms", "0363ZK-NOTIFY-15")] == [
+        "creeerZaak_Lk01", "voegZaakdocumentToe_Lk01", "updateZaakdocument_Di02"]
+    update = subscriber.of("dms", "0363ZK-NOTIFY-15")[2]
+    valid(update, schemas)
+    assert update.path == "/dms/VrijeBerichten"
+    before = dms[dms.index(update) - 1]
+    assert before.operation == "geefZaakdocumentbewerken_Di02" and before.path == "/dms/VrijeBerichten"
+    valid(before, schemas)
+    assert update.message.findtext(".//{*}checkedOutId") == f"co-{subscriber.checkouts}"
+    assert update.objects[1].findtext(f"{{{ZKN}}}titel") == "Foto, bijgesneden"
+
+
+def test_the_snapshots_hold_no_bsn_in_clear(path: tuple[str, Subscriber, ZgwClient]) -> None:
+    """The initiator's BSN reaches the subscriber, and is in no snapshot row in clear (sealed with the key the
+    gateway made in its data directory)."""
+    import sqlite3
+
+    url, subscriber, zgw = path
+    body, headers = zm.creeer_zaak(identificatie="0363ZK-NOTIFY-16", zaaktype="MELDING-OR",
+                                   referentienummer="bsn-at-rest-1")  # with an initiator, BSN 999993653
+    answer = httpx.post(f"{url}/zds/OntvangAsynchroon", content=body, headers=headers, timeout=30)
+    assert b"Bv03Bericht" in answer.content, answer.text
+    wait_for(lambda: bool(subscriber.of("dms", "0363ZK-NOTIFY-16")) and bool(subscriber.of("zkn", "0363ZK-NOTIFY-16")))
+    wait_for(lambda: outbox_idle(url))
+    assert any(b"999993653" in k.body for k in subscriber.of("zkn", "0363ZK-NOTIFY-16")), [
+        (k.operation, k.body) for k in subscriber.of("zkn", "0363ZK-NOTIFY-16")]
+    key = DATA[0] / "notification-snapshots.key"
+    assert key.stat().st_mode & 0o077 == 0
+    with sqlite3.connect(DATA[0] / "stuf-bridge.sqlite3") as db:
+        rows = db.execute("SELECT subscriber, acked, inflight FROM notification_snapshots").fetchall()
+    assert {"dms", "zkn"} <= {row[0] for row in rows}
+    raw = b"".join(bytes(row[1] or b"") + bytes(row[2] or b"") for row in rows)
+    assert raw and b"999993653" not in raw and b"inp.bsn" not in raw
+
+
+def test_a_zds_1_2_subscriber_gets_zds_1_2_messages(path: tuple[str, Subscriber, ZgwClient], schemas: Schemas) -> None:
+    url, subscriber, zgw = path
+    zaak = zgw.create_zaak("0363ZK-NOTIFY-17", zaaktype="BEZWAAR")
+    wait_for(lambda: len(subscriber.of("zds12", "0363ZK-NOTIFY-17")) == 1)
+    zgw.set_status(zaak, 1, "2024-03-01T10:00:00Z")
+    wait_for(lambda: len(subscriber.of("zds12", "0363ZK-NOTIFY-17")) == 2)
+    received = subscriber.of("zds12", "0363ZK-NOTIFY-17")
+    assert [k.soap_action.strip('"') for k in received] == [
+        "http://www.stufstandaarden.nl/koppelvlak/zds0120/creeerZaak_ZakLk01",
+        "http://www.stufstandaarden.nl/koppelvlak/zds0120/actualiseerZaakstatus_ZakLk01"]
+    for kennisgeving in received:
+        valid(kennisgeving, schemas)
+        assert etree.QName(kennisgeving.message).namespace == "http://www.stufstandaarden.nl/koppelvlak/zds0120"

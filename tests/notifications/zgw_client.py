@@ -63,3 +63,23 @@ class ZgwClient:
         self.ok("POST", "zaken/api/v1/zaakinformatieobjecten", 201,
                 json={"zaak": zaak["url"], "informatieobject": eio["url"]})
         return dict(eio)
+
+    def add_besluit(self, zaak: dict[str, Any], identificatie: str, omschrijving: str,
+                    **fields: Any) -> dict[str, Any]:
+        besluittypen = self.ok("GET", "catalogi/api/v1/besluittypen")["results"]
+        besluittype = next(bt for bt in besluittypen if bt["omschrijving"] == omschrijving)
+        body = {"identificatie": identificatie, "verantwoordelijkeOrganisatie": RSIN, "besluittype": besluittype["url"],
+                "zaak": zaak["url"], "datum": "2024-03-05", "ingangsdatum": "2024-03-06", **fields}
+        return dict(self.ok("POST", "besluiten/api/v1/besluiten", 201, json=body))
+
+    def add_adres(self, zaak: dict[str, Any], straat: str, huisnummer: int) -> dict[str, Any]:
+        body = {"zaak": zaak["url"], "objectType": "adres", "relatieomschrijving": "Locatie",
+                "objectIdentificatie": {"identificatie": "0363200000123456", "wplWoonplaatsNaam": "Amsterdam",
+                                        "gorOpenbareRuimteNaam": straat, "huisnummer": huisnummer}}
+        return dict(self.ok("POST", "zaken/api/v1/zaakobjecten", 201, json=body))
+
+    def set_eigenschap(self, zaak: dict[str, Any], naam: str, waarde: str) -> dict[str, Any]:
+        eigenschappen = self.ok("GET", "catalogi/api/v1/eigenschappen", params={"zaaktype": zaak["zaaktype"]})
+        eigenschap = next(e for e in eigenschappen["results"] if e["naam"] == naam)
+        body = {"zaak": zaak["url"], "eigenschap": eigenschap["url"], "waarde": waarde}
+        return dict(self.ok("POST", f"{zaak['url']}/zaakeigenschappen", 201, json=body))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
+
+import pytest
 
 from stuf_bridge.notifications.store import Notification, NotificationStore
 from stuf_bridge.store import Store
@@ -56,3 +59,80 @@ async def test_the_clock_rises_strictly_per_zender_even_when_asked_at_once(store
     assert abs((later - dt.datetime.now(dt.UTC)).total_seconds()) < 60
     other = await inbox.tick("1900/other")
     assert other.tzinfo is not None
+
+
+async def test_sealed_snapshots_hold_no_bsn_in_clear_and_open_only_with_their_key(store_of_each_kind: Store) -> None:
+    from sqlalchemy import select
+
+    from stuf_bridge.notifications.sealing import Sealer, SealError, new_key, parse_key
+    from stuf_bridge.notifications.store import snapshots
+
+    sealer = Sealer(parse_key(new_key()))
+    inbox = NotificationStore(store_of_each_kind, sealer)
+    acked = {"zaak": "<ZKN:object><BG:inp.bsn>999993653</BG:inp.bsn></ZKN:object>"}
+    inflight = {"head": "<StUF:referentienummer/><BG:inp.bsn>999990019</BG:inp.bsn>"}
+    await inbox.save("dms", "http://zgw.test/zaken/7", identificatie="ZK-7", acked=acked, inflight=inflight)
+    snapshot = await inbox.snapshot("dms", "http://zgw.test/zaken/7")
+    assert (snapshot.acked, snapshot.inflight) == (acked, inflight)
+    rows = await store_of_each_kind.transaction("t", lambda conn: conn.execute(select(snapshots)).all(), durable=False)
+    raw = b"".join(bytes(row.acked) + bytes(row.inflight) for row in rows)
+    assert b"999993653" not in raw and b"999990019" not in raw and b"inp.bsn" not in raw
+    with pytest.raises(SealError):  # another key opens nothing
+        await NotificationStore(store_of_each_kind, Sealer(parse_key(new_key()))).snapshot(
+            "dms", "http://zgw.test/zaken/7")
+
+
+async def test_a_snapshot_stored_before_sealing_is_read_and_sealed_at_its_next_save(store_of_each_kind: Store) -> None:
+    from sqlalchemy import select
+
+    from stuf_bridge.notifications.sealing import PREFIX, Sealer, new_key, parse_key
+    from stuf_bridge.notifications.store import snapshots
+
+    await NotificationStore(store_of_each_kind).save("dms", "http://zgw.test/zaken/8", identificatie="ZK-8",
+                                                     acked={"statussen": ["s1"]}, inflight=None)
+    sealed = NotificationStore(store_of_each_kind, Sealer(parse_key(new_key())))
+    snapshot = await sealed.snapshot("dms", "http://zgw.test/zaken/8")
+    assert snapshot.acked == {"statussen": ["s1"]}
+    await sealed.save("dms", "http://zgw.test/zaken/8", identificatie="ZK-8", acked=snapshot.acked, inflight=None)
+    [row] = await store_of_each_kind.transaction(
+        "t", lambda conn: conn.execute(select(snapshots).where(snapshots.c.zaak_url == "http://zgw.test/zaken/8"))
+        .all(), durable=False)
+    assert bytes(row.acked).startswith(PREFIX)
+
+
+def test_a_snapshot_key_must_be_32_bytes_of_base64() -> None:
+    from stuf_bridge.notifications.config import NotificationSettings
+
+    with pytest.raises(ValueError, match="32 bytes"):
+        NotificationSettings(snapshot_key="c2hvcnQ=")
+    NotificationSettings(snapshot_key="A" * 43 + "=")
+
+
+async def test_a_snapshot_sealed_with_another_key_makes_the_delivery_dead_not_a_wrong_difference(tmp_path: Any) -> None:
+    import json
+
+    from stuf_bridge.mapping import Mappings
+    from stuf_bridge.notifications.config import NotificationSettings
+    from stuf_bridge.notifications.delivery import SubscriberDelivery, partition, target
+    from stuf_bridge.notifications.messages import Sender
+    from stuf_bridge.notifications.sealing import Sealer, new_key, parse_key
+    from stuf_bridge.notifications.state import Planner
+    from stuf_bridge.store import OutboxEntry, create_store
+
+    settings = NotificationSettings(subscribers=[{"name": "dms", "endpoint": "http://dms.test/zds",
+                                                  "stuf": {"applicatie": "DMS"}}])
+    zaak = "http://zgw.test/zaken/9"
+    async with create_store(f"sqlite:///{tmp_path}/s.sqlite3") as store:
+        await NotificationStore(store, Sealer(parse_key(new_key()))).save(
+            "dms", zaak, identificatie="ZK-9", acked={"statussen": []}, inflight=None)
+        other = NotificationStore(store, Sealer(parse_key(new_key())))
+        sender = Sender("0363", "stuf-bridge")
+        delivery = SubscriberDelivery(settings, other, None, Planner(Mappings.load(), sender), sender)  # type: ignore[arg-type]
+        try:
+            now = dt.datetime.now(dt.UTC)
+            entry = OutboxEntry(1, partition("dms", zaak), target("dms"), json.dumps({"zaak": zaak}).encode(),
+                                "application/json", None, "k", "inflight", 0, now, None, None, now)
+            outcome = await delivery(entry)
+        finally:
+            await delivery.aclose()
+    assert outcome.status == "dead" and "snapshot_key" in (outcome.error or "")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from ..stuf.namespaces import Dialect
 
 
 class Profile(enum.StrEnum):
@@ -16,6 +18,10 @@ class Profile(enum.StrEnum):
 
     ZDS_CLIENT = "zds-client"
     STUF_ZKN = "stuf-zkn"
+
+
+#: how a changed relation goes in a W (SubscriberSettings.relations)
+RelationSoort = Literal["VT", "W"]
 
 
 class StufParty(BaseModel):
@@ -48,10 +54,21 @@ class SubscriberSettings(BaseModel):
     profile: Profile = Field(default=Profile.ZDS_CLIENT, description="zds-client: creeerZaak, updateZaak, "
                              "actualiseerZaakstatus, voegZaakdocumentToe; stuf-zkn: zakLk01/edcLk01.")
     documents: bool = Field(default=True, description="Send documents added to a zaak (with their content).")
+    vrije_berichten: str | None = Field(default=None, description="zds-client: the subscriber's VrijeBerichten "
+                                        "endpoint; a changed document (metadata or a new version) goes there as "
+                                        "updateZaakdocument_Di02 after a checkout (geefZaakdocumentbewerken_Di02). "
+                                        "Unset: such changes are not sent to it.")
+    zds: Literal["1.1", "1.2"] = Field(default="1.1", description="zds-client: the ZDS version the subscriber speaks "
+                                       "(1.2: ZDS:creeerZaak_ZakLk01 … with the zds0120 SOAPActions).")
     replicate_target: bool | None = Field(default=None, description="This subscriber is the legacy zaaksysteem of "
                                           "`legacy.endpoints`, fed by replicate's secondary leg: changes made through "
                                           "a replicate route are not sent to it a second time. Unset: when its "
                                           "endpoint is the legacy OntvangAsynchroon endpoint.")
+    relations: dict[str, RelationSoort] = Field(default_factory=dict, description="Per relation (heeftAlsInitiator, "
+                                                "leidtTot, heeftBetrekkingOp, …, or `*` for all): how a relation to "
+                                                "the same object whose details changed is sent in a W: `VT` (the "
+                                                "default: V in the old object, T in the new) or `W` (W on both "
+                                                "sides).")
     timeout: float = Field(default=60.0, gt=0, description="Seconds to connect, and between two pieces of an answer.")
     ca_bundle: Path | None = Field(default=None, description="CA bundle (PEM) that signs its TLS certificate.")
     client_cert: Path | None = Field(default=None, description="Client certificate (PEM) shown to it.")
@@ -59,9 +76,11 @@ class SubscriberSettings(BaseModel):
     username: str | None = Field(default=None, description="Basic credentials towards it: user.")
     password: SecretStr | None = Field(default=None, description="Basic credentials: password.")
 
-    @field_validator("endpoint")
+    @field_validator("endpoint", "vrije_berichten")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"subscriber endpoint must be an http(s) URL, not {value!r}")
@@ -76,6 +95,13 @@ class SubscriberSettings(BaseModel):
         if self.client_key is not None and self.client_cert is None:
             raise ValueError(f"subscriber {self.name}: client_key needs client_cert")
         return self
+
+    @property
+    def dialect(self) -> Dialect:
+        return Dialect.ZDS12 if self.profile == Profile.ZDS_CLIENT and self.zds == "1.2" else Dialect.ZDS11
+
+    def relation_soort(self, relation: str) -> RelationSoort:
+        return self.relations.get(relation) or self.relations.get("*") or "VT"
 
     def wants(self, zaaktype: str | None) -> bool:
         return "*" in self.zaaktypen or (zaaktype is not None and zaaktype in self.zaaktypen)
@@ -109,6 +135,18 @@ class NotificationSettings(BaseModel):
                                          "long (deduplication of late repeats), then purged.")
     embedded_callback: bool = Field(default=True, description="With the embedded ZGW backend and subscribers: its "
                                     "notifications go to this gateway's own callback.")
+    snapshot_key: SecretStr | None = Field(default=None, description="Key (base64 of 32 bytes) that seals the "
+                                           "subscribers' snapshots at rest (AES-GCM). Unset: made once in the data "
+                                           "directory on SQLite; required on PostgreSQL.")
+
+    @field_validator("snapshot_key")
+    @classmethod
+    def _key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from .sealing import parse_key
+
+            parse_key(value.get_secret_value())
+        return value
 
     @model_validator(mode="after")
     def _unique_and_paired(self) -> Self:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import ssl
+from xml.sax.saxutils import escape
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -35,7 +36,8 @@ from ..store import OutboxEntry
 from ..zgw import ZgwClients
 from ..zgw.errors import ZgwError
 from .config import NotificationSettings, SubscriberSettings
-from .messages import Kennisgeving, Sender
+from .messages import CHECKED_OUT, Kennisgeving, Sender, checkout
+from .sealing import SealError
 from .state import Planner, read_state
 from .store import NotificationStore
 
@@ -86,6 +88,8 @@ class SubscriberDelivery:
             return await self.deliver(subscriber, zaak_url)
         except ZgwError as exc:
             return Outcome("retry", f"ZGW: {exc}")
+        except SealError as exc:  # another key: sending a difference against nothing would be wrong
+            return Outcome("dead", str(exc))
 
     async def deliver(self, subscriber: SubscriberSettings, zaak_url: str) -> Outcome:
         snapshot = await self.store.snapshot(subscriber.name, zaak_url)
@@ -117,7 +121,7 @@ class SubscriberDelivery:
         if not subscriber.wants(state.zaaktype_code):
             return DONE
         while True:
-            message = await self.planner.next_message(subscriber, acked, state, self._clock,
+            message = await self.planner.for_(subscriber).next_message(subscriber, acked, state, self._clock,
                                                       self.zgw.catalogue.informatieobjecttype_by_url)
             if message is None:
                 if sent:
@@ -138,34 +142,71 @@ class SubscriberDelivery:
         return await self.store.tick(self.sender.key)
 
     async def send(self, subscriber: SubscriberSettings, message: Kennisgeving) -> Outcome:
-        """POST one kennisgeving (a document's content streamed from ZGW as base64); done only on a Bv03."""
+        """POST one kennisgeving (a document's content streamed from ZGW as base64); done only on a Bv03. An
+        updateZaakdocument_Di02 goes to the VrijeBerichten endpoint after a checkout, and is done on a Bv02."""
         content = self._content(message.document) if message.document and message.document.get("inhoud") else None
+        client = self._clients[subscriber.name]
+        endpoint, expected = subscriber.endpoint, "Bv03Bericht"
+        if message.operation == "updateZaakdocument" and subscriber.vrije_berichten is not None:
+            endpoint, expected = subscriber.vrije_berichten, "Bv02Bericht"
+            checked_out = await self._checkout(subscriber, str((message.document or {}).get("identificatie")))
+            if isinstance(checked_out, Outcome):
+                return checked_out
+            message = Kennisgeving(message.operation, message.referentienummer, message.soap_action,
+                                   message.head.replace(CHECKED_OUT.encode(), escape(checked_out).encode()),
+                                   message.tail, message.document, message.after)
         headers = {"content-type": "text/xml; charset=utf-8", "soapaction": f'"{message.soap_action}"',
                    "accept-encoding": "identity"}
-        client = self._clients[subscriber.name]
         try:
-            request = client.build_request("POST", subscriber.endpoint, content=message.body(content),
-                                           headers=headers)
+            request = client.build_request("POST", endpoint, content=message.body(content), headers=headers)
             response = await client.send(request)
         except httpx.HTTPError as exc:
-            return Outcome("retry", f"{subscriber.endpoint}: {type(exc).__name__}: {exc}")
+            return Outcome("retry", f"{endpoint}: {type(exc).__name__}: {exc}")
         except ZgwError as exc:
             return Outcome("retry", f"document {message.document}: {exc}")
         try:
             answer = read_answer(response.status_code, response.headers.get("content-type"), response.content,
-                                 endpoint=subscriber.endpoint, **_LIMITS)
+                                 endpoint=endpoint, **_LIMITS)
         except LegacyError as exc:
             return Outcome("retry", f"subscriber {subscriber.name}: {exc}")
         try:
             outcome = judge(answer.status, answer.fault)
-            if outcome.status == "done" and etree.QName(answer.message).localname != "Bv03Bericht":
-                outcome = Outcome("retry", f"HTTP {answer.status} zonder Bv03 "
+            if outcome.status == "done" and etree.QName(answer.message).localname != expected:
+                outcome = Outcome("retry", f"HTTP {answer.status} zonder {expected[:4]} "
                                            f"({etree.QName(answer.message).localname})")
         finally:
             answer.close()
         log.info("kennisgeving_sent", subscriber=subscriber.name, operation=message.operation,
                  referentienummer=message.referentienummer, outcome=outcome.status, error=outcome.error)
         return outcome
+
+    async def _checkout(self, subscriber: SubscriberSettings, identificatie: str) -> str | Outcome:
+        """geefZaakdocumentbewerken_Di02 to the subscriber's VrijeBerichten: its checkedOutId, or the outcome of a
+        failure (a fault with plek client: dead; anything else: retried)."""
+        assert subscriber.vrije_berichten is not None
+        body, action = checkout(subscriber, self.sender, await self._clock(), identificatie)
+        client = self._clients[subscriber.name]
+        try:
+            response = await client.post(subscriber.vrije_berichten, content=body, headers={
+                "content-type": "text/xml; charset=utf-8", "soapaction": f'"{action}"'})
+            answer = read_answer(response.status_code, response.headers.get("content-type"), response.content,
+                                 endpoint=subscriber.vrije_berichten, **_LIMITS)
+        except httpx.HTTPError as exc:
+            return Outcome("retry", f"{subscriber.vrije_berichten}: {type(exc).__name__}: {exc}")
+        except LegacyError as exc:
+            return Outcome("retry", f"subscriber {subscriber.name}: {exc}")
+        try:
+            outcome = judge(answer.status, answer.fault)
+            if outcome.status != "done":
+                return outcome
+            found = answer.message.find(".//{*}checkedOutId")
+            if found is None or not (found.text or "").strip():
+                return Outcome("retry", f"checkout van {identificatie}: geen checkedOutId in het antwoord "
+                                        f"({etree.QName(answer.message).localname})")
+            log.info("kennisgeving_checkout", subscriber=subscriber.name, document=identificatie)
+            return (found.text or "").strip()
+        finally:
+            answer.close()
 
     def _content(self, document: dict[str, Any]) -> Callable[[], AsyncIterator[bytes]]:
         zgw = self.zgw

@@ -30,6 +30,7 @@ from ..zgw import ZgwClients
 from ..zgw.errors import ZgwError
 from .config import NotificationSettings, SubscriberSettings
 from .state import Planner, read_state
+from .sealing import SealError
 from .store import NotificationStore
 
 log = structlog.get_logger(__name__)
@@ -82,7 +83,8 @@ class EchoGuard:
                 state = await read_state(self.zgw, str(zaak["url"]), documents=subscriber.documents)
                 if state is None:
                     continue
-                known = self.planner.snapshot_of(state)
+                known = await self.planner.for_(subscriber).snapshot_of(
+                    state, self.zgw.catalogue.informatieobjecttype_by_url)
                 snapshot = await self.store.snapshot(subscriber.name, str(zaak["url"]))
                 inflight = snapshot.inflight
                 if inflight is not None:  # once it is acknowledged, the subscriber knows this much too
@@ -90,6 +92,6 @@ class EchoGuard:
                 await self.store.save(subscriber.name, str(zaak["url"]), identificatie=identificatie, acked=known,
                                       inflight=inflight)
                 log.info("kennisgeving_echo_suppressed", subscriber=subscriber.name, zaak=identificatie)
-        except (ZgwError, StoreError) as exc:
+        except (ZgwError, StoreError, SealError) as exc:
             log.warning("kennisgeving_echo_snapshot_failed", subscriber=subscriber.name, zaak=identificatie,
                         error=str(exc))

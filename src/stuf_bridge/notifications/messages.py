@@ -12,6 +12,12 @@ zaak destroyed           (nothing: ZDS has no removal)                zakLk01 V 
 zaak attributes changed  updateZaak_Lk01 (zakLk01 W: old, new)        zakLk01 W
 status added             actualiseerZaakstatus_Lk01 (zakLk01 W)       zakLk01 W
 document added           voegZaakdocumentToe_Lk01 (edcLk01 T)        edcLk01 T
+document changed         updateZaakdocument_Di02 after a checkout     edcLk01 W (content when a new version)
+                         (with vrije_berichten; else nothing)
+document gone from zaak  (nothing)                                    edcLk01 V (identificatie)
+besluit new/changed/gone updateZaak_Lk01 (the leidtTot relation)      bslLk01 T/W/V, and zakLk01 W (leidtTot)
+zaakobject/eigenschap    updateZaak_Lk01 (heeftBetrekkingOp,          zakLk01 W
+                         extraElementen)
 ======================  ===========================================  ======================================
 
 A W carries two objects, the state the subscriber acknowledged first and the current one second (STUF §5.2); an
@@ -30,7 +36,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..stuf.namespaces import SOAP11, STUF, ZKN
+from ..stuf.namespaces import SOAP11, STUF, ZDS, ZKN, Dialect
 from .config import Profile, SubscriberSettings
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -49,7 +55,18 @@ OPERATIONS: dict[str, tuple[str, str, dict[Profile, str]]] = {
     "zaakVerwijderd": ("zakLk01", "ZAK", {Profile.STUF_ZKN: _ZDS11 + "zakLk01"}),  # ZDS has no removal
     "voegZaakdocumentToe": ("edcLk01", "EDC", {Profile.ZDS_CLIENT: _ZDS11 + "voegZaakdocumentToe_Lk01",
                                                Profile.STUF_ZKN: _ZDS11 + "edcLk01"}),
+    # generic StUF-ZKN only: ZDS has no kennisgeving of a changed or removed document, nor a bslLk01
+    "documentGewijzigd": ("edcLk01", "EDC", {Profile.STUF_ZKN: _ZDS11 + "edcLk01"}),
+    "documentVerwijderd": ("edcLk01", "EDC", {Profile.STUF_ZKN: _ZDS11 + "edcLk01"}),
+    "besluit": ("bslLk01", "BSL", {Profile.STUF_ZKN: _ZDS11 + "bslLk01"}),
 }
+
+
+#: a zds-client subscriber that speaks ZDS 1.2: operation -> its root element (namespace zds0120) and SOAPAction
+ZDS12_ROOTS = {"creeerZaak": "creeerZaak_ZakLk01", "updateZaak": "updateZaak_ZakLk01",
+               "actualiseerZaakstatus": "actualiseerZaakstatus_ZakLk01",
+               "voegZaakdocumentToe": "voegZaakdocumentToe_EdcLk01"}
+_ZDS12 = "http://www.stufstandaarden.nl/koppelvlak/zds0120/"
 
 
 def zkn(name: str) -> str:
@@ -123,6 +140,75 @@ async def base64_stream(source: AsyncIterator[bytes], chunk: int = 3 * 256 * 102
         yield base64.b64encode(rest)
 
 
+CHECKED_OUT = "@@stuf-bridge-checkedOutId@@"
+
+
+def _di02_root(body: etree._Element, subscriber: SubscriberSettings, name_11: str, name_12: str) -> tuple[
+        etree._Element, str, str]:
+    """The Di02 frame of a vrij bericht: (root, its prefix namespace for parameters, SOAPAction)."""
+    if subscriber.dialect == Dialect.ZDS12:
+        return etree.SubElement(body, f"{{{ZDS}}}{name_12}", nsmap={"ZDS": ZDS}), ZDS, _ZDS12 + name_12
+    return etree.SubElement(body, zkn(name_11)), ZKN, _ZDS11 + name_11
+
+
+def _di02_stuurgegevens(root: etree._Element, frame: str, subscriber: SubscriberSettings, sender: Sender,
+                        moment: dt.datetime, functie: str) -> str:
+    referentienummer = str(uuid.uuid4())
+    sg = etree.SubElement(root, f"{{{frame}}}stuurgegevens")
+    etree.SubElement(sg, stuf("berichtcode")).text = "Di02"
+    _party(etree.SubElement(sg, stuf("zender")), sender.organisatie, sender.applicatie, None, None)
+    party = subscriber.stuf
+    _party(etree.SubElement(sg, stuf("ontvanger")), party.organisatie, party.applicatie, party.administratie,
+           party.gebruiker)
+    etree.SubElement(sg, stuf("referentienummer")).text = referentienummer
+    etree.SubElement(sg, stuf("tijdstipBericht")).text = tijdstip(moment)
+    etree.SubElement(sg, stuf("functie")).text = functie
+    return referentienummer
+
+
+def _soap() -> tuple[etree._Element, etree._Element]:
+    env = etree.Element(f"{{{SOAP11}}}Envelope", nsmap={"soapenv": SOAP11, "StUF": STUF, "ZKN": ZKN, "xsi": XSI})
+    return env, etree.SubElement(env, f"{{{SOAP11}}}Body")
+
+
+def update_zaakdocument(subscriber: SubscriberSettings, sender: Sender, moment: dt.datetime,
+                        objects: list[etree._Element], after: dict[str, Any],
+                        document: dict[str, Any] | None) -> Kennisgeving:
+    """updateZaakdocument_Di02 (ZDS 1.1 / 1.2 VrijeBerichten): parameters/checkedOutId (filled in when it is sent,
+    after the checkout) and edcLk02 with the old and the new EDC object."""
+    env, body = _soap()
+    root, frame, action = _di02_root(body, subscriber, "updateZaakdocument_Di02", "updateZaakdocument_Di02")
+    referentienummer = _di02_stuurgegevens(root, frame, subscriber, sender, moment, "updateZaakdocument")
+    parameters = etree.SubElement(root, f"{{{frame}}}parameters")
+    etree.SubElement(parameters, f"{{{frame}}}checkedOutId").text = CHECKED_OUT
+    lk02 = etree.SubElement(root, f"{{{frame}}}edcLk02")
+    lk02.set(stuf("entiteittype"), "EDC")
+    lk02.set(stuf("functie"), "update")
+    etree.SubElement(etree.SubElement(lk02, zkn("parameters")), stuf("mutatiesoort")).text = "W"
+    for obj in objects:
+        lk02.append(obj)
+    text = etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    head, _, tail = text.partition(_MARK.encode()) if document is not None else (text, b"", b"")
+    return Kennisgeving("updateZaakdocument", referentienummer, action, head, tail, document, after)
+
+
+def checkout(subscriber: SubscriberSettings, sender: Sender, moment: dt.datetime,
+             identificatie: str) -> tuple[bytes, str]:
+    """geefZaakdocumentbewerken_Di02 for the document (body, SOAPAction): the checkout updateZaakdocument needs."""
+    env, body = _soap()
+    root, frame, action = _di02_root(body, subscriber, "geefZaakdocumentbewerken_Di02",
+                                     "geefZaakdocumentBewerken_Di02")
+    _di02_stuurgegevens(root, frame, subscriber, sender, moment, "geefZaakdocumentbewerken")
+    lv01 = etree.SubElement(root, f"{{{frame}}}edcLv01")
+    lv01.set(stuf("entiteittype"), "EDC")
+    lv01.set(stuf("functie"), "selectie")
+    etree.SubElement(lv01, zkn("parameters"))
+    gelijk = etree.SubElement(lv01, zkn("gelijk"))
+    gelijk.set(stuf("entiteittype"), "EDC")
+    etree.SubElement(gelijk, zkn("identificatie")).text = identificatie
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8"), action
+
+
 def tijdstip(moment: dt.datetime) -> str:
     """``tijdstipBericht`` with milliseconds (StUF: yyyymmddhhmmssfff), in Dutch time as StUF senders use it."""
     from zoneinfo import ZoneInfo
@@ -136,10 +222,15 @@ def envelope(operation: str, subscriber: SubscriberSettings, sender: Sender, mom
              document: dict[str, Any] | None = None) -> Kennisgeving:
     """A kennisgeving of ``operation`` to ``subscriber`` holding ``objects`` (one for T, two for W)."""
     root_name, entiteittype, actions = OPERATIONS[operation]
+    action = actions[subscriber.profile]
     referentienummer = str(uuid.uuid4())
     env = etree.Element(f"{{{SOAP11}}}Envelope", nsmap={"soapenv": SOAP11, "StUF": STUF, "ZKN": ZKN, "xsi": XSI})
     body = etree.SubElement(env, f"{{{SOAP11}}}Body")
-    root = etree.SubElement(body, zkn(root_name))
+    if subscriber.dialect == Dialect.ZDS12 and operation in ZDS12_ROOTS:  # the ZDS 1.2 frame, ZKN inside
+        root = etree.SubElement(body, f"{{{ZDS}}}{ZDS12_ROOTS[operation]}", nsmap={"ZDS": ZDS})
+        action = _ZDS12 + ZDS12_ROOTS[operation]
+    else:
+        root = etree.SubElement(body, zkn(root_name))
     sg = etree.SubElement(root, zkn("stuurgegevens"))
     etree.SubElement(sg, stuf("berichtcode")).text = "Lk01"
     _party(etree.SubElement(sg, stuf("zender")), sender.organisatie, sender.applicatie, None, None)
@@ -158,7 +249,7 @@ def envelope(operation: str, subscriber: SubscriberSettings, sender: Sender, mom
     head, _, tail = text.partition(_MARK.encode()) if document is not None else (text, b"", b"")
     if document is not None and not tail:
         raise ValueError("document kennisgeving without inhoud")
-    return Kennisgeving(operation, referentienummer, actions[subscriber.profile], head, tail, document, after)
+    return Kennisgeving(operation, referentienummer, action, head, tail, document, after)
 
 
 def _party(element: etree._Element, organisatie: str | None, applicatie: str, administratie: str | None,

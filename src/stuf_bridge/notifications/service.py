@@ -17,6 +17,7 @@ from .delivery import TARGET, SubscriberDelivery
 from .echo import EchoGuard
 from .messages import Sender
 from .processor import InboxProcessor
+from .sealing import Sealer, key_from_file, parse_key
 from .state import Planner
 from .store import NotificationStore
 
@@ -34,12 +35,24 @@ def replicate_targets(settings: Settings) -> set[str]:
                                       and s.endpoint.rstrip("/") == legacy.rstrip("/"))}
 
 
+def sealer_for(settings: Settings, store: Store) -> Sealer:
+    """What seals the snapshots: the configured snapshot_key, or on SQLite the key kept in the data directory."""
+    key = settings.notifications.snapshot_key
+    if key is not None:
+        return Sealer(parse_key(key.get_secret_value()))
+    if store.dialect == "postgresql":
+        raise ValueError("notifications.snapshot_key is required with subscribers on PostgreSQL (every gateway "
+                         "process must seal and open the snapshots with the same key); make one with "
+                         "`python -c \"import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())\"`")
+    return Sealer(key_from_file(settings.data_dir))
+
+
 class Notifications:
     def __init__(self, settings: Settings, store: Store, zgw: ZgwClients | None, mappings: Mappings, *,
                  own_auth: str | None = None, transport: httpx.AsyncBaseTransport | None = None):
         config = settings.notifications
         self.settings = config
-        self.inbox = NotificationStore(store)
+        self.inbox = NotificationStore(store, sealer_for(settings, store) if config.active else None)
         self.callback = Callback(config, self.inbox, extra_auth=[own_auth] if own_auth else [])
         self.sender = Sender(settings.organisatie, settings.applicatie)
         self.echo: EchoGuard | None = None

@@ -38,6 +38,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..store import Store
+from .sealing import Sealer
 
 _metadata = MetaData()
 
@@ -130,10 +131,26 @@ def _bytes(value: Mapping[str, Any] | None) -> bytes | None:
 
 
 class NotificationStore:
-    """The notification tables, through the gateway's store (``Store.transaction``)."""
+    """The notification tables, through the gateway's store (``Store.transaction``). With a ``sealer`` the
+    snapshots' ``acked`` and ``inflight`` are stored encrypted (``sealing.py``)."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, sealer: Sealer | None = None):
         self.store = store
+        self.sealer = sealer
+
+    def _seal(self, value: Mapping[str, Any] | None, context: str) -> bytes | None:
+        data = _bytes(value)
+        return self.sealer.seal(data, context) if data is not None and self.sealer is not None else data
+
+    def _open(self, blob: bytes | None, context: str) -> dict[str, Any] | None:
+        if blob is None:
+            return None
+        return _json(self.sealer.open(bytes(blob), context) if self.sealer is not None else bytes(blob))
+
+    def _row(self, row: Any) -> Snapshot:
+        context = f"{row.subscriber}\n{row.zaak_url}"
+        return Snapshot(row.subscriber, row.zaak_url, row.identificatie, self._open(row.acked, context),
+                        self._open(row.inflight, context))
 
     def _insert(self, table: Table) -> Any:
         return (pg_insert if self.store.dialect == "postgresql" else sqlite_insert)(table)
@@ -199,7 +216,7 @@ class NotificationStore:
             row = conn.execute(query).first()
             if row is None:
                 return Snapshot(subscriber, zaak_url, None, None, None)
-            return Snapshot(subscriber, zaak_url, row.identificatie, _json(row.acked), _json(row.inflight))
+            return self._row(row)
 
         return await self.store.transaction("notification_snapshot", work, durable=False)
 
@@ -207,8 +224,9 @@ class NotificationStore:
                    acked: Mapping[str, Any] | None, inflight: Mapping[str, Any] | None) -> None:
         """Write both parts of a snapshot (durably: a lost ``acked`` would send a change twice)."""
         key = (snapshots.c.subscriber == subscriber) & (snapshots.c.zaak_url == zaak_url)
-        values = {"identificatie": identificatie, "acked": _bytes(acked), "inflight": _bytes(inflight),
-                  "updated_at": dt.datetime.now(dt.UTC)}
+        context = f"{subscriber}\n{zaak_url}"
+        values = {"identificatie": identificatie, "acked": self._seal(acked, context),
+                  "inflight": self._seal(inflight, context), "updated_at": dt.datetime.now(dt.UTC)}
 
         def work(conn: Connection) -> None:
             if (conn.execute(update(snapshots).where(key).values(**values)).rowcount or 0) == 0:
@@ -220,8 +238,7 @@ class NotificationStore:
         query = select(snapshots).where(snapshots.c.subscriber == subscriber).order_by(snapshots.c.zaak_url)
 
         def work(conn: Connection) -> list[Snapshot]:
-            return [Snapshot(row.subscriber, row.zaak_url, row.identificatie, _json(row.acked), _json(row.inflight))
-                    for row in conn.execute(query)]
+            return [self._row(row) for row in conn.execute(query)]
 
         return await self.store.transaction("notification_snapshots", work, durable=False)
 

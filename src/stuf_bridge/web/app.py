@@ -215,7 +215,7 @@ def create_app(
 
         own_auth = own_token()
         own_callback = f"{embedded_base.rstrip('/').removesuffix('/zgw')}/notificaties/callback"
-        embedded.state.zgw.notifier.add_target(NotificationTarget(own_callback, own_auth))
+        embedded.state.zgw.notifier.add_target(NotificationTarget(own_callback, own_auth, name="own"))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -37,11 +37,12 @@ def create_app(config: EmbeddedConfig) -> FastAPI:
     database = Database(config.database_path)
     if config.seed_file is not None and database.is_empty():
         seed_into(database, load_yaml(config.seed_file))
-    notifier = Notifier(list(config.notification_targets))
+    notifier = Notifier(list(config.notification_targets), database=database)
     backend = Backend(config=config, db=database, blobs=Blobs(config.files_dir), notifier=notifier)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        notifier.resume()  # what a stopped process had not delivered yet
         yield
         await notifier.close()
         database.close()

@@ -10,8 +10,9 @@ besluittype). Lock, unlock, bestandsdelen and searches (``_zoek``) notify nothin
 
 Delivery runs in the background, per callback one after the other, with retries and exponential backoff (Open Zaak:
 Celery autoretry); a notification that still fails after the last attempt is logged as failed
-(``zgw_notification_failed``, Open Zaak's "failed notifications" list). Like Open Zaak's, delivery is at least once
-for a running process: what is queued when the process stops is not sent.
+(``zgw_notification_failed``, Open Zaak's "failed notifications" list). The queue is a table of the backend's own
+store (``notification_queue``): a notification is written there as soon as the write's answer is out, and removed
+once delivered, so what is queued when the process stops is sent after the restart — at least once.
 """
 
 from __future__ import annotations
@@ -71,15 +72,31 @@ _MAX_CAPTURED = 4 * 1024 * 1024
 
 @dataclass(frozen=True)
 class NotificationTarget:
-    """A callback: its URL and the literal ``Authorization`` value sent with each notification."""
+    """A callback: its URL and the literal ``Authorization`` value sent with each notification. ``name`` keys its
+    queue in the store (default: the URL); the gateway's own callback is ``own``, so that what was queued for it
+    before a restart reaches it at its address and with its token after the restart."""
 
     url: str
     auth: str | None = None
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name or self.url
+
+
+_QUEUE_TABLE = ("CREATE TABLE IF NOT EXISTS notification_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                "target TEXT NOT NULL, body TEXT NOT NULL, queued_at TEXT NOT NULL)")
 
 
 @dataclass
 class Notifier:
-    """The callbacks and the queue of notifications towards each (one sender task per callback, started lazily)."""
+    """The callbacks and the queue of notifications towards each (one sender task per callback, started lazily).
+
+    With a ``database`` (as ``create_app`` builds it) the queue is a table in the backend's own store: a
+    notification is written there right after the write's answer and removed once its callback answered 2xx
+    (or its attempts ran out), so what a stopped process had not delivered yet is delivered after the restart
+    (``resume``). Without one, the queue is in memory."""
 
     targets: list[NotificationTarget] = field(default_factory=list)
     attempts: int = 8
@@ -87,31 +104,76 @@ class Notifier:
     backoff_max: float = 60.0
     timeout: float = 10.0
     transport: httpx.AsyncBaseTransport | None = None
+    database: Database | None = None
     _queues: dict[str, asyncio.Queue[dict[str, Any]]] = field(default_factory=dict)
+    _wake: dict[str, asyncio.Event] = field(default_factory=dict)
+    _busy: set[str] = field(default_factory=set)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _client: httpx.AsyncClient | None = None
 
+    def __post_init__(self) -> None:
+        if self.database is not None:
+            self.database.conn.execute(_QUEUE_TABLE)
+
     def add_target(self, target: NotificationTarget) -> None:
-        if target not in self.targets:
-            self.targets.append(target)
+        if target in self.targets:
+            return
+        self.targets = [t for t in self.targets if t.key != target.key] + [target]
 
     def send(self, message: dict[str, Any]) -> None:
         """Queue ``message`` for every callback."""
+        if self.database is not None:
+            body = json.dumps(message)
+            now = dt.datetime.now(dt.UTC).isoformat()
+            with self.database.tx():
+                for target in self.targets:
+                    self.database.conn.execute("INSERT INTO notification_queue (target, body, queued_at) "
+                                               "VALUES (?, ?, ?)", (target.key, body, now))
         for target in self.targets:
-            queue = self._queues.get(target.url)
-            if queue is None:
-                queue = self._queues[target.url] = asyncio.Queue()
-            queue.put_nowait(message)
-            task = self._tasks.get(target.url)
-            if task is None or task.done():
-                self._tasks[target.url] = asyncio.get_running_loop().create_task(
-                    self._deliver(target, queue), name=f"zgw-notifications {target.url}")
+            if self.database is None:
+                queue = self._queues.get(target.key)
+                if queue is None:
+                    queue = self._queues[target.key] = asyncio.Queue()
+                queue.put_nowait(message)
+            self._start(target)
+
+    def resume(self) -> int:
+        """Start delivering what the store still holds for the callbacks (after a restart); how many."""
+        if self.database is None:
+            return 0
+        waiting = 0
+        for target in self.targets:
+            count = int(self.database.conn.execute("SELECT count(*) FROM notification_queue WHERE target = ?",
+                                                   (target.key,)).fetchone()[0])
+            if count:
+                log.info("zgw_notifications_resumed", callback=target.url, waiting=count)
+                self._start(target)
+                waiting += count
+        return waiting
+
+    def _start(self, target: NotificationTarget) -> None:
+        self._wake.setdefault(target.key, asyncio.Event()).set()
+        task = self._tasks.get(target.key)
+        if task is None or task.done():
+            self._tasks[target.key] = asyncio.get_running_loop().create_task(
+                self._deliver(target.key), name=f"zgw-notifications {target.url}")
+
+    def waiting(self) -> int:
+        """Notifications not yet delivered (or given up on)."""
+        if self.database is not None:
+            keys = [t.key for t in self.targets]
+            if not keys:
+                return len(self._busy)
+            marks = ", ".join("?" for _ in keys)
+            query = f"SELECT count(*) FROM notification_queue WHERE target IN ({marks})"
+            return int(self.database.conn.execute(query, keys).fetchone()[0]) + len(self._busy)
+        return sum(q.qsize() for q in self._queues.values()) + len(self._busy)
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Wait until every queue is empty (tests, shutdown)."""
         async with asyncio.timeout(timeout):
-            for queue in self._queues.values():
-                await queue.join()
+            while self.waiting():
+                await asyncio.sleep(0.01)
 
     async def close(self) -> None:
         tasks, self._tasks = list(self._tasks.values()), {}
@@ -120,23 +182,44 @@ class Notifier:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._busy.clear()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
-    async def _deliver(self, target: NotificationTarget, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    def _next(self, key: str) -> tuple[int | None, dict[str, Any]] | None:
+        if self.database is not None:
+            row = self.database.conn.execute("SELECT seq, body FROM notification_queue WHERE target = ? "
+                                             "ORDER BY seq LIMIT 1", (key,)).fetchone()
+            return (int(row[0]), json.loads(row[1])) if row is not None else None
+        queue = self._queues.get(key)
+        return (None, queue.get_nowait()) if queue is not None and not queue.empty() else None
+
+    async def _deliver(self, key: str) -> None:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.timeout, transport=self.transport)
         client = self._client
-        headers = {"content-type": "application/json"}
-        if target.auth:
-            headers["authorization"] = target.auth
+        wake = self._wake.setdefault(key, asyncio.Event())
         while True:
-            message = await queue.get()
+            wake.clear()
+            found = self._next(key)
+            if found is None:
+                await wake.wait()
+                continue
+            target = next((t for t in self.targets if t.key == key), None)
+            if target is None:
+                return
+            headers = {"content-type": "application/json"}
+            if target.auth:
+                headers["authorization"] = target.auth
+            seq, message = found
+            self._busy.add(key)
             try:
                 await self._post(client, target, headers, message)
+                if seq is not None and self.database is not None:
+                    self.database.conn.execute("DELETE FROM notification_queue WHERE seq = ?", (seq,))
             finally:
-                queue.task_done()
+                self._busy.discard(key)
 
     async def _post(self, client: httpx.AsyncClient, target: NotificationTarget, headers: dict[str, str],
                     message: dict[str, Any]) -> None:
