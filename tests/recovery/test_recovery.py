@@ -49,7 +49,8 @@ async def _leave_half_a_zaak(rig: object, settings: Settings, identificatie: str
     from lxml import etree
 
     message = etree.fromstring(body).find(".//{http://schemas.xmlsoap.org/soap/envelope/}Body")[0]
-    await store.claim_message(*key, digest(message), "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1))
+    await store.claim_message(*key, digest(message), "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1),
+                              owner=gone.id)
     await dead.begin(key, "creeerZaak_Lk01")
     writes = dead.for_message(key, "creeerZaak_Lk01", zgw)
     first = await writes.before("POST", zgw.zaken.url("zaken"), b'{"identificatie": "%s"}' % identificatie.encode())
