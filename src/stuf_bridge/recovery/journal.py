@@ -148,13 +148,19 @@ def _process_started(pid: int) -> str | None:
 
 
 def _pid_runs(pid: int) -> bool:
+    """Whether the process runs; a zombie (ended, not yet reaped by its parent) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            state = stat.read().rpartition(b")")[2].split()[:1]
+    except OSError:
+        return True  # no /proc: the signal said it is there
+    return state != [b"Z"]
 
 
 class Journal:
