@@ -103,8 +103,10 @@ async def test_every_operation_is_decided_from_the_journal(
 async def test_a_gone_process_s_half_message_is_undone_and_not_replicated(
     make_settings: Callable[..., Settings], schemas: Schemas
 ) -> None:
-    """A process killed mid-creeerZaak (the bare zaak in ZGW, the rol's intent journalled): the check resolves the
-    message as a resend would — the zaak is undone — and says the primary did not land (the item is skipped)."""
+    """A process killed mid-message (here the bare zaak of a creeerZaak in ZGW, the rol's intent journalled; the
+    item names an operation the journal decides): the check resolves the message as a resend would — the zaak is
+    undone — and says the primary did not land (the item is skipped). A creeerZaak item itself is left to ZGW's
+    state (a zaak with its identificatie)."""
     from .test_fault_matrix import rig_settings
 
     settings = rig_settings(make_settings)
@@ -114,5 +116,8 @@ async def test_a_gone_process_s_half_message_is_undone_and_not_replicated(
         await _leave_half_a_zaak(rig, settings, r.zaak, r.ref)
         store = rig.client._transport.app.state.store  # type: ignore[attr-defined]
         check = JournalPrimaryCheck(store, rig.zgw, Journal(store), settle_seconds=0)
-        assert await check(entry(r.ref, "http://www.egem.nl/StUF/sector/zkn/0310/creeerZaak_Lk01")) is False
+        creeer = entry(r.ref, "http://www.egem.nl/StUF/sector/zkn/0310/creeerZaak_Lk01")
+        assert await check(creeer) is False  # ZGW's state: no zaak 0363ZK-1
+        assert (await snapshot(rig.zgw, scenario, r))["zaken"] == 1  # not resolved by that
+        assert await check(entry(r.ref)) is False
         assert (await snapshot(rig.zgw, scenario, r))["zaken"] == 0

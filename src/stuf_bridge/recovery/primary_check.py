@@ -11,17 +11,20 @@ operation, because the primary's ZGW writes were journalled under the message's 
   (``skipped``); the same for a pending claim without journal rows whose holder is gone (it wrote nothing);
 - a journal whose holder is gone: the message is resolved now, as a resend would (take-over, look-ups, the rule):
   ``completed`` → landed, ``clean`` (undone) → not landed;
-- its holder still runs, or the resolution cannot finish now (ZGW away): ``PrimaryUndecided`` — the item stays held
-  and is looked at again after the outbox lease, instead of being parked dead for an operator.
+- its holder is another process that still runs, or the resolution cannot finish now (ZGW away):
+  ``PrimaryUndecided`` — the item stays held and is looked at again after the outbox lease, instead of being
+  parked dead for an operator.
 
-An item whose key does not name a message (other kinds of items) is left to the fallback (``ZgwPrimaryCheck``).
+A creeerZaak is left to ZGW's own state (``ZgwPrimaryCheck``: a zaak with its identificatie), as are items whose
+key does not name a message. (Recovery at start-up, which runs long before an intent is swept, has then resolved
+the message already: a zaak it undid is not there.)
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..outbox.primary import PrimaryUndecided, ZgwPrimaryCheck
+from ..outbox.primary import PrimaryUndecided, ZgwPrimaryCheck, function_of
 from .journal import Journal, Key
 from .service import recover_message
 
@@ -55,7 +58,7 @@ class JournalPrimaryCheck:
 
     async def __call__(self, entry: OutboxEntry) -> bool | None:
         key = message_key(entry.idem_key)
-        if key is None:
+        if key is None or function_of(entry.soap_action) == "creeerZaak":
             return await self.fallback(entry)
         claim = await self.store.statement("recovery.primary_claim", _CLAIM, {"zender": key[0], "ref": key[1]})
         state, holder = (str(claim[0]), claim[1]) if claim is not None else (None, None)
@@ -65,12 +68,15 @@ class JournalPrimaryCheck:
         if message is None:
             if state is None:
                 return False  # failed, everything undone (the journal of a failed message is kept otherwise)
-            if holder and await self.journal.is_gone(str(holder)):
-                return False  # its process died before it wrote anything to ZGW
+            if holder and (holder == self.journal.owner.id or await self.journal.is_gone(str(holder))):
+                return False  # its processing ended (its process died) before it wrote anything to ZGW
             raise PrimaryUndecided(f"bericht {key[1]!r} wordt nog verwerkt")
         if message.state == "completed":
             return True
-        if message.owner == self.journal.owner.id or not await self.journal.is_gone(message.owner):
+        # a message of this process: the worker leaves the intents under way here alone (LIVE_INTENTS), so this one's
+        # processing ended without the commit of its answer
+        mine = message.owner == self.journal.owner.id
+        if not mine and not await self.journal.is_gone(message.owner):
             raise PrimaryUndecided(f"bericht {key[1]!r} wordt nog verwerkt of hersteld door een lopend proces")
         if message.state == "active" and not await self.journal.take(key, message.owner):
             raise PrimaryUndecided(f"bericht {key[1]!r} is door een ander proces overgenomen")
