@@ -14,8 +14,12 @@ Processes (``journal_owners``): each registers itself with host, pid, the pid's 
 Another process is *gone* when it ran on this host and that pid no longer runs (or runs another program started
 at another time: a restarted container is pid 1 again), or, on another host, when its lease ran out.
 
-Cost: one insert per message, two statements per ZGW write, one delete at the end; each a single-row statement
-run inline on SQLite (about 20-40 µs) or one round trip on PostgreSQL (``Store.statement``).
+The claim (``messages``) names its holder too (``owner``, migration 12): the message row is written with the first
+write's intent, and every journal commit is fenced by the claim — a process whose claim was taken over writes
+nothing more (``Fenced``).
+
+Cost: one statement per commit (see ``MessageJournal``), run inline on SQLite or as one round trip on PostgreSQL
+(``Store.statement``); a creeerZaak makes one.
 """
 
 from __future__ import annotations
