@@ -138,6 +138,9 @@ class UndoLog:
     ) -> None:
         if exc is None:
             return
+        journal = JOURNAL.get()
+        if isinstance(journal, MessageJournal) and journal.fenced:
+            return  # another process took the message over (recovery/journal.py, Fenced): the undo is its to do
         if isinstance(exc, Exception) and await _completed_after_all():  # nothing to undo: the message is done
             raise StepFailed(self._current or "verwerking", exc, [], []) from exc
         undone, not_undone = await asyncio.shield(self.rollback())
