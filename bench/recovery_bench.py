@@ -233,6 +233,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the fault matrix (every position each)")
     parser.add_argument("--kills", type=int, default=10, help="kill -9 rounds (0: none)")
     parser.add_argument("--cost-messages", type=int, default=50, help="messages per journal-cost block")
+    parser.add_argument("--cost-blocks", type=int, default=12, help="journal-cost blocks each, on and off")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "recovery.json")
     args = parser.parse_args()
     result: dict[str, Any] = {
@@ -246,7 +247,7 @@ def main() -> None:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
 
     if args.cost_messages:
-        result["journal_cost"] = asyncio.run(journal_cost(args.cost_messages))
+        result["journal_cost"] = asyncio.run(journal_cost(args.cost_messages, args.cost_blocks))
         save()
         print(json.dumps({k: v for k, v in result["journal_cost"].items() if k not in ("on", "off")}), flush=True)
     if args.rounds:

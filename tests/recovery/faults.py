@@ -154,6 +154,16 @@ SCENARIOS = {
                         + status("In behandeling", "20241106", "2")),
             referentienummer=r.ref),
         lambda r: [_zaak(r)]),
+    # two statussen: the second can fail after the first was written (statussen cannot be undone): the recovery
+    # rule counts the message complete only with the rest rolled forward
+    "updateZaak-twee-statussen": Scenario(
+        "upd2stZaak",
+        lambda r: update_zaak(
+            zaak_object(r.zaak, "<ZKN:omschrijving>Melding</ZKN:omschrijving>"),
+            zaak_object(r.zaak, "<ZKN:omschrijving>Gewijzigd</ZKN:omschrijving>"
+                        + status("In behandeling", "20241106", "2") + status("In behandeling", "20241107", "2")),
+            referentienummer=r.ref),
+        lambda r: [_zaak(r)]),
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -24,6 +25,9 @@ class SlowProxy:
         self.host, self.port = target.hostname or "127.0.0.1", target.port or 80
         self.write_delay, self.read_delay = write_delay, read_delay
         self.writes = 0
+        #: called with (method, path) as each request arrives, before it is held back and passed on (a test kills
+        #: the gateway at a chosen request)
+        self.on_request: Callable[[str, str], None] | None = None
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,6 +40,8 @@ class SlowProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 write = self.command in ("POST", "PUT", "PATCH", "DELETE")
+                if proxy.on_request is not None:
+                    proxy.on_request(self.command, self.path)
                 if write:
                     proxy.writes += 1
                 time.sleep(proxy.write_delay if write else proxy.read_delay)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,8 @@ async def _leave_half_a_zaak(rig: object, settings: Settings, identificatie: str
     from lxml import etree
 
     message = etree.fromstring(body).find(".//{http://schemas.xmlsoap.org/soap/envelope/}Body")[0]
-    await store.claim_message(*key, digest(message), "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1))
+    await store.claim_message(*key, digest(message), "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1),
+                              owner=gone.id)
     await dead.begin(key, "creeerZaak_Lk01")
     writes = dead.for_message(key, "creeerZaak_Lk01", zgw)
     first = await writes.before("POST", zgw.zaken.url("zaken"), b'{"identificatie": "%s"}' % identificatie.encode())
@@ -141,3 +143,45 @@ def test_recover_command_lists_and_resolves(make_settings: Callable[..., Setting
 
 def fast_settings_for(make_settings: Callable[..., Settings]) -> Settings:
     return rig_settings(make_settings)
+
+
+async def test_a_process_whose_message_was_taken_over_stops_with_a_fault(
+    fast_settings: Settings, schemas: Schemas
+) -> None:
+    """Fencing end to end: while a gateway processes an updateZaak, another process takes the message over after
+    its first write (as the sweep does when this process's lease ran out during a pause). The gateway's next
+    journal write finds the claim no longer its own: the writes after it are not sent, nothing is undone by it, its
+    claim is left to the other process, and the sender gets a fault saying recovery took over."""
+    scenario = SCENARIOS["updateZaak"]
+    r = scenario.round(1, "f")
+    async with running_rig(fast_settings, schemas) as rig:
+        for message in scenario.setup(r):
+            assert berichtcode(await rig.send(message)) == "Bv03"
+        store = rig.client._transport.app.state.store  # type: ignore[attr-defined]
+        gateway_journal = journal_for(store)
+        other = Journal(store)
+        key = ("0363/OpenFormulieren/", r.ref)
+        inner = rig.proxy.handle_async_request
+        sent: list[str] = []
+
+        async def take_over_after_the_first_write(request: Any) -> Any:
+            response = await inner(request)
+            if request.method != "GET":
+                sent.append(f"{request.method} {request.url.path.rsplit('/', 1)[-1]}")
+                if len(sent) == 1:
+                    assert await other.take(key, gateway_journal.owner.id)
+            return response
+
+        rig.proxy.handle_async_request = take_over_after_the_first_write  # type: ignore[method-assign]
+        response = await rig.send(scenario.message(r))
+        rig.proxy.handle_async_request = inner  # type: ignore[method-assign]
+        found = await snapshot(rig.zgw, scenario, r)
+        claim = await store.statement("test", "SELECT state, owner FROM messages WHERE zender = :z AND "
+                                      "referentienummer = :r", {"z": key[0], "r": key[1]})
+        held = await other.message(key)
+    fault = stuf_fault(response)
+    assert fault.reason == "recovery-took-over" and "overgenomen door herstel" in fault.omschrijving, fault
+    assert sent == [sent[0]] and sent[0].startswith("PATCH"), sent  # nothing after the take-over was sent
+    assert found["omschrijving"] == "Gewijzigd" and found["rollen"] == [("Initiator", "999993653", "Visser")]
+    assert tuple(claim) == ("pending", other.owner.id)  # not released: the other process's now
+    assert held is not None and held.owner == other.owner.id

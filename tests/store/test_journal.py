@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 
-from stuf_bridge.recovery.journal import Journal, Owner
+import pytest
+
+from stuf_bridge.recovery.journal import Fenced, Journal, Owner
 from stuf_bridge.store import Store
 
 KEY = ("0363/OpenFormulieren/", "ref-journal-1")
@@ -15,6 +17,9 @@ KEY = ("0363/OpenFormulieren/", "ref-journal-1")
 async def test_intents_outcomes_and_take_over(store_of_each_kind: Store) -> None:
     store = store_of_each_kind
     mine = Journal(store)
+    claim = await store.claim_message(*KEY, "d" * 64, "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1),
+                                      owner=mine.owner.id)
+    assert claim.state == "new" and claim.journal is False
     assert await mine.begin(KEY, "creeerZaak_Lk01") is True
     assert await mine.begin(KEY, "creeerZaak_Lk01") is False  # an earlier copy's journal is there
     writes = mine.for_message(KEY, "creeerZaak_Lk01")
@@ -48,8 +53,72 @@ async def test_intents_outcomes_and_take_over(store_of_each_kind: Store) -> None
     assert {m.referentienummer for m in await mine.messages()} == {KEY[1], other_key[1]}
 
     # an answered message's journal is forgotten by the sweep's purge
-    await store.claim_message(*KEY, "d" * 64, "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1))
     await store.complete_message(*KEY, b"<answer/>")
     await mine.purge_done()
     assert await mine.rows(KEY) == [] and await mine.message(KEY) is None
     assert await mine.message(other_key) is not None
+
+
+async def test_claim_names_its_holder_and_its_earlier_journal(store_of_each_kind: Store) -> None:
+    """The claim carries the owner (a resend sees whom it waits for) and says, in the same statement, whether an
+    earlier copy left a journal; the message row is written with the first intent (one commit)."""
+    store = store_of_each_kind
+    mine, other = Journal(store), Journal(store)
+    key = ("0363/OpenFormulieren/", "ref-journal-3")
+    stale = dt.timedelta(hours=1)
+    assert (await store.claim_message(*key, "d" * 64, "creeerZaak_Lk01", stale_after=stale,
+                                      owner=mine.owner.id)).journal is False
+    pending = await store.claim_message(*key, "d" * 64, "creeerZaak_Lk01", stale_after=stale, owner=other.owner.id)
+    assert pending.state == "pending" and pending.owner == mine.owner.id
+    writes = mine.for_message(key, "creeerZaak_Lk01", opened=False)
+    seq = await writes.before("POST", "http://zgw/zaken/api/v1/zaken", b'{"identificatie": "Z3"}')
+    assert seq == 1
+    held = await mine.message(key)
+    assert held is not None and held.owner == mine.owner.id and held.state == "active"
+    await store.release_message(*key)  # the message failed with something left: the journal stays
+    again = await store.claim_message(*key, "d" * 64, "creeerZaak_Lk01", stale_after=stale, owner=other.owner.id)
+    assert again.state == "new" and again.journal is True
+    # a pending claim taken over (stale) names the new holder and reports the journal too
+    await store.release_message(*key)
+    await store.claim_message(*key, "d" * 64, "creeerZaak_Lk01", stale_after=stale, owner=mine.owner.id)
+    taken = await store.claim_message(*key, "d" * 64, "creeerZaak_Lk01", stale_after=dt.timedelta(0),
+                                      owner=other.owner.id)
+    assert taken.state == "new" and taken.journal is True
+    assert (await store.claim_message(*key, "d" * 64, "creeerZaak_Lk01", stale_after=stale)).owner == other.owner.id
+
+
+async def test_a_process_whose_message_was_taken_over_is_fenced(store_of_each_kind: Store) -> None:
+    """A live process whose lease ran out (a long pause) and whose message another process took over: its next
+    journal write finds the claim no longer its own, is not written, and raises Fenced (the ZGW write is not sent),
+    and so does every later one."""
+    store = store_of_each_kind
+    paused, recovering = Journal(store), Journal(store)
+    await paused.register()
+    key = ("0363/OpenFormulieren/", "ref-journal-4")
+    await store.claim_message(*key, "d" * 64, "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1),
+                              owner=paused.owner.id)
+    writes = paused.for_message(key, "creeerZaak_Lk01", opened=False)
+    zaak = await writes.before("POST", "http://zgw/zaken/api/v1/zaken", b'{"identificatie": "Z4"}')
+    assert zaak is not None
+    await writes.after(zaak, "done", b'{"url": "http://zgw/zaken/api/v1/zaken/4"}')
+
+    assert await recovering.take(key, paused.owner.id) is True  # e.g. the sweep, after paused's lease ran out
+    with pytest.raises(Fenced):
+        await writes.before("POST", "http://zgw/besluiten/api/v1/besluiten", b'{"identificatie": "B4"}')
+    assert writes.fenced
+    with pytest.raises(Fenced):
+        await writes.before("DELETE", "http://zgw/zaken/api/v1/zaken/4", None)  # nor its undo
+    rows = await recovering.rows(key)
+    assert [(r.seq, r.resource) for r in rows] == [(1, "zaken")]  # nothing of the late writes got in
+    held = await recovering.message(key)
+    assert held is not None and held.owner == recovering.owner.id
+
+    # a claim released by recovery (resolved) fences as well
+    key2 = ("0363/OpenFormulieren/", "ref-journal-5")
+    await store.claim_message(*key2, "d" * 64, "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1),
+                              owner=paused.owner.id)
+    late = paused.for_message(key2, "creeerZaak_Lk01", opened=False)
+    await store.release_message(*key2)
+    with pytest.raises(Fenced):
+        await late.before("POST", "http://zgw/zaken/api/v1/zaken", b'{"identificatie": "Z5"}')
+    assert await recovering.message(key2) is None

@@ -25,7 +25,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 import structlog
 
@@ -58,6 +58,11 @@ class UndoLog:
         token = STEP.set(record)
         try:
             result = await call
+        except Exception as exc:
+            found = await _written_after_all(exc, record.rows)
+            if found is None:
+                raise
+            result = cast(T, found)  # a status whose answer was lost, found in ZGW: the flow goes on after it
         finally:
             STEP.reset(token)
         self._succeeded(name, result, undo, record.rows)
@@ -133,6 +138,9 @@ class UndoLog:
     ) -> None:
         if exc is None:
             return
+        journal = JOURNAL.get()
+        if isinstance(journal, MessageJournal) and journal.fenced:
+            return  # another process took the message over (recovery/journal.py, Fenced): the undo is its to do
         if isinstance(exc, Exception) and await _completed_after_all():  # nothing to undo: the message is done
             raise StepFailed(self._current or "verwerking", exc, [], []) from exc
         undone, not_undone = await asyncio.shield(self.rollback())
@@ -155,6 +163,23 @@ async def _completed_after_all() -> bool:
     except (ZgwError, StoreError) as exc:
         log.warning("journal_lookup_failed", error=str(exc))
         return False
+
+
+async def _written_after_all(exc: Exception, rows: list[int]) -> dict[str, Any] | None:
+    """With a step journal: a status write whose outcome is unknown (its answer lost) that ZGW has after all."""
+    from ..zgw.errors import ZgwError
+
+    journal = JOURNAL.get()
+    if not rows or not isinstance(exc, ZgwError) or not isinstance(journal, MessageJournal) or journal.zgw is None:
+        return None
+    from ..recovery.resolve import status_written_after_all
+
+    try:
+        await journal.flush()
+        return await status_written_after_all(journal.zgw, journal.journal, journal.key, rows)
+    except (ZgwError, StoreError) as error:
+        log.warning("journal_lookup_failed", error=str(error))
+        return None
 
 
 async def _in_step(record: StepRecord, call: Awaitable[T]) -> T:

@@ -22,6 +22,11 @@ def function_of(soap_action: str | None) -> str | None:
     return name.partition("_")[0] or None
 
 
+class PrimaryUndecided(Exception):
+    """A ``PrimaryCheck`` cannot tell yet (the message is still being processed or recovered): the item stays held
+    and is looked at again after the outbox lease, not parked dead."""
+
+
 class ZgwPrimaryCheck:
     """``PrimaryCheck`` from ZGW's own state (see the module's text)."""
 

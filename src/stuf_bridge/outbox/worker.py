@@ -45,6 +45,7 @@ from ..stuf.stuurgegevens import Stuurgegevens
 from ..stuf.subject import Subject
 from .config import OutboxSettings
 from .replicate import LEGACY_TARGET, LIVE_INTENTS, ZGW_TARGET
+from .primary import PrimaryUndecided
 from .store import claim_held, drop_blob, payload, purge, settle_held
 
 log = structlog.get_logger(__name__)
@@ -199,7 +200,11 @@ class OutboxWorker:
             else:
                 log.warning("outbox_intent_unsettled", error=outcome.error, **fields)  # due again after the lease
             return True
-        landed = await self.primary_check(entry) if self.primary_check is not None else None
+        try:
+            landed = await self.primary_check(entry) if self.primary_check is not None else None
+        except PrimaryUndecided as exc:  # still being processed or recovered: due again after the lease
+            log.warning("outbox_intent_unsettled", error=str(exc), **fields)
+            return True
         if landed is None:
             await settle_held(self.store, entry, "dead", "onbekend of de ZGW-kant (primary) het bericht verwerkte: "
                               "controleer ZGW, dan stuf-bridge outbox retry ID (wel) of skip ID (niet)")

@@ -85,29 +85,35 @@ class Claim:
         body_digest, ref = await digest_off_loop(x.request.body, x.request.contents), key[1]
         if policy is IdempotencyPolicy.BY_BODY:  # another body under this referentienummer is another message
             key = (key[0], f"{key[1]}|{body_digest[:32]}")
-        stored = await self._claim(key, x.operation, body_digest, ref)
+        # the step journal's sweep works on the gateway's own backend: a tenant's messages are not journalled (a
+        # failed one is released as without recovery; docs/security.md, Tenants)
+        journal = self._journal() if x.env.tenant is None else None
+        if journal is not None:
+            await journal.ensure_registered()  # the claim names its holder
+        stored, earlier = await self._claim(key, x.operation, body_digest, ref, journal)
         if stored is not None:
             x.warnings.append("herhaald bericht: het eerder gegeven antwoord is teruggestuurd")
             x.answer = self._replayed(etree.fromstring(stored), x)
             x.replayed = True
             return
-        # the step journal's sweep works on the gateway's own backend: a tenant's messages are not journalled (a
-        # failed one is released as without recovery; docs/security.md, Tenants)
-        journal = self._journal() if x.env.tenant is None else None
         token = None
         if journal is not None:
-            try:
-                if await self._repair(journal, key, x):  # an earlier copy's writes are all there: answered Bv03
-                    await self.env.store.complete_message(*key, for_storage(x.answer, ()), ())  # type: ignore[arg-type]
-                    await journal.finish(key)
-                    return
-            except BaseException:
-                await self._release(key)
-                raise
-            token = JOURNAL.set(journal.for_message(key, x.operation.name, self.env.zgw))
+            if earlier:  # the claim found a journal of an earlier copy (it failed, or its process died)
+                try:
+                    if await self._repair(journal, key, x):  # an earlier copy's writes are all there: Bv03
+                        await self.env.store.complete_message(*key, for_storage(x.answer, ()), ())  # type: ignore[arg-type]
+                        await journal.finish(key)
+                        return
+                except BaseException:
+                    await self._release(key)
+                    raise
+            # without an earlier journal the message row is written with the first write's intent (one commit)
+            token = JOURNAL.set(journal.for_message(key, x.operation.name, self.env.zgw, opened=earlier))
         try:
             await call_next(x)
+            self._check_fence()
         except BaseException as exc:
+            self._check_fence(exc)
             completed = False
             if journal is not None:  # find out what the failed message left in ZGW, and resolve it
                 completed = await self._after_failure(journal, key, exc, x)
@@ -207,11 +213,27 @@ class Claim:
             raise StepFailed("verwerking", exc, resolution.undone, resolution.left, repair=True) from exc
         return False
 
-    async def _holder_gone(self, key: tuple[str, str]) -> bool:
-        """Whether the process that holds this pending claim is known to be gone (recovery/journal.py)."""
-        journal = self._journal()
+    @staticmethod
+    def _check_fence(cause: BaseException | None = None) -> None:
+        """A message whose claim recovery took over from this process (its lease ran out while it was paused)
+        stops here with a fault saying so: its claim and journal are another process's now, nothing is released or
+        undone by this one, and no answer is stored."""
+        message_journal = JOURNAL.get()
+        if isinstance(message_journal, MessageJournal) and message_journal.fenced:
+            raise ProcessingError(
+                "De verwerking van dit bericht is overgenomen door herstel",
+                "Deze verwerking duurde langer dan de lease van het proces; een ander proces heeft het bericht "
+                "overgenomen en herstelt het. Stuur het bericht opnieuw (zelfde referentienummer) voor de uitkomst.",
+                plek="server", reason="recovery-took-over",
+            ) from cause
+
+    async def _holder_gone(self, key: tuple[str, str], owner: str | None, journal: Journal | None) -> bool:
+        """Whether the process that holds this pending claim is known to be gone (recovery/journal.py). The claim
+        names its holder; one claimed without (before migration 12) is looked up in the journal."""
         if journal is None:
             return False
+        if owner is not None:
+            return await journal.is_gone(owner)
         message = await journal.message(key)
         return message is not None and message.state == "active" and await journal.is_gone(message.owner)
 
@@ -225,17 +247,20 @@ class Claim:
         x.warnings.append("het bericht bleek na een storing toch volledig verwerkt")
         return True
 
-    async def _claim(self, key: tuple[str, str], op: Operation, body_digest: str, ref: str) -> bytes | None:
-        """None when this message is new (and now claimed); the stored answer when it is a resend."""
+    async def _claim(self, key: tuple[str, str], op: Operation, body_digest: str, ref: str,
+                     journal: Journal | None) -> tuple[bytes | None, bool]:
+        """(None, earlier) when this message is new (and now claimed; ``earlier``: it has a step journal from an
+        earlier copy); (the stored answer, False) when it is a resend."""
         settings, store = self.env.settings, self.env.store
         stale = timedelta(seconds=settings.idempotency_stale_seconds)
         deadline = time.monotonic() + settings.idempotency_wait_seconds
+        owner = journal.owner.id if journal is not None else None
         while True:
-            claim = await store.claim_message(*key, body_digest, op.name, stale_after=stale)
+            claim = await store.claim_message(*key, body_digest, op.name, stale_after=stale, owner=owner)
             if claim.state == "new":
-                return None
+                return None, claim.journal
             if claim.state == "done":
-                return claim.answer
+                return claim.answer, False
             if claim.state == "conflict":
                 raise StuurgegevensError(
                     "StUF016",
@@ -244,10 +269,10 @@ class Claim:
                     "bericht; geef elk nieuw bericht een nieuw referentienummer.",
                     reason="referentienummer-reused",
                 )
-            if await self._holder_gone(key):  # its process died: take the claim over now, not after 15 minutes
-                claim = await store.claim_message(*key, body_digest, op.name, stale_after=timedelta(0))
+            if await self._holder_gone(key, claim.owner, journal):  # it died: take the claim over now
+                claim = await store.claim_message(*key, body_digest, op.name, stale_after=timedelta(0), owner=owner)
                 if claim.state == "new":
-                    return None
+                    return None, claim.journal
                 continue
             if time.monotonic() >= deadline:
                 raise ProcessingError(

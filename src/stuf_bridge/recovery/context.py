@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class WriteJournal(Protocol):
     """What the ZGW client tells the journal about one write (POST, PUT, PATCH, DELETE)."""
 
-    async def before(self, method: str, url: str, content: bytes | None) -> int | None:
+    async def before(self, method: str, url: str | httpx.URL, content: bytes | None) -> int | None:
         """Record the intent; returns the step's number (None: not journalled)."""
 
     async def after(self, seq: int, state: str, result: bytes | None) -> None:

@@ -14,8 +14,12 @@ Processes (``journal_owners``): each registers itself with host, pid, the pid's 
 Another process is *gone* when it ran on this host and that pid no longer runs (or runs another program started
 at another time: a restarted container is pid 1 again), or, on another host, when its lease ran out.
 
-Cost: one insert per message, two statements per ZGW write, one delete at the end; each a single-row statement
-run inline on SQLite (about 20-40 µs) or one round trip on PostgreSQL (``Store.statement``).
+The claim (``messages``) names its holder too (``owner``, migration 12): the message row is written with the first
+write's intent, and every journal commit is fenced by the claim — a process whose claim was taken over writes
+nothing more (``Fenced``).
+
+Cost: one statement per commit (see ``MessageJournal``), run inline on SQLite or as one round trip on PostgreSQL
+(``Store.statement``); a creeerZaak makes one.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import httpx
 
 from . import context
 
@@ -59,6 +65,9 @@ SQL = {
                    "WHERE zender = :zender AND referentienummer = :ref AND seq = 0",
     "take": "UPDATE journal SET owner = :owner, state = 'active' "
             "WHERE zender = :zender AND referentienummer = :ref AND seq = 0 AND owner = :previous RETURNING seq",
+    # the claim (idempotency record) follows the journal's holder: the process it was taken from is fenced off
+    "take_claim": "UPDATE messages SET owner = :owner WHERE zender = :zender AND referentienummer = :ref "
+                  "AND state = 'pending'",
     "messages": "SELECT zender, referentienummer, operation, state, owner, created_at FROM journal "
                 "WHERE seq = 0 ORDER BY created_at",
     "register": "INSERT INTO journal_owners (owner, host, pid, started, lease_until) "
@@ -143,13 +152,19 @@ def _process_started(pid: int) -> str | None:
 
 
 def _pid_runs(pid: int) -> bool:
+    """Whether the process runs; a zombie (ended, not yet reaped by its parent) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            state = stat.read().rpartition(b")")[2].split()[:1]
+    except OSError:
+        return True  # no /proc: the signal said it is there
+    return state != [b"Z"]
 
 
 class Journal:
@@ -224,8 +239,18 @@ class Journal:
         await self._do("set_message", zender=key[0], ref=key[1], state=state, owner=self.owner.id)
 
     async def take(self, key: Key, previous: str) -> bool:
-        """Take a message over from a process that is gone; False if another process was quicker."""
-        return await self._do("take", zender=key[0], ref=key[1], owner=self.owner.id, previous=previous) is not None
+        """Take a message over from a process that is gone; False if another process was quicker. Its claim is
+        taken along: should the process still be alive (a long pause), its next journal write finds the claim no
+        longer its own and stops (``Fenced``)."""
+        if await self._do("take", zender=key[0], ref=key[1], owner=self.owner.id, previous=previous) is None:
+            return False
+        await self._do("take_claim", zender=key[0], ref=key[1], owner=self.owner.id)
+        return True
+
+    async def ensure_registered(self) -> None:
+        """Register this process once, before it claims anything (a claim names its holder)."""
+        if not self._registered:
+            await self.register()
 
     async def messages(self) -> list[MessageRow]:
         rows = await self._do("messages", rows=True)
@@ -245,8 +270,19 @@ class Journal:
         await self._do("outcome", zender=key[0], ref=key[1], seq=seq, state=state,
                        result=json.dumps(result) if result is not None else None)
 
-    def for_message(self, key: Key, operation: str, zgw: ZgwClients | None = None) -> MessageJournal:
-        return MessageJournal(self, key, operation, zgw)
+    def for_message(self, key: Key, operation: str, zgw: ZgwClients | None = None, *,
+                    opened: bool = True) -> MessageJournal:
+        """``opened``: the message row is there already; else it is written with the first write's intent."""
+        return MessageJournal(self, key, operation, zgw, opened=opened)
+
+
+class Fenced(Exception):
+    """This process's hold on a message was taken over (its lease ran out while it was paused, or it was taken for
+    gone): it must not write anything more for that message."""
+
+    def __init__(self, key: Key):
+        super().__init__(f"message {key[1]!r} of {key[0]!r} was taken over by recovery")
+        self.key = key
 
 
 class MessageJournal:
@@ -257,8 +293,11 @@ class MessageJournal:
     crash that write is ``intent`` in the journal, and recovery looks it up in ZGW). Other outcomes (``failed``,
     ``unknown``) are committed at once. ``flush`` commits what is waiting, before anything reads the journal."""
 
-    def __init__(self, journal: Journal, key: Key, operation: str, zgw: ZgwClients | None = None):
+    def __init__(self, journal: Journal, key: Key, operation: str, zgw: ZgwClients | None = None, *,
+                 opened: bool = True):
         self.journal = journal
+        self.opened = opened  # the message row is in the journal (else it goes with the first commit)
+        self.fenced = False  # the claim was taken over: nothing more is written
         self.zgw = zgw
         self.key = key
         self.operation = operation
@@ -269,13 +308,25 @@ class MessageJournal:
         self._urgent: set[int] = set()  # writes whose outcome is committed at once
         self._zaken: set[int] = set()  # the POST zaken of this message
         self._created_zaken: set[str] = set()  # the zaken it created (their parts need no journal rows)
+        self._zaak_fields: list[bytes] = []  # the same as the client writes them in a part's body
 
-    async def before(self, method: str, url: str, content: bytes | None) -> int | None:
-        resource = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    async def before(self, method: str, url: str | httpx.URL, content: bytes | None) -> int | None:
+        """Journal the intent of a write; its seq, or None when it needs no row. ``url`` may be httpx's URL: it is
+        made a string only for a write that gets a row (that costs some µs per call)."""
+        if isinstance(url, str):
+            path = url.split("?", 1)[0]
+        else:
+            path = url.path
+        resource = path.rstrip("/").rpartition("/")[2]
         if method == "POST" and resource in CASCADED and content and self._created_zaken:
+            # part of a zaak this message created: the zaak's DELETE takes it along (the client's compact JSON is
+            # looked for as bytes first: a substring test, no decoding)
+            if any(field in content for field in self._zaak_fields):
+                return None
             match = _ZAAK.search(content[:4096])
             if match and match.group(1).decode() in self._created_zaken:
-                return None  # part of a zaak this message created: the zaak's DELETE takes it along
+                return None
+        url = str(url)
         self.seq += 1
         seq = self.seq
         if method == "POST" and resource == "zaken" and not (content and b'"identificatie"' in content):
@@ -299,13 +350,18 @@ class MessageJournal:
         return seq
 
     async def after(self, seq: int, state: str, result: bytes | None) -> None:
-        found = _result(result) if state == "done" else None
+        # the answer is read for the journal (``_result``) only when its row is committed: most outcomes ride along
+        # with a later intent or are never committed (the message ends cleanly), so most answers are never read
         self._pending.append(dict(zender=self.key[0], referentienummer=self.key[1], seq=seq,
-                                  operation=self.operation, state=state, result=found, owner=self.journal.owner.id))
+                                  operation=self.operation, state=state, answer=result if state == "done" else None,
+                                  owner=self.journal.owner.id))
         if seq in self._urgent or state != "done":
             await self._commit()
-        if found is not None and seq in self._zaken:
-            self._created_zaken.add(json.loads(found).get("url", ""))
+        if state == "done" and result and seq in self._zaken:
+            match = _FIELD["url"].search(result[:8192])
+            if match:
+                self._created_zaken.add(match.group(1).decode("utf-8", "replace"))
+                self._zaak_fields.append(b'"zaak":"' + match.group(1) + b'"')
 
     async def flush(self) -> None:
         """Commit the outcomes still waiting."""
@@ -323,35 +379,66 @@ class MessageJournal:
         await self._commit_now()
 
     async def _commit_now(self) -> None:
+        """One statement: the waiting rows, written only while this process still holds the message's claim (the
+        fencing check is part of the statement). A claim taken over raises ``Fenced``: the write is not sent."""
         batch, self._pending = self._pending, []
-        if batch:
-            sql, params = _upsert(batch, self.journal.store.dialect == "sqlite")
-            await self.journal.store.statement("journal.commit", sql, params)
+        if self.fenced:
+            raise Fenced(self.key)
+        if not batch:
+            return
+        if not self.opened:
+            batch.insert(0, dict(zender=self.key[0], referentienummer=self.key[1], seq=0, operation=self.operation,
+                                 state="active", owner=self.journal.owner.id))
+        sql, params = _upsert(batch, self.journal.store.dialect)
+        params["fence_zender"], params["fence_ref"], params["fence_owner"] = (*self.key, self.journal.owner.id)
+        if not await self.journal.store.statement("journal.commit", sql, params, rows=True):
+            self.fenced = True
+            raise Fenced(self.key)
+        self.opened = True
 
 
 _COLUMNS = ("zender", "referentienummer", "seq", "operation", "step", "method", "url", "body", "undo", "state",
             "result", "owner", "created_at")
 
 
-@functools.lru_cache(maxsize=32)
-def _upsert_sql(count: int) -> str:
-    rows = ", ".join("(" + ", ".join(f":{column}{n}" for column in _COLUMNS) + ")" for n in range(count))
-    return (f"INSERT INTO journal ({', '.join(_COLUMNS)}) VALUES {rows} ON CONFLICT (zender, referentienummer, seq) "
-            "DO UPDATE SET state = excluded.state, result = excluded.result")
+#: PostgreSQL types the values of a VALUES list in a SELECT as text: these columns need a cast.
+_PG_CASTS = {"seq": "integer", "created_at": "timestamptz"}
 
 
-def _upsert(batch: list[dict[str, Any]], sqlite: bool) -> tuple[str, dict[str, Any]]:
+@functools.lru_cache(maxsize=64)
+def _upsert_sql(count: int, dialect: str) -> str:
+    def value(column: str, n: int) -> str:
+        cast = _PG_CASTS.get(column) if dialect == "postgresql" else None
+        return f"CAST(:{column}{n} AS {cast})" if cast else f":{column}{n}"
+
+    rows = ", ".join("(" + ", ".join(value(column, n) for column in _COLUMNS) + ")" for n in range(count))
+    return (f"INSERT INTO journal ({', '.join(_COLUMNS)}) SELECT * FROM (VALUES {rows}) AS batch "
+            "WHERE EXISTS (SELECT 1 FROM messages WHERE zender = :fence_zender AND referentienummer = :fence_ref "
+            "AND owner = :fence_owner) "
+            "ON CONFLICT (zender, referentienummer, seq) DO UPDATE SET state = excluded.state, "
+            "result = excluded.result RETURNING seq")
+
+
+def _upsert(batch: list[dict[str, Any]], dialect: str) -> tuple[str, dict[str, Any]]:
     """The waiting intents (new rows) and outcomes (state and result of existing rows) as one statement: one
-    commit, without BEGIN/COMMIT round trips. (On SQLite the time goes in as the text SQLAlchemy would store.)"""
+    commit, without BEGIN/COMMIT round trips, and only while the claim is this process's (the fence). (On SQLite
+    the time goes in as the text SQLAlchemy would store.)"""
     params: dict[str, Any] = {}
     now: Any = _now()
-    if sqlite:
+    if dialect == "sqlite":
         now = now.strftime("%Y-%m-%d %H:%M:%S.%f")
-    for n, row in enumerate(batch):
-        for column in _COLUMNS:
-            params[f"{column}{n}"] = row.get(column)
-        params[f"created_at{n}"] = now
-    return _upsert_sql(len(batch)), params
+    for names, row in zip(_param_names(len(batch)), batch, strict=True):
+        if "answer" in row:
+            row["result"] = _result(row.pop("answer"))
+        row["created_at"] = now
+        params.update({name: row.get(column) for column, name in names})
+    return _upsert_sql(len(batch), dialect), params
+
+
+@functools.lru_cache(maxsize=64)
+def _param_names(count: int) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Per row of a batch of ``count``: (column, parameter name) of each column, created_at last."""
+    return tuple(tuple((column, f"{column}{n}") for column in _COLUMNS) for n in range(count))
 
 
 # --- bodies ---------------------------------------------------------------------------------------------------

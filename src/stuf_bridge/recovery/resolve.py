@@ -140,6 +140,17 @@ async def _resolve(zgw: ZgwClients, journal: Journal, key: Key, settle: dt.timed
     created_zaken = {r.created for r in settled if r.method == "POST" and r.resource == "zaken"
                      and r.state in ("done", "undone") and r.created}
     if _completed(settled, created_zaken):
+        # the statussen after the first one that failed (or were not found): rolled forward, in order
+        for index, row in enumerate(settled):
+            if row.seq in _unwritten_statussen(settled, created_zaken):
+                try:
+                    done = await _roll_forward(zgw, journal, key, row)
+                except ZgwError as exc:
+                    result.left.append(f"{row.describe()}: nog te zetten, ZGW niet bereikbaar ({exc.summary}); "
+                                       "de eerdere wijzigingen van het bericht staan al in ZGW")
+                    return _left(result)
+                settled[index] = done
+                result.found.append(f"{row.describe()} (alsnog gezet)")
         result.outcome = "completed"
         return result
     # 3. compensate, newest first
@@ -171,13 +182,60 @@ def _completed(rows: list[Row], created_zaken: set[str]) -> bool:
                and (row.body or {}).get("zaak") not in created_zaken for row in rows)
 
 
+async def status_written_after_all(zgw: ZgwClients, journal: Journal, key: Key,
+                                   seqs: list[int]) -> dict[str, Any] | None:
+    """A status write of a running message whose answer was lost (timeout, dropped connection): looked up in ZGW.
+    Found, its row is done and the flow goes on with the statussen after it (a message with two statussen must not
+    end, complete by the rule, with only the first); None when it is not (yet) there, or the write was another."""
+    if len(seqs) != 1:
+        return None
+    token = COMPENSATING.set(True)
+    try:
+        row = next((r for r in await journal.rows(key) if r.seq == seqs[0]), None)
+        if row is None or row.state not in ("intent", "unknown") or row.method != "POST" \
+                or row.resource != "statussen":
+            return None
+        try:
+            found = await _probe(zgw, row, set())
+        except _Unknowable:
+            return None
+        if found is not None:
+            await journal.settle(key, row.seq, "done", found)
+            log.info("status_found_after_all", referentienummer=key[1], step=row.describe())
+        return found
+    finally:
+        COMPENSATING.reset(token)
+
+
+def _unwritten_statussen(rows: list[Row], created_zaken: set[str]) -> set[int]:
+    """The statussen (on a zaak the message did not create) that come after one that was written and did not happen
+    themselves: a message counted complete by the rule still needs them (an updateZaak with two statussen whose
+    second failed). Statussen are a flow's last writes, so nothing else follows them."""
+    first = next((i for i, row in enumerate(rows) if row.state == "done" and row.method == "POST"
+                  and row.resource == "statussen" and (row.body or {}).get("zaak") not in created_zaken), None)
+    if first is None:
+        return set()
+    return {row.seq for row in rows[first + 1:] if row.state == "failed" and row.method == "POST"
+            and row.resource == "statussen" and row.body}
+
+
+async def _roll_forward(zgw: ZgwClients, journal: Journal, key: Key, row: Row) -> Row:
+    """Write a status again with the body recorded in its intent; the row becomes done."""
+    assert row.body is not None
+    created = await zgw.for_url(row.url).create(row.url, row.body)
+    found = {"url": created.get("url")} if isinstance(created, Mapping) and created.get("url") else None
+    await journal.settle(key, row.seq, "done", found)
+    log.info("status_rolled_forward", referentienummer=key[1], step=row.describe())
+    return _with(row, state="done", result=found)
+
+
 async def completed_after_all(zgw: ZgwClients, journal: Journal, key: Key) -> bool:
     """Before a failed message is undone: whether its failing write was a status that did happen (its answer was
     lost), which makes the message complete by the rule. Only statussen are looked up here, without waiting."""
     token = COMPENSATING.set(True)
     try:
         rows = await journal.rows(key)
-        if not any(r.state in ("intent", "unknown") and r.method == "POST" and r.resource == "statussen"
+        if not any(r.state in ("intent", "unknown", "failed") and r.method == "POST" and r.resource == "statussen"
                    for r in rows):
             return False
         settled = []
@@ -189,7 +247,15 @@ async def completed_after_all(zgw: ZgwClients, journal: Journal, key: Key) -> bo
                     row = _with(row, state="done", result=found)
             settled.append(row)
         created = {r.created for r in settled if r.method == "POST" and r.resource == "zaken" and r.created}
-        return _completed(settled, created)
+        if not _completed(settled, created):
+            return False
+        for row in settled:  # a later status that failed: rolled forward now (else the undo log compensates)
+            if row.seq in _unwritten_statussen(settled, created):
+                try:
+                    await _roll_forward(zgw, journal, key, row)
+                except ZgwError:
+                    return False
+        return True
     finally:
         COMPENSATING.reset(token)
 

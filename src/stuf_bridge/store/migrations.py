@@ -331,6 +331,12 @@ def _m011_notifications(conn: Connection) -> None:
     metadata.create_all(conn, checkfirst=False)
 
 
+def _m012_message_owner(conn: Connection) -> None:
+    """The process that holds a claim (recovery/journal.py's owner): a resend finds out at once whether its holder
+    is gone, and a process whose claim was taken over is fenced off (its journal writes check it)."""
+    conn.execute(text("ALTER TABLE messages ADD COLUMN owner VARCHAR(100)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
@@ -348,6 +354,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "wsse_nonces: UsernameToken nonces within the replay window", _m009_wsse_nonces),
     Migration(11, "notification_inbox, notification_snapshots, notification_clock: ZGW notifications to StUF "
               "kennisgevingen (inbox, per-subscriber snapshots, the rising tijdstipBericht)", _m011_notifications),
+    Migration(12, "messages.owner: the process that holds a claim (recovery: take-over at once, fencing)",
+              _m012_message_owner),
 )
 
 

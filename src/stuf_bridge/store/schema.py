@@ -29,6 +29,7 @@ messages = Table(
     Column("answer", LargeBinary, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("owner", String(100), nullable=True),  # the process that holds the claim (recovery's journal owner)
 )
 
 #: The zaak registry: the route a zaak was created under (pinned: the first one written stays), with its zaaktype.

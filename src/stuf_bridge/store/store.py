@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
 import structlog
-from sqlalchemy import Connection, Table, bindparam, delete, func, select, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, literal_column, select, text, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL
@@ -55,12 +55,18 @@ _FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
 # reuses their cache key and compiled form instead of building and compiling a statement per call (about half a
 # millisecond per message). Parameter names carry a k_/v_ prefix: a bind named like a column is reserved in SET.
 _KEY = (messages.c.zender == bindparam("k_zender")) & (messages.c.referentienummer == bindparam("k_ref"))
+# A claim also says whether the message has a step journal already (an earlier copy failed or its process died:
+# recovery resolves it first), in the same statement: the journal is read only when there is something in it.
+_HAS_JOURNAL_SQL = ("EXISTS (SELECT 1 FROM journal WHERE journal.zender = messages.zender "
+                    "AND journal.referentienummer = messages.referentienummer)")
+_HAS_JOURNAL: Any = literal_column(_HAS_JOURNAL_SQL)
 _IDEMPOTENCY: dict[str, Any] = {
-    "read": select(messages.c.digest, messages.c.state, messages.c.answer, messages.c.created_at).where(_KEY),
+    "read": select(messages.c.digest, messages.c.state, messages.c.answer, messages.c.created_at,
+                   messages.c.owner).where(_KEY),
     "take_over": update(messages)
     .where(_KEY & (messages.c.state == "pending") & (messages.c.created_at == bindparam("k_created")))
-    .values(created_at=bindparam("v_now"))
-    .returning(messages.c.state),
+    .values(created_at=bindparam("v_now"), owner=bindparam("v_owner"))
+    .returning(messages.c.state, _HAS_JOURNAL),
     "complete": update(messages).where(_KEY).values(state="done", answer=bindparam("v_answer"),
                                                     completed_at=bindparam("v_now")),
     "release": delete(messages).where(_KEY & (messages.c.state == "pending")),
@@ -77,13 +83,14 @@ _ENQUEUE_SQL = ("INSERT INTO outbox (partition_key, target, payload, content_typ
 # The same statements as SQLite's own SQL, for a SQLite file (see _SqliteRunner.inline). Timestamps are stored the
 # way SQLAlchemy stores a DateTime on SQLite (naive UTC text), so both paths read and purge each other's rows.
 _SQLITE_IDEMPOTENCY = {
-    "claim": "INSERT INTO messages (zender, referentienummer, digest, operation, state, created_at) "
-             "VALUES (:k_zender, :k_ref, :v_digest, :v_operation, 'pending', :v_now) "
-             "ON CONFLICT (zender, referentienummer) DO NOTHING RETURNING state",
-    "read": "SELECT digest, state, answer, created_at FROM messages "
+    "claim": "INSERT INTO messages (zender, referentienummer, digest, operation, state, created_at, owner) "
+             "VALUES (:k_zender, :k_ref, :v_digest, :v_operation, 'pending', :v_now, :v_owner) "
+             f"ON CONFLICT (zender, referentienummer) DO NOTHING RETURNING state, {_HAS_JOURNAL_SQL}",
+    "read": "SELECT digest, state, answer, created_at, owner FROM messages "
             "WHERE zender = :k_zender AND referentienummer = :k_ref",
-    "take_over": "UPDATE messages SET created_at = :v_now WHERE zender = :k_zender AND referentienummer = :k_ref "
-                 "AND state = 'pending' AND created_at = :k_created RETURNING state",
+    "take_over": "UPDATE messages SET created_at = :v_now, owner = :v_owner WHERE zender = :k_zender "
+                 "AND referentienummer = :k_ref AND state = 'pending' AND created_at = :k_created "
+                 f"RETURNING state, {_HAS_JOURNAL_SQL}",
     "complete": "UPDATE messages SET state = 'done', answer = :v_answer, completed_at = :v_now "
                 "WHERE zender = :k_zender AND referentienummer = :k_ref",
     "release": "DELETE FROM messages WHERE zender = :k_zender AND referentienummer = :k_ref AND state = 'pending'",
@@ -93,14 +100,15 @@ _SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
 
 # And as PostgreSQL's, with their positional parameters by name, for the store's own asyncpg pool (see Store.open).
 _PG_IDEMPOTENCY: dict[str, tuple[str, tuple[str, ...]]] = {
-    "claim": (("INSERT INTO messages (zender, referentienummer, digest, operation, state, created_at) "
-              "VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT (zender, referentienummer) DO NOTHING "
-              "RETURNING state"), ("k_zender", "k_ref", "v_digest", "v_operation", "v_now")),
-    "read": ("SELECT digest, state, answer, created_at FROM messages WHERE zender = $1 AND referentienummer = $2",
-             ("k_zender", "k_ref")),
-    "take_over": (("UPDATE messages SET created_at = $1 WHERE zender = $2 AND referentienummer = $3 "
-                  "AND state = 'pending' AND created_at = $4 RETURNING state"),
-                  ("v_now", "k_zender", "k_ref", "k_created")),
+    "claim": (("INSERT INTO messages (zender, referentienummer, digest, operation, state, created_at, owner) "
+              "VALUES ($1, $2, $3, $4, 'pending', $5, $6) ON CONFLICT (zender, referentienummer) DO NOTHING "
+              f"RETURNING state, {_HAS_JOURNAL_SQL}"), ("k_zender", "k_ref", "v_digest", "v_operation", "v_now",
+                                                         "v_owner")),
+    "read": (("SELECT digest, state, answer, created_at, owner FROM messages WHERE zender = $1 "
+              "AND referentienummer = $2"), ("k_zender", "k_ref")),
+    "take_over": (("UPDATE messages SET created_at = $1, owner = $5 WHERE zender = $2 AND referentienummer = $3 "
+                  f"AND state = 'pending' AND created_at = $4 RETURNING state, {_HAS_JOURNAL_SQL}"),
+                  ("v_now", "k_zender", "k_ref", "k_created", "v_owner")),
     "complete": (("UPDATE messages SET state = 'done', answer = $1, completed_at = $2 "
                  "WHERE zender = $3 AND referentienummer = $4"), ("v_answer", "v_now", "k_zender", "k_ref")),
     "release": ("DELETE FROM messages WHERE zender = $1 AND referentienummer = $2 AND state = 'pending'",
@@ -204,9 +212,10 @@ def _claim_statement(insert: Callable[[Table], Any]) -> Any:
     return (
         insert(messages)
         .values(zender=bindparam("k_zender"), referentienummer=bindparam("k_ref"), digest=bindparam("v_digest"),
-                operation=bindparam("v_operation"), state="pending", created_at=bindparam("v_now"))
+                operation=bindparam("v_operation"), state="pending", created_at=bindparam("v_now"),
+                owner=bindparam("v_owner"))
         .on_conflict_do_nothing(index_elements=[messages.c.zender, messages.c.referentienummer])
-        .returning(messages.c.state)
+        .returning(messages.c.state, _HAS_JOURNAL)
     )
 
 
@@ -395,6 +404,10 @@ class MessageClaim:
 
     state: str
     answer: bytes | None = None
+    #: pending: the process that holds the claim (None: claimed without one, e.g. the journal off)
+    owner: str | None = None
+    #: new: the message has a step journal already (an earlier copy failed or died; recovery resolves it first)
+    journal: bool = False
 
 
 @dataclass(frozen=True)
@@ -618,7 +631,8 @@ class Store:
     # --- idempotency records --------------------------------------------------------------------------------
 
     async def claim_message(
-        self, zender: str, referentienummer: str, digest: str, operation: str, *, stale_after: dt.timedelta
+        self, zender: str, referentienummer: str, digest: str, operation: str, *, stale_after: dt.timedelta,
+        owner: str | None = None,
     ) -> MessageClaim:
         """Claim (zender, referentienummer) for processing a message with this body digest.
 
@@ -626,23 +640,29 @@ class Store:
         before with the same body; the stored answer is in ``answer``. ``conflict``: the same referentienummer came
         with another body (StUF016). ``pending``: another process is working on it right now. A pending claim older
         than ``stale_after`` (its process died) is taken over and reported as ``new``.
+
+        ``owner`` (recovery's process id) is stored with the claim: ``pending`` reports its holder, and a ``new``
+        claim says whether the message has a step journal already (``journal``), in the same statement.
         """
         now = dt.datetime.now(dt.UTC)
         key = {"k_zender": zender, "k_ref": referentienummer}
-        values = {**key, "v_digest": digest, "v_operation": operation, "v_now": now}
+        values = {**key, "v_digest": digest, "v_operation": operation, "v_now": now, "v_owner": owner}
 
         def steps() -> Steps[MessageClaim]:
-            if (yield "claim", values) is not None:
-                return MessageClaim("new")
-            stored_digest, state, answer, created_at = yield "read", key
+            claimed = yield "claim", values
+            if claimed is not None:
+                return MessageClaim("new", journal=bool(claimed[1]))
+            stored_digest, state, answer, created_at, holder = yield "read", key
             if stored_digest != digest:
                 return MessageClaim("conflict")
             if state == "done":
                 return MessageClaim("done", bytes(answer) if answer is not None else None)
             stale = now - _as_utc(created_at) > stale_after
-            if stale and (yield "take_over", {**key, "k_created": created_at, "v_now": now}) is not None:
-                return MessageClaim("new")
-            return MessageClaim("pending")
+            if stale:
+                taken = yield "take_over", {**key, "k_created": created_at, "v_now": now, "v_owner": owner}
+                if taken is not None:
+                    return MessageClaim("new", journal=bool(taken[1]))
+            return MessageClaim("pending", owner=holder)
 
         return await self._run_idempotency(f"claim_message({referentienummer!r})", steps)
 

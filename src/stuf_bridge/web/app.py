@@ -38,8 +38,9 @@ from ..migration.wiring import backfill_delivery, backfill_rules, migration_rout
 from ..migration.wiring import copier as migration_copier
 from ..notifications.service import Notifications, own_token
 from ..outbox.replicate import Replicate
-from ..outbox.worker import OutboxWorker, ReplicaRouter, TranslateRequest
-from ..recovery.service import RecoveryService
+from ..outbox.worker import OutboxWorker, PrimaryCheck, ReplicaRouter, TranslateRequest
+from ..recovery.primary_check import JournalPrimaryCheck
+from ..recovery.service import RecoveryService, journal_for
 from ..pipeline.exchange import Environment, Exchange
 from ..pipeline.handle import ModeHandler
 from ..pipeline.record import Recorder
@@ -284,7 +285,7 @@ def create_app(
             if (legacy is not None or notifications.handlers) and settings.outbox.enabled:
                 def outbox_worker(translate: TranslateRequest | None) -> OutboxWorker:
                     return OutboxWorker(the_store, settings.outbox, legacy=legacy, translate=translate,
-                                        primary_check=ZgwPrimaryCheck(zgw) if zgw is not None else None,
+                                        primary_check=_primary_check(settings, the_store, zgw),
                                         backfill=backfill_delivery(backfill_copier) if backfill_copier else None,
                                         handlers=dict(notifications.handlers))
 
@@ -456,6 +457,17 @@ async def readiness(the_store: Store, zgw: ZgwClients | None, settings: Settings
             checks.append(api(name, env.zgw))
     results = await asyncio.gather(*checks)
     return dict(zip(names, results, strict=True))
+
+
+def _primary_check(settings: Settings, store: Store, zgw: ZgwClients | None) -> PrimaryCheck | None:
+    """How the outbox's sweep finds out whether a primary ZGW write landed: from the step journal when recovery is
+    on (every operation), else from ZGW's own state (creeerZaak only; others are parked for an operator)."""
+    if zgw is None:
+        return None
+    if settings.recovery.enabled:
+        return JournalPrimaryCheck(store, zgw, journal_for(store, lease_seconds=settings.recovery.lease_seconds),
+                                   settle_seconds=settings.recovery.settle_seconds)
+    return ZgwPrimaryCheck(zgw)
 
 
 def _replica_translate(settings: Settings, store: Store, schemas: Schemas, zgw: ZgwClients | None,

@@ -254,7 +254,7 @@ class ZgwApiClient:
         content = request.content if isinstance(request.stream, httpx.ByteStream) else None
         if content is None and (streamed := _journal.BODY.get()) is not None:  # a document with its content
             content = jsonlib.dumps(streamed, ensure_ascii=False).encode()
-        seq = await journal.before(request.method, str(request.url), content)
+        seq = await journal.before(request.method, request.url, content)
         if seq is None:
             return await self._send_plain(request, stream=stream)
         try:
