@@ -446,7 +446,12 @@ class ZaakCopier:
         """(the informatieobject, its size). A document ZGW already has is linked, not copied again."""
         existing = await self.zgw_document(name)
         if existing is not None:
-            raise CopyFailed(f"document {name} staat al in ZGW (bij een andere zaak?); niet nog eens gekopieerd")
+            links = await self.zgw.zaken.list("zaakinformatieobjecten", {"informatieobject": existing["url"]})
+            if links:
+                raise CopyFailed(f"document {name} staat al in ZGW (bij een andere zaak?); niet nog eens gekopieerd")
+            # linked to no zaak: what a copy killed between the document and its zaakinformatieobject left behind
+            log.warning("orphan_document_of_interrupted_copy", document=name, zaak=zaak, url=existing["url"])
+            await self.zgw.documenten.delete(str(existing["url"]))
         document = await self.source.document(name)
         if document is None:
             raise CopyFailed(f"document {name}: het legacy-zaaksysteem geeft het niet (geefZaakdocumentLezen)")
