@@ -38,6 +38,7 @@ and its documents follow through the outbox (``copy_documents``), retried there 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import socket
@@ -213,19 +214,27 @@ class ZaakCopier:
                                                  attempts=(entry.attempts if entry else 0)))
             return CopyResult(identificatie, ledger_store.PRESENT, str(existing["url"]))
         attempts = (entry.attempts if entry else 0) + 1
-        zaak = await self.source.zaak(identificatie)
+        # the zaak and its list of documents are asked at once: two round trips to legacy in the time of one
+        listing = asyncio.ensure_future(self.source.documents(identificatie)) if documents == "now" else None
+        try:
+            zaak = await self.source.zaak(identificatie)
+        except BaseException:
+            await _settled(listing)
+            raise
         if zaak is None:
+            await _settled(listing)
             reason = "het legacy-zaaksysteem kent deze zaak niet"
             await self.ledger.record(LedgerEntry(identificatie, ledger_store.FAILED, origin, reason=reason,
                                                  attempts=attempts))
             return CopyResult(identificatie, "not-in-legacy", reason=reason)
+        names = await listing if listing is not None else []
         await self.ledger.record(LedgerEntry(identificatie, ledger_store.COPYING, origin, zaak.zaaktype,
                                              attempts=attempts))
         undo = UndoLog()
         result = CopyResult(identificatie, ledger_store.FAILED)
         try:
             async with undo:
-                result = await self._write(zaak, undo, documents)
+                result = await self._write(zaak, undo, documents, names)
         except (StepFailed, CopyFailed) as exc:
             reason = _reason(exc)
             log.warning("zaak_copy_failed", zaak=identificatie, reason=reason)
@@ -248,10 +257,9 @@ class ZaakCopier:
         result.copied = True
         return result
 
-    async def _write(self, zaak: LegacyZaak, undo: UndoLog, documents: Documents) -> CopyResult:
+    async def _write(self, zaak: LegacyZaak, undo: UndoLog, documents: Documents, names: list[str]) -> CopyResult:
         identificatie = zaak.identificatie
         obj, related = await self._creeer_object(zaak)
-        names = await self.source.documents(identificatie) if documents == "now" else []
         message = self._creeer(obj, zaak)
         created = await undo.step("creeerZaak", self._send_zaak(message, identificatie), undo=self._delete_zaak)
         url = str(created["url"])
@@ -293,8 +301,7 @@ class ZaakCopier:
         return await self._locked(identificatie, work)
 
     async def _documents_of(self, identificatie: str, entry: LedgerEntry, url: str) -> CopyResult:
-        names = await self.source.documents(identificatie)
-        zaak = await self.source.zaak(identificatie)
+        names, zaak = await asyncio.gather(self.source.documents(identificatie), self.source.zaak(identificatie))
         besluiten = await self._besluiten(zaak) if zaak is not None else []
         extra = [name for besluit in besluiten for name in _besluit_documents(besluit) if name not in names]
         names = [*names, *dict.fromkeys(extra)]
@@ -564,6 +571,14 @@ def _kennisgeving(obj: etree._Element) -> None:
             for entity in gerelateerde:
                 if isinstance(entity.tag, str) and entity.get(f"{{{STUF}}}entiteittype"):
                     entity.set(f"{{{STUF}}}verwerkingssoort", "T")
+
+
+async def _settled(task: asyncio.Future[Any] | None) -> None:
+    """Let a look-up whose answer is no longer wanted end (its failure included) without leaving it dangling."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
 
 
 def _text(el: etree._Element | None, name: str) -> str:
