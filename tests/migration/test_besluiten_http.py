@@ -10,9 +10,11 @@ from pathlib import Path
 import httpx
 
 from tests.operations import besluit_messages as bm
+from tests.operations import details_messages as dtm
 from tests.operations import document_messages as dm
+from tests.support.server import running_gateway
 
-from .conftest import AUTH, Sides, command, post
+from .conftest import AUTH, START, Sides, command, post, wait_for
 
 ZAAKTYPE = "BEZWAAR"
 DCT = BESLUITTYPE = "Beslissing op bezwaar"
@@ -68,3 +70,25 @@ def test_migrate_copies_the_besluiten_with_their_documents_and_reconcile_compare
     [copied] = sides.zaken(zaak)
     assert sorted(str(b["identificatie"]) for b in sides.zgw_get("besluiten", "besluiten", zaak=str(copied["url"]))) \
         == ["0363BS-1-B1", "0363BS-1-B2"]
+
+
+def test_back_fill_brings_the_besluiten_with_the_documents_through_the_outbox(sides: Sides, tmp_path: Path) -> None:
+    """Back-fill on reference: the zaak record first, then (an outbox item) its documents and its besluiten."""
+    zaak = "0363BS-BF"
+    sides.legacy_zaak(zaak, documents=1, zaaktype=ZAAKTYPE, dct=DCT, statussen=1)
+    legacy_besluit(sides, "0363BS-BF-B1", zaak, [f"{zaak}-D0"], "20241110")
+    routing = {"default": {"mode": "translate", "backfill": "on_reference"}}
+    with running_gateway(tmp_path / "front", env=sides.env(routing), timeout=START) as url:
+        answer = post(url, "BeantwoordVraag", dtm.geef_zaakdetails(identificatie=zaak, referentienummer="bs-bf-q"))
+        assert answer.status_code == 200, answer.text
+        [copied] = sides.zaken(zaak)
+
+        def besluit_in() -> bool:
+            return bool(sides.zgw_get("besluiten", "besluiten", zaak=str(copied["url"])))
+
+        wait_for(besluit_in, timeout=120)
+    [besluit] = sides.zgw_get("besluiten", "besluiten", zaak=str(copied["url"]))
+    assert besluit["identificatie"] == "0363BS-BF-B1"
+    [bio] = sides.zgw_get("besluiten", "besluitinformatieobjecten", besluit=str(besluit["url"]))
+    [eio] = sides.zgw_get("documenten", "enkelvoudiginformatieobjecten", identificatie=f"{zaak}-D0")
+    assert bio["informatieobject"] == eio["url"]
