@@ -1,5 +1,6 @@
 """``reconcile --repair`` for zaken whose primary is ZGW (a replicate rule with primary zgw), over real HTTP: legacy
-is re-synced from ZGW, never the other way. A zaak whose omschrijving legacy has wrong gets an updateZaak; a zaak
+is re-synced from ZGW, never the other way. A zaak whose omschrijving legacy has wrong gets an updateZaak, and the
+status set in ZGW alone an actualiseerZaakstatus; a zaak
 (with its document) that legacy lost is created there again with a creeerZaak and a voegZaakdocumentToe. ZGW is
 left as it was."""
 
@@ -36,13 +37,18 @@ def legacy_details(sides: Sides, identificatie: str) -> str:
 
 def test_repair_re_syncs_legacy_from_zgw_when_zgw_is_primary(sides: Sides, tmp_path: Path) -> None:
     edited, lost = "0363RZ-1", "0363RZ-2"
-    for name in (edited, lost):
-        sides.legacy_zaak(name, documents=1)
+    sides.legacy_zaak(edited, documents=1, statussen=1)
+    sides.legacy_zaak(lost, documents=1)
     data = tmp_path / "front"
     assert command(sides.env(ROUTING), data, "migrate", "--zaken", "-", stdin=f"{edited}\n{lost}\n").returncode == 0
     [zaak] = sides.zaken(edited)  # ZGW (the primary) changed; legacy did not hear of it
     httpx.patch(str(zaak["url"]), json={"omschrijving": "Gewijzigd in ZGW"}, auth=AUTH, headers=HEADERS,
                 timeout=60).raise_for_status()
+    [behandeling] = [t for t in sides.zgw_get("catalogi", "statustypen", zaaktype=str(zaak["zaaktype"]))
+                     if t["volgnummer"] == 2]
+    httpx.post(f"{sides.zgw}/zaken/api/v1/statussen", json={
+        "zaak": zaak["url"], "statustype": behandeling["url"], "datumStatusGezet": "2024-11-07T10:00:00Z",
+        "statustoelichting": "In ZGW gezet"}, auth=AUTH, headers=HEADERS, timeout=60).raise_for_status()
     [gone] = legacy_backend(sides, "zaken", "zaken", identificatie=lost)  # legacy lost a zaak and its document
     for link in legacy_backend(sides, "zaken", "zaakinformatieobjecten", zaak=str(gone["url"])):
         httpx.delete(str(link["url"]), auth=AUTH, headers=HEADERS, timeout=60).raise_for_status()
@@ -52,14 +58,16 @@ def test_repair_re_syncs_legacy_from_zgw_when_zgw_is_primary(sides: Sides, tmp_p
     reconcile = ("reconcile", "--zaaktype", "MELDING-OR", "--zaken", "-")
     found = command(sides.env(ROUTING), data, *reconcile, stdin=f"{edited}\n{lost}\n")
     assert found.returncode == 1
-    assert f"different       {edited}: omschrijving" in found.stdout
+    assert f"different       {edited}: omschrijving, statussen.count, statussen.last" in found.stdout
     assert f"only-in-zgw     {lost}" in found.stdout
 
+    assert "In behandeling" not in legacy_details(sides, edited)
     repaired = command(sides.env(ROUTING), data, *reconcile, "--repair", stdin=f"{edited}\n{lost}\n")
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
-    assert "legacy hersteld uit ZGW (updateZaak (omschrijving)" in repaired.stdout
+    assert "legacy hersteld uit ZGW (updateZaak (omschrijving); actualiseerZaakstatus 2;" in repaired.stdout
     assert f"legacy hersteld uit ZGW (creeerZaak; voegZaakdocumentToe {lost}-D0" in repaired.stdout
-    assert "Gewijzigd in ZGW" in legacy_details(sides, edited)  # legacy follows ZGW ...
+    details = legacy_details(sides, edited)
+    assert "Gewijzigd in ZGW" in details and "In behandeling" in details  # legacy follows ZGW ...
     [zaak] = sides.zaken(edited)
     assert zaak["omschrijving"] == "Gewijzigd in ZGW"  # ... and ZGW was not touched
     assert "Melding losliggende stoeptegels" in legacy_details(sides, lost)

@@ -188,7 +188,7 @@ class Reconciler:
         if after is None or after.state == IN_SYNC:
             return Comparison(identificatie, IN_SYNC, [], f"legacy hersteld uit ZGW ({'; '.join(done)}; {was})")
         after.repaired = (f"legacy hersteld uit ZGW ({'; '.join(done) or 'niets'}), nog verschillend: "
-                          "alleen kerngegevens, de zaak zelf en ontbrekende documenten worden hersteld")
+                          "alleen de zaak, kerngegevens, ontbrekende statussen en documenten worden hersteld")
         return after
 
     async def _repair(self, comparison: Comparison, open_only: bool) -> Comparison:

@@ -9,12 +9,14 @@ primary zgw, or (for a zaak not pinned) the routing table's rule for the zaaktyp
   have sent it;
 * **different kerngegevens** (``omschrijving``, ``toelichting``, ``startdatum``, ``einddatumGepland``,
   ``einddatum``): an ``updateZaak`` with legacy's current values as the old object and ZGW's as the new one;
+* **statussen ZGW has and legacy lacks** (by volgnummer and datumStatusGezet): an ``actualiseerZaakstatus`` each,
+  oldest first;
 * **documents ZGW has and legacy lacks**: each read from ZGW (geefZaakdocumentLezen through the translate flow)
   and sent to legacy as a ``voegZaakdocumentToe``. Such a document is held in memory whole while it is passed on
   (a repair is rare and deliberate; the copy into ZGW streams).
 
-Other differences (rollen, statussen, resultaat, besluiten, a document legacy has and ZGW lacks) are reported as not
-repaired, with their field names: re-creating them in legacy through updateZaak is not built.
+Other differences (rollen, resultaat, besluiten, a status or a document legacy has and ZGW lacks) are reported as
+not repaired, with their field names: re-creating them in legacy through updateZaak is not built.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ..legacy.client import LegacyClient
 from ..soap.envelope import SoapVersion, envelope
 from ..stuf.namespaces import STUF, XSI, ZKN
 from ..stuf.registry import Service
-from .copy import CONTENT_TYPE, NOT_IN_VOEG, CopyFailed, ZaakCopier
+from .copy import CONTENT_TYPE, NOT_IN_HEEFT, NOT_IN_VOEG, CopyFailed, ZaakCopier
 from .source import ACTIONS, LegacyZaak, question, z
 
 #: The kerngegevens an updateZaak re-syncs, in the order of the ZAK object.
@@ -58,6 +60,14 @@ class LegacyResync:
                 await self._send(self._update(identificatie, legacy.object, zgw_object, changed), "updateZaak_Lk01",
                                  f"updateZaak {identificatie} naar legacy")
                 done.append(f"updateZaak ({', '.join(changed)})")
+            if "statussen.count" in fields or "statussen.last" in fields:
+                known = {_status_key(heeft) for heeft in legacy.object.iterfind(z("heeft"))}
+                missing = sorted((heeft for heeft in zgw_object.iterfind(z("heeft"))
+                                  if _status_key(heeft) not in known), key=lambda heeft: _status_key(heeft)[1])
+                for heeft in missing:  # oldest first, as they were set
+                    await self._send(self._status(identificatie, heeft), "actualiseerZaakstatus_Lk01",
+                                     f"actualiseerZaakstatus {identificatie} naar legacy")
+                    done.append(f"actualiseerZaakstatus {_status_key(heeft)[0]}")
         for name in zgw_documents:
             if name not in legacy_documents:
                 await self._document(name, identificatie)
@@ -81,6 +91,33 @@ class LegacyResync:
                     obj.append(deepcopy(value))
                 else:
                     etree.SubElement(obj, z(name), {f"{{{XSI}}}nil": "true", f"{{{STUF}}}noValue": "geenWaarde"})
+        return message
+
+    def _status(self, identificatie: str, source: etree._Element) -> etree._Element:
+        """An actualiseerZaakstatus: the old object with a nil heeft, the new one with ZGW's status."""
+        message = etree.Element(z("zakLk01"), nsmap={"ZKN": ZKN, "StUF": STUF, "xsi": XSI})
+        message.append(self.copier._stuurgegevens("Lk01", "ZAK", None))  # noqa: SLF001
+        parameters = etree.SubElement(message, z("parameters"))
+        etree.SubElement(parameters, f"{{{STUF}}}mutatiesoort").text = "W"
+        etree.SubElement(parameters, f"{{{STUF}}}indicatorOvername").text = "V"
+        for new in (False, True):
+            obj = etree.SubElement(message, z("object"), {f"{{{STUF}}}entiteittype": "ZAK",
+                                                         f"{{{STUF}}}verwerkingssoort": "W"})
+            etree.SubElement(obj, z("identificatie")).text = identificatie
+            if not new:
+                etree.SubElement(obj, z("heeft"), {f"{{{STUF}}}entiteittype": "ZAKSTT",
+                                                  f"{{{STUF}}}verwerkingssoort": "W", f"{{{XSI}}}nil": "true",
+                                                  f"{{{STUF}}}noValue": "geenWaarde"})
+                continue
+            heeft = deepcopy(source)
+            for name in NOT_IN_HEEFT:
+                for el in heeft.findall(z(name)):
+                    heeft.remove(el)
+            heeft.attrib.update({f"{{{STUF}}}entiteittype": "ZAKSTT", f"{{{STUF}}}verwerkingssoort": "T"})
+            gerelateerde = heeft.find(z("gerelateerde"))
+            if gerelateerde is not None:
+                gerelateerde.set(f"{{{STUF}}}verwerkingssoort", "I")
+            obj.append(heeft)
         return message
 
     async def _document(self, name: str, zaak: str) -> None:
@@ -123,3 +160,10 @@ class LegacyResync:
                 raise CopyFailed(f"{what}: {detail}")
         finally:
             answer.close()
+
+
+def _status_key(heeft: etree._Element) -> tuple[str, str]:
+    """(volgnummer, datumStatusGezet to the second, digits only): a status the same on both sides."""
+    volgnummer = (heeft.findtext(f"{z('gerelateerde')}/{z('volgnummer')}") or "").strip()
+    gezet = "".join(ch for ch in (heeft.findtext(z("datumStatusGezet")) or "") if ch.isdigit())[:14]
+    return volgnummer, gezet
