@@ -17,7 +17,10 @@ a network answers in tens of milliseconds, not in the microseconds of loopback).
 3. ``migrate`` of the big zaken: MB/s and the peak RSS of the command process (flat memory: RSS stays far below
    the document size).
 
-The command's RSS is sampled with psutil every 50 ms. Writes bench/results/migration.json.
+The command's RSS is sampled with psutil every 50 ms. Where the time goes: the CPU time (user + system) of the
+command (``getrusage(RUSAGE_CHILDREN)`` around it), of the legacy process and of the ZGW backend (psutil, before and
+after) against the wall time; ``--profile FILE`` runs the small migration's command under cProfile (slower; for
+finding hot spots, not for the figures). Writes bench/results/migration.json.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import json
 import os
 import platform
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -118,12 +122,22 @@ class Relay:
         await asyncio.gather(pipe(reader, up_writer, self.latency), pipe(up_reader, writer, 0.0))
 
 
-def run_migrate(env: dict[str, str], data: Path, names: list[str], concurrency: int) -> dict[str, float]:
+def cpu(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def run_migrate(env: dict[str, str], data: Path, names: list[str], concurrency: int,
+                others: dict[str, int] | None = None, profile: Path | None = None) -> dict[str, object]:
     listing = data.parent / f"zaken-{len(names)}.txt"
     listing.write_text("\n".join(names) + "\n")
     report = data.parent / f"report-{len(names)}.json"
+    others = others or {}
+    before = {name: cpu(pid) for name, pid in others.items()}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "stuf_bridge", "migrate", "--zaken", str(listing),
+    profiler = ["-m", "cProfile", "-o", str(profile)] if profile is not None else []
+    proc = subprocess.Popen([sys.executable, *profiler, "-m", "stuf_bridge", "migrate", "--zaken", str(listing),
                              "--concurrency", str(concurrency), "--report", str(report), "--progress-seconds", "5",
                              "--data-dir", str(data)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -137,6 +151,9 @@ def run_migrate(env: dict[str, str], data: Path, names: list[str], concurrency: 
         time.sleep(0.05)
     out, err = proc.communicate()
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = {"command": round(after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime, 2),
+                   **{name: round(cpu(pid) - before[name], 2) for name, pid in others.items()}}
     if proc.returncode != 0:
         raise RuntimeError(f"migrate failed ({proc.returncode}):\n{out}\n{err[-3000:]}")
     summary = json.loads(report.read_text())["summary"]
@@ -144,7 +161,7 @@ def run_migrate(env: dict[str, str], data: Path, names: list[str], concurrency: 
     return {"zaken": summary["copied"], "documents": summary["documents"], "mb": round(summary["bytes"] / MB, 1),
             "seconds": round(seconds, 2), "zaken_per_s": round(summary["copied"] / seconds, 2),
             "mb_per_s": round(summary["bytes"] / MB / seconds, 2), "peak_rss_mb": round(peak / MB, 1),
-            "progress_line": last}
+            "cpu_seconds": cpu_seconds, "progress_line": last}
 
 
 def main() -> None:
@@ -154,11 +171,14 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "migration.json")
+    parser.add_argument("--profile", type=Path, help="cProfile output of the small migration's command")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        with running_gateway(root / "legacy", timeout=180) as legacy, \
-                running_gateway(root / "zgw", command=("zgw", "serve"), timeout=180) as zgw:
+        pids: list[int] = []
+        with running_gateway(root / "legacy", timeout=180, pid=pids) as legacy, \
+                running_gateway(root / "zgw", command=("zgw", "serve"), timeout=180, pid=pids) as zgw:
+            others = {"legacy": pids[0], "zgw": pids[1]}
             started = time.perf_counter()
             small = [f"0363BM{n:05d}" for n in range(args.zaken)]
             for name in small:
@@ -176,8 +196,8 @@ def main() -> None:
                                                   "timeout": 120}),
             })
             results = {
-                "small": run_migrate(env, root / "front", small, args.concurrency),
-                "big": run_migrate(env, root / "front", big, args.concurrency) if big else None,
+                "small": run_migrate(env, root / "front", small, args.concurrency, others, args.profile),
+                "big": run_migrate(env, root / "front", big, args.concurrency, others) if big else None,
             }
     output = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},

@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from .legacy.config import LegacySettings
+from .migration.config import ReconcileSettings
 from .notifications.config import NotificationSettings
 from .outbox.config import OutboxSettings
 from .recovery.config import RecoverySettings
@@ -353,6 +354,10 @@ class Settings(BaseSettings):
     notifications: NotificationSettings = Field(
         default_factory=NotificationSettings,
         description="ZGW notifications in, StUF kennisgevingen out to legacy subscribers (docs/notifications.md).",
+    )
+    reconcile: ReconcileSettings = Field(  # issue 15
+        default_factory=ReconcileSettings,
+        description="The scheduled reconcile inside the gateway, off by default (docs/migration.md).",
     )
 
     @field_validator("zgw_api_tls")

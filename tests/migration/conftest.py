@@ -66,18 +66,19 @@ class Sides:
         return env
 
     def legacy_zaak(self, identificatie: str, *, documents: int = 0, size: int = 2000, statussen: int = 2,
-                    omschrijving: str = "Melding losliggende stoeptegels", zaak_relations: str = "") -> None:
+                    omschrijving: str = "Melding losliggende stoeptegels", zaak_relations: str = "",
+                    zaaktype: str = "MELDING-OR", dct: str = "Melding") -> None:
         """A zaak in the legacy archive (with ``documents`` documents of ``size`` bytes)."""
         st = "".join(zm.status(name, f"2024110{i + 5}", str(i + 1))
                      for i, name in enumerate(("Ontvangen", "In behandeling")[:statussen]))
         answer = post(self.legacy, "OntvangAsynchroon", zm.creeer_zaak(
             identificatie=identificatie, referentienummer=f"c-{identificatie}", statussen=st,
-            relations=zm.ADRES, omschrijving=omschrijving, zaak_relations=zaak_relations))
+            relations=zm.ADRES, omschrijving=omschrijving, zaak_relations=zaak_relations, zaaktype=zaaktype))
         assert answer.status_code == 200, answer.text
         for n in range(documents):
             content = (f"{identificatie}-{n}-".encode() * (size // 8 + 1))[:size]
             answer = post(self.legacy, "OntvangAsynchroon", dm.voeg_zaakdocument_toe(
-                identificatie=f"{identificatie}-D{n}", zaak=identificatie, content=content,
+                identificatie=f"{identificatie}-D{n}", zaak=identificatie, content=content, dct=dct,
                 referentienummer=f"d-{identificatie}-{n}"))
             assert answer.status_code == 200, answer.text
         self.made.add(identificatie)

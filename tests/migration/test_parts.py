@@ -13,6 +13,8 @@ import pytest
 from lxml import etree
 
 from stuf_bridge.migration.bulk import read_list
+from stuf_bridge.migration.compare import compare_fractions, flatten
+from stuf_bridge.migration.compare import differences as answer_differences
 from stuf_bridge.migration.copy import _dead_here
 from stuf_bridge.migration.cutover import sequence_name, template_pattern
 from stuf_bridge.migration.digest import differences, normalise
@@ -116,3 +118,34 @@ def test_a_lock_of_a_process_that_died_on_this_machine_is_free() -> None:
     assert _dead_here(f"{host}:{ended.stdout.strip()}:x")
     assert not _dead_here(f"{host}:{os.getpid()}:x")  # this one runs
     assert not _dead_here(f"another-host:{ended.stdout.strip()}:x")  # elsewhere: only its expiry frees it
+
+
+@pytest.mark.parametrize(("default", "error"), [
+    ({"mode": "translate", "compare_reads": 0.1}, "compare_reads needs mode replicate"),
+    ({"mode": "replicate", "primary": "legacy", "compare_reads": 1.5}, "less than or equal to 1"),
+    ({"mode": "replicate", "primary": "legacy", "compare_reads": 0.1}, None),
+])
+def test_compare_reads_only_on_replicate_and_a_fraction(default: dict[str, object], error: str | None) -> None:
+    if error is None:
+        assert compare_fractions(RoutingSettings.model_validate({"default": default})) == {"default": 0.1}
+        return
+    with pytest.raises(ValueError, match=error):
+        RoutingSettings.model_validate({"default": default})
+
+
+def test_compared_answers_ignore_volatile_values_and_order() -> None:
+    def answer(omschrijving: str, tijdstip: str, statussen: tuple[str, ...], datum: str) -> bytes:
+        heeft = "".join(f"<ZKN:heeft><ZKN:gerelateerde><ZKN:volgnummer>{v}</ZKN:volgnummer></ZKN:gerelateerde>"
+                        "</ZKN:heeft>" for v in statussen)
+        return (f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ZKN="{ZKN}" '
+                f'xmlns:StUF="{STUF}"><s:Body><ZKN:zakLa01><ZKN:stuurgegevens><StUF:referentienummer>{tijdstip}'
+                f"</StUF:referentienummer></ZKN:stuurgegevens><ZKN:antwoord><ZKN:object>"
+                f"<ZKN:identificatie>Z1</ZKN:identificatie><ZKN:omschrijving>{omschrijving}</ZKN:omschrijving>"
+                f"<ZKN:startdatum>{datum}</ZKN:startdatum><ZKN:toelichting/>"
+                f"<StUF:tijdstipRegistratie>{tijdstip}</StUF:tijdstipRegistratie>{heeft}"
+                f"</ZKN:object></ZKN:antwoord></ZKN:zakLa01></s:Body></s:Envelope>").encode()
+
+    a = flatten(answer("Melding", "20241105120000", ("1", "2"), "20241105"))
+    assert answer_differences(a, flatten(answer("Melding", "20250101000000", ("2", "1"), "2024-11-05"))) == []
+    assert answer_differences(a, flatten(answer("Anders", "20241105120000", ("1",), "20241105"))) == [
+        "heeft/gerelateerde/volgnummer", "omschrijving"]

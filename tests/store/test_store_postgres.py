@@ -41,7 +41,8 @@ async def test_migrations_apply_and_reopen_is_harmless(pg_url: str) -> None:
     )
     assert tables == [("cutover_audit",), ("document_zaken",), ("journal",), ("journal_owners",), ("messages",),
                       ("migration_ledger",), ("migration_locks",), ("notification_clock",), ("notification_inbox",),
-                      ("notification_snapshots",), ("outbox",), ("outbox_blobs",), ("routing_overrides",),
+                      ("notification_snapshots",), ("outbox",), ("outbox_blobs",), ("reconcile_findings",),
+                      ("routing_overrides",),
                       ("schema_version",), ("sequences",), ("traces",), ("wsse_nonces",), ("zaak_routes",)]
 
 

@@ -9,6 +9,9 @@
 * ``bulk.py``: ``stuf-bridge migrate``; ``reconcile.py``: ``stuf-bridge reconcile``; ``cutover.py``:
   ``stuf-bridge cutover``;
 * ``digest.py``: the normalised view of a zaak that reconciliation compares;
+* ``resync.py``: ``reconcile --repair`` of a zaak whose primary is ZGW (legacy brought in line);
+* ``compare.py``: ``compare_reads`` (sampled questions compared through the outbox); ``scheduled.py``: the
+  scheduled reconcile in the gateway; ``config.py``: its settings;
 * ``wiring.py``: how the parts are put together in the gateway and in the commands.
 
 Nothing is imported here (the parts need the gateway, which needs the settings).

@@ -79,11 +79,11 @@ class Progress(Protocol):
 
 
 class PlainProgress:
-    """One line every ``every`` seconds, and one at the end (for logs, CI, a pipe)."""
+    """One line at the start, then one every ``every`` seconds, and one at the end (for logs, CI, a pipe)."""
 
     def __init__(self, out: IO[str], every: float = 10.0):
         self.out, self.every = out, every
-        self._next = time.monotonic() + every
+        self._next = time.monotonic()  # the first update (the run's start, 0/N) is shown at once
 
     def update(self, totals: Totals) -> None:
         if time.monotonic() >= self._next:

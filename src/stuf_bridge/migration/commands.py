@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import sys
+import uuid
 from pathlib import Path
 
 from ..legacy.errors import LegacyError
@@ -17,7 +19,7 @@ from . import bulk
 from .copy import CopyFailed
 from .cutover import DEFAULT_MARGIN, Cutover
 from .reconcile import Reconciler, exit_status
-from .store import MigrationStore
+from .store import Finding, MigrationStore
 from .wiring import runtime
 
 _ERRORS = (StoreError, LegacyError, ZgwError, CatalogueLookupError, CopyFailed, OSError)
@@ -31,10 +33,17 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     migrate.add_argument("--progress-seconds", type=float, default=10.0,
                          help="seconds between plain progress lines when not on a terminal (default 10)")
     reconcile = commands.add_parser("reconcile", help="compare the zaken of a zaaktype in legacy and in ZGW")
-    reconcile.add_argument("--zaaktype", required=True, help="zaaktype code (isVan/gerelateerde/code)")
+    reconcile.add_argument("--zaaktype", help="zaaktype code (isVan/gerelateerde/code); required unless --findings")
     reconcile.add_argument("--open-only", action="store_true", help="only zaken without einddatum")
     reconcile.add_argument("--repair", action="store_true", help="re-sync differing zaken from legacy")
     reconcile.add_argument("--zaken", help="also these zaken (one identificatie a line; - for stdin)")
+    reconcile.add_argument("--sizes", action="store_true",
+                           help="also compare document sizes (reads every document from legacy once)")
+    reconcile.add_argument("--findings", action="store_true",
+                           help="list the stored findings (earlier runs, the scheduled reconcile, compare_reads) "
+                           "instead of comparing; of --zaaktype when given")
+    reconcile.add_argument("--since", type=dt.datetime.fromisoformat, help="with --findings: only those since this "
+                           "moment (ISO 8601, e.g. 2026-12-01 or 2026-12-01T08:00+01:00)")
     cutover = commands.add_parser("cutover", help="make ZGW the primary of zaaktypen (translate, primary zgw)")
     which = cutover.add_mutually_exclusive_group(required=True)
     which.add_argument("--zaaktype", action="append", help="zaaktype code (repeat for several)")
@@ -88,12 +97,35 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     return status
 
 
+async def _findings(settings: Settings, args: argparse.Namespace) -> int:
+    since = args.since
+    if since is not None and since.tzinfo is None:
+        since = since.astimezone()  # a moment without offset: local time
+    async with runtime(settings) as rt:
+        found = await MigrationStore(rt.store).findings(zaaktype=args.zaaktype, since=since)
+    for finding in found:
+        print(f"{finding.at.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ} {finding.source:13} {finding.line()}")
+    print(f"findings: {len(found)}")
+    return 1 if found else 0
+
+
 async def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    if args.findings:
+        return await _findings(settings, args)
+    if not args.zaaktype:
+        print("stuf-bridge reconcile: --zaaktype is required (or --findings)", file=sys.stderr)
+        return 2
     listed = _read(args.zaken) if args.zaken else []
     async with runtime(settings) as rt:
-        reconciler = Reconciler(rt, rt.copier() if args.repair else None)
+        reconciler = Reconciler(rt, rt.copier() if args.repair else None, sizes=args.sizes)
         results = await reconciler.reconcile(args.zaaktype, open_only=args.open_only, repair=args.repair,
                                              listed=listed)
+        run_id = uuid.uuid4().hex
+        ledger = MigrationStore(rt.store)
+        await ledger.record_findings([Finding("reconcile", run_id, result.state, result.identificatie, args.zaaktype,
+                                              result.fields, detail=result.repaired)
+                                      for result in results if result.state != "in-sync"])
+        reads = await ledger.findings(source="compare-reads", zaaktype=args.zaaktype)
     counts: dict[str, int] = {}
     for result in results:
         counts[result.state] = counts.get(result.state, 0) + 1
@@ -101,6 +133,9 @@ async def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
             print(result.line())
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "geen zaken gevonden"
     print(f"reconcile {args.zaaktype}: {len(results)} zaken: {summary}")
+    if reads:
+        print(f"compare_reads recorded {len(reads)} read(s) answered differently for {args.zaaktype} "
+              "(stuf-bridge reconcile --findings)")
     return exit_status(results)
 
 

@@ -22,7 +22,11 @@ One copy, in order:
    creates the informatieobject (in bestandsdelen above the backend's size), the zaakinformatieobject and the
    registry's document → zaak link. Documents ZGW already has (by identificatie) are skipped, so a resumed copy
    does not duplicate them;
-4. the ledger row: ZGW URL, when, the source digest (``digest.py``), documents n/m, bytes, outcome.
+4. the besluiten the zaak leads to (``leidtTot`` in the geefZaakdetails answer): per besluit ``geefBesluitdetails``
+   (ZDS 1.2; a ZDS 1.1-only legacy faults and the ``leidtTot`` relation's own fields are used), then a
+   ``voegBesluitToe`` the gateway handles, with the besluit's documents (``isVastgelegdIn``) — copied with the zaak's
+   documents before it (a besluit document that is not one of the zaak's is copied too, and linked to the zaak);
+5. the ledger row: ZGW URL, when, the source digest (``digest.py``), documents n/m, bytes, outcome.
 
 All or nothing: each written part is a step of the existing ``UndoLog`` (``operations/compensation.py``) whose undo
 deletes it (a document's zaakinformatieobjecten, then the document; the zaak, which removes its rollen, statussen
@@ -34,6 +38,7 @@ and its documents follow through the outbox (``copy_documents``), retried there 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import socket
@@ -56,13 +61,13 @@ from ..pipeline.answer import answer_reply
 from ..pipeline.exchange import Reply
 from ..soap.envelope import SoapVersion, envelope
 from ..store import Store
-from ..stuf.namespaces import STUF, ZKN
+from ..stuf.namespaces import STUF, ZDS, ZKN
 from ..stuf.registry import Service
 from ..stuf.stuurgegevens import Systeem
 from ..zgw import ZgwClients
 from . import store as ledger_store
 from .digest import digest, normalise
-from .source import LegacyDocument, LegacySource, LegacyZaak, z
+from .source import ACTIONS_12, LegacyDocument, LegacySource, LegacyZaak, z
 from .store import LedgerEntry, MigrationStore
 
 log = structlog.get_logger(__name__)
@@ -81,6 +86,11 @@ NOT_IN_CREEER = ("heeftRelevant", "leidtTot")
 NOT_IN_VOEG = ("link", "dct.categorie")
 #: Parts of a status in an answer that a kennisgeving does not carry.
 NOT_IN_HEEFT = ("indicatieLaatsteStatus",)
+#: The elements of a besluit (BSL) that voegBesluitToe carries, in schema order; the rest of a geefBesluitdetails
+#: answer (bst.categorie, bst.reactietermijn, isUitkomstVan, ...) is the besluittype's or the answer's own.
+IN_VOEG_BESLUIT = ("identificatie", "bst.omschrijving", "datumBeslissing", "toelichting", "ingangsdatumWerking",
+                   "einddatumWerking", "vervalreden", "datumPublicatie", "datumVerzending", "datumUiterlijkeReactie",
+                   "tijdvakGeldigheid", "isVastgelegdIn")
 LOCK_SECONDS = 900.0  # renewed between documents: a copy of many large documents keeps its lock
 LOCK_WAIT_SECONDS = 600.0
 
@@ -99,6 +109,7 @@ class CopyResult:
     documents_done: int = 0
     bytes: int = 0
     related: list[str] = field(default_factory=list)
+    besluiten: int = 0  # besluiten copied
     copied: bool = False  # this call made the copy (False: it was there already, or it failed)
     source_digest: str | None = None
     seconds: float = 0.0
@@ -172,6 +183,10 @@ class ZaakCopier:
                                                max_items=10)
         return next((eio for eio in found if eio.get("identificatie") == identificatie), None)
 
+    async def zgw_besluit(self, identificatie: str) -> JSON | None:
+        found = await self.zgw.besluiten.list("besluiten", {"identificatie": identificatie}, max_items=10)
+        return next((besluit for besluit in found if besluit.get("identificatie") == identificatie), None)
+
     # --- copying ------------------------------------------------------------------------------------------------
 
     async def copy(self, identificatie: str, *, documents: Documents = "now", origin: str = "migrate",
@@ -199,19 +214,27 @@ class ZaakCopier:
                                                  attempts=(entry.attempts if entry else 0)))
             return CopyResult(identificatie, ledger_store.PRESENT, str(existing["url"]))
         attempts = (entry.attempts if entry else 0) + 1
-        zaak = await self.source.zaak(identificatie)
+        # the zaak and its list of documents are asked at once: two round trips to legacy in the time of one
+        listing = asyncio.ensure_future(self.source.documents(identificatie)) if documents == "now" else None
+        try:
+            zaak = await self.source.zaak(identificatie)
+        except BaseException:
+            await _settled(listing)
+            raise
         if zaak is None:
+            await _settled(listing)
             reason = "het legacy-zaaksysteem kent deze zaak niet"
             await self.ledger.record(LedgerEntry(identificatie, ledger_store.FAILED, origin, reason=reason,
                                                  attempts=attempts))
             return CopyResult(identificatie, "not-in-legacy", reason=reason)
+        names = await listing if listing is not None else []
         await self.ledger.record(LedgerEntry(identificatie, ledger_store.COPYING, origin, zaak.zaaktype,
                                              attempts=attempts))
         undo = UndoLog()
         result = CopyResult(identificatie, ledger_store.FAILED)
         try:
             async with undo:
-                result = await self._write(zaak, undo, documents)
+                result = await self._write(zaak, undo, documents, names)
         except (StepFailed, CopyFailed) as exc:
             reason = _reason(exc)
             log.warning("zaak_copy_failed", zaak=identificatie, reason=reason)
@@ -230,14 +253,13 @@ class ZaakCopier:
         if result.outcome == ledger_store.DOCUMENTS_PENDING and self.on_documents_later is not None:
             await self.on_documents_later(identificatie)
         log.info("zaak_copied", zaak=identificatie, outcome=result.outcome, documents=result.documents_done,
-                 bytes=result.bytes, origin=origin)
+                 bytes=result.bytes, besluiten=result.besluiten, origin=origin)
         result.copied = True
         return result
 
-    async def _write(self, zaak: LegacyZaak, undo: UndoLog, documents: Documents) -> CopyResult:
+    async def _write(self, zaak: LegacyZaak, undo: UndoLog, documents: Documents, names: list[str]) -> CopyResult:
         identificatie = zaak.identificatie
         obj, related = await self._creeer_object(zaak)
-        names = await self.source.documents(identificatie) if documents == "now" else []
         message = self._creeer(obj, zaak)
         created = await undo.step("creeerZaak", self._send_zaak(message, identificatie), undo=self._delete_zaak)
         url = str(created["url"])
@@ -245,6 +267,9 @@ class ZaakCopier:
                             source_digest=source_digest(zaak))
         if documents == "later":
             return result
+        besluiten = await self._besluiten(zaak)
+        extra = [name for besluit in besluiten for name in _besluit_documents(besluit) if name not in names]
+        names = [*names, *dict.fromkeys(extra)]
         result.documents_total = len(names)
         for name in names:
             size = await undo.step(f"document {name}", self._copy_document(name, identificatie),
@@ -252,6 +277,10 @@ class ZaakCopier:
             result.documents_done += 1
             result.bytes += size[1]
             await self.ledger.renew_lock(identificatie, self.owner, self.lock_seconds)
+        for besluit in besluiten:
+            await undo.step(f"besluit {_text(besluit, 'identificatie')}", self._copy_besluit(besluit, identificatie),
+                            undo=self._delete_besluit)
+            result.besluiten += 1
         result.outcome = ledger_store.DONE
         return result
 
@@ -272,7 +301,10 @@ class ZaakCopier:
         return await self._locked(identificatie, work)
 
     async def _documents_of(self, identificatie: str, entry: LedgerEntry, url: str) -> CopyResult:
-        names = await self.source.documents(identificatie)
+        names, zaak = await asyncio.gather(self.source.documents(identificatie), self.source.zaak(identificatie))
+        besluiten = await self._besluiten(zaak) if zaak is not None else []
+        extra = [name for besluit in besluiten for name in _besluit_documents(besluit) if name not in names]
+        names = [*names, *dict.fromkeys(extra)]
         done, size_total = 0, 0
         for name in names:
             existing = await self.zgw_document(name)
@@ -289,6 +321,14 @@ class ZaakCopier:
                 size_total += int(existing.get("bestandsomvang") or 0)
             done += 1
             await self.ledger.renew_lock(identificatie, self.owner, self.lock_seconds)
+        for besluit in besluiten:  # the ones ZGW lacks (a retried item may have put some in already)
+            if await self.zgw_besluit(_text(besluit, "identificatie")) is None:
+                try:
+                    await self._copy_besluit(besluit, identificatie)
+                except CopyFailed as exc:
+                    entry.reason = str(exc)
+                    await self.ledger.record(entry)
+                    raise
         entry.outcome, entry.zgw_url, entry.reason = ledger_store.DONE, url, None
         entry.documents_total, entry.documents_done, entry.bytes = len(names), done, size_total
         entry.migrated_at = entry.migrated_at or dt.datetime.now(dt.UTC)
@@ -337,7 +377,10 @@ class ZaakCopier:
         await self.zgw.zaken.delete(str(zaak["url"]))
 
     async def _clear(self, zaak: JSON) -> None:
-        """Delete a zaak from ZGW with the documents linked to it (which the copy had created)."""
+        """Delete a zaak from ZGW with its besluiten and the documents linked to it (which the copy had created)."""
+        for besluit in await self.zgw.besluiten.list("besluiten", {"zaak": zaak["url"]}):
+            if besluit.get("zaak") == zaak["url"]:
+                await self._delete_besluit(besluit)
         links = await self.zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
         for link in links:
             await self.zgw.zaken.delete(str(link["url"]))
@@ -347,13 +390,75 @@ class ZaakCopier:
         await self._delete_zaak(zaak)
         log.info("zaak_cleared_for_copy", zaak=zaak.get("identificatie"), documents=len(links))
 
+    # --- besluiten -------------------------------------------------------------------------------------------------
+
+    async def _besluiten(self, zaak: LegacyZaak) -> list[etree._Element]:
+        """The BSL objects of the zaak's besluiten (``leidtTot``), each as geefBesluitdetails gives it, or, when
+        legacy does not answer that ZDS 1.2 question, the relation's own ``gerelateerde``."""
+        found: list[etree._Element] = []
+        for relation in zaak.object.iterfind(z("leidtTot")):
+            gerelateerde = relation.find(z("gerelateerde"))
+            if gerelateerde is None:
+                continue
+            name = _text(gerelateerde, "identificatie")
+            if not name or any(_text(b, "identificatie") == name for b in found):
+                continue
+            besluit = await self.source.besluit(name)
+            found.append(besluit if besluit is not None else gerelateerde)
+        return found
+
+    async def _copy_besluit(self, besluit: etree._Element, zaak: str) -> JSON:
+        name = _text(besluit, "identificatie")
+        reply = await self._send(envelope(SoapVersion.SOAP11, self._voeg_besluit(besluit, zaak)),
+                                 "voegBesluitToe_Di01", actions=ACTIONS_12)
+        _check(reply, f"voegBesluitToe {name}")
+        created = await self.zgw_besluit(name)
+        if created is None:
+            raise CopyFailed(f"voegBesluitToe {name}: beantwoord, maar het besluit staat niet in ZGW")
+        return created
+
+    def _voeg_besluit(self, besluit: etree._Element, zaak: str) -> etree._Element:
+        obj = etree.Element(z("besluit"), {f"{{{STUF}}}entiteittype": "BSL", f"{{{STUF}}}verwerkingssoort": "T"})
+        for name in IN_VOEG_BESLUIT:
+            for el in besluit:
+                if isinstance(el.tag, str) and etree.QName(el).localname == name:
+                    obj.append(deepcopy(el))
+        for relation in obj.iterfind(z("isVastgelegdIn")):
+            document = _text(relation.find(z("gerelateerde")), "identificatie")
+            relation.clear()
+            if not document:
+                obj.remove(relation)
+                continue
+            relation.attrib.update({f"{{{STUF}}}entiteittype": "BSLEDC", f"{{{STUF}}}verwerkingssoort": "T"})
+            gerelateerde = etree.SubElement(relation, z("gerelateerde"), {f"{{{STUF}}}entiteittype": "EDC",
+                                                                          f"{{{STUF}}}verwerkingssoort": "I"})
+            etree.SubElement(gerelateerde, z("identificatie")).text = document
+        message = etree.Element(f"{{{ZDS}}}voegBesluitToe_Di01", nsmap={"ZDS": ZDS, "ZKN": ZKN, "StUF": STUF})
+        message.append(self._stuurgegevens("Di01", None, None, functie="voegBesluitToe"))
+        wrapper = etree.SubElement(message, z("object"))
+        wrapper.append(obj)
+        zaak_el = etree.SubElement(wrapper, z("zaak"), {f"{{{STUF}}}entiteittype": "ZAK",
+                                                       f"{{{STUF}}}verwerkingssoort": "T"})
+        etree.SubElement(zaak_el, z("identificatie")).text = zaak
+        return message
+
+    async def _delete_besluit(self, besluit: JSON) -> None:
+        for link in await self.zgw.besluiten.list("besluitinformatieobjecten", {"besluit": besluit["url"]}):
+            await self.zgw.besluiten.delete(str(link["url"]))
+        await self.zgw.besluiten.delete(str(besluit["url"]))
+
     # --- a document ---------------------------------------------------------------------------------------------
 
     async def _copy_document(self, name: str, zaak: str) -> tuple[JSON, int]:
         """(the informatieobject, its size). A document ZGW already has is linked, not copied again."""
         existing = await self.zgw_document(name)
         if existing is not None:
-            raise CopyFailed(f"document {name} staat al in ZGW (bij een andere zaak?); niet nog eens gekopieerd")
+            links = await self.zgw.zaken.list("zaakinformatieobjecten", {"informatieobject": existing["url"]})
+            if links:
+                raise CopyFailed(f"document {name} staat al in ZGW (bij een andere zaak?); niet nog eens gekopieerd")
+            # linked to no zaak: what a copy killed between the document and its zaakinformatieobject left behind
+            log.warning("orphan_document_of_interrupted_copy", document=name, zaak=zaak, url=existing["url"])
+            await self.zgw.documenten.delete(str(existing["url"]))
         document = await self.source.document(name)
         if document is None:
             raise CopyFailed(f"document {name}: het legacy-zaaksysteem geeft het niet (geefZaakdocumentLezen)")
@@ -409,7 +514,8 @@ class ZaakCopier:
 
     # --- messages -----------------------------------------------------------------------------------------------
 
-    def _stuurgegevens(self, berichtcode: str, entiteittype: str, organisatie: str | None) -> etree._Element:
+    def _stuurgegevens(self, berichtcode: str, entiteittype: str | None, organisatie: str | None, *,
+                       functie: str | None = None) -> etree._Element:
         sg = etree.Element(z("stuurgegevens"))
         etree.SubElement(sg, f"{{{STUF}}}berichtcode").text = berichtcode
         zender = etree.SubElement(sg, f"{{{STUF}}}zender")
@@ -424,13 +530,16 @@ class ZaakCopier:
         etree.SubElement(sg, f"{{{STUF}}}referentienummer").text = f"mig-{uuid.uuid4().hex}"
         now = dt.datetime.now(dt.UTC)
         etree.SubElement(sg, f"{{{STUF}}}tijdstipBericht").text = now.strftime("%Y%m%d%H%M%S%f")[:17]
-        etree.SubElement(sg, f"{{{STUF}}}entiteittype").text = entiteittype
+        if entiteittype:
+            etree.SubElement(sg, f"{{{STUF}}}entiteittype").text = entiteittype
+        if functie:
+            etree.SubElement(sg, f"{{{STUF}}}functie").text = functie
         return sg
 
-    async def _send(self, body: bytes | AsyncIterator[bytes], action: str) -> Reply:
+    async def _send(self, body: bytes | AsyncIterator[bytes], action: str, *, actions: str = ACTIONS) -> Reply:
         chunks = _pieces(body) if isinstance(body, bytes) else body
         return await self.replica.handle_stream(Service.ONTVANG_ASYNCHROON, chunks, content_type=CONTENT_TYPE,
-                                                soap_action=f'"{ACTIONS}{action}"')
+                                                soap_action=f'"{actions}{action}"')
 
 
 def _dead_here(owner: str) -> bool:
@@ -462,6 +571,24 @@ def _kennisgeving(obj: etree._Element) -> None:
             for entity in gerelateerde:
                 if isinstance(entity.tag, str) and entity.get(f"{{{STUF}}}entiteittype"):
                     entity.set(f"{{{STUF}}}verwerkingssoort", "T")
+
+
+async def _settled(task: asyncio.Future[Any] | None) -> None:
+    """Let a look-up whose answer is no longer wanted end (its failure included) without leaving it dangling."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+
+
+def _text(el: etree._Element | None, name: str) -> str:
+    return (el.findtext(z(name)) or "").strip() if el is not None else ""
+
+
+def _besluit_documents(besluit: etree._Element) -> list[str]:
+    """The identificaties of the documents a besluit is recorded in (``isVastgelegdIn``)."""
+    return [name for name in (_text(rel.find(z("gerelateerde")), "identificatie")
+                              for rel in besluit.iterfind(z("isVastgelegdIn"))) if name]
 
 
 def source_digest(zaak: LegacyZaak) -> str:

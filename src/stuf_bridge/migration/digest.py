@@ -9,6 +9,7 @@ the field names in a difference are the StUF names a municipality's functional a
 * ``statussen.count`` and ``statussen.last`` (volgnummer and datumStatusGezet of the latest one, to the second);
 * ``rollen``: per heeftAlsX relation the sorted identificaties of the betrokkenen (BSN, nummer, medewerker id);
 * ``resultaat``: its omschrijving;
+* ``besluiten``: the sorted besluiten the zaak leads to (``leidtTot``), each ``identificatie@datumBeslissing``;
 * ``documenten``: the sorted document identificaties (and ``documenten.bytes``, the sizes, where known).
 
 Values are stripped; dates are compared on their digits (``20241105`` and ``2024-11-05`` are the same day);
@@ -67,6 +68,9 @@ def normalise(obj: etree._Element, documents: dict[str, int | None] | None = Non
         ids = sorted(_betrokkene(el) for el in obj.iterfind(z(relation)))
         fields[f"rollen.{relation}"] = ",".join(ids)
     fields["resultaat"] = _text(obj.find(f"{z('resultaat')}/{z('omschrijving')}"))
+    besluiten = {f"{_text(el.find(z('identificatie')))}@{_date(_text(el.find(z('datumBeslissing'))))}"
+                 for el in obj.iterfind(f"{z('leidtTot')}/{z('gerelateerde')}") if _text(el.find(z("identificatie")))}
+    fields["besluiten"] = ",".join(sorted(besluiten))
     if documents is not None:
         names = sorted(documents)
         fields["documenten"] = ",".join(names)

@@ -11,9 +11,10 @@ it — the migration ledger, the zaak registry (zaken created through the gatewa
 either list is then looked up on both sides.
 
 Per zaak: ``in-sync``, ``only-in-legacy``, ``only-in-zgw`` or ``different`` (with the field names). ``--open-only``
-leaves out zaken with an einddatum. ``--repair`` re-syncs a zaak from legacy (its primary until the cut-over): ZGW's
-copy is removed and the zaak copied again (``copy.py``); a zaaktype that was cut over has ZGW as its primary, and
-its differences are reported, not repaired. The exit status is 0 when every zaak is in sync (after the repairs) and
+leaves out zaken with an einddatum. ``--repair`` re-syncs a zaak from its primary: from legacy (until the cut-over,
+unless a replicate route makes ZGW the primary) ZGW's copy is removed and the zaak copied again (``copy.py``); from
+ZGW (a cut-over zaaktype, replicate with primary zgw) legacy is brought in line (``resync.py``). The exit status is
+0 when every zaak is in sync (after the repairs) and
 1 otherwise.
 """
 
@@ -29,7 +30,9 @@ from ..gateway import parse_answer
 from ..store import schema
 from ..stuf.registry import Service
 from . import store as ledger_store
+from ..routing.rules import RuleTable
 from .copy import CopyFailed, ZaakCopier
+from .resync import LegacyResync
 from .digest import differences, normalise
 from .source import ACTIONS, LegacySource, question, z
 from .store import MigrationStore
@@ -55,9 +58,15 @@ class Comparison:
 
 
 class Reconciler:
-    def __init__(self, rt: Runtime, copier: ZaakCopier | None = None):
+    """``sizes``: also compare the documents' sizes (``documenten.bytes``): legacy's list answer has none, so each
+    document is read from legacy (geefZaakdocumentLezen, streamed through a temporary spool file that is removed at
+    once: memory stays flat, but every document's bytes cross the network once per run); ZGW's sizes are the
+    informatieobjecten's ``bestandsomvang``."""
+
+    def __init__(self, rt: Runtime, copier: ZaakCopier | None = None, *, sizes: bool = False):
         self.rt = rt
         self.copier = copier
+        self.sizes = sizes
         self.ledger = MigrationStore(rt.store)
         self.legacy = LegacySource(rt.legacy, identity(rt.settings)) if rt.legacy is not None else None
 
@@ -87,7 +96,15 @@ class Reconciler:
         if obj is None:
             return None
         listing = await self._ask_zgw("zakLv01", "geefLijstZaakdocumenten_Lv01", identificatie, _LIST_SCOPE)
-        return normalise(obj, _documents(listing))
+        documents = _documents(listing)
+        if self.sizes:
+            for name in documents:
+                found = await self.rt.zgw.documenten.list("enkelvoudiginformatieobjecten", {"identificatie": name},
+                                                          max_items=10)
+                eio = next((d for d in found if d.get("identificatie") == name), None)
+                size = eio.get("bestandsomvang") if eio is not None else None
+                documents[name] = int(size) if size is not None else None
+        return normalise(obj, documents)
 
     async def legacy_side(self, identificatie: str) -> dict[str, str] | None:
         if self.legacy is None:
@@ -96,7 +113,14 @@ class Reconciler:
         if zaak is None:
             return None
         names = await self.legacy.documents(identificatie)
-        return normalise(zaak.object, dict.fromkeys(names))
+        documents: dict[str, int | None] = dict.fromkeys(names)
+        if self.sizes:
+            for name in names:
+                document = await self.legacy.document(name)
+                if document is not None:
+                    with document:
+                        documents[name] = document.size
+        return normalise(zaak.object, documents)
 
     async def compare(self, identificatie: str, *, open_only: bool = False) -> Comparison | None:
         legacy = await self.legacy_side(identificatie)
@@ -115,21 +139,59 @@ class Reconciler:
     async def reconcile(self, zaaktype: str, *, open_only: bool = False, repair: bool = False,
                         listed: Sequence[str] = ()) -> list[Comparison]:
         overrides = await self.ledger.overrides()
-        zgw_primary = zaaktype in overrides or ledger_store.ALL_ZAAKTYPEN in overrides
+        cut_over = zaaktype in overrides or ledger_store.ALL_ZAAKTYPEN in overrides
         results = []
         for identificatie in await self.zaken(zaaktype, listed):
             comparison = await self.compare(identificatie, open_only=open_only)
             if comparison is None:
                 continue
-            if repair and comparison.state in (DIFFERENT, ONLY_LEGACY):
-                comparison = await self._repair(comparison, zgw_primary, open_only)
+            if repair and comparison.state != IN_SYNC:
+                if cut_over or await self.zgw_primary(identificatie, zaaktype):
+                    comparison = await self._repair_legacy(comparison, open_only)
+                elif comparison.state in (DIFFERENT, ONLY_LEGACY):
+                    comparison = await self._repair(comparison, open_only)
             results.append(comparison)
         return results
 
-    async def _repair(self, comparison: Comparison, zgw_primary: bool, open_only: bool) -> Comparison:
-        if zgw_primary:
-            comparison.repaired = "niet hersteld: ZGW is na de cut-over de primaire kant"
+    async def zgw_primary(self, identificatie: str, zaaktype: str) -> bool:
+        """Whether the routing makes ZGW the zaak's primary while legacy still follows (replicate, primary zgw):
+        the zaak's pinned route, else the routing table's rule for the zaaktype. (A cut-over zaaktype is too.)"""
+        pinned = await self.rt.store.zaak_route(identificatie)
+        if pinned is not None:
+            return pinned.mode == "replicate" and pinned.primary == "zgw"
+        decision = RuleTable(self.rt.settings.routing).decide("updateZaak", None, zaaktype)
+        return decision.mode.value == "replicate" and decision.primary == "zgw"
+
+    async def _repair_legacy(self, comparison: Comparison, open_only: bool) -> Comparison:
+        """Re-sync the legacy side from ZGW, the zaak's primary (``resync.py``)."""
+        identificatie = comparison.identificatie
+        if comparison.state == ONLY_LEGACY or self.copier is None or self.legacy is None:
+            comparison.repaired = ("niet hersteld: ZGW is de primaire kant en heeft de zaak niet"
+                                   if comparison.state == ONLY_LEGACY else "niet hersteld: geen legacy-zaaksysteem")
             return comparison
+        zgw_object = await self._ask_zgw("zakLv01", "geefZaakdetails_Lv01", identificatie,
+                                         '<ZKN:object StUF:entiteittype="ZAK" StUF:scope="alles"/>')
+        if zgw_object is None:
+            comparison.repaired = "niet hersteld: de zaak staat niet meer in ZGW"
+            return comparison
+        legacy = await self.legacy.zaak(identificatie)
+        legacy_documents = await self.legacy.documents(identificatie) if legacy is not None else []
+        listing = await self._ask_zgw("zakLv01", "geefLijstZaakdocumenten_Lv01", identificatie, _LIST_SCOPE)
+        try:
+            done = await LegacyResync(self.copier, self.legacy.client).resync(
+                identificatie, zgw_object, legacy, comparison.fields, list(_documents(listing)), legacy_documents)
+        except CopyFailed as exc:
+            comparison.repaired = f"herstel in legacy mislukt: {exc}"
+            return comparison
+        after = await self.compare(identificatie, open_only=open_only)
+        was = f"was {comparison.state}: {', '.join(comparison.fields) or '-'}"
+        if after is None or after.state == IN_SYNC:
+            return Comparison(identificatie, IN_SYNC, [], f"legacy hersteld uit ZGW ({'; '.join(done)}; {was})")
+        after.repaired = (f"legacy hersteld uit ZGW ({'; '.join(done) or 'niets'}), nog verschillend: "
+                          "alleen de zaak, kerngegevens, ontbrekende statussen en documenten worden hersteld")
+        return after
+
+    async def _repair(self, comparison: Comparison, open_only: bool) -> Comparison:
         if self.copier is None:
             comparison.repaired = "niet hersteld: geen legacy-zaaksysteem"
             return comparison

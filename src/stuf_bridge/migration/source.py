@@ -5,6 +5,9 @@ legacy system that keeps idempotency records then answers the client's old quest
 * :meth:`LegacySource.zaak`: ``geefZaakdetails_Lv01`` with ``StUF:scope="alles"`` — the zaak, its rollen,
   statussen, resultaat, zaakobjecten, kenmerken, eigenschappen and relations;
 * :meth:`LegacySource.documents`: ``geefLijstZaakdocumenten_Lv01`` — the identificaties of its documents;
+* :meth:`LegacySource.besluit`: ``geefBesluitdetails_BslLv01`` (ZDS 1.2, scope alles) — one of the zaak's besluiten
+  (``leidtTot``) with its documents (``isVastgelegdIn``); a legacy system that only speaks ZDS 1.1 faults, and the
+  copy then takes what the zaak's ``leidtTot`` relation says;
 * :meth:`LegacySource.document`: ``geefZaakdocumentLezen_Lv01`` — one document, its answer **streamed**: the body
   is fed to the gateway's own hardened reader piece by piece as it arrives, which spools the ``inhoud`` to disk
   (``content.py``), so a 100 MB document never sits in memory whole.
@@ -30,11 +33,12 @@ from ..legacy.answers import stuf_fault
 from ..legacy.client import LegacyClient
 from ..legacy.errors import LegacyNotSoap
 from ..soap.envelope import read_request_stream
-from ..stuf.namespaces import SOAP11, STUF, ZKN
+from ..stuf.namespaces import SOAP11, STUF, ZDS, ZKN
 from ..stuf.registry import Service
 from ..stuf.stuurgegevens import Systeem
 
 ACTIONS = "http://www.egem.nl/StUF/sector/zkn/0310/"
+ACTIONS_12 = "http://www.stufstandaarden.nl/koppelvlak/zds0120/"
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 CONTENT_TYPE = "text/xml; charset=utf-8"
 
@@ -127,6 +131,23 @@ class LegacySource:
         finally:
             answer.close()
 
+    async def besluit(self, identificatie: str) -> etree._Element | None:
+        """The besluit's ``antwoord/object`` (geefBesluitdetails, ZDS 1.2); None when legacy does not give it (a
+        fault, e.g. from a ZDS 1.1-only system, or no answer object)."""
+        envelope = question(self.identity, "geefBesluitdetails_BslLv01", "BSL", identificatie,
+                            '<ZKN:object StUF:entiteittype="BSL" StUF:scope="alles"/>', namespace=ZDS)
+        answer = await self.client.call(Service.BEANTWOORD_VRAAG, envelope,
+                                        soap_action=f'"{ACTIONS_12}geefBesluitdetails_BslLv01"',
+                                        content_type=CONTENT_TYPE)
+        try:
+            if answer.fault is not None:
+                return None
+            found = [obj for obj in answer.message.iterfind(f"{z('antwoord')}/{z('object')}")
+                     if (obj.findtext(z("identificatie")) or "").strip() == identificatie]
+            return found[0] if found else None
+        finally:
+            answer.close()
+
     async def zaak_of_document(self, identificatie: str) -> str | None:
         """The zaak a document is relevant for (``isRelevantVoor``), as legacy says; None when it does not know."""
         scope = ('<ZKN:object StUF:entiteittype="EDC"><ZKN:identificatie xsi:nil="true"/>'
@@ -184,9 +205,10 @@ class LegacySource:
         return question(self.identity, root, entiteittype, identificatie, scope)
 
 
-def question(identity: Systeem, root: str, entiteittype: str, identificatie: str, scope: str) -> bytes:
-    """A ZDS 1.1 Lv01 (``root``) selecting on identificatie, with ``identity`` as zender and a fresh
-    referentienummer."""
+def question(identity: Systeem, root: str, entiteittype: str, identificatie: str, scope: str, *,
+             namespace: str = ZKN) -> bytes:
+    """A ZDS 1.1 Lv01 (``root``; ``namespace`` ZDS: a ZDS 1.2 one) selecting on identificatie, with ``identity``
+    as zender and a fresh referentienummer."""
     zender = "".join(
         f"<StUF:{name}>{escape(value)}</StUF:{name}>"
         for name, value in (("organisatie", identity.organisatie),
@@ -196,9 +218,9 @@ def question(identity: Systeem, root: str, entiteittype: str, identificatie: str
     tijdstip = datetime.now(_AMSTERDAM).strftime("%Y%m%d%H%M%S%f")[:17]
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <soap:Envelope xmlns:soap="{SOAP11}" xmlns:StUF="{STUF}" xmlns:ZKN="{ZKN}"
-           xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+           xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:ROOT="{namespace}">
  <soap:Body>
-  <ZKN:{root}>
+  <ROOT:{root}>
    <ZKN:stuurgegevens>
     <StUF:berichtcode>Lv01</StUF:berichtcode>
     <StUF:zender>{zender}</StUF:zender>
@@ -214,6 +236,6 @@ def question(identity: Systeem, root: str, entiteittype: str, identificatie: str
    <ZKN:gelijk StUF:entiteittype="{entiteittype}"><ZKN:identificatie>{escape(identificatie)}</ZKN:identificatie>
    </ZKN:gelijk>
    <ZKN:scope>{scope}</ZKN:scope>
-  </ZKN:{root}>
+  </ROOT:{root}>
  </soap:Body>
 </soap:Envelope>""".encode()

@@ -13,6 +13,9 @@ gateway process and every command (``migrate``, ``reconcile``, ``cutover``) sees
 * **Routing overrides** (``routing_overrides``): zaaktype → mode and primary, written by ``stuf-bridge cutover``
   and read by the router before the routing table (``*`` stands for every zaaktype).
 * **Cut-over audit** (``cutover_audit``): who flipped what, when, forced or not, and what the checks found.
+* **Findings** (``reconcile_findings``, store migration 13): the zaken that were not in sync — from ``stuf-bridge
+  reconcile``, the gateway's scheduled reconcile, and ``compare_reads`` (a read answered differently by the two
+  sides) — one report that ``stuf-bridge reconcile --findings`` shows.
 """
 
 from __future__ import annotations
@@ -92,6 +95,21 @@ audit = Table(
     Column("details", String(20000), nullable=False),
 )
 
+findings = Table(
+    "reconcile_findings",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("run", String(64), nullable=False),
+    Column("zaaktype", String(200), nullable=True),
+    Column("identificatie", String(200), nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("fields", String(4000), nullable=False),
+    Column("operation", String(100), nullable=True),
+    Column("detail", String(4000), nullable=True),
+)
+
 #: Outcomes of a ledger row.
 DONE = "done"  # the zaak and all its documents are in ZGW
 DOCUMENTS_PENDING = "documents-pending"  # the zaak is in ZGW, its documents follow through the outbox
@@ -139,6 +157,31 @@ class AuditRecord:
     reason: str | None
     actor: str | None
     details: dict[str, Any]
+
+
+@dataclass
+class Finding:
+    """A zaak that was not in sync: ``source`` reconcile | scheduled | compare-reads; ``fields`` the names that
+    differ; ``operation`` the read compared (compare-reads)."""
+
+    source: str
+    run: str
+    state: str
+    identificatie: str | None = None
+    zaaktype: str | None = None
+    fields: list[str] = field(default_factory=list)
+    operation: str | None = None
+    detail: str | None = None
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    id: int | None = None
+
+    def line(self) -> str:
+        text = f"{self.state:15} {self.identificatie or '-'}"
+        if self.operation:
+            text += f" ({self.operation})"
+        if self.fields:
+            text += f": {', '.join(self.fields)}"
+        return text
 
 
 def _utc(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -304,6 +347,33 @@ class MigrationStore:
 
         now = dt.datetime.now(dt.UTC)
         result: list[AuditRecord] = await self._run("cut-over audit", work)
+        return result
+
+
+    # --- findings -----------------------------------------------------------------------------------------------
+
+    async def record_findings(self, found: Sequence[Finding]) -> None:
+        rows = [{"at": f.at, "source": f.source, "run": f.run, "zaaktype": f.zaaktype, "identificatie": f.identificatie,
+                 "state": f.state, "fields": ",".join(f.fields)[:4000], "operation": f.operation,
+                 "detail": (f.detail or None) and f.detail[:4000]} for f in found]
+        if rows:
+            await self._run("findings write", lambda conn: conn.execute(findings.insert(), rows))
+
+    async def findings(self, *, source: str | None = None, zaaktype: str | None = None,
+                       since: dt.datetime | None = None) -> list[Finding]:
+        def work(conn: Connection) -> list[Finding]:
+            query = select(findings).order_by(findings.c.id)
+            if source is not None:
+                query = query.where(findings.c.source == source)
+            if zaaktype is not None:
+                query = query.where(findings.c.zaaktype == zaaktype)
+            if since is not None:
+                query = query.where(findings.c.at >= since)
+            return [Finding(row.source, row.run, row.state, row.identificatie, row.zaaktype,
+                            [name for name in row.fields.split(",") if name], row.operation, row.detail,
+                            _utc(row.at) or dt.datetime.now(dt.UTC), int(row.id)) for row in conn.execute(query)]
+
+        result: list[Finding] = await self._run("findings read", work)
         return result
 
 

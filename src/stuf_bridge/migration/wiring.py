@@ -22,7 +22,10 @@ from ..store import OutboxEntry, Store, StoreError, create_store
 from ..stuf.stuurgegevens import Systeem
 from ..stuf.validation import Schemas
 from ..zgw import ZgwClients, ZgwError
+from ..outbox.replicate import Replicate
+from ..outbox.worker import Handler, TranslateRequest
 from .backfill import BACKFILL_DOCUMENTS, BACKFILL_ZAAK, MigrationRouter, outbox_hooks
+from .compare import COMPARE_TARGET, ReadComparer, ReadSampler, compare_fractions
 from .copy import CopyFailed, ZaakCopier
 from .source import LegacySource
 
@@ -84,6 +87,29 @@ def backfill_delivery(zaak_copier: ZaakCopier) -> Callable[[OutboxEntry], Awaita
         return Outcome("dead", f"onbekend back-fill-doel {entry.target!r}")
 
     return deliver
+
+
+def read_comparison(settings: Settings, store: Store, replicate: Replicate | None, legacy: LegacyClient | None,
+                    on_difference: Callable[[], None]) -> Callable[[TranslateRequest], dict[str, Handler]] | None:
+    """``compare_reads``: the sampler on replicate's questions, and (given the worker's translate) the outbox
+    handler that compares; None when no rule compares reads."""
+    fractions = compare_fractions(settings.routing)
+    if not fractions or replicate is None or legacy is None:
+        return None
+    replicate.on_read = ReadSampler(store, fractions)
+    client = legacy
+
+    def handlers(translate: TranslateRequest) -> dict[str, Handler]:
+        return {COMPARE_TARGET: ReadComparer(store, client, translate, on_difference)}
+
+    return handlers
+
+
+def gateway_runtime(settings: Settings, store: Store, schemas: Schemas, zgw: ZgwClients, mappings: Mappings,
+                    legacy: LegacyClient) -> Runtime:
+    """The parts a reconcile works with, from a running gateway's (the scheduled reconcile)."""
+    return Runtime(settings, store, zgw, schemas, mappings, legacy,
+                   replica_gateway(settings, store, schemas, zgw, mappings))
 
 
 @dataclass

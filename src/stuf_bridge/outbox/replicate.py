@@ -55,6 +55,8 @@ class Replicate:
         self.client = client
         self.proxy = LegacyProxy(client)
         self.translate = translate  # the gateway's translate flow (set once the gateway exists)
+        #: called after the primary answered a question (issue 15: ``compare_reads`` samples it for the outbox)
+        self.on_read: Callable[[Exchange], Awaitable[None]] | None = None
 
     async def __call__(self, x: Exchange) -> None:
         assert x.operation is not None and x.stuurgegevens is not None and x.route is not None
@@ -66,6 +68,8 @@ class Replicate:
         if x.route.primary == "legacy":
             if key is None:  # a question: answered by legacy, streamed as in proxy
                 await self.proxy(x)
+                if self.on_read is not None:
+                    await self.on_read(x)
                 return
             item = await self._item(x, ZGW_TARGET, f"{ZGW_TARGET}:{service.value}") if replicated else None
             await self._primary(x, item, lambda: self._legacy(x))
@@ -73,6 +77,8 @@ class Replicate:
         assert self.translate is not None, "Replicate.translate is set when the gateway is built"
         if not replicated:
             await self.translate(x)
+            if key is None and self.on_read is not None:
+                await self.on_read(x)
             return
         self.client.endpoint(service)  # no legacy endpoint for this service: a fault before anything changed
         translate = self.translate

@@ -43,6 +43,16 @@ class Target(BaseModel):
     backfill: Literal["off", "on_reference"] = Field(
         default="off", description="on_reference: a message naming a zaak ZGW lacks but legacy has copies it into "
         "ZGW first (docs/migration.md)")
+    compare_reads: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="replicate only: this fraction of the read messages is also asked "
+        "of the secondary (through the outbox) and differences are reported (docs/migration.md)")
+
+    @model_validator(mode="after")
+    def _compare_reads_only_on_replicate(self) -> Self:
+        if self.compare_reads > 0 and self.mode is not Mode.REPLICATE:
+            raise ValueError(f"compare_reads needs mode replicate (there is no second side to ask in "
+                             f"{self.mode.value})")
+        return self
 
     @model_validator(mode="after")
     def _primary_fits_the_mode(self) -> Self:

@@ -337,6 +337,27 @@ def _m012_message_owner(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE messages ADD COLUMN owner VARCHAR(100)"))
 
 
+# --- issue 15 (migration, second part): what reconcile, its scheduled variant and compare_reads found ------------
+def _m013_reconcile_findings(conn: Connection) -> None:
+    metadata = MetaData()
+    Table(
+        "reconcile_findings",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("source", String(20), nullable=False),
+        Column("run", String(64), nullable=False),
+        Column("zaaktype", String(200), nullable=True),
+        Column("identificatie", String(200), nullable=True),
+        Column("state", String(20), nullable=False),
+        Column("fields", String(4000), nullable=False),
+        Column("operation", String(100), nullable=True),
+        Column("detail", String(4000), nullable=True),
+        Index("ix_reconcile_findings_at", "at"),
+    )
+    metadata.create_all(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sequences: named counters for identifiers", _m001_sequences),
     Migration(2, "messages: idempotency records (zender + referentienummer → answer)", _m002_messages),
@@ -356,6 +377,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               "kennisgevingen (inbox, per-subscriber snapshots, the rising tijdstipBericht)", _m011_notifications),
     Migration(12, "messages.owner: the process that holds a claim (recovery: take-over at once, fencing)",
               _m012_message_owner),
+    Migration(13, "reconcile_findings: what reconcile, the scheduled reconcile and compare_reads found",
+              _m013_reconcile_findings),
 )
 
 

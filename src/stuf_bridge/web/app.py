@@ -36,9 +36,11 @@ from ..mapping import Mappings
 from ..outbox.primary import ZgwPrimaryCheck
 from ..migration.wiring import backfill_delivery, backfill_rules, migration_router
 from ..migration.wiring import copier as migration_copier
+from ..migration.scheduled import ScheduledReconcile
+from ..migration.wiring import gateway_runtime, read_comparison
 from ..notifications.service import Notifications, own_token
 from ..outbox.replicate import Replicate
-from ..outbox.worker import OutboxWorker, PrimaryCheck, ReplicaRouter, TranslateRequest
+from ..outbox.worker import Handler, OutboxWorker, PrimaryCheck, ReplicaRouter, TranslateRequest
 from ..recovery.primary_check import JournalPrimaryCheck
 from ..recovery.service import RecoveryService, journal_for
 from ..pipeline.exchange import Environment, Exchange
@@ -128,6 +130,9 @@ class Metrics:
                                  multiprocess_mode="mostrecent")
         self.traces_dropped = Counter("stuf_bridge_traces_dropped_total", "Traces not written because the store "
                                       "did not keep up", registry=self.registry)
+        self.reconcile_differences = Counter(  # issue 15: compare_reads and the scheduled reconcile
+            "stuf_bridge_reconcile_differences_total", "Zaken (or sampled reads) found not in sync between legacy and "
+            "ZGW, by source (compare-reads, scheduled)", ["source"], registry=self.registry)
 
     def exposition(self) -> CollectorRegistry:
         """The registry ``/metrics`` shows: this process's own, or, with worker processes, every worker's values
@@ -278,19 +283,25 @@ def create_app(
             stack.push_async_callback(tracer.stop)  # before the store closes: what is queued is written
             if replicate is not None:
                 replicate.translate = gateway.translate
+            compare = read_comparison(settings, the_store, replicate, legacy,
+                                      lambda: metrics.reconcile_differences.labels("compare-reads").inc())
             if notifications.handlers:
                 app.state.outbox = True
                 notifications.start()
                 stack.push_async_callback(notifications.stop)
             if (legacy is not None or notifications.handlers) and settings.outbox.enabled:
+                replica_translate = _replica_translate(settings, the_store, schemas, zgw, mappings, recorders=echo)
+                handlers: dict[str, Handler] = dict(notifications.handlers)
+                if compare is not None and replica_translate is not None:
+                    handlers.update(compare(replica_translate))
+
                 def outbox_worker(translate: TranslateRequest | None) -> OutboxWorker:
                     return OutboxWorker(the_store, settings.outbox, legacy=legacy, translate=translate,
                                         primary_check=_primary_check(settings, the_store, zgw),
                                         backfill=backfill_delivery(backfill_copier) if backfill_copier else None,
-                                        handlers=dict(notifications.handlers))
+                                        handlers=handlers)
 
-                worker = outbox_worker(_replica_translate(settings, the_store, schemas, zgw, mappings,
-                                                          recorders=echo))
+                worker = outbox_worker(replica_translate)
                 worker.start()
                 stack.push_async_callback(worker.stop)
                 app.state.outbox_worker = worker
@@ -299,6 +310,15 @@ def create_app(
                     extra = outbox_worker(worker.translate)
                     extra.start()
                     stack.push_async_callback(extra.stop)
+            if settings.reconcile.scheduled:  # issue 15: the scheduled reconcile, off by default
+                if legacy is None or zgw is None:
+                    log.warning("reconcile_scheduled_not_started", reason="needs legacy.endpoints and a ZGW backend")
+                else:
+                    scheduled = ScheduledReconcile(
+                        gateway_runtime(settings, the_store, schemas, zgw, mappings, legacy), settings.reconcile,
+                        lambda n: metrics.reconcile_differences.labels("scheduled").inc(n))
+                    scheduled.start()
+                    stack.push_async_callback(scheduled.stop)
             if zgw is not None and settings.recovery.enabled:  # unfinished messages: at start, then in a sweep
                 recovery = RecoveryService(the_store, zgw, lease_seconds=settings.recovery.lease_seconds,
                                            sweep_seconds=settings.recovery.sweep_seconds,
