@@ -1,6 +1,11 @@
 """A legacy subscriber stand-in: an OntvangAsynchroon endpoint on a free port that records every kennisgeving it
 accepts (answering Bv03), and can be made to fail: ``down`` (HTTP 503, an HTML page as a proxy in front of a stopped
-system gives) or ``fault`` (a StUF Fo03 with plek client). One stand-in serves several subscribers, one per path."""
+system gives) or ``fault`` (a StUF Fo03 with plek client). One stand-in serves several subscribers, one per path.
+
+Its VrijeBerichten keep document checkouts as a DMS does: a checkout of a document that is checked out is refused
+(a fault with plek client), updateZaakdocument and cancelCheckout need the checkout's checkedOutId and end it.
+``fail_updates`` / ``fail_cancels``: that many of the next updateZaakdocument / cancelCheckout requests get an HTTP
+503 and change nothing."""
 
 from __future__ import annotations
 
@@ -76,6 +81,9 @@ class Subscriber:
     received: list[Kennisgeving] = field(default_factory=list)
     refused: int = 0
     checkouts: int = 0
+    locks: dict[str, str] = field(default_factory=dict)  # document identificatie -> checkedOutId held
+    fail_updates: int = 0
+    fail_cancels: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def endpoint(self, name: str) -> str:
@@ -136,13 +144,35 @@ def subscriber_stand_in() -> Iterator[Subscriber]:
             action = self.headers.get("soapaction", "")
             with state.lock:
                 state.received.append(Kennisgeving(self.path, action, bytes(body)))
-                state.checkouts += "geefzaakdocumentbewerken" in action.lower()
-            if "geefzaakdocumentbewerken" in action.lower():  # a checkout (VrijeBerichten): its id
-                self._answer(200, "text/xml; charset=utf-8", checkout_answer(f"co-{state.checkouts}"))
-            elif "updateZaakdocument" in action:
-                self._answer(200, "text/xml; charset=utf-8", BV02_ANSWER)
+                answer = self._vrije_berichten(action, bytes(body)) if "VrijeBerichten" in self.path else None
+            if answer is not None:
+                self._answer(*answer)
             else:
                 self._answer(200, "text/xml; charset=utf-8", OK_ANSWER)
+
+        def _vrije_berichten(self, action: str, body: bytes) -> tuple[int, str, bytes]:
+            """checkout, updateZaakdocument, cancelCheckout against the checkouts held (under ``state.lock``)."""
+            xml = "text/xml; charset=utf-8"
+            root = etree.fromstring(body)
+            document = root.findtext(".//{*}identificatie") or ""
+            given = root.findtext(".//{*}checkedOutId")
+            if "geefzaakdocumentbewerken" in action.lower():
+                if document in state.locks:
+                    state.refused += 1
+                    return 500, xml, FAULT_ANSWER  # plek client: already checked out
+                state.checkouts += 1
+                state.locks[document] = f"co-{state.checkouts}"
+                return 200, xml, checkout_answer(state.locks[document])
+            failing = "fail_updates" if "updateZaakdocument" in action else "fail_cancels"
+            if getattr(state, failing) > 0:
+                setattr(state, failing, getattr(state, failing) - 1)
+                state.refused += 1
+                return 503, "text/html", b"<html><body>503 Service Unavailable</body></html>"
+            if state.locks.get(document) != given:
+                state.refused += 1
+                return 500, xml, FAULT_ANSWER  # plek client: not checked out with that id
+            del state.locks[document]
+            return 200, xml, BV02_ANSWER
 
         def _answer(self, status: int, content_type: str, body: bytes) -> None:
             self.send_response(status)

@@ -221,6 +221,25 @@ def test_another_betrokkene_is_never_a_w_of_the_old_one(schemas: Schemas) -> Non
 def test_relation_choices_are_checked() -> None:
     with pytest.raises(ValueError, match="relations"):
         subscriber("zds-client", relations={"heeftAlsInitiator": "X"})
+    with pytest.raises(ValueError, match="'heeft' .* a new status is always a new ZAKSTT relation"):
+        subscriber("zds-client", relations={"heeft": "W"})
+
+
+@pytest.mark.parametrize("profile", ["zds-client", "stuf-zkn"])
+def test_a_new_status_is_a_new_heeft_t_whatever_the_relation_choice(profile: str, schemas: Schemas) -> None:
+    """Statussen are history (ZGW only adds them): the new status is a relation of its own, T, next to the earlier
+    ones, with an old object whose heeft is nil — also for a subscriber that wants every changed relation as W."""
+    feed = Feed(profile, relations={"*": "W"})
+    feed.state.statussen = [*STATUSSEN, {"url": "http://zgw.test/s/3", "datumStatusGezet": "2024-11-09T10:00:00Z",
+                                         "statustoelichting": "klaar",
+                                         "_expand": {"statustype": {"omschrijving": "Afgerond", "volgnummer": 3}}}]
+    feed.state.zaak = {**ZAAK, "status": "http://zgw.test/s/3"}
+    [status, *rest] = feed.drain()
+    element = valid(status, schemas)
+    old, new = element.findall(z("object"))
+    old_heeft, new_heeft = old.find(z("heeft")), new.find(z("heeft"))
+    assert old_heeft.get(f"{{{STUF}}}noValue") == "geenWaarde" and len(old_heeft) == 0
+    assert new_heeft.get(VS) == "T" and new_heeft.find(z("gerelateerde")).findtext(z("omschrijving")) == "Afgerond"
 
 
 def test_a_zds_1_2_subscriber_gets_the_zds_1_2_frames_valid_against_the_zds_1_2_schemas(schemas: Schemas) -> None:
@@ -240,8 +259,8 @@ def test_a_zds_1_2_subscriber_gets_the_zds_1_2_frames_valid_against_the_zds_1_2_
     sent.append(update)
     actions = [k.soap_action for k in sent]
     assert actions == ["http://www.stufstandaarden.nl/koppelvlak/zds0120/" + name for name in (
-        "creeerZaak_ZakLk01", "actualiseerZaakstatus_ZakLk01", "actualiseerZaakstatus_ZakLk01",
-        "voegZaakdocumentToe_EdcLk01", "updateZaak_ZakLk01")]
+        "creeerZaak_ZakLk01", "voegBesluitToe_Di01", "actualiseerZaakstatus_ZakLk01",
+        "actualiseerZaakstatus_ZakLk01", "voegZaakdocumentToe_EdcLk01", "updateZaak_ZakLk01")]
     for kennisgeving in sent:
         element = valid(kennisgeving, schemas)
         assert etree.QName(element).namespace == "http://www.stufstandaarden.nl/koppelvlak/zds0120"
@@ -250,6 +269,35 @@ def test_a_zds_1_2_subscriber_gets_the_zds_1_2_frames_valid_against_the_zds_1_2_
     creeer = message(sent[0]).find(z("object"))
     assert creeer.find(z("leidtTot")) is not None and creeer.find(z("heeftBetrekkingOp")) is not None
     assert planner.for_(subscriber_12).dialect == "1.2" and planner.dialect == "1.1"
+
+
+def test_a_zds_1_2_subscriber_gets_a_new_besluit_as_voeg_besluit_toe(schemas: Schemas) -> None:
+    """ZDS 1.2 has voegBesluitToe_Di01 (OntvangAsynchroon): a new besluit goes as that, before the updateZaak that
+    relates it (leidtTot); a ZDS 1.1 subscriber, whose standard has no such message, gets the updateZaak only."""
+    for zds, expected in (("1.2", ["voegBesluitToe_Di01", "updateZaak_ZakLk01"]), ("1.1", ["updateZaak_Lk01"])):
+        feed = Feed("zds-client", zds=zds)
+        planner = feed.planner.for_(feed.subscriber)
+        feed.planner = planner
+        feed.acked = None
+        feed.drain()
+        feed.state.besluiten = [dict(BESLUIT)]
+        sent = feed.drain()
+        assert [k.soap_action.rsplit("/", 1)[-1] for k in sent] == expected, zds
+        if zds == "1.1":
+            continue
+        element = valid(sent[0], schemas)
+        assert etree.QName(element).localname == "voegBesluitToe_Di01"
+        assert element.findtext(f"{z('stuurgegevens')}/{{{STUF}}}berichtcode") == "Di01"
+        assert element.findtext(f"{z('stuurgegevens')}/{{{STUF}}}functie") == "voegBesluitToe"
+        besluit, zaak = element.find(z("object"))
+        assert (besluit.tag, besluit.get(VS), besluit.get(f"{{{STUF}}}entiteittype")) == (z("besluit"), "T", "BSL")
+        assert besluit.findtext(z("identificatie")) == "0363BSL-00001"
+        assert besluit.findtext(z("datumBeslissing")) == "20241110"
+        assert (zaak.tag, zaak.findtext(z("identificatie"))) == (z("zaak"), ZAAK["identificatie"])
+        leidt_tot = message(sent[1]).findall(z("object"))[1].find(z("leidtTot"))
+        assert leidt_tot is not None and leidt_tot.get(VS) == "T"
+        feed.state.besluiten = [{**BESLUIT, "toelichting": "Anders"}]  # a change: no second voegBesluitToe
+        assert [k.operation for k in feed.drain()] == []
 
 
 def test_a_zds_1_2_creeer_zaak_without_initiator_says_it_is_unknown(schemas: Schemas) -> None:
@@ -290,5 +338,13 @@ def test_a_zds_client_with_vrije_berichten_gets_update_zaakdocument_after_a_chec
     assert schemas.validate(di02) == [] and official_errors(di02) == [], request.decode()
     assert action.rsplit("/", 1)[-1] == ("geefZaakdocumentbewerken_Di02" if zds == "1.1"
                                          else "geefZaakdocumentBewerken_Di02")
+    from stuf_bridge.notifications.messages import cancel_checkout
+
+    request, action = cancel_checkout(feed.subscriber, feed.planner.sender, dt.datetime.now(dt.UTC),
+                                      EIO["identificatie"], "co-1")  # when the update fails after the checkout
+    cancel = etree.fromstring(request)[0][0]
+    assert schemas.validate(cancel) == [] and official_errors(cancel) == [], request.decode()
+    assert action.endswith("/cancelCheckout_Di02") and cancel.findtext(".//{*}checkedOutId") == "co-1"
+    assert cancel.findtext(".//{*}document/{*}identificatie") == EIO["identificatie"]
     feed.state.documenten = []
     assert feed.drain() == []  # ZDS has no removal of a document

@@ -88,6 +88,14 @@ class SubscriberSettings(BaseModel):
             raise ValueError("subscriber endpoint: give credentials as username/password, not in the URL")
         return value
 
+    @field_validator("relations")
+    @classmethod
+    def _no_heeft(cls, value: dict[str, RelationSoort]) -> dict[str, RelationSoort]:
+        if "heeft" in value:  # see relation_soort
+            raise ValueError("relations: 'heeft' (a zaak's statussen) takes no choice: a new status is always a new "
+                             "ZAKSTT relation (T), ZGW never changes a status")
+        return value
+
     @model_validator(mode="after")
     def _pairs(self) -> Self:
         if self.password is not None and self.username is None:
@@ -101,6 +109,11 @@ class SubscriberSettings(BaseModel):
         return Dialect.ZDS12 if self.profile == Profile.ZDS_CLIENT and self.zds == "1.2" else Dialect.ZDS11
 
     def relation_soort(self, relation: str) -> RelationSoort:
+        """How a changed relation of this name goes in a W. A status (``heeft``) is never a changed relation: ZGW's
+        statussen are history that is only added to (no update), and STUF §5 makes each status a relation of its
+        own, so a new one is T next to the ones before (an actualiseerZaakstatus: old object with ``heeft`` nil,
+        new object with the new ``heeft`` T). A W of ``heeft`` would tell the receiver to overwrite the previous
+        status, losing it from the zaak's history: neither ``heeft: W`` nor ``"*": W`` applies to it."""
         return self.relations.get(relation) or self.relations.get("*") or "VT"
 
     def wants(self, zaaktype: str | None) -> bool:

@@ -19,11 +19,13 @@ is a zakLk01 V to a stuf-zkn subscriber that knew it; a zds-client subscriber ge
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import ssl
-from xml.sax.saxutils import escape
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
+from xml.sax.saxutils import escape
 
 import httpx
 import structlog
@@ -36,7 +38,7 @@ from ..store import OutboxEntry
 from ..zgw import ZgwClients
 from ..zgw.errors import ZgwError
 from .config import NotificationSettings, SubscriberSettings
-from .messages import CHECKED_OUT, Kennisgeving, Sender, checkout
+from .messages import CHECKED_OUT, Kennisgeving, Sender, cancel_checkout, checkout
 from .sealing import SealError
 from .state import Planner, read_state
 from .store import NotificationStore
@@ -97,7 +99,7 @@ class SubscriberDelivery:
         sent = 0
         if snapshot.inflight is not None:  # sent before, not acknowledged: the same message again
             pending = Kennisgeving.from_json(snapshot.inflight)
-            outcome = await self.send(subscriber, pending)
+            outcome = await self.send(subscriber, pending, self._remember(subscriber, zaak_url, identificatie, acked))
             if outcome.status != "done":
                 return outcome
             acked = pending.after
@@ -121,8 +123,8 @@ class SubscriberDelivery:
         if not subscriber.wants(state.zaaktype_code):
             return DONE
         while True:
-            message = await self.planner.for_(subscriber).next_message(subscriber, acked, state, self._clock,
-                                                      self.zgw.catalogue.informatieobjecttype_by_url)
+            message = await self.planner.for_(subscriber).next_message(
+                subscriber, acked, state, self._clock, self.zgw.catalogue.informatieobjecttype_by_url, self._digest)
             if message is None:
                 if sent:
                     log.info("kennisgevingen_delivered", subscriber=subscriber.name, zaak=state.identificatie,
@@ -130,7 +132,8 @@ class SubscriberDelivery:
                 return DONE
             await self.store.save(subscriber.name, zaak_url, identificatie=state.identificatie, acked=acked,
                                   inflight=message.as_json())
-            outcome = await self.send(subscriber, message)
+            outcome = await self.send(subscriber, message,
+                                      self._remember(subscriber, zaak_url, state.identificatie, acked))
             if outcome.status != "done":
                 return outcome
             acked = message.after
@@ -141,20 +144,96 @@ class SubscriberDelivery:
     async def _clock(self) -> dt.datetime:
         return await self.store.tick(self.sender.key)
 
-    async def send(self, subscriber: SubscriberSettings, message: Kennisgeving) -> Outcome:
+    def _remember(self, subscriber: SubscriberSettings, zaak_url: str, identificatie: str | None,
+                  acked: dict[str, Any] | None) -> Callable[[Kennisgeving], Awaitable[None]]:
+        """Store the message in flight again (as it changed while being sent: the checkout it holds)."""
+        async def remember(message: Kennisgeving) -> None:
+            await self.store.save(subscriber.name, zaak_url, identificatie=identificatie, acked=acked,
+                                  inflight=message.as_json())
+
+        return remember
+
+    async def send(self, subscriber: SubscriberSettings, message: Kennisgeving,
+                   remember: Callable[[Kennisgeving], Awaitable[None]] | None = None) -> Outcome:
         """POST one kennisgeving (a document's content streamed from ZGW as base64); done only on a Bv03. An
-        updateZaakdocument_Di02 goes to the VrijeBerichten endpoint after a checkout, and is done on a Bv02."""
-        content = self._content(message.document) if message.document and message.document.get("inhoud") else None
-        client = self._clients[subscriber.name]
-        endpoint, expected = subscriber.endpoint, "Bv03Bericht"
+        updateZaakdocument_Di02 to a subscriber with VrijeBerichten goes there after a checkout and is done on a
+        Bv02 (``_update_document``). ``remember(message)`` stores the message in flight as it changed."""
         if message.operation == "updateZaakdocument" and subscriber.vrije_berichten is not None:
-            endpoint, expected = subscriber.vrije_berichten, "Bv02Bericht"
-            checked_out = await self._checkout(subscriber, str((message.document or {}).get("identificatie")))
-            if isinstance(checked_out, Outcome):
-                return checked_out
-            message = Kennisgeving(message.operation, message.referentienummer, message.soap_action,
-                                   message.head.replace(CHECKED_OUT.encode(), escape(checked_out).encode()),
-                                   message.tail, message.document, message.after)
+            return await self._update_document(subscriber, message, remember)
+        return await self._post(subscriber, message, subscriber.endpoint, "Bv03Bericht")
+
+    async def _update_document(self, subscriber: SubscriberSettings, message: Kennisgeving,
+                               remember: Callable[[Kennisgeving], Awaitable[None]] | None) -> Outcome:
+        """checkout, updateZaakdocument with its checkedOutId, and a cancelCheckout when the update fails, so that
+        the subscriber does not keep the document locked. The checkedOutId is kept with the message in flight until
+        the checkout has ended (by the update or the cancel); a retry first cancels a checkout an earlier attempt
+        could not end, then checks out anew."""
+        assert subscriber.vrije_berichten is not None
+        identificatie = str((message.document or {}).get("identificatie"))
+
+        async def keep(changed: Kennisgeving) -> None:
+            if remember is not None:
+                await remember(changed)
+
+        if message.checked_out is not None:  # an earlier attempt's checkout, still held: end it first
+            cancelled = await self._cancel(subscriber, identificatie, message.checked_out)
+            if cancelled.status == "retry":
+                return cancelled
+            message = replace(message, checked_out=None)
+            await keep(message)
+        checked_out = await self._checkout(subscriber, identificatie)
+        if isinstance(checked_out, Outcome):
+            return checked_out
+        message = replace(message, checked_out=checked_out)
+        await keep(message)
+        filled = replace(message, head=message.head.replace(CHECKED_OUT.encode(), escape(checked_out).encode()))
+        outcome = await self._post(subscriber, filled, subscriber.vrije_berichten, "Bv02Bericht")
+        if outcome.status == "done":
+            return outcome
+        cancelled = await self._cancel(subscriber, identificatie, checked_out)
+        if cancelled.status != "retry":
+            await keep(replace(message, checked_out=None))
+        return outcome
+
+    async def _cancel(self, subscriber: SubscriberSettings, identificatie: str, checked_out: str) -> Outcome:
+        """cancelCheckout_Di02 of our checkout: done on a Bv02, and also on a fault with plek client (the subscriber
+        holds no such checkout: it ended, or the update did get through); anything else is tried again later."""
+        assert subscriber.vrije_berichten is not None
+        body, action = cancel_checkout(subscriber, self.sender, await self._clock(), identificatie, checked_out)
+        client = self._clients[subscriber.name]
+        try:
+            response = await client.post(subscriber.vrije_berichten, content=body, headers={
+                "content-type": "text/xml; charset=utf-8", "soapaction": f'"{action}"'})
+            answer = read_answer(response.status_code, response.headers.get("content-type"), response.content,
+                                 endpoint=subscriber.vrije_berichten, **_LIMITS)
+        except httpx.HTTPError as exc:
+            outcome = Outcome("retry", f"{subscriber.vrije_berichten}: {type(exc).__name__}: {exc}")
+        except LegacyError as exc:
+            outcome = Outcome("retry", f"subscriber {subscriber.name}: {exc}")
+        else:
+            try:
+                outcome = judge(answer.status, answer.fault)
+                if outcome.status == "dead":
+                    outcome = DONE
+                elif outcome.status == "done" and etree.QName(answer.message).localname != "Bv02Bericht":
+                    outcome = Outcome("retry", f"cancelCheckout: HTTP {answer.status} zonder Bv02 "
+                                               f"({etree.QName(answer.message).localname})")
+            finally:
+                answer.close()
+        log.info("kennisgeving_cancel_checkout", subscriber=subscriber.name, document=identificatie,
+                 outcome=outcome.status, error=outcome.error)
+        return outcome
+
+    async def _post(self, subscriber: SubscriberSettings, message: Kennisgeving, endpoint: str,
+                    expected: str) -> Outcome:
+        """POST one message; done only on an answer ``expected``. A document's content is streamed from ZGW through
+        a sha256 on its way; when the message is done, that digest and size go into ``message.after`` (what the
+        subscriber has of the content), so that a later version with the same content is not sent again."""
+        tally: dict[str, Any] = {}
+        content = None
+        if message.document and message.document.get("inhoud"):
+            content = self._content(message.document, tally)
+        client = self._clients[subscriber.name]
         headers = {"content-type": "text/xml; charset=utf-8", "soapaction": f'"{message.soap_action}"',
                    "accept-encoding": "identity"}
         try:
@@ -176,6 +255,8 @@ class SubscriberDelivery:
                                            f"({etree.QName(answer.message).localname})")
         finally:
             answer.close()
+        if outcome.status == "done" and content is not None and message.document is not None:
+            _record_content(message, str(message.document.get("url")), tally["sha256"].hexdigest(), tally["size"])
         log.info("kennisgeving_sent", subscriber=subscriber.name, operation=message.operation,
                  referentienummer=message.referentienummer, outcome=outcome.status, error=outcome.error)
         return outcome
@@ -208,15 +289,38 @@ class SubscriberDelivery:
         finally:
             answer.close()
 
-    def _content(self, document: dict[str, Any]) -> Callable[[], AsyncIterator[bytes]]:
+    def _content(self, document: dict[str, Any], tally: dict[str, Any]) -> Callable[[], AsyncIterator[bytes]]:
+        """The document's content from ZGW, in pieces, each also fed to ``tally["sha256"]`` and counted in
+        ``tally["size"]`` (both started again when the content is streamed again)."""
         zgw = self.zgw
 
         async def chunks() -> AsyncIterator[bytes]:
+            digest = tally["sha256"] = hashlib.sha256()
+            tally["size"] = 0
             async with zgw.documenten.stream_download(str(document["inhoud"])) as response:
                 async for chunk in response.aiter_bytes(1 << 20):
+                    digest.update(chunk)
+                    tally["size"] += len(chunk)
                     yield chunk
 
         return chunks
+
+    async def _digest(self, inhoud: str) -> tuple[str, int]:
+        """sha256 (hex) and size of a document's content, streamed from ZGW without holding it."""
+        digest, size = hashlib.sha256(), 0
+        async with self.zgw.documenten.stream_download(inhoud) as response:
+            async for chunk in response.aiter_bytes(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        return digest.hexdigest(), size
+
+
+def _record_content(message: Kennisgeving, url: str, sha256: str, size: int) -> None:
+    """What the subscriber now has of the document's content, in the state it acknowledged (``message.after``)."""
+    versies = dict(message.after.get("documentversies") or {})
+    if url in versies:
+        versies[url] = {**versies[url], "sha256": sha256, "size": size}
+        message.after["documentversies"] = versies
 
 
 def _client(subscriber: SubscriberSettings, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:

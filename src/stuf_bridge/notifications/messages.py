@@ -15,7 +15,8 @@ document added           voegZaakdocumentToe_Lk01 (edcLk01 T)        edcLk01 T
 document changed         updateZaakdocument_Di02 after a checkout     edcLk01 W (content when a new version)
                          (with vrije_berichten; else nothing)
 document gone from zaak  (nothing)                                    edcLk01 V (identificatie)
-besluit new/changed/gone updateZaak_Lk01 (the leidtTot relation)      bslLk01 T/W/V, and zakLk01 W (leidtTot)
+besluit new/changed/gone updateZaak_Lk01 (the leidtTot relation);     bslLk01 T/W/V, and zakLk01 W (leidtTot)
+                         ZDS 1.2: a new one first voegBesluitToe_Di01
 zaakobject/eigenschap    updateZaak_Lk01 (heeftBetrekkingOp,          zakLk01 W
                          extraElementen)
 ======================  ===========================================  ======================================
@@ -101,16 +102,19 @@ class Kennisgeving:
     tail: bytes
     document: dict[str, Any] | None
     after: dict[str, Any]  # the subscriber's state once this one is acknowledged
+    #: updateZaakdocument: the checkedOutId of a checkout at the subscriber that this message's sending holds and
+    #: has not ended yet (kept in flight, so that a retry first cancels it: ``delivery.py``)
+    checked_out: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"operation": self.operation, "referentienummer": self.referentienummer,
                 "soap_action": self.soap_action, "head": self.head.decode(), "tail": self.tail.decode(),
-                "document": self.document, "after": self.after}
+                "document": self.document, "after": self.after, "checked_out": self.checked_out}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Kennisgeving:
         return cls(data["operation"], data["referentienummer"], data["soap_action"], data["head"].encode(),
-                   data["tail"].encode(), data.get("document"), data["after"])
+                   data["tail"].encode(), data.get("document"), data["after"], data.get("checked_out"))
 
     def body(self, content: Callable[[], AsyncIterator[bytes]] | None) -> AsyncIterator[bytes]:
         """The whole body: head, the base64 of ``content()`` (when there is a document), tail."""
@@ -152,10 +156,10 @@ def _di02_root(body: etree._Element, subscriber: SubscriberSettings, name_11: st
 
 
 def _di02_stuurgegevens(root: etree._Element, frame: str, subscriber: SubscriberSettings, sender: Sender,
-                        moment: dt.datetime, functie: str) -> str:
+                        moment: dt.datetime, functie: str, berichtcode: str = "Di02") -> str:
     referentienummer = str(uuid.uuid4())
     sg = etree.SubElement(root, f"{{{frame}}}stuurgegevens")
-    etree.SubElement(sg, stuf("berichtcode")).text = "Di02"
+    etree.SubElement(sg, stuf("berichtcode")).text = berichtcode
     _party(etree.SubElement(sg, stuf("zender")), sender.organisatie, sender.applicatie, None, None)
     party = subscriber.stuf
     _party(etree.SubElement(sg, stuf("ontvanger")), party.organisatie, party.applicatie, party.administratie,
@@ -207,6 +211,43 @@ def checkout(subscriber: SubscriberSettings, sender: Sender, moment: dt.datetime
     gelijk.set(stuf("entiteittype"), "EDC")
     etree.SubElement(gelijk, zkn("identificatie")).text = identificatie
     return etree.tostring(env, xml_declaration=True, encoding="UTF-8"), action
+
+
+def cancel_checkout(subscriber: SubscriberSettings, sender: Sender, moment: dt.datetime, identificatie: str,
+                    checked_out_id: str) -> tuple[bytes, str]:
+    """cancelCheckout_Di02 (ZDS 1.1 / 1.2 VrijeBerichten) of our checkout ``checked_out_id`` of the document (body,
+    SOAPAction): ends a checkout whose updateZaakdocument did not go through."""
+    env, body = _soap()
+    root, frame, action = _di02_root(body, subscriber, "cancelCheckout_Di02", "cancelCheckout_Di02")
+    _di02_stuurgegevens(root, frame, subscriber, sender, moment, "cancelCheckout")
+    parameters = etree.SubElement(root, f"{{{frame}}}parameters")
+    etree.SubElement(parameters, f"{{{frame}}}checkedOutId").text = checked_out_id
+    document = etree.SubElement(root, f"{{{frame}}}document")
+    document.set(stuf("verwerkingssoort"), "T")  # required; T as the ZDS 1.2 reference samples send it
+    document.set(stuf("entiteittype"), "EDC")
+    document.set(stuf("functie"), "entiteit")
+    etree.SubElement(document, zkn("identificatie")).text = identificatie
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8"), action
+
+
+def voeg_besluit_toe(subscriber: SubscriberSettings, sender: Sender, moment: dt.datetime, besluit: etree._Element,
+                     zaak_identificatie: str, after: dict[str, Any]) -> Kennisgeving:
+    """ZDS 1.2's voegBesluitToe_Di01 (OntvangAsynchroon, answered by a Bv03): ``object`` with the besluit (the BSL
+    object, T) and the zaak it belongs to (its identificatie; T, as the ZDS 1.2 reference samples send it)."""
+    env = etree.Element(f"{{{SOAP11}}}Envelope", nsmap={"soapenv": SOAP11, "StUF": STUF, "ZKN": ZKN, "xsi": XSI})
+    body = etree.SubElement(env, f"{{{SOAP11}}}Body")
+    root = etree.SubElement(body, f"{{{ZDS}}}voegBesluitToe_Di01", nsmap={"ZDS": ZDS})
+    referentienummer = _di02_stuurgegevens(root, ZKN, subscriber, sender, moment, "voegBesluitToe", "Di01")
+    obj = etree.SubElement(root, zkn("object"))
+    besluit.tag = zkn("besluit")
+    besluit.set(stuf("verwerkingssoort"), "T")
+    obj.append(besluit)
+    zaak = etree.SubElement(obj, zkn("zaak"))
+    zaak.set(stuf("verwerkingssoort"), "T")
+    zaak.set(stuf("entiteittype"), "ZAK")
+    etree.SubElement(zaak, zkn("identificatie")).text = zaak_identificatie
+    text = etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    return Kennisgeving("voegBesluitToe", referentienummer, _ZDS12 + "voegBesluitToe_Di01", text, b"", None, after)
 
 
 def tijdstip(moment: dt.datetime) -> str:

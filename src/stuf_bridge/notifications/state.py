@@ -7,7 +7,8 @@ a small JSON snapshot (:func:`snapshot_of`; sealed at rest, ``sealing.py``):
 * ``zaak`` — the ZAK object as it was sent, relations included (its XML: a W's old object is exactly what the
   subscriber got before),
 * ``statussen`` — the status URLs it was told about, ``documenten`` — the document URLs, ``documentversies`` — per
-  document its EDC metadata as sent and its versie, ``besluiten`` — per besluit its BSL object as sent (stuf-zkn),
+  document its EDC metadata as sent, its versie and, once its content was sent, that content's ``sha256`` and
+  ``size``, ``besluiten`` — per besluit its BSL object as sent (stuf-zkn),
 * ``identificatie`` and ``zaaktype``.
 
 :func:`next_message` compares the two and returns the first kennisgeving of the difference (or None), with the
@@ -42,10 +43,13 @@ from .messages import (
     set_verwerkingssoort,
     stuf,
     update_zaakdocument,
+    voeg_besluit_toe,
     zkn,
 )
 
 JSON = dict[str, Any]
+#: a document's content (its inhoud URL) -> its sha256 (hex) and size, read as a stream
+Digest = Callable[[str], Awaitable[tuple[str, int]]]
 log = structlog.get_logger(__name__)
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XMIME = "http://www.w3.org/2005/05/xmlmime"
@@ -297,10 +301,12 @@ class Planner:
 
     # --- the difference ---------------------------------------------------------------------------------------
     async def next_message(self, subscriber: SubscriberSettings, acked: JSON | None, state: ZaakState,
-                           clock: Callable[[], Awaitable[dt.datetime]], iot: Any) -> Kennisgeving | None:
+                           clock: Callable[[], Awaitable[dt.datetime]], iot: Any,
+                           digest: Digest | None = None) -> Kennisgeving | None:
         """The first kennisgeving of the difference between ``acked`` and ``state`` (None: nothing to send).
         ``clock()`` gives its tijdstipBericht (asked only when there is one to send); ``iot(url)`` gives an
-        informatieobjecttype (the catalogue's cache). The order: (stuf-zkn) besluiten new or changed, so that the
+        informatieobjecttype (the catalogue's cache); ``digest(inhoud)`` the sha256 and size of a document's
+        content, streamed (``_document_changed``). The order: (stuf-zkn) besluiten new or changed, so that the
         zaak's leidtTot refers to a besluit the subscriber has; the zaak when it is new; each new status; the
         zaak's own attributes and relations; documents new, changed, gone; (stuf-zkn) besluiten gone."""
         generic = subscriber.profile == Profile.STUF_ZKN
@@ -321,6 +327,10 @@ class Planner:
                 unknown.set(stuf("verwerkingssoort"), "T")
                 self.mappings.insert_ordered("ZAK", current, unknown)
             return envelope("creeerZaak", subscriber, self.sender, await clock(), "T", [current], after)
+        if self.dialect == Dialect.ZDS12 and not generic:  # ZDS 1.2 has a message for a new besluit
+            message = await self._besluit_toegevoegd(subscriber, acked, state, clock)
+            if message is not None:
+                return message
         for status in state.statussen:
             url = str(status["url"])
             if url in acked.get("statussen", []):
@@ -341,7 +351,7 @@ class Planner:
             after = {**acked, "zaak": current_xml, "zaaktype": state.zaaktype_code}
             return envelope("updateZaak", subscriber, self.sender, await clock(), "W", [old, current], after)
         if subscriber.documents:
-            message = await self._document_changed(subscriber, acked, state, clock, iot)
+            message = await self._document_changed(subscriber, acked, state, clock, iot, digest)
             if message is not None:
                 return message
         if generic:
@@ -369,6 +379,26 @@ class Planner:
             return envelope("besluit", subscriber, self.sender, await clock(), "W", [old, current], after)
         return None
 
+    async def _besluit_toegevoegd(self, subscriber: SubscriberSettings, acked: JSON, state: ZaakState,
+                                  clock: Callable[[], Awaitable[dt.datetime]]) -> Kennisgeving | None:
+        """ZDS 1.2 voegBesluitToe_Di01 for a besluit the (zds-client) subscriber was not sent yet, after the zaak
+        exists there. ZDS 1.2's updateBesluit_BslLk01 is not sent: a changed or removed besluit reaches it as the
+        zaak's leidtTot in updateZaak, as it does a ZDS 1.1 subscriber."""
+        known: dict[str, str] = acked.get("besluiten") or {}
+        for besluit in state.besluiten:
+            url = str(besluit["url"])
+            if url in known:
+                continue
+            current = self.besluit_object(besluit)
+            after = {**acked, "besluiten": {**known, url: _xml(current)}}
+            for required in ("datumBeslissing", "ingangsdatumWerking"):  # required (nillable) in voegBesluitToe
+                if current.find(zkn(required)) is None:
+                    unknown = nil(required)
+                    unknown.set(stuf("noValue"), "waardeOnbekend")
+                    self.mappings.insert_ordered("BSL", current, unknown)
+            return voeg_besluit_toe(subscriber, self.sender, await clock(), current, state.identificatie, after)
+        return None
+
     async def _besluit_gone(self, subscriber: SubscriberSettings, acked: JSON, state: ZaakState,
                             clock: Callable[[], Awaitable[dt.datetime]]) -> Kennisgeving | None:
         """bslLk01 V (kerngegevens) for a besluit of the zaak that ZGW no longer has for it."""
@@ -385,10 +415,14 @@ class Planner:
         return None
 
     async def _document_changed(self, subscriber: SubscriberSettings, acked: JSON, state: ZaakState,
-                                clock: Callable[[], Awaitable[dt.datetime]], iot: Any) -> Kennisgeving | None:
+                                clock: Callable[[], Awaitable[dt.datetime]], iot: Any,
+                                digest: Digest | None) -> Kennisgeving | None:
         """A document new to the subscriber (edcLk01 T with content), one whose metadata or content changed
-        (stuf-zkn: edcLk01 W, old metadata first, the new one with the content when the version changed), one no
-        longer linked to the zaak (stuf-zkn: edcLk01 V with its identificatie)."""
+        (stuf-zkn: edcLk01 W, old metadata first, the new one with the content when its content changed), one no
+        longer linked to the zaak (stuf-zkn: edcLk01 V with its identificatie). Content counts as changed when the
+        version changed and ``digest(inhoud)`` (sha256 and size, streamed) differs from what the subscriber was
+        sent (``sha256``/``size`` in the snapshot, recorded by the delivery while sending); without either, every
+        new version counts as new content."""
         documenten: list[str] = acked.get("documenten", [])
         versies: dict[str, JSON] = acked.get("documentversies") or {}
         for zio, eio in state.documenten:
@@ -410,9 +444,16 @@ class Planner:
             if known is None:  # a snapshot from before documents were compared: nothing to compare with
                 continue
             now = await self._versie(eio, iot)
-            if now == known:
+            if (now["edc"], now["versie"]) == (known.get("edc"), known.get("versie")):
                 continue
             new_content = now["versie"] != known.get("versie") and bool(eio.get("inhoud"))
+            for key in ("sha256", "size"):  # what the subscriber has of the content, while it is the same
+                if key in known:
+                    now[key] = known[key]
+            if new_content and known.get("sha256") and digest is not None:  # a new version: is it new content?
+                sha256, size = await digest(str(eio["inhoud"]))
+                new_content = (sha256, size) != (known["sha256"], known.get("size"))
+                now.update(sha256=sha256, size=size)
             old = self._relevant_voor(state, zio, etree.fromstring(known["edc"]), "I")
             new = self._edc_object(state, zio, eio, await iot(str(eio["informatieobjecttype"])),
                                    content=new_content, soort="W")
