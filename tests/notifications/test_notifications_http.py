@@ -415,3 +415,41 @@ def test_a_zds_1_2_subscriber_gets_zds_1_2_messages(path: tuple[str, Subscriber,
     for kennisgeving in received:
         valid(kennisgeving, schemas)
         assert etree.QName(kennisgeving.message).namespace == "http://www.stufstandaarden.nl/koppelvlak/zds0120"
+
+
+def test_a_failed_update_is_cancelled_and_retried_and_content_goes_again_only_when_it_changed(
+        path: tuple[str, Subscriber, ZgwClient], schemas: Schemas) -> None:
+    """The zds-client's updateZaakdocument fails once after its checkout: the gateway cancels that checkout, and
+    the retry's checkout is granted (the stand-in refuses a second checkout of a document it holds). A metadata
+    change (a new ZGW version, the same content) sends no content to either subscriber; new content is sent."""
+    import base64
+
+    url, subscriber, zgw = path
+    zaak = zgw.create_zaak("0363ZK-NOTIFY-18")
+    eio = zgw.add_document(zaak, "0363DOC-NOTIFY-18", b"eerste versie")
+    wait_for(got(subscriber, "0363ZK-NOTIFY-18", 2, 2))
+    start = len(subscriber.of("dms"))
+    subscriber.fail_updates = 1
+
+    def change(**fields: object) -> None:
+        lock = zgw.ok("POST", f"{eio['url']}/lock")["lock"]
+        zgw.ok("PATCH", eio["url"], json={**fields, "lock": lock})
+        zgw.ok("POST", f"{eio['url']}/unlock", 204, json={"lock": lock})
+
+    change(titel="Foto, bijgesneden")
+    wait_for(got(subscriber, "0363ZK-NOTIFY-18", 4, 3))  # the failed update is recorded too
+    wait_for(lambda: outbox_idle(url))
+    assert [k.operation for k in subscriber.of("dms")[start:]] == [
+        "geefZaakdocumentbewerken_Di02", "updateZaakdocument_Di02", "cancelCheckout_Di02",
+        "geefZaakdocumentbewerken_Di02", "updateZaakdocument_Di02"]
+    failed, cancel, retried = (subscriber.of("dms")[start + n] for n in (1, 2, 4))
+    assert cancel.message.findtext(".//{*}checkedOutId") == failed.message.findtext(".//{*}checkedOutId")
+    assert retried.message.findtext(".//{*}checkedOutId") != failed.message.findtext(".//{*}checkedOutId")
+    valid(cancel, schemas)
+    assert "0363DOC-NOTIFY-18" not in subscriber.locks
+    assert retried.content is None and subscriber.of("zkn", "0363ZK-NOTIFY-18")[2].content is None  # metadata only
+
+    change(inhoud=base64.b64encode(b"tweede versie").decode(), bestandsomvang=13)
+    wait_for(got(subscriber, "0363ZK-NOTIFY-18", 5, 4))
+    assert subscriber.of("zkn", "0363ZK-NOTIFY-18")[3].content == b"tweede versie"
+    assert subscriber.of("dms", "0363ZK-NOTIFY-18")[4].content == b"tweede versie"

@@ -8,6 +8,8 @@ One delivery:
    referentienummer and body, so a StUF end node that did process it answers its earlier Bv03 (STUF §4.4);
 2. the zaak is read from ZGW and compared with the subscriber's snapshot (``state.py``); each kennisgeving of the
    difference is stored as in flight, sent, and on a **Bv03** the snapshot advances to the state after it;
+   (an updateZaakdocument: a Bv02, after a checkout that is cancelled when the update fails; a document's content
+   goes through a sha256 that is kept in the snapshot with its size);
 3. an answer that is no Bv03 ends the delivery: a StUF fault with plek client makes the item dead (sending it again
    changes nothing), anything else (transport errors, HTTP 5xx, server faults) is tried again with backoff by the
    outbox worker.

@@ -12,7 +12,8 @@ zaak destroyed           (nothing: ZDS has no removal)                zakLk01 V 
 zaak attributes changed  updateZaak_Lk01 (zakLk01 W: old, new)        zakLk01 W
 status added             actualiseerZaakstatus_Lk01 (zakLk01 W)       zakLk01 W
 document added           voegZaakdocumentToe_Lk01 (edcLk01 T)        edcLk01 T
-document changed         updateZaakdocument_Di02 after a checkout     edcLk01 W (content when a new version)
+document changed         updateZaakdocument_Di02 after a checkout,    edcLk01 W (content when it changed)
+                         cancelCheckout_Di02 when it fails
                          (with vrije_berichten; else nothing)
 document gone from zaak  (nothing)                                    edcLk01 V (identificatie)
 besluit new/changed/gone updateZaak_Lk01 (the leidtTot relation);     bslLk01 T/W/V, and zakLk01 W (leidtTot)
