@@ -16,6 +16,10 @@ answers Bv03 at once and records when each kennisgeving arrived; a ZGW client (n
   from a client that is no subscriber); the gateway (which also runs the embedded backend) streams the document to
   the zds-client subscriber as base64. The sink counts the bytes it gets. Reported: the gateway's RSS before, and
   its peak while the kennisgeving was sent (sampled every 20 ms).
+* **a metadata change of that document** (a third subscriber, stuf-zkn with documents, gets the document too): its
+  titel is changed through the Documenten API, which makes a new version with the same content. The gateway streams
+  the new version through a sha256 to compare it with what the subscriber was sent, and sends an edcLk01 W without
+  content. Reported: the W's size, its delay after the change, the gateway's CPU seconds and RSS peak meanwhile.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from tests.support.server import running_gateway
 MB = 1_000_000
 BLOCK = 3 * (1 << 18)
 _IDENT = re.compile(rb"<ZKN:identificatie>([^<]+)</ZKN:identificatie>")
+_MUTATIE = re.compile(rb"<StUF:mutatiesoort>([A-Z])</StUF:mutatiesoort>")
 _RELEVANT = re.compile(rb"<ZKN:isRelevantVoor.*?<ZKN:identificatie>([^<]+)</ZKN:identificatie>", re.S)
 
 
@@ -58,7 +63,7 @@ class Sink:
     """Kennisgevingen in: (subscriber, operation, zaak, arrival time, body bytes); the body is counted, not kept."""
 
     def __init__(self) -> None:
-        self.arrivals: list[tuple[str, str, str, float, int]] = []
+        self.arrivals: list[tuple[str, str, str, float, int, str]] = []  # …, mutatiesoort
         self.lock = threading.Lock()
         self.url = ""
 
@@ -85,8 +90,10 @@ def start_sink(sink: Sink) -> ThreadingHTTPServer:
             found = _RELEVANT.search(tail) if operation in ("voegZaakdocumentToe_Lk01", "edcLk01") else None
             found = found or _IDENT.search(head)
             zaak = found.group(1).decode() if found else ""
+            mutatie = _MUTATIE.search(head)
             with sink.lock:
-                sink.arrivals.append((self.path.split("/")[1], operation, zaak, time.time(), size))
+                sink.arrivals.append((self.path.split("/")[1], operation, zaak, time.time(), size,
+                                      mutatie.group(1).decode() if mutatie else ""))
             self.send_response(200)
             self.send_header("content-type", "text/xml; charset=utf-8")
             self.send_header("content-length", str(len(OK_ANSWER)))
@@ -167,7 +174,7 @@ def throughput(url: str, sink: Sink, zaken: int, pid: int) -> dict[str, object]:
     ended = max(a[3] for a in sink.arrivals)
     cpu = sum(gateway.cpu_times()[:2]) - cpu_before
     delays = []
-    for subscriber, operation, zaak, arrived, _size in sink.arrivals:
+    for subscriber, operation, zaak, arrived, _size, _mutatie in sink.arrivals:
         if subscriber == "dms":  # the zds-client operation says which change it is
             kind = "T" if operation == "creeerZaak_Lk01" else "W"
             delays.append(arrived - changed[f"{zaak}/{kind}"])
@@ -184,7 +191,7 @@ def large_document(url: str, sink: Sink, pid: int, size_mb: int) -> dict[str, ob
     size = size_mb * MB
     zaak = "0363ZK-BENCH-DOC"
     with httpx.Client(timeout=httpx.Timeout(1800, connect=10)) as client:
-        body, headers = creeer_zaak(identificatie=zaak, zaaktype="MELDING-OR", referentienummer="bench-doc-zaak")
+        body, headers = creeer_zaak(identificatie=zaak, zaaktype="BEZWAAR", referentienummer="bench-doc-zaak")
         assert client.post(f"{url}/zds/OntvangAsynchroon", content=body, headers=headers).status_code == 200
         wait(lambda: any(a[2] == zaak and a[0] == "dms" for a in sink.arrivals), 120)
         time.sleep(3)
@@ -215,10 +222,42 @@ def large_document(url: str, sink: Sink, pid: int, size_mb: int) -> dict[str, ob
         peak.join()
         [arrival] = [a for a in sink.arrivals if a[0] == "dms" and a[1] == "voegZaakdocumentToe_Lk01"]
     base64_size = 4 * ((size + 2) // 3)
+    metadata = metadata_change(url, sink, pid)
     return {"document_mb": size_mb, "kennisgeving_bytes": arrival[4], "base64_bytes": base64_size,
             "upload_s": round(uploaded - started, 1),
             "kennisgeving_done_s_after_upload": round(arrival[3] - uploaded, 1),
             "gateway_rss_before_mb": round(rss_before / (1 << 20), 1),
+            "gateway_rss_peak_mb": round(peak.peak / (1 << 20), 1), "metadata_change": metadata}
+
+
+def metadata_change(url: str, sink: Sink, pid: int) -> dict[str, object]:
+    """A new version of the large document with the same content (titel changed through the Documenten API)."""
+    def edc(mutatie: str) -> list[tuple[str, str, str, float, int]]:
+        return [a for a in sink.arrivals if a[0] == "edc" and a[1] == "edcLk01" and a[5] == mutatie]
+
+    wait(lambda: len(edc("T")) == 1, 1800)  # the document, content included: its digest is recorded
+    time.sleep(3)
+    zgw = ZgwClient(url)
+    try:
+        eio = zgw.one("documenten/api/v1/enkelvoudiginformatieobjecten", identificatie="0363DOC-BENCH-1")
+        gateway = psutil.Process(pid)
+        cpu_before = sum(gateway.cpu_times()[:2])
+        rss_before = gateway.memory_info().rss
+        peak = Peak(pid)
+        peak.start()
+        lock = zgw.ok("POST", f"{eio['url']}/lock")["lock"]
+        zgw.ok("PATCH", eio["url"], json={"titel": "Groot document, nieuwe titel", "lock": lock})
+        zgw.ok("POST", f"{eio['url']}/unlock", 204, json={"lock": lock})
+        changed = time.time()
+        wait(lambda: len(edc("W")) == 1, 1800)
+        peak.stop.set()
+        peak.join()
+        cpu = sum(gateway.cpu_times()[:2]) - cpu_before
+    finally:
+        zgw.close()
+    [change] = edc("W")
+    return {"w_bytes": change[4], "content_bytes_in_t": edc("T")[0][4], "delay_s": round(change[3] - changed, 1),
+            "gateway_cpu_s": round(cpu, 1), "gateway_rss_before_mb": round(rss_before / (1 << 20), 1),
             "gateway_rss_peak_mb": round(peak.peak / (1 << 20), 1)}
 
 
@@ -235,7 +274,9 @@ def main() -> int:
         {"name": "dms", "endpoint": f"{sink.url}/dms/OntvangAsynchroon", "profile": "zds-client",
          "stuf": {"organisatie": "0363", "applicatie": "DMS"}},
         {"name": "zkn", "endpoint": f"{sink.url}/zkn/OntvangAsynchroon", "profile": "stuf-zkn", "documents": False,
-         "stuf": {"organisatie": "0363", "applicatie": "ZKN"}}]}
+         "zaaktypen": ["MELDING-OR"], "stuf": {"organisatie": "0363", "applicatie": "ZKN"}},
+        {"name": "edc", "endpoint": f"{sink.url}/edc/OntvangAsynchroon", "profile": "stuf-zkn",
+         "zaaktypen": ["BEZWAAR"], "stuf": {"organisatie": "0363", "applicatie": "EDC"}}]}
     env = {"STUF_BRIDGE_NOTIFICATIONS": json.dumps(config), "STUF_BRIDGE_OUTBOX": json.dumps({"poll_seconds": 0.05})}
     pids: list[int] = []
     load = os.getloadavg()[0]
