@@ -196,6 +196,7 @@ def large_document(url: str, sink: Sink, pid: int, size_mb: int) -> dict[str, ob
         wait(lambda: any(a[2] == zaak and a[0] == "dms" for a in sink.arrivals), 120)
         time.sleep(3)
         text, headers = voeg_zaakdocument_toe(identificatie="0363DOC-BENCH-1", zaak=zaak, inhoud="@INHOUD@",
+                                              dct="Bezwaarschrift",
                                               referentienummer="bench-doc-1", bestandsnaam="groot.bin",
                                               content_type="application/octet-stream")
         before, after = text.split(b"@INHOUD@")
