@@ -272,8 +272,9 @@ def test_a_zds_1_2_subscriber_gets_the_zds_1_2_frames_valid_against_the_zds_1_2_
 
 
 def test_a_zds_1_2_subscriber_gets_a_new_besluit_as_voeg_besluit_toe(schemas: Schemas) -> None:
-    """ZDS 1.2 has voegBesluitToe_Di01 (OntvangAsynchroon): a new besluit goes as that, before the updateZaak that
-    relates it (leidtTot); a ZDS 1.1 subscriber, whose standard has no such message, gets the updateZaak only."""
+    """ZDS 1.2 has voegBesluitToe_Di01 and updateBesluit_BslLk01 (OntvangAsynchroon): a new besluit goes as the first,
+    before the updateZaak that relates it (leidtTot), a changed one as the second; a ZDS 1.1 subscriber, whose
+    standard has neither, gets the updateZaak only."""
     for zds, expected in (("1.2", ["voegBesluitToe_Di01", "updateZaak_ZakLk01"]), ("1.1", ["updateZaak_Lk01"])):
         feed = Feed("zds-client", zds=zds)
         planner = feed.planner.for_(feed.subscriber)
@@ -296,8 +297,15 @@ def test_a_zds_1_2_subscriber_gets_a_new_besluit_as_voeg_besluit_toe(schemas: Sc
         assert (zaak.tag, zaak.findtext(z("identificatie"))) == (z("zaak"), ZAAK["identificatie"])
         leidt_tot = message(sent[1]).findall(z("object"))[1].find(z("leidtTot"))
         assert leidt_tot is not None and leidt_tot.get(VS) == "T"
-        feed.state.besluiten = [{**BESLUIT, "toelichting": "Anders"}]  # a change: no second voegBesluitToe
-        assert [k.operation for k in feed.drain()] == []
+        feed.state.besluiten = [{**BESLUIT, "toelichting": "Anders"}]  # a change: updateBesluit W, old and new
+        [change] = feed.drain()
+        element = valid(change, schemas)
+        assert change.soap_action.rsplit("/", 1)[-1] == etree.QName(element).localname == "updateBesluit_BslLk01"
+        old, new = element.findall(z("object"))
+        assert (old.get(VS), new.get(VS)) == ("W", "W")
+        assert (old.findtext(z("toelichting")), new.findtext(z("toelichting"))) == ("Vergunning verleend", "Anders")
+        feed.state.besluiten = []  # gone: the zaak's leidtTot V in updateZaak (ZDS has no removal of a besluit)
+        assert [k.soap_action.rsplit("/", 1)[-1] for k in feed.drain()] == ["updateZaak_ZakLk01"]
 
 
 def test_a_zds_1_2_creeer_zaak_without_initiator_says_it_is_unknown(schemas: Schemas) -> None:

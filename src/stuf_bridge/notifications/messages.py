@@ -17,7 +17,8 @@ document changed         updateZaakdocument_Di02 after a checkout,    edcLk01 W 
                          (with vrije_berichten; else nothing)
 document gone from zaak  (nothing)                                    edcLk01 V (identificatie)
 besluit new/changed/gone updateZaak_Lk01 (the leidtTot relation);     bslLk01 T/W/V, and zakLk01 W (leidtTot)
-                         ZDS 1.2: a new one first voegBesluitToe_Di01
+                         ZDS 1.2: a new one first voegBesluitToe_Di01,
+                         a changed one updateBesluit_BslLk01 (W)
 zaakobject/eigenschap    updateZaak_Lk01 (heeftBetrekkingOp,          zakLk01 W
                          extraElementen)
 ======================  ===========================================  ======================================
@@ -61,13 +62,15 @@ OPERATIONS: dict[str, tuple[str, str, dict[Profile, str]]] = {
     "documentGewijzigd": ("edcLk01", "EDC", {Profile.STUF_ZKN: _ZDS11 + "edcLk01"}),
     "documentVerwijderd": ("edcLk01", "EDC", {Profile.STUF_ZKN: _ZDS11 + "edcLk01"}),
     "besluit": ("bslLk01", "BSL", {Profile.STUF_ZKN: _ZDS11 + "bslLk01"}),
+    # ZDS 1.2 only (a zds-client with zds "1.2"): its frame and SOAPAction come from ZDS12_ROOTS
+    "updateBesluit": ("bslLk01", "BSL", {Profile.ZDS_CLIENT: _ZDS11 + "bslLk01"}),
 }
 
 
 #: a zds-client subscriber that speaks ZDS 1.2: operation -> its root element (namespace zds0120) and SOAPAction
 ZDS12_ROOTS = {"creeerZaak": "creeerZaak_ZakLk01", "updateZaak": "updateZaak_ZakLk01",
                "actualiseerZaakstatus": "actualiseerZaakstatus_ZakLk01",
-               "voegZaakdocumentToe": "voegZaakdocumentToe_EdcLk01"}
+               "voegZaakdocumentToe": "voegZaakdocumentToe_EdcLk01", "updateBesluit": "updateBesluit_BslLk01"}
 _ZDS12 = "http://www.stufstandaarden.nl/koppelvlak/zds0120/"
 
 

@@ -382,15 +382,22 @@ class Planner:
     async def _besluit_toegevoegd(self, subscriber: SubscriberSettings, acked: JSON, state: ZaakState,
                                   clock: Callable[[], Awaitable[dt.datetime]]) -> Kennisgeving | None:
         """ZDS 1.2 voegBesluitToe_Di01 for a besluit the (zds-client) subscriber was not sent yet, after the zaak
-        exists there. ZDS 1.2's updateBesluit_BslLk01 is not sent: a changed or removed besluit reaches it as the
-        zaak's leidtTot in updateZaak, as it does a ZDS 1.1 subscriber."""
+        exists there; updateBesluit_BslLk01 (W: old, new) for one it was sent that changed. A removed besluit reaches
+        it as the zaak's leidtTot V in updateZaak (ZDS has no removal of a besluit)."""
         known: dict[str, str] = acked.get("besluiten") or {}
         for besluit in state.besluiten:
             url = str(besluit["url"])
-            if url in known:
-                continue
             current = self.besluit_object(besluit)
-            after = {**acked, "besluiten": {**known, url: _xml(current)}}
+            current_xml = _xml(current)
+            after = {**acked, "besluiten": {**known, url: current_xml}}
+            if url in known:
+                if known[url] == current_xml:
+                    continue
+                old = etree.fromstring(known[url])
+                self._gone_as_nil(old, current, "BSL")
+                old.set(stuf("verwerkingssoort"), "W")
+                current.set(stuf("verwerkingssoort"), "W")
+                return envelope("updateBesluit", subscriber, self.sender, await clock(), "W", [old, current], after)
             for required in ("datumBeslissing", "ingangsdatumWerking"):  # required (nillable) in voegBesluitToe
                 if current.find(zkn(required)) is None:
                     unknown = nil(required)
