@@ -279,6 +279,23 @@ def test_check_config_checks_every_tenants_backend_with_its_credentials(setup: S
     assert report.errors >= 4, text  # the four APIs of the tenant with the wrong secret
 
 
+def test_check_config_checks_a_tenants_own_legacy_side(tmp_path: Path) -> None:
+    """A tenant's own legacy endpoints are probed in a section of their own (here: nothing listens, an error)."""
+    import asyncio
+
+    from stuf_bridge.checks import run_checks
+    from stuf_bridge.settings import Settings
+
+    from ..support.legacy import closed_port
+
+    down = closed_port()
+    settings = Settings(data_dir=tmp_path, zgw_url=closed_port(), tenants=[
+        {**_TENANT, "zgw_url": closed_port(), "legacy": {"endpoints": {"OntvangAsynchroon": f"{down}/zds/x"}}}])
+    text = "\n".join(asyncio.run(run_checks(settings)).lines)
+    assert "Legacy zaaksysteem of tenant t" in text, text
+    assert f"{down}/zds/x" in text.split("Legacy zaaksysteem of tenant t", 1)[1], text
+
+
 async def test_each_tenants_clients_use_its_own_credentials(tmp_path: Path) -> None:
     """One tenant with OAuth2 client credentials, one with its own HS256 secret: each tenant's ZGW calls go to its own
     backend with its own token, and neither uses the gateway's."""

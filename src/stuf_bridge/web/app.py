@@ -303,7 +303,9 @@ def create_app(
                 notifications.start()
                 stack.push_async_callback(notifications.stop)
             if (legacy is not None or tenant_legacy or notifications.handlers) and settings.outbox.enabled:
-                replica_translate = _replica_translate(settings, the_store, schemas, zgw, mappings, recorders=echo)
+                # the gateway's own items (a tenant's go to its own worker): never re-chosen by tenant
+                own = settings.model_copy(update={"tenants": []}) if settings.tenants else settings
+                replica_translate = _replica_translate(own, the_store, schemas, zgw, mappings, recorders=echo)
                 handlers: dict[str, Handler] = dict(notifications.handlers)
                 if compare is not None and replica_translate is not None:
                     handlers.update(compare(replica_translate))
