@@ -12,6 +12,11 @@ Everything the message does towards ZGW then follows the tenant: its own :class:
 credentials, TLS), and so its own catalogue cache; the identifier sequences are the tenant's own (``tenant=NAME|``
 before the sequence's name) and so are the resend records (``|tenant=NAME`` after the zender of the key), so that a
 referentienummer of one municipality never answers another's resend.
+
+A tenant may have its own ``routing:`` and ``legacy:`` sections (else the gateway's): ``routing/tenants.py`` gives
+its environment its router (its zaak registry rows ``tenant=NAME|...``, see :func:`scoped`) and its proxy and
+replicate handlers, and its outbox items record it. What does not work per tenant yet is refused
+(:func:`tenant_limits`).
 """
 
 from __future__ import annotations
