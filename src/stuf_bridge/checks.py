@@ -92,6 +92,9 @@ async def run_checks(settings: Settings) -> Report:
         await _check_backend(tenant.settings(settings), mappings, report)
     if settings.legacy.configured:
         await _check_legacy(settings, report)
+    for tenant in settings.tenants:  # a tenant's own legacy side (docs/security.md, Tenants)
+        if tenant.legacy is not None and tenant.legacy.configured:
+            await _check_legacy(tenant.settings(settings), report, f"Legacy zaaksysteem of tenant {tenant.name}")
     return report
 
 
@@ -130,9 +133,9 @@ async def _check_store(settings: Settings, report: Report) -> None:
         report.error(f"store: {' '.join(str(exc).split())}")
 
 
-async def _check_legacy(settings: Settings, report: Report) -> None:
+async def _check_legacy(settings: Settings, report: Report, section: str = "Legacy zaaksysteem") -> None:
     """Each configured legacy endpoint must answer something (its WSDL, or any HTTP status to an empty POST)."""
-    report.section("Legacy zaaksysteem")
+    report.section(section)
     async with LegacyClient(settings) as legacy:
         for service, url in settings.legacy.endpoints.items():
             try:

@@ -16,7 +16,8 @@ httpx's ``send`` → ``_send_handling_auth`` → ``_send_handling_redirects`` �
   (``stuf/dispatch.py``) and reads the stuurgegevens;
 * **check** (``pipeline/check.py``) refuses stuurgegevens the gateway cannot act on;
 * **tenant** (``security/tenants.py``) with ``tenants:`` configured, continues the message in its municipality's
-  environment (its ZGW clients and settings), chosen by the client or the zender organisatie;
+  environment (its ZGW clients and settings; its router and legacy side, ``routing/tenants.py``), chosen by the
+  client or the zender organisatie;
 * **route** (``pipeline/route.py``) decides where the message goes (translate; proxy and replicate plug in here), from
   the operation, the sender and what the message is about (``stuf/subject.py``: zaak, zaaktype, documents);
 * **authorise** (``pipeline/authorise.py``) checks the client's zenders, operations and zaaktypen (StUF052; reads

@@ -153,3 +153,42 @@ async def test_the_sweep_leaves_an_intent_whose_primary_call_is_under_way(store:
         LIVE_INTENTS.discard(item.idem_key)
     [entry] = await store.outbox_items()
     assert entry.status == "held" and entry.next_attempt_at > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)
+
+
+async def test_a_tenants_item_goes_to_its_tenants_legacy_and_an_unknown_tenants_item_parks(
+        store: Store, standin: StandIn, make_worker: Any) -> None:
+    """An item records its tenant (``tenant=NAME|`` in target, partition and idem_key): the gateway's worker hands it
+    to that tenant's worker (its legacy endpoints), whichever worker claims it; a tenant the settings no longer name
+    parks its item as dead (nothing lost: ``outbox retry`` once the tenant is back), and no other zaak waits for it."""
+    gateway = await make_worker({"OntvangAsynchroon": f"{standin.url}/ok/gateway/OntvangAsynchroon"})
+    utrecht = await make_worker({"OntvangAsynchroon": f"{standin.url}/ok/utrecht/OntvangAsynchroon"})
+    gateway.tenants = {"utrecht": utrecht}
+    for ref, tenant in (("u1", "utrecht"), ("g1", None), ("x1", "weg")):
+        assert (await store.claim_message("z", ref, "d", "op", stale_after=STALE)).state == "new"
+        target = "legacy:OntvangAsynchroon" if tenant is None else f"tenant={tenant}|legacy:OntvangAsynchroon"
+        zaak = "Z1" if tenant is None else f"tenant={tenant}|Z1"  # one zaak number, three municipalities
+        await store.complete_message("z", ref, b"<Bv03/>", [OutboxItem(zaak, target, f"<m>{ref}</m>".encode(),
+                                                                       "text/xml", '"op"', f"{target}|{ref}")])
+    assert await drain(gateway) == 3
+    assert [(s.path, s.body) for s in standin.seen] == [("/ok/utrecht/OntvangAsynchroon", b"<m>u1</m>"),
+                                                         ("/ok/gateway/OntvangAsynchroon", b"<m>g1</m>")]
+    [dead] = await store.outbox_items(statuses=("dead",))
+    assert dead.target == "tenant=weg|legacy:OntvangAsynchroon"
+    assert dead.last_error is not None and "tenant 'weg' is niet (meer) ingesteld" in dead.last_error
+
+
+async def test_a_tenants_intent_is_settled_by_its_tenants_worker(store: Store, standin: StandIn,
+                                                                 make_worker: Any) -> None:
+    """A held intent of a tenant whose process died (primary legacy: the item is for ZGW) is settled by resending to
+    the tenant's own legacy side."""
+    gateway = await make_worker({"OntvangAsynchroon": f"{standin.url}/ok/gateway/OntvangAsynchroon"},
+                                intent_seconds=0.01)
+    utrecht = await make_worker({"OntvangAsynchroon": f"{standin.url}/ok/utrecht/OntvangAsynchroon"})
+    gateway.tenants = {"utrecht": utrecht}
+    target = "tenant=utrecht|zgw:OntvangAsynchroon"
+    await hold(store, OutboxItem("tenant=utrecht|Z1", target, b"<m>i1</m>", "text/xml", '"op"', f"{target}|i1"),
+               due_in=dt.timedelta(seconds=0))
+    assert await gateway.sweep_once()
+    assert [s.path for s in standin.seen] == ["/ok/utrecht/OntvangAsynchroon"]
+    [item] = await store.outbox_items()
+    assert (item.status, item.target) == ("pending", target)

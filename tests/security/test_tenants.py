@@ -196,6 +196,44 @@ def test_tenant_configuration_errors_name_the_problem(tenants: list[dict[str, ob
         Settings(tenants=tenants, clients=clients)
 
 
+_LEGACY = {"endpoints": {"OntvangAsynchroon": "http://legacy.example/zds/OntvangAsynchroon"}}
+
+
+@pytest.mark.parametrize(("settings", "says"), [
+    ({"notifications": {"subscribers": [{"name": "dms", "endpoint": "http://dms.test/zds",
+                                         "stuf": {"applicatie": "DMS"}}]}},
+     "tenants cannot be combined (yet) with notifications"),
+    ({"reconcile": {"scheduled": True, "zaaktypen": ["B1"]}}, "with the scheduled reconcile"),
+    ({"legacy": _LEGACY, "routing": {"default": {"mode": "translate", "backfill": "on_reference"}}},
+     "with backfill (routing)"),
+    ({"legacy": _LEGACY, "tenants": [{**_TENANT, "routing": {"default": "translate", "rules": [
+        {"match": {"zaaktype": "B1"}, "mode": "replicate", "primary": "legacy", "compare_reads": 0.5}]}}]},
+     "with compare_reads (tenants[t].routing)"),
+])
+def test_what_tenants_cannot_be_combined_with_is_refused_naming_it(settings: dict[str, object], says: str) -> None:
+    from pydantic import ValidationError
+
+    from stuf_bridge.settings import Settings
+
+    with pytest.raises(ValidationError, match=re.escape(says)):
+        Settings(**{"tenants": [_TENANT], **settings})
+
+
+def test_a_tenant_has_its_own_routing_and_legacy_or_the_gateways() -> None:
+    """Tenants with a routing table and legacy sides are accepted; a tenant without its own sections gets the
+    gateway's, one with them its own (whole sections, not merged)."""
+    from stuf_bridge.settings import Settings
+
+    own_legacy = {"endpoints": {"BeantwoordVraag": "https://utrecht.example/zds/BeantwoordVraag"}, "timeout": 3}
+    base = Settings(legacy=_LEGACY, routing={"default": "proxy"}, tenants=[
+        _TENANT, {**_TENANT, "name": "u", "organisaties": ["0344"], "legacy": own_legacy,
+                  "routing": {"default": {"mode": "replicate", "primary": "zgw"}}}])
+    shared, own = (t.settings(base) for t in base.tenants)
+    assert shared.legacy == base.legacy and shared.routing == base.routing
+    assert [s.value for s in own.legacy.endpoints] == ["BeantwoordVraag"] and own.legacy.timeout == 3
+    assert (own.routing.default.mode.value, own.routing.default.primary) == ("replicate", "zgw")
+
+
 def test_tenant_settings_replace_the_backend_and_keep_the_rest(tmp_path: Path) -> None:
     from stuf_bridge.settings import Settings
 
@@ -239,6 +277,23 @@ def test_check_config_checks_every_tenants_backend_with_its_credentials(setup: S
     assert "credentials accepted" in sections["1111"] and "credentials accepted" in sections["2222"], text
     assert "credentials accepted" not in sections["3333"], text
     assert report.errors >= 4, text  # the four APIs of the tenant with the wrong secret
+
+
+def test_check_config_checks_a_tenants_own_legacy_side(tmp_path: Path) -> None:
+    """A tenant's own legacy endpoints are probed in a section of their own (here: nothing listens, an error)."""
+    import asyncio
+
+    from stuf_bridge.checks import run_checks
+    from stuf_bridge.settings import Settings
+
+    from ..support.legacy import closed_port
+
+    down = closed_port()
+    settings = Settings(data_dir=tmp_path, zgw_url=closed_port(), tenants=[
+        {**_TENANT, "zgw_url": closed_port(), "legacy": {"endpoints": {"OntvangAsynchroon": f"{down}/zds/x"}}}])
+    text = "\n".join(asyncio.run(run_checks(settings)).lines)
+    assert "Legacy zaaksysteem of tenant t" in text, text
+    assert f"{down}/zds/x" in text.split("Legacy zaaksysteem of tenant t", 1)[1], text
 
 
 async def test_each_tenants_clients_use_its_own_credentials(tmp_path: Path) -> None:

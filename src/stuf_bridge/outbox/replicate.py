@@ -12,6 +12,10 @@ the writing: this handler only puts the items on ``x.outbox``), so it is stored 
 * genereer*Identificatie: one issuer only. With primary legacy the legacy system issues the number (it stays the
   single issuer its own later messages rely on), with primary zgw the gateway's sequence does; nothing is forwarded,
   so the two sides never hand out numbers from two counters for the same range.
+
+A tenant's message (``tenants:``, ``x.env.tenant``) writes an item that records its tenant: target, partition and
+idem_key are ``tenant=NAME|...`` (``security/tenants.py``, ``scoped``), so the worker delivers it with that tenant's
+ZGW clients or legacy endpoints (also after a restart), and one municipality's zaak never holds back another's.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from ..legacy.errors import LegacyNotConfigured
 from ..legacy.proxy import LegacyProxy
 from ..pipeline.claim import digest, idempotency_key
 from ..pipeline.exchange import Exchange, Reply
+from ..security.tenants import scoped
 from ..settings import IdempotencyPolicy
 from ..store import OutboxItem, StoreError
 from .store import drop_hold, hold, spool
@@ -134,8 +139,9 @@ class Replicate:
         assert x.raw is not None and x.operation is not None and x.stuurgegevens is not None
         key = idempotency_key(x.operation, x.stuurgegevens)
         assert key is not None
-        target = target or leg
-        partition, idem = await partition_key(x), f"{key[0]}|{key[1]}|{leg}"
+        tenant = x.env.tenant
+        target = scoped(tenant, target or leg)
+        partition, idem = await partition_key(x), scoped(tenant, f"{key[0]}|{key[1]}|{leg}")
         zender = x.stuurgegevens.zender
         assert zender is not None and x.request is not None
         if x.env.settings.idempotency_policy_for(zender.organisatie, zender.applicatie) is not IdempotencyPolicy.STRICT:
@@ -151,11 +157,11 @@ class Replicate:
 
 async def partition_key(x: Exchange) -> str:
     """What orders delivery: the zaak (for a message naming only a document: the zaak it was linked to), else
-    ``doc:<identificatie>``, else ``msg:<referentienummer>``."""
-    subject, sg = x.subject, x.stuurgegevens
+    ``doc:<identificatie>``, else ``msg:<referentienummer>``; for a tenant's message ``tenant=NAME|`` before it."""
+    subject, sg, tenant = x.subject, x.stuurgegevens, x.env.tenant
     if subject is not None and subject.zaak:
-        return subject.zaak
+        return scoped(tenant, subject.zaak)
     if subject is not None and subject.documenten:
-        zaak = await x.env.store.document_zaak(subject.documenten[0])
-        return zaak or f"doc:{subject.documenten[0]}"
-    return f"msg:{sg.referentienummer if sg is not None else ''}"
+        zaak = await x.env.store.document_zaak(scoped(tenant, subject.documenten[0]))
+        return scoped(tenant, zaak or f"doc:{subject.documenten[0]}")
+    return scoped(tenant, f"msg:{sg.referentienummer if sg is not None else ''}")

@@ -20,6 +20,11 @@ When nothing is due it sweeps: an intent item (``held``, written by replicate be
 ``outbox.intent_seconds`` belongs to a process that died between the primary's answer and the commit of the item;
 ``sweep_once`` settles it (see there; for primary zgw through a ``PrimaryCheck``). At start and then hourly it purges
 finished items (``outbox/store.py``).
+
+A tenant's item (``tenants:``; its target and partition start with ``tenant=NAME|``, ``outbox/replicate.py``) is
+delivered and settled by that tenant's own worker (``tenants``: its legacy endpoints, its ZGW clients through a
+replica gateway in its environment, its primary check), whichever process claims it; an item of a tenant the
+settings no longer name is parked as dead (``outbox retry`` once the tenant is back).
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import random
-from collections.abc import AsyncIterable, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 
 import structlog
 from lxml import etree
@@ -39,6 +44,7 @@ from ..legacy.client import LegacyClient
 from ..legacy.errors import LegacyError, LegacyNotConfigured
 from ..pipeline.exchange import Reply
 from ..pipeline.route import Mode, Route
+from ..security.tenants import unscoped
 from ..store import OutboxEntry, Store, StoreError
 from ..stuf.registry import Operation, Service
 from ..stuf.stuurgegevens import Stuurgegevens
@@ -112,8 +118,9 @@ class OutboxWorker:
                  translate: TranslateRequest | None, rng: Callable[[], float] = random.random,
                  primary_check: PrimaryCheck | None = None,
                  backfill: Callable[[OutboxEntry], Awaitable[Outcome]] | None = None,
-                 handlers: dict[str, Handler] | None = None):
+                 handlers: dict[str, Handler] | None = None, tenants: Mapping[str, OutboxWorker] | None = None):
         self.store = store
+        self.tenants = dict(tenants or {})  # each tenant's delivery (its clients), for its items
         self.backfill = backfill  # delivers ``backfill:*`` items (migration/backfill.py)
         self.handlers = dict(handlers or {})
         self.settings = settings
@@ -186,6 +193,19 @@ class OutboxWorker:
         if entry.idem_key in LIVE_INTENTS:  # its primary call is still under way in this process: look again later
             log.info("outbox_intent_still_live", **fields)
             return True
+        tenant, own = self._tenant(entry)
+        if own is not None:
+            await own.settle(_for_tenant(entry))
+        elif tenant is not None:
+            await settle_held(self.store, entry, "dead", f"tenant {tenant!r} is niet (meer) ingesteld")
+            log.error("outbox_tenant_unknown", tenant=tenant, **fields)
+        else:
+            await self.settle(entry)
+        return True
+
+    async def settle(self, entry: OutboxEntry) -> None:
+        """Settle one claimed intent item (see :meth:`sweep_once`)."""
+        fields = {"item": entry.id, "target": entry.target, "partition": entry.partition_key}
         if is_zgw(entry.target):
             try:
                 outcome = await self._to_legacy(entry)
@@ -199,12 +219,12 @@ class OutboxWorker:
                 log.warning("outbox_intent_settled", outcome="skipped", error=outcome.error, **fields)
             else:
                 log.warning("outbox_intent_unsettled", error=outcome.error, **fields)  # due again after the lease
-            return True
+            return
         try:
             landed = await self.primary_check(entry) if self.primary_check is not None else None
         except PrimaryUndecided as exc:  # still being processed or recovered: due again after the lease
             log.warning("outbox_intent_unsettled", error=str(exc), **fields)
-            return True
+            return
         if landed is None:
             await settle_held(self.store, entry, "dead", "onbekend of de ZGW-kant (primary) het bericht verwerkte: "
                               "controleer ZGW, dan stuf-bridge outbox retry ID (wel) of skip ID (niet)")
@@ -213,7 +233,6 @@ class OutboxWorker:
                               "primary ZGW bevestigd na herstart" if landed else "primary ZGW verwerkte het niet")
         log.warning("outbox_intent_settled", outcome={None: "dead", True: "pending", False: "skipped"}[landed],
                     **fields)
-        return True
 
     async def deliver_once(self) -> bool:
         """Claim and deliver one item; False when none was due."""
@@ -230,7 +249,17 @@ class OutboxWorker:
         await self.record(entry, outcome)
         return True
 
+    def _tenant(self, entry: OutboxEntry) -> tuple[str | None, OutboxWorker | None]:
+        """The tenant an item records, and that tenant's worker (None when the settings do not name it)."""
+        tenant, _ = unscoped(entry.target)
+        return tenant, self.tenants.get(tenant) if tenant is not None else None
+
     async def deliver(self, entry: OutboxEntry) -> Outcome:
+        tenant, own = self._tenant(entry)
+        if own is not None:
+            return await own.deliver(_for_tenant(entry))
+        if tenant is not None:
+            return Outcome("dead", f"tenant {tenant!r} is niet (meer) ingesteld")
         for prefix, handler in self.handlers.items():
             if entry.target.startswith(prefix):
                 return await handler(entry)
@@ -287,6 +316,11 @@ class OutboxWorker:
             await self.store.outbox_retry_later(entry.id, outcome.error or "", delay)
             log.warning("outbox_retry", error=outcome.error, delay_seconds=round(delay.total_seconds(), 3), **fields)
 
+
+
+def _for_tenant(entry: OutboxEntry) -> OutboxEntry:
+    """A tenant's item as its tenant's worker sees it: target and partition without ``tenant=NAME|``."""
+    return replace(entry, target=unscoped(entry.target)[1], partition_key=unscoped(entry.partition_key)[1])
 
 
 def is_zgw(target: str) -> bool:

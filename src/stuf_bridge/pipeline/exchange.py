@@ -9,7 +9,7 @@ passed between stages.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from ..stuf.subject import Subject
     from ..trace import MessageTrace
     from ..zgw import ZgwCall, ZgwClients
-    from .route import Route
+    from .handle import ModeHandler
+    from .route import Mode, Route, Router
 
 
 @dataclass
@@ -92,6 +93,10 @@ class Environment:
     mappings: Mappings | None
     identity: Systeem
     tenant: str | None = None  # the tenant whose backend these are (security/tenants.py); None: the gateway's own
+    # a tenant's own router and proxy/replicate handlers (its routing table, zaak registry and legacy side); None:
+    # the gateway's (the route and handle stages' own)
+    router: Router | None = None
+    modes: Mapping[Mode, ModeHandler] | None = None
 
 
 @dataclass

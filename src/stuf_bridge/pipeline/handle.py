@@ -25,7 +25,9 @@ class Handle:
 
     async def __call__(self, x: Exchange, call_next: Next) -> None:
         assert x.route is not None
-        run = self.modes.get(x.route.mode)
+        own = x.env.modes  # a tenant's own proxy and replicate (its legacy side, or none), else the gateway's
+        mode = x.route.mode
+        run = own.get(mode) if own is not None and mode is not Mode.TRANSLATE else self.modes.get(mode)
         if run is None:
             raise NotSupported(
                 f"Route {x.route.mode.value} wordt (nog) niet ondersteund",

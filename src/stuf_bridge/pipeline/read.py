@@ -19,6 +19,7 @@ from ..soap.streaming import STREAM_ABOVE
 from ..stuf.dispatch import resolve
 from ..stuf.registry import REGISTRY, Registry
 from ..stuf.stuurgegevens import read_stuurgegevens
+from ..security.tenants import keeps_raw
 from .exchange import Environment, Exchange, Next, RawBody
 
 
@@ -40,7 +41,7 @@ class Read:
                 reason="content-type-unsupported",
             )
         body = x.body
-        if settings.legacy.configured:
+        if keeps_raw(settings):  # the gateway or a tenant has a legacy side
             x.raw = RawBody()
             body = _tee(body, x.raw)
         try:

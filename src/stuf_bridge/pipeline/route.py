@@ -67,8 +67,9 @@ class RouteStage:
     async def __call__(self, x: Exchange, call_next: Next) -> None:
         assert x.request is not None and x.operation is not None and x.stuurgegevens is not None
         x.subject = read_subject(x.request.body)
-        x.route = await self.router.route(x.operation, x.stuurgegevens, x.subject)
+        router = x.env.router if x.env.router is not None else self.router  # a tenant's own, else the gateway's
+        x.route = await router.route(x.operation, x.stuurgegevens, x.subject)
         await call_next(x)
-        handled = getattr(self.router, "handled", None)
+        handled = getattr(router, "handled", None)
         if handled is not None and x.fault is None:
             await handled(x)

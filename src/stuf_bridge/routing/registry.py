@@ -8,12 +8,17 @@ pin stays, so a later change of the rules does not move a zaak to another primar
 The rows live in the store (``zaak_routes``, ``document_zaken``), shared by every gateway process. A pinned entry
 never changes, so this process keeps the ones it has seen in memory (bounded); what is not pinned is asked again,
 since another process may pin it any moment.
+
+With tenants each tenant has a registry of its own (``tenant``): its rows are keyed ``tenant=NAME|<identificatie>``
+(``security/tenants.py``, ``scoped``), so that a zaak number of one municipality never pins another's zaak.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 
+from ..security.tenants import scoped
 from ..store import Store, ZaakRoute
 
 #: Pinned entries kept in memory per process.
@@ -21,8 +26,9 @@ CACHED_ZAKEN = 10_000
 
 
 class ZaakRegistry:
-    def __init__(self, store: Store, *, cached: int = CACHED_ZAKEN):
+    def __init__(self, store: Store, *, cached: int = CACHED_ZAKEN, tenant: str | None = None):
         self.store = store
+        self.tenant = tenant
         self._cached = cached
         self._pinned: OrderedDict[str, ZaakRoute] = OrderedDict()
 
@@ -32,8 +38,9 @@ class ZaakRegistry:
         if entry is not None:
             self._pinned.move_to_end(zaak)
             return entry
-        entry = await self.store.zaak_route(zaak)
+        entry = await self.store.zaak_route(scoped(self.tenant, zaak))
         if entry is not None:
+            entry = replace(entry, identificatie=zaak)
             self._remember(entry)
         return entry
 
@@ -41,15 +48,17 @@ class ZaakRegistry:
         """Pin a zaak to its route unless it already is; returns the entry in force."""
         if entry.identificatie in self._pinned:
             return self._pinned[entry.identificatie]
-        pinned = await self.store.pin_zaak_route(entry)
+        pinned = await self.store.pin_zaak_route(
+            replace(entry, identificatie=scoped(self.tenant, entry.identificatie)))
+        pinned = replace(pinned, identificatie=entry.identificatie)
         self._remember(pinned)
         return pinned
 
     async def zaak_of_document(self, document: str) -> str | None:
-        return await self.store.document_zaak(document)
+        return await self.store.document_zaak(scoped(self.tenant, document))
 
     async def link_document(self, document: str, zaak: str) -> None:
-        await self.store.link_document(document, zaak)
+        await self.store.link_document(scoped(self.tenant, document), zaak)
 
     def _remember(self, entry: ZaakRoute) -> None:
         self._pinned[entry.identificatie] = entry

@@ -74,9 +74,10 @@ class RuleRouter:
         zgw_cache_seconds: float = ZGW_CACHE_SECONDS,
         legacy_cache_seconds: float = LEGACY_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        tenant: str | None = None,
     ):
         self.table = RuleTable(settings)
-        self.registry = ZaakRegistry(store)
+        self.registry = ZaakRegistry(store, tenant=tenant)  # a tenant's router: its own registry rows
         self.zgw = zgw
         self.legacy_zaaktype = legacy_zaaktype
         self._from_zgw = _Recent(zgw_cache_seconds, clock)

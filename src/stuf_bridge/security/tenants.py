@@ -12,6 +12,11 @@ Everything the message does towards ZGW then follows the tenant: its own :class:
 credentials, TLS), and so its own catalogue cache; the identifier sequences are the tenant's own (``tenant=NAME|``
 before the sequence's name) and so are the resend records (``|tenant=NAME`` after the zender of the key), so that a
 referentienummer of one municipality never answers another's resend.
+
+A tenant may have its own ``routing:`` and ``legacy:`` sections (else the gateway's): ``routing/tenants.py`` gives
+its environment its router (its zaak registry rows ``tenant=NAME|...``, see :func:`scoped`) and its proxy and
+replicate handlers, and its outbox items record it. What does not work per tenant yet is refused
+(:func:`tenant_limits`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from ..legacy.config import LegacySettings
+from ..routing.config import RoutingSettings
 from .config import BackendTls, OAuth2Settings
 
 if TYPE_CHECKING:
@@ -60,6 +67,12 @@ class TenantSettings(BaseModel):
         default_factory=dict, description="TLS per API of the tenant's backend, over the tenant's zgw_tls.")
     default_rsin: str | None = Field(None, pattern=r"^\d{9}$", description="RSIN for organisaties the mapping lacks.")
     default_gemeentecode: str | None = Field(None, pattern=r"^\d{4}$")
+    legacy: LegacySettings | None = Field(
+        None, description="The tenant's own legacy zaaksysteem (as the gateway's legacy:, the whole section); unset: "
+        "the gateway's legacy side.")
+    routing: RoutingSettings | None = Field(
+        None, description="The tenant's own routing table (as the gateway's routing:, the whole section); unset: the "
+        "gateway's routing table.")
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -113,6 +126,10 @@ class TenantSettings(BaseModel):
             update["default_rsin"] = self.default_rsin
         if self.default_gemeentecode is not None:
             update["default_gemeentecode"] = self.default_gemeentecode
+        if self.legacy is not None:
+            update["legacy"] = self.legacy
+        if self.routing is not None:
+            update["routing"] = self.routing
         return base.model_copy(update=update)
 
 
@@ -129,6 +146,52 @@ def check_tenants(tenants: list[TenantSettings], client_names: set[str]) -> None
         raise ValueError(f"tenants: clients {unknown} are not among the configured clients")
 
 
+def tenant_limits(settings: Settings) -> str | None:
+    """What cannot be combined with tenants (yet), as the reason the settings are refused; None when all fits.
+
+    A routing table and a legacy side work per tenant (each tenant's own or the gateway's). What still works on the
+    gateway's own backend only is refused: notifications, the lazy back-fill (``backfill: on_reference``),
+    ``compare_reads`` and the scheduled reconcile."""
+    if settings.notifications.active:
+        return ("tenants cannot be combined (yet) with notifications: subscriptions and kennisgevingen work on the "
+                "gateway's own backend (docs/security.md, Tenants)")
+    if settings.reconcile.scheduled:
+        return ("tenants cannot be combined (yet) with the scheduled reconcile (reconcile.scheduled): it compares the "
+                "gateway's own backend and legacy side only (docs/security.md, Tenants)")
+    tables = [("routing", settings.routing)] + [
+        (f"tenants[{t.name}].routing", t.routing) for t in settings.tenants if t.routing is not None]
+    for where, table in tables:
+        for target in (table.default, *table.rules):
+            if target.backfill != "off" or target.compare_reads > 0:
+                what = "backfill" if target.backfill != "off" else "compare_reads"
+                return (f"tenants cannot be combined (yet) with {what} ({where}): the back-fill and the read "
+                        "comparison work on the gateway's own backend and legacy side (docs/security.md, Tenants)")
+    return None
+
+
+def keeps_raw(settings: Settings) -> bool:
+    """Whether a message's bytes are kept as they came (for proxy and replicate): when the gateway or a tenant has a
+    legacy side."""
+    return settings.legacy.configured or any(t.legacy is not None and t.legacy.configured for t in settings.tenants)
+
+
+def scoped(tenant: str | None, key: str) -> str:
+    """A store key of a tenant's own (zaak registry, outbox target and partition): ``tenant=NAME|key``; unchanged
+    for the gateway's own messages."""
+    return key if tenant is None else f"{TENANT_PREFIX}{tenant}|{key}"
+
+
+def unscoped(key: str) -> tuple[str | None, str]:
+    """``(tenant, key)`` of a key made by :func:`scoped` (tenant None: the gateway's own)."""
+    if not key.startswith(TENANT_PREFIX):
+        return None, key
+    tenant, _, rest = key[len(TENANT_PREFIX):].partition("|")
+    return tenant, rest
+
+
+TENANT_PREFIX = "tenant="
+
+
 class Tenants:
     """The tenants' environments (settings, ZGW clients) and the choice of one per message."""
 
@@ -141,13 +204,17 @@ class Tenants:
     def build(cls, base: Environment, transport: httpx.AsyncBaseTransport | None = None) -> Tenants:
         """One environment per tenant of ``base.settings``: its settings and its own ZGW clients (close with
         :meth:`aclose`)."""
+        from ..pipeline.route import TranslateAll
         from ..zgw import ZgwClients
 
         environments: dict[str, Environment] = {}
         for tenant in base.settings.tenants:
             own = tenant.settings(base.settings)
             zgw: ZgwClients = ZgwClients.from_settings(own, None, transport)
-            environments[tenant.name] = replace(base, settings=own, zgw=zgw, tenant=tenant.name)
+            # translate only, until ``routing/tenants.py`` (``wire_tenants``) gives it its router and legacy side:
+            # never the gateway's own router or legacy side
+            environments[tenant.name] = replace(base, settings=own, zgw=zgw, tenant=tenant.name,
+                                                router=TranslateAll(), modes={})
         return cls(environments, list(base.settings.tenants))
 
     def choose(self, x: Exchange) -> Environment:
@@ -195,4 +262,5 @@ class TenantStage:
         await call_next(x)
 
 
-__all__ = ["TenantSettings", "TenantStage", "Tenants", "check_tenants"]
+__all__ = ["TenantSettings", "TenantStage", "Tenants", "check_tenants", "keeps_raw", "scoped", "tenant_limits",
+           "unscoped"]

@@ -49,6 +49,7 @@ from ..pipeline.record import Recorder
 from ..pipeline.route import Mode, Router
 from ..routing.router import RuleRouter
 from ..security.passwords import PasswordCheck
+from ..routing.tenants import wire_tenants
 from ..security.tenants import Tenants
 from ..security.web import InternalGuard, peer_of
 from ..settings import ZGW_APIS, Settings
@@ -275,6 +276,15 @@ def create_app(
                     zgw_transport)
                 stack.push_async_callback(tenants.aclose)
             app.state.tenants = tenants
+            tenant_sides = {}
+            if tenants is not None:  # each tenant's router, proxy/replicate and outbox delivery (routing/tenants.py)
+                tenant_sides = await wire_tenants(
+                    tenants, stack, store=the_store, outbox=settings.outbox, legacy=legacy,
+                    legacy_transport=legacy_transport,
+                    replica=lambda env: _replica_translate(env.settings.model_copy(update={"tenants": []}), the_store,
+                                                           schemas, env.zgw, mappings, tenant=env.tenant))
+            tenant_legacy = any(side.legacy is not None for side in tenant_sides.values())
+            app.state.outbox = app.state.outbox or tenant_legacy
             gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing, modes=modes,
                               recorders=[metrics, tracer, *echo], tenants=tenants)
             app.state.gateway = gateway
@@ -283,14 +293,19 @@ def create_app(
             stack.push_async_callback(tracer.stop)  # before the store closes: what is queued is written
             if replicate is not None:
                 replicate.translate = gateway.translate
+            for side in tenant_sides.values():  # replicate's ZGW leg: the translate flow, in the tenant's environment
+                if side.replicate is not None:
+                    side.replicate.translate = gateway.translate
             compare = read_comparison(settings, the_store, replicate, legacy,
                                       lambda: metrics.reconcile_differences.labels("compare-reads").inc())
             if notifications.handlers:
                 app.state.outbox = True
                 notifications.start()
                 stack.push_async_callback(notifications.stop)
-            if (legacy is not None or notifications.handlers) and settings.outbox.enabled:
-                replica_translate = _replica_translate(settings, the_store, schemas, zgw, mappings, recorders=echo)
+            if (legacy is not None or tenant_legacy or notifications.handlers) and settings.outbox.enabled:
+                # the gateway's own items (a tenant's go to its own worker): never re-chosen by tenant
+                own = settings.model_copy(update={"tenants": []}) if settings.tenants else settings
+                replica_translate = _replica_translate(own, the_store, schemas, zgw, mappings, recorders=echo)
                 handlers: dict[str, Handler] = dict(notifications.handlers)
                 if compare is not None and replica_translate is not None:
                     handlers.update(compare(replica_translate))
@@ -299,7 +314,8 @@ def create_app(
                     return OutboxWorker(the_store, settings.outbox, legacy=legacy, translate=translate,
                                         primary_check=_primary_check(settings, the_store, zgw),
                                         backfill=backfill_delivery(backfill_copier) if backfill_copier else None,
-                                        handlers=handlers)
+                                        handlers=handlers,
+                                        tenants={name: side.worker for name, side in tenant_sides.items()})
 
                 worker = outbox_worker(replica_translate)
                 worker.start()
@@ -491,14 +507,17 @@ def _primary_check(settings: Settings, store: Store, zgw: ZgwClients | None) -> 
 
 
 def _replica_translate(settings: Settings, store: Store, schemas: Schemas, zgw: ZgwClients | None,
-                       mappings: Mappings, recorders: Sequence[Recorder] = ()) -> TranslateRequest | None:
+                       mappings: Mappings, recorders: Sequence[Recorder] = (),
+                       tenant: str | None = None) -> TranslateRequest | None:
     """How the outbox worker translates a stored request for ZGW: a gateway of its own on the same store and
-    backends whose router translates everything as a replica (idempotency records of its own)."""
+    backends whose router translates everything as a replica (idempotency records of its own). For a tenant's items
+    (``tenant``): in the tenant's environment, its ZGW clients, sequences and idempotency keys."""
     if zgw is None:
         return None
     replica = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings, router=ReplicaRouter(),
                       recorders=list(recorders),
                       authenticate=False)  # authenticated and authorised when it came in
+    replica.env.tenant = tenant
 
     async def translate(service: Service | None, payload: AsyncIterable[bytes], content_type: str | None,
                         soap_action: str | None) -> Reply:
