@@ -85,9 +85,9 @@ class Claim:
         body_digest, ref = await digest_off_loop(x.request.body, x.request.contents), key[1]
         if policy is IdempotencyPolicy.BY_BODY:  # another body under this referentienummer is another message
             key = (key[0], f"{key[1]}|{body_digest[:32]}")
-        # the step journal's sweep works on the gateway's own backend: a tenant's messages are not journalled (a
-        # failed one is released as without recovery; docs/security.md, Tenants)
-        journal = self._journal() if x.env.tenant is None else None
+        # a tenant's message is journalled like any other: its key names the tenant (``|tenant=NAME``), and its
+        # recovery — here, at start-up, in the sweep, by ``stuf-bridge recover`` — uses that tenant's ZGW clients
+        journal = self._journal(x)
         if journal is not None:
             await journal.ensure_registered()  # the claim names its holder
         stored, earlier = await self._claim(key, x.operation, body_digest, ref, journal)
@@ -108,7 +108,7 @@ class Claim:
                     await self._release(key)
                     raise
             # without an earlier journal the message row is written with the first write's intent (one commit)
-            token = JOURNAL.set(journal.for_message(key, x.operation.name, self.env.zgw, opened=earlier))
+            token = JOURNAL.set(journal.for_message(key, x.operation.name, x.env.zgw, opened=earlier))
         try:
             await call_next(x)
             self._check_fence()
@@ -133,8 +133,8 @@ class Claim:
 
     # --- the step journal (recovery/) ---------------------------------------------------------------------
 
-    def _journal(self) -> Journal | None:
-        if self.env.zgw is None or not self.env.settings.recovery.enabled:
+    def _journal(self, x: Exchange) -> Journal | None:
+        if x.env.zgw is None or not self.env.settings.recovery.enabled:
             return None
         return journal_for(self.env.store, lease_seconds=self.env.settings.recovery.lease_seconds)
 
@@ -148,7 +148,7 @@ class Claim:
         """Before a claimed message runs: if an earlier copy left writes in the journal (it failed, or its process
         died), resolve them first. True when the earlier copy turned out complete (``x.answer`` is then its Bv03);
         a resolution that cannot finish now (ZGW still away) is a fault that says so, and nothing runs."""
-        assert x.operation is not None and self.env.zgw is not None
+        assert x.operation is not None and x.env.zgw is not None  # the message's tenant's backend, or the gateway's
         if await journal.begin(key, x.operation.name):
             return False
         message = await journal.message(key)
@@ -159,7 +159,7 @@ class Claim:
         if message is not None and message.state == "active":
             await journal.take(key, message.owner)  # its process is gone: the claim was taken over from it
         if message is None or message.state != "completed":
-            resolution = await resolve(self.env.zgw, journal, key,
+            resolution = await resolve(x.env.zgw, journal, key,
                                        settle_seconds=self.env.settings.recovery.settle_seconds)
             if resolution.outcome == "left":
                 await journal.set_message(key, "unfinished")
@@ -180,7 +180,7 @@ class Claim:
     async def _after_failure(self, journal: Journal, key: tuple[str, str], exc: BaseException,
                              x: Exchange) -> bool:
         """Resolve what a failed message left; True when it turned out complete (answered Bv03 after all)."""
-        assert self.env.zgw is not None
+        assert x.env.zgw is not None
         message_journal = JOURNAL.get()
         if isinstance(message_journal, MessageJournal):
             try:
@@ -194,7 +194,7 @@ class Claim:
                 log.error("journal_failed", referentienummer=key[1], error=str(error))
             return False
         try:
-            resolution = await resolve(self.env.zgw, journal, key, wait=False,
+            resolution = await resolve(x.env.zgw, journal, key, wait=False,
                                        settle_seconds=self.env.settings.recovery.settle_seconds)
             if resolution.outcome == "clean":
                 await journal.finish(key)
