@@ -29,6 +29,9 @@ class SlowProxy:
         self.write_delay, self.read_delay = write_delay, read_delay
         self.writes = 0
         self.lose: set[int] = set()
+        #: called with (method, path) once the backend did a request, before its answer goes back (a test kills the
+        #: gateway there: the write is done, the gateway never learns it)
+        self.on_done: Callable[[str, str], None] | None = None
         #: called with (method, path) as each request arrives, before it is held back and passed on (a test kills
         #: the gateway at a chosen request)
         self.on_request: Callable[[str, str], None] | None = None
@@ -59,6 +62,8 @@ class SlowProxy:
                     data = response.read()
                 finally:
                     connection.close()
+                if proxy.on_done is not None:
+                    proxy.on_done(self.command, self.path)
                 if number in proxy.lose:  # done by the backend, its answer lost on the way back
                     self.close_connection = True
                     return

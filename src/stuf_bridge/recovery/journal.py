@@ -309,6 +309,27 @@ class MessageJournal:
         self._zaken: set[int] = set()  # the POST zaken of this message
         self._created_zaken: set[str] = set()  # the zaken it created (their parts need no journal rows)
         self._zaak_fields: list[bytes] = []  # the same as the client writes them in a part's body
+        self._planned: list[tuple[str, str, int]] = []  # (method, path, seq) of planned writes, in sending order
+
+    async def plan(self, method: str, url: str, writes: list[tuple[str, dict[str, Any]]]) -> None:
+        """Journal the intents of writes the flow will send one by one, state ``planned``, in one commit (context.py,
+        ``plan``). Each gets its intent as usual when it is sent (``before`` takes the planned row's seq and makes it
+        ``intent``); one never sent stays ``planned``, which recovery knows was not sent. Parts of a zaak this
+        message created need no rows (the zaak's DELETE takes them along)."""
+        if len(writes) < 2:
+            return
+        if any(str(body.get("zaak")) in self._created_zaken for _, body in writes):
+            return
+        path = httpx.URL(url).path
+        for name, body in writes:
+            self.seq += 1
+            self._pending.append(dict(
+                zender=self.key[0], referentienummer=self.key[1], seq=self.seq, operation=self.operation,
+                step=name[:200], method=method, url=url[:2000],
+                body=json.dumps(body, ensure_ascii=False, separators=(",", ":")), undo=None, state="planned",
+                owner=self.journal.owner.id))
+            self._planned.append((method, path, self.seq))
+        await self._commit_now()
 
     async def before(self, method: str, url: str | httpx.URL, content: bytes | None) -> int | None:
         """Journal the intent of a write; its seq, or None when it needs no row. ``url`` may be httpx's URL: it is
@@ -327,8 +348,11 @@ class MessageJournal:
             if match and match.group(1).decode() in self._created_zaken:
                 return None
         url = str(url)
-        self.seq += 1
-        seq = self.seq
+        if self._planned and self._planned[0][:2] == (method, path):
+            seq = self._planned.pop(0)[2]  # its row is there (planned): the intent below only sets its state
+        else:
+            self.seq += 1
+            seq = self.seq
         if method == "POST" and resource == "zaken" and not (content and b'"identificatie"' in content):
             self._urgent.add(seq)  # ZGW numbers this zaak: its URL is only in the answer, which must be kept
         step = context.STEP.get()
