@@ -185,3 +185,41 @@ async def test_a_process_whose_message_was_taken_over_stops_with_a_fault(
     assert found["omschrijving"] == "Gewijzigd" and found["rollen"] == [("Initiator", "999993653", "Visser")]
     assert tuple(claim) == ("pending", other.owner.id)  # not released: the other process's now
     assert held is not None and held.owner == other.owner.id
+
+
+async def test_a_process_taken_over_after_its_last_write_stores_no_answer(
+    fast_settings: Settings, schemas: Schemas
+) -> None:
+    """Fencing at the end: the message is taken over after the gateway's last ZGW write, before it stores its
+    answer (a pause there). Storing the answer is fenced as the journal writes are: nothing is stored, the claim
+    stays the other process's (pending), and the sender gets the recovery-took-over fault, not Bv03."""
+    scenario = SCENARIOS["updateZaak"]
+    r = scenario.round(2, "f")
+    async with running_rig(fast_settings, schemas) as rig:
+        for message in scenario.setup(r):
+            assert berichtcode(await rig.send(message)) == "Bv03"
+        store = rig.client._transport.app.state.store  # type: ignore[attr-defined]
+        gateway_journal = journal_for(store)
+        other = Journal(store)
+        key = ("0363/OpenFormulieren/", r.ref)
+        complete = store.complete_message
+        taken: list[bool] = []
+
+        async def taken_over_first(*args: Any, **kwargs: Any) -> Any:
+            if args[:2] == key:
+                taken.append(await other.take(key, gateway_journal.owner.id))
+            return await complete(*args, **kwargs)
+
+        store.complete_message = taken_over_first
+        try:
+            response = await rig.send(scenario.message(r))
+        finally:
+            store.complete_message = complete
+        found = await snapshot(rig.zgw, scenario, r)
+        claim = await store.statement("test", "SELECT state, owner, answer FROM messages WHERE zender = :z AND "
+                                      "referentienummer = :r", {"z": key[0], "r": key[1]})
+    fault = stuf_fault(response)
+    assert taken == [True]
+    assert fault.reason == "recovery-took-over", fault
+    assert found["omschrijving"] == "Gewijzigd"  # its writes were all made (the other process completes it)
+    assert tuple(claim) == ("pending", other.owner.id, None)  # no answer stored, the claim the other's

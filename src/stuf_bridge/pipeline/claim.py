@@ -101,7 +101,9 @@ class Claim:
             if earlier:  # the claim found a journal of an earlier copy (it failed, or its process died)
                 try:
                     if await self._repair(journal, key, x):  # an earlier copy's writes are all there: Bv03
-                        await self.env.store.complete_message(*key, for_storage(x.answer, ()), ())  # type: ignore[arg-type]
+                        if not await self.env.store.complete_message(
+                                *key, for_storage(x.answer, ()), (), owner=journal.owner.id):  # type: ignore[arg-type]
+                            raise self._took_over()
                         await journal.finish(key)
                         return
                 except BaseException:
@@ -127,7 +129,12 @@ class Claim:
             await self.env.store.release_message(*key)
             return
         outbound = x.context.outbound if x.has_context else ()
-        await self.env.store.complete_message(*key, for_storage(x.answer, outbound), x.outbox)
+        # fenced: stored only while the claim is still this process's (recovery may have taken it over after the
+        # last journalled write, while this process was paused); else the fault says so and nothing is stored
+        if not await self.env.store.complete_message(*key, for_storage(x.answer, outbound), x.outbox,
+                                                     owner=journal.owner.id if journal is not None else None):
+            x.answer = None
+            raise self._took_over()
         # The journal of an answered message is forgotten by the sweep (Journal.purge_done), not here: one commit
         # less per message; until then recovery sees its claim is done and leaves it alone (service.py).
 
@@ -220,12 +227,16 @@ class Claim:
         undone by this one, and no answer is stored."""
         message_journal = JOURNAL.get()
         if isinstance(message_journal, MessageJournal) and message_journal.fenced:
-            raise ProcessingError(
-                "De verwerking van dit bericht is overgenomen door herstel",
-                "Deze verwerking duurde langer dan de lease van het proces; een ander proces heeft het bericht "
-                "overgenomen en herstelt het. Stuur het bericht opnieuw (zelfde referentienummer) voor de uitkomst.",
-                plek="server", reason="recovery-took-over",
-            ) from cause
+            raise Claim._took_over() from cause
+
+    @staticmethod
+    def _took_over() -> ProcessingError:
+        return ProcessingError(
+            "De verwerking van dit bericht is overgenomen door herstel",
+            "Deze verwerking duurde langer dan de lease van het proces; een ander proces heeft het bericht "
+            "overgenomen en herstelt het. Stuur het bericht opnieuw (zelfde referentienummer) voor de uitkomst.",
+            plek="server", reason="recovery-took-over",
+        )
 
     async def _holder_gone(self, key: tuple[str, str], owner: str | None, journal: Journal | None) -> bool:
         """Whether the process that holds this pending claim is known to be gone (recovery/journal.py). The claim

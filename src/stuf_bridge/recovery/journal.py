@@ -347,8 +347,10 @@ class MessageJournal:
             match = _ZAAK.search(content[:4096])
             if match and match.group(1).decode() in self._created_zaken:
                 return None
+        planned = bool(self._planned) and self._planned[0][0] == method \
+            and self._planned[0][1] == (url.path if isinstance(url, httpx.URL) else httpx.URL(url).path)
         url = str(url)
-        if self._planned and self._planned[0][:2] == (method, path):
+        if planned:
             seq = self._planned.pop(0)[2]  # its row is there (planned): the intent below only sets its state
         else:
             self.seq += 1
