@@ -109,7 +109,7 @@ class Claim:
                 except BaseException:
                     await self._release(key)
                     raise
-            # without an earlier journal the message row is written with the first write's intent (one commit)
+            # without an earlier journal no message row is written: its first write row stands for it
             token = JOURNAL.set(journal.for_message(key, x.operation.name, x.env.zgw, opened=earlier))
         try:
             await call_next(x)
