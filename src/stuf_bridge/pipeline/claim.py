@@ -101,8 +101,9 @@ class Claim:
             if earlier:  # the claim found a journal of an earlier copy (it failed, or its process died)
                 try:
                     if await self._repair(journal, key, x):  # an earlier copy's writes are all there: Bv03
-                        if not await self.env.store.complete_message(
-                                *key, for_storage(x.answer, ()), (), owner=journal.owner.id):  # type: ignore[arg-type]
+                        if await self.env.store.complete_message(
+                                *key, for_storage(x.answer, ()), (),  # type: ignore[arg-type]
+                                owner=journal.owner.id) is False:
                             raise self._took_over()
                         await journal.finish(key)
                         return
@@ -131,8 +132,8 @@ class Claim:
         outbound = x.context.outbound if x.has_context else ()
         # fenced: stored only while the claim is still this process's (recovery may have taken it over after the
         # last journalled write, while this process was paused); else the fault says so and nothing is stored
-        if not await self.env.store.complete_message(*key, for_storage(x.answer, outbound), x.outbox,
-                                                     owner=journal.owner.id if journal is not None else None):
+        if await self.env.store.complete_message(*key, for_storage(x.answer, outbound), x.outbox,
+                                                 owner=journal.owner.id if journal is not None else None) is False:
             x.answer = None
             raise self._took_over()
         # The journal of an answered message is forgotten by the sweep (Journal.purge_done), not here: one commit
