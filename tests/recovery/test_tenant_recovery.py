@@ -72,3 +72,69 @@ def _auth(backend: str) -> dict[str, str]:
               "user_representation": "test"}
     return {"Authorization": f"Bearer {jwt.encode(claims, SECRETS[backend], algorithm='HS256')}",
             "Accept-Crs": "EPSG:4326"}
+
+
+async def test_recover_command_resolves_a_tenants_message_in_its_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``stuf-bridge recover run`` with tenants: what a gone process left of a tenant's creeerZaak (a bare zaak in
+    the tenant's backend process, the journal under the tenant's key) is undone there, with the tenant's
+    credentials."""
+    import asyncio
+    import datetime as dt
+    import os
+
+    from stuf_bridge.cli import main
+    from stuf_bridge.recovery.journal import Journal, Owner
+    from stuf_bridge.settings import load_settings
+    from stuf_bridge.store import create_store
+    from stuf_bridge.zgw import ZgwClients
+
+    from .test_recovery import _dead_pid
+
+    identificatie, ref = "0363ZK-TREC-CLI", "tenant-recovery-cli"
+    for key in [k for k in os.environ if k.startswith("STUF_BRIDGE_")]:  # the developer's own must not leak in
+        monkeypatch.delenv(key)
+    with running_gateway(tmp_path / "a", env={"STUF_BRIDGE_ZGW_CLIENT_ID": "gw-a",
+                                             "STUF_BRIDGE_ZGW_SECRET": SECRETS["a"]},
+                         command=("zgw", "serve"), timeout=120) as a:
+        config = _config(tmp_path, a, a)
+        data = tmp_path / "gw"
+        settings = load_settings(config, data_dir=data)
+        tenant = settings.tenants[0].settings(settings)
+
+        async def leave() -> str:
+            store = create_store(settings.store_url)
+            await store.open()
+            try:
+                gone = Owner()
+                gone.pid = _dead_pid()
+                dead = Journal(store, gone)
+                await dead.register()
+                key = ("0363/portaal/|tenant=amsterdam", ref)
+                await store.claim_message(*key, "d" * 64, "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1),
+                                          owner=gone.id)
+                async with ZgwClients.from_settings(tenant) as zgw:
+                    zaaktype = await zgw.catalogue.zaaktype("MELDING-OR")
+                    zaak = await zgw.zaken.create("zaken", {
+                        "identificatie": identificatie, "bronorganisatie": "002220647", "zaaktype": zaaktype["url"],
+                        "verantwoordelijkeOrganisatie": "002220647", "startdatum": "2024-11-05",
+                        "omschrijving": "half"})
+                    writes = dead.for_message(key, "creeerZaak_Lk01", zgw, opened=False)
+                    first = await writes.before("POST", zgw.zaken.url("zaken"),
+                                                b'{"identificatie": "%s"}' % identificatie.encode())
+                    await writes.after(first, "done", b'{"url": "%s"}' % zaak["url"].encode())
+                    await writes.before("POST", zgw.zaken.url("rollen"), b'{"zaak": "%s"}' % zaak["url"].encode())
+                return str(zaak["url"])
+            finally:
+                await store.close()
+
+        await leave()
+        setup = Setup("", {"a": a}, [])
+        assert len(setup.zaken("a", identificatie)) == 1
+        monkeypatch.setenv("STUF_BRIDGE_RECOVERY", '{"settle_seconds": 0}')
+        code = await asyncio.to_thread(main, ["recover", "run", "--config", str(config), "--data-dir", str(data)])
+        ran = capsys.readouterr().out
+        assert code == 0, ran
+        assert "uitkomst: clean" in ran and "1 message(s) resolved, 0 with something left" in ran, ran
+        assert setup.zaken("a", identificatie) == []  # undone in the tenant's backend
