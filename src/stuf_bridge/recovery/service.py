@@ -56,11 +56,12 @@ def tenant_of(zender: str) -> str | None:
 
 def zgw_of(zgw: ZgwClients, tenants: Mapping[str, ZgwClients] | None, zender: str) -> ZgwClients | None:
     """The ZGW clients a message of ``zender`` (the key's first half) is resolved with: its tenant's, or the
-    gateway's own; None when its tenant is not (or no longer) configured."""
+    gateway's own; None when its tenant is not (or no longer) configured. ``tenants`` None: the caller chose
+    ``zgw`` for this very message (the outbox's primary check of a tenant's item, with that tenant's clients)."""
     tenant = tenant_of(zender)
-    if tenant is None:
+    if tenant is None or tenants is None:
         return zgw
-    return (tenants or {}).get(tenant)
+    return tenants.get(tenant)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ async def recover_message(store: Store, zgw: ZgwClients, journal: Journal, messa
                           settle_seconds: float = 60.0, wait: bool = False,
                           tenants: Mapping[str, ZgwClients] | None = None) -> Swept:
     """Resolve one unfinished message (its holder must be gone, or be this process) and settle its claim.
-    ``zgw``: the gateway's own backend; ``tenants``: each tenant's, for the messages of a tenant."""
+    ``zgw``: the gateway's own backend; ``tenants``: each tenant's, for the messages of a tenant (None: ``zgw`` is
+    the one this message is resolved with)."""
     key = message.key
     if await claim_state(store, *key) == "done":
         await journal.finish(key)
@@ -107,6 +109,7 @@ async def sweep(store: Store, zgw: ZgwClients, journal: Journal, *, everything: 
     processes (the operator's ``stuf-bridge recover --all`` with every gateway stopped). ``tenants``: the ZGW
     clients of each tenant (their messages are resolved against their own backend)."""
     swept: list[Swept] = []
+    tenants = tenants if tenants is not None else {}  # no tenants configured: a tenant's message is left alone
     await journal.purge_done()
     for message in await journal.messages():
         if message.state == "completed":
