@@ -462,10 +462,12 @@ def recover_command(settings: Settings, action: str, everything: bool) -> int:
                 embedded_base = f"http://{host}:{settings.port}/zgw"
                 transport = httpx.ASGITransport(app=root)
             zgw = await stack.enter_async_context(ZgwClients.from_settings(settings, embedded_base, transport))
+            tenants = {tenant.name: await stack.enter_async_context(  # a tenant's messages: its own backend
+                ZgwClients.from_settings(tenant.settings(settings), None)) for tenant in settings.tenants}
             await journal.register()
             try:
                 swept = await sweep(store, zgw, journal, everything=everything,
-                                    settle_seconds=settings.recovery.settle_seconds, wait=True)
+                                    settle_seconds=settings.recovery.settle_seconds, wait=True, tenants=tenants)
             finally:
                 await journal.unregister()
             left = 0

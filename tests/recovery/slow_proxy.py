@@ -1,6 +1,9 @@
 """A slow HTTP proxy between a real gateway process and a real ZGW backend process: every request is held back a
 moment before it is passed on (writes longer than reads), and passed on even when the gateway is gone by then —
-as a request already on its way to a slow backend is. For the kill -9 tests and bench/recovery_bench.py."""
+as a request already on its way to a slow backend is. For the kill -9 tests and bench/recovery_bench.py.
+
+``lose``: the numbers of the writes (counted from 1 since the proxy started) whose answer is lost: the backend
+does the write, then the proxy closes the gateway's connection without answering."""
 
 from __future__ import annotations
 
@@ -25,6 +28,10 @@ class SlowProxy:
         self.host, self.port = target.hostname or "127.0.0.1", target.port or 80
         self.write_delay, self.read_delay = write_delay, read_delay
         self.writes = 0
+        self.lose: set[int] = set()
+        #: called with (method, path) once the backend did a request, before its answer goes back (a test kills the
+        #: gateway there: the write is done, the gateway never learns it)
+        self.on_done: Callable[[str, str], None] | None = None
         #: called with (method, path) as each request arrives, before it is held back and passed on (a test kills
         #: the gateway at a chosen request)
         self.on_request: Callable[[str, str], None] | None = None
@@ -42,8 +49,10 @@ class SlowProxy:
                 write = self.command in ("POST", "PUT", "PATCH", "DELETE")
                 if proxy.on_request is not None:
                     proxy.on_request(self.command, self.path)
+                number = 0
                 if write:
                     proxy.writes += 1
+                    number = proxy.writes
                 time.sleep(proxy.write_delay if write else proxy.read_delay)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
                 connection = http.client.HTTPConnection(proxy.host, proxy.port, timeout=120)
@@ -53,6 +62,11 @@ class SlowProxy:
                     data = response.read()
                 finally:
                     connection.close()
+                if proxy.on_done is not None:
+                    proxy.on_done(self.command, self.path)
+                if number in proxy.lose:  # done by the backend, its answer lost on the way back
+                    self.close_connection = True
+                    return
                 try:
                     self.send_response(response.status)
                     for key, value in response.getheaders():

@@ -180,3 +180,45 @@ async def test_two_gateways_on_postgresql_one_killed_mid_message(
     assert zaak["rollen"] == [("Initiator", "999993653", "Visser")]
     assert zaak["statussen"] == ["Ontvangen"]
     assert zaak["zaakeigenschappen"] == 1
+
+
+async def test_kill_between_the_two_statussen_of_an_updatezaak(tmp_path: Path,
+                                                               make_settings: Callable[..., Settings]) -> None:
+    """kill -9 of a real gateway process right after its updateZaak's first status was written in ZGW, before the
+    gateway saw the answer (and so before it could journal the second status's intent, were that journalled only
+    when it is sent). Every status's intent is journalled up front: after the restart the resend finds the first
+    status in ZGW, writes the second (rolls it forward) and answers Bv03 — ZGW then holds what a clean run makes,
+    not the message counted complete with a status missing."""
+    import asyncio
+
+    scenario = SCENARIOS["updateZaak-twee-statussen"]
+    clean, killed = scenario.round(0, "s"), scenario.round(1, "s")
+    statussen: list[str] = []
+    with running_gateway(tmp_path / "zgw", command=("zgw", "serve"), timeout=120) as zgw_url, \
+            SlowProxy(zgw_url, write_delay=0.02) as proxy:
+        env = {**ENV, "STUF_BRIDGE_ZGW_URL": proxy.url}
+        pids: list[int] = []
+        with running_gateway(tmp_path / "gateway", env, pid=pids, timeout=120) as url:
+            for r in (clean, killed):
+                for setup in scenario.setup(r):
+                    assert berichtcode(await asyncio.to_thread(post, url, setup)) == "Bv03"
+            assert berichtcode(await asyncio.to_thread(post, url, scenario.message(clean))) == "Bv03"
+
+            def kill_after_the_first_status(method: str, path: str) -> None:
+                if method == "POST" and "/statussen" in path:
+                    statussen.append(path)
+                    if len(statussen) == 1:
+                        os.kill(pids[0], signal.SIGKILL)  # the status is in ZGW; its answer never arrives
+
+            proxy.on_done = kill_after_the_first_status
+            result = await asyncio.to_thread(_try, lambda: post(url, scenario.message(killed)))
+            proxy.on_done = None
+            assert isinstance(result, httpx.HTTPError)  # the sender got no answer
+        assert statussen, "the gateway never posted a status"
+        with running_gateway(tmp_path / "gateway", env, timeout=120) as url:
+            response = await asyncio.to_thread(post, url, scenario.message(killed))
+        async with ZgwClients.from_settings(make_settings(zgw_url=zgw_url, default_rsin=RSIN)) as zgw:
+            expected, found = await snapshot(zgw, scenario, clean), await snapshot(zgw, scenario, killed)
+    assert response.status_code == 200 and berichtcode(response) == "Bv03", response.text
+    assert len(expected["statussen"]) == 3, expected  # Ontvangen (the creeerZaak), then the update's two
+    assert found == expected

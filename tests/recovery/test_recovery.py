@@ -29,7 +29,8 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-async def _leave_half_a_zaak(rig: object, settings: Settings, identificatie: str, ref: str) -> Journal:
+async def _leave_half_a_zaak(rig: object, settings: Settings, identificatie: str, ref: str,
+                             zender: str = "0363/OpenFormulieren/") -> Journal:
     """What a gateway process killed after ``POST zaken`` leaves: a pending claim, its journal (the zaak's POST
     done, the rol's intent written) under an owner whose pid has ended, and the bare zaak in ZGW."""
     from stuf_bridge.pipeline.claim import digest
@@ -46,7 +47,7 @@ async def _leave_half_a_zaak(rig: object, settings: Settings, identificatie: str
         "identificatie": identificatie, "bronorganisatie": settings.default_rsin, "zaaktype": zaaktype["url"],
         "verantwoordelijkeOrganisatie": settings.default_rsin,
         "startdatum": "2024-11-05", "omschrijving": "half"})
-    key = ("0363/OpenFormulieren/", ref)
+    key = (zender, ref)
     from lxml import etree
 
     message = etree.fromstring(body).find(".//{http://schemas.xmlsoap.org/soap/envelope/}Body")[0]
@@ -185,3 +186,69 @@ async def test_a_process_whose_message_was_taken_over_stops_with_a_fault(
     assert found["omschrijving"] == "Gewijzigd" and found["rollen"] == [("Initiator", "999993653", "Visser")]
     assert tuple(claim) == ("pending", other.owner.id)  # not released: the other process's now
     assert held is not None and held.owner == other.owner.id
+
+
+async def test_a_process_taken_over_after_its_last_write_stores_no_answer(
+    fast_settings: Settings, schemas: Schemas
+) -> None:
+    """Fencing at the end: the message is taken over after the gateway's last ZGW write, before it stores its
+    answer (a pause there). Storing the answer is fenced as the journal writes are: nothing is stored, the claim
+    stays the other process's (pending), and the sender gets the recovery-took-over fault, not Bv03."""
+    scenario = SCENARIOS["updateZaak"]
+    r = scenario.round(2, "f")
+    async with running_rig(fast_settings, schemas) as rig:
+        for message in scenario.setup(r):
+            assert berichtcode(await rig.send(message)) == "Bv03"
+        store = rig.client._transport.app.state.store  # type: ignore[attr-defined]
+        gateway_journal = journal_for(store)
+        other = Journal(store)
+        key = ("0363/OpenFormulieren/", r.ref)
+        complete = store.complete_message
+        taken: list[bool] = []
+
+        async def taken_over_first(*args: Any, **kwargs: Any) -> Any:
+            if args[:2] == key:
+                taken.append(await other.take(key, gateway_journal.owner.id))
+            return await complete(*args, **kwargs)
+
+        store.complete_message = taken_over_first
+        try:
+            response = await rig.send(scenario.message(r))
+        finally:
+            store.complete_message = complete
+        found = await snapshot(rig.zgw, scenario, r)
+        claim = await store.statement("test", "SELECT state, owner, answer FROM messages WHERE zender = :z AND "
+                                      "referentienummer = :r", {"z": key[0], "r": key[1]})
+    fault = stuf_fault(response)
+    assert taken == [True]
+    assert fault.reason == "recovery-took-over", fault
+    assert found["omschrijving"] == "Gewijzigd"  # its writes were all made (the other process completes it)
+    assert tuple(claim) == ("pending", other.owner.id, None)  # no answer stored, the claim the other's
+
+
+async def test_the_sweep_resolves_a_tenants_message_in_that_tenants_backend(
+    fast_settings: Settings, schemas: Schemas
+) -> None:
+    """A tenant's message is journalled under its key (``|tenant=NAME``); the sweep resolves it with that tenant's
+    ZGW clients (here the rig's backend), not the gateway's own (here one that answers nothing), and leaves the
+    message of a tenant that is not configured alone (not taken, not touched)."""
+    from stuf_bridge.recovery.service import tenant_of
+    from stuf_bridge.zgw import ZgwClients
+
+    scenario = SCENARIOS["creeerZaak"]
+    mine, unknown = scenario.round(3, "t"), scenario.round(4, "t")
+    async with running_rig(fast_settings, schemas) as rig:
+        store = rig.client._transport.app.state.store  # type: ignore[attr-defined]
+        await _leave_half_a_zaak(rig, fast_settings, mine.zaak, mine.ref, "0363/OpenFormulieren/|tenant=west")
+        await _leave_half_a_zaak(rig, fast_settings, unknown.zaak, unknown.ref, "0363/OpenFormulieren/|tenant=oost")
+        journal = journal_for(store)
+        own = ZgwClients.from_settings(fast_settings.model_copy(update={"zgw_url": "http://127.0.0.1:9"}))
+        async with own:
+            swept = await sweep(store, own, journal, settle_seconds=0.0, tenants={"west": rig.zgw})
+        assert [(item.message.referentienummer, item.resolution.outcome) for item in swept if item.resolution] == [
+            (mine.ref, "clean")]
+        assert (await snapshot(rig.zgw, scenario, mine))["zaken"] == 0  # undone in its tenant's backend
+        assert (await snapshot(rig.zgw, scenario, unknown))["zaken"] == 1  # left alone
+        [left] = await journal.messages()
+        assert left.referentienummer == unknown.ref and left.owner != journal.owner.id  # not taken
+    assert (tenant_of("0363/OpenFormulieren/|tenant=west"), tenant_of("0363/OpenFormulieren/")) == ("west", None)

@@ -122,3 +122,57 @@ async def test_a_process_whose_message_was_taken_over_is_fenced(store_of_each_ki
     with pytest.raises(Fenced):
         await late.before("POST", "http://zgw/zaken/api/v1/zaken", b'{"identificatie": "Z5"}')
     assert await recovering.message(key2) is None
+
+
+async def test_storing_the_answer_is_fenced_too(store_of_each_kind: Store) -> None:
+    """A process taken over after its last journalled write (a pause between its last ZGW write and storing its
+    answer) stores nothing: the answer is written only while the claim is still pending and names its holder. The
+    process that took it over stores its own."""
+    store = store_of_each_kind
+    paused, recovering = Journal(store), Journal(store)
+    await paused.register()
+    key = ("0363/OpenFormulieren/", "ref-journal-6")
+    await store.claim_message(*key, "d" * 64, "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1),
+                              owner=paused.owner.id)
+    writes = paused.for_message(key, "creeerZaak_Lk01", opened=False)
+    zaak = await writes.before("POST", "http://zgw/zaken/api/v1/zaken", b'{"identificatie": "Z6"}')
+    assert zaak is not None
+    assert await recovering.take(key, paused.owner.id) is True
+    assert await store.complete_message(*key, b"<late/>", owner=paused.owner.id) is False
+    pending = await store.claim_message(*key, "d" * 64, "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1))
+    assert pending.state == "pending" and pending.owner == recovering.owner.id  # nothing of the late answer stored
+    assert await store.complete_message(*key, b"<mine/>", owner=recovering.owner.id) is True
+    done = await store.claim_message(*key, "d" * 64, "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1))
+    assert done.state == "done" and done.answer == b"<mine/>"
+    assert await store.complete_message(*key, b"<again/>", owner=recovering.owner.id) is False  # done already
+    # a claim released by recovery is not stored into either
+    key2 = ("0363/OpenFormulieren/", "ref-journal-7")
+    await store.claim_message(*key2, "d" * 64, "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1),
+                              owner=paused.owner.id)
+    await store.release_message(*key2)
+    assert await store.complete_message(*key2, b"<late/>", owner=paused.owner.id) is False
+    fresh = await store.claim_message(*key2, "d" * 64, "creeerZaak_Lk01", stale_after=dt.timedelta(hours=1),
+                                      owner=recovering.owner.id)
+    assert fresh.state == "new"
+
+
+async def test_planned_writes_are_journalled_up_front(store_of_each_kind: Store) -> None:
+    """A flow's statussen are journalled together before the first is sent (``planned``); sending one makes its row
+    ``intent`` without a new seq; recovery reads a row still ``planned`` as never sent."""
+    store = store_of_each_kind
+    mine = Journal(store)
+    key = ("0363/OpenFormulieren/", "ref-journal-8")
+    await store.claim_message(*key, "d" * 64, "updateZaak_Lk01", stale_after=dt.timedelta(hours=1),
+                              owner=mine.owner.id)
+    writes = mine.for_message(key, "updateZaak_Lk01", opened=False)
+    url = "http://zgw/zaken/api/v1/statussen"
+    zaak = "http://zgw/zaken/api/v1/zaken/8"
+    await writes.plan("POST", url, [("POST statussen (a, 1)", {"zaak": zaak, "statustype": "s1"}),
+                                    ("POST statussen (b, 2)", {"zaak": zaak, "statustype": "s2"})])
+    rows = await mine.rows(key)
+    assert [(r.seq, r.state, r.body) for r in rows] == [(1, "planned", {"zaak": zaak, "statustype": "s1"}),
+                                                       (2, "planned", {"zaak": zaak, "statustype": "s2"})]
+    first = await writes.before("POST", url, b'{"zaak":"' + zaak.encode() + b'","statustype":"s1"}')
+    assert first == 1
+    assert [(r.seq, r.state, r.step) for r in await mine.rows(key)] == [
+        (1, "intent", "POST statussen (a, 1)"), (2, "planned", "POST statussen (b, 2)")]

@@ -51,6 +51,7 @@ from .common import (
     zaakgeometrie,
     zkn,
 )
+from ..recovery.context import plan as journal_plan
 from .compensation import Undo, delete_created, patch_back, post_back, put_back
 from .zaak_relaties import deelzaak_steps, read_relations
 from .zaakstatus import gezetdoor
@@ -148,6 +149,11 @@ async def update_zaak(ctx: MessageContext) -> None:
         await apply_leidt_tot(ctx, zaak, wordt.findall(zkn("leidtTot")),
                               old_relations=was.findall(zkn("leidtTot")) if was is not None else ())
         await set_gebruiksrecht_steps(ctx, documenten)
+        # every status's intent journalled up front: a process killed between two statussen leaves the next one
+        # known to recovery, which writes it (rolls it forward) instead of counting the message complete without it
+        await journal_plan("POST", zgw.zaken.url("statussen"), [
+            (f"POST statussen ({label}, {index})", {**body, "zaak": url})
+            for index, (label, body) in enumerate(nieuwe_statussen, 1)])
         for index, (label, body) in enumerate(nieuwe_statussen, 1):
             # no DELETE on statussen in ZRC 1.5: they go last, after everything that can fail and be undone
             await undo.step(f"POST statussen ({label}, {index})", zgw.zaken.create("statussen", {**body, "zaak": url}))

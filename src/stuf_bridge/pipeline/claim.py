@@ -85,9 +85,9 @@ class Claim:
         body_digest, ref = await digest_off_loop(x.request.body, x.request.contents), key[1]
         if policy is IdempotencyPolicy.BY_BODY:  # another body under this referentienummer is another message
             key = (key[0], f"{key[1]}|{body_digest[:32]}")
-        # the step journal's sweep works on the gateway's own backend: a tenant's messages are not journalled (a
-        # failed one is released as without recovery; docs/security.md, Tenants)
-        journal = self._journal() if x.env.tenant is None else None
+        # a tenant's message is journalled like any other: its key names the tenant (``|tenant=NAME``), and its
+        # recovery — here, at start-up, in the sweep, by ``stuf-bridge recover`` — uses that tenant's ZGW clients
+        journal = self._journal(x)
         if journal is not None:
             await journal.ensure_registered()  # the claim names its holder
         stored, earlier = await self._claim(key, x.operation, body_digest, ref, journal)
@@ -101,14 +101,17 @@ class Claim:
             if earlier:  # the claim found a journal of an earlier copy (it failed, or its process died)
                 try:
                     if await self._repair(journal, key, x):  # an earlier copy's writes are all there: Bv03
-                        await self.env.store.complete_message(*key, for_storage(x.answer, ()), ())  # type: ignore[arg-type]
+                        if await self.env.store.complete_message(
+                                *key, for_storage(x.answer, ()), (),  # type: ignore[arg-type]
+                                owner=journal.owner.id) is False:
+                            raise self._took_over()
                         await journal.finish(key)
                         return
                 except BaseException:
                     await self._release(key)
                     raise
-            # without an earlier journal the message row is written with the first write's intent (one commit)
-            token = JOURNAL.set(journal.for_message(key, x.operation.name, self.env.zgw, opened=earlier))
+            # without an earlier journal no message row is written: its first write row stands for it
+            token = JOURNAL.set(journal.for_message(key, x.operation.name, x.env.zgw, opened=earlier))
         try:
             await call_next(x)
             self._check_fence()
@@ -127,14 +130,19 @@ class Claim:
             await self.env.store.release_message(*key)
             return
         outbound = x.context.outbound if x.has_context else ()
-        await self.env.store.complete_message(*key, for_storage(x.answer, outbound), x.outbox)
+        # fenced: stored only while the claim is still this process's (recovery may have taken it over after the
+        # last journalled write, while this process was paused); else the fault says so and nothing is stored
+        if await self.env.store.complete_message(*key, for_storage(x.answer, outbound), x.outbox,
+                                                 owner=journal.owner.id if journal is not None else None) is False:
+            x.answer = None
+            raise self._took_over()
         # The journal of an answered message is forgotten by the sweep (Journal.purge_done), not here: one commit
         # less per message; until then recovery sees its claim is done and leaves it alone (service.py).
 
     # --- the step journal (recovery/) ---------------------------------------------------------------------
 
-    def _journal(self) -> Journal | None:
-        if self.env.zgw is None or not self.env.settings.recovery.enabled:
+    def _journal(self, x: Exchange) -> Journal | None:
+        if x.env.zgw is None or not self.env.settings.recovery.enabled:
             return None
         return journal_for(self.env.store, lease_seconds=self.env.settings.recovery.lease_seconds)
 
@@ -148,7 +156,7 @@ class Claim:
         """Before a claimed message runs: if an earlier copy left writes in the journal (it failed, or its process
         died), resolve them first. True when the earlier copy turned out complete (``x.answer`` is then its Bv03);
         a resolution that cannot finish now (ZGW still away) is a fault that says so, and nothing runs."""
-        assert x.operation is not None and self.env.zgw is not None
+        assert x.operation is not None and x.env.zgw is not None  # the message's tenant's backend, or the gateway's
         if await journal.begin(key, x.operation.name):
             return False
         message = await journal.message(key)
@@ -159,7 +167,7 @@ class Claim:
         if message is not None and message.state == "active":
             await journal.take(key, message.owner)  # its process is gone: the claim was taken over from it
         if message is None or message.state != "completed":
-            resolution = await resolve(self.env.zgw, journal, key,
+            resolution = await resolve(x.env.zgw, journal, key,
                                        settle_seconds=self.env.settings.recovery.settle_seconds)
             if resolution.outcome == "left":
                 await journal.set_message(key, "unfinished")
@@ -180,7 +188,7 @@ class Claim:
     async def _after_failure(self, journal: Journal, key: tuple[str, str], exc: BaseException,
                              x: Exchange) -> bool:
         """Resolve what a failed message left; True when it turned out complete (answered Bv03 after all)."""
-        assert self.env.zgw is not None
+        assert x.env.zgw is not None
         message_journal = JOURNAL.get()
         if isinstance(message_journal, MessageJournal):
             try:
@@ -194,7 +202,7 @@ class Claim:
                 log.error("journal_failed", referentienummer=key[1], error=str(error))
             return False
         try:
-            resolution = await resolve(self.env.zgw, journal, key, wait=False,
+            resolution = await resolve(x.env.zgw, journal, key, wait=False,
                                        settle_seconds=self.env.settings.recovery.settle_seconds)
             if resolution.outcome == "clean":
                 await journal.finish(key)
@@ -220,12 +228,16 @@ class Claim:
         undone by this one, and no answer is stored."""
         message_journal = JOURNAL.get()
         if isinstance(message_journal, MessageJournal) and message_journal.fenced:
-            raise ProcessingError(
-                "De verwerking van dit bericht is overgenomen door herstel",
-                "Deze verwerking duurde langer dan de lease van het proces; een ander proces heeft het bericht "
-                "overgenomen en herstelt het. Stuur het bericht opnieuw (zelfde referentienummer) voor de uitkomst.",
-                plek="server", reason="recovery-took-over",
-            ) from cause
+            raise Claim._took_over() from cause
+
+    @staticmethod
+    def _took_over() -> ProcessingError:
+        return ProcessingError(
+            "De verwerking van dit bericht is overgenomen door herstel",
+            "Deze verwerking duurde langer dan de lease van het proces; een ander proces heeft het bericht "
+            "overgenomen en herstelt het. Stuur het bericht opnieuw (zelfde referentienummer) voor de uitkomst.",
+            plek="server", reason="recovery-took-over",
+        )
 
     async def _holder_gone(self, key: tuple[str, str], owner: str | None, journal: Journal | None) -> bool:
         """Whether the process that holds this pending claim is known to be gone (recovery/journal.py). The claim

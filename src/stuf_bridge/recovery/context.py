@@ -43,6 +43,17 @@ BODY: ContextVar[dict[str, Any] | None] = ContextVar("stuf_bridge_journal_body",
 COMPENSATING: ContextVar[bool] = ContextVar("stuf_bridge_compensating", default=False)
 
 
+async def plan(method: str, url: str, writes: list[tuple[str, dict[str, Any]]]) -> None:
+    """Journal up front the intents of writes a flow will send one after the other (``writes``: step name and
+    body each), as ``planned``: recovery then knows all of them, also when the process dies between two of them
+    (an updateZaak's statussen: a status written and the next not yet journalled must not count the message
+    complete with that status missing). No-op without a journal or a journal that does not plan."""
+    journal = current()
+    planner = getattr(journal, "plan", None)
+    if planner is not None:
+        await planner(method, url, writes)
+
+
 def current() -> WriteJournal | None:
     """The journal a write made now belongs to, or None (no claimed message, or an undo call)."""
     journal = JOURNAL.get()

@@ -1,7 +1,7 @@
 """The step journal: what a message is about to write to ZGW, and what came of it (tables of migration 6).
 
-Per claimed message one row with ``seq`` 0 (the *message row*: operation, state, the process that holds it), and
-per ZGW write one row (``seq`` 1, 2, …) written before the call (state ``intent``: method, URL, the body without
+Per claimed message a *message row* (``seq`` 0: operation, state, the process that holds it), and per ZGW write
+one row (``seq`` 1, 2, …) written before the call (state ``intent``: method, URL, the body without
 document content, the undo plan known beforehand) and updated after it: ``done`` (with the URL, lock and
 identificatie from the answer), ``failed`` (the backend answered that it did not do it, or the request never left)
 or ``unknown`` (a timeout after sending, a dropped connection, a 502/504). A message that ends cleanly (answered,
@@ -14,8 +14,11 @@ Processes (``journal_owners``): each registers itself with host, pid, the pid's 
 Another process is *gone* when it ran on this host and that pid no longer runs (or runs another program started
 at another time: a restarted container is pid 1 again), or, on another host, when its lease ran out.
 
-The claim (``messages``) names its holder too (``owner``, migration 12): the message row is written with the first
-write's intent, and every journal commit is fenced by the claim — a process whose claim was taken over writes
+The claim (``messages``) names its holder too (``owner``, migration 12), and every write row carries the operation
+and its process: on the hot path no message row is written — a message whose lowest row is a write is ``active``,
+held by that row's ``owner`` since its ``created_at``. The row ``seq`` 0 is written only when that changes (the
+message is left ``unfinished`` or ``completed``, taken over, or opened again by a resend). Every journal commit is
+fenced by the claim — a process whose claim was taken over writes
 nothing more (``Fenced``).
 
 Cost: one statement per commit (see ``MessageJournal``), run inline on SQLite or as one round trip on PostgreSQL
@@ -48,6 +51,7 @@ Key = tuple[str, str]
 
 _ROW_COLUMNS = "seq, operation, step, method, url, body, undo, state, result, owner, created_at"
 SQL = {
+    "any": "SELECT 1 FROM journal WHERE zender = :zender AND referentienummer = :ref LIMIT 1",
     "begin": "INSERT INTO journal (zender, referentienummer, seq, operation, state, owner, created_at) "
              "VALUES (:zender, :ref, 0, :operation, 'active', :owner, :now) "
              "ON CONFLICT (zender, referentienummer, seq) DO NOTHING RETURNING seq",
@@ -59,8 +63,15 @@ SQL = {
     "mark": "UPDATE journal SET state = :state WHERE zender = :zender AND referentienummer = :ref AND seq = :seq",
     "finish": "DELETE FROM journal WHERE zender = :zender AND referentienummer = :ref",
     "rows": f"SELECT {_ROW_COLUMNS} FROM journal WHERE zender = :zender AND referentienummer = :ref ORDER BY seq",
-    "message": "SELECT operation, state, owner, created_at FROM journal "
-               "WHERE zender = :zender AND referentienummer = :ref AND seq = 0",
+    # the message row, or (none written yet) the message's first write row: the message is then active
+    "message": "SELECT seq, operation, state, owner, created_at FROM journal "
+               "WHERE zender = :zender AND referentienummer = :ref ORDER BY seq LIMIT 1",
+    # the message row made from its first write row, when it has none yet (before it changes state or holder)
+    "open_message": "INSERT INTO journal (zender, referentienummer, seq, operation, state, owner, created_at) "
+                    "SELECT zender, referentienummer, 0, operation, 'active', owner, created_at FROM journal "
+                    "WHERE zender = :zender AND referentienummer = :ref AND seq = (SELECT MIN(seq) FROM journal "
+                    "WHERE zender = :zender AND referentienummer = :ref) "
+                    "ON CONFLICT (zender, referentienummer, seq) DO NOTHING",
     "set_message": "UPDATE journal SET state = :state, owner = :owner "
                    "WHERE zender = :zender AND referentienummer = :ref AND seq = 0",
     "take": "UPDATE journal SET owner = :owner, state = 'active' "
@@ -68,8 +79,9 @@ SQL = {
     # the claim (idempotency record) follows the journal's holder: the process it was taken from is fenced off
     "take_claim": "UPDATE messages SET owner = :owner WHERE zender = :zender AND referentienummer = :ref "
                   "AND state = 'pending'",
-    "messages": "SELECT zender, referentienummer, operation, state, owner, created_at FROM journal "
-                "WHERE seq = 0 ORDER BY created_at",
+    "messages": "SELECT zender, referentienummer, seq, operation, state, owner, created_at FROM journal j "
+                "WHERE seq = (SELECT MIN(seq) FROM journal k WHERE k.zender = j.zender "
+                "AND k.referentienummer = j.referentienummer) ORDER BY created_at",
     "register": "INSERT INTO journal_owners (owner, host, pid, started, lease_until) "
                 "VALUES (:owner, :host, :pid, :started, :lease_until) "
                 "ON CONFLICT (owner) DO UPDATE SET lease_until = excluded.lease_until",
@@ -220,6 +232,8 @@ class Journal:
         """Open the journal of a claimed message; False when it has one already (an unfinished earlier copy)."""
         if not self._registered:  # a gateway without the recovery service (tests, benchmarks) registers on first use
             await self.register()
+        if await self._do("any", zender=key[0], ref=key[1]) is not None:  # write rows without a message row too
+            return False
         row = await self._do("begin", zender=key[0], ref=key[1], operation=operation, owner=self.owner.id,
                              now=_now())
         return row is not None
@@ -232,16 +246,18 @@ class Journal:
         row = await self._do("message", zender=key[0], ref=key[1])
         if row is None:
             return None
-        operation, state, owner, created_at = row
-        return MessageRow(key[0], key[1], operation, state, owner, _as_utc(created_at))
+        seq, operation, state, owner, created_at = row
+        return MessageRow(key[0], key[1], operation, state if seq == 0 else "active", owner, _as_utc(created_at))
 
     async def set_message(self, key: Key, state: str) -> None:
+        await self._do("open_message", zender=key[0], ref=key[1])
         await self._do("set_message", zender=key[0], ref=key[1], state=state, owner=self.owner.id)
 
     async def take(self, key: Key, previous: str) -> bool:
         """Take a message over from a process that is gone; False if another process was quicker. Its claim is
         taken along: should the process still be alive (a long pause), its next journal write finds the claim no
         longer its own and stops (``Fenced``)."""
+        await self._do("open_message", zender=key[0], ref=key[1])
         if await self._do("take", zender=key[0], ref=key[1], owner=self.owner.id, previous=previous) is None:
             return False
         await self._do("take_claim", zender=key[0], ref=key[1], owner=self.owner.id)
@@ -254,7 +270,8 @@ class Journal:
 
     async def messages(self) -> list[MessageRow]:
         rows = await self._do("messages", rows=True)
-        return [MessageRow(z, r, op, state, owner, _as_utc(created)) for z, r, op, state, owner, created in rows]
+        return [MessageRow(z, r, op, state if seq == 0 else "active", owner, _as_utc(created))
+                for z, r, seq, op, state, owner, created in rows]
 
     async def rows(self, key: Key) -> list[Row]:
         """The writes of a message, oldest first."""
@@ -272,7 +289,7 @@ class Journal:
 
     def for_message(self, key: Key, operation: str, zgw: ZgwClients | None = None, *,
                     opened: bool = True) -> MessageJournal:
-        """``opened``: the message row is there already; else it is written with the first write's intent."""
+        """``opened``: the message row is there already (else the write rows stand for it: see the module)."""
         return MessageJournal(self, key, operation, zgw, opened=opened)
 
 
@@ -296,7 +313,7 @@ class MessageJournal:
     def __init__(self, journal: Journal, key: Key, operation: str, zgw: ZgwClients | None = None, *,
                  opened: bool = True):
         self.journal = journal
-        self.opened = opened  # the message row is in the journal (else it goes with the first commit)
+        self.opened = opened  # the message row is in the journal (else its write rows stand for it)
         self.fenced = False  # the claim was taken over: nothing more is written
         self.zgw = zgw
         self.key = key
@@ -309,6 +326,27 @@ class MessageJournal:
         self._zaken: set[int] = set()  # the POST zaken of this message
         self._created_zaken: set[str] = set()  # the zaken it created (their parts need no journal rows)
         self._zaak_fields: list[bytes] = []  # the same as the client writes them in a part's body
+        self._planned: list[tuple[str, str, int]] = []  # (method, path, seq) of planned writes, in sending order
+
+    async def plan(self, method: str, url: str, writes: list[tuple[str, dict[str, Any]]]) -> None:
+        """Journal the intents of writes the flow will send one by one, state ``planned``, in one commit (context.py,
+        ``plan``). Each gets its intent as usual when it is sent (``before`` takes the planned row's seq and makes it
+        ``intent``); one never sent stays ``planned``, which recovery knows was not sent. Parts of a zaak this
+        message created need no rows (the zaak's DELETE takes them along)."""
+        if len(writes) < 2:
+            return
+        if any(str(body.get("zaak")) in self._created_zaken for _, body in writes):
+            return
+        path = httpx.URL(url).path
+        for name, body in writes:
+            self.seq += 1
+            self._pending.append(dict(
+                zender=self.key[0], referentienummer=self.key[1], seq=self.seq, operation=self.operation,
+                step=name[:200], method=method, url=url[:2000],
+                body=json.dumps(body, ensure_ascii=False, separators=(",", ":")), undo=None, state="planned",
+                owner=self.journal.owner.id))
+            self._planned.append((method, path, self.seq))
+        await self._commit_now()
 
     async def before(self, method: str, url: str | httpx.URL, content: bytes | None) -> int | None:
         """Journal the intent of a write; its seq, or None when it needs no row. ``url`` may be httpx's URL: it is
@@ -326,9 +364,14 @@ class MessageJournal:
             match = _ZAAK.search(content[:4096])
             if match and match.group(1).decode() in self._created_zaken:
                 return None
+        planned = bool(self._planned) and self._planned[0][0] == method \
+            and self._planned[0][1] == (url.path if isinstance(url, httpx.URL) else httpx.URL(url).path)
         url = str(url)
-        self.seq += 1
-        seq = self.seq
+        if planned:
+            seq = self._planned.pop(0)[2]  # its row is there (planned): the intent below only sets its state
+        else:
+            self.seq += 1
+            seq = self.seq
         if method == "POST" and resource == "zaken" and not (content and b'"identificatie"' in content):
             self._urgent.add(seq)  # ZGW numbers this zaak: its URL is only in the answer, which must be kept
         step = context.STEP.get()
@@ -386,15 +429,11 @@ class MessageJournal:
             raise Fenced(self.key)
         if not batch:
             return
-        if not self.opened:
-            batch.insert(0, dict(zender=self.key[0], referentienummer=self.key[1], seq=0, operation=self.operation,
-                                 state="active", owner=self.journal.owner.id))
         sql, params = _upsert(batch, self.journal.store.dialect)
         params["fence_zender"], params["fence_ref"], params["fence_owner"] = (*self.key, self.journal.owner.id)
         if not await self.journal.store.statement("journal.commit", sql, params, rows=True):
             self.fenced = True
             raise Fenced(self.key)
-        self.opened = True
 
 
 _COLUMNS = ("zender", "referentienummer", "seq", "operation", "step", "method", "url", "body", "undo", "state",

@@ -105,7 +105,10 @@ async def _resolve(zgw: ZgwClients, journal: Journal, key: Key, settle: dt.timed
     settled: list[Row] = []
     gone_zaken: set[str] = set()
     for row in rows:
-        if row.state in ("intent", "unknown") and row.method == "POST" and row.resource in _ZAAK_PARTS \
+        if row.state == "planned":  # journalled up front and never sent (its intent is committed before sending)
+            await journal.settle(key, row.seq, "failed", None)
+            row = _with(row, state="failed")
+        elif row.state in ("intent", "unknown") and row.method == "POST" and row.resource in _ZAAK_PARTS \
                 and (row.body or {}).get("zaak") in gone_zaken:
             await journal.settle(key, row.seq, "undone", None)  # went with its zaak (or never got there)
             row = _with(row, state="undone")
@@ -215,7 +218,7 @@ def _unwritten_statussen(rows: list[Row], created_zaken: set[str]) -> set[int]:
                   and row.resource == "statussen" and (row.body or {}).get("zaak") not in created_zaken), None)
     if first is None:
         return set()
-    return {row.seq for row in rows[first + 1:] if row.state == "failed" and row.method == "POST"
+    return {row.seq for row in rows[first + 1:] if row.state in ("failed", "planned") and row.method == "POST"
             and row.resource == "statussen" and row.body}
 
 
@@ -235,7 +238,8 @@ async def completed_after_all(zgw: ZgwClients, journal: Journal, key: Key) -> bo
     token = COMPENSATING.set(True)
     try:
         rows = await journal.rows(key)
-        if not any(r.state in ("intent", "unknown", "failed") and r.method == "POST" and r.resource == "statussen"
+        if not any(r.state in ("intent", "unknown", "failed", "planned") and r.method == "POST"
+                   and r.resource == "statussen"
                    for r in rows):
             return False
         settled = []

@@ -7,6 +7,10 @@ undo) or when the process that holds it is gone (journal.py, ``Journal.is_gone``
 ``done`` (the process died after storing the answer, before forgetting the journal), only the journal is
 forgotten. Otherwise it is resolved (resolve.py); a clean or completed message gives up its claim so that a resend
 is not kept waiting, a completed one stays in the journal as ``completed`` so that the resend is answered Bv03.
+
+With tenants (security/tenants.py) a message is resolved against its own tenant's backend: the tenant is part of
+the message's key (``|tenant=NAME`` after the zender, the same in the claim and in the journal), and the sweep gets
+the tenants' ZGW clients by name. A message of a tenant no longer configured is left alone (and logged).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,6 +47,23 @@ def journal_for(store: Store, *, lease_seconds: float = 30.0) -> Journal:
     return journal
 
 
+def tenant_of(zender: str) -> str | None:
+    """The tenant a journalled message belongs to: the claim stage puts ``|tenant=NAME`` after the zender of the
+    key (pipeline/claim.py); None for the gateway's own backend."""
+    _, found, name = zender.rpartition("|tenant=")
+    return name if found else None
+
+
+def zgw_of(zgw: ZgwClients, tenants: Mapping[str, ZgwClients] | None, zender: str) -> ZgwClients | None:
+    """The ZGW clients a message of ``zender`` (the key's first half) is resolved with: its tenant's, or the
+    gateway's own; None when its tenant is not (or no longer) configured. ``tenants`` None: the caller chose
+    ``zgw`` for this very message (the outbox's primary check of a tenant's item, with that tenant's clients)."""
+    tenant = tenant_of(zender)
+    if tenant is None or tenants is None:
+        return zgw
+    return tenants.get(tenant)
+
+
 @dataclass(frozen=True)
 class Swept:
     message: MessageRow
@@ -54,13 +76,19 @@ async def claim_state(store: Store, zender: str, referentienummer: str) -> str |
 
 
 async def recover_message(store: Store, zgw: ZgwClients, journal: Journal, message: MessageRow, *,
-                          settle_seconds: float = 60.0, wait: bool = False) -> Swept:
-    """Resolve one unfinished message (its holder must be gone, or be this process) and settle its claim."""
+                          settle_seconds: float = 60.0, wait: bool = False,
+                          tenants: Mapping[str, ZgwClients] | None = None) -> Swept:
+    """Resolve one unfinished message (its holder must be gone, or be this process) and settle its claim.
+    ``zgw``: the gateway's own backend; ``tenants``: each tenant's, for the messages of a tenant (None: ``zgw`` is
+    the one this message is resolved with)."""
     key = message.key
     if await claim_state(store, *key) == "done":
         await journal.finish(key)
         return Swept(message, None)
-    resolution = await resolve(zgw, journal, key, settle_seconds=settle_seconds, wait=wait)
+    own = zgw_of(zgw, tenants, key[0])
+    if own is None:
+        raise ZgwError(f"tenant {tenant_of(key[0])!r} is niet geconfigureerd: het bericht kan niet worden hersteld")
+    resolution = await resolve(own, journal, key, settle_seconds=settle_seconds, wait=wait)
     if resolution.outcome == "clean":
         await journal.finish(key)
         await store.release_message(*key)
@@ -75,13 +103,20 @@ async def recover_message(store: Store, zgw: ZgwClients, journal: Journal, messa
 
 
 async def sweep(store: Store, zgw: ZgwClients, journal: Journal, *, everything: bool = False,
-                settle_seconds: float = 60.0, wait: bool = False) -> list[Swept]:
+                settle_seconds: float = 60.0, wait: bool = False,
+                tenants: Mapping[str, ZgwClients] | None = None) -> list[Swept]:
     """Resolve the unfinished messages, and those of gone processes. ``everything``: also messages held by live
-    processes (the operator's ``stuf-bridge recover --all`` with every gateway stopped)."""
+    processes (the operator's ``stuf-bridge recover --all`` with every gateway stopped). ``tenants``: the ZGW
+    clients of each tenant (their messages are resolved against their own backend)."""
     swept: list[Swept] = []
+    tenants = tenants if tenants is not None else {}  # no tenants configured: a tenant's message is left alone
     await journal.purge_done()
     for message in await journal.messages():
         if message.state == "completed":
+            continue
+        if zgw_of(zgw, tenants, message.zender) is None:  # a tenant not configured here: not taken, not touched
+            log.warning("message_recovery_skipped", referentienummer=message.referentienummer,
+                        tenant=tenant_of(message.zender), reason="tenant not configured")
             continue
         mine = message.owner == journal.owner.id
         if message.state == "active":
@@ -93,7 +128,7 @@ async def sweep(store: Store, zgw: ZgwClients, journal: Journal, *, everything: 
             continue  # unfinished by a live process: it sweeps it itself (it knows when ZGW is back)
         try:
             swept.append(await recover_message(store, zgw, journal, message, settle_seconds=settle_seconds,
-                                               wait=wait))
+                                               wait=wait, tenants=tenants))
         except (ZgwError, StoreError) as exc:
             log.warning("message_recovery_failed", referentienummer=message.referentienummer, error=str(exc))
     return swept
@@ -103,9 +138,10 @@ class RecoveryService:
     """The gateway's background recovery: register, sweep once at start, then renew and sweep periodically."""
 
     def __init__(self, store: Store, zgw: ZgwClients, *, lease_seconds: float, sweep_seconds: float,
-                 settle_seconds: float = 60.0):
+                 settle_seconds: float = 60.0, tenants: Mapping[str, ZgwClients] | None = None):
         self.store = store
         self.zgw = zgw
+        self.tenants = tenants
         self.journal = journal_for(store, lease_seconds=lease_seconds)
         self.journal.lease = dt.timedelta(seconds=lease_seconds)
         self.sweep_seconds = sweep_seconds
@@ -133,7 +169,8 @@ class RecoveryService:
         while True:
             try:
                 await self.journal.register()
-                await sweep(self.store, self.zgw, self.journal, settle_seconds=self.settle_seconds)
+                await sweep(self.store, self.zgw, self.journal, settle_seconds=self.settle_seconds,
+                            tenants=self.tenants)
                 await self.journal.purge_owners()
             except (StoreError, ZgwError) as exc:
                 log.warning("recovery_sweep_failed", error=str(exc))

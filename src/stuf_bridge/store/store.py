@@ -70,6 +70,10 @@ _IDEMPOTENCY: dict[str, Any] = {
     "complete": update(messages).where(_KEY).values(state="done", answer=bindparam("v_answer"),
                                                     completed_at=bindparam("v_now")),
     "release": delete(messages).where(_KEY & (messages.c.state == "pending")),
+    "complete_owned": update(messages)
+    .where(_KEY & (messages.c.state == "pending") & (messages.c.owner == bindparam("v_owner")))
+    .values(state="done", answer=bindparam("v_answer"), completed_at=bindparam("v_now"))
+    .returning(messages.c.state),
 }
 
 # An outbox item, written in the transaction that completes its message's idempotency record (complete_message).
@@ -94,6 +98,9 @@ _SQLITE_IDEMPOTENCY = {
     "complete": "UPDATE messages SET state = 'done', answer = :v_answer, completed_at = :v_now "
                 "WHERE zender = :k_zender AND referentienummer = :k_ref",
     "release": "DELETE FROM messages WHERE zender = :k_zender AND referentienummer = :k_ref AND state = 'pending'",
+    "complete_owned": "UPDATE messages SET state = 'done', answer = :v_answer, completed_at = :v_now "
+                      "WHERE zender = :k_zender AND referentienummer = :k_ref AND state = 'pending' "
+                      "AND owner = :v_owner RETURNING state",
     "enqueue": _ENQUEUE_SQL,
 }
 _SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
@@ -113,6 +120,9 @@ _PG_IDEMPOTENCY: dict[str, tuple[str, tuple[str, ...]]] = {
                  "WHERE zender = $3 AND referentienummer = $4"), ("v_answer", "v_now", "k_zender", "k_ref")),
     "release": ("DELETE FROM messages WHERE zender = $1 AND referentienummer = $2 AND state = 'pending'",
                 ("k_zender", "k_ref")),
+    "complete_owned": (("UPDATE messages SET state = 'done', answer = $1, completed_at = $2 WHERE zender = $3 "
+                        "AND referentienummer = $4 AND state = 'pending' AND owner = $5 RETURNING state"),
+                       ("v_answer", "v_now", "k_zender", "k_ref", "v_owner")),
     "enqueue": (("INSERT INTO outbox (partition_key, target, payload, content_type, soap_action, idem_key, status, "
                  "attempts, next_attempt_at, created_at, kind, payload_ref, payload_size) VALUES ($1, $2, $3, $4, $5, "
                  "$6, 'pending', 0, $7, $7, $8, $9, $10) ON CONFLICT (idem_key) DO UPDATE SET status = 'pending', "
@@ -667,19 +677,28 @@ class Store:
         return await self._run_idempotency(f"claim_message({referentienummer!r})", steps)
 
     async def complete_message(self, zender: str, referentienummer: str, answer: bytes,
-                               outbox_items: Sequence[OutboxItem] = ()) -> None:
+                               outbox_items: Sequence[OutboxItem] = (), *, owner: str | None = None) -> bool:
         """Store the answer of a claimed message; a resend gets exactly this answer. ``outbox_items`` are written in
         the same transaction (replicate's secondary leg: stored before the answer goes out, STUF §4.4.1); an item
-        whose ``idem_key`` is already there is left as it is."""
+        whose ``idem_key`` is already there is left as it is.
+
+        ``owner``: fenced — stored only while the claim is still pending and names this holder (recovery may have
+        taken the message over from a process that paused after its last write); False, and nothing written (no
+        answer, no outbox items), when it is not. Without ``owner`` the answer is stored as it is (True)."""
         now = dt.datetime.now(dt.UTC)
         values = {"k_zender": zender, "k_ref": referentienummer, "v_answer": answer, "v_now": now}
 
-        def steps() -> Steps[None]:
-            yield "complete", values
+        def steps() -> Steps[bool]:
+            if owner is None:
+                yield "complete", values
+            elif (yield "complete_owned", {**values, "v_owner": owner}) is None:
+                return False
             for item in outbox_items:
                 yield "enqueue", _enqueue_values(item, now)
+            return True
 
-        await self._run_idempotency(f"complete_message({referentienummer!r})", steps, atomic=bool(outbox_items))
+        return await self._run_idempotency(f"complete_message({referentienummer!r})", steps,
+                                           atomic=bool(outbox_items))
 
     async def enqueue_outbox(self, outbox_items: Sequence[OutboxItem]) -> None:
         """Write outbox items without an idempotency record (a sender whose messages are not claimed), in one

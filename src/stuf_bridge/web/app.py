@@ -338,7 +338,9 @@ def create_app(
             if zgw is not None and settings.recovery.enabled:  # unfinished messages: at start, then in a sweep
                 recovery = RecoveryService(the_store, zgw, lease_seconds=settings.recovery.lease_seconds,
                                            sweep_seconds=settings.recovery.sweep_seconds,
-                                           settle_seconds=settings.recovery.settle_seconds)
+                                           settle_seconds=settings.recovery.settle_seconds,
+                                           tenants={name: env.zgw for name, env in tenants.environments.items()
+                                                    if env.zgw is not None} if tenants is not None else None)
                 await recovery.start()
                 stack.push_async_callback(recovery.stop)
             purger = asyncio.get_running_loop().create_task(_purge_idempotency_records(settings, the_store))
