@@ -44,6 +44,10 @@ def test_the_message_key_of_an_item() -> None:
     assert message_key(f"{ZENDER}|ref-1|legacy") == (ZENDER, "ref-1")
     assert message_key(f"{ZENDER}|ref-1|legacy|{'a' * 32}") == (ZENDER, f"ref-1|{'a' * 32}")  # claims by body
     assert message_key("outbox-notification-17") is None
+    # a tenant's item (outbox/replicate.py, scoped): its message's claim key names the tenant after the zender
+    assert message_key(f"tenant=utrecht|{ZENDER}|ref-1|legacy") == (f"{ZENDER}|tenant=utrecht", "ref-1")
+    assert message_key(f"tenant=utrecht|{ZENDER}|ref-1|legacy|{'a' * 32}") == (
+        f"{ZENDER}|tenant=utrecht", f"ref-1|{'a' * 32}")
 
 
 async def test_every_operation_is_decided_from_the_journal(

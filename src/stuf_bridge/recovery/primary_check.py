@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..outbox.primary import PrimaryUndecided, ZgwPrimaryCheck, function_of
+from ..security.tenants import unscoped
 from .journal import Journal, Key
 from .service import recover_message
 
@@ -37,12 +38,16 @@ _CLAIM = "SELECT state, owner FROM messages WHERE zender = :zender AND referenti
 
 def message_key(idem_key: str) -> Key | None:
     """The claim key of the message an item belongs to: its idem_key is ``zender|referentienummer|leg``, with
-    ``|digest`` after it for a sender whose claims are by body (their claim key is ``referentienummer|digest``)."""
+    ``|digest`` after it for a sender whose claims are by body (their claim key is ``referentienummer|digest``).
+    A tenant's item has ``tenant=NAME|`` before it, and its claim key ``|tenant=NAME`` after the zender
+    (pipeline/claim.py)."""
+    tenant, idem_key = unscoped(idem_key)
     parts = idem_key.split("|")
+    zender = parts[0] if tenant is None else f"{parts[0]}|tenant={tenant}"
     if len(parts) == 3:
-        return parts[0], parts[1]
+        return zender, parts[1]
     if len(parts) == 4:
-        return parts[0], f"{parts[1]}|{parts[3]}"
+        return zender, f"{parts[1]}|{parts[3]}"
     return None
 
 

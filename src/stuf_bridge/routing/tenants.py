@@ -10,7 +10,8 @@ Each tenant's environment (``security/tenants.py``) gets, when the app starts:
   (rows ``tenant=NAME|...``) and its own ZGW and legacy look-ups; the translate-everything router when neither has a
   table, so that the gateway's router never routes a tenant's message;
 * its outbox delivery: a worker with its legacy client, a replica gateway in its environment (its ZGW clients, its
-  idempotency keys) and a primary check on its ZGW, to which the gateway's worker hands the tenant's items.
+  idempotency keys) and a primary check on its ZGW (the step journal's, with recovery on), to which the gateway's
+  worker hands the tenant's items.
 
 Not per tenant (refused by the settings, ``tenant_limits``): notifications, the lazy back-fill, compare_reads, the
 scheduled reconcile. The cut-over's routing overrides (``stuf-bridge migrate cutover``) act on the gateway's own
@@ -29,18 +30,21 @@ from ..legacy.client import LegacyClient
 from ..legacy.lookup import LegacyZaaktype
 from ..legacy.proxy import LegacyProxy
 from ..outbox.config import OutboxSettings
-from ..outbox.primary import ZgwPrimaryCheck
 from ..outbox.replicate import Replicate
-from ..outbox.worker import OutboxWorker, TranslateRequest
+from ..outbox.worker import OutboxWorker, PrimaryCheck, TranslateRequest
 from ..pipeline.exchange import Environment
 from ..pipeline.handle import ModeHandler
 from ..pipeline.route import Mode, TranslateAll
 from ..security.tenants import Tenants
 from ..store import Store
+from ..zgw import ZgwClients
 from .router import RuleRouter
 
 #: Builds the outbox's replica translate for an environment (``web/app.py``); None without a ZGW backend.
 ReplicaFactory = Callable[[Environment], TranslateRequest | None]
+#: Builds the outbox's primary check on a tenant's ZGW clients (``web/app.py``: from the step journal when recovery
+#: is on, else from ZGW's own state); None without a ZGW backend.
+PrimaryCheckFactory = Callable[[ZgwClients | None], PrimaryCheck | None]
 
 
 @dataclass
@@ -52,7 +56,7 @@ class TenantSide:
 
 async def wire_tenants(tenants: Tenants, stack: contextlib.AsyncExitStack, *, store: Store, outbox: OutboxSettings,
                        legacy: LegacyClient | None, legacy_transport: httpx.AsyncBaseTransport | None,
-                       replica: ReplicaFactory) -> dict[str, TenantSide]:
+                       replica: ReplicaFactory, primary_check: PrimaryCheckFactory) -> dict[str, TenantSide]:
     """Give every tenant's environment its router and modes (see the module's text); the tenants' outbox delivery.
     Legacy clients of their own are closed with ``stack``."""
     sides: dict[str, TenantSide] = {}
@@ -75,7 +79,7 @@ async def wire_tenants(tenants: Tenants, stack: contextlib.AsyncExitStack, *, st
                        legacy_zaaktype=LegacyZaaktype(client, env.identity) if client is not None else None)
             if routing.active else TranslateAll())
         worker = OutboxWorker(store, outbox, legacy=client, translate=replica(env),
-                              primary_check=ZgwPrimaryCheck(env.zgw) if env.zgw is not None else None)
+                              primary_check=primary_check(env.zgw))
         sides[name] = TenantSide(client, replicate, worker)
     return sides
 

@@ -282,7 +282,8 @@ def create_app(
                     tenants, stack, store=the_store, outbox=settings.outbox, legacy=legacy,
                     legacy_transport=legacy_transport,
                     replica=lambda env: _replica_translate(env.settings.model_copy(update={"tenants": []}), the_store,
-                                                           schemas, env.zgw, mappings, tenant=env.tenant))
+                                                           schemas, env.zgw, mappings, tenant=env.tenant),
+                    primary_check=lambda zgw: _primary_check(settings, the_store, zgw))
             tenant_legacy = any(side.legacy is not None for side in tenant_sides.values())
             app.state.outbox = app.state.outbox or tenant_legacy
             gateway = Gateway(settings, the_store, schemas, zgw=zgw, mappings=mappings, router=routing, modes=modes,
