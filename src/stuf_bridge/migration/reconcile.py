@@ -37,6 +37,7 @@ from .digest import differences, normalise
 from .source import ACTIONS, LegacySource, question, z
 from .store import MigrationStore
 from .wiring import Runtime, identity
+from .zaaktypen import CODE_MAX
 
 IN_SYNC, ONLY_LEGACY, ONLY_ZGW, DIFFERENT = "in-sync", "only-in-legacy", "only-in-zgw", "different"
 
@@ -120,7 +121,11 @@ class Reconciler:
                 if document is not None:
                     with document:
                         documents[name] = document.size
-        return normalise(zaak.object, documents)
+        fields = normalise(zaak.object, documents)
+        mapped = self.rt.settings.migration.zaaktypen.get(fields["zaaktype"])
+        if mapped is not None:  # legacy's own code for a ZGW zaaktype: compared as ZGW's answer gives it (10 chars)
+            fields["zaaktype"] = mapped[:CODE_MAX]
+        return fields
 
     async def compare(self, identificatie: str, *, open_only: bool = False) -> Comparison | None:
         legacy = await self.legacy_side(identificatie)
