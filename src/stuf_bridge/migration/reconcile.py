@@ -193,7 +193,8 @@ class Reconciler:
         if after is None or after.state == IN_SYNC:
             return Comparison(identificatie, IN_SYNC, [], f"legacy hersteld uit ZGW ({'; '.join(done)}; {was})")
         after.repaired = (f"legacy hersteld uit ZGW ({'; '.join(done) or 'niets'}), nog verschillend: "
-                          "alleen de zaak, kerngegevens, ontbrekende statussen en documenten worden hersteld")
+                          "niet hersteld worden een resultaat dat ZGW mist, besluiten, statussen en documenten "
+                          "die alleen legacy heeft")
         return after
 
     async def _repair(self, comparison: Comparison, open_only: bool) -> Comparison:
