@@ -22,6 +22,7 @@ from stuf_bridge.migration.zaaktypen import ZaaktypeUnresolved, choose
 from stuf_bridge.settings import Settings
 
 from .conftest import AUTH, START, Sides, command
+from .test_repair_from_zgw_http import HEADERS, legacy_backend
 from tests.support.server import running_gateway
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "stuf_bridge" / "zgw_embedded" / "demo-catalogue.yaml"
@@ -55,7 +56,7 @@ def seed(data_dir: Path, *extra: dict[str, object]) -> None:
 @pytest.fixture(scope="module")
 def long_sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
     root = tmp_path_factory.mktemp("long")
-    seed(root / "legacy", zaaktype("OMGEVINGSVERGUNNING-SLOOP", "Sloopmelding"))
+    seed(root / "legacy", zaaktype("OMGEVINGSVERGUNNING-SLOOP", "Sloopmelding"), zaaktype("SLOOP", "Sloop"))
     seed(root / "zgw", zaaktype("OMGEVINGSVERGUNNING-BEZWAAR", "Bezwaar tegen een omgevingsvergunning"))
     with running_gateway(root / "legacy", timeout=START) as legacy, \
             running_gateway(root / "zgw", command=("zgw", "serve"), timeout=START) as zgw:
@@ -105,6 +106,38 @@ def test_a_zaaktype_code_cut_to_10_characters_is_found_and_an_ambiguous_one_faul
                    stdin=f"{found}\n")
     assert same.returncode == 0, same.stdout + same.stderr
     assert "reconcile OMGEVINGSVERGUNNING: 1 zaken: 1 in-sync" in same.stdout
+
+
+def test_a_legacy_code_of_its_own_is_mapped_both_ways(long_sides: Sides, tmp_path: Path) -> None:
+    """migration.zaaktypen maps legacy's SLOOP to ZGW's OMGEVINGSVERGUNNING-BEZWAAR (no prefix of it): the copy goes
+    there, reconcile compares the two codes as one, and a repair from ZGW (primary zgw) re-creates the zaak in legacy
+    with legacy's own code SLOOP, not the cut ZGW code."""
+    sides, name = long_sides, "0363LZ-3"
+    sides.legacy_zaak(name, documents=1, zaaktype="SLOOP", dct="Aanvraag")
+    target = "OMGEVINGSVERGUNNING-BEZWAAR"
+    routing = {"default": "proxy", "rules": [{"match": {"zaaktype": [target]}, "mode": "replicate",
+                                              "primary": "zgw"}]}
+    env = sides.env(routing, STUF_BRIDGE_MIGRATION=json.dumps({"zaaktypen": {"SLOOP": target}}))
+    data = tmp_path / "front"
+    copied = command(env, data, "migrate", "--zaken", "-", stdin=f"{name}\n")
+    assert copied.returncode == 0, copied.stdout + copied.stderr
+    [zaak] = sides.zaken(name)
+    assert zaaktype_of(sides, zaak) == target
+    reconcile = ("reconcile", "--zaaktype", target, "--zaken", "-")
+    same = command(env, data, *reconcile, stdin=f"{name}\n")
+    assert same.returncode == 0, same.stdout  # legacy's SLOOP and ZGW's OMGEVINGSV are the same zaaktype
+    assert command(sides.env(routing), data, *reconcile, stdin=f"{name}\n").returncode == 1  # without: zaaktype
+
+    [gone] = legacy_backend(sides, "zaken", "zaken", identificatie=name)  # legacy loses the zaak
+    for link in legacy_backend(sides, "zaken", "zaakinformatieobjecten", zaak=str(gone["url"])):
+        httpx.delete(str(link["url"]), auth=AUTH, headers=HEADERS, timeout=60).raise_for_status()
+        httpx.delete(str(link["informatieobject"]), auth=AUTH, headers=HEADERS, timeout=60).raise_for_status()
+    httpx.delete(str(gone["url"]), auth=AUTH, headers=HEADERS, timeout=60).raise_for_status()
+    repaired = command(env, data, *reconcile, "--repair", stdin=f"{name}\n")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "legacy hersteld uit ZGW (creeerZaak" in repaired.stdout
+    [again] = legacy_backend(sides, "zaken", "zaken", identificatie=name)
+    assert httpx.get(str(again["zaaktype"]), auth=AUTH, timeout=60).json()["identificatie"] == "SLOOP"
 
 
 PUBLISHED = [

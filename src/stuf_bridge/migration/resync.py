@@ -6,7 +6,8 @@ primary zgw, or (for a zaak not pinned) the routing table's rule for the zaaktyp
 zender and a fresh referentienummer):
 
 * **only in ZGW**: ZGW's geefZaakdetails answer (scope alles, through the gateway's translate flow) becomes a
-  ``creeerZaak`` sent to legacy (with its rollen, resultaat and statussen), as the outbox would have sent it;
+  ``creeerZaak`` sent to legacy (with its rollen, resultaat and statussen), as the outbox would have sent it; its
+  zaaktype code is legacy's own where ``migration.zaaktypen`` maps exactly one legacy code to that zaaktype;
 * **different kerngegevens** (``omschrijving``, ``toelichting``, ``startdatum``, ``einddatumGepland``,
   ``einddatum``): an ``updateZaak`` with legacy's current values as the old object and ZGW's as the new one;
 * **different resultaat or rollen** (``resultaat``, ``rollen.heeftAlsX``): one ``updateZaak`` (STUF §5.2 was/wordt):
@@ -45,6 +46,7 @@ from ..stuf.registry import Service
 from .copy import CONTENT_TYPE, NOT_IN_HEEFT, CopyFailed, ZaakCopier, _pieces
 from .digest import ROLLEN, _betrokkene
 from .source import ACTIONS, ACTIONS_12, LegacyZaak, question, read_document, z
+from .zaaktypen import CODE_MAX
 
 #: The kerngegevens an updateZaak re-syncs, in the order of the ZAK object.
 KERN_IN_ORDER = ("omschrijving", "toelichting", "startdatum", "einddatumGepland", "einddatum")
@@ -69,6 +71,9 @@ class LegacyResync:
             for name in ("heeftAlsHoofdzaak", "heeftAlsDeelzaak", "heeftBetrekkingOpAndere"):
                 for el in obj.findall(z(name)):
                     obj.remove(el)
+            code = obj.find(f"{z('isVan')}/{z('gerelateerde')}/{z('code')}")
+            if code is not None:  # ZGW's identificatie as ZDS carries it (cut to 10): legacy's own code, if mapped
+                code.text = self._legacy_code((code.text or "").strip())
             message = self.copier._creeer(obj, LegacyZaak(zgw_object, None))  # noqa: SLF001
             await self._send(message, "creeerZaak_Lk01", f"creeerZaak {identificatie} naar legacy")
             done.append("creeerZaak")
@@ -103,6 +108,12 @@ class LegacyResync:
                 known_besluiten.add(name)
                 done.append(f"voegBesluitToe {name}")
         return done
+
+    def _legacy_code(self, code: str) -> str:
+        """Legacy's own zaaktype code for the (cut) code of ZGW's answer: the one ``migration.zaaktypen`` code whose
+        ZGW identificatie that is; else the code as ZGW's answer gives it."""
+        mapped = {legacy for legacy, target in self.copier.zaaktypen.explicit.items() if target[:CODE_MAX] == code}
+        return mapped.pop() if len(mapped) == 1 else code
 
     # --- resultaat and rollen ---------------------------------------------------------------------------------
 
@@ -198,8 +209,11 @@ class LegacyResync:
             if reply.stream is not None:
                 await _drain(reply.stream)
             raise CopyFailed(f"document {name}: ZGW geeft het niet (HTTP {reply.status})")
-        document = await read_document(chunks, reply.content_type, name, self.legacy.limits,
-                                       "ZGW (geefZaakdocumentLezen)", reply.status)
+        try:
+            document = await read_document(chunks, reply.content_type, name, self.legacy.limits,
+                                           "ZGW (geefZaakdocumentLezen)", reply.status)
+        finally:
+            await _drain(chunks)
         if document is None:
             raise CopyFailed(f"document {name}: ZGW geeft het niet")
         with document:
