@@ -27,6 +27,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from ..gateway import parse_answer
+from ..legacy.errors import LegacyError
 from ..store import schema
 from ..stuf.registry import Service
 from . import store as ledger_store
@@ -185,7 +186,7 @@ class Reconciler:
         try:
             done = await LegacyResync(self.copier, self.legacy.client).resync(
                 identificatie, zgw_object, legacy, comparison.fields, list(_documents(listing)), legacy_documents)
-        except CopyFailed as exc:
+        except (CopyFailed, LegacyError) as exc:  # this zaak's repair failed; the run goes on with the next one
             comparison.repaired = f"herstel in legacy mislukt: {exc}"
             return comparison
         after = await self.compare(identificatie, open_only=open_only)
