@@ -13,8 +13,8 @@ zender and a fresh referentienummer):
 * **different resultaat or rollen** (``resultaat``, ``rollen.heeftAlsX``): one ``updateZaak`` (STUF §5.2 was/wordt):
   the resultaat legacy has (or ``geenWaarde``) as old and ZGW's as new; per rol relation, each betrokkene legacy has
   and ZGW lacks as verwerkingssoort ``V`` (its kerngegevens in the old object, an empty relation with
-  ``geenWaarde`` in the new), each one ZGW has and legacy lacks as ``T`` (the reverse). It goes before the statussen:
-  an eindstatus needs the resultaat;
+  ``geenWaarde`` in the new), each one ZGW has and legacy lacks as ``T`` (the reverse). It goes first, before the
+  kerngegevens and the statussen: an einddatum or an eindstatus closes the zaak, which needs the resultaat;
 * **statussen ZGW has and legacy lacks** (by volgnummer and datumStatusGezet): an ``actualiseerZaakstatus`` each,
   oldest first;
 * **documents ZGW has and legacy lacks**: each read from ZGW (geefZaakdocumentLezen through the translate flow,
@@ -78,16 +78,17 @@ class LegacyResync:
             await self._send(message, "creeerZaak_Lk01", f"creeerZaak {identificatie} naar legacy")
             done.append("creeerZaak")
         else:
-            changed = [name for name in KERN_IN_ORDER if name in fields]
-            if changed:
-                await self._send(self._update(identificatie, legacy.object, zgw_object, changed), "updateZaak_Lk01",
-                                 f"updateZaak {identificatie} naar legacy")
-                done.append(f"updateZaak ({', '.join(changed)})")
+            # the resultaat first: an einddatum (kerngegevens) or an eindstatus closes the zaak, which needs it
             update = self._betrokkenen(identificatie, legacy.object, zgw_object, fields)
             if update is not None:
                 message, what = update
                 await self._send(message, "updateZaak_Lk01", f"updateZaak {identificatie} naar legacy")
                 done.append(f"updateZaak ({', '.join(what)})")
+            changed = [name for name in KERN_IN_ORDER if name in fields]
+            if changed:
+                await self._send(self._update(identificatie, legacy.object, zgw_object, changed), "updateZaak_Lk01",
+                                 f"updateZaak {identificatie} naar legacy")
+                done.append(f"updateZaak ({', '.join(changed)})")
             if "statussen.count" in fields or "statussen.last" in fields:
                 known = {_status_key(heeft) for heeft in legacy.object.iterfind(z("heeft"))}
                 missing = sorted((heeft for heeft in zgw_object.iterfind(z("heeft"))
