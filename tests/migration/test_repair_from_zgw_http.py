@@ -208,3 +208,34 @@ def test_a_large_document_goes_back_to_legacy_streamed(sides: Sides, tmp_path: P
     sized = command(sides.env(ROUTING), data, "reconcile", "--zaaktype", "MELDING-OR", "--sizes", "--zaken", "-",
                     stdin=f"{large}\n")
     assert sized.returncode == 0, sized.stdout  # the same bytes on both sides
+
+
+def test_a_zaak_closed_in_zgw_is_closed_in_legacy_once(sides: Sides, tmp_path: Path) -> None:
+    """ZGW (the primary) closed the zaak: a resultaat, then the eindstatus (which sets its einddatum). The repair
+    sends legacy the resultaat first, then the eindstatus — and not the einddatum as well, which would close the
+    zaak a second time with an eindstatus of legacy's own making — so afterwards both sides agree."""
+    name = "0363RC-1"
+    sides.legacy_zaak(name, documents=0, statussen=1)
+    data = tmp_path / "front"
+    assert command(sides.env(ROUTING), data, "migrate", "--zaken", "-", stdin=f"{name}\n").returncode == 0
+    [zaak] = sides.zaken(name)
+    [opgelost] = [t for t in sides.zgw_get("catalogi", "resultaattypen", zaaktype=str(zaak["zaaktype"]))
+                  if t["omschrijving"] == "Opgelost"]
+    httpx.post(f"{sides.zgw}/zaken/api/v1/resultaten", json={"zaak": zaak["url"], "resultaattype": opgelost["url"]},
+               auth=AUTH, headers=HEADERS, timeout=60).raise_for_status()
+    [afgehandeld] = [t for t in sides.zgw_get("catalogi", "statustypen", zaaktype=str(zaak["zaaktype"]))
+                     if t["omschrijving"] == "Afgehandeld"]
+    httpx.post(f"{sides.zgw}/zaken/api/v1/statussen", json={
+        "zaak": zaak["url"], "statustype": afgehandeld["url"], "datumStatusGezet": "2024-11-12T09:30:00Z"},
+        auth=AUTH, headers=HEADERS, timeout=60).raise_for_status()
+
+    reconcile = ("reconcile", "--zaaktype", "MELDING-OR", "--zaken", "-")
+    found = command(sides.env(ROUTING), data, *reconcile, stdin=f"{name}\n")
+    assert f"different       {name}: einddatum, resultaat, statussen.count, statussen.last" in found.stdout
+    repaired = command(sides.env(ROUTING), data, *reconcile, "--repair", stdin=f"{name}\n")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert f"in-sync         {name} [legacy hersteld uit ZGW (updateZaak (resultaat); actualiseerZaakstatus 3;" \
+        in repaired.stdout
+    [closed] = legacy_backend(sides, "zaken", "zaken", identificatie=name)
+    assert closed["einddatum"] == "2024-11-12"
+    assert len(legacy_backend(sides, "zaken", "statussen", zaak=str(closed["url"]))) == 2

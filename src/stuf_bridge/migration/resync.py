@@ -16,7 +16,8 @@ zender and a fresh referentienummer):
   ``geenWaarde`` in the new), each one ZGW has and legacy lacks as ``T`` (the reverse). It goes first, before the
   kerngegevens and the statussen: an einddatum or an eindstatus closes the zaak, which needs the resultaat;
 * **statussen ZGW has and legacy lacks** (by volgnummer and datumStatusGezet): an ``actualiseerZaakstatus`` each,
-  oldest first;
+  oldest first; a zaak ZGW closed is closed in legacy by its eindstatus (the einddatum is then left out of the
+  kerngegevens' updateZaak, which would close it a second time);
 * **documents ZGW has and legacy lacks**: each read from ZGW (geefZaakdocumentLezen through the translate flow,
   its answer **streamed** into the gateway's reader, which spools the ``inhoud`` to disk) and sent to legacy as a
   ``voegZaakdocumentToe`` whose body is **streamed** from that spool, base64 piece by piece (``answer_reply``, as
@@ -84,15 +85,19 @@ class LegacyResync:
                 message, what = update
                 await self._send(message, "updateZaak_Lk01", f"updateZaak {identificatie} naar legacy")
                 done.append(f"updateZaak ({', '.join(what)})")
-            changed = [name for name in KERN_IN_ORDER if name in fields]
-            if changed:
-                await self._send(self._update(identificatie, legacy.object, zgw_object, changed), "updateZaak_Lk01",
-                                 f"updateZaak {identificatie} naar legacy")
-                done.append(f"updateZaak ({', '.join(changed)})")
+            missing: list[etree._Element] = []
             if "statussen.count" in fields or "statussen.last" in fields:
                 known = {_status_key(heeft) for heeft in legacy.object.iterfind(z("heeft"))}
                 missing = sorted((heeft for heeft in zgw_object.iterfind(z("heeft"))
                                   if _status_key(heeft) not in known), key=lambda heeft: _status_key(heeft)[1])
+            # a zaak ZGW closed: its eindstatus (among the missing statussen) closes it in legacy too, on its own
+            # date; an einddatum sent as well would close it a second time with an eindstatus of legacy's making
+            changed = [name for name in KERN_IN_ORDER if name in fields and not (name == "einddatum" and missing)]
+            if changed:
+                await self._send(self._update(identificatie, legacy.object, zgw_object, changed), "updateZaak_Lk01",
+                                 f"updateZaak {identificatie} naar legacy")
+                done.append(f"updateZaak ({', '.join(changed)})")
+            if missing:
                 for heeft in missing:  # oldest first, as they were set
                     await self._send(self._status(identificatie, heeft), "actualiseerZaakstatus_Lk01",
                                      f"actualiseerZaakstatus {identificatie} naar legacy")
