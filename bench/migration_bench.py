@@ -161,7 +161,10 @@ def run_migrate(env: dict[str, str], data: Path, names: list[str], concurrency: 
     return {"zaken": summary["copied"], "documents": summary["documents"], "mb": round(summary["bytes"] / MB, 1),
             "seconds": round(seconds, 2), "zaken_per_s": round(summary["copied"] / seconds, 2),
             "mb_per_s": round(summary["bytes"] / MB / seconds, 2), "peak_rss_mb": round(peak / MB, 1),
-            "cpu_seconds": cpu_seconds, "progress_line": last}
+            "cpu_seconds": cpu_seconds,
+            "cpu_ms_per_zaak": {name: round(value * 1000 / max(1, summary["copied"]), 1)
+                                for name, value in cpu_seconds.items()},
+            "load_average_after": [round(v, 2) for v in os.getloadavg()], "progress_line": last}
 
 
 def main() -> None:
@@ -173,6 +176,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "migration.json")
     parser.add_argument("--profile", type=Path, help="cProfile output of the small migration's command")
     args = parser.parse_args()
+    load_before = [round(v, 2) for v in os.getloadavg()]  # the machine is shared: CPU seconds are the stable part
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         pids: list[int] = []
@@ -205,6 +209,7 @@ def main() -> None:
                      "concurrency": args.concurrency, "small_document_bytes": 20_000,
                      "big_document_bytes": 100 * MB},
         "seed_seconds": round(seeded, 1),
+        "load_average_before": load_before,
         **results,
     }
     args.out.write_text(json.dumps(output, indent=2) + "\n")

@@ -22,7 +22,7 @@ from pydantic_settings import (
 )
 
 from .legacy.config import LegacySettings
-from .migration.config import ReconcileSettings
+from .migration.config import MigrationSettings, ReconcileSettings
 from .notifications.config import NotificationSettings
 from .outbox.config import OutboxSettings
 from .recovery.config import RecoverySettings
@@ -358,6 +358,10 @@ class Settings(BaseSettings):
     reconcile: ReconcileSettings = Field(  # issue 15
         default_factory=ReconcileSettings,
         description="The scheduled reconcile inside the gateway, off by default (docs/migration.md).",
+    )
+    migration: MigrationSettings = Field(  # issue 15: legacy zaaktype codes → ZGW zaaktypen for the copy
+        default_factory=MigrationSettings,
+        description="How the copy finds a legacy zaaktype in ZGW: zaaktypen, code → identificatie (docs/migration.md).",
     )
 
     @field_validator("zgw_api_tls")

@@ -1,5 +1,8 @@
 """``reconcile:`` in the settings (``STUF_BRIDGE_RECONCILE`` as JSON): the gateway's scheduled reconcile
-(``scheduled.py``; docs/migration.md, "Scheduled reconcile"). Off by default."""
+(``scheduled.py``; docs/migration.md, "Scheduled reconcile"). Off by default.
+
+``migration:`` (``STUF_BRIDGE_MIGRATION`` as JSON): how the copy (back-fill, migrate, repair) finds a legacy zaak's
+zaaktype in ZGW (``zaaktypen.py``; docs/migration.md, "Zaaktype codes")."""
 
 from __future__ import annotations
 
@@ -22,4 +25,19 @@ class ReconcileSettings(BaseModel):
     def _zaaktypen_when_scheduled(self) -> ReconcileSettings:
         if self.scheduled and not self.zaaktypen:
             raise ValueError("reconcile.scheduled needs reconcile.zaaktypen (the zaaktype codes to compare)")
+        return self
+
+
+class MigrationSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zaaktypen: dict[str, str] = Field(default_factory=dict, description="Legacy zaaktype code (isVan/gerelateerde/"
+                                      "code, at most 10 characters in ZDS) → ZGW zaaktype identificatie, for codes "
+                                      "the copy cannot find on its own (cut codes that are ambiguous, other names).")
+
+    @model_validator(mode="after")
+    def _no_empty_codes(self) -> MigrationSettings:
+        empty = sorted(code for code, target in self.zaaktypen.items() if not code.strip() or not target.strip())
+        if empty:
+            raise ValueError(f"migration.zaaktypen: empty code or identificatie for {empty!r}")
         return self

@@ -69,6 +69,7 @@ from . import store as ledger_store
 from .digest import digest, normalise
 from .source import ACTIONS_12, LegacyDocument, LegacySource, LegacyZaak, z
 from .store import LedgerEntry, MigrationStore
+from .zaaktypen import ZaaktypeResolver, ZaaktypeUnresolved
 
 log = structlog.get_logger(__name__)
 
@@ -127,8 +128,10 @@ class ZaakCopier:
     def __init__(self, *, source: LegacySource, zgw: ZgwClients, replica: Gateway, store: Store,
                  identity: Systeem, on_documents_later: Callable[[str], Awaitable[None]] | None = None,
                  on_related: Callable[[str], Awaitable[None]] | None = None,
-                 lock_seconds: float = LOCK_SECONDS, lock_wait_seconds: float = LOCK_WAIT_SECONDS):
+                 lock_seconds: float = LOCK_SECONDS, lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+                 zaaktype_codes: dict[str, str] | None = None):
         self.source = source
+        self.zaaktypen = ZaaktypeResolver(zgw, zaaktype_codes)  # legacy's (maybe cut) code → ZGW's identificatie
         self.zgw = zgw
         self.replica = replica
         self.store = store
@@ -227,25 +230,34 @@ class ZaakCopier:
             await self.ledger.record(LedgerEntry(identificatie, ledger_store.FAILED, origin, reason=reason,
                                                  attempts=attempts))
             return CopyResult(identificatie, "not-in-legacy", reason=reason)
+        try:
+            zaaktype = await self.zaaktypen.resolve(zaak)
+        except ZaaktypeUnresolved as exc:
+            await _settled(listing)
+            reason = str(exc)
+            log.warning("zaak_copy_failed", zaak=identificatie, reason=reason)
+            await self.ledger.record(LedgerEntry(identificatie, ledger_store.FAILED, origin, zaak.zaaktype,
+                                                 reason=reason, attempts=attempts))
+            return CopyResult(identificatie, ledger_store.FAILED, reason=reason)
         names = await listing if listing is not None else []
-        await self.ledger.record(LedgerEntry(identificatie, ledger_store.COPYING, origin, zaak.zaaktype,
+        await self.ledger.record(LedgerEntry(identificatie, ledger_store.COPYING, origin, zaaktype,
                                              attempts=attempts))
         undo = UndoLog()
         result = CopyResult(identificatie, ledger_store.FAILED)
         try:
             async with undo:
-                result = await self._write(zaak, undo, documents, names)
+                result = await self._write(zaak, undo, documents, names, zaaktype)
         except (StepFailed, CopyFailed) as exc:
             reason = _reason(exc)
             log.warning("zaak_copy_failed", zaak=identificatie, reason=reason)
-            await self.ledger.record(LedgerEntry(identificatie, ledger_store.FAILED, origin, zaak.zaaktype,
+            await self.ledger.record(LedgerEntry(identificatie, ledger_store.FAILED, origin, zaaktype,
                                                  reason=reason, attempts=attempts,
                                                  documents_total=result.documents_total))
             return CopyResult(identificatie, ledger_store.FAILED, reason=reason,
                               documents_total=result.documents_total)
         now = dt.datetime.now(dt.UTC)
         await self.ledger.record(LedgerEntry(
-            identificatie, result.outcome, origin, zaak.zaaktype, result.zgw_url, None,
+            identificatie, result.outcome, origin, zaaktype, result.zgw_url, None,
             result.source_digest, result.documents_total, result.documents_done, result.bytes, attempts, now))
         for related in result.related:
             if await self.ledger.queue(related, "related") and self.on_related is not None:
@@ -257,9 +269,13 @@ class ZaakCopier:
         result.copied = True
         return result
 
-    async def _write(self, zaak: LegacyZaak, undo: UndoLog, documents: Documents, names: list[str]) -> CopyResult:
+    async def _write(self, zaak: LegacyZaak, undo: UndoLog, documents: Documents, names: list[str],
+                     zaaktype: str | None) -> CopyResult:
         identificatie = zaak.identificatie
         obj, related = await self._creeer_object(zaak)
+        code = obj.find(f"{z('isVan')}/{z('gerelateerde')}/{z('code')}")
+        if code is not None and zaaktype:
+            code.text = zaaktype  # ZGW's whole identificatie, where legacy's answer had it cut to 10 characters
         message = self._creeer(obj, zaak)
         created = await undo.step("creeerZaak", self._send_zaak(message, identificatie), undo=self._delete_zaak)
         url = str(created["url"])

@@ -27,6 +27,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from ..gateway import parse_answer
+from ..legacy.errors import LegacyError
 from ..store import schema
 from ..stuf.registry import Service
 from . import store as ledger_store
@@ -37,6 +38,7 @@ from .digest import differences, normalise
 from .source import ACTIONS, LegacySource, question, z
 from .store import MigrationStore
 from .wiring import Runtime, identity
+from .zaaktypen import CODE_MAX
 
 IN_SYNC, ONLY_LEGACY, ONLY_ZGW, DIFFERENT = "in-sync", "only-in-legacy", "only-in-zgw", "different"
 
@@ -120,7 +122,11 @@ class Reconciler:
                 if document is not None:
                     with document:
                         documents[name] = document.size
-        return normalise(zaak.object, documents)
+        fields = normalise(zaak.object, documents)
+        mapped = self.rt.settings.migration.zaaktypen.get(fields["zaaktype"])
+        if mapped is not None:  # legacy's own code for a ZGW zaaktype: compared as ZGW's answer gives it (10 chars)
+            fields["zaaktype"] = mapped[:CODE_MAX]
+        return fields
 
     async def compare(self, identificatie: str, *, open_only: bool = False) -> Comparison | None:
         legacy = await self.legacy_side(identificatie)
@@ -180,7 +186,7 @@ class Reconciler:
         try:
             done = await LegacyResync(self.copier, self.legacy.client).resync(
                 identificatie, zgw_object, legacy, comparison.fields, list(_documents(listing)), legacy_documents)
-        except CopyFailed as exc:
+        except (CopyFailed, LegacyError) as exc:  # this zaak's repair failed; the run goes on with the next one
             comparison.repaired = f"herstel in legacy mislukt: {exc}"
             return comparison
         after = await self.compare(identificatie, open_only=open_only)
@@ -188,7 +194,8 @@ class Reconciler:
         if after is None or after.state == IN_SYNC:
             return Comparison(identificatie, IN_SYNC, [], f"legacy hersteld uit ZGW ({'; '.join(done)}; {was})")
         after.repaired = (f"legacy hersteld uit ZGW ({'; '.join(done) or 'niets'}), nog verschillend: "
-                          "alleen de zaak, kerngegevens, ontbrekende statussen en documenten worden hersteld")
+                          "niet hersteld worden een resultaat dat ZGW mist, besluiten, statussen en documenten "
+                          "die alleen legacy heeft")
         return after
 
     async def _repair(self, comparison: Comparison, open_only: bool) -> Comparison:

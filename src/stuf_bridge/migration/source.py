@@ -19,6 +19,7 @@ there). Anything else that is no answer raises the legacy client's typed error (
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -172,37 +173,46 @@ class LegacySource:
                                   '<ZKN:object StUF:entiteittype="EDC" StUF:scope="alles"/>')
         stream = await self.client.forward(Service.BEANTWOORD_VRAAG, envelope, content_type=CONTENT_TYPE,
                                            soap_action=f'"{ACTIONS}geefZaakdocumentLezen_Lv01"', length=len(envelope))
-        limits = self.client.limits
         try:
-            request = await read_request_stream(
-                stream.chunks(), content_type=stream.content_type or None, soap_action=None,
-                max_bytes=limits["max_bytes"], max_depth=limits["max_depth"],
-                max_document_bytes=limits["max_document_bytes"])
-        except MessageError as exc:
-            raise LegacyNotSoap(stream.endpoint, f"HTTP {stream.status}, geen bruikbaar antwoord op "
-                                f"geefZaakdocumentLezen ({exc.omschrijving})") from exc
+            return await read_document(stream.chunks(), stream.content_type or None, identificatie,
+                                       self.client.limits, stream.endpoint, stream.status)
         finally:
             await stream.aclose()
-        message = request.body
-        fault = stuf_fault(message)
-        objects = [obj for obj in message.iterfind(f"{z('antwoord')}/{z('object')}")
-                   if (obj.findtext(z("identificatie")) or "").strip() == identificatie]
-        if fault is not None or not objects:
-            for spooled in request.contents:
-                spooled.close()
-            return None
-        obj = objects[0]
-        inhoud = obj.find(z("inhoud"))
-        content = next((c for c in request.contents if c.element is inhoud), None) if inhoud is not None else None
-        for spooled in request.contents:
-            if spooled is not content:
-                spooled.close()
-        if content is None and inhoud is not None and (inhoud.text or "").strip():
-            content = Content.from_base64(inhoud.text or "", max_bytes=limits["max_document_bytes"])
-        return LegacyDocument(obj, content)
 
     def question(self, root: str, entiteittype: str, identificatie: str, scope: str) -> bytes:
         return question(self.identity, root, entiteittype, identificatie, scope)
+
+
+async def read_document(chunks: AsyncIterable[bytes], content_type: str | None, identificatie: str,
+                        limits: dict[str, int], endpoint: str, status: int) -> LegacyDocument | None:
+    """A geefZaakdocumentLezen answer (edcLa01), read from its pieces by the gateway's own hardened reader, which
+    spools the ``inhoud`` to disk as it arrives: the document, or None when the answer is a fault or has no object
+    with that identificatie. Whoever answered (legacy, or ZGW through the gateway's translate flow) is ``endpoint``
+    in the error of an answer that is no SOAP."""
+    try:
+        request = await read_request_stream(
+            chunks, content_type=content_type, soap_action=None, max_bytes=limits["max_bytes"],
+            max_depth=limits["max_depth"], max_document_bytes=limits["max_document_bytes"])
+    except MessageError as exc:
+        raise LegacyNotSoap(endpoint, f"HTTP {status}, geen bruikbaar antwoord op geefZaakdocumentLezen "
+                            f"({exc.omschrijving})") from exc
+    message = request.body
+    fault = stuf_fault(message)
+    objects = [obj for obj in message.iterfind(f"{z('antwoord')}/{z('object')}")
+               if (obj.findtext(z("identificatie")) or "").strip() == identificatie]
+    if fault is not None or not objects:
+        for spooled in request.contents:
+            spooled.close()
+        return None
+    obj = objects[0]
+    inhoud = obj.find(z("inhoud"))
+    content = next((c for c in request.contents if c.element is inhoud), None) if inhoud is not None else None
+    for spooled in request.contents:
+        if spooled is not content:
+            spooled.close()
+    if content is None and inhoud is not None and (inhoud.text or "").strip():
+        content = Content.from_base64(inhoud.text or "", max_bytes=limits["max_document_bytes"])
+    return LegacyDocument(obj, content)
 
 
 def question(identity: Systeem, root: str, entiteittype: str, identificatie: str, scope: str, *,

@@ -17,7 +17,7 @@ from ..mapping import Mappings
 from ..outbox.worker import DONE, Outcome, ReplicaRouter
 from ..routing.config import RoutingSettings
 from ..routing.router import RuleRouter
-from ..settings import Settings, with_demo_profile
+from ..settings import Settings, ValidationPolicy, with_demo_profile
 from ..store import OutboxEntry, Store, StoreError, create_store
 from ..stuf.stuurgegevens import Systeem
 from ..stuf.validation import Schemas
@@ -58,8 +58,21 @@ def copier(settings: Settings, store: Store, schemas: Schemas, zgw: ZgwClients, 
     if outbox:
         later, related = outbox_hooks(store)
     return ZaakCopier(source=LegacySource(legacy, identity(settings)), zgw=zgw,
-                      replica=replica_gateway(settings, store, schemas, zgw, mappings), store=store,
-                      identity=identity(settings), on_documents_later=later, on_related=related)
+                      replica=replica_gateway(copy_settings(settings), store, schemas, zgw, mappings), store=store,
+                      identity=identity(settings), on_documents_later=later, on_related=related,
+                      zaaktype_codes=settings.migration.zaaktypen)
+
+
+def copy_settings(settings: Settings) -> Settings:
+    """The settings of the copier's own gateway: its messages (built from legacy's answers, with the gateway's own
+    zender) are schema-checked with ``warn`` at most — a copied zaak whose ZGW zaaktype identificatie is longer than
+    the 10 characters ZDS allows for a ZKT code is not refused for it (``zaaktypen.py``)."""
+    applicatie = settings.applicatie or "stuf-bridge"
+    if settings.validation_policy_for(settings.organisatie, applicatie) is not ValidationPolicy.STRICT:
+        return settings
+    key = f"{settings.organisatie}/{applicatie}" if settings.organisatie else f"*/{applicatie}"
+    return settings.model_copy(update={"validation_senders": {**settings.validation_senders,
+                                                              key: ValidationPolicy.WARN}})
 
 
 def migration_router(inner: RuleRouter, settings: Settings, store: Store,
