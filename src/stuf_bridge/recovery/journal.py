@@ -429,9 +429,16 @@ class MessageJournal:
             raise Fenced(self.key)
         if not batch:
             return
-        sql, params = _upsert(batch, self.journal.store.dialect)
-        params["fence_zender"], params["fence_ref"], params["fence_owner"] = (*self.key, self.journal.owner.id)
-        if not await self.journal.store.statement("journal.commit", sql, params, rows=True):
+        store = self.journal.store
+        changed = None
+        if store.dialect == "sqlite":  # on a file: positional parameters, the rows written counted, no RETURNING
+            changed = await store.sqlite_changes("journal.commit",
+                                                 *_upsert_sqlite(batch, self.key, self.journal.owner.id))
+        if changed is None:  # PostgreSQL, an in-memory SQLite
+            sql, params = _upsert(batch, store.dialect)
+            params["fence_zender"], params["fence_ref"], params["fence_owner"] = (*self.key, self.journal.owner.id)
+            changed = len(await store.statement("journal.commit", sql, params, rows=True))
+        if not changed:
             self.fenced = True
             raise Fenced(self.key)
 
@@ -472,6 +479,32 @@ def _upsert(batch: list[dict[str, Any]], dialect: str) -> tuple[str, dict[str, A
         row["created_at"] = now
         params.update({name: row.get(column) for column, name in names})
     return _upsert_sql(len(batch), dialect), params
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert_sqlite_sql(count: int) -> str:
+    """``_upsert_sql`` for a SQLite file: positional parameters, the fence's three last; without RETURNING (the
+    caller counts the rows written). One row (the usual batch) as a plain SELECT, no VALUES list."""
+    row = ", ".join("?" for _ in _COLUMNS)
+    rows = f"SELECT {row}" if count == 1 else \
+        "SELECT * FROM (VALUES " + ", ".join(f"({row})" for _ in range(count)) + ") AS batch"
+    return (f"INSERT INTO journal ({', '.join(_COLUMNS)}) {rows} "
+            "WHERE EXISTS (SELECT 1 FROM messages WHERE zender = ? AND referentienummer = ? AND owner = ?) "
+            "ON CONFLICT (zender, referentienummer, seq) DO UPDATE SET state = excluded.state, "
+            "result = excluded.result")
+
+
+def _upsert_sqlite(batch: list[dict[str, Any]], key: Key, owner: str) -> tuple[str, list[Any]]:
+    """``_upsert`` for ``Store.sqlite_changes``: the SQL and its positional parameters."""
+    now = _now().strftime("%Y-%m-%d %H:%M:%S.%f")  # the text SQLAlchemy would store
+    params: list[Any] = []
+    for row in batch:
+        if "answer" in row:
+            row["result"] = _result(row.pop("answer"))
+        row["created_at"] = now
+        params.extend(row.get(column) for column in _COLUMNS)
+    params.extend((*key, owner))
+    return _upsert_sqlite_sql(len(batch)), params
 
 
 @functools.lru_cache(maxsize=64)

@@ -100,9 +100,12 @@ _SQLITE_IDEMPOTENCY = {
     "release": "DELETE FROM messages WHERE zender = :k_zender AND referentienummer = :k_ref AND state = 'pending'",
     "complete_owned": "UPDATE messages SET state = 'done', answer = :v_answer, completed_at = :v_now "
                       "WHERE zender = :k_zender AND referentienummer = :k_ref AND state = 'pending' "
-                      "AND owner = :v_owner RETURNING state",
+                      "AND owner = :v_owner",  # no RETURNING here: the rows changed are counted (_SQLITE_COUNTED)
     "enqueue": _ENQUEUE_SQL,
 }
+#: Statements whose result is whether they changed a row, read from the cursor's rowcount: a RETURNING row costs
+#: SQLite more than the count (the fenced completion runs once per journalled message).
+_SQLITE_COUNTED = frozenset({"complete_owned"})
 _SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
 
 # And as PostgreSQL's, with their positional parameters by name, for the store's own asyncpg pool (see Store.open).
@@ -255,7 +258,10 @@ def _sqlite_execute(conn: sqlite3.Connection) -> Execute:
     def execute(name: str, params: Mapping[str, Any]) -> Any:
         values = {key: value.astimezone(dt.UTC).strftime(_SQLITE_TIMESTAMP) if isinstance(value, dt.datetime) else value
                   for key, value in params.items()}
-        return conn.execute(_SQLITE_IDEMPOTENCY[name], values).fetchone()
+        cursor = conn.execute(_SQLITE_IDEMPOTENCY[name], values)
+        if name in _SQLITE_COUNTED:
+            return (cursor.rowcount,) if cursor.rowcount > 0 else None
+        return cursor.fetchone()
 
     return execute
 
@@ -913,6 +919,24 @@ class Store:
         def work(conn: sqlite3.Connection) -> Any:
             cursor = conn.execute(sql, values)
             return cursor.fetchall() if rows else cursor.fetchone()
+
+        with self._translated(action):
+            try:
+                return runner.inline(work, transaction=False)
+            except _Busy:
+                return await runner.run_driver(work)
+
+    async def sqlite_changes(self, action: str, sql: str, params: Sequence[Any]) -> int | None:
+        """One write statement with positional parameters (``?``) on a SQLite file, run as ``statement`` runs it
+        (inline, its own transaction, not durable); the number of rows it changed. None, and nothing run, where
+        the store is not a SQLite file: the caller then uses ``statement``. For the step journal's commit, once per
+        journalled write: no parameter dict to bind by name and no RETURNING rows to buffer and fetch."""
+        runner = self._sqlite
+        if runner is None:
+            return None
+
+        def work(conn: sqlite3.Connection) -> int:
+            return conn.execute(sql, params).rowcount
 
         with self._translated(action):
             try:
