@@ -11,8 +11,8 @@ measured messages are the run's total minus that of a run with ``--messages 0`` 
 message: divided by ``--messages``. Run with ``PYTHONHASHSEED=0`` so that two runs do the same work.
 
 Prints the measured messages' CPU time per message, user and system (``getrusage``; that one does depend on the
-machine's load). ``--profile FILE``: a cProfile of the measured messages instead (not under callgrind), for where the time goes in
-Python.
+machine's load). ``--profile FILE``: a cProfile of the measured messages too (not under callgrind), for where the
+time goes in Python.
 """
 
 from __future__ import annotations
