@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import subprocess
 from collections.abc import Callable
@@ -99,6 +100,43 @@ async def test_sweep_resolves_what_a_gone_process_left(fast_settings: Settings, 
         response = await rig.send(creeer_zaak(identificatie=r.zaak, referentienummer=r.ref))
         assert berichtcode(response) == "Bv03", response.text
         assert (await snapshot(rig.zgw, scenario, r))["rollen"] == [("Initiator", "999993653", "Visser")]
+
+
+async def test_one_piece_of_work_per_message_in_a_process(fast_settings: Settings, schemas: Schemas) -> None:
+    """Within one process a resend and the sweep act under the same owner, so the claim cannot keep them apart: a
+    gateway starting after a crash swept a message while its client's resend repaired it too, settled the resend's
+    claim, and the resend answered 'recovery-took-over'. The journal's per-message work lock orders them: the sweep
+    leaves a message this process is working on alone, and a resend waits while the sweep (or the outbox) recovers
+    it."""
+    scenario = SCENARIOS["creeerZaak"]
+    async with running_rig(fast_settings, schemas) as rig:
+        store = rig.client._transport.app.state.store  # type: ignore[attr-defined]
+        journal = journal_for(store)
+        r = scenario.round(20, "g")
+        key = ("0363/OpenFormulieren/", r.ref)
+        dead = await _leave_half_a_zaak(rig, fast_settings, r.zaak, r.ref)
+        # as a process stopping at the end of its grace period leaves it: unfinished, its claim released
+        await dead.set_message(key, "unfinished")
+        await store.release_message(*key)
+        async with journal.working(key):  # this process works on it (as a resend in the pipeline would)
+            assert journal.working_on(key)
+            assert await sweep(store, rig.zgw, journal, settle_seconds=0.0) == []  # left alone
+            resend = asyncio.ensure_future(rig.send(creeer_zaak(identificatie=r.zaak, referentienummer=r.ref)))
+            await asyncio.sleep(0.5)
+            assert not resend.done()  # waits until the work in hand is done
+            message = await journal.message(key)
+            assert message is not None and message.state == "unfinished"  # nobody touched it meanwhile
+        response = await resend
+        assert response.status_code == 200 and berichtcode(response) == "Bv03", response.text
+        assert not journal.working_on(key)
+        found = await snapshot(rig.zgw, scenario, r)
+        assert found["zaken"] == 1 and found["statussen"] == ["Ontvangen"], found
+
+        # a second copy waits at most idempotency_wait_seconds, then hears that the message is in progress
+        async with journal.working(("0363/OpenFormulieren/", "rec-held")):
+            with pytest.raises(TimeoutError):
+                async with journal.working(("0363/OpenFormulieren/", "rec-held"), wait=0.05):
+                    pass
 
 
 async def test_fault_names_what_is_left_and_the_resend_repairs(fast_settings: Settings, schemas: Schemas) -> None:

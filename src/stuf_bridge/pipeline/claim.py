@@ -88,8 +88,22 @@ class Claim:
         # a tenant's message is journalled like any other: its key names the tenant (``|tenant=NAME``), and its
         # recovery — here, at start-up, in the sweep, by ``stuf-bridge recover`` — uses that tenant's ZGW clients
         journal = self._journal(x)
-        if journal is not None:
-            await journal.ensure_registered()  # the claim names its holder
+        if journal is None:
+            await self._claimed(x, call_next, key, body_digest, ref, None)
+            return
+        await journal.ensure_registered()  # the claim names its holder
+        # one copy of a message at a time in this process, and never while the sweep or the outbox recovers it
+        try:
+            async with journal.working(key, wait=self.env.settings.idempotency_wait_seconds):
+                await self._claimed(x, call_next, key, body_digest, ref, journal)
+        except TimeoutError:
+            raise self._in_progress(ref) from None
+
+    async def _claimed(self, x: Exchange, call_next: Next, key: tuple[str, str], body_digest: str, ref: str,
+                       journal: Journal | None) -> None:
+        """The message, claimed: a resend answered from the store, or processed (repairing an earlier copy first)
+        and its answer stored."""
+        assert x.operation is not None
         stored, earlier = await self._claim(key, x.operation, body_digest, ref, journal)
         if stored is not None:
             x.warnings.append("herhaald bericht: het eerder gegeven antwoord is teruggestuurd")
@@ -287,12 +301,16 @@ class Claim:
                     return None, claim.journal
                 continue
             if time.monotonic() >= deadline:
-                raise ProcessingError(
-                    "Het bericht wordt al verwerkt",
-                    f"Een eerder exemplaar van {ref!r} is nog in behandeling; stuur het later opnieuw.",
-                    plek="server", reason="message-in-progress",
-                )
+                raise self._in_progress(ref)
             await asyncio.sleep(0.05)
+
+    @staticmethod
+    def _in_progress(ref: str) -> ProcessingError:
+        return ProcessingError(
+            "Het bericht wordt al verwerkt",
+            f"Een eerder exemplaar van {ref!r} is nog in behandeling; stuur het later opnieuw.",
+            plek="server", reason="message-in-progress",
+        )
 
     @staticmethod
     def _replayed(answer: etree._Element, x: Exchange) -> etree._Element:

@@ -28,6 +28,7 @@ Cost: one statement per commit (see ``MessageJournal``), run inline on SQLite or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -35,7 +36,7 @@ import os
 import re
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -179,6 +180,12 @@ def _pid_runs(pid: int) -> bool:
     return state != [b"Z"]
 
 
+@dataclass
+class _Working:
+    lock: asyncio.Lock
+    users: int = 0
+
+
 class Journal:
     """The journal's store code, on the gateway's store."""
 
@@ -187,6 +194,36 @@ class Journal:
         self.owner = owner or Owner()
         self.lease = dt.timedelta(seconds=lease_seconds)
         self._registered = False
+        self._working: dict[Key, _Working] = {}
+
+    # --- one piece of work per message in this process ------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def working(self, key: Key, *, wait: float | None = None) -> AsyncIterator[None]:
+        """This process works on message ``key``: a copy of it in the pipeline, or its recovery (the sweep, the
+        outbox's primary check). One at a time: the second waits until the first is done, at most ``wait`` seconds
+        (then ``TimeoutError``). Across processes the claim's owner and the lease keep them apart; within one
+        process they share the owner, so without this the start-up sweep could settle the claim of a resend it was
+        recovering at the same moment."""
+        held = self._working.get(key)
+        if held is None:
+            held = self._working[key] = _Working(asyncio.Lock())
+        held.users += 1
+        try:
+            async with asyncio.timeout(wait):
+                await held.lock.acquire()
+            try:
+                yield
+            finally:
+                held.lock.release()
+        finally:
+            held.users -= 1
+            if held.users == 0:
+                del self._working[key]
+
+    def working_on(self, key: Key) -> bool:
+        """Whether this process is working on message ``key`` now (see :meth:`working`)."""
+        return key in self._working
 
     async def _do(self, name: str, rows: bool = False, **params: Any) -> Any:
         return await self.store.statement(f"journal.{name}", SQL[name], params, rows=rows)

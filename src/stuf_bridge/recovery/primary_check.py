@@ -85,8 +85,11 @@ class JournalPrimaryCheck:
             raise PrimaryUndecided(f"bericht {key[1]!r} wordt nog verwerkt of hersteld door een lopend proces")
         if message.state == "active" and not await self.journal.take(key, message.owner):
             raise PrimaryUndecided(f"bericht {key[1]!r} is door een ander proces overgenomen")
-        swept = await recover_message(self.store, self.zgw, self.journal, message,
-                                      settle_seconds=self.settle_seconds)
+        if self.journal.working_on(key):
+            raise PrimaryUndecided(f"bericht {key[1]!r} wordt in dit proces nog verwerkt of hersteld")
+        async with self.journal.working(key):  # a resend arriving now waits until this is done
+            swept = await recover_message(self.store, self.zgw, self.journal, message,
+                                          settle_seconds=self.settle_seconds)
         outcome = swept.resolution.outcome if swept.resolution is not None else "completed"
         if outcome == "left":
             raise PrimaryUndecided(f"bericht {key[1]!r} is nog niet hersteld: {swept.resolution.summary()}"

@@ -118,20 +118,32 @@ async def sweep(store: Store, zgw: ZgwClients, journal: Journal, *, everything: 
             log.warning("message_recovery_skipped", referentienummer=message.referentienummer,
                         tenant=tenant_of(message.zender), reason="tenant not configured")
             continue
-        mine = message.owner == journal.owner.id
-        if message.state == "active":
-            if mine or not (everything or await journal.is_gone(message.owner)):
-                continue  # being processed right now
-            if not await journal.take(message.key, message.owner):
-                continue  # another process took it first
-        elif not mine and not everything and not await journal.is_gone(message.owner):
-            continue  # unfinished by a live process: it sweeps it itself (it knows when ZGW is back)
-        try:
-            swept.append(await recover_message(store, zgw, journal, message, settle_seconds=settle_seconds,
-                                               wait=wait, tenants=tenants))
-        except (ZgwError, StoreError) as exc:
-            log.warning("message_recovery_failed", referentienummer=message.referentienummer, error=str(exc))
+        if journal.working_on(message.key):
+            continue  # a copy of it is in this process's pipeline now (a resend): that copy repairs it
+        async with journal.working(message.key):  # taken at once (nobody works on it): a resend now waits
+            done = await _sweep_one(store, zgw, journal, message, everything=everything,
+                                    settle_seconds=settle_seconds, wait=wait, tenants=tenants)
+        if done is not None:
+            swept.append(done)
     return swept
+
+
+async def _sweep_one(store: Store, zgw: ZgwClients, journal: Journal, message: MessageRow, *, everything: bool,
+                     settle_seconds: float, wait: bool, tenants: Mapping[str, ZgwClients]) -> Swept | None:
+    mine = message.owner == journal.owner.id
+    if message.state == "active":
+        if mine or not (everything or await journal.is_gone(message.owner)):
+            return None  # being processed right now
+        if not await journal.take(message.key, message.owner):
+            return None  # another process took it first
+    elif not mine and not everything and not await journal.is_gone(message.owner):
+        return None  # unfinished by a live process: it sweeps it itself (it knows when ZGW is back)
+    try:
+        return await recover_message(store, zgw, journal, message, settle_seconds=settle_seconds, wait=wait,
+                                     tenants=tenants)
+    except (ZgwError, StoreError) as exc:
+        log.warning("message_recovery_failed", referentienummer=message.referentienummer, error=str(exc))
+        return None
 
 
 class RecoveryService:
