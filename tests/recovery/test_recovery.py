@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from stuf_bridge.cli import main
-from stuf_bridge.recovery.journal import Journal, Owner
+from stuf_bridge.recovery.journal import Busy, Journal, Owner
 from stuf_bridge.recovery.service import journal_for, sweep
 from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.validation import Schemas
@@ -134,7 +134,7 @@ async def test_one_piece_of_work_per_message_in_a_process(fast_settings: Setting
 
         # a second copy waits at most idempotency_wait_seconds, then hears that the message is in progress
         async with journal.working(("0363/OpenFormulieren/", "rec-held")):
-            with pytest.raises(TimeoutError):
+            with pytest.raises(Busy):
                 async with journal.working(("0363/OpenFormulieren/", "rec-held"), wait=0.05):
                     pass
 

@@ -30,7 +30,7 @@ from lxml import etree
 from ..content import Content, Outbound
 from ..errors import DETAILS_MAX, ProcessingError, StepFailed, StuurgegevensError, clip
 from ..recovery.context import JOURNAL
-from ..recovery.journal import Journal, MessageJournal
+from ..recovery.journal import Busy, Journal, MessageJournal
 from ..recovery.resolve import resolve
 from ..recovery.service import journal_for
 from ..settings import IdempotencyPolicy
@@ -96,7 +96,7 @@ class Claim:
         try:
             async with journal.working(key, wait=self.env.settings.idempotency_wait_seconds):
                 await self._claimed(x, call_next, key, body_digest, ref, journal)
-        except TimeoutError:
+        except Busy:  # only the wait for the work lock: a timeout inside the flow is the flow's own fault
             raise self._in_progress(ref) from None
 
     async def _claimed(self, x: Exchange, call_next: Next, key: tuple[str, str], body_digest: str, ref: str,

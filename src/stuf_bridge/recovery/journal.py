@@ -180,6 +180,10 @@ def _pid_runs(pid: int) -> bool:
     return state != [b"Z"]
 
 
+class Busy(Exception):
+    """:meth:`Journal.working` waited its time and the message is still in work in this process."""
+
+
 @dataclass
 class _Working:
     lock: asyncio.Lock
@@ -202,7 +206,7 @@ class Journal:
     async def working(self, key: Key, *, wait: float | None = None) -> AsyncIterator[None]:
         """This process works on message ``key``: a copy of it in the pipeline, or its recovery (the sweep, the
         outbox's primary check). One at a time: the second waits until the first is done, at most ``wait`` seconds
-        (then ``TimeoutError``). Across processes the claim's owner and the lease keep them apart; within one
+        (then :class:`Busy`). Across processes the claim's owner and the lease keep them apart; within one
         process they share the owner, so without this the start-up sweep could settle the claim of a resend it was
         recovering at the same moment."""
         held = self._working.get(key)
@@ -210,8 +214,11 @@ class Journal:
             held = self._working[key] = _Working(asyncio.Lock())
         held.users += 1
         try:
-            async with asyncio.timeout(wait):
-                await held.lock.acquire()
+            try:
+                async with asyncio.timeout(wait):
+                    await held.lock.acquire()
+            except TimeoutError:
+                raise Busy(f"bericht {key[1]!r} is in dit proces nog in behandeling") from None
             try:
                 yield
             finally:
