@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from prometheus_client import multiprocess
 
+from .recovery.journal import pid_runs
 from .settings import Settings
 from .web.app import MULTIPROC_ENV
 
@@ -192,21 +193,11 @@ def metrics_directory() -> str:
     base = Path(tempfile.gettempdir())
     for stale in base.glob(f"{METRICS_DIR_PREFIX}*"):
         owner = stale.name.removeprefix(METRICS_DIR_PREFIX).partition("-")[0]
-        if owner.isdigit() and int(owner) != os.getpid() and not _alive(int(owner)):
+        if owner.isdigit() and int(owner) != os.getpid() and not pid_runs(int(owner)):
             shutil.rmtree(stale, ignore_errors=True)
     path = tempfile.mkdtemp(prefix=f"{METRICS_DIR_PREFIX}{os.getpid()}-")
     os.environ[MULTIPROC_ENV] = path  # read by prometheus_client when a spawned worker imports it
     return path
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def stop_all(settings: Settings, processes: list[SpawnProcess]) -> None:

@@ -164,7 +164,7 @@ def _process_started(pid: int) -> str | None:
     return f"proc:{fields[19]}" if len(fields) > 19 else None
 
 
-def _pid_runs(pid: int) -> bool:
+def pid_runs(pid: int) -> bool:
     """Whether the process runs; a zombie (ended, not yet reaped by its parent) does not."""
     try:
         os.kill(pid, 0)
@@ -263,7 +263,7 @@ class Journal:
             return True
         host, pid, started, lease_until = row
         if host == self.owner.host:
-            if not _pid_runs(int(pid)):
+            if not pid_runs(int(pid)):
                 return True
             now_started = _process_started(int(pid))
             if now_started is not None and started.startswith("proc:"):
