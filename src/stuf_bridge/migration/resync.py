@@ -156,49 +156,33 @@ class LegacyResync:
 
     def _update(self, identificatie: str, old_source: etree._Element, new_source: etree._Element,
                 changed: list[str]) -> etree._Element:
-        message = etree.Element(z("zakLk01"), nsmap={"ZKN": ZKN, "StUF": STUF, "xsi": XSI})
-        message.append(self.copier._stuurgegevens("Lk01", "ZAK", None))  # noqa: SLF001
-        parameters = etree.SubElement(message, z("parameters"))
-        etree.SubElement(parameters, f"{{{STUF}}}mutatiesoort").text = "W"
-        etree.SubElement(parameters, f"{{{STUF}}}indicatorOvername").text = "V"
+        objects = []
         for source in (old_source, new_source):
-            obj = etree.SubElement(message, z("object"), {f"{{{STUF}}}entiteittype": "ZAK",
-                                                         f"{{{STUF}}}verwerkingssoort": "W"})
-            etree.SubElement(obj, z("identificatie")).text = identificatie
+            obj = _zaak_object(identificatie)
             for name in changed:
                 value = source.find(z(name))
                 if value is not None and (value.text or "").strip():
                     obj.append(deepcopy(value))
                 else:
                     etree.SubElement(obj, z(name), {f"{{{XSI}}}nil": "true", f"{{{STUF}}}noValue": "geenWaarde"})
-        return message
+            objects.append(obj)
+        return _lk01("W", self.copier._stuurgegevens("Lk01", "ZAK", None), *objects)  # noqa: SLF001
 
     def _status(self, identificatie: str, source: etree._Element) -> etree._Element:
         """An actualiseerZaakstatus: the old object with a nil heeft, the new one with ZGW's status."""
-        message = etree.Element(z("zakLk01"), nsmap={"ZKN": ZKN, "StUF": STUF, "xsi": XSI})
-        message.append(self.copier._stuurgegevens("Lk01", "ZAK", None))  # noqa: SLF001
-        parameters = etree.SubElement(message, z("parameters"))
-        etree.SubElement(parameters, f"{{{STUF}}}mutatiesoort").text = "W"
-        etree.SubElement(parameters, f"{{{STUF}}}indicatorOvername").text = "V"
-        for new in (False, True):
-            obj = etree.SubElement(message, z("object"), {f"{{{STUF}}}entiteittype": "ZAK",
-                                                         f"{{{STUF}}}verwerkingssoort": "W"})
-            etree.SubElement(obj, z("identificatie")).text = identificatie
-            if not new:
-                etree.SubElement(obj, z("heeft"), {f"{{{STUF}}}entiteittype": "ZAKSTT",
-                                                  f"{{{STUF}}}verwerkingssoort": "W", f"{{{XSI}}}nil": "true",
-                                                  f"{{{STUF}}}noValue": "geenWaarde"})
-                continue
-            heeft = deepcopy(source)
-            for name in NOT_IN_HEEFT:
-                for el in heeft.findall(z(name)):
-                    heeft.remove(el)
-            heeft.attrib.update({f"{{{STUF}}}entiteittype": "ZAKSTT", f"{{{STUF}}}verwerkingssoort": "T"})
-            gerelateerde = heeft.find(z("gerelateerde"))
-            if gerelateerde is not None:
-                gerelateerde.set(f"{{{STUF}}}verwerkingssoort", "I")
-            obj.append(heeft)
-        return message
+        old, new = _zaak_object(identificatie), _zaak_object(identificatie)
+        etree.SubElement(old, z("heeft"), {f"{{{STUF}}}entiteittype": "ZAKSTT", f"{{{STUF}}}verwerkingssoort": "W",
+                                           f"{{{XSI}}}nil": "true", f"{{{STUF}}}noValue": "geenWaarde"})
+        heeft = deepcopy(source)
+        for name in NOT_IN_HEEFT:
+            for el in heeft.findall(z(name)):
+                heeft.remove(el)
+        heeft.attrib.update({f"{{{STUF}}}entiteittype": "ZAKSTT", f"{{{STUF}}}verwerkingssoort": "T"})
+        gerelateerde = heeft.find(z("gerelateerde"))
+        if gerelateerde is not None:
+            gerelateerde.set(f"{{{STUF}}}verwerkingssoort", "I")
+        new.append(heeft)
+        return _lk01("W", self.copier._stuurgegevens("Lk01", "ZAK", None), old, new)  # noqa: SLF001
 
     # --- documents and besluiten ------------------------------------------------------------------------------
 
