@@ -28,7 +28,6 @@ Cost: one statement per commit (see ``MessageJournal``), run inline on SQLite or
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import functools
 import json
@@ -36,7 +35,7 @@ import os
 import re
 import socket
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -190,6 +189,47 @@ class _Working:
     users: int = 0
 
 
+class _Work:
+    """``Journal.working``: the per-message lock of this process. Every claimed message takes it, nearly always
+    free: then it is taken without a timer (``asyncio.timeout`` schedules and cancels one, some 10 µs a message)."""
+
+    __slots__ = ("_table", "_key", "_wait", "_held")
+
+    def __init__(self, table: dict[Key, _Working], key: Key, wait: float | None):
+        self._table, self._key, self._wait = table, key, wait
+        self._held: _Working | None = None
+
+    async def __aenter__(self) -> None:
+        held = self._table.get(self._key)
+        if held is None:
+            held = self._table[self._key] = _Working(asyncio.Lock())
+        held.users += 1
+        try:
+            if held.users > 1:  # another copy holds it or waits for it
+                try:
+                    async with asyncio.timeout(self._wait):
+                        await held.lock.acquire()
+                except TimeoutError:
+                    raise Busy(f"bericht {self._key[1]!r} is in dit proces nog in behandeling") from None
+            else:  # nobody else: acquire() returns without suspending
+                await held.lock.acquire()
+        except BaseException:
+            self._leave(held)
+            raise
+        self._held = held
+
+    async def __aexit__(self, *exc: object) -> None:
+        held, self._held = self._held, None
+        assert held is not None
+        held.lock.release()
+        self._leave(held)
+
+    def _leave(self, held: _Working) -> None:
+        held.users -= 1
+        if held.users == 0:
+            del self._table[self._key]
+
+
 class Journal:
     """The journal's store code, on the gateway's store."""
 
@@ -202,31 +242,13 @@ class Journal:
 
     # --- one piece of work per message in this process ------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def working(self, key: Key, *, wait: float | None = None) -> AsyncIterator[None]:
+    def working(self, key: Key, *, wait: float | None = None) -> _Work:
         """This process works on message ``key``: a copy of it in the pipeline, or its recovery (the sweep, the
         outbox's primary check). One at a time: the second waits until the first is done, at most ``wait`` seconds
         (then :class:`Busy`). Across processes the claim's owner and the lease keep them apart; within one
         process they share the owner, so without this the start-up sweep could settle the claim of a resend it was
-        recovering at the same moment."""
-        held = self._working.get(key)
-        if held is None:
-            held = self._working[key] = _Working(asyncio.Lock())
-        held.users += 1
-        try:
-            try:
-                async with asyncio.timeout(wait):
-                    await held.lock.acquire()
-            except TimeoutError:
-                raise Busy(f"bericht {key[1]!r} is in dit proces nog in behandeling") from None
-            try:
-                yield
-            finally:
-                held.lock.release()
-        finally:
-            held.users -= 1
-            if held.users == 0:
-                del self._working[key]
+        recovering at the same moment. (An async context manager: ``async with journal.working(key): ...``.)"""
+        return _Work(self._working, key, wait)
 
     def working_on(self, key: Key) -> bool:
         """Whether this process is working on message ``key`` now (see :meth:`working`)."""
@@ -516,7 +538,7 @@ def _upsert(batch: list[dict[str, Any]], dialect: str) -> tuple[str, dict[str, A
     params: dict[str, Any] = {}
     now: Any = _now()
     if dialect == "sqlite":
-        now = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+        now = _sqlite_now()
     for names, row in zip(_param_names(len(batch)), batch, strict=True):
         if "answer" in row:
             row["result"] = _result(row.pop("answer"))
@@ -540,7 +562,7 @@ def _upsert_sqlite_sql(count: int) -> str:
 
 def _upsert_sqlite(batch: list[dict[str, Any]], key: Key, owner: str) -> tuple[str, list[Any]]:
     """``_upsert`` for ``Store.sqlite_changes``: the SQL and its positional parameters."""
-    now = _now().strftime("%Y-%m-%d %H:%M:%S.%f")  # the text SQLAlchemy would store
+    now = _sqlite_now()
     params: list[Any] = []
     for row in batch:
         if "answer" in row:
@@ -610,6 +632,12 @@ def _loads(text: str | None) -> Any:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _sqlite_now() -> str:
+    """Now in UTC as the text SQLAlchemy stores a DateTime in SQLite (``%Y-%m-%d %H:%M:%S.%f``; isoformat writes
+    the same a few times faster than strftime)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _as_utc(value: dt.datetime | str) -> dt.datetime:
