@@ -9,6 +9,7 @@ the audit trail's user is the one the message names.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,11 @@ class Acting:
     client: str | None  # the configured client it authenticated as
 
     def toelichting(self) -> str:
+        return self._toelichting
+
+    @functools.cached_property
+    def _toelichting(self) -> str:
+        """Made once per message: every write of it carries the same (a creeerZaak makes four)."""
         parts = [f"stuf-bridge {self.operation}", f"zender {self.zender or '(geen)'}"]
         if self.referentienummer:
             parts.append(f"referentienummer {self.referentienummer}")
@@ -38,17 +44,19 @@ class Acting:
             parts.append(f"client {self.client}")
         return header_safe("; ".join(parts))[:TOELICHTING_MAX]
 
-    @property
+    @functools.cached_property
     def user_id(self) -> str:
         return header_safe(self.gebruiker or self.zender or "")[:255]
 
-    @property
+    @functools.cached_property
     def user_representation(self) -> str:
         return header_safe(self.zender or self.gebruiker or "")[:255]
 
 
 def header_safe(text: str) -> str:
     """ASCII without control characters (an HTTP header value): accents dropped, the rest replaced by ``?``."""
+    if text.isascii() and text.isprintable():  # nearly always: nothing to drop or replace
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return "".join(c if " " <= c <= "~" else "?" for c in plain)

@@ -528,6 +528,8 @@ def _call_note(api: str, call: ZgwCall, started: float, request: httpx.Request, 
         response_body=received, response_type=response.headers.get("content-type") if response is not None else None,
         streamed="both" if len(parts) == 2 else (parts[0] if parts else None),
     )
+
+
 def _transient(exc: BaseException) -> bool:
     """Whether a GET that failed so may succeed when tried again: the API was not reached, or its gateway said so."""
     if not isinstance(exc, ZgwError) or isinstance(exc, ZgwTimeout):
