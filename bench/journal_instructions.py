@@ -13,6 +13,10 @@ message: divided by ``--messages``. Run with ``PYTHONHASHSEED=0`` so that two ru
 Prints the measured messages' CPU time per message, user and system (``getrusage``; that one does depend on the
 machine's load). ``--profile FILE``: a cProfile of the measured messages too (not under callgrind), for where the
 time goes in Python.
+
+``--src DIR``: run the gateway's code from ``DIR`` (the ``src`` folder of another checkout, e.g. ``git worktree add
+/tmp/before REV``) under this same harness, to count a creeerZaak of an earlier commit against today's (code from
+before the journal has no ``recovery`` settings: ``--journal`` is then ignored).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
+if "--src" in sys.argv[:-1]:  # before anything imports stuf_bridge
+    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--src") + 1]).resolve()))
 try:
     import stuf_bridge  # noqa: F401
 except ImportError:  # not installed: run from the source tree
@@ -56,7 +62,8 @@ async def run(journal: bool, messages: int, warmup: int, profile: str | None) ->
         stub.operation = "creeerZaak"
         store = create_store(f"sqlite:///{data_dir}/s.db")
         await store.open()
-        settings = base.model_copy(update={"recovery": base.recovery.model_copy(update={"enabled": journal})})
+        settings = base.model_copy(update={"recovery": base.recovery.model_copy(update={"enabled": journal})}) \
+            if hasattr(base, "recovery") else base
         try:
             async with ZgwClients.from_settings(settings, None, httpx.MockTransport(stub.handler)) as zgw:
                 gateway = Gateway(settings, store, schemas, zgw=zgw, mappings=mappings)
@@ -87,6 +94,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--profile", help="write a cProfile of the measured messages to this file")
+    parser.add_argument("--src", help="the gateway's code from this folder (another checkout's src)")
     args = parser.parse_args()
     asyncio.run(run(args.journal == "on", args.messages, args.warmup, args.profile))
 
