@@ -5,6 +5,8 @@ spread-out moments; bench/recovery_bench.py runs many more."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import signal
 import threading
@@ -13,8 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
+import pytest
 from lxml import etree
+from sqlalchemy.engine import make_url
 
 from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.namespaces import STUF
@@ -22,7 +27,8 @@ from stuf_bridge.zgw import ZgwClients
 
 from ..operations.messages import creeer_zaak
 from ..store.conftest import pg_admin_url, pg_database_factory  # noqa: F401 - fixtures: the PostgreSQL test below
-from ..support.server import running_gateway
+from ..support.faults import stuf_fault
+from ..support.server import on_host, running_gateway, uts_namespace_refusal
 from .faults import SCENARIOS, snapshot
 from .slow_proxy import SlowProxy
 
@@ -222,3 +228,168 @@ async def test_kill_between_the_two_statussen_of_an_updatezaak(tmp_path: Path,
     assert response.status_code == 200 and berichtcode(response) == "Bv03", response.text
     assert len(expected["statussen"]) == 3, expected  # Ontvangen (the creeerZaak), then the update's two
     assert found == expected
+
+
+# --- two hosts: a holder on another host is gone only when its lease ran out ------------------------------------
+
+HOLDER_LEASE = 6.0  # gateway A's recovery.lease_seconds: renewed every lease/3 while it runs
+
+
+def _two_hosts_env(database: str, **recovery: float) -> dict[str, str]:
+    return {**ENV, "STUF_BRIDGE_DATABASE_URL": database, "STUF_BRIDGE_IDEMPOTENCY_WAIT_SECONDS": "1",
+            "STUF_BRIDGE_RECOVERY": json.dumps({"settle_seconds": 2, **recovery})}
+
+
+async def _lease_until(database: str, host: str) -> dt.datetime:
+    """The end of the lease of the process the journal knows on ``host`` (table ``journal_owners``)."""
+    connection = await asyncpg.connect(make_url(database).set(drivername="postgresql")
+                                       .render_as_string(hide_password=False), timeout=5)
+    try:
+        rows = await connection.fetch("SELECT lease_until FROM journal_owners WHERE host = $1", host)
+    finally:
+        await connection.close()
+    assert len(rows) == 1, f"{len(rows)} processes registered on {host!r}"
+    until: dt.datetime = rows[0]["lease_until"]
+    return until
+
+
+async def _seconds_left(database: str, host: str) -> float:
+    return (await _lease_until(database, host) - dt.datetime.now(dt.UTC)).total_seconds()
+
+
+def _events(log: list[str], event: str, referentienummer: str) -> list[dict[str, Any]]:
+    found = []
+    for line in list(log):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("event") == event and entry.get("referentienummer") == referentienummer:
+            found.append(entry)
+    return found
+
+
+def _kill_at_second_write(pids: list[int], writes: list[str]) -> Callable[[str, str], None]:
+    def kill(method: str, path: str) -> None:
+        if method != "GET":
+            writes.append(f"{method} {path}")
+            if len(writes) == 2:  # the zaak is in ZGW, its rol on the way
+                os.kill(pids[0], signal.SIGKILL)
+    return kill
+
+
+@pytest.fixture
+def two_hosts() -> None:
+    refusal = uts_namespace_refusal()
+    if refusal is not None:
+        pytest.skip(refusal)
+
+
+@pytest.mark.usefixtures("two_hosts")
+async def test_two_gateways_on_two_hosts_the_resend_takes_over_when_the_lease_ran_out(
+    tmp_path: Path, make_settings: Callable[..., Settings], pg_database_factory: Callable[[], str],  # noqa: F811
+) -> None:
+    """Gateway A and B on one PostgreSQL store, each in a UTS namespace with a hostname of its own: to the journal
+    they run on two hosts, so B cannot look at A's pid and finds A gone only when A's lease ran out. A is killed
+    -9 in the middle of a creeerZaak. The client's resend to B while A's lease still runs is answered "Het
+    bericht wordt al verwerkt" (after ``idempotency_wait_seconds``, 1 s here); the resend after the lease ran out
+    takes A's claim over, undoes A's half zaak and runs the message: Bv03 at once, one complete zaak in ZGW. B's
+    sweep runs only at its start here (lease 120 s, sweep 3600 s): the repair is the resend's."""
+    import asyncio
+
+    scenario = SCENARIOS["creeerZaak"]
+    round_ = scenario.round(0, "h")
+    message = creeer_zaak(identificatie=round_.zaak, referentienummer=round_.ref)
+    database = pg_database_factory()
+    writes: list[str] = []
+    log_b: list[str] = []
+    with running_gateway(tmp_path / "zgw", command=("zgw", "serve"), timeout=120) as zgw_url, \
+            SlowProxy(zgw_url) as proxy:
+        env_a = {**_two_hosts_env(database, lease_seconds=HOLDER_LEASE), "STUF_BRIDGE_ZGW_URL": proxy.url}
+        env_b = {**_two_hosts_env(database, lease_seconds=120, sweep_seconds=3600), "STUF_BRIDGE_ZGW_URL": proxy.url}
+        pids: list[int] = []
+        with running_gateway(tmp_path / "a", env_a, pid=pids, timeout=120, prefix=on_host("stuf-bridge-a")) as a, \
+                running_gateway(tmp_path / "b", env_b, log=log_b, timeout=120, prefix=on_host("stuf-bridge-b")) as b:
+            proxy.on_request = _kill_at_second_write(pids, writes)
+            result = await asyncio.to_thread(_try, lambda: post(a, message))
+            proxy.on_request = None
+            assert isinstance(result, httpx.HTTPError)  # A died before answering
+            left = await _seconds_left(database, "stuf-bridge-a")
+            runs_out = time.monotonic() + left
+            early = await asyncio.to_thread(post, b, message)
+            early_at = time.monotonic()
+            await asyncio.sleep(max(0.0, runs_out - time.monotonic()) + 0.3)
+            started = time.monotonic()
+            late = await asyncio.to_thread(post, b, message)
+            seconds = time.monotonic() - started
+        async with ZgwClients.from_settings(make_settings(zgw_url=zgw_url, default_rsin=RSIN)) as zgw:
+            zaak = await snapshot(zgw, scenario, round_)
+    assert len(writes) >= 2 and "zaken" in writes[0], writes
+    assert early_at < runs_out, f"the early resend ended {early_at - runs_out:.1f} s after A's lease ran out"
+    assert stuf_fault(early).reason == "message-in-progress", early.text
+    assert late.status_code == 200 and berichtcode(late) == "Bv03", late.text
+    assert seconds < 5, f"the resend after the lease took {seconds:.1f} s"
+    assert zaak["zaken"] == 1, zaak
+    assert zaak["rollen"] == [("Initiator", "999993653", "Visser")]
+    assert zaak["statussen"] == ["Ontvangen"]
+    assert zaak["zaakeigenschappen"] == 1
+    answered = [entry for entry in _events(log_b, "message", round_.ref) if entry.get("outcome") == "ok"]
+    assert len(answered) == 1 and any("eerst teruggedraaid" in w for w in answered[0].get("warnings") or []), \
+        answered  # the resend undid A's half zaak itself
+    assert not _events(log_b, "message_recovered", round_.ref)  # not B's sweep
+
+
+@pytest.mark.usefixtures("two_hosts")
+async def test_two_gateways_on_two_hosts_the_sweep_takes_over_when_the_lease_ran_out(
+    tmp_path: Path, make_settings: Callable[..., Settings], pg_database_factory: Callable[[], str],  # noqa: F811
+) -> None:
+    """As above, without a resend: A (on its own host) renews its lease while it runs; killed -9 in the middle of a
+    creeerZaak, its lease runs out, and B's sweep (every 0.5 s) then — not before — takes the message over and
+    undoes A's half zaak, giving up the claim. ZGW holds no zaak of the message, and the client's resend to B is
+    processed at once: Bv03, one complete zaak."""
+    import asyncio
+
+    scenario = SCENARIOS["creeerZaak"]
+    round_ = scenario.round(1, "h")
+    message = creeer_zaak(identificatie=round_.zaak, referentienummer=round_.ref)
+    database = pg_database_factory()
+    writes: list[str] = []
+    log_b: list[str] = []
+    with running_gateway(tmp_path / "zgw", command=("zgw", "serve"), timeout=120) as zgw_url, \
+            SlowProxy(zgw_url) as proxy:
+        env_a = {**_two_hosts_env(database, lease_seconds=HOLDER_LEASE), "STUF_BRIDGE_ZGW_URL": proxy.url}
+        env_b = {**_two_hosts_env(database, lease_seconds=120, sweep_seconds=0.5), "STUF_BRIDGE_ZGW_URL": proxy.url}
+        pids: list[int] = []
+        with running_gateway(tmp_path / "a", env_a, pid=pids, timeout=120, prefix=on_host("stuf-bridge-a")) as a, \
+                running_gateway(tmp_path / "b", env_b, log=log_b, timeout=120, prefix=on_host("stuf-bridge-b")) as b:
+            first_lease = await _lease_until(database, "stuf-bridge-a")
+            await asyncio.sleep(HOLDER_LEASE / 3 + 0.5)
+            renewed = await _lease_until(database, "stuf-bridge-a")
+            proxy.on_request = _kill_at_second_write(pids, writes)
+            result = await asyncio.to_thread(_try, lambda: post(a, message))
+            proxy.on_request = None
+            assert isinstance(result, httpx.HTTPError)  # A died before answering
+            lease_until = await _lease_until(database, "stuf-bridge-a")  # A renews it no more
+            deadline = time.monotonic() + HOLDER_LEASE + 15
+            while not _events(log_b, "message_recovered", round_.ref) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            recovered = _events(log_b, "message_recovered", round_.ref)
+            async with ZgwClients.from_settings(make_settings(zgw_url=zgw_url, default_rsin=RSIN)) as zgw:
+                before_resend = await snapshot(zgw, scenario, round_)
+            started = time.monotonic()
+            response = await asyncio.to_thread(post, b, message)
+            seconds = time.monotonic() - started
+        async with ZgwClients.from_settings(make_settings(zgw_url=zgw_url, default_rsin=RSIN)) as zgw:
+            zaak = await snapshot(zgw, scenario, round_)
+    assert renewed > first_lease, (first_lease, renewed)  # the live holder's lease is renewed
+    assert len(writes) >= 2 and "zaken" in writes[0], writes
+    assert len(recovered) == 1 and recovered[0]["outcome"] == "clean", recovered
+    late = (dt.datetime.fromisoformat(recovered[0]["timestamp"]) - lease_until).total_seconds()
+    assert late > 0, f"swept {-late:.2f} s before A's lease ran out"
+    assert late < 5, f"swept only {late:.1f} s after A's lease ran out"
+    assert before_resend == {"zaken": 0}, before_resend  # A's half zaak undone by the sweep
+    assert response.status_code == 200 and berichtcode(response) == "Bv03", response.text
+    assert seconds < 5, f"the resend after the sweep took {seconds:.1f} s (the claim was given up)"
+    assert zaak["zaken"] == 1, zaak
+    assert zaak["rollen"] == [("Initiator", "999993653", "Visser")]
+    assert zaak["statussen"] == ["Ontvangen"]

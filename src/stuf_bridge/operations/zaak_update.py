@@ -52,6 +52,7 @@ from .common import (
     zkn,
 )
 from ..recovery.context import plan as journal_plan
+from ..recovery.resolve import equal_fields
 from .compensation import Undo, delete_created, patch_back, post_back, put_back
 from .zaak_relaties import deelzaak_steps, read_relations
 from .zaakstatus import gezetdoor
@@ -276,6 +277,12 @@ class _RolChanges:
     def __init__(self) -> None:
         self.deletes: list[tuple[str, JSON]] = []  # (label, the rol as ZGW has it)
         self.posts: list[tuple[str, JSON]] = []  # (label, body without zaak)
+        # (label, the rol as ZGW has it): the rol the message asks for, in ZGW already (an earlier copy made it, or
+        # a T for a betrokkene the zaak has in that rol): not posted again, not removed
+        self.kept: list[tuple[str, JSON]] = []
+
+    def keeps(self, rol: JSON) -> bool:
+        return any(kept.get("url") == rol.get("url") for _, kept in self.kept)
 
 
 def _relation_pairs(
@@ -319,6 +326,12 @@ async def _rol_changes(
     zaak: JSON,
     zaaktype: JSON,
 ) -> _RolChanges:
+    """The rollen to remove and to post, decided against the zaak's rollen as ZGW holds them (read once, when a
+    relation changes a rol), so that the same message sent again changes nothing twice: a rol equal to the one to
+    be created (its roltype, betrokkene and the fields sent, ``_same_rol``) is kept, not posted a second time, and
+    not removed as the old one or as the single initiator being replaced; a rol to remove that ZGW no longer has is
+    not removed again (a warning). That is what makes a resend of an updateZaak whose rol POST lost its answer end
+    with one rol also without a step journal (a sender with ``idempotency_senders: off``)."""
     zgw, mappings = ctx.backend
     changes = _RolChanges()
     pairs = _relation_pairs(mappings, was, wordt)
@@ -333,6 +346,7 @@ async def _rol_changes(
             continue
         if roltypen is None:
             roltypen = await zgw.catalogue.roltypen(zaaktype)
+        going: MappedRol | None = None
         if soort in ("W", "V", "E", "R"):
             # the rol to remove: named by the old relation, or (one object) by the relation itself
             source = old_el if _has_content(old_el) else new_el
@@ -344,42 +358,63 @@ async def _rol_changes(
                     reason="rol-not-identified",
                 )
             assert source is not None
-            mapped = ctx.mapped(mappings.rol_to_zgw(source, context=context))
-            roltype = roltype_for(mappings, mapped, roltypen, zaaktype)
-            if existing is None:
-                existing = await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
-            match = _matching_rol(existing, roltype, mapped)
-            if match is None:
-                if soort in ("V", "E"):
-                    ctx.warnings.append(
-                        f"{mapped.relation} (verwerkingssoort {soort}): de rol bestaat niet (meer) in ZGW; niets "
-                        "verwijderd"
-                    )
-                    continue
-                ctx.warnings.append(f"{mapped.relation} (verwerkingssoort {soort}): de oude rol is niet gevonden")
-            else:
-                existing.remove(match)
-                changes.deletes.append((mapped.relation, match))
+            going = ctx.mapped(mappings.rol_to_zgw(source, context=context))
+        coming: MappedRol | None = None
         if soort in ("T", "W", "R"):
             added = _adding(new_el, "Rol zonder betrokkene", f"verwerkingssoort {soort} op een rol zonder gegevens "
                             "van de (nieuwe) betrokkene.", reason="rol-without-betrokkene")
             # a new rol: its create defaults (roltoelichting) apply
-            mapped = ctx.mapped(mappings.rol_to_zgw(added, context=context.replace(mode="create")))
-            if mapped.skipped:
-                ctx.warnings.append(f"{mapped.relation} overgeslagen: {mapped.skipped}")
-                continue
-            roltype = roltype_for(mappings, mapped, roltypen, zaaktype)
-            if soort == "T":
-                if existing is None:
-                    existing = await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
-                if _matching_rol(existing, roltype, mapped) is not None:
-                    # already there: a second one would be a duplicate (ZaakBrug #418, Open Zaakbrug #332)
-                    ctx.warnings.append(f"{mapped.relation} (verwerkingssoort T): de zaak heeft deze betrokkene al "
-                                        "in deze rol; geen tweede rol aangemaakt")
+            coming = ctx.mapped(mappings.rol_to_zgw(added, context=context.replace(mode="create")))
+            if coming.skipped:
+                ctx.warnings.append(f"{coming.relation} overgeslagen: {coming.skipped}")
+                coming = None
+        if going is None and coming is None:
+            continue
+        if existing is None:
+            existing = await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
+        body: JSON | None = None
+        there: JSON | None = None
+        if coming is not None:
+            body = {**coming.body, "roltype": roltype_for(mappings, coming, roltypen, zaaktype)["url"]}
+            if soort != "T":
+                # the rol as this message makes it, in ZGW already: an earlier copy of it made it (its answer lost)
+                there = next((rol for rol in existing if _same_rol(body, rol) and not changes.keeps(rol)), None)
+        if going is not None:
+            roltype = roltype_for(mappings, going, roltypen, zaaktype)
+            match = _matching_rol([rol for rol in existing if rol is not there and not changes.keeps(rol)],
+                                  roltype, going)
+            if match is None:
+                if soort in ("V", "E"):
+                    ctx.warnings.append(
+                        f"{going.relation} (verwerkingssoort {soort}): de rol bestaat niet (meer) in ZGW; niets "
+                        "verwijderd"
+                    )
                     continue
-            changes.posts.append((mapped.relation, {**mapped.body, "roltype": roltype["url"]}))
+                if there is None:
+                    ctx.warnings.append(f"{going.relation} (verwerkingssoort {soort}): de oude rol is niet gevonden")
+            else:
+                existing.remove(match)
+                changes.deletes.append((going.relation, match))
+        if coming is None or body is None:
+            continue
+        if there is not None:
+            ctx.warnings.append(f"{coming.relation} (verwerkingssoort {soort}): de zaak heeft deze rol al zoals het "
+                                "bericht hem vraagt (van een eerder exemplaar van dit bericht?); geen tweede rol "
+                                "aangemaakt")
+            changes.kept.append((coming.relation, there))
+            continue
+        if soort == "T":
+            roltype = roltype_for(mappings, coming, roltypen, zaaktype)
+            present = _matching_rol(existing, roltype, coming)
+            if present is not None:
+                # already there: a second one would be a duplicate (ZaakBrug #418, Open Zaakbrug #332)
+                ctx.warnings.append(f"{coming.relation} (verwerkingssoort T): de zaak heeft deze betrokkene al "
+                                    "in deze rol; geen tweede rol aangemaakt")
+                changes.kept.append((coming.relation, present))
+                continue
+        changes.posts.append((coming.relation, body))
     changes.posts = without_repeated_betrekking(ctx, changes.posts)
-    if changes.posts and roltypen:
+    if (changes.posts or changes.kept) and roltypen:
         existing = existing if existing is not None else await zgw.zaken.list("rollen", {"zaak": zaak["url"]})
         _replace_single_roles(ctx, changes, roltypen, existing)
     return changes
@@ -392,20 +427,34 @@ SINGLE_ROLES = frozenset({"initiator", "zaakcoordinator"})
 def _replace_single_roles(ctx: MessageContext, changes: _RolChanges, roltypen: list[JSON],
                           existing: list[JSON]) -> None:
     """A new initiator or zaakcoordinator replaces the zaak's current one (with a warning): ZGW allows only one,
-    and the client that sends it means the new one (ZaakBrug e2e "Natuurlijk Persoon", step 06)."""
+    and the client that sends it means the new one (ZaakBrug e2e "Natuurlijk Persoon", step 06). A kept rol (the
+    one the message asks for, in ZGW already) counts as the new one: any other of its kind goes, and it stays."""
     generiek = {str(r.get("url")): r.get("omschrijvingGeneriek") for r in roltypen}
     going = {str(rol.get("url")) for _, rol in changes.deletes}
-    for label, body in changes.posts:
+    wanted = [*changes.posts, *changes.kept]
+    for label, body in wanted:
         kind = generiek.get(str(body.get("roltype")))
         if kind not in SINGLE_ROLES:
             continue
         for rol in existing:
             if rol.get("omschrijvingGeneriek", generiek.get(str(rol.get("roltype")))) == kind \
-                    and str(rol.get("url")) not in going:
+                    and str(rol.get("url")) not in going and not changes.keeps(rol):
                 ctx.warnings.append(f"{label}: de zaak heeft al een {kind}; die rol wordt vervangen (ZGW staat er "
                                     "één toe)")
                 changes.deletes.append((label, rol))
                 going.add(str(rol.get("url")))
+
+
+def _same_rol(body: JSON, rol: JSON) -> bool:
+    """Whether ``rol`` (as ZGW has it) is the rol ``body`` would create: every field sent equal (roltype,
+    betrokkeneType, the betrokkene's identification and what else was sent), and no value in the rol's
+    betrokkeneIdentificatie that the body does not send (a rol with a name the new one lacks is another rol)."""
+    if not equal_fields(body, rol):
+        return False
+    sent = body.get("betrokkeneIdentificatie") or {}
+    theirs = rol.get("betrokkeneIdentificatie") or {}
+    return all(key in sent for key, value in theirs.items()
+               if value not in (None, "", [], {}) and not isinstance(value, (dict, list)))
 
 
 def _matching_rol(rollen: list[JSON], roltype: JSON, mapped: MappedRol) -> JSON | None:

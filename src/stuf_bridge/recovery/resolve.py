@@ -382,7 +382,7 @@ async def _probe(zgw: ZgwClients, row: Row, known: set[str]) -> dict[str, Any] |
         return {"url": document} if locked == (resource == "lock") else None
     else:
         raise _unprobeable(row)
-    matches = [c for c in candidates if _equal(body, c) and c.get("url") not in known]
+    matches = [c for c in candidates if equal_fields(body, c) and c.get("url") not in known]
     if not matches:
         return None
     if len(matches) > 1 and resource in ("zaken", "besluiten"):
@@ -399,15 +399,16 @@ def _unprobeable(row: Row, why: str = "niet na te gaan") -> ZgwError:
     return _Unknowable(f"{row.method} {row.resource}: {why}")
 
 
-def _equal(sent: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
+def equal_fields(sent: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
     """Whether a stored object carries every value sent (keys the API does not echo are ignored; lists are not
-    compared; dates and times compared as moments)."""
+    compared; dates and times compared as moments). Also what updateZaak's rol replacement finds a rol by that an
+    earlier copy of the message made already."""
     for name, value in sent.items():
         if name in ("inhoud", "lock") or name not in stored or value in (None, "", [], {}):
             continue
         other = stored[name]
         if isinstance(value, dict):
-            if not isinstance(other, dict) or not _equal(value, other):
+            if not isinstance(other, dict) or not equal_fields(value, other):
                 return False
         elif isinstance(value, list):
             continue
