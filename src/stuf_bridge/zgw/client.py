@@ -271,12 +271,23 @@ class ZgwApiClient:
     async def _send_plain(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         """Send; translate transport errors and non-2xx answers into :class:`ZgwError`. A GET (idempotent) is tried
         again, ``get_retries`` times with a short exponential backoff, after a connection error or a 502/503/504;
-        a write never is (the compensation and resend rules decide about those)."""
+        a write never is (the compensation and resend rules decide about those).
+
+        The first attempt is sent as it is: the retry machinery (tenacity, some 100 µs to set up) is only started
+        once it failed in a way worth trying again, so that a GET that succeeds costs nothing extra."""
         if request.method != "GET" or self.get_retries <= 0:
             return await self._send_once(request, stream=stream)
+        try:
+            return await self._send_once(request, stream=stream)
+        except ZgwError as exc:
+            if not _transient(exc):
+                raise
+        # attempts 2 … get_retries + 1, waiting retry_backoff × 2^(n-1) before attempt n + 1 (at most 8 × backoff)
+        longest = max(self.retry_backoff * 8, 0.001)
+        await asyncio.sleep(min(self.retry_backoff, longest))
         retrying = tenacity.AsyncRetrying(
-            stop=tenacity.stop_after_attempt(self.get_retries + 1),
-            wait=tenacity.wait_exponential(multiplier=self.retry_backoff, max=max(self.retry_backoff * 8, 0.001)),
+            stop=tenacity.stop_after_attempt(self.get_retries),
+            wait=tenacity.wait_exponential(multiplier=self.retry_backoff * 2, max=longest),
             retry=tenacity.retry_if_exception(_transient),
             reraise=True,
         )
