@@ -29,6 +29,7 @@ from stuf_bridge.zgw import ZgwClients
 from ..operations.besluit_messages import document, voeg_besluit_toe
 from ..operations.document_messages import voeg_zaakdocument_toe
 from ..operations.messages import creeer_zaak, status
+from ..operations.status_messages import actualiseer_zaakstatus
 from ..operations.update_messages import persoon, update_zaak, zaak_object
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -108,6 +109,7 @@ class Scenario:
     message: Callable[[Round], Message]
     setup: Callable[[Round], list[Message]]
     by_omschrijving: bool = False  # the zaak has no identificatie of the client's: find it by its omschrijving
+    prepare: Callable[[ZgwClients, Round], Awaitable[None]] | None = None  # after the set-up messages, in ZGW
 
     def round(self, number: int, label: str = "") -> Round:
         tag = f"{label}{number:03d}"
@@ -164,7 +166,25 @@ SCENARIOS = {
                         + status("In behandeling", "20241106", "2") + status("In behandeling", "20241107", "2")),
             referentienummer=r.ref),
         lambda r: [_zaak(r)]),
+    # the eindstatus of a zaak with a document: the document's indicatieGebruiksrecht is set under a lock of the
+    # gateway's own (lock, PATCH, unlock) before the status; undoing it needs that lock again
+    "actualiseerZaakstatus-eind": Scenario(
+        "eindstZaak",
+        lambda r: actualiseer_zaakstatus(identificatie=r.zaak, omschrijving="Afgehandeld", volgnummer="3",
+                                         datum="20241107120000", referentienummer=r.ref),
+        lambda r: [_zaak(r, resultaat="Opgelost"), voeg_zaakdocument_toe(identificatie=r.other, zaak=r.zaak,
+                                                                           referentienummer=f"{r.ref}-doc")],
+        prepare=lambda zgw, r: _without_gebruiksrecht(zgw, r.other)),
 }
+
+
+async def _without_gebruiksrecht(zgw: ZgwClients, identificatie: str) -> None:
+    """The document's indicatieGebruiksrecht unset (as a document another application made may have it), so that
+    the eindstatus sets it."""
+    [document] = await zgw.documenten.list("enkelvoudiginformatieobjecten", {"identificatie": identificatie})
+    lock = (await zgw.documenten.post(f"{document['url']}/lock"))["lock"]
+    await zgw.documenten.patch(document["url"], {"indicatieGebruiksrecht": None, "lock": lock})
+    await zgw.documenten.post(f"{document['url']}/unlock", {"lock": lock})
 
 
 async def snapshot(zgw: ZgwClients, scenario: Scenario, r: Round) -> dict[str, Any]:
@@ -190,6 +210,7 @@ async def snapshot(zgw: ZgwClients, scenario: Scenario, r: Round) -> dict[str, A
         return catalogue[type_url]
 
     result["omschrijving"] = zaak["omschrijving"].replace(r.zaak, "<zaak>")
+    result["einddatum"] = zaak.get("einddatum")
     rollen = []
     for rol in await zgw.zaken.list("rollen", {"zaak": url}):
         ident = rol.get("betrokkeneIdentificatie") or {}
@@ -204,7 +225,7 @@ async def snapshot(zgw: ZgwClients, scenario: Scenario, r: Round) -> dict[str, A
     for zio in await zgw.zaken.list("zaakinformatieobjecten", {"zaak": url}):
         eio = await zgw.documenten.get(zio["informatieobject"])
         documents.append((eio["identificatie"].replace(r.other, "<doc>"), eio["titel"], bool(eio.get("locked")),
-                          eio.get("bestandsomvang")))
+                          eio.get("bestandsomvang"), eio.get("indicatieGebruiksrecht")))
     result["documenten"] = sorted(documents)
     result["document-kopieen"] = len(await zgw.documenten.list("enkelvoudiginformatieobjecten",
                                                                {"identificatie": r.other, "bronorganisatie":

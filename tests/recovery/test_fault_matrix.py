@@ -64,6 +64,8 @@ async def _set_up(rig: Rig, scenario: Scenario, r: Any) -> None:
     for message in scenario.setup(r):
         response = await rig.send(message)
         assert response.status_code == 200 and berichtcode(response) == "Bv03", response.text
+    if scenario.prepare is not None:
+        await scenario.prepare(rig.zgw, r)
 
 
 async def clean_round(rig: Rig, scenario: Scenario) -> tuple[dict[str, Any], int]:

@@ -76,9 +76,9 @@ from ..stuf.namespaces import BG, STUF, XSI, ZDS, ZKN
 from ..stuf.stuurgegevens import write_stuurgegevens
 from ..stuf.values import AMSTERDAM, iso
 from ..zgw import by_identificatie
-from ..zgw.documents import find_document
+from ..zgw.documents import find_document, patch_under_own_lock
 from . import MessageContext
-from .compensation import Undo
+from .compensation import patch_document_back
 
 if TYPE_CHECKING:
     from ..mapping import MappedObject, MappedRol, MappingContext, Mappings
@@ -560,23 +560,7 @@ async def set_gebruiksrecht_steps(ctx: MessageContext, urls: list[str]) -> None:
     for url in urls:
         await ctx.undo.step(
             f"PATCH enkelvoudiginformatieobjecten (indicatieGebruiksrecht, {url.rsplit('/', 1)[-1]})",
-            _set_gebruiksrecht(ctx, url, False),
-            undo=_unsetter(ctx, url),
+            patch_under_own_lock(ctx.backend.zgw.for_url(url), url, {"indicatieGebruiksrecht": False}),
+            # planned (in the step journal before the call): recovery can undo it after a crash as well
+            undo=patch_document_back(ctx.backend.zgw.for_url(url), url, {"indicatieGebruiksrecht": None}),
         )
-
-
-def _unsetter(ctx: MessageContext, url: str) -> Undo:
-    async def undo(_patched: Any) -> JSON:
-        return await _set_gebruiksrecht(ctx, url, None)
-
-    return undo
-
-
-async def _set_gebruiksrecht(ctx: MessageContext, url: str, value: bool | None) -> JSON:
-    """PATCH indicatieGebruiksrecht under a lock of our own (the Documenten API demands one for a PATCH)."""
-    client = ctx.backend.zgw.for_url(url)
-    lock = (await client.post(f"{url}/lock") or {}).get("lock")
-    try:
-        return await client.patch(url, {"indicatieGebruiksrecht": value, "lock": lock})
-    finally:
-        await client.post(f"{url}/unlock", {"lock": lock})

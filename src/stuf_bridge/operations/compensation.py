@@ -34,6 +34,7 @@ from ..errors import StepFailed
 from ..recovery.context import COMPENSATING, JOURNAL, STEP, StepRecord
 from ..recovery.journal import MessageJournal
 from ..store.errors import StoreError
+from ..zgw.documents import patch_under_own_lock
 
 if TYPE_CHECKING:
     from ..zgw import ZgwApiClient
@@ -199,12 +200,16 @@ class _Planned:
     client: ZgwApiClient
     target: str
     body: dict[str, Any]
+    own_lock: bool = False  # a document's PATCH under a lock of the gateway's own (lock, PATCH, unlock)
 
     @property
     def plan(self) -> dict[str, Any]:
-        return {"method": self.method, "url": self.client.url(self.target), "body": self.body}
+        plan = {"method": self.method, "url": self.client.url(self.target), "body": self.body}
+        return {**plan, "lock": True} if self.own_lock else plan
 
     async def __call__(self, _: Any) -> Any:
+        if self.own_lock:
+            return await patch_under_own_lock(self.client, self.client.url(self.target), self.body)
         if self.method == "PATCH":
             return await self.client.patch(self.target, self.body)
         if self.method == "PUT":
@@ -224,6 +229,12 @@ def delete_created(client: ZgwApiClient) -> Undo:
 def patch_back(client: ZgwApiClient, url: str, before: dict[str, Any]) -> Undo:
     """The undo of a PATCH: PATCH the fields back to ``before``."""
     return _Planned("PATCH", client, url, before)
+
+
+def patch_document_back(client: ZgwApiClient, url: str, before: dict[str, Any]) -> Undo:
+    """The undo of a PATCH of a document that was not checked out, made under a lock of the gateway's own: the same
+    again with the fields back to ``before`` (recovery after a crash releases a lock left behind first)."""
+    return _Planned("PATCH", client, url, before, own_lock=True)
 
 
 def put_back(client: ZgwApiClient, url: str, before: dict[str, Any]) -> Undo:

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from ..zgw.documents import patch_under_own_lock
 from ..zgw.errors import ZgwError, ZgwNotFound, ZgwValidationError
 from .context import COMPENSATING
 from .journal import Journal, Key, Row
@@ -313,7 +314,9 @@ async def _undo(zgw: ZgwClients, row: Row, created_zaken: set[str]) -> bool | No
     if not plan:
         return None
     client = zgw.for_url(plan["url"])
-    if plan["method"] == "PATCH":
+    if plan.get("lock"):  # a document's PATCH under the gateway's own lock: the same way back
+        await patch_under_own_lock(client, plan["url"], plan["body"], force=True)
+    elif plan["method"] == "PATCH":
         await client.patch(plan["url"], plan["body"])
     elif plan["method"] == "PUT":
         await client.update(plan["url"], plan["body"])

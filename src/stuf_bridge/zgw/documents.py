@@ -31,7 +31,7 @@ from .errors import LOCK_ERRORS, ZgwClientError, ZgwError, ZgwTooLarge, ZgwValid
 
 if TYPE_CHECKING:
     from ..content import Content
-    from .client import ZgwClients
+    from .client import ZgwApiClient, ZgwClients
 
 JSON = dict[str, Any]
 EIO = "enkelvoudiginformatieobjecten"
@@ -231,6 +231,21 @@ async def unlock_document(zgw: ZgwClients, url: str, lock: str) -> None:
     """Unlock (the check-in or the end of an upload in bestandsdelen, which the API then completes)."""
     with _document_errors():
         await zgw.for_url(url).post(f"{url}/unlock", {"lock": lock})
+
+
+async def patch_under_own_lock(client: ZgwApiClient, url: str, body: Mapping[str, Any], *,
+                               force: bool = False) -> JSON:
+    """PATCH fields of a document that is not checked out, under a lock of the gateway's own (the Documenten API
+    takes no PATCH without one): lock, PATCH, unlock. ``force``: a lock left on it is released first (recovery
+    undoing such a PATCH after the process that made it died between its lock and its unlock)."""
+    if force and (await client.get(url)).get("locked"):
+        await client.post(f"{url}/unlock", {})
+    lock = (await client.post(f"{url}/lock") or {}).get("lock")
+    try:
+        answer = await client.patch(url, {**body, "lock": lock})
+    finally:
+        await client.post(f"{url}/unlock", {"lock": lock})
+    return answer if isinstance(answer, dict) else {}
 
 
 async def discard_document(zgw: ZgwClients, url: str, lock: str | None) -> None:
