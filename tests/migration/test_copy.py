@@ -3,7 +3,11 @@ legacy cannot give halfway through undoes the whole zaak, and the ledger says wh
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,8 +16,10 @@ import httpx
 
 from stuf_bridge.legacy.client import LegacyClient
 from stuf_bridge.migration.copy import ZaakCopier
+from stuf_bridge.migration.interrupted import lock_owner
 from stuf_bridge.migration.source import LegacySource
 from stuf_bridge.migration.wiring import identity, runtime
+from stuf_bridge.recovery.service import RecoveryService
 from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.namespaces import SOAP11, STUF, ZKN
 from tests.support.legacy import FAULT_ANSWER
@@ -102,3 +108,46 @@ async def test_a_document_legacy_cannot_give_undoes_the_whole_zaak(make_settings
     # the gateway's own questions, in order
     assert asked[:4] == ["geefZaakdetails_Lv01", "geefLijstZaakdocumenten_Lv01", "geefZaakdocumentLezen_Lv01",
                          "geefZaakdocumentLezen_Lv01"]
+
+
+async def test_the_recovery_sweep_undoes_a_copy_whose_process_died(make_settings: Callable[..., Settings],
+                                                                   tmp_path: Path) -> None:
+    """A copy left ``copying`` with what it made in ZGW (here: all of it, the ledger's outcome not written) and the
+    lock of a process that no longer runs: the gateway's recovery sweep undoes it and the ledger says so; a copy
+    whose lock a running process holds is left alone; the next copy makes the zaak whole, once."""
+    settings = make_settings(legacy={"endpoints": {"BeantwoordVraag": ENDPOINT}}, organisatie="0363")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = f"{socket.gethostname()[:60]}:{gone.stdout.strip()}:killed"
+    async with runtime(settings) as rt, LegacyClient(settings, legacy([], {"0363AON-D1", "0363AON-D2"})) as client:
+        copier = ZaakCopier(source=LegacySource(client, identity(settings)), zgw=rt.zgw, replica=rt.replica,
+                            store=rt.store, identity=identity(settings))
+        assert (await copier.copy("0363AON-1")).outcome == "done"
+        entry = await copier.ledger.entry("0363AON-1")
+        assert entry is not None
+        entry.outcome = "copying"  # as the killed process left it
+        await copier.ledger.record(entry)
+        assert await copier.ledger.try_lock("0363AON-1", dead, 900)
+        live = await copier.ledger.entry("0363AON-1")
+        assert live is not None
+        live.identificatie = "0363AON-LIVE"  # a copy under way in a running process: its lock is held
+        await copier.ledger.record(live)
+        assert await copier.ledger.try_lock("0363AON-LIVE", lock_owner(), 900)
+
+        sweep = RecoveryService(rt.store, rt.zgw, lease_seconds=30, sweep_seconds=0.05)
+        await sweep.start()
+        try:
+            async with asyncio.timeout(15):
+                while (entry := await copier.ledger.entry("0363AON-1")) is not None and entry.outcome == "copying":
+                    await asyncio.sleep(0.05)
+        finally:
+            await sweep.stop()
+        assert entry is not None and entry.outcome == "failed" and "afgebroken" in (entry.reason or "")
+        assert await copier.zgw_zaak("0363AON-1") is None
+        assert await copier.zgw_document("0363AON-D1") is None and await copier.zgw_document("0363AON-D2") is None
+        assert await copier.ledger.lock_owner("0363AON-1") is None
+        untouched = await copier.ledger.entry("0363AON-LIVE")
+        assert untouched is not None and untouched.outcome == "copying"
+
+        again = await copier.copy("0363AON-1")
+        assert (again.outcome, again.documents_done) == ("done", 2)
+        assert len(await rt.zgw.zaken.list("zaken", {"identificatie": "0363AON-1"})) == 1

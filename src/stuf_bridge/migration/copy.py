@@ -31,6 +31,9 @@ One copy, in order:
 All or nothing: each written part is a step of the existing ``UndoLog`` (``operations/compensation.py``) whose undo
 deletes it (a document's zaakinformatieobjecten, then the document; the zaak, which removes its rollen, statussen
 and resultaat with it), so a copy that fails halfway leaves ZGW as it was and the ledger says ``failed`` and why.
+A copy whose process dies halfway leaves ``copying``: ``interrupted.py`` undoes it (the recovery sweep,
+``stuf-bridge recover run``, the start of ``stuf-bridge migrate``), and the next copy of the zaak clears what it
+finds too.
 With ``documents="later"`` (back-fill on the client's path) the zaak is the unit: it is committed with its record,
 and its documents follow through the outbox (``copy_documents``), retried there until they are all in.
 """
@@ -40,8 +43,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -67,6 +68,7 @@ from ..stuf.stuurgegevens import Systeem
 from ..zgw import ZgwClients
 from . import store as ledger_store
 from .digest import digest, normalise
+from .interrupted import clear_zaak, lock_owner, take_lock
 from .source import ACTIONS_12, LegacyDocument, LegacySource, LegacyZaak, z
 from .store import LedgerEntry, MigrationStore
 from .zaaktypen import ZaaktypeResolver, ZaaktypeUnresolved
@@ -141,7 +143,7 @@ class ZaakCopier:
         self.on_related = on_related
         self.lock_seconds = lock_seconds
         self.lock_wait_seconds = lock_wait_seconds
-        self.owner = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = lock_owner()
         self._local: dict[str, asyncio.Lock] = {}
         self.progress: Callable[[int], None] | None = None  # bytes of document content copied, as they pass
 
@@ -150,12 +152,8 @@ class ZaakCopier:
     async def _acquire(self, identificatie: str) -> None:
         deadline = time.monotonic() + self.lock_wait_seconds
         delay = 0.05
-        while not await self.ledger.try_lock(identificatie, self.owner, self.lock_seconds):
-            holder = await self.ledger.lock_owner(identificatie)
-            if holder is not None and _dead_here(holder):  # its process on this machine is gone: not held
-                log.warning("backfill_lock_of_dead_process", zaak=identificatie, owner=holder)
-                await self.ledger.unlock(identificatie, holder)
-                continue
+        # free, lapsed, or its holder's process on this machine is gone (interrupted.py)
+        while not await take_lock(self.ledger, identificatie, self.owner, self.lock_seconds):
             if time.monotonic() > deadline:
                 raise CopyFailed(f"zaak {identificatie} wordt al {self.lock_wait_seconds:g} s door een ander proces "
                                  "gekopieerd (back-fill-slot)")
@@ -394,17 +392,7 @@ class ZaakCopier:
 
     async def _clear(self, zaak: JSON) -> None:
         """Delete a zaak from ZGW with its besluiten and the documents linked to it (which the copy had created)."""
-        for besluit in await self.zgw.besluiten.list("besluiten", {"zaak": zaak["url"]}):
-            if besluit.get("zaak") == zaak["url"]:
-                await self._delete_besluit(besluit)
-        links = await self.zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
-        for link in links:
-            await self.zgw.zaken.delete(str(link["url"]))
-            others = await self.zgw.zaken.list("zaakinformatieobjecten", {"informatieobject": link["informatieobject"]})
-            if not others:
-                await self.zgw.documenten.delete(str(link["informatieobject"]))
-        await self._delete_zaak(zaak)
-        log.info("zaak_cleared_for_copy", zaak=zaak.get("identificatie"), documents=len(links))
+        await clear_zaak(self.zgw, zaak)
 
     # --- besluiten -------------------------------------------------------------------------------------------------
 
@@ -556,21 +544,6 @@ class ZaakCopier:
         chunks = _pieces(body) if isinstance(body, bytes) else body
         return await self.replica.handle_stream(Service.ONTVANG_ASYNCHROON, chunks, content_type=CONTENT_TYPE,
                                                 soap_action=f'"{actions}{action}"')
-
-
-def _dead_here(owner: str) -> bool:
-    """Whether a lock owner (``host:pid:tag``) is a process on this machine that no longer runs."""
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname()[:60] or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _kennisgeving(obj: etree._Element) -> None:
