@@ -132,6 +132,9 @@ async def test_the_recovery_sweep_undoes_a_copy_whose_process_died(make_settings
         live.identificatie = "0363AON-LIVE"  # a copy under way in a running process: its lock is held
         await copier.ledger.record(live)
         assert await copier.ledger.try_lock("0363AON-LIVE", lock_owner(), 900)
+        live.identificatie = "0363AON-LAPSED"  # the same, its lock lapsed (one very large document): still running
+        await copier.ledger.record(live)
+        assert await copier.ledger.try_lock("0363AON-LAPSED", lock_owner(), -1)
 
         sweep = RecoveryService(rt.store, rt.zgw, lease_seconds=30, sweep_seconds=0.05)
         await sweep.start()
@@ -145,8 +148,9 @@ async def test_the_recovery_sweep_undoes_a_copy_whose_process_died(make_settings
         assert await copier.zgw_zaak("0363AON-1") is None
         assert await copier.zgw_document("0363AON-D1") is None and await copier.zgw_document("0363AON-D2") is None
         assert await copier.ledger.lock_owner("0363AON-1") is None
-        untouched = await copier.ledger.entry("0363AON-LIVE")
-        assert untouched is not None and untouched.outcome == "copying"
+        for name in ("0363AON-LIVE", "0363AON-LAPSED"):
+            untouched = await copier.ledger.entry(name)
+            assert untouched is not None and untouched.outcome == "copying", name
 
         again = await copier.copy("0363AON-1")
         assert (again.outcome, again.documents_done) == ("done", 2)

@@ -69,6 +69,12 @@ def dead_here(owner: str) -> bool:
     return bool(started.startswith("proc:") and now_started is not None and now_started != started)
 
 
+def runs_here(owner: str) -> bool:
+    """Whether a lock owner is a process on this machine that still runs (its lock may have lapsed meanwhile: a copy
+    of one very large document renews it only after that document)."""
+    return owner.partition(":")[0] == socket.gethostname()[:60] and not dead_here(owner)
+
+
 async def take_lock(ledger: MigrationStore, identificatie: str, owner: str, seconds: float, *,
                     force: bool = False) -> bool:
     """The zaak's back-fill lock, if it is free, lapsed, or held by a process here that is gone (``force``: by
@@ -137,7 +143,9 @@ async def resolve_interrupted(store: Store, zgw: ZgwClients, *, owner: str | Non
     results: list[Interrupted] = []
     for entry in await ledger.entries([ledger_store.COPYING]):
         name = entry.identificatie
-        if not await take_lock(ledger, name, owner, RESOLVE_LOCK_SECONDS, force=everything):
+        holder = await ledger.lock_owner(name)
+        if (holder is not None and not everything and runs_here(holder)) or not await take_lock(
+                ledger, name, owner, RESOLVE_LOCK_SECONDS, force=everything):
             results.append(Interrupted(name, "held"))
             continue
         try:
