@@ -68,7 +68,8 @@ from ..stuf.stuurgegevens import Systeem
 from ..zgw import ZgwClients
 from . import store as ledger_store
 from .digest import digest, normalise
-from .interrupted import clear_zaak, lock_owner, take_lock
+from ..recovery.service import journal_for
+from .interrupted import clear_zaak, lock_owner, take_lock, unresolved_parts
 from .source import ACTIONS_12, LegacyDocument, LegacySource, LegacyZaak, z
 from .store import LedgerEntry, MigrationStore
 from .zaaktypen import ZaaktypeResolver, ZaaktypeUnresolved
@@ -200,6 +201,12 @@ class ZaakCopier:
 
     async def _copy(self, identificatie: str, documents: Documents, origin: str, replace: bool) -> CopyResult:
         entry = await self.ledger.entry(identificatie)
+        if entry is not None and entry.outcome == ledger_store.COPYING:  # a copy whose process died (interrupted.py)
+            parts = await unresolved_parts(self.store, journal_for(self.store))
+            if parts:  # its parts' intents must be settled against what it made, not against a new copy's objects
+                return CopyResult(identificatie, ledger_store.FAILED, reason=(
+                    f"een eerdere, afgebroken kopie van zaak {identificatie} wordt nog hersteld "
+                    f"({len(parts)} bericht(en) in het stappenjournaal); later opnieuw"))
         existing = await self.zgw_zaak(identificatie)
         if existing is not None and (replace or (entry is not None and entry.outcome == ledger_store.COPYING)):
             # a repair, or what a copy whose process died left behind: cleared, then copied anew

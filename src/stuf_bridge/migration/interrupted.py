@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from ..recovery.journal import process_started, pid_runs
+from ..recovery.journal import Journal, pid_runs, process_started
+from ..recovery.service import claim_state, journal_for
 from ..store.errors import StoreError
 from ..zgw.errors import ZgwError
 from . import store as ledger_store
@@ -134,14 +135,44 @@ async def interrupted(store: Store) -> list[str]:
     return [entry.identificatie for entry in await MigrationStore(store).entries([ledger_store.COPYING])]
 
 
+def is_copy_message(zender: str, referentienummer: str) -> bool:
+    """Whether a journalled message is a part of a copy: the copier's own messages (``mig-`` referentienummers,
+    ``copy.py``) run through the replica gateway (claim key ``zender|replica``)."""
+    return zender.endswith("|replica") and referentienummer.startswith("mig-")
+
+
+async def unresolved_parts(store: Store, journal: Journal) -> list[str]:
+    """The copy messages the step journal has not resolved: left unfinished, or held by a gone process (the
+    referentienummers). While there is one, no interrupted copy is undone or copied anew: a part's intent without
+    an answer is looked up in ZGW by its identificatie, and must be settled against what the interrupted copy made,
+    not against a new copy's object of the same identificatie."""
+    left: list[str] = []
+    for message in await journal.messages():
+        if not is_copy_message(message.zender, message.referentienummer) or message.state == "completed":
+            continue
+        if message.state != "unfinished" and not await journal.is_gone(message.owner):
+            continue  # a copy under way in a running process: it holds its zaak's lock
+        if await claim_state(store, *message.key) == "done":
+            continue  # answered; its journal waits for the sweep's purge
+        left.append(message.referentienummer)
+    return left
+
+
 async def resolve_interrupted(store: Store, zgw: ZgwClients, *, owner: str | None = None,
                               everything: bool = False) -> list[Interrupted]:
     """Undo the copies whose process died (see the module's text); what became of each ``copying`` row.
-    ``everything``: also those whose lock another process holds (every process on the store stopped)."""
+    ``everything``: also those whose lock another process holds (every process on the store stopped). Run it after
+    the journal's sweep: while a part of a copy is unresolved in the journal (``unresolved_parts``), every
+    interrupted copy is ``left`` for the next time."""
     ledger = MigrationStore(store)
     owner = owner or lock_owner()
     results: list[Interrupted] = []
-    for entry in await ledger.entries([ledger_store.COPYING]):
+    copying = await ledger.entries([ledger_store.COPYING])
+    parts = await unresolved_parts(store, journal_for(store)) if copying else []
+    if parts:
+        reason = f"{len(parts)} deel/delen van een kopie nog niet hersteld in het stappenjournaal ({parts[0]}, ...)"
+        return [Interrupted(entry.identificatie, "left", reason=reason) for entry in copying]
+    for entry in copying:
         name = entry.identificatie
         holder = await ledger.lock_owner(name)
         if (holder is not None and not everything and runs_here(holder)) or not await take_lock(

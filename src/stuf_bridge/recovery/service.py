@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from ..migration.interrupted import resolve_interrupted
 from ..store.errors import StoreError
 from ..zgw.errors import ZgwError
 from .journal import Journal, MessageRow
@@ -184,6 +183,8 @@ class RecoveryService:
             log.warning("journal_unregister_failed", error=str(exc))
 
     async def _run(self) -> None:
+        from ..migration.interrupted import resolve_interrupted  # (it uses this module's journal and claim state)
+
         while True:
             try:
                 await self.journal.register()
