@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 from ..legacy.errors import LegacyError
+from ..recovery.service import journal_for, sweep
 from ..settings import Settings
 from ..store import StoreError
 from ..zgw import CatalogueLookupError, ZgwError
@@ -19,7 +20,6 @@ from . import bulk
 from .copy import CopyFailed
 from .cutover import DEFAULT_MARGIN, Cutover
 from .interrupted import resolve_interrupted
-from ..recovery.service import journal_for, sweep
 from .reconcile import Reconciler, exit_status
 from .store import Finding, MigrationStore
 from .wiring import runtime

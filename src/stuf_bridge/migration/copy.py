@@ -313,6 +313,10 @@ class ZaakCopier:
             existing = await self.zgw_zaak(identificatie)
             if existing is None:
                 raise CopyFailed(f"zaak {identificatie} staat niet in ZGW; de documenten kunnen er niet bij")
+            if parts := await unresolved_parts(self.store, journal_for(self.store)):
+                # an earlier attempt died mid-document: its part is settled first (against the document it made)
+                raise CopyFailed(f"een afgebroken kopie wordt nog hersteld ({len(parts)} bericht(en) in het "
+                                 "stappenjournaal); later opnieuw")
             entry = entry or LedgerEntry(identificatie, ledger_store.DOCUMENTS_PENDING, "backfill")
             if entry.outcome == ledger_store.DONE:
                 return CopyResult(identificatie, entry.outcome, entry.zgw_url, None, entry.documents_total,
