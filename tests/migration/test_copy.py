@@ -19,7 +19,8 @@ from stuf_bridge.migration.copy import ZaakCopier
 from stuf_bridge.migration.interrupted import lock_owner
 from stuf_bridge.migration.source import LegacySource
 from stuf_bridge.migration.wiring import identity, runtime
-from stuf_bridge.recovery.service import RecoveryService
+from stuf_bridge.recovery.journal import Journal, Owner
+from stuf_bridge.recovery.service import RecoveryService, journal_for
 from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.namespaces import SOAP11, STUF, ZKN
 from tests.support.legacy import FAULT_ANSWER
@@ -152,6 +153,41 @@ async def test_the_recovery_sweep_undoes_a_copy_whose_process_died(make_settings
             untouched = await copier.ledger.entry(name)
             assert untouched is not None and untouched.outcome == "copying", name
 
+        again = await copier.copy("0363AON-1")
+        assert (again.outcome, again.documents_done) == ("done", 2)
+        assert len(await rt.zgw.zaken.list("zaken", {"identificatie": "0363AON-1"})) == 1
+
+
+async def test_an_interrupted_copy_is_not_copied_anew_while_one_of_its_parts_is_unresolved(
+        make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    """A copy left ``copying`` whose process also left a part (a replica message) unresolved in the step journal:
+    the next copy of the zaak (a back-fill, ``migrate``) waits for that part — its intent is looked up by
+    identificatie and must be settled against the interrupted copy's object, not the new copy's — and copies anew
+    once the journal has resolved it."""
+    settings = make_settings(legacy={"endpoints": {"BeantwoordVraag": ENDPOINT}}, organisatie="0363")
+    async with runtime(settings) as rt, LegacyClient(settings, legacy([], {"0363AON-D1", "0363AON-D2"})) as client:
+        copier = ZaakCopier(source=LegacySource(client, identity(settings)), zgw=rt.zgw, replica=rt.replica,
+                            store=rt.store, identity=identity(settings))
+        assert (await copier.copy("0363AON-1", documents="later")).outcome == "documents-pending"
+        entry = await copier.ledger.entry("0363AON-1")
+        assert entry is not None
+        entry.outcome = "copying"
+        await copier.ledger.record(entry)
+        gone = Owner()
+        gone.pid = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                                      text=True).stdout)
+        dead = Journal(rt.store, gone)
+        await dead.register()
+        part = ("0363/stuf-bridge/|replica", "mig-0123|abc")  # a voegZaakdocumentToe of the killed copy
+        await dead.begin(part, "voegZaakdocumentToe_Lk01")
+
+        waiting = await copier.copy("0363AON-1")
+        assert waiting.outcome == "failed" and "nog hersteld" in (waiting.reason or "")
+        left = await copier.ledger.entry("0363AON-1")
+        assert left is not None and left.outcome == "copying"
+        assert await copier.zgw_zaak("0363AON-1") is not None  # nothing done yet
+
+        await journal_for(rt.store).finish(part)  # the journal resolved it (here: nothing of it was left)
         again = await copier.copy("0363AON-1")
         assert (again.outcome, again.documents_done) == ("done", 2)
         assert len(await rt.zgw.zaken.list("zaken", {"identificatie": "0363AON-1"})) == 1
