@@ -15,12 +15,17 @@ migrate``) then copies it anew, whole. A copy still under way elsewhere holds it
 the gateway's recovery sweep (at start-up and periodically), in ``stuf-bridge recover run`` and at the start of
 ``stuf-bridge migrate``; the next copy of the zaak itself clears what it finds as well (``copy.py``).
 
+The parts first: neither this nor a new copy of the zaak runs while a part of a copy is unresolved in the step
+journal (``unresolved_parts``). A part whose answer was lost is looked up in ZGW by its identificatie; resolved
+after a new copy, it would find the new copy's object of that identificatie and undo it.
+
 Not completion: finishing a copy would need the legacy side and the copy's plan; undoing needs only ZGW, and a copy
 is all or nothing by design.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -195,5 +200,5 @@ async def resolve_interrupted(store: Store, zgw: ZgwClients, *, owner: str | Non
             results.append(Interrupted(name, "left", reason=str(exc)))
             log.warning("interrupted_copy_left", zaak=name, error=str(exc))
         finally:
-            await ledger.unlock(name, owner)
+            await asyncio.shield(ledger.unlock(name, owner))  # also when the sweep is stopped meanwhile
     return results
