@@ -99,8 +99,10 @@ async def test_the_zgw_leg_killed_mid_message_or_its_answer_lost_ends_with_one_c
         assert len(writes) >= 2 and "/zaken" in writes[0], writes
         [(_, status, _)] = outbox(data)
         assert status == "inflight"  # killed in the middle of its delivery
-        with running_gateway(data, env, timeout=START) as url:
+        logged: list[str] = []
+        with running_gateway(data, env, log=logged, timeout=START) as url:
             await asyncio.to_thread(until, lambda: [s for _, s, _ in outbox(data)] == ["done"])
+            repaired = _journal_repair(logged, killed.ref)
             proxy.lose = {proxy.writes + 1}  # the next leg's POST zaken: done by ZGW, its answer lost
             answer = await asyncio.to_thread(post, url, "OntvangAsynchroon",
                                              creeer_zaak(identificatie=lost.zaak, referentienummer=lost.ref))
@@ -110,6 +112,7 @@ async def test_the_zgw_leg_killed_mid_message_or_its_answer_lost_ends_with_one_c
         async with ZgwClients.from_settings(make_settings(zgw_url=zgw_url, default_rsin=RSIN)) as zgw:
             complete(await snapshot(zgw, scenario, killed))
             complete(await snapshot(zgw, scenario, lost))
+    assert repaired, "the killed leg was not repaired through its journal"
     assert attempts >= 2  # the lost answer failed the first attempt
     with sqlite3.connect(data / "stuf-bridge.sqlite3") as db:  # nothing unresolved (an answered one's waits for
         left = db.execute("SELECT j.referentienummer, j.seq, j.step, j.state FROM journal j WHERE NOT EXISTS ("
@@ -154,6 +157,15 @@ async def test_the_legacy_leg_killed_or_its_answer_lost_is_processed_once_by_leg
         for zaak in (lost, killed):
             [found] = zgw_zaken(legacy_url, zaak)  # once in legacy
             assert len(zgw_statussen(legacy_url, str(found["url"]))) == 1
+
+
+def _journal_repair(logged: list[str], ref: str) -> list[dict[str, Any]]:
+    """The restarted gateway's log events that show the killed leg's journal resolved: by the start-up sweep
+    (``message_recovered``, under the replica claim) or by the retry's claim before it ran (its warning)."""
+    events = [json.loads(line) for line in logged if line.startswith("{")]
+    return [e for e in events if str(e.get("referentienummer", "")).startswith(ref) and (
+        (e.get("event") == "message_recovered" and str(e.get("zender", "")).endswith("|replica"))
+        or any("eerder" in str(w) for w in e.get("warnings") or []))]
 
 
 def _alive(pid: int) -> bool:
