@@ -602,8 +602,10 @@ def main(argv: list[str] | None = None) -> int:
 
     recover_cmd = commands.add_parser("recover", help="messages left half-done: list them, or resolve them")
     recover_commands = recover_cmd.add_subparsers(dest="recover_command", required=True)
-    recover_list_cmd = recover_commands.add_parser("list", help="the unfinished messages and their steps")
-    recover_run_cmd = recover_commands.add_parser("run", help="resolve the unfinished messages of gone processes")
+    recover_list_cmd = recover_commands.add_parser(
+        "list", help="the unfinished messages and their steps, and interrupted back-fill copies")
+    recover_run_cmd = recover_commands.add_parser(
+        "run", help="resolve the unfinished messages of gone processes, then undo their interrupted back-fill copies")
     recover_run_cmd.add_argument("--all", action="store_true", dest="everything",
                                  help="also messages held by running gateways (stop them first)")
     for sub in (recover_list_cmd, recover_run_cmd):
