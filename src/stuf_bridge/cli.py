@@ -426,6 +426,8 @@ def recover_command(settings: Settings, action: str, everything: bool) -> int:
 
     import httpx
 
+    from .migration.interrupted import dead_here, interrupted, resolve_interrupted
+    from .migration.store import MigrationStore
     from .recovery.service import journal_for, sweep
     from .store import StoreError, create_store
     from .zgw import ZgwClients, ZgwError
@@ -446,6 +448,12 @@ def recover_command(settings: Settings, action: str, everything: bool) -> int:
                     for row in await journal.rows(m.key):
                         print(f"{'':12}{row.seq:>3} {row.state:8} {row.describe()}")
                 print(f"{len(messages)} message(s) in the journal")
+                names = await interrupted(store)
+                for name in names:
+                    lock = await MigrationStore(store).lock_owner(name)
+                    state = "gone" if lock is None or dead_here(lock) else "held"
+                    print(f"copying     zaak {name} (back-fill copy; {state}{f' by {lock}' if lock else ''})")
+                print(f"{len(names)} back-fill copy(ies) under way or interrupted")
                 return 0
             transport = None
             embedded_base = None
@@ -477,6 +485,17 @@ def recover_command(settings: Settings, action: str, everything: bool) -> int:
                 left += bool(item.resolution and item.resolution.outcome == "left")
                 print(f"{m.operation} {m.zender} / {m.referentienummer}: {outcome}")
             print(f"{len(swept)} message(s) resolved, {left} with something left")
+            # back-fill copies whose process died: undone after their messages (migration/interrupted.py)
+            copies = await resolve_interrupted(store, zgw, everything=everything)
+            for copy in copies:
+                what = {"cleared": f"teruggedraaid (zaak en {copy.documents} document(en) uit ZGW verwijderd)",
+                        "nothing": "niets in ZGW; opnieuw te kopiëren",
+                        "held": "nog in behandeling bij een lopend proces",
+                        "left": f"niet hersteld: {copy.reason}"}[copy.outcome]
+                left += copy.outcome == "left"
+                print(f"back-fill copy of zaak {copy.identificatie}: {what}")
+            if copies:
+                print(f"{len(copies)} back-fill copy(ies) looked at")
             return 1 if left else 0
 
     try:
@@ -583,8 +602,10 @@ def main(argv: list[str] | None = None) -> int:
 
     recover_cmd = commands.add_parser("recover", help="messages left half-done: list them, or resolve them")
     recover_commands = recover_cmd.add_subparsers(dest="recover_command", required=True)
-    recover_list_cmd = recover_commands.add_parser("list", help="the unfinished messages and their steps")
-    recover_run_cmd = recover_commands.add_parser("run", help="resolve the unfinished messages of gone processes")
+    recover_list_cmd = recover_commands.add_parser(
+        "list", help="the unfinished messages and their steps, and interrupted back-fill copies")
+    recover_run_cmd = recover_commands.add_parser(
+        "run", help="resolve the unfinished messages of gone processes, then undo their interrupted back-fill copies")
     recover_run_cmd.add_argument("--all", action="store_true", dest="everything",
                                  help="also messages held by running gateways (stop them first)")
     for sub in (recover_list_cmd, recover_run_cmd):

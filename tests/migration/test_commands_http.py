@@ -83,6 +83,108 @@ def test_migrate_killed_halfway_and_resumed_copies_every_zaak_exactly_once(sides
     assert all(",skipped," in row for row in rows[1:]) and len(rows) == ZAKEN + 1
 
 
+def test_a_copy_killed_halfway_is_undone_by_recover_and_copied_whole_by_the_next_run(sides: Sides,
+                                                                                      tmp_path: Path) -> None:
+    """``migrate`` killed -9 in the middle of a zaak's copy (the zaak in ZGW, some of its documents): ``stuf-bridge
+    recover run`` undoes the copy as a whole (not only the replica message under way: the zaak is complete as a
+    message, its documents are not), the ledger says so, and the next ``migrate`` copies the zaak whole, once."""
+    name, documents = "0363KL-001", 6
+    sides.legacy_zaak(name, documents=documents, size=300_000)
+    data = tmp_path / "front"
+    settings = sides.env(STUF_BRIDGE_RECOVERY=json.dumps({"settle_seconds": 1}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_")}
+    env.update({"STUF_BRIDGE_LOG_LEVEL": "WARNING", **settings})
+    run = subprocess.Popen([sys.executable, "-m", "stuf_bridge", "migrate", "--zaken", "-", "--data-dir", str(data)],
+                           env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           text=True)
+    assert run.stdin is not None
+    run.stdin.write(name + "\n")
+    run.stdin.close()
+
+    def some_documents() -> bool:
+        found = sides.zaken(name)
+        return run.poll() is not None or (bool(found) and len(sides.documenten(str(found[0]["url"]))) >= 1)
+
+    try:
+        wait_for(some_documents, timeout=120)
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+    [half] = sides.zaken(name)
+    assert 1 <= len(sides.documenten(str(half["url"]))) < documents, "the copy must be killed halfway"
+    with sqlite3.connect(data / "stuf-bridge.sqlite3") as conn:
+        assert conn.execute("SELECT outcome FROM migration_ledger WHERE identificatie = ?", (name,)).fetchone() == (
+            "copying",)
+
+    listed = command(settings, data, "recover", "list")
+    assert f"copying     zaak {name} (back-fill copy; gone by " in listed.stdout, listed.stdout
+    recovered = command(settings, data, "recover", "run")
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert f"back-fill copy of zaak {name}: teruggedraaid" in recovered.stdout, recovered.stdout
+    assert sides.zaken(name) == []  # nothing half-written left
+    for n in range(documents):
+        assert sides.zgw_get("documenten", "enkelvoudiginformatieobjecten", identificatie=f"{name}-D{n}") == []
+    with sqlite3.connect(data / "stuf-bridge.sqlite3") as conn:
+        outcome, reason = conn.execute("SELECT outcome, reason FROM migration_ledger WHERE identificatie = ?",
+                                       (name,)).fetchone()
+        assert conn.execute("SELECT count(*) FROM migration_locks").fetchone() == (0,)
+    assert outcome == "failed" and "afgebroken" in reason
+
+    again = command(settings, data, "migrate", "--zaken", "-", stdin=name + "\n")
+    assert again.returncode == 0, again.stderr
+    [zaak] = sides.zaken(name)  # once, whole
+    assert sides.documenten(str(zaak["url"])) == [f"{name}-D{n}" for n in range(documents)]
+    for n in range(documents):
+        assert len(sides.zgw_get("documenten", "enkelvoudiginformatieobjecten", identificatie=f"{name}-D{n}")) == 1
+
+
+def test_a_copy_killed_after_a_document_landed_then_migrate_again_keeps_the_new_copy_whole(
+        sides: Sides, tmp_path: Path) -> None:
+    """``migrate`` killed -9 right after ZGW made one of the zaak's documents (the answer never reached it: the
+    step journal of that replica message holds an intent without the document's URL). The next ``migrate`` resolves
+    the killed run's messages before it copies anew: the intent, found by the document's identificatie, must be
+    settled against the old document, not later against the new copy's one with the same identificatie (a later
+    ``recover run`` would then delete a document of the finished copy)."""
+    from tests.recovery.slow_proxy import SlowProxy
+
+    name, documents = "0363KL-002", 3
+    sides.legacy_zaak(name, documents=documents, size=20_000)
+    data = tmp_path / "front"
+    posted: list[str] = []
+    with SlowProxy(sides.zgw, write_delay=0.0, read_delay=0.0) as proxy:  # every command through it: same URLs
+        settings = sides.env(STUF_BRIDGE_RECOVERY=json.dumps({"settle_seconds": 1}), STUF_BRIDGE_ZGW_URL=proxy.url)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_")}
+        env.update({"STUF_BRIDGE_LOG_LEVEL": "WARNING", **settings})
+        run = subprocess.Popen([sys.executable, "-m", "stuf_bridge", "migrate", "--zaken", "-", "--data-dir",
+                                str(data)], env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, text=True)
+
+        def kill_after_the_second_document(method: str, path: str) -> None:
+            if method == "POST" and path.endswith("/enkelvoudiginformatieobjecten"):
+                posted.append(path)
+                if len(posted) == 2:
+                    run.send_signal(signal.SIGKILL)  # the document is in ZGW; its answer never arrives
+
+        proxy.on_done = kill_after_the_second_document
+        assert run.stdin is not None
+        run.stdin.write(name + "\n")
+        run.stdin.close()
+        run.wait(timeout=120)
+        proxy.on_done = None
+        assert len(posted) == 2, posted
+        [half] = sides.zaken(name)
+        assert len(sides.documenten(str(half["url"]))) == 1  # the second document made, not yet linked
+
+        again = command(settings, data, "migrate", "--zaken", "-", stdin=name + "\n")
+        assert again.returncode == 0, again.stderr
+        later = command(settings, data, "recover", "run")  # whatever the killed run left in the journal: settled
+        assert later.returncode == 0, later.stdout + later.stderr
+    [zaak] = sides.zaken(name)
+    assert sides.documenten(str(zaak["url"])) == [f"{name}-D{n}" for n in range(documents)], later.stdout
+    for n in range(documents):
+        assert len(sides.zgw_get("documenten", "enkelvoudiginformatieobjecten", identificatie=f"{name}-D{n}")) == 1
+
+
 def test_ctrl_c_stops_cleanly_with_a_report(sides: Sides, tmp_path: Path) -> None:
     names = [f"0363CC-{n:02d}" for n in range(12)]
     for name in names:

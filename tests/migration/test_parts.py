@@ -15,7 +15,7 @@ from lxml import etree
 from stuf_bridge.migration.bulk import read_list
 from stuf_bridge.migration.compare import compare_fractions, flatten
 from stuf_bridge.migration.compare import differences as answer_differences
-from stuf_bridge.migration.copy import _dead_here
+from stuf_bridge.migration.interrupted import dead_here, lock_owner
 from stuf_bridge.migration.cutover import sequence_name, template_pattern
 from stuf_bridge.migration.digest import differences, normalise
 from stuf_bridge.migration.store import MigrationStore
@@ -115,9 +115,13 @@ async def test_the_lock_is_held_by_one_owner_until_released_or_expired(tmp_path:
 def test_a_lock_of_a_process_that_died_on_this_machine_is_free() -> None:
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     host = socket.gethostname()[:60]
-    assert _dead_here(f"{host}:{ended.stdout.strip()}:x")
-    assert not _dead_here(f"{host}:{os.getpid()}:x")  # this one runs
-    assert not _dead_here(f"another-host:{ended.stdout.strip()}:x")  # elsewhere: only its expiry frees it
+    assert dead_here(f"{host}:{ended.stdout.strip()}:x")
+    assert not dead_here(f"{host}:{os.getpid()}:x")  # this one runs
+    assert not dead_here(lock_owner())  # this one, with its start time
+    assert not dead_here(f"another-host:{ended.stdout.strip()}:x")  # elsewhere: only its expiry frees it
+    # the pid runs, but it is another process than the one that took the lock (a restarted container is pid 1
+    # again): the start time in the owner tells them apart
+    assert dead_here(f"{host}:{os.getpid()}:x:proc:1")
 
 
 @pytest.mark.parametrize(("default", "error"), [

@@ -192,6 +192,34 @@ async def test_crash_after_a_primary_zgw_write_asks_zgw_whether_it_landed(
     assert len(standin.seen) == 2
 
 
+async def test_the_resend_of_a_message_whose_intent_was_skipped_gets_its_secondary_leg(
+        gateway: Any, standin: StandIn) -> None:
+    """A primary-zgw message whose process died before it wrote anything: the journal decides its intent
+    ``skipped`` (the message did not land). The client's resend of that message is processed anew and lands, so its
+    secondary leg must go too, after the zaak's items written since (docs/recovery.md, "When it runs")."""
+    gw = await gateway("zgw")
+    zaak = "0363ZK-SKIP-1"
+    creeer = zm.creeer_zaak(identificatie=zaak, referentienummer="skip-c")
+    assert (await gw.post("OntvangAsynchroon", creeer)).status_code == 200
+    await until(_statuses(gw, "done"))
+    status = sm.actualiseer_zaakstatus(identificatie=zaak, referentienummer="skip-s")
+    # its intent, as a process that died at once left it (no claim, no journal): decided "did not land"
+    died = OutboxItem(zaak, "legacy:OntvangAsynchroon", status[0], "text/xml", status[1]["SOAPAction"],
+                      "0363/Zaaksysteem/|skip-s|legacy:OntvangAsynchroon")
+    await hold(gw.store, died, due_in=dt.timedelta(0))
+    await until(_statuses(gw, "done", "skipped"))
+    [skipped] = await gw.items("skipped")
+    later = sm.actualiseer_zaakstatus(identificatie=zaak, referentienummer="skip-later",
+                                      datum="20241107101500")
+    assert (await gw.post("OntvangAsynchroon", later)).status_code == 200
+    await until(_statuses(gw, "done", "skipped"))
+    assert (await gw.post("OntvangAsynchroon", status)).status_code == 200  # the client's resend
+    await until(_statuses(gw, "done"))
+    assert [s.body for s in standin.seen] == [creeer[0], later[0], status[0]]
+    [leg] = [item for item in await gw.items() if item.idem_key == skipped.idem_key]
+    assert leg.id > skipped.id  # a new item: ordered after the zaak's items written since
+
+
 async def test_zgw_down_on_the_worker_s_zgw_leg_is_retried_and_delivered_once(gateway: Any,
                                                                                 standin: StandIn) -> None:
     gw = await gateway("legacy")

@@ -116,6 +116,26 @@ async def test_a_resend_takes_over_an_intent(store: Store) -> None:
     assert len(await store.outbox_items()) == 1
 
 
+async def test_the_resend_of_a_message_whose_intent_was_skipped_holds_a_new_intent(store: Store) -> None:
+    """An intent settled skipped (its message was undone) is replaced by the resend's, under a new id (after the
+    zaak's items written since), and the resend's completion turns it pending; a delivered item is left alone."""
+    await hold(store, item("r1"), due_in=NOW)
+    swept = await claim_held(store, LEASE)
+    assert swept is not None and await settle_held(store, swept, "skipped", "primary ZGW verwerkte het niet")
+    await complete(store, "r2", item("r2"))  # the zaak's next message, meanwhile
+    await hold(store, item("r1"), due_in=LATER)  # the client's resend of r1, processed anew
+    await complete(store, "r1", item("r1"))
+    items = await store.outbox_items(statuses=("pending", "held", "skipped"))
+    assert [(e.idem_key, e.status) for e in items] == [("z|r2|zgw", "pending"), ("z|r1|zgw", "pending")]
+    assert items[1].id > swept.id
+    delivered = await store.claim_outbox(LEASE)
+    assert delivered is not None and delivered.idem_key == "z|r2|zgw"
+    await store.outbox_done(delivered.id)
+    await hold(store, item("r2"), due_in=LATER)  # (only a message processed anew holds; a done item stays done)
+    assert [(e.idem_key, e.status) for e in await store.outbox_items(statuses=("done", "held"))][0] == (
+        "z|r2|zgw", "done")
+
+
 async def test_items_without_an_idempotency_record(store: Store) -> None:
     await hold(store, item("r1"), due_in=LATER)
     await store.enqueue_outbox([item("r1"), item("r2")])

@@ -12,12 +12,14 @@ import uuid
 from pathlib import Path
 
 from ..legacy.errors import LegacyError
+from ..recovery.service import journal_for, sweep
 from ..settings import Settings
 from ..store import StoreError
 from ..zgw import CatalogueLookupError, ZgwError
 from . import bulk
 from .copy import CopyFailed
 from .cutover import DEFAULT_MARGIN, Cutover
+from .interrupted import resolve_interrupted
 from .reconcile import Reconciler, exit_status
 from .store import Finding, MigrationStore
 from .wiring import runtime
@@ -88,6 +90,15 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     async with runtime(settings) as rt:
         copier = rt.copier()
+        # copies an earlier run (or a gateway) left half-done when its process died: their messages resolved in the
+        # step journal, then the copies undone, whichever zaken this run copies (interrupted.py); a zaak of this
+        # list is then copied anew
+        journal = journal_for(rt.store, lease_seconds=settings.recovery.lease_seconds)
+        await journal.register()
+        await sweep(rt.store, rt.zgw, journal, settle_seconds=settings.recovery.settle_seconds, wait=True)
+        for undone in await resolve_interrupted(rt.store, rt.zgw, owner=copier.owner):
+            if undone.outcome in ("cleared", "nothing"):
+                print(f"migrate: interrupted copy of {undone.identificatie} undone", file=sys.stderr)
         progress = bulk.progress_for(sys.stdout, len(zaken), args.progress_seconds)
         status, lines = await bulk.migrate(copier, zaken, concurrency=args.concurrency, report=args.report,
                                            progress=progress, on_interrupt=bulk.sigint_handler)

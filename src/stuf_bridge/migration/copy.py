@@ -31,6 +31,9 @@ One copy, in order:
 All or nothing: each written part is a step of the existing ``UndoLog`` (``operations/compensation.py``) whose undo
 deletes it (a document's zaakinformatieobjecten, then the document; the zaak, which removes its rollen, statussen
 and resultaat with it), so a copy that fails halfway leaves ZGW as it was and the ledger says ``failed`` and why.
+A copy whose process dies halfway leaves ``copying``: ``interrupted.py`` undoes it (the recovery sweep,
+``stuf-bridge recover run``, the start of ``stuf-bridge migrate``), and the next copy of the zaak clears what it
+finds too.
 With ``documents="later"`` (back-fill on the client's path) the zaak is the unit: it is committed with its record,
 and its documents follow through the outbox (``copy_documents``), retried there until they are all in.
 """
@@ -40,8 +43,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -67,6 +68,8 @@ from ..stuf.stuurgegevens import Systeem
 from ..zgw import ZgwClients
 from . import store as ledger_store
 from .digest import digest, normalise
+from ..recovery.service import journal_for
+from .interrupted import clear_zaak, lock_owner, take_lock, unresolved_parts
 from .source import ACTIONS_12, LegacyDocument, LegacySource, LegacyZaak, z
 from .store import LedgerEntry, MigrationStore
 from .zaaktypen import ZaaktypeResolver, ZaaktypeUnresolved
@@ -141,7 +144,7 @@ class ZaakCopier:
         self.on_related = on_related
         self.lock_seconds = lock_seconds
         self.lock_wait_seconds = lock_wait_seconds
-        self.owner = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = lock_owner()
         self._local: dict[str, asyncio.Lock] = {}
         self.progress: Callable[[int], None] | None = None  # bytes of document content copied, as they pass
 
@@ -150,12 +153,8 @@ class ZaakCopier:
     async def _acquire(self, identificatie: str) -> None:
         deadline = time.monotonic() + self.lock_wait_seconds
         delay = 0.05
-        while not await self.ledger.try_lock(identificatie, self.owner, self.lock_seconds):
-            holder = await self.ledger.lock_owner(identificatie)
-            if holder is not None and _dead_here(holder):  # its process on this machine is gone: not held
-                log.warning("backfill_lock_of_dead_process", zaak=identificatie, owner=holder)
-                await self.ledger.unlock(identificatie, holder)
-                continue
+        # free, lapsed, or its holder's process on this machine is gone (interrupted.py)
+        while not await take_lock(self.ledger, identificatie, self.owner, self.lock_seconds):
             if time.monotonic() > deadline:
                 raise CopyFailed(f"zaak {identificatie} wordt al {self.lock_wait_seconds:g} s door een ander proces "
                                  "gekopieerd (back-fill-slot)")
@@ -202,6 +201,12 @@ class ZaakCopier:
 
     async def _copy(self, identificatie: str, documents: Documents, origin: str, replace: bool) -> CopyResult:
         entry = await self.ledger.entry(identificatie)
+        if entry is not None and entry.outcome == ledger_store.COPYING:  # a copy whose process died (interrupted.py)
+            parts = await unresolved_parts(self.store, journal_for(self.store))
+            if parts:  # its parts' intents must be settled against what it made, not against a new copy's objects
+                return CopyResult(identificatie, ledger_store.FAILED, reason=(
+                    f"een eerdere, afgebroken kopie van zaak {identificatie} wordt nog hersteld "
+                    f"({len(parts)} bericht(en) in het stappenjournaal); later opnieuw"))
         existing = await self.zgw_zaak(identificatie)
         if existing is not None and (replace or (entry is not None and entry.outcome == ledger_store.COPYING)):
             # a repair, or what a copy whose process died left behind: cleared, then copied anew
@@ -308,6 +313,10 @@ class ZaakCopier:
             existing = await self.zgw_zaak(identificatie)
             if existing is None:
                 raise CopyFailed(f"zaak {identificatie} staat niet in ZGW; de documenten kunnen er niet bij")
+            if parts := await unresolved_parts(self.store, journal_for(self.store)):
+                # an earlier attempt died mid-document: its part is settled first (against the document it made)
+                raise CopyFailed(f"een afgebroken kopie wordt nog hersteld ({len(parts)} bericht(en) in het "
+                                 "stappenjournaal); later opnieuw")
             entry = entry or LedgerEntry(identificatie, ledger_store.DOCUMENTS_PENDING, "backfill")
             if entry.outcome == ledger_store.DONE:
                 return CopyResult(identificatie, entry.outcome, entry.zgw_url, None, entry.documents_total,
@@ -394,17 +403,7 @@ class ZaakCopier:
 
     async def _clear(self, zaak: JSON) -> None:
         """Delete a zaak from ZGW with its besluiten and the documents linked to it (which the copy had created)."""
-        for besluit in await self.zgw.besluiten.list("besluiten", {"zaak": zaak["url"]}):
-            if besluit.get("zaak") == zaak["url"]:
-                await self._delete_besluit(besluit)
-        links = await self.zgw.zaken.list("zaakinformatieobjecten", {"zaak": zaak["url"]})
-        for link in links:
-            await self.zgw.zaken.delete(str(link["url"]))
-            others = await self.zgw.zaken.list("zaakinformatieobjecten", {"informatieobject": link["informatieobject"]})
-            if not others:
-                await self.zgw.documenten.delete(str(link["informatieobject"]))
-        await self._delete_zaak(zaak)
-        log.info("zaak_cleared_for_copy", zaak=zaak.get("identificatie"), documents=len(links))
+        await clear_zaak(self.zgw, zaak)
 
     # --- besluiten -------------------------------------------------------------------------------------------------
 
@@ -556,21 +555,6 @@ class ZaakCopier:
         chunks = _pieces(body) if isinstance(body, bytes) else body
         return await self.replica.handle_stream(Service.ONTVANG_ASYNCHROON, chunks, content_type=CONTENT_TYPE,
                                                 soap_action=f'"{actions}{action}"')
-
-
-def _dead_here(owner: str) -> bool:
-    """Whether a lock owner (``host:pid:tag``) is a process on this machine that no longer runs."""
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname()[:60] or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _kennisgeving(obj: etree._Element) -> None:

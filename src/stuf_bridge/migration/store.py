@@ -116,7 +116,7 @@ DOCUMENTS_PENDING = "documents-pending"  # the zaak is in ZGW, its documents fol
 FAILED = "failed"  # nothing of it is in ZGW (undone); ``reason`` says why
 QUEUED = "queued"  # named by a copied zaak's relation, not copied yet
 PRESENT = "present"  # ZGW had the zaak already (created through the gateway): nothing copied
-COPYING = "copying"  # a copy under way (or one whose process died: the next copy clears what it left in ZGW)
+COPYING = "copying"  # a copy under way (or one whose process died: undone by interrupted.py, or the next copy)
 FINISHED = frozenset({DONE, PRESENT})
 
 ALL_ZAAKTYPEN = "*"

@@ -15,8 +15,10 @@ WAL keep commits in order, so an item that survives a crash has its chunks.
 **Intent items.** ``hold`` writes the secondary leg's item as ``held`` (not delivered; it holds back its zaak's later
 items, so order is kept) before the primary is called, due for the sweep at ``now + outbox.intent_seconds``. The
 message's answer commit turns it ``pending`` (``Store.complete_message``: the same idem_key); a primary that failed
-drops it (``drop_hold``). What stays ``held`` past its time belongs to a process that died between the primary call
-and that commit; the worker's sweep (``worker.py``) takes it with ``claim_held`` and settles it with ``settle_held``.
+drops it (``drop_hold``). An intent settled ``skipped`` earlier (the message was undone) is replaced by the next
+``hold`` of the same message: its resend gets its secondary leg. What stays ``held`` past its time belongs to a
+process that died between the primary call and that commit; the worker's sweep (``worker.py``) takes it with
+``claim_held`` and settles it with ``settle_held``.
 """
 
 from __future__ import annotations
@@ -111,8 +113,19 @@ async def drop_blob(store: Store, blob: str | None) -> None:
 
 async def hold(store: Store, item: OutboxItem, *, due_in: dt.timedelta) -> None:
     """Write ``item`` as an intent (``held``), before the primary call. A resend of the same message whose first
-    copy's process died takes the intent over; an item already pending or delivered is left as it is."""
+    copy's process died takes the intent over; an item already pending or delivered is left as it is.
+
+    An earlier intent of the same message that was settled ``skipped`` (its primary did not land: the message was
+    undone, or the primary refused it) is replaced by this one, under a new id (so it is ordered after the zaak's
+    items written since): the message is being processed anew, and if its primary lands now its secondary leg must
+    go too. (Only a message that runs its primary again gets here: a resend of an answered one is answered from the
+    store by the claim stage.)"""
     now = dt.datetime.now(dt.UTC)
+    replaced = await store.outbox_statement(f"hold_replace({item.idem_key})",
+                                            "DELETE FROM outbox WHERE idem_key = :idem_key AND status = 'skipped' "
+                                            "RETURNING payload_ref", {"idem_key": item.idem_key})
+    if replaced is not None:
+        await drop_blob(store, replaced[0])
     await store.outbox_statement(f"hold({item.idem_key})", _HOLD_SQL, {
         "partition_key": item.partition_key, "target": item.target, "payload": item.payload,
         "content_type": item.content_type, "soap_action": item.soap_action, "idem_key": item.idem_key,

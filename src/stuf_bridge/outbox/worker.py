@@ -14,7 +14,9 @@ work and never hold the same item), delivers it, and records the outcome:
 Towards legacy the stored request goes unchanged (same referentienummer: a StUF end node answers a repeat with its
 earlier answer); towards ZGW it is translated through the gateway's own pipeline with a route marked ``replica``
 (its idempotency record is its own), so a retry after a crash mid-delivery is answered from that record rather than
-creating anything twice. A killed process's inflight items go back to pending when their lease runs out.
+creating anything twice; its ZGW writes are journalled under that record, so a delivery killed halfway (or whose
+answer was lost) is resolved by recovery or by the retry's claim before anything is written again. A killed
+process's inflight items go back to pending when their lease runs out.
 
 When nothing is due it sweeps: an intent item (``held``, written by replicate before its primary call) past
 ``outbox.intent_seconds`` belongs to a process that died between the primary's answer and the commit of the item;

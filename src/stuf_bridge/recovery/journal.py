@@ -149,10 +149,10 @@ class Owner:
         self.id = uuid.uuid4().hex[:20]
         self.host = socket.gethostname()[:200]
         self.pid = os.getpid()
-        self.started = _process_started(self.pid) or dt.datetime.now(dt.UTC).isoformat()
+        self.started = process_started(self.pid) or dt.datetime.now(dt.UTC).isoformat()
 
 
-def _process_started(pid: int) -> str | None:
+def process_started(pid: int) -> str | None:
     """The start time of a process (clock ticks since boot, from /proc), None where there is no /proc."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
@@ -287,7 +287,7 @@ class Journal:
         if host == self.owner.host:
             if not pid_runs(int(pid)):
                 return True
-            now_started = _process_started(int(pid))
+            now_started = process_started(int(pid))
             if now_started is not None and started.startswith("proc:"):
                 return bool(now_started != started)
         return _as_utc(lease_until) < _now()

@@ -11,6 +11,10 @@ is not kept waiting, a completed one stays in the journal as ``completed`` so th
 With tenants (security/tenants.py) a message is resolved against its own tenant's backend: the tenant is part of
 the message's key (``|tenant=NAME`` after the zender, the same in the claim and in the journal), and the sweep gets
 the tenants' ZGW clients by name. A message of a tenant no longer configured is left alone (and logged).
+
+The sweep also undoes back-fill copies whose process died (``migration/interrupted.py``): a copy is several
+messages, each journalled, but the copy as a whole (the zaak with its documents and besluiten) is all or nothing
+only through its ledger row and lock.
 """
 
 from __future__ import annotations
@@ -147,7 +151,8 @@ async def _sweep_one(store: Store, zgw: ZgwClients, journal: Journal, message: M
 
 
 class RecoveryService:
-    """The gateway's background recovery: register, sweep once at start, then renew and sweep periodically."""
+    """The gateway's background recovery: register, sweep once at start, then renew and sweep periodically (the
+    journal's messages, then interrupted back-fill copies)."""
 
     def __init__(self, store: Store, zgw: ZgwClients, *, lease_seconds: float, sweep_seconds: float,
                  settle_seconds: float = 60.0, tenants: Mapping[str, ZgwClients] | None = None):
@@ -178,11 +183,15 @@ class RecoveryService:
             log.warning("journal_unregister_failed", error=str(exc))
 
     async def _run(self) -> None:
+        from ..migration.interrupted import resolve_interrupted  # (it uses this module's journal and claim state)
+
         while True:
             try:
                 await self.journal.register()
                 await sweep(self.store, self.zgw, self.journal, settle_seconds=self.settle_seconds,
                             tenants=self.tenants)
+                # after the messages (each part of a copy is a replica message of its own): the copies as a whole
+                await resolve_interrupted(self.store, self.zgw)
                 await self.journal.purge_owners()
             except (StoreError, ZgwError) as exc:
                 log.warning("recovery_sweep_failed", error=str(exc))
