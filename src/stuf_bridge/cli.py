@@ -13,13 +13,17 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
 import uvicorn
 
 from . import __version__
 from .settings import LOG_LEVELS, Settings, load_settings, unknown_variables, with_demo_profile
+
+if TYPE_CHECKING:
+    from .recovery.journal import Journal
+    from .store import Store
 
 log = structlog.get_logger("stuf_bridge")
 
@@ -417,10 +421,12 @@ def outbox_command(settings: Settings, action: str, item: int | None, dead: bool
         return 1
 
 
-def recover_command(settings: Settings, action: str, everything: bool) -> int:
-    """``stuf-bridge recover list|run``: the unfinished messages in the step journal of the same store as ``serve``,
-    and their resolution (docs/recovery.md). ``run`` resolves those whose process is gone (or, with ``--all``, every
-    one: only with every gateway on this store stopped); exit status 1 while something is left."""
+def recover_command(settings: Settings, action: str, everything: bool, message: tuple[str, str] | None = None) -> int:
+    """``stuf-bridge recover list|run|forget``: the unfinished messages in the step journal of the same store as
+    ``serve``, and their resolution (docs/recovery.md). ``run`` resolves those whose process is gone (or, with
+    ``--all``, every one: only with every gateway on this store stopped); exit status 1 while something is left.
+    ``forget ZENDER REFERENTIENUMMER``: an operator repaired by hand what recovery could not; the message's journal
+    and pending claim go, so that the client's resend is processed anew."""
     import asyncio
     import contextlib
 
@@ -437,6 +443,9 @@ def recover_command(settings: Settings, action: str, everything: bool) -> int:
     async def run() -> int:
         async with create_store(settings.store_url) as store, contextlib.AsyncExitStack() as stack:
             journal = journal_for(store, lease_seconds=settings.recovery.lease_seconds)
+            if action == "forget":
+                assert message is not None
+                return await _forget(store, journal, message, everything)
             if action == "list":
                 await journal.purge_done()
                 messages = await journal.messages()
@@ -503,6 +512,27 @@ def recover_command(settings: Settings, action: str, everything: bool) -> int:
     except (StoreError, ZgwError) as exc:
         print(f"stuf-bridge: recover: {exc}", file=sys.stderr)
         return 1
+
+
+async def _forget(store: Store, journal: Journal, key: tuple[str, str], everything: bool) -> int:
+    """``recover forget``: drop one message's journal and its pending claim (what it wrote stays as it is in ZGW)."""
+    found = await journal.message(key)
+    if found is None:
+        print(f"stuf-bridge: recover: no message {key[1]!r} of {key[0]!r} in the journal "
+              "(see 'stuf-bridge recover list' for the zender as written there)", file=sys.stderr)
+        return 1
+    if found.state == "active" and not everything and not await journal.is_gone(found.owner):
+        print(f"stuf-bridge: recover: {key[1]!r} is held by a running gateway; stop it first or add --all",
+              file=sys.stderr)
+        return 1
+    rows = await journal.rows(key)
+    await journal.finish(key)
+    await store.release_message(*key)
+    print(f"forgotten: {found.operation} {key[0]} / {key[1]} ({found.state}); its writes stay as they are in ZGW:")
+    for row in rows:
+        print(f"{'':4}{row.seq:>3} {row.state:8} {row.describe()}")
+    print("a resend of this message is processed anew")
+    return 0
 
 
 def trace_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -608,7 +638,14 @@ def main(argv: list[str] | None = None) -> int:
         "run", help="resolve the unfinished messages of gone processes, then undo their interrupted back-fill copies")
     recover_run_cmd.add_argument("--all", action="store_true", dest="everything",
                                  help="also messages held by running gateways (stop them first)")
-    for sub in (recover_list_cmd, recover_run_cmd):
+    recover_forget_cmd = recover_commands.add_parser(
+        "forget", help="after repairing by hand what recovery left: drop a message's journal and claim, so that "
+                       "its resend is processed anew")
+    recover_forget_cmd.add_argument("zender", help="the zender as 'recover list' shows it")
+    recover_forget_cmd.add_argument("referentienummer")
+    recover_forget_cmd.add_argument("--all", action="store_true", dest="everything",
+                                    help="also a message held by a running gateway")
+    for sub in (recover_list_cmd, recover_run_cmd, recover_forget_cmd):
         sub.add_argument("--data-dir", type=Path, help="directory of the store (STUF_BRIDGE_DATA_DIR, default ./data)")
         sub.add_argument("--config", type=Path, help="YAML config file (STUF_BRIDGE_CONFIG)")
         sub.add_argument("--zgw-url", help="base URL of an external ZGW backend (STUF_BRIDGE_ZGW_URL)")
@@ -723,7 +760,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "outbox":
         return outbox_command(settings, args.outbox_command, getattr(args, "id", None), getattr(args, "dead", False))
     if args.command == "recover":
-        return recover_command(settings, args.recover_command, getattr(args, "everything", False))
+        forget = (args.zender, args.referentienummer) if args.recover_command == "forget" else None
+        return recover_command(settings, args.recover_command, getattr(args, "everything", False), forget)
     if args.command in ("migrate", "reconcile", "cutover"):
         from .migration.commands import run as run_migration_command
 

@@ -180,6 +180,52 @@ def test_recover_command_lists_and_resolves(make_settings: Callable[..., Setting
     assert "0 message(s) in the journal" in capsys.readouterr().out
 
 
+def test_recover_forget_after_a_repair_by_hand(make_settings: Callable[..., Settings],
+                                               capsys: pytest.CaptureFixture[str], schemas: Schemas) -> None:
+    """What recovery cannot resolve an operator repairs by hand, then ``recover forget``s: the message's journal and
+    pending claim go, and the client's resend is processed anew (Bv03, one complete zaak). A message that is not
+    in the journal, or is held by a running gateway, is refused."""
+    import asyncio
+
+    settings = fast_settings_for(make_settings)
+    scenario = SCENARIOS["creeerZaak"]
+    r = scenario.round(5, "g")
+    data = ["--data-dir", str(settings.data_dir)]
+
+    async def leave() -> None:
+        async with running_rig(settings, schemas) as rig:
+            journal = await _leave_half_a_zaak(rig, settings, r.zaak, r.ref)
+            # held by a running process: refused without --all
+            live = Journal(journal.store)
+            await live.register()
+            key = ("0363/OpenFormulieren/", r.ref)
+            await live.take(key, journal.owner.id)
+            assert await asyncio.to_thread(main, ["recover", "forget", key[0], r.ref, *data]) == 1
+            assert "held by a running gateway" in capsys.readouterr().err
+            # the operator deletes the half zaak by hand
+            [half] = await rig.zgw.zaken.list("zaken", {"identificatie": r.zaak})
+            await rig.zgw.zaken.delete(half["url"])
+            await live.unregister()  # that process ended: its message may be forgotten now
+
+    asyncio.run(leave())
+    assert main(["recover", "forget", "0363/OpenFormulieren/", "no-such-ref", *data]) == 1
+    assert "no message 'no-such-ref'" in capsys.readouterr().err
+    assert main(["recover", "forget", "0363/OpenFormulieren/", r.ref, *data]) == 0
+    out = capsys.readouterr().out
+    assert f"forgotten: creeerZaak_Lk01 0363/OpenFormulieren/ / {r.ref}" in out and "POST zaken" in out, out
+    assert main(["recover", "list", *data]) == 0
+    assert "0 message(s) in the journal" in capsys.readouterr().out
+
+    async def resend() -> None:
+        async with running_rig(settings, schemas) as rig:
+            response = await rig.send(creeer_zaak(identificatie=r.zaak, referentienummer=r.ref))
+            assert berichtcode(response) == "Bv03", response.text
+            found = await snapshot(rig.zgw, scenario, r)
+            assert found["zaken"] == 1 and found["statussen"] == ["Ontvangen"], found
+
+    asyncio.run(resend())
+
+
 def fast_settings_for(make_settings: Callable[..., Settings]) -> Settings:
     return rig_settings(make_settings)
 
