@@ -108,8 +108,9 @@ async def update_zaak(ctx: MessageContext) -> None:
     nieuw_resultaat = await resultaat(ctx, new, zaaktype)
     nieuwe_statussen = await statussen(ctx, _added_statussen(wordt), context, zaaktype,
                                        gezetdoor=lambda relation: gezetdoor(ctx, relation, zaak))
-    current = await _current_status(ctx, zaak) if nieuwe_statussen or new.values.get("einddatum") else None
-    nieuwe_statussen = _not_repeated(ctx, current, nieuwe_statussen)
+    current, gezet = (await _zaak_statussen(ctx, zaak, every=bool(nieuwe_statussen))
+                      if nieuwe_statussen or new.values.get("einddatum") else (None, []))
+    nieuwe_statussen = _not_repeated(ctx, gezet, nieuwe_statussen)
     eindstatus, fallback, closes = await _closing(ctx, new, zaak, zaaktype, nieuwe_statussen, nieuw_resultaat,
                                                   current)
     nieuw_resultaat = nieuw_resultaat or fallback
@@ -677,23 +678,34 @@ def _added_statussen(wordt: etree._Element) -> etree._Element:
     return holder
 
 
-async def _current_status(ctx: MessageContext, zaak: JSON) -> JSON | None:
-    """The zaak's current status, or None."""
-    return await ctx.backend.zgw.get(zaak["status"]) if zaak.get("status") else None
+async def _zaak_statussen(ctx: MessageContext, zaak: JSON, *, every: bool) -> tuple[JSON | None, list[JSON]]:
+    """(the zaak's current status or None, the statussen it has that this message may repeat), in one call: with
+    ``every`` (the message sets statussen) all of the zaak's statussen, else only its current one. A zaak without a
+    current status has none."""
+    if not zaak.get("status"):
+        return None, []
+    if every:
+        gezet = list(await ctx.backend.zgw.zaken.list("statussen", {"zaak": zaak["url"]}))
+        current = next((item for item in gezet if item.get("url") == zaak["status"]), None)
+        if current is not None:
+            return current, gezet
+    current = await ctx.backend.zgw.get(zaak["status"])
+    return current, [current]
 
 
-def _not_repeated(ctx: MessageContext, current: JSON | None, nieuwe: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
-    """The message's statussen without the zaak's current status (the same statustype at the same moment), skipped
-    with a warning: clients that send the whole zaak on every update repeat it, and ZGW refuses a second status at
-    the same moment. actualiseerZaakstatus skips its current status the same way."""
-    if current is None or not current.get("datumStatusGezet"):
-        return nieuwe
-    have = (str(current.get("statustype")), _moment(current["datumStatusGezet"]))
+def _not_repeated(ctx: MessageContext, gezet: list[JSON], nieuwe: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
+    """The message's statussen without those the zaak has already (the same statustype at the same moment), skipped
+    with a warning: clients that send the whole zaak on every update repeat its current status, a resend of a
+    message whose later status failed repeats the earlier ones it wrote (without a step journal to roll it forward:
+    a sender with ``idempotency_senders: off``), and ZGW refuses a second status at the same moment.
+    actualiseerZaakstatus skips its current status the same way."""
+    have = {(str(item.get("statustype")), _moment(item["datumStatusGezet"])): item["datumStatusGezet"]
+            for item in gezet if item.get("datumStatusGezet")}
     out: list[tuple[str, JSON]] = []
     for label, body in nieuwe:
-        gezet = body.get("datumStatusGezet")
-        if (str(body.get("statustype")), _moment(gezet)) == have:
-            ctx.warnings.append(f"status {label!r} niet opnieuw gezet: de zaak heeft deze status al sinds {gezet}")
+        since = have.get((str(body.get("statustype")), _moment(body.get("datumStatusGezet"))))
+        if since is not None:
+            ctx.warnings.append(f"status {label!r} niet opnieuw gezet: de zaak heeft deze status al sinds {since}")
             continue
         out.append((label, body))
     return out
