@@ -14,7 +14,8 @@ from stuf_bridge.settings import Settings
 from stuf_bridge.stuf.validation import Schemas
 
 from ..operations.document_messages import voeg_zaakdocument_toe
-from ..operations.messages import creeer_zaak
+from ..operations.besluit_messages import leidt_tot
+from ..operations.messages import creeer_zaak, status
 from ..operations.update_messages import update_zaak, zaak_object
 from .faults import MODES, SCENARIOS, Round, Scenario, snapshot
 from .test_fault_matrix import Rig, berichtcode, clean_round, faulty_round, running_rig
@@ -44,6 +45,13 @@ UPDATE_SCENARIOS = {
                               referentienummer=r.ref),
         lambda r: [creeer_zaak(identificatie=r.zaak, referentienummer=f"{r.ref}-setup", resultaat="Opgelost"),
                    voeg_zaakdocument_toe(identificatie=r.other, zaak=r.zaak, referentienummer=f"{r.ref}-doc")]),
+    # leidtTot: a besluit created for the zaak (found by its identificatie on a resend), then a status
+    "besluit": Scenario(
+        "updBsl",
+        lambda r: update_zaak(zaak_object(r.zaak, status("Ontvangen", "20241106101500", "1")
+                                          + leidt_tot(f"B{r.other}")), referentienummer=r.ref),
+        lambda r: [creeer_zaak(identificatie=r.zaak, zaaktype="OMGEVINGSVERGUNNING", statussen="",
+                               referentienummer=f"{r.ref}-setup")]),
 }
 
 
