@@ -16,6 +16,11 @@ operations/besluiten.py) → the statussen from ``heeft``, oldest first, then, w
 which needs a resultaat: the given one, the zaak's existing one, else the mapping's fallback resultaat for the
 zaaktype.
 Statussen are posted last because they cannot be undone (ZRC 1.5 has no DELETE on statussen).
+
+What to write is decided against the zaak as ZGW holds it, so that the same message sent again (a resend after a
+lost answer, also without a step journal: ``idempotency_senders: off``) writes nothing twice: a rol, zaakobject or
+status the zaak has already as the message makes it is kept, not written again (docs/recovery.md, "updateZaak:
+decided by what ZGW holds").
 """
 
 from __future__ import annotations
