@@ -589,8 +589,13 @@ async def _zaakobjecten(zgw: ZgwClients, zaak: JSON) -> list[JSON]:
 
 def _same_zaakobject(body: JSON, zaakobject: JSON) -> bool:
     """Whether ``zaakobject`` (as ZGW has it) is the one ``body`` would create: every field sent equal (objectType,
-    the objectIdentificatie and what else was sent), and no value in its objectIdentificatie that the body does not
-    send (an adres with a huisletter the new one lacks is another adres)."""
+    the objectIdentificatie and what else was sent), and no value, in its objectIdentificatie or its own fields
+    (relatieomschrijving, object, objectTypeOverige), that the body does not send: an adres with a huisletter the
+    new one lacks is another adres, and a second T of an adres the zaak has with another relatieomschrijving adds
+    one (ZaakBrug's e2e "HeeftBetrekkingOp AOA with verwerkingssoort T and T should add")."""
+    if any(zaakobject.get(key) not in (None, "") and body.get(key) in (None, "")
+           for key in ("relatieomschrijving", "object", "objectTypeOverige")):
+        return False
     return _same_object(body, zaakobject, "objectIdentificatie")
 
 
