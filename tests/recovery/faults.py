@@ -220,7 +220,10 @@ async def snapshot(zgw: ZgwClients, scenario: Scenario, r: Round) -> dict[str, A
                                   for s in await zgw.zaken.list("statussen", {"zaak": url})])
     result["zaakeigenschappen"] = len(await zgw.zaken.list(f"{url}/zaakeigenschappen"))
     result["resultaten"] = len(await zgw.zaken.list("resultaten", {"zaak": url}))
-    result["zaakobjecten"] = len(await zgw.zaken.list("zaakobjecten", {"zaak": url}))
+    result["zaakobjecten"] = sorted(
+        (str(zo.get("objectType")), str((zo.get("objectIdentificatie") or {}).get("identificatie")),
+         str((zo.get("objectIdentificatie") or {}).get("huisnummer")))
+        for zo in await zgw.zaken.list("zaakobjecten", {"zaak": url}))
     documents = []
     for zio in await zgw.zaken.list("zaakinformatieobjecten", {"zaak": url}):
         eio = await zgw.documenten.get(zio["informatieobject"])

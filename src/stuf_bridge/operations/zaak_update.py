@@ -16,13 +16,18 @@ operations/besluiten.py) → the statussen from ``heeft``, oldest first, then, w
 which needs a resultaat: the given one, the zaak's existing one, else the mapping's fallback resultaat for the
 zaaktype.
 Statussen are posted last because they cannot be undone (ZRC 1.5 has no DELETE on statussen).
+
+What to write is decided against the zaak as ZGW holds it, so that the same message sent again (a resend after a
+lost answer, also without a step journal: ``idempotency_senders: off``) writes nothing twice: a rol, zaakobject or
+status the zaak has already as the message makes it is kept, not written again (docs/recovery.md, "updateZaak:
+decided by what ZGW holds").
 """
 
 from __future__ import annotations
 
 from copy import deepcopy
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -56,6 +61,9 @@ from ..recovery.resolve import equal_fields
 from .compensation import Undo, delete_created, patch_back, post_back, put_back
 from .zaak_relaties import deelzaak_steps, read_relations
 from .zaakstatus import gezetdoor
+
+if TYPE_CHECKING:
+    from ..zgw import ZgwClients
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 VERWERKINGSSOORT = f"{{{STUF}}}verwerkingssoort"
@@ -105,8 +113,9 @@ async def update_zaak(ctx: MessageContext) -> None:
     nieuw_resultaat = await resultaat(ctx, new, zaaktype)
     nieuwe_statussen = await statussen(ctx, _added_statussen(wordt), context, zaaktype,
                                        gezetdoor=lambda relation: gezetdoor(ctx, relation, zaak))
-    current = await _current_status(ctx, zaak) if nieuwe_statussen or new.values.get("einddatum") else None
-    nieuwe_statussen = _not_repeated(ctx, current, nieuwe_statussen)
+    current, gezet = (await _zaak_statussen(ctx, zaak, every=bool(nieuwe_statussen))
+                      if nieuwe_statussen or new.values.get("einddatum") else (None, []))
+    nieuwe_statussen = _not_repeated(ctx, gezet, nieuwe_statussen)
     eindstatus, fallback, closes = await _closing(ctx, new, zaak, zaaktype, nieuwe_statussen, nieuw_resultaat,
                                                   current)
     nieuw_resultaat = nieuw_resultaat or fallback
@@ -449,12 +458,7 @@ def _same_rol(body: JSON, rol: JSON) -> bool:
     """Whether ``rol`` (as ZGW has it) is the rol ``body`` would create: every field sent equal (roltype,
     betrokkeneType, the betrokkene's identification and what else was sent), and no value in the rol's
     betrokkeneIdentificatie that the body does not send (a rol with a name the new one lacks is another rol)."""
-    if not equal_fields(body, rol):
-        return False
-    sent = body.get("betrokkeneIdentificatie") or {}
-    theirs = rol.get("betrokkeneIdentificatie") or {}
-    return all(key in sent for key, value in theirs.items()
-               if value not in (None, "", [], {}) and not isinstance(value, (dict, list)))
+    return _same_object(body, rol, "betrokkeneIdentificatie")
 
 
 def _matching_rol(rollen: list[JSON], roltype: JSON, mapped: MappedRol) -> JSON | None:
@@ -494,6 +498,11 @@ class _ZaakobjectChanges:
         self.deletes: list[JSON] = []  # the zaakobjecten as ZGW has them
         self.puts: list[tuple[JSON, JSON]] = []  # (as ZGW has it, the new body without zaak)
         self.posts: list[JSON] = []  # new bodies without zaak
+        # the zaakobjecten the message asks for, in ZGW already (an earlier copy of it made them): not written again
+        self.kept: list[JSON] = []
+
+    def keeps(self, zaakobject: JSON) -> bool:
+        return any(kept.get("url") == zaakobject.get("url") for kept in self.kept)
 
 
 def _pairs(
@@ -509,7 +518,13 @@ async def _zaakobject_changes(
     context: MappingContext,
     zaak: JSON,
 ) -> _ZaakobjectChanges:
-    """heeftBetrekkingOp by verwerkingssoort (MAPPING.md §3.3): T POST, W PUT, R DELETE + POST, V/E DELETE."""
+    """heeftBetrekkingOp by verwerkingssoort (MAPPING.md §3.3): T POST, W PUT, R DELETE + POST, V/E DELETE —
+    decided against the zaak's zaakobjecten as ZGW holds them, so that the same message sent again writes nothing
+    twice: a zaakobject equal to the one the message makes (``_same_zaakobject``) is kept, not posted (T, R) or put
+    (W) again and not removed as the old one; one to remove that ZGW no longer has is not removed again (a
+    warning). That makes a resend after a lost answer end with one zaakobject also without a step journal (a
+    sender with ``idempotency_senders: off``). The zaakobjecten are read once, and only when a relation needs them
+    and the zaak lists any (``_zaakobjecten``)."""
     zgw, mappings = ctx.backend
     changes = _ZaakobjectChanges()
     existing: list[JSON] | None = None
@@ -519,6 +534,17 @@ async def _zaakobject_changes(
         soort = verwerkingssoort(old_el, new_el, "heeftBetrekkingOp")
         if soort is None:
             continue
+        new: JSON | None = None
+        if soort in ("T", "W", "R"):
+            added = _adding(new_el, "Zaakobject zonder object", f"heeftBetrekkingOp (verwerkingssoort {soort}) "
+                            "zonder gegevens van het (nieuwe) object.", reason="zaakobject-without-object")
+            mapped = ctx.mapped(mappings.to_zgw("ZAKOBJ", added, context=context.replace(mode="create")))
+            new = None if mapped.skipped else mapped.body
+        there: JSON | None = None
+        if new is not None:
+            existing = existing if existing is not None else await _zaakobjecten(zgw, zaak)
+            # the zaakobject as this message makes it, in ZGW already: an earlier copy of it made it (its answer lost)
+            there = next((zo for zo in existing if _same_zaakobject(new, zo) and not changes.keeps(zo)), None)
         match: JSON | None = None
         if soort in ("W", "V", "E", "R"):
             source = old_el if _has_content(old_el) else new_el
@@ -528,20 +554,21 @@ async def _zaakobject_changes(
                 ctx.warnings.append(f"heeftBetrekkingOp (verwerkingssoort {soort}): geen adres om het zaakobject "
                                     "mee te vinden; niets verwijderd of gewijzigd")
             else:
-                if existing is None:
-                    existing = await zgw.zaken.list("zaakobjecten", {"zaak": zaak["url"]})
-                match = _matching_zaakobject(existing, old.body)
+                existing = existing if existing is not None else await _zaakobjecten(zgw, zaak)
+                match = _matching_zaakobject([zo for zo in existing if zo is not there and not changes.keeps(zo)],
+                                             old.body)
                 if match is None:
-                    ctx.warnings.append(f"heeftBetrekkingOp (verwerkingssoort {soort}): het zaakobject bestaat niet "
-                                        "(meer) in ZGW")
+                    if there is None:
+                        ctx.warnings.append(f"heeftBetrekkingOp (verwerkingssoort {soort}): het zaakobject bestaat "
+                                            "niet (meer) in ZGW")
                 else:
                     existing.remove(match)
-        new = None
-        if soort in ("T", "W", "R"):
-            added = _adding(new_el, "Zaakobject zonder object", f"heeftBetrekkingOp (verwerkingssoort {soort}) "
-                            "zonder gegevens van het (nieuwe) object.", reason="zaakobject-without-object")
-            mapped = ctx.mapped(mappings.to_zgw("ZAKOBJ", added, context=context.replace(mode="create")))
-            new = None if mapped.skipped else mapped.body
+        if there is not None:
+            ctx.warnings.append(f"heeftBetrekkingOp (verwerkingssoort {soort}): de zaak heeft dit zaakobject al "
+                                "zoals het bericht het vraagt (van een eerder exemplaar van dit bericht?); geen "
+                                "tweede zaakobject aangemaakt")
+            changes.kept.append(there)
+            new = None
         if soort == "W" and match is not None and new is not None:
             changes.puts.append((match, new))
             continue
@@ -550,6 +577,37 @@ async def _zaakobject_changes(
         if new is not None:
             changes.posts.append(new)
     return changes
+
+
+async def _zaakobjecten(zgw: ZgwClients, zaak: JSON) -> list[JSON]:
+    """The zaak's zaakobjecten as ZGW holds them: none without a call when the zaak lists none (ZRC 1.5's
+    ``zaakobjecten`` on the zaak, read before any write), else one read."""
+    if zaak.get("zaakobjecten") == []:
+        return []
+    return list(await zgw.zaken.list("zaakobjecten", {"zaak": zaak["url"]}))
+
+
+def _same_zaakobject(body: JSON, zaakobject: JSON) -> bool:
+    """Whether ``zaakobject`` (as ZGW has it) is the one ``body`` would create: every field sent equal (objectType,
+    the objectIdentificatie and what else was sent), and no value, in its objectIdentificatie or its own fields
+    (relatieomschrijving, object, objectTypeOverige), that the body does not send: an adres with a huisletter the
+    new one lacks is another adres, and a second T of an adres the zaak has with another relatieomschrijving adds
+    one (ZaakBrug's e2e "HeeftBetrekkingOp AOA with verwerkingssoort T and T should add")."""
+    if any(zaakobject.get(key) not in (None, "") and body.get(key) in (None, "")
+           for key in ("relatieomschrijving", "object", "objectTypeOverige")):
+        return False
+    return _same_object(body, zaakobject, "objectIdentificatie")
+
+
+def _same_object(body: JSON, stored: JSON, identification: str) -> bool:
+    """``equal_fields`` (every value sent, stored alike), and no scalar value in the stored object's
+    ``identification`` that the body leaves out."""
+    if not equal_fields(body, stored):
+        return False
+    sent = body.get(identification) or {}
+    theirs = stored.get(identification) or {}
+    return all(key in sent for key, value in theirs.items()
+               if value not in (None, "", [], {}) and not isinstance(value, (dict, list)))
 
 
 def _matching_zaakobject(zaakobjecten: list[JSON], body: JSON) -> JSON | None:
@@ -630,23 +688,34 @@ def _added_statussen(wordt: etree._Element) -> etree._Element:
     return holder
 
 
-async def _current_status(ctx: MessageContext, zaak: JSON) -> JSON | None:
-    """The zaak's current status, or None."""
-    return await ctx.backend.zgw.get(zaak["status"]) if zaak.get("status") else None
+async def _zaak_statussen(ctx: MessageContext, zaak: JSON, *, every: bool) -> tuple[JSON | None, list[JSON]]:
+    """(the zaak's current status or None, the statussen it has that this message may repeat), in one call: with
+    ``every`` (the message sets statussen) all of the zaak's statussen, else only its current one. A zaak without a
+    current status has none."""
+    if not zaak.get("status"):
+        return None, []
+    if every:
+        gezet = list(await ctx.backend.zgw.zaken.list("statussen", {"zaak": zaak["url"]}))
+        current = next((item for item in gezet if item.get("url") == zaak["status"]), None)
+        if current is not None:
+            return current, gezet
+    current = await ctx.backend.zgw.get(zaak["status"])
+    return current, [current]
 
 
-def _not_repeated(ctx: MessageContext, current: JSON | None, nieuwe: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
-    """The message's statussen without the zaak's current status (the same statustype at the same moment), skipped
-    with a warning: clients that send the whole zaak on every update repeat it, and ZGW refuses a second status at
-    the same moment. actualiseerZaakstatus skips its current status the same way."""
-    if current is None or not current.get("datumStatusGezet"):
-        return nieuwe
-    have = (str(current.get("statustype")), _moment(current["datumStatusGezet"]))
+def _not_repeated(ctx: MessageContext, gezet: list[JSON], nieuwe: list[tuple[str, JSON]]) -> list[tuple[str, JSON]]:
+    """The message's statussen without those the zaak has already (the same statustype at the same moment), skipped
+    with a warning: clients that send the whole zaak on every update repeat its current status, a resend of a
+    message whose later status failed repeats the earlier ones it wrote (without a step journal to roll it forward:
+    a sender with ``idempotency_senders: off``), and ZGW refuses a second status at the same moment.
+    actualiseerZaakstatus skips its current status the same way."""
+    have = {(str(item.get("statustype")), _moment(item["datumStatusGezet"])): item["datumStatusGezet"]
+            for item in gezet if item.get("datumStatusGezet")}
     out: list[tuple[str, JSON]] = []
     for label, body in nieuwe:
-        gezet = body.get("datumStatusGezet")
-        if (str(body.get("statustype")), _moment(gezet)) == have:
-            ctx.warnings.append(f"status {label!r} niet opnieuw gezet: de zaak heeft deze status al sinds {gezet}")
+        since = have.get((str(body.get("statustype")), _moment(body.get("datumStatusGezet"))))
+        if since is not None:
+            ctx.warnings.append(f"status {label!r} niet opnieuw gezet: de zaak heeft deze status al sinds {since}")
             continue
         out.append((label, body))
     return out
