@@ -60,6 +60,7 @@ from ..operations.compensation import UndoLog
 from ..outbox.worker import reply_fault
 from ..pipeline.answer import answer_reply
 from ..pipeline.exchange import Reply
+from ..recovery.service import journal_for
 from ..soap.envelope import SoapVersion, envelope
 from ..store import Store
 from ..stuf.namespaces import STUF, ZDS, ZKN
@@ -68,7 +69,6 @@ from ..stuf.stuurgegevens import Systeem
 from ..zgw import ZgwClients
 from . import store as ledger_store
 from .digest import digest, normalise
-from ..recovery.service import journal_for
 from .interrupted import clear_zaak, lock_owner, take_lock, unresolved_parts
 from .source import ACTIONS_12, LegacyDocument, LegacySource, LegacyZaak, z
 from .store import LedgerEntry, MigrationStore
