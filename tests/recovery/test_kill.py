@@ -1,7 +1,9 @@
-"""kill -9 of a real gateway process in the middle of a creeerZaak against a slowed backend (a real embedded ZGW
+"""kill -9 of a real gateway process in the middle of a message against a slowed backend (a real embedded ZGW
 process behind a slow proxy), restart on the same store, resend: the resend is answered Bv03 at once (the claim
-of the killed process is taken over, not waited for), and ZGW holds exactly one complete zaak. A few rounds at
-spread-out moments; bench/recovery_bench.py runs many more."""
+of the killed process is taken over, not waited for), and ZGW holds exactly one complete result. creeerZaak at a
+few spread-out moments (bench/recovery_bench.py runs many more); voegZaakdocumentToe (inline and in
+bestandsdelen), voegBesluitToe and the eindstatus of a zaak with a document right after each of their writes; an
+updateZaak between its two statussen; two gateways on one PostgreSQL store, on one host and on two."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from ..operations.messages import creeer_zaak
 from ..store.conftest import pg_admin_url, pg_database_factory  # noqa: F401 - fixtures: the PostgreSQL test below
 from ..support.faults import stuf_fault
 from ..support.server import on_host, running_gateway, uts_namespace_refusal
-from .faults import SCENARIOS, snapshot
+from .faults import SCENARIOS, Round, snapshot
 from .slow_proxy import SlowProxy
 
 RSIN = "002220647"
@@ -228,6 +230,78 @@ async def test_kill_between_the_two_statussen_of_an_updatezaak(tmp_path: Path,
     assert response.status_code == 200 and berichtcode(response) == "Bv03", response.text
     assert len(expected["statussen"]) == 3, expected  # Ontvangen (the creeerZaak), then the update's two
     assert found == expected
+
+
+# --- documents, besluiten, closing a zaak: killed after each of their writes ---------------------------------------
+
+KILLED_AT_EVERY_WRITE = ["voegZaakdocumentToe", "voegZaakdocumentToe-delen", "voegBesluitToe",
+                         "actualiseerZaakstatus-eind"]
+
+
+@pytest.mark.parametrize("name", KILLED_AT_EVERY_WRITE)
+async def test_kill_after_each_write_then_resend(name: str, tmp_path: Path,
+                                                 make_settings: Callable[..., Settings]) -> None:
+    """A real gateway process killed -9 right after ZGW did its message's n-th write (the write is in ZGW, the
+    gateway never saw its answer), for every n: restarted on the same store, the message resent. Each resend is
+    answered Bv03 and ZGW holds what a clean run of the message makes — the document with its zaakinformatieobject
+    and unlocked (its bestandsdelen joined), the besluit with its document, the closed zaak's document with its
+    indicatieGebruiksrecht and no lock left — with no second document or besluit."""
+    import asyncio
+
+    scenario = SCENARIOS[name]
+    env_extra = {"STUF_BRIDGE_BESTANDSDELEN_THRESHOLD_BYTES": "1000"}  # as the fault matrix: 3 KB go in parts
+    with running_gateway(tmp_path / "zgw", command=("zgw", "serve"), timeout=120) as zgw_url, \
+            SlowProxy(zgw_url, write_delay=0.02) as proxy:
+        env = {**ENV, **env_extra, "STUF_BRIDGE_ZGW_URL": proxy.url}
+        async with ZgwClients.from_settings(make_settings(zgw_url=zgw_url, default_rsin=RSIN)) as zgw:
+
+            async def set_up(url: str, r: Round) -> None:
+                for message in scenario.setup(r):
+                    assert berichtcode(await asyncio.to_thread(post, url, message)) == "Bv03"
+                if scenario.prepare is not None:
+                    await scenario.prepare(zgw, r)
+
+            writes: list[str] = []
+
+            def count(method: str, path: str) -> None:
+                if method != "GET":
+                    writes.append(f"{method} {path}")
+
+            clean = scenario.round(0, "x")
+            pids: list[int] = []
+            with running_gateway(tmp_path / "gateway", env, pid=pids, timeout=120) as url:
+                await set_up(url, clean)
+                proxy.on_done = count
+                assert berichtcode(await asyncio.to_thread(post, url, scenario.message(clean))) == "Bv03"
+                proxy.on_done = None
+            expected, total = await snapshot(zgw, scenario, clean), len(writes)
+            assert total >= 2, writes
+            wrong: dict[int, Any] = {}
+            rounds = [scenario.round(n, "x") for n in range(1, total + 1)]
+            for n, r in enumerate(rounds, start=1):
+                pids.clear()
+                with running_gateway(tmp_path / "gateway", env, pid=pids, timeout=120) as url:
+                    await set_up(url, r)
+                    writes.clear()
+
+                    def kill_after_the_nth(method: str, path: str, n: int = n) -> None:
+                        if method != "GET":
+                            writes.append(f"{method} {path}")
+                            if len(writes) == n:
+                                os.kill(pids[0], signal.SIGKILL)  # done in ZGW; the gateway never learns it
+
+                    proxy.on_done = kill_after_the_nth
+                    message = scenario.message(r)
+                    result = await asyncio.to_thread(_try, lambda: post(url, message))  # noqa: B023 - awaited here
+                    proxy.on_done = None
+                    assert isinstance(result, httpx.HTTPError), (n, result)  # killed before it answered
+                with running_gateway(tmp_path / "gateway", env, timeout=120) as url:
+                    response = await asyncio.to_thread(post, url, scenario.message(r), 60)
+                found = await snapshot(zgw, scenario, r)
+                if response.status_code != 200 or berichtcode(response) != "Bv03" or found != expected:
+                    wrong[n] = {"killed_after": writes[-1] if writes else None, "resend": response.text[-800:],
+                                "zgw": found}
+    assert not wrong, f"{name}: expected {expected}; wrong after the write: {wrong}"
 
 
 # --- two hosts: a holder on another host is gone only when its lease ran out ------------------------------------
