@@ -521,6 +521,10 @@ async def _forget(store: Store, journal: Journal, key: tuple[str, str], everythi
         print(f"stuf-bridge: recover: no message {key[1]!r} of {key[0]!r} in the journal "
               "(see 'stuf-bridge recover list' for the zender as written there)", file=sys.stderr)
         return 1
+    if found.state == "completed":  # forgotten, its resend would run the whole message again
+        print(f"stuf-bridge: recover: {key[1]!r} is complete in ZGW (its resend is answered Bv03); nothing to forget",
+              file=sys.stderr)
+        return 1
     if found.state == "active" and not everything and not await journal.is_gone(found.owner):
         print(f"stuf-bridge: recover: {key[1]!r} is held by a running gateway; stop it first or add --all",
               file=sys.stderr)

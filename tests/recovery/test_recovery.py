@@ -184,7 +184,7 @@ def test_recover_forget_after_a_repair_by_hand(make_settings: Callable[..., Sett
                                                capsys: pytest.CaptureFixture[str], schemas: Schemas) -> None:
     """What recovery cannot resolve an operator repairs by hand, then ``recover forget``s: the message's journal and
     pending claim go, and the client's resend is processed anew (Bv03, one complete zaak). A message that is not
-    in the journal, or is held by a running gateway, is refused."""
+    in the journal, held by a running gateway, or found complete (its resend is answered Bv03), is refused."""
     import asyncio
 
     settings = fast_settings_for(make_settings)
@@ -202,6 +202,11 @@ def test_recover_forget_after_a_repair_by_hand(make_settings: Callable[..., Sett
             await live.take(key, journal.owner.id)
             assert await asyncio.to_thread(main, ["recover", "forget", key[0], r.ref, *data]) == 1
             assert "held by a running gateway" in capsys.readouterr().err
+            # a message found complete is not forgotten: its resend would run it again
+            await live.set_message(key, "completed")
+            assert await asyncio.to_thread(main, ["recover", "forget", key[0], r.ref, "--all", *data]) == 1
+            assert "is complete in ZGW" in capsys.readouterr().err
+            await live.set_message(key, "unfinished")
             # the operator deletes the half zaak by hand
             [half] = await rig.zgw.zaken.list("zaken", {"identificatie": r.zaak})
             await rig.zgw.zaken.delete(half["url"])
