@@ -33,6 +33,7 @@ from tests.operations import messages as zm
 from tests.store.conftest import pg_admin_url, pg_database_factory
 from tests.support.messages import di02
 from tests.support.server import running_gateway
+from .support.waiting import wait_for
 
 __all__ = ["pg_admin_url", "pg_database_factory"]  # the store tests' throw-away PostgreSQL databases
 
@@ -50,14 +51,6 @@ def identifier(answer: httpx.Response) -> str:
 def post(url: str, service: str, message: tuple[bytes, dict[str, str]], timeout: float = 60) -> httpx.Response:
     body, headers = message
     return httpx.post(f"{url}/zds/{service}", content=body, headers=headers, timeout=timeout)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout} s")
-        time.sleep(0.1)
 
 
 def zaken(zgw_url: str, identificatie: str) -> list[dict[str, object]]:

@@ -10,8 +10,7 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,14 +30,6 @@ START = 120.0  # a loaded machine starts a gateway slowly
 
 def post(url: str, service: str, message: tuple[bytes, dict[str, str]]) -> httpx.Response:
     return httpx.post(f"{url}/zds/{service}", content=message[0], headers=message[1], timeout=120)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout} s")
-        time.sleep(0.1)
 
 
 @dataclass

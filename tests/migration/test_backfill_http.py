@@ -15,7 +15,8 @@ from tests.operations import details_messages as dtm
 from tests.operations import document_messages as dm
 from tests.support.server import running_gateway
 
-from .conftest import START, Sides, post, wait_for
+from ..support.waiting import wait_for
+from .conftest import START, Sides, post
 
 BACKFILL = {"default": {"mode": "translate", "backfill": "on_reference"}}
 

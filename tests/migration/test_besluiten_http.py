@@ -14,7 +14,8 @@ from tests.operations import details_messages as dtm
 from tests.operations import document_messages as dm
 from tests.support.server import running_gateway
 
-from .conftest import AUTH, START, Sides, command, post, wait_for
+from ..support.waiting import wait_for
+from .conftest import AUTH, START, Sides, command, post
 
 ZAAKTYPE = "BEZWAAR"
 DCT = BESLUITTYPE = "Beslissing op bezwaar"

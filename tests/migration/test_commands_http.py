@@ -6,6 +6,7 @@ dead item and then flipping the routing (which a running gateway follows)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -14,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -24,7 +26,8 @@ from stuf_bridge.store import create_store
 from tests.operations import details_messages as dtm
 from tests.support.server import running_gateway
 
-from .conftest import AUTH, START, Sides, command, post, wait_for
+from ..support.waiting import wait_for
+from .conftest import AUTH, START, Sides, command, post
 
 ZAKEN = 30  # the benchmark (bench/migration_bench.py) moves 200
 
@@ -83,18 +86,16 @@ def test_migrate_killed_halfway_and_resumed_copies_every_zaak_exactly_once(sides
     assert all(",skipped," in row for row in rows[1:]) and len(rows) == ZAKEN + 1
 
 
-def test_a_copy_killed_halfway_is_undone_by_recover_and_copied_whole_by_the_next_run(sides: Sides,
-                                                                                      tmp_path: Path) -> None:
-    """``migrate`` killed -9 in the middle of a zaak's copy (the zaak in ZGW, some of its documents): ``stuf-bridge
-    recover run`` undoes the copy as a whole (not only the replica message under way: the zaak is complete as a
-    message, its documents are not), the ledger says so, and the next ``migrate`` copies the zaak whole, once."""
+@contextlib.contextmanager
+def migrate_killed(sides: Sides, data: Path, name: str, suffix: str, nth: int
+                   ) -> Iterator[tuple[dict[str, str], list[str]]]:
+    """``stuf-bridge migrate`` of zaak ``name`` killed -9 once ZGW did its ``nth`` POST to a path ending in ``suffix``
+    (the gateway never sees that answer). Every request goes through a proxy, which stays up for what the block runs
+    (commands with the settings given: the same ZGW URLs). Yields those settings and the POSTs seen."""
     from tests.recovery.slow_proxy import SlowProxy
 
-    name, documents = "0363KL-001", 6
-    sides.legacy_zaak(name, documents=documents, size=300_000)
-    data = tmp_path / "front"
-    linked: list[str] = []
-    with SlowProxy(sides.zgw, write_delay=0.0, read_delay=0.0) as proxy:  # every command through it: same URLs
+    posted: list[str] = []
+    with SlowProxy(sides.zgw, write_delay=0.0, read_delay=0.0) as proxy:
         settings = sides.env(STUF_BRIDGE_RECOVERY=json.dumps({"settle_seconds": 1}), STUF_BRIDGE_ZGW_URL=proxy.url)
         env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_")}
         env.update({"STUF_BRIDGE_LOG_LEVEL": "WARNING", **settings})
@@ -102,15 +103,13 @@ def test_a_copy_killed_halfway_is_undone_by_recover_and_copied_whole_by_the_next
                                 str(data)], env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, text=True)
 
-        def kill_after_the_third_link(method: str, path: str) -> None:
-            # halfway, whatever the machine's speed: three of the six documents linked to the zaak (the third one's
-            # answer never arrives)
-            if method == "POST" and path.endswith("/zaakinformatieobjecten"):
-                linked.append(path)
-                if len(linked) == 3:
+        def kill_at_the_nth(method: str, path: str) -> None:
+            if method == "POST" and path.endswith(suffix):
+                posted.append(path)
+                if len(posted) == nth:
                     run.send_signal(signal.SIGKILL)
 
-        proxy.on_done = kill_after_the_third_link
+        proxy.on_done = kill_at_the_nth
         try:
             assert run.stdin is not None
             run.stdin.write(name + "\n")
@@ -118,6 +117,20 @@ def test_a_copy_killed_halfway_is_undone_by_recover_and_copied_whole_by_the_next
             run.wait(timeout=120)
         finally:
             proxy.on_done = None
+        yield settings, posted
+
+
+def test_a_copy_killed_halfway_is_undone_by_recover_and_copied_whole_by_the_next_run(sides: Sides,
+                                                                                      tmp_path: Path) -> None:
+    """``migrate`` killed -9 in the middle of a zaak's copy (the zaak in ZGW, some of its documents): ``stuf-bridge
+    recover run`` undoes the copy as a whole (not only the replica message under way: the zaak is complete as a
+    message, its documents are not), the ledger says so, and the next ``migrate`` copies the zaak whole, once."""
+    name, documents = "0363KL-001", 6
+    sides.legacy_zaak(name, documents=documents, size=300_000)
+    data = tmp_path / "front"
+    # halfway, whatever the machine's speed: three of the six documents linked to the zaak (the third one's answer
+    # never arrives)
+    with migrate_killed(sides, data, name, "/zaakinformatieobjecten", 3) as (settings, linked):
         [half] = sides.zaken(name)
         assert len(linked) == 3 and len(sides.documenten(str(half["url"]))) == 3, "the copy must be killed halfway"
         with sqlite3.connect(data / "stuf-bridge.sqlite3") as conn:
@@ -154,32 +167,11 @@ def test_a_copy_killed_after_a_document_landed_then_migrate_again_keeps_the_new_
     the killed run's messages before it copies anew: the intent, found by the document's identificatie, must be
     settled against the old document, not later against the new copy's one with the same identificatie (a later
     ``recover run`` would then delete a document of the finished copy)."""
-    from tests.recovery.slow_proxy import SlowProxy
-
     name, documents = "0363KL-002", 3
     sides.legacy_zaak(name, documents=documents, size=20_000)
     data = tmp_path / "front"
-    posted: list[str] = []
-    with SlowProxy(sides.zgw, write_delay=0.0, read_delay=0.0) as proxy:  # every command through it: same URLs
-        settings = sides.env(STUF_BRIDGE_RECOVERY=json.dumps({"settle_seconds": 1}), STUF_BRIDGE_ZGW_URL=proxy.url)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STUF_BRIDGE_")}
-        env.update({"STUF_BRIDGE_LOG_LEVEL": "WARNING", **settings})
-        run = subprocess.Popen([sys.executable, "-m", "stuf_bridge", "migrate", "--zaken", "-", "--data-dir",
-                                str(data)], env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, text=True)
-
-        def kill_after_the_second_document(method: str, path: str) -> None:
-            if method == "POST" and path.endswith("/enkelvoudiginformatieobjecten"):
-                posted.append(path)
-                if len(posted) == 2:
-                    run.send_signal(signal.SIGKILL)  # the document is in ZGW; its answer never arrives
-
-        proxy.on_done = kill_after_the_second_document
-        assert run.stdin is not None
-        run.stdin.write(name + "\n")
-        run.stdin.close()
-        run.wait(timeout=120)
-        proxy.on_done = None
+    # the second document is in ZGW; its answer never arrives
+    with migrate_killed(sides, data, name, "/enkelvoudiginformatieobjecten", 2) as (settings, posted):
         assert len(posted) == 2, posted
         [half] = sides.zaken(name)
         assert len(sides.documenten(str(half["url"]))) == 1  # the second document made, not yet linked

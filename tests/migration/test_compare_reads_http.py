@@ -14,7 +14,8 @@ import httpx
 from tests.operations import details_messages as dtm
 from tests.support.server import running_gateway
 
-from .conftest import AUTH, START, Sides, command, post, wait_for
+from ..support.waiting import wait_for
+from .conftest import AUTH, START, Sides, command, post
 
 
 def findings(data: Path) -> list[tuple[str, str, str, str]]:

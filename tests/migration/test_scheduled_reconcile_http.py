@@ -14,7 +14,8 @@ import pytest
 from stuf_bridge.settings import Settings
 from tests.support.server import running_gateway
 
-from .conftest import AUTH, START, Sides, command, wait_for
+from ..support.waiting import wait_for
+from .conftest import AUTH, START, Sides, command
 
 
 def test_the_scheduled_reconcile_finds_a_planted_difference(sides: Sides, tmp_path: Path) -> None:

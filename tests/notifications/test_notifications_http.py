@@ -24,18 +24,11 @@ from tests.support.server import running_gateway
 
 from .subscriber import Kennisgeving, Subscriber, subscriber_stand_in
 from .zgw_client import ZgwClient
+from ..support.waiting import wait_for
 
 FAST_OUTBOX = {"poll_seconds": 0.1, "backoff_base_seconds": 0.2, "backoff_max_seconds": 0.5, "lease_seconds": 30,
                "max_attempts": 10_000}
 ZDS11 = "http://www.egem.nl/StUF/sector/zkn/0310/"
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout} s")
-        time.sleep(0.1)
 
 
 def got(subscriber: Subscriber, zaak: str, dms: int, zkn: int) -> Callable[[], bool]:

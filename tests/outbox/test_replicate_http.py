@@ -20,6 +20,7 @@ from tests.operations import status_messages as sm
 from tests.support.legacy import closed_port, running_legacy
 from tests.support.messages import di02
 from tests.support.server import running_gateway
+from ..support.waiting import wait_for
 
 # A short lease: the gateway is killed while an item may be inflight (a delivery attempt is under way)
 FAST_OUTBOX = {"poll_seconds": 0.1, "backoff_base_seconds": 0.2, "backoff_max_seconds": 0.5, "lease_seconds": 3,
@@ -40,14 +41,6 @@ def outbox_gauges(url: str) -> dict[str, float]:
     text = httpx.get(f"{url}/metrics").text
     return {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
             if line.startswith("stuf_bridge_outbox_")}
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout} s")
-        time.sleep(0.1)
 
 
 def zgw_zaken(base: str, identificatie: str) -> list[dict[str, object]]:

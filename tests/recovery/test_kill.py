@@ -343,7 +343,7 @@ def _events(log: list[str], event: str, referentienummer: str) -> list[dict[str,
     return found
 
 
-def _kill_at_second_write(pids: list[int], writes: list[str]) -> Callable[[str, str], None]:
+def kill_at_second_write(pids: list[int], writes: list[str]) -> Callable[[str, str], None]:
     def kill(method: str, path: str) -> None:
         if method != "GET":
             writes.append(f"{method} {path}")
@@ -384,7 +384,7 @@ async def test_two_gateways_on_two_hosts_the_resend_takes_over_when_the_lease_ra
         pids: list[int] = []
         with running_gateway(tmp_path / "a", env_a, pid=pids, timeout=120, prefix=on_host("stuf-bridge-a")) as a, \
                 running_gateway(tmp_path / "b", env_b, log=log_b, timeout=120, prefix=on_host("stuf-bridge-b")) as b:
-            proxy.on_request = _kill_at_second_write(pids, writes)
+            proxy.on_request = kill_at_second_write(pids, writes)
             result = await asyncio.to_thread(_try, lambda: post(a, message))
             proxy.on_request = None
             assert isinstance(result, httpx.HTTPError)  # A died before answering
@@ -439,7 +439,7 @@ async def test_two_gateways_on_two_hosts_the_sweep_takes_over_when_the_lease_ran
             first_lease = await _lease_until(database, "stuf-bridge-a")
             await asyncio.sleep(HOLDER_LEASE / 3 + 0.5)
             renewed = await _lease_until(database, "stuf-bridge-a")
-            proxy.on_request = _kill_at_second_write(pids, writes)
+            proxy.on_request = kill_at_second_write(pids, writes)
             result = await asyncio.to_thread(_try, lambda: post(a, message))
             proxy.on_request = None
             assert isinstance(result, httpx.HTTPError)  # A died before answering

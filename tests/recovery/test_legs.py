@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,10 @@ from ..operations.messages import creeer_zaak
 from ..outbox.test_replicate_http import post, zgw_statussen, zgw_zaken
 from ..support.legacy import running_legacy, stand_in
 from ..support.server import running_gateway
+from ..support.waiting import wait_for
 from .faults import SCENARIOS, snapshot
 from .slow_proxy import SlowProxy
+from .test_kill import kill_at_second_write
 
 RSIN = "002220647"
 START = 120.0
@@ -49,14 +50,6 @@ def outbox(data: Path) -> list[tuple[str, str, int]]:
     with sqlite3.connect(data / "stuf-bridge.sqlite3", timeout=10) as db:
         return [(str(k), str(s), int(a)) for k, s, a in db.execute(
             "SELECT idem_key, status, attempts FROM outbox ORDER BY id")]
-
-
-def until(check: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout} s")
-        time.sleep(0.05)
 
 
 def complete(zaak: dict[str, Any]) -> None:
@@ -83,31 +76,25 @@ async def test_the_zgw_leg_killed_mid_message_or_its_answer_lost_ends_with_one_c
         env = env_for("legacy", legacy.endpoints("ok"), STUF_BRIDGE_ZGW_URL=proxy.url)
         pids: list[int] = []
         with running_gateway(data, env, pid=pids, timeout=START) as url:
-            def kill_at_second_write(method: str, path: str) -> None:
-                if method != "GET":
-                    writes.append(f"{method} {path}")
-                    if len(writes) == 2:
-                        os.kill(pids[0], signal.SIGKILL)
-
-            proxy.on_request = kill_at_second_write
+            proxy.on_request = kill_at_second_write(pids, writes)
             answer = await asyncio.to_thread(post, url, "OntvangAsynchroon",
                                              creeer_zaak(identificatie=killed.zaak, referentienummer=killed.ref))
             assert answer.status_code == 200  # the primary's (legacy's) answer; the ZGW leg follows
-            await asyncio.to_thread(until, lambda: len(writes) >= 2 or not _alive(pids[0]))
-            await asyncio.to_thread(until, lambda: not _alive(pids[0]))
+            await asyncio.to_thread(wait_for, lambda: len(writes) >= 2 or not _alive(pids[0]))
+            await asyncio.to_thread(wait_for, lambda: not _alive(pids[0]))
         proxy.on_request = None
         assert len(writes) >= 2 and "/zaken" in writes[0], writes
         [(_, status, _)] = outbox(data)
         assert status == "inflight"  # killed in the middle of its delivery
         logged: list[str] = []
         with running_gateway(data, env, log=logged, timeout=START) as url:
-            await asyncio.to_thread(until, lambda: [s for _, s, _ in outbox(data)] == ["done"])
+            await asyncio.to_thread(wait_for, lambda: [s for _, s, _ in outbox(data)] == ["done"])
             repaired = _journal_repair(logged, killed.ref)
             proxy.lose = {proxy.writes + 1}  # the next leg's POST zaken: done by ZGW, its answer lost
             answer = await asyncio.to_thread(post, url, "OntvangAsynchroon",
                                              creeer_zaak(identificatie=lost.zaak, referentienummer=lost.ref))
             assert answer.status_code == 200
-            await asyncio.to_thread(until, lambda: [s for _, s, _ in outbox(data)] == ["done", "done"])
+            await asyncio.to_thread(wait_for, lambda: [s for _, s, _ in outbox(data)] == ["done", "done"])
             attempts = outbox(data)[1][2]
         async with ZgwClients.from_settings(make_settings(zgw_url=zgw_url, default_rsin=RSIN)) as zgw:
             complete(await snapshot(zgw, scenario, killed))
@@ -138,7 +125,7 @@ async def test_the_legacy_leg_killed_or_its_answer_lost_is_processed_once_by_leg
             with running_gateway(data, env, pid=pids, timeout=START) as url:
                 answer = post(url, "OntvangAsynchroon", creeer_zaak(identificatie=lost, referentienummer="leg-lost"))
                 assert answer.status_code == 200
-                await asyncio.to_thread(until, lambda: [s for _, s, _ in outbox(data)] == ["done"])
+                await asyncio.to_thread(wait_for, lambda: [s for _, s, _ in outbox(data)] == ["done"])
                 assert outbox(data)[0][2] >= 2 and proxy.writes >= 2  # sent again after the lost answer
 
                 def kill_when_legacy_has_it(method: str, path: str) -> None:
@@ -149,11 +136,11 @@ async def test_the_legacy_leg_killed_or_its_answer_lost_is_processed_once_by_leg
                 answer = post(url, "OntvangAsynchroon",
                               creeer_zaak(identificatie=killed, referentienummer="leg-kill"))
                 assert answer.status_code == 200
-                await asyncio.to_thread(until, lambda: not _alive(pids[0]))
+                await asyncio.to_thread(wait_for, lambda: not _alive(pids[0]))
             proxy.on_done = None
             assert [s for _, s, _ in outbox(data)] == ["done", "inflight"]
             with running_gateway(data, env, timeout=START):
-                await asyncio.to_thread(until, lambda: [s for _, s, _ in outbox(data)] == ["done", "done"])
+                await asyncio.to_thread(wait_for, lambda: [s for _, s, _ in outbox(data)] == ["done", "done"])
         for zaak in (lost, killed):
             [found] = zgw_zaken(legacy_url, zaak)  # once in legacy
             assert len(zgw_statussen(legacy_url, str(found["url"]))) == 1

@@ -32,6 +32,7 @@ from tests.operations import status_messages as sm
 from tests.support.legacy import closed_port
 from tests.support.messages import di02
 from tests.support.server import running_gateway
+from tests.support.waiting import wait_for as support_wait_for
 
 START = 120.0  # seconds a process may take to start on a loaded machine
 SECRETS = {"a": "geheim-van-amsterdam-lang-genoeg", "b": "geheim-van-utrecht-ook-lang-genoeg"}
@@ -85,11 +86,7 @@ def as_zender(message: tuple[bytes, dict[str, str]], organisatie: str, applicati
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout} s")
-        time.sleep(0.2)
+    support_wait_for(check, timeout, interval=0.2)
 
 
 def message_lines(log: list[str]) -> list[dict[str, Any]]:

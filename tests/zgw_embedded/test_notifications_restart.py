@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -14,13 +13,7 @@ import httpx
 from tests.notifications.subscriber import subscriber_stand_in
 from tests.notifications.zgw_client import AUTH, CRS, RSIN
 from tests.support.server import running_gateway
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"not reached within {timeout} s"
-        time.sleep(0.1)
+from tests.support.waiting import wait_for
 
 
 def test_a_notification_queued_when_the_backend_stops_is_delivered_after_the_restart(tmp_path: Path) -> None:
